@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * config.h - bounced.conf(5): an immutable configuration snapshot.
+ * The key table in conftab.h is the only definition of a key.
+ */
+#ifndef BD_CONFIG_H
+#define BD_CONFIG_H
+
+#include "bd.h"
+#include "rules.h"
+
+enum bounce_action {
+	BOUNCE_CONTINUE = 0,	/* let the bounce go on unchanged */
+	BOUNCE_HEADERS,		/* add X-Bounce-* headers */
+	BOUNCE_DISCARD,		/* drop it once recorded */
+};
+
+enum on_error {
+	ON_ERROR_TEMPFAIL = 0,	/* the MTA keeps the bounce and offers it again */
+	ON_ERROR_ACCEPT,	/* let it through unrecorded */
+};
+
+enum rcpt_policy {
+	RCPT_OFF = 0,		/* do not look at recipients of ordinary mail */
+	RCPT_TAG,		/* add a header naming suppressed recipients */
+	RCPT_REJECT,		/* refuse suppressed recipients at RCPT TO */
+};
+
+struct bd_config {
+	char		*path;			/* file it came from */
+	char		*socket;		/* Socket */
+	char		*user;			/* UserID (user[:group]) */
+	char		*pid_file;		/* PidFile */
+	char		*database;		/* Database */
+	char		*rules_file;		/* RulesFile; NULL = built-in */
+	bool		 syslog;		/* Syslog */
+	char		*syslog_facility;	/* SyslogFacility */
+	bool		 log_debug;		/* LogLevel debug */
+	char		*bounce_addresses;	/* BounceAddresses: comma-separated glob patterns */
+	enum bounce_action bounce_action;	/* BounceAction */
+	enum on_error	 on_error;		/* OnError */
+	size_t		 max_message_bytes;	/* MaxMessageBytes */
+	unsigned	 soft_bounce_limit;	/* SoftBounceLimit */
+	int64_t		 soft_bounce_window;	/* SoftBounceWindow, seconds */
+	int64_t		 busy_timeout;		/* DatabaseBusyTimeout, milliseconds */
+	char		*campaign_header;	/* CampaignHeader */
+	enum rcpt_policy suppressed_rcpt;	/* SuppressedRecipients */
+	char		*reject_reply;		/* RejectReply, e.g. "550 5.1.1 ..." */
+	struct rules	*rules;			/* compiled RulesFile (or built-in) */
+};
+
+/*
+ * config_load - read a bounced.conf; path NULL means built-in defaults only.
+ * Unknown or duplicate keys and bad values fail with "file:line: why" in err.
+ * Also loads the rules file.  Free with config_free().
+ */
+enum bd_status config_load(const char *path, struct bd_config **out,
+    char *err, size_t errlen);
+/* config_free - NULL is fine */
+void config_free(struct bd_config *c);
+/* config_default_path - SYSCONFDIR "/bounced.conf" */
+const char *config_default_path(void);
+
+#endif
