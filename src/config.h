@@ -6,6 +6,8 @@
 #ifndef BD_CONFIG_H
 #define BD_CONFIG_H
 
+#include <stdio.h>
+
 #include "bd.h"
 #include "rules.h"
 
@@ -47,6 +49,11 @@ struct bd_config {
 	enum rcpt_policy suppressed_rcpt;	/* SuppressedRecipients */
 	char		*reject_reply;		/* RejectReply, e.g. "550 5.1.1 ..." */
 	struct rules	*rules;			/* compiled RulesFile (or built-in) */
+	/* Added by the daemon (config.c); derived at load, read-only after. */
+	char		**bounce_patterns;	/* BounceAddresses split, lower-cased */
+	size_t		 n_bounce_patterns;
+	char		*warnings;		/* "file:line: warning" lines, or NULL */
+	unsigned	 refs;			/* config_ref/config_unref */
 };
 
 /*
@@ -60,5 +67,29 @@ enum bd_status config_load(const char *path, struct bd_config **out,
 void config_free(struct bd_config *c);
 /* config_default_path - SYSCONFDIR "/bounced.conf" */
 const char *config_default_path(void);
+/*
+ * config_parse - config_load() of a text already in memory; name is used
+ * in "name:line" messages.
+ */
+enum bd_status config_parse(const char *name, const char *text, size_t len,
+    struct bd_config **out, char *err, size_t errlen);
+/* config_ref - take a reference (thread-safe); returns c */
+struct bd_config *config_ref(struct bd_config *c);
+/* config_unref - drop a reference, config_free() at zero; NULL is fine */
+void config_unref(struct bd_config *c);
+/* config_print - "Key value" lines; all keys, or only non-default ones */
+void config_print(const struct bd_config *c, FILE *fp, bool all);
+/*
+ * config_fixed_changed - names of the non-reloadable keys whose values
+ * differ between a and b, comma-separated into out ("" if none)
+ */
+void config_fixed_changed(const struct bd_config *a,
+    const struct bd_config *b, char *out, size_t outlen);
+/* config_is_bounce_address - rcpt matches a BounceAddresses pattern */
+bool config_is_bounce_address(const struct bd_config *c, const char *rcpt);
+/* config_glob_match - case-insensitive '*' and '?' glob, linear time */
+bool config_glob_match(const char *pat, const char *s);
+/* config_facility - syslog facility code of a name ("mail"), -1 if none */
+int config_facility(const char *name);
 
 #endif

@@ -41,4 +41,130 @@ const char *store_errmsg(struct store *s);
 enum bd_status store_record(struct store *s, const struct bd_event *evs,
     size_t n, const struct store_policy *pol, int64_t now, size_t *n_new);
 
+/* ---- additions for bouncectl (lookup, list, manual actions, stats) ---- */
+
+#define STORE_SCHEMA_VERSION	1	/* PRAGMA user_version after migration */
+#define STORE_DIAG_MAX		2048	/* bytes of a diagnostic kept */
+#define STORE_TEXT_MAX		998	/* bytes of any other text field kept */
+
+/* A recipient's state row.  Text fields are "" when unknown. */
+struct store_recipient {
+	char		 address[ADDR_MAX + 1];
+	char		 domain[256];
+	char		 state[16];		/* active, soft, suppressed */
+	char		 reason[16];		/* hard, soft-limit, complaint, manual, imported */
+	unsigned	 soft_count;
+	int64_t		 suppressed_since;	/* 0 if not suppressed */
+	int64_t		 first_bounce;		/* 0 if never */
+	int64_t		 last_bounce;
+	int64_t		 last_seen;		/* date of the newest event */
+	char		 last_status[VERDICT_STATUS_MAX];
+	char		 last_reason[48];	/* the classifier's word */
+	char		 last_diagnostic[STORE_DIAG_MAX + 1];
+	char		 manual_by[128];
+	char		 manual_why[256];
+	int64_t		 manual_at;		/* 0 if never */
+};
+
+/*
+ * A stored event, as handed to a callback.  Strings are borrowed for the
+ * duration of the callback and are NULL when absent.  action is the
+ * RFC 3464 action, or "suppress"/"unsuppress" for an operator's action;
+ * class is what the rule made of it (see state_input_name()).
+ */
+struct store_event_row {
+	int64_t		 id;
+	int64_t		 when;
+	int64_t		 recorded_at;
+	const char	*recipient;
+	const char	*original_recipient;
+	const char	*action;
+	const char	*status;
+	int		 reply_code;
+	const char	*reason;
+	bool		 hard;
+	const char	*who;
+	const char	*advice;
+	const char	*rule;
+	const char	*diagnostic;
+	const char	*remote_mta;
+	const char	*reporting_mta;
+	const char	*queue_id;
+	const char	*message_id;
+	const char	*envelope_id;
+	const char	*sender;
+	const char	*campaign;
+	const char	*feedback_type;
+	const char	*source;
+	bool		 trusted;
+	const char	*class;
+};
+
+/* Filters of store_list(); NULL/0 means "any". */
+struct store_filter {
+	const char	*state;		/* active, soft, suppressed */
+	const char	*reason;	/* suppression reason or last classifier reason */
+	const char	*domain;	/* compared lower-cased */
+	int64_t		 since;		/* last_seen >= since, when > 0 */
+	int64_t		 limit;		/* 0: no limit */
+	int64_t		 offset;
+};
+
+/* A group of store_stats(). */
+struct store_stat_row {
+	const char	*key;		/* domain, reason, YYYY-MM-DD, campaign, or "total" */
+	int64_t		 events;	/* automatic events (not operator actions) */
+	int64_t		 hard;
+	int64_t		 soft;
+	int64_t		 sender;	/* sender-side failures */
+	int64_t		 delivered;
+	int64_t		 suppressed;	/* addresses suppressed now */
+};
+
+/* An operator's action, for store_manual(). */
+struct store_manual {
+	const char	*address;	/* any form addr_normalize() accepts */
+	bool		 suppress;	/* false: unsuppress */
+	const char	*reason;	/* suppress only: manual (default), imported, complaint, hard, soft-limit */
+	const char	*by;		/* who; may be NULL */
+	const char	*why;		/* free text; may be NULL */
+	int64_t		 when;
+	enum ev_source	 source;	/* EV_SRC_MANUAL or EV_SRC_IMPORT */
+};
+
+/* Callbacks return 0 to go on, anything else to stop (passed back as BD_OK). */
+typedef int (*store_recipient_cb)(void *arg, const struct store_recipient *r);
+typedef int (*store_event_cb)(void *arg, const struct store_event_row *e);
+typedef int (*store_stat_cb)(void *arg, const struct store_stat_row *row);
+
+/* store_schema_version - the database's PRAGMA user_version */
+enum bd_status store_schema_version(struct store *s, int *version);
+/* store_lookup - the state of one address; BD_ENOTFOUND when never seen */
+enum bd_status store_lookup(struct store *s, const char *address,
+    struct store_recipient *out);
+/* store_list - recipients matching f, ordered by address */
+enum bd_status store_list(struct store *s, const struct store_filter *f,
+    store_recipient_cb cb, void *arg);
+/* store_history - every event of an address, oldest first */
+enum bd_status store_history(struct store *s, const char *address,
+    store_event_cb cb, void *arg);
+/*
+ * store_manual - apply n operator actions in one transaction (all or
+ * none); each is kept as an event with who/when/why.  BD_EPARSE (nothing
+ * applied) if an address or reason is not acceptable; *bad (may be NULL)
+ * is then its index.
+ */
+enum bd_status store_manual(struct store *s, const struct store_manual *ops,
+    size_t n, size_t *bad);
+/* store_stats - counts grouped by by: NULL (one "total" row), "domain", "reason", "day", "campaign" */
+enum bd_status store_stats(struct store *s, const char *by,
+    store_stat_cb cb, void *arg);
+/* store_prune - delete events dated before `before`; states are kept */
+enum bd_status store_prune(struct store *s, int64_t before, int64_t *n_deleted);
+/*
+ * store_rebuild - recompute every recipient's state from the events kept
+ * (after a rule or policy change), operator actions included
+ */
+enum bd_status store_rebuild(struct store *s, const struct store_policy *pol);
+
 #endif
