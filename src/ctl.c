@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * ctl.c - bouncectl(8): main(), the global options and the dispatch to
+ * subcommands.  Each group of subcommands lives in its own file
+ * (ctl_state.c: the store; ctl_classify.c: classify and rules-test).
+ *
+ * Calling convention for a subcommand: fn(opts, argc, argv) where
+ * argv[0] is the subcommand name and argv[1..] its own arguments, with
+ * the global --json and --csv already taken out (they may come before or
+ * after the subcommand; "--" stops that).  getopt_long() has been reset,
+ * so a subcommand may parse argv with it directly.  The return value is
+ * the exit status: 0 ok, 1 "an address is suppressed" (status), 2 error.
+ *
+ * This file opens no database itself; ctl_store_open() resolves the path
+ * (--db, else the Database of -c CONFIG, else of the default config) for
+ * the subcommands that need it.  It never links libmilter.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "ctl_state.h"
+#include "store.h"
+
+#ifndef BD_VERSION
+#define BD_VERSION	"unknown"
+#endif
+
+#define CTL_BUSY_MS	5000	/* default busy timeout when no config gives one */
+
+struct ctl_cmd {
+	const char	*name;
+	int		(*fn)(const struct ctl_opts *, int, char **);
+	const char	*args;
+};
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "status", ctl_status, "ADDRESS..." },
+	{ "list", ctl_list, "[--state S] [--reason R] [--domain D] "
+	    "[--since DATE] [--limit N] [--offset N]" },
+	{ "history", ctl_history, "ADDRESS" },
+	{ "stats", ctl_stats, "[--by domain|reason|day|campaign]" },
+	{ "suppress", ctl_suppress, "[--reason TEXT] [--by WHO] "
+	    "[-f FILE] ADDRESS..." },
+	{ "unsuppress", ctl_unsuppress, "[--reason TEXT] [--by WHO] "
+	    "[-f FILE] ADDRESS..." },
+	{ "export", ctl_export, "[--csv|--json]" },
+	{ "import", ctl_import, "[--by WHO] FILE|-" },
+	{ "prune", ctl_prune, "--older-than DAYS" },
+	{ "classify", ctl_classify, "FILE|-..." },
+	{ "rules-test", ctl_rules_test, "\"TEXT\"" },
+};
+#define CTL_NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
+
+static void
+usage(FILE *fp)
+{
+	size_t	 i;
+
+	fprintf(fp, "usage: bouncectl [-c CONFIG] [--db PATH] [--json|--csv] "
+	    "COMMAND [ARGS]\n       bouncectl -h | -V\ncommands:\n");
+	for (i = 0; i < CTL_NCMDS; i++)
+		fprintf(fp, "  %-10s %s\n", ctl_cmds[i].name, ctl_cmds[i].args);
+}
+
+/*
+ * ctl_getopt_reset - restart getopt_long() on a fresh argv
+ *
+ * Notes: glibc re-reads the ordering mode ("+" in the global option
+ * string) only when optind is 0; the BSDs use optreset.
+ */
+void
+ctl_getopt_reset(void)
+{
+#ifdef __GLIBC__
+	optind = 0;
+#else
+	extern int optreset;
+
+	optreset = 1;
+	optind = 1;
+#endif
+	opterr = 1;
+}
+
+/*
+ * ctl_store_open - open the store for a subcommand
+ *
+ * Arguments: o, the global options; flags, STORE_RDONLY for commands
+ * that only read; *out receives the handle.
+ * Returns CTL_EXIT_OK, or CTL_EXIT_ERROR after a message on stderr.
+ * Notes: the path is --db, else the config's Database (from -c, else from
+ * the default config when that file exists).  The busy timeout comes from
+ * the config when one was read.  A read-only open of a missing database
+ * fails rather than create it.
+ */
+int
+ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
+{
+	struct bd_config	*cfg = NULL;
+	const char		*path = o->db_path, *cpath = o->config_path;
+	char			 err[512];
+	int			 busy = CTL_BUSY_MS;
+	enum bd_status		 st;
+
+	*out = NULL;
+	if (cpath == NULL && path == NULL) {
+		cpath = config_default_path();
+		if (access(cpath, F_OK) != 0) {
+			fprintf(stderr, "bouncectl: no database: give --db PATH "
+			    "or -c CONFIG (default %s: %s)\n", cpath,
+			    strerror(errno));
+			return CTL_EXIT_ERROR;
+		}
+	}
+	if (cpath != NULL) {
+		err[0] = '\0';
+		if ((st = config_load(cpath, &cfg, err, sizeof(err))) != BD_OK) {
+			fprintf(stderr, "bouncectl: %s\n",
+			    err[0] ? err : bd_strerror(st));
+			return CTL_EXIT_ERROR;
+		}
+		if (path == NULL)
+			path = cfg->database;
+		if (cfg->busy_timeout > 0 && cfg->busy_timeout < 3600000)
+			busy = (int)cfg->busy_timeout;
+	}
+	if (path == NULL || *path == '\0') {
+		fprintf(stderr, "bouncectl: %s names no Database; give --db "
+		    "PATH\n", cpath);
+		config_free(cfg);
+		return CTL_EXIT_ERROR;
+	}
+	if ((flags & STORE_RDONLY) && access(path, F_OK) != 0) {
+		fprintf(stderr, "bouncectl: %s: %s\n", path, strerror(errno));
+		config_free(cfg);
+		return CTL_EXIT_ERROR;
+	}
+	err[0] = '\0';
+	if ((st = store_open(path, flags, busy, out, err, sizeof(err))) !=
+	    BD_OK) {
+		fprintf(stderr, "bouncectl: %s: %s\n", path,
+		    err[0] ? err : bd_strerror(st));
+		config_free(cfg);
+		return CTL_EXIT_ERROR;
+	}
+	config_free(cfg);
+	return CTL_EXIT_OK;
+}
+
+static const struct ctl_cmd *
+find_cmd(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < CTL_NCMDS; i++)
+		if (strcmp(ctl_cmds[i].name, name) == 0)
+			return &ctl_cmds[i];
+	return NULL;
+}
+
+/*
+ * main - bouncectl [-c CONFIG] [--db PATH] [--json|--csv] COMMAND [ARGS]
+ *
+ * Returns the subcommand's exit status (0, 1 or 2; see bouncectl(8)),
+ * 2 for a usage error or when standard output could not be written.
+ */
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "db",		required_argument,	NULL, 'D' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "csv",	no_argument,		NULL, 'C' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL,		0,			NULL, 0 },
+	};
+	struct ctl_opts		 o;
+	const struct ctl_cmd	*cmd;
+	char			**sub;
+	int			 ch, i, n, rc;
+	bool			 dashdash = false;
+
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o.config_path = optarg;
+			break;
+		case 'D':
+			o.db_path = optarg;
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case 'C':
+			o.csv = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return CTL_EXIT_OK;
+		case 'V':
+			printf("bouncectl %s\n", BD_VERSION);
+			return CTL_EXIT_OK;
+		default:
+			usage(stderr);
+			return CTL_EXIT_ERROR;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CTL_EXIT_ERROR;
+	}
+	if ((cmd = find_cmd(argv[optind])) == NULL) {
+		fprintf(stderr, "bouncectl: unknown command \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return CTL_EXIT_ERROR;
+	}
+	/* The subcommand's argv, with the global --json/--csv taken out. */
+	if ((sub = calloc((size_t)(argc - optind) + 1, sizeof(*sub))) == NULL) {
+		fprintf(stderr, "bouncectl: out of memory\n");
+		return CTL_EXIT_ERROR;
+	}
+	for (n = 0, i = optind; i < argc; i++) {
+		if (!dashdash && i > optind) {
+			if (strcmp(argv[i], "--json") == 0) {
+				o.json = true;
+				continue;
+			}
+			if (strcmp(argv[i], "--csv") == 0) {
+				o.csv = true;
+				continue;
+			}
+			if (strcmp(argv[i], "--") == 0)
+				dashdash = true;
+		}
+		sub[n++] = argv[i];
+	}
+	sub[n] = NULL;
+	if (o.json && o.csv) {
+		fprintf(stderr, "bouncectl: --json and --csv exclude each "
+		    "other\n");
+		free(sub);
+		return CTL_EXIT_ERROR;
+	}
+	ctl_getopt_reset();
+	rc = cmd->fn(&o, n, sub);
+	free(sub);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "bouncectl: write error: %s\n",
+		    strerror(errno));
+		return CTL_EXIT_ERROR;
+	}
+	return rc;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * dsn_priv.h - what the bounce parser's modules share (not a public API).
+ */
+#ifndef BD_DSN_PRIV_H
+#define BD_DSN_PRIV_H
+
+#include "dsn.h"
+#include "mime.h"
+
+struct dsn_ctx {
+	const struct dsn_options *opt;
+	struct dsn_report	*r;
+	struct mime_doc		 doc;
+	bool			 nomem;		/* an allocation failed */
+};
+
+/* dsn_add_rcpt - a new zeroed recipient, or NULL (too many / no memory) */
+struct dsn_rcpt *dsn_add_rcpt(struct dsn_ctx *c);
+/* dsn_dup - trimmed copy of n bytes bounded to max (defect if cut) */
+char *dsn_dup(struct dsn_ctx *c, const char *s, size_t n, size_t max);
+/* dsn_set - replace *dst with dsn_dup(s, n, max) */
+void dsn_set(struct dsn_ctx *c, char **dst, const char *s, size_t n,
+    size_t max);
+/* dsn_find_status - first x.y.z status code in s[0..n); true if found */
+bool dsn_find_status(const char *s, size_t n, char *out, size_t outlen);
+/* dsn_find_status2 - the same, skipping class 2 codes when skip2 */
+bool dsn_find_status2(const char *s, size_t n, char *out, size_t outlen,
+    bool skip2);
+/* dsn_status_from_text - prefer a specific code found in text over x.0.0 */
+void dsn_status_from_text(struct dsn_rcpt *rc, const char *text);
+/* dsn_reply_code - SMTP reply code at the start of s, or 0 */
+int dsn_reply_code(const char *s);
+/* dsn_find_reply_code - first plausible SMTP reply code in s[0..n), or 0 */
+int dsn_find_reply_code(const char *s, size_t n);
+/* dsn_find_reply_code2 - the first reply code >= min, or 0 */
+int dsn_find_reply_code2(const char *s, size_t n, int min);
+/* dsn_clean_addr - strip type prefix, brackets, quotes; NULL if none */
+char *dsn_clean_addr(struct dsn_ctx *c, const char *s, size_t n);
+/* dsn_has_rcpt - is addr already a recipient of the report */
+bool dsn_has_rcpt(const struct dsn_report *r, const char *addr);
+
+/* dsn_ci_find - case-insensitive literal search in hay[0..n), or NULL */
+const char *dsn_ci_find(const char *hay, size_t n, const char *needle);
+
+/* dsn_text_scan - non-standard bounce: fill recipients from text */
+void dsn_text_scan(struct dsn_ctx *c);
+/* dsn_text_mta - recognise the producing MTA from headers and text */
+const char *dsn_text_mta(struct dsn_ctx *c, const char *text);
+/* dsn_text_arf - ARF: recipients from the returned message if none */
+void dsn_text_arf(struct dsn_ctx *c);
+/* dsn_text_enrich - RFC 3464 report: MTA hint, original from text */
+void dsn_text_enrich(struct dsn_ctx *c);
+/* dsn_autoreply - is this an RFC 3834 auto-reply; fills a recipient */
+bool dsn_autoreply(struct dsn_ctx *c);
+
+#endif

@@ -1,0 +1,1052 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2026 The bounced authors.
+ *
+ * dsn_text.c - non-standard bounces: recipients, status, reply code and
+ * diagnostic read from the human-readable text that MTAs (Sendmail,
+ * Exim, qmail, Courier, Exchange, Domino, DragonFly, OpenSMTPD ...) and
+ * providers (Gmail, Yahoo, Outlook.com, Amazon SES ...) write when they
+ * do not send an RFC 3464 report; ARF recipients from the returned
+ * message (RFC 5965 section 2 item 3); RFC 3834 auto-replies.
+ *
+ * The method is generic: cut the text where the returned original
+ * begins, find "recipient anchors" (a line that starts with an address,
+ * the X-Failed-Recipients header, a transcript's RCPT TO), take the
+ * paragraph that follows each as its diagnostic and look for an RFC
+ * 3463 status code and an RFC 5321 reply code inside it.  Tables of
+ * literal signatures name the MTA.
+ *
+ * It must not: log, do I/O, compile patterns per message or scan
+ * quadratically (every search is a bounded linear scan).
+ */
+#define _GNU_SOURCE		/* memmem(3) */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "dsn_priv.h"
+
+#define TEXT_MAX	(256u << 10)	/* bytes of bounce text examined */
+#define SIG_WINDOW	4096		/* bytes searched for MTA signatures */
+#define MAX_ANCHORS	64
+
+/*
+ * Where the returned original starts in the human-readable text: a line
+ * that begins (after white space and dashes) with one of these.
+ */
+static const char *const cut_markers[] = {
+	"This is a copy of the message",
+	"Below this line is a copy of the message",
+	"Message headers follow",
+	"Original message",
+	"Returned Message",
+	"The header of the original message is following",
+	"Content-Type: message/rfc822",
+	"The following is a copy of",
+	"Below is a copy of the original message",
+	"The text you sent follows",
+	"The headers of your original message",
+	"Unsent message follows",
+	"Message header follows",
+	"Non-delivered message follows",
+	"Forwarded message",
+	"Return-Path:",
+	"Received: from",
+	"Received: by",
+	NULL
+};
+
+struct sig {
+	const char	*needle;	/* literal, case-insensitive */
+	const char	*mta;
+};
+
+/* Signatures looked for in From, Subject and Received (in order). */
+static const struct sig hdr_sigs[] = {
+	{ "googlegroups.com", "googlegroups" },
+	{ "amazonses.com", "amazonses" },
+	{ "mailer-daemon@googlemail.com", "gmail" },
+	{ "mailer-daemon@gmail.com", "gmail" },
+	{ "yahoo", "yahoo" },
+	{ "mail.ru", "mailru" },
+	{ "gmx.", "gmx" },
+	{ "ezweb.ne.jp", "ezweb" },
+	{ "outlook.com", "outlook" },
+	{ "hotmail.com", "outlook" },
+	{ "yandex", "yandex" },
+	{ "zoho", "zoho" },
+	{ "verizon", "verizon" },
+	{ NULL, NULL }
+};
+
+/* Signatures (exact case) in the first SIG_WINDOW bytes of the text. */
+static const struct sig text_sigs[] = {
+	{ "This is the mail system at host", "postfix" },
+	{ "This is the qmail-send program", "qmail" },
+	{ "DragonFly Mail Agent", "dragonfly" },
+	{ "This message was created automatically by mail delivery software",
+	    "exim" },
+	{ "----- Transcript of session follows -----", "sendmail" },
+	{ "The following addresses had permanent fatal errors", "sendmail" },
+	{ "The original message was received at", "sendmail" },
+	{ "Courier mail server", "courier" },
+	{ "This is the MAILER-DAEMON, please DO NOT REPLY", "opensmtpd" },
+	{ "Google tried to deliver your message", "gmail" },
+	{ "Delivery to the following recipient", "gmail" },
+	{ "Microsoft Exchange", "exchange" },
+	{ "Lotus Domino", "domino" },
+	{ "Sorry, we were unable to deliver your message", "yahoo" },
+	{ NULL, NULL }
+};
+
+static bool
+ci_has(const char *hay, size_t n, const char *needle)
+{
+	size_t	 nl = strlen(needle), i;
+	char	 f0, f1;
+
+	if (hay == NULL || nl == 0 || nl > n)
+		return false;
+	f0 = tolower((unsigned char)needle[0]);
+	f1 = toupper((unsigned char)needle[0]);
+	for (i = 0; i + nl <= n; i++) {
+		if (hay[i] != f0 && hay[i] != f1)
+			continue;
+		if (strncasecmp(hay + i, needle, nl) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * dsn_ci_find - case-insensitive search of a literal in hay[0..n)
+ *
+ * Returns: the first match or NULL.  Linear in n for short needles.
+ */
+const char *
+dsn_ci_find(const char *hay, size_t n, const char *needle)
+{
+	size_t	 nl = strlen(needle), i;
+	char	 f0, f1;
+
+	if (hay == NULL || nl == 0 || nl > n)
+		return NULL;
+	f0 = tolower((unsigned char)needle[0]);
+	f1 = toupper((unsigned char)needle[0]);
+	for (i = 0; i + nl <= n; i++) {
+		if (hay[i] != f0 && hay[i] != f1)
+			continue;
+		if (strncasecmp(hay + i, needle, nl) == 0)
+			return hay + i;
+	}
+	return NULL;
+}
+
+static bool
+is_local_char(unsigned char ch)
+{
+	return isalnum(ch) || ch >= 0x80 || strchr(".!#$%&'*+/=?^_`{|}~-",
+	    ch) != NULL;
+}
+
+static bool
+is_domain_char(unsigned char ch)
+{
+	return isalnum(ch) || ch >= 0x80 || ch == '.' || ch == '-' ||
+	    ch == '_';
+}
+
+/*
+ * An address starting exactly at p (within [p, end)): sets *len.  The
+ * domain needs a dot; the local part may not start or end with a dot.
+ */
+static bool
+addr_at(const char *p, const char *end, size_t *len)
+{
+	const char	*q = p, *at, *d;
+	bool		 dot = false;
+
+	if (*p == '"') {
+		/* quoted local part */
+		for (q = p + 1; q < end && *q != '"' && *q != '\n'; q++)
+			;
+		if (q >= end || *q != '"')
+			return false;
+		q++;
+	} else {
+		while (q < end && is_local_char((unsigned char)*q) &&
+		    *q != '\'' && *q != '`')
+			q++;
+	}
+	if (q == p || q >= end || *q != '@')
+		return false;
+	at = q;
+	for (d = at + 1; d < end && is_domain_char((unsigned char)*d); d++)
+		if (*d == '.')
+			dot = true;
+	while (d > at + 1 && (d[-1] == '.' || d[-1] == '-'))
+		d--;
+	if (d == at + 1 || !dot)
+		return false;
+	if (p[0] == '.' || at[-1] == '.')
+		return false;
+	if (d - p > ADDR_MAX)
+		return false;
+	*len = d - p;
+	return true;
+}
+
+static bool
+boring_addr(const char *a)
+{
+	static const char *const locals[] = { "mailer-daemon@",
+	    "postmaster@", "mailer_daemon@", "mail-daemon@",
+	    "maildaemon@", "noreply@", "no-reply@", "abuse@", NULL };
+	size_t	 i;
+
+	for (i = 0; locals[i] != NULL; i++)
+		if (strncasecmp(a, locals[i], strlen(locals[i])) == 0)
+			return true;
+	return false;
+}
+
+/* The bounce text: depth-0 text parts, HTML stripped when nothing else. */
+static char *
+bounce_text(struct dsn_ctx *c, size_t *outlen)
+{
+	struct mime_doc	*d = &c->doc;
+	struct buf	 b;
+	size_t		 i;
+	bool		 plain = false;
+
+	buf_init(&b, TEXT_MAX);
+	for (i = 0; i < d->nparts; i++)
+		if (d->parts[i].depth == 0 &&
+		    strcmp(d->parts[i].type, "text/plain") == 0)
+			plain = true;
+	for (i = 0; i < d->nparts; i++) {
+		const struct mime_part *mp = &d->parts[i];
+
+		if (mp->depth != 0 || mp->text == NULL || mp->msg != NULL)
+			continue;
+		if (strcmp(mp->type, "text/plain") == 0 ||
+		    (!plain && strncmp(mp->type, "text/", 5) == 0)) {
+			if (strcmp(mp->type, "text/html") == 0) {
+				/* crude tag stripping, linear */
+				const char *p;
+				bool tag = false;
+
+				for (p = mp->text; *p != '\0'; p++) {
+					if (*p == '<') {
+						tag = true;
+						if (strncasecmp(p, "<br", 3) == 0 ||
+						    strncasecmp(p, "<p", 2) == 0 ||
+						    strncasecmp(p, "<div", 4) == 0 ||
+						    strncasecmp(p, "<tr", 3) == 0)
+							buf_append(&b, "\n", 1);
+					} else if (*p == '>' && tag)
+						tag = false;
+					else if (!tag) {
+						if (strncmp(p, "&lt;", 4) == 0) {
+							buf_append(&b, "<", 1);
+							p += 3;
+						} else if (strncmp(p, "&gt;", 4) == 0) {
+							buf_append(&b, ">", 1);
+							p += 3;
+						} else if (strncmp(p, "&nbsp;", 6) == 0) {
+							buf_append(&b, " ", 1);
+							p += 5;
+						} else if (strncmp(p, "&amp;", 5) == 0) {
+							buf_append(&b, "&", 1);
+							p += 4;
+						} else
+							buf_append(&b, p, 1);
+					}
+				}
+			} else
+				buf_append(&b, mp->text, mp->len);
+			buf_append(&b, "\n\n", 2);
+		}
+	}
+	*outlen = b.len;
+	if (b.data == NULL)
+		return strdup("");
+	return buf_steal(&b);
+}
+
+/* Offset of the start of the returned original in t, or n. */
+static size_t
+cut_point(const char *t, size_t n)
+{
+	const char	*p = t, *end = t + n, *eol, *q;
+	size_t		 i, l;
+
+	for (; p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', end - p)) == NULL)
+			eol = end;
+		for (q = p; q < eol && (*q == ' ' || *q == '\t' || *q == '-');
+		    q++)
+			;
+		if (q == eol || !isalpha((unsigned char)*q))
+			continue;
+		for (i = 0; cut_markers[i] != NULL; i++) {
+			if (toupper((unsigned char)*q) != cut_markers[i][0] &&
+			    tolower((unsigned char)*q) != cut_markers[i][0])
+				continue;
+			l = strlen(cut_markers[i]);
+			if ((size_t)(eol - q) >= l &&
+			    strncasecmp(q, cut_markers[i], l) == 0)
+				return p - t;
+		}
+	}
+	return n;
+}
+
+static char	*header_addr(struct dsn_ctx *, const char *);
+
+struct anchor {
+	size_t	 addr, alen;	/* the address in the text */
+	size_t	 body;		/* where its paragraph starts */
+	bool	 line_only;	/* the diagnostic is this line alone */
+};
+
+static bool
+anchor_dup(const char *t, const struct anchor *a, size_t na,
+    const char *p, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < na; i++)
+		if (a[i].alen == len && strncasecmp(t + a[i].addr, p,
+		    len) == 0)
+			return true;
+	return false;
+}
+
+static bool
+is_daemon_addr(const char *p, size_t len)
+{
+	static const char *const locals[] = { "mailer-daemon@",
+	    "mailer_daemon@", "mail-daemon@", "maildaemon@", NULL };
+	size_t	 i, l;
+
+	for (i = 0; locals[i] != NULL; i++) {
+		l = strlen(locals[i]);
+		if (len > l && strncasecmp(p, locals[i], l) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Labels that introduce a recipient at the start of a line. */
+static const char *const rcpt_labels[] = {
+	"RCPT TO:", "Recipient address:", "Recipient:", "Original-Recipient:",
+	"Final-Recipient:", "Failed recipient:", "Addressee:",
+	"Recipient Address:", NULL
+};
+
+/*
+ * Line anchors: a line whose first token is an address (optionally in
+ * angle brackets or quotes, followed by ':' or text), as Postfix, qmail,
+ * Exim, Sendmail and many others print each failed recipient; a label
+ * such as "RCPT TO:" or "Recipient address:" before it; or an SMTP reply
+ * "550 <addr>... reason" (Sendmail).
+ */
+static size_t
+find_line_anchors(const char *t, size_t n, struct anchor *a, size_t max)
+{
+	const char	*p = t, *end = t + n, *eol, *q, *code;
+	size_t		 na = 0, len, i, l;
+
+	while (p < end && na < max) {
+		if ((eol = memchr(p, '\n', end - p)) == NULL)
+			eol = end;
+		q = p;
+		code = NULL;
+		while (q < eol && (*q == ' ' || *q == '\t' || *q == '*' ||
+		    *q == '-' || *q == '>'))
+			q++;
+		for (i = 0; rcpt_labels[i] != NULL; i++) {
+			l = strlen(rcpt_labels[i]);
+			if ((size_t)(eol - q) > l &&
+			    strncasecmp(q, rcpt_labels[i], l) == 0) {
+				q += l;
+				while (q < eol && (*q == ' ' || *q == '\t'))
+					q++;
+				if (eol - q > 7 &&
+				    strncasecmp(q, "rfc822;", 7) == 0)
+					q += 7;
+				while (q < eol && (*q == ' ' || *q == '\t'))
+					q++;
+				break;
+			}
+		}
+		if (rcpt_labels[i] == NULL && eol - q > 5 &&
+		    dsn_reply_code(q) != 0 && q[3] == ' ') {
+			/* "550 <addr>... User unknown" */
+			const char *r = q + 4;
+			char st[16];
+
+			if (dsn_find_status(r, eol - r < 12 ? eol - r : 12,
+			    st, sizeof(st)) && strncmp(r, st, strlen(st)) == 0)
+				r += strlen(st) + 1;
+			if (r < eol && *r == '<') {
+				code = q;
+				q = r;
+			}
+		}
+		if (q < eol && (*q == '<' || *q == '"'))
+			q++;
+		if (q < eol && addr_at(q, eol, &len)) {
+			const char *r = q + len;
+
+			if (r < eol && (*r == '>' || *r == '"'))
+				r++;
+			/* The address must stand alone or end a label. */
+			if ((r == eol || *r == ':' || *r == ' ' ||
+			    *r == '\t' || *r == ',' || *r == '.' ||
+			    *r == ';' || *r == '(') &&
+			    !anchor_dup(t, a, na, q, len) &&
+			    !is_daemon_addr(q, len)) {
+				a[na].addr = q - t;
+				a[na].alen = len;
+				a[na].body = code != NULL ? code - t : r - t;
+				a[na].line_only = code != NULL;
+				na++;
+			}
+		}
+		p = eol + 1;
+	}
+	return na;
+}
+
+/* Does the line before p talk about a recipient ("... to <addr>")? */
+static bool
+rcpt_context(const char *t, const char *p)
+{
+	const char	*s = p;
+	size_t		 n;
+
+	while (s > t && s[-1] != '\n' && p - s < 80)
+		s--;
+	n = p - s;
+	return dsn_ci_find(s, n, " to") != NULL ||
+	    dsn_ci_find(s, n, "recipient") != NULL ||
+	    dsn_ci_find(s, n, "address") != NULL ||
+	    dsn_ci_find(s, n, "user") != NULL;
+}
+
+/*
+ * The fallback: an address in angle brackets that the text says is a
+ * recipient, else any bracketed one, else any bare address; never the
+ * bounce's own To (the original sender) nor role addresses.
+ */
+static size_t
+find_any_anchor(struct dsn_ctx *c, const char *t, size_t n,
+    struct anchor *a, int pass)
+{
+	const char	*p, *end = t + n;
+	const char	*to = mime_header(&c->doc, NULL, "To");
+	size_t		 len;
+	char		 tmp[ADDR_MAX + 1];
+
+	for (p = t; p < end; p++) {
+		if (pass < 2) {
+			if (*p != '<' || p + 1 >= end)
+				continue;
+			if (!addr_at(p + 1, end, &len) || p + 1 + len >= end ||
+			    p[1 + len] != '>')
+				continue;
+			p++;
+			if (pass == 0 && !rcpt_context(t, p))
+				continue;
+		} else {
+			if (*p != '@' || p == t)
+				continue;
+			while (p > t && is_local_char((unsigned char)p[-1]))
+				p--;
+			if (!addr_at(p, end, &len)) {
+				p = memchr(p, '@', end - p);
+				continue;
+			}
+		}
+		memcpy(tmp, p, len);
+		tmp[len] = '\0';
+		if (!is_daemon_addr(p, len) && (pass == 0 || !boring_addr(tmp)) &&
+		    (to == NULL || dsn_ci_find(to, strlen(to), tmp) == NULL)) {
+			a->addr = p - t;
+			a->alen = len;
+			a->body = p + len - t;
+			a->line_only = false;
+			return 1;
+		}
+		p += len - 1;
+	}
+	return 0;
+}
+
+/* Unfold [s, e) into one line, collapse white space. */
+static void
+unfold(struct buf *b, const char *s, const char *e)
+{
+	bool	 sp = false;
+
+	for (; s < e; s++) {
+		if (*s == '\n' || *s == '\r' || *s == '\t' || *s == ' ') {
+			sp = b->len > 0;
+			continue;
+		}
+		if (sp)
+			buf_append(b, " ", 1);
+		sp = false;
+		buf_append(b, s, 1);
+	}
+}
+
+/* End of the paragraph starting at p: a blank line, or end. */
+static const char *
+para_end(const char *p, const char *end)
+{
+	const char	*q;
+
+	while (p < end) {
+		if ((q = memchr(p, '\n', end - p)) == NULL)
+			return end;
+		p = q + 1;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++;
+		if (p < end && *p == '\n')
+			return p;
+	}
+	return end;
+}
+
+static void
+fill_from_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *s,
+    const char *e)
+{
+	struct buf	 b;
+	char		 st[16];
+	const char	*code;
+	int		 rcode = 0;
+	size_t		 off;
+
+	buf_init(&b, c->opt->max_diagnostic + 1);
+	unfold(&b, s, e);
+	if (b.data == NULL) {
+		buf_free(&b);
+		return;
+	}
+	if (rc->status == NULL && (dsn_find_status2(b.data, b.len, st,
+	    sizeof(st), true) || dsn_find_status(b.data, b.len, st,
+	    sizeof(st))))
+		rc->status = strdup(st);
+	/* The first failure code, else the first code at all. */
+	if ((rcode = dsn_find_reply_code2(b.data, b.len, 400)) == 0)
+		rcode = dsn_find_reply_code(b.data, b.len);
+	if (rc->reply_code == 0)
+		rc->reply_code = rcode;
+	off = b.len;
+	if (rcode != 0) {
+		char num[4];
+
+		num[0] = '0' + rcode / 100;
+		num[1] = '0' + rcode / 10 % 10;
+		num[2] = '0' + rcode % 10;
+		num[3] = '\0';
+		for (code = b.data; (code = strstr(code, num)) != NULL;
+		    code++)
+			if (dsn_reply_code(code) == rcode &&
+			    (code == b.data || !isalnum((unsigned char)code[-1]))) {
+				off = code - b.data;
+				break;
+			}
+	}
+	if (rc->status != NULL && (code = strstr(b.data, rc->status)) !=
+	    NULL && (size_t)(code - b.data) < off)
+		off = code - b.data;
+	if (off == b.len)
+		off = 0;
+	while (off < b.len && (b.data[off] == ':' || b.data[off] == ' ' ||
+	    b.data[off] == '(' || b.data[off] == '.' || b.data[off] == '>' ||
+	    b.data[off] == '"' || b.data[off] == ','))
+		off++;
+	if (rc->diagnostic == NULL)
+		rc->diagnostic = dsn_dup(c, b.data + off, b.len - off,
+		    c->opt->max_diagnostic);
+	buf_free(&b);
+}
+
+/* Fill rc from the paragraph of anchor i (up to the next anchor). */
+static void
+anchor_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *t,
+    size_t n, const struct anchor *a, size_t na, size_t i)
+{
+	const char	*end = t + n, *s, *e, *lim;
+	size_t		 k;
+
+	lim = i + 1 < na ? t + a[i + 1].addr : end;
+	/* back up to the start of the next anchor's line */
+	while (lim > t + a[i].body && lim[-1] != '\n')
+		lim--;
+	s = t + a[i].body;
+	if (a[i].line_only) {
+		if ((e = memchr(s, '\n', end - s)) == NULL)
+			e = end;
+		fill_from_block(c, rc, s, e);
+		return;
+	}
+	e = para_end(s, lim);
+	/* No code in the paragraph: take up to two more. */
+	for (k = 0; k < 2 && e < lim; k++) {
+		char st[16];
+
+		if (dsn_find_status(s, e - s, st, sizeof(st)) ||
+		    dsn_find_reply_code(s, e - s) != 0)
+			break;
+		e = para_end(e + 1, lim);
+	}
+	fill_from_block(c, rc, s, e);
+}
+
+static void
+add_anchor_rcpts(struct dsn_ctx *c, const char *t, size_t n,
+    const struct anchor *a, size_t na)
+{
+	struct dsn_rcpt	*rc;
+	size_t		 i;
+
+	for (i = 0; i < na; i++) {
+		char tmp[ADDR_MAX + 1];
+
+		memcpy(tmp, t + a[i].addr, a[i].alen);
+		tmp[a[i].alen] = '\0';
+		if (dsn_has_rcpt(c->r, tmp))
+			continue;
+		if ((rc = dsn_add_rcpt(c)) == NULL)
+			return;
+		rc->final_recipient = dsn_dup(c, tmp, a[i].alen, ADDR_MAX);
+		rc->action = EV_ACT_FAILED;
+		anchor_block(c, rc, t, n, a, na, i);
+	}
+}
+
+/* Exim's X-Failed-Recipients header (comma-separated). */
+static void
+failed_recipients_header(struct dsn_ctx *c, struct anchor *a, size_t *na,
+    const char *t, size_t n)
+{
+	const char	*h, *p, *q;
+	size_t		 len, i;
+	struct anchor	 tmp[MAX_ANCHORS];
+	size_t		 nt = 0;
+
+	if ((h = mime_header(&c->doc, NULL, "X-Failed-Recipients")) == NULL)
+		return;
+	for (p = h; *p != '\0' && nt < MAX_ANCHORS; p++) {
+		if (!addr_at(p, p + strlen(p), &len))
+			continue;
+		/* Find where the text talks about it, for the paragraph. */
+		for (i = 0; i < *na; i++)
+			if (a[i].alen == len &&
+			    strncasecmp(t + a[i].addr, p, len) == 0)
+				break;
+		if (i < *na)
+			tmp[nt++] = a[i];
+		else if ((q = dsn_ci_find(t, n, p)) != NULL && len < ADDR_MAX) {
+			tmp[nt].addr = q - t;
+			tmp[nt].alen = len;
+			tmp[nt].body = q - t + len;
+			tmp[nt].line_only = false;
+			nt++;
+		}
+		p += len - 1;
+	}
+	if (nt > 0) {
+		memcpy(a, tmp, nt * sizeof(*a));
+		*na = nt;
+	}
+}
+
+static bool
+subject_bounce(const char *s)
+{
+	static const char *const words[] = { "undeliver", "undelivered",
+	    "delivery", "failure", "failed", "returned", "bounce",
+	    "not delivered", "rejected", "error", "non remis",
+	    "unzustellbar", "could not", "warning", "mail system",
+	    "notification", "problem", "unable", "nicht zugestellt",
+	    "nondeliverable", "non-deliver", "no se puede", "echec",
+	    "loop alert", "\xe4\xb8\x8d\xe9\x81\x94",	/* "fu-tatsu" */
+	    "\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",	/* "error" */
+	    NULL };
+	size_t	 i, n;
+
+	if (s == NULL)
+		return false;
+	n = strlen(s);
+	for (i = 0; words[i] != NULL; i++)
+		if (ci_has(s, n, words[i]))
+			return true;
+	return false;
+}
+
+static bool
+from_daemon(const char *f)
+{
+	size_t	 n;
+
+	if (f == NULL)
+		return false;
+	n = strlen(f);
+	return ci_has(f, n, "mailer-daemon") || ci_has(f, n, "postmaster") ||
+	    ci_has(f, n, "mail delivery") || ci_has(f, n, "mail-daemon") ||
+	    ci_has(f, n, "mailer_daemon") || ci_has(f, n, "mail daemon") ||
+	    ci_has(f, n, "post_master");
+}
+
+/* Phrases (exact case) that only bounces use, in the first text bytes. */
+static const char *const bounce_phrases[] = {
+	"could not be delivered", "Could not be delivered",
+	"was not delivered", "delivery has failed", "Delivery has failed",
+	"permanent error", "Undeliverable", "undeliverable",
+	"Delivery to the following recipient", NULL
+};
+
+static bool
+looks_bounce_text(const char *t, size_t n)
+{
+	size_t	 i;
+
+	if (n > SIG_WINDOW)
+		n = SIG_WINDOW;
+	for (i = 0; bounce_phrases[i] != NULL; i++)
+		if (memmem(t, n, bounce_phrases[i],
+		    strlen(bounce_phrases[i])) != NULL)
+			return true;
+	return false;
+}
+
+static bool
+looks_bounce(struct dsn_ctx *c)
+{
+	if (mime_header(&c->doc, NULL, "X-Failed-Recipients") != NULL)
+		return true;
+	if (c->doc.top_type != NULL &&
+	    strcmp(c->doc.top_type, "multipart/report") == 0)
+		return true;
+	if (from_daemon(c->r->from))
+		return true;
+	if (subject_bounce(c->r->subject))
+		return true;
+	return false;
+}
+
+/*
+ * dsn_text_mta - name the MTA or provider that wrote a bounce
+ *
+ * Arguments: c: context (headers); text: the bounce text or NULL.
+ * Returns: static lower-case name, or NULL.
+ * Notes: only literal signatures in From/Subject/Received and the first
+ * SIG_WINDOW bytes of the text are looked at.
+ */
+const char *
+dsn_text_mta(struct dsn_ctx *c, const char *text)
+{
+	const char	*f = c->r->from, *v;
+	size_t		 i, n;
+
+	if (text != NULL) {
+		n = strnlen(text, SIG_WINDOW);
+		for (i = 0; text_sigs[i].needle != NULL; i++)
+			if (memmem(text, n, text_sigs[i].needle,
+			    strlen(text_sigs[i].needle)) != NULL)
+				return text_sigs[i].mta;
+	}
+	if (f != NULL) {
+		n = strlen(f);
+		for (i = 0; hdr_sigs[i].needle != NULL; i++)
+			if (ci_has(f, n, hdr_sigs[i].needle))
+				return hdr_sigs[i].mta;
+	}
+	if (mime_header(&c->doc, NULL, "X-Failed-Recipients") != NULL)
+		return "exim";
+	if ((v = mime_header(&c->doc, NULL, "X-Postfix-Queue-ID")) != NULL ||
+	    (c->r->queue_id != NULL))
+		return "postfix";
+	return NULL;
+}
+
+/* Message-ID (and campaign header) of an original returned as text. */
+static void
+original_from_text(struct dsn_ctx *c, const char *t, size_t n)
+{
+	const char	*p, *end = t + n, *eol;
+	size_t		 hl;
+
+	for (p = t; p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', end - p)) == NULL)
+			eol = end;
+		if (c->r->orig_message_id == NULL &&
+		    strncasecmp(p, "Message-ID:", 11) == 0) {
+			const char *v = p + 11, *lt, *gt;
+
+			lt = memchr(v, '<', eol - v);
+			gt = lt != NULL ? memchr(lt, '>', eol - lt) : NULL;
+			if (lt != NULL && gt != NULL)
+				dsn_set(c, &c->r->orig_message_id, lt + 1,
+				    gt - lt - 1, c->opt->max_field);
+			else
+				dsn_set(c, &c->r->orig_message_id, v, eol - v,
+				    c->opt->max_field);
+		}
+		if (c->opt->campaign_header != NULL &&
+		    c->r->campaign == NULL &&
+		    (hl = strlen(c->opt->campaign_header)) > 0 &&
+		    (size_t)(eol - p) > hl && p[hl] == ':' &&
+		    strncasecmp(p, c->opt->campaign_header, hl) == 0)
+			dsn_set(c, &c->r->campaign, p + hl + 1,
+			    eol - p - hl - 1, c->opt->max_field);
+	}
+}
+
+static void
+set_mta(struct dsn_ctx *c, const char *text)
+{
+	const char	*m;
+
+	if (c->r->mta != NULL)
+		return;
+	if ((m = dsn_text_mta(c, text)) != NULL)
+		c->r->mta = strdup(m);
+}
+
+/*
+ * Last resort: the To of the returned original (an enclosed message, or
+ * a "To:" line after the cut), its diagnostic the whole notice.
+ */
+static void
+original_to(struct dsn_ctx *c, const char *t, size_t cut, size_t n)
+{
+	struct dsn_rcpt	*rc;
+	const char	*p, *end = t + n, *eol;
+	char		*a = NULL;
+	size_t		 i;
+
+	for (i = 0; i < c->doc.nparts && a == NULL; i++)
+		if (c->doc.parts[i].msg != NULL)
+			a = header_addr(c, mime_header(&c->doc,
+			    c->doc.parts[i].msg, "To"));
+	for (p = t + cut; p < end && a == NULL; p = eol + 1) {
+		if ((eol = memchr(p, '\n', end - p)) == NULL)
+			eol = end;
+		if (eol - p > 3 && strncasecmp(p, "To:", 3) == 0) {
+			char *v = dsn_dup(c, p + 3, eol - p - 3, ADDR_MAX);
+
+			a = header_addr(c, v);
+			free(v);
+		}
+	}
+	if (a == NULL)
+		return;
+	if ((rc = dsn_add_rcpt(c)) == NULL) {
+		free(a);
+		return;
+	}
+	rc->final_recipient = a;
+	rc->action = EV_ACT_FAILED;
+	fill_from_block(c, rc, t, t + cut);
+}
+
+/*
+ * dsn_text_scan - read recipients from a non-standard bounce's text
+ *
+ * Arguments: c: context; the report gets recipients (action failed),
+ * status, reply code and diagnostic as found, plus the MTA name.
+ * Notes: does nothing unless the message looks like a bounce (From a
+ * mailer daemon, a bounce Subject, X-Failed-Recipients, multipart/report).
+ */
+void
+dsn_text_scan(struct dsn_ctx *c)
+{
+	struct anchor	 a[MAX_ANCHORS];
+	char		*t;
+	size_t		 n, cut, na;
+
+	if ((t = bounce_text(c, &n)) == NULL) {
+		c->nomem = true;
+		return;
+	}
+	if (!looks_bounce(c) && !looks_bounce_text(t, n)) {
+		free(t);
+		return;
+	}
+	cut = cut_point(t, n);
+	na = find_line_anchors(t, cut, a, MAX_ANCHORS);
+	failed_recipients_header(c, a, &na, t, cut);
+	if (na == 0)
+		na = find_any_anchor(c, t, cut, a, 0);
+	if (na == 0)
+		na = find_any_anchor(c, t, cut, a, 1);
+	if (na == 0)
+		na = find_any_anchor(c, t, cut, a, 2);
+	add_anchor_rcpts(c, t, cut, a, na);
+	if (c->r->nrcpts == 0)
+		original_to(c, t, cut, n);
+	if (c->r->orig_message_id == NULL && cut < n)
+		original_from_text(c, t + cut, n - cut);
+	set_mta(c, t);
+	free(t);
+}
+
+/*
+ * dsn_text_enrich - extras for an RFC 3464 report from its text part
+ *
+ * Notes: names the MTA; finds the original's Message-ID in the text when
+ * no message/rfc822 part gave it.
+ */
+void
+dsn_text_enrich(struct dsn_ctx *c)
+{
+	struct anchor	 a[MAX_ANCHORS];
+	char		*t;
+	size_t		 n, cut, na, i, k;
+
+	if ((t = bounce_text(c, &n)) == NULL) {
+		c->nomem = true;
+		return;
+	}
+	cut = cut_point(t, n);
+	if (c->r->orig_message_id == NULL && cut < n)
+		original_from_text(c, t + cut, n - cut);
+	set_mta(c, t);
+	for (i = 0; i < c->r->nrcpts; i++)
+		if (c->r->rcpts[i].diagnostic == NULL)
+			break;
+	if (i < c->r->nrcpts) {
+		na = find_line_anchors(t, cut, a, MAX_ANCHORS);
+		for (i = 0; i < c->r->nrcpts; i++) {
+			struct dsn_rcpt *rc = &c->r->rcpts[i];
+
+			if (rc->diagnostic != NULL ||
+			    rc->final_recipient == NULL)
+				continue;
+			for (k = 0; k < na; k++)
+				if (a[k].alen == strlen(rc->final_recipient) &&
+				    strncasecmp(t + a[k].addr,
+				    rc->final_recipient, a[k].alen) == 0)
+					break;
+			if (k < na) {
+				anchor_block(c, rc, t, cut, a, na, k);
+				dsn_status_from_text(rc, rc->diagnostic);
+			}
+		}
+	}
+	free(t);
+}
+
+/* Address of a header value ("Name <a@b>" or "a@b"), malloc'd. */
+static char *
+header_addr(struct dsn_ctx *c, const char *v)
+{
+	const char	*p, *end;
+	size_t		 len;
+
+	if (v == NULL)
+		return NULL;
+	end = v + strlen(v);
+	for (p = v; p < end; p++) {
+		if (*p != '@')
+			continue;
+		while (p > v && is_local_char((unsigned char)p[-1]))
+			p--;
+		if (addr_at(p, end, &len))
+			return dsn_dup(c, p, len, ADDR_MAX);
+		p = strchr(p, '@');
+		if (p == NULL)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * dsn_text_arf - recipients of an ARF report without Original-Rcpt-To
+ *
+ * Notes: takes the To of the returned message (RFC 5965 section 2).
+ */
+void
+dsn_text_arf(struct dsn_ctx *c)
+{
+	struct dsn_rcpt	*rc;
+	char		*a = NULL;
+	size_t		 i;
+
+	if (c->r->nrcpts > 0)
+		return;
+	for (i = 0; i < c->doc.nparts && a == NULL; i++)
+		if (c->doc.parts[i].msg != NULL) {
+			a = header_addr(c, mime_header(&c->doc,
+			    c->doc.parts[i].msg, "X-HmXmrOriginalRecipient"));
+			if (a == NULL)
+				a = header_addr(c, mime_header(&c->doc,
+				    c->doc.parts[i].msg, "To"));
+		}
+	if (a == NULL)
+		a = header_addr(c, mime_header(&c->doc, NULL, "To"));
+	if (a == NULL)
+		return;
+	if ((rc = dsn_add_rcpt(c)) == NULL) {
+		free(a);
+		return;
+	}
+	rc->final_recipient = a;
+	rc->action = EV_ACT_FAILED;
+}
+
+/*
+ * dsn_autoreply - recognise an RFC 3834 auto-reply (vacation notice)
+ *
+ * Returns: true with one recipient (the auto-replying address: the
+ * reply's From) when Auto-Submitted: auto-replied, X-Autoreply,
+ * X-Autorespond or a vacation Subject is present.
+ */
+bool
+dsn_autoreply(struct dsn_ctx *c)
+{
+	static const char *const subj[] = { "auto:", "automatic reply",
+	    "autoreply", "auto-reply", "auto reply", "out of office",
+	    "out of the office", "vacation", "abwesenheit", "absence",
+	    "autosvar", "respuesta autom", "réponse automatique", NULL };
+	const char	*v, *s = c->r->subject;
+	struct dsn_rcpt	*rc;
+	bool		 yes = false;
+	char		*a;
+	size_t		 i;
+
+	if ((v = mime_header(&c->doc, NULL, "Auto-Submitted")) != NULL &&
+	    strncasecmp(v, "auto-replied", 12) == 0)
+		yes = true;
+	if (mime_header(&c->doc, NULL, "X-Autoreply") != NULL ||
+	    mime_header(&c->doc, NULL, "X-Autorespond") != NULL)
+		yes = true;
+	if ((v = mime_header(&c->doc, NULL, "Precedence")) != NULL &&
+	    strncasecmp(v, "auto_reply", 10) == 0)
+		yes = true;
+	for (i = 0; s != NULL && subj[i] != NULL && !yes; i++)
+		if (ci_has(s, strlen(s), subj[i]))
+			yes = true;
+	if (!yes)
+		return false;
+	if ((a = header_addr(c, c->r->from)) == NULL)
+		return false;
+	if ((rc = dsn_add_rcpt(c)) == NULL) {
+		free(a);
+		return false;
+	}
+	rc->final_recipient = a;
+	rc->action = EV_ACT_UNKNOWN;
+	set_mta(c, NULL);
+	return true;
+}

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * rules_match.c - evaluate a compiled rules table against the facts of
+ * one recipient: the first rule in file order that matches wins.
+ *
+ * Speed: the diagnostic is normalised once (rules_normalize()), then one
+ * pass over it looks up every three-byte window in a hash table of the
+ * literals the text rules need (the prefilter), so only the few text
+ * rules whose literal occurs are looked at, and a regular expression
+ * runs only when its literal is present.  Every pcre2_match() runs under
+ * a match, depth and heap limit on at most RULES_TEXT_MAX bytes, so
+ * hostile text cannot make it backtrack without bound.
+ *
+ * Pure: no I/O, no logging, no clock; thread-safe (the table is
+ * immutable, all scratch space is on the stack or per call).
+ * RFC 3463 section 2 (status codes), RFC 5321 section 4.2 (replies).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_int.h"
+
+#define MAX_CANDS	256	/* text rules considered per subject */
+#define MAX_NEEDLES	8192	/* needles tracked by the per-call bitmap */
+
+/* Parse "c.s.d" (each part 1-3 digits) into st; false if not one. */
+static bool
+status_parse(const char *s, struct rules_status *st)
+{
+	int	 v[3] = { 0, 0, 0 }, k, nd;
+
+	if (s == NULL)
+		return false;
+	for (k = 0; k < 3; k++) {
+		for (nd = 0; isdigit((unsigned char)*s) && nd < 4; nd++)
+			v[k] = v[k] * 10 + (*s++ - '0');
+		if (nd == 0 || nd > 3)
+			return false;
+		if (k < 2 && *s++ != '.')
+			return false;
+	}
+	st->c = v[0];
+	st->s = v[1];
+	st->d = v[2];
+	return true;
+}
+
+static bool
+status_match(const struct rules_status *pat, const struct rules_status *st)
+{
+	return (pat->c < 0 || pat->c == st->c) &&
+	    (pat->s < 0 || pat->s == st->s) &&
+	    (pat->d < 0 || pat->d == st->d);
+}
+
+/* Is mta (lower-case) in the ",a,b," list? */
+static bool
+mta_in(const char *list, const char *mta)
+{
+	const char	*p;
+	size_t		 n;
+
+	if (mta == NULL || *mta == '\0')
+		return false;
+	n = strlen(mta);
+	for (p = list; (p = strchr(p, ',')) != NULL && p[1] != '\0'; p++)
+		if (strncasecmp(p + 1, mta, n) == 0 && p[1 + n] == ',')
+			return true;
+	return false;
+}
+
+static bool
+cond_ok(const struct rule *ru, const struct rules_query *q, bool have_st,
+    const struct rules_status *st)
+{
+	const struct rules_cond *c = &ru->cond;
+
+	if (c->mtas != NULL && !mta_in(c->mtas, q->mta))
+		return false;
+	if (c->has_status && (!have_st || !status_match(&c->status, st)))
+		return false;
+	if (c->has_code && (q->reply_code < c->code.lo ||
+	    q->reply_code > c->code.hi))
+		return false;
+	if (c->action >= 0 && (int)q->action != c->action)
+		return false;
+	return true;
+}
+
+static bool
+plain_match(const struct rule *ru, const struct rules_query *q, bool have_st,
+    const struct rules_status *st)
+{
+	switch (ru->sel) {
+	case RULES_SEL_ANY:
+		return true;
+	case RULES_SEL_ACTION:
+		return (int)q->action == ru->action;
+	case RULES_SEL_KIND:
+		return (int)q->kind == ru->kind;
+	case RULES_SEL_STATUS:
+		return have_st && status_match(&ru->status, st);
+	case RULES_SEL_CODE:
+		return q->reply_code >= ru->code.lo &&
+		    q->reply_code <= ru->code.hi;
+	case RULES_SEL_TEXT:
+		break;
+	}
+	return false;
+}
+
+static void
+hit_set(struct rules_hit *h, const struct rule *ru)
+{
+	h->reason = ru->reason;
+	h->line = ru->line;
+	h->sel = ru->sel;
+	h->generic = ru->generic;
+}
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t	 x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One pass of the prefilter: mark the needles found in t and collect the
+ * text rules that use them into cand (sorted, unique).  Returns the
+ * number of candidates, or SIZE_MAX when there were too many to keep
+ * (then every text rule is a candidate and hits[] decides).
+ */
+static size_t
+prefilter(const struct rules *r, const unsigned char *t, size_t n,
+    uint64_t *hits, size_t *cand)
+{
+	size_t	 i, j, k, nc = 0;
+	uint64_t head;
+	bool	 overflow = false;
+
+	for (k = 0; k < r->nalways; k++)
+		cand[nc++] = r->always[k];
+	for (i = 0; i + RULES_MIN_NEEDLE <= n; i++) {
+		uint32_t b = (uint32_t)t[i] << 8 | t[i + 1];
+
+		if (!(r->first2[b >> 3] & (1u << (b & 7))))
+			continue;
+		b = rules_hash3(t + i);
+		head = rules_load8(t + i, n - i);
+
+		for (j = r->bucket[b]; j < r->bucket[b + 1]; j++) {
+			uint32_t id = r->bucket_ids[j];
+			const struct needle *nd = &r->needles[id];
+
+			if ((head & nd->mask) != nd->head ||
+			    (hits[id >> 6] & ((uint64_t)1 << (id & 63))))
+				continue;
+			if (nd->len > 8 && (nd->len > n - i ||
+			    memcmp(nd->s + 8, t + i + 8, nd->len - 8) != 0))
+				continue;
+			hits[id >> 6] |= (uint64_t)1 << (id & 63);
+			if (nc + nd->nrules > MAX_CANDS) {
+				overflow = true;
+				continue;
+			}
+			for (k = 0; k < nd->nrules; k++)
+				cand[nc++] = nd->rules[k];
+		}
+	}
+	if (overflow)
+		return SIZE_MAX;
+	if (nc > 1) {
+		qsort(cand, nc, sizeof(*cand), cmp_size);
+		for (i = 1, j = 1; i < nc; i++)
+			if (cand[i] != cand[j - 1])
+				cand[j++] = cand[i];
+		nc = j;
+	}
+	return nc;
+}
+
+/* Does the needle of a literal rule, or one of a regex's, occur? */
+static bool
+needles_hit(const struct rules *r, size_t idx, const uint64_t *hits)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < r->nneedles; i++)
+		if (hits[i >> 6] & ((uint64_t)1 << (i & 63)))
+			for (k = 0; k < r->needles[i].nrules; k++)
+				if (r->needles[i].rules[k] == idx)
+					return true;
+	return false;
+}
+
+/* Run one text rule on t; counts regex runs in *nre. */
+static bool
+text_verify(const struct rules *r, const struct rule *ru,
+    const struct rules_query *q, pcre2_match_data **md, int *nre)
+{
+	int	 rc;
+
+	if (ru->re == NULL || ru->exact)
+		return true;	/* literal(s): the prefilter found it */
+	if (*md == NULL && (*md = pcre2_match_data_create(1, NULL)) == NULL) {
+		*nre = -1;
+		return false;
+	}
+	if (*nre >= 0)
+		(*nre)++;
+	rc = pcre2_match(ru->re, (PCRE2_SPTR)q->text, q->textlen, 0, 0, *md,
+	    r->mctx);
+	/* A limit error (PCRE2_ERROR_MATCHLIMIT ...) counts as no match. */
+	return rc >= 0;
+}
+
+/*
+ * rules_match - the first rule in file order that matches q
+ *
+ * Arguments: r, the table; q, the facts (q->text normalised by
+ * rules_normalize()); res receives the winning rule and, for the
+ * status-versus-text comparison, the first text rule and the first
+ * status rule that match (each may come after the winner).
+ * Returns the number of regular expressions run, or -1 when the match
+ * data could not be allocated.
+ * Notes: thread-safe; r is only read.
+ */
+int
+rules_match(const struct rules *r, const struct rules_query *q,
+    struct rules_result *res)
+{
+	struct rules_status	 st;
+	uint64_t		 hits[MAX_NEEDLES / 64];
+	size_t			 cand[MAX_CANDS], nc = 0, i, k;
+	size_t			 pwin = SIZE_MAX, twin = SIZE_MAX;
+	pcre2_match_data	*md = NULL;
+	bool			 have_st, all = false;
+	int			 nre = 0, key;
+
+	memset(res, 0, sizeof(*res));
+	if (r == NULL)
+		return 0;
+	have_st = status_parse(q->status, &st);
+	key = have_st ? rules_skey(st.c, st.s, st.d) : -1;
+	if (have_st && key < 0) {
+		/* Outside the key table: all non-text rules, in order. */
+		for (k = 0; k < r->nplain; k++) {
+			const struct rule *ru = &r->v[r->plain[k]];
+
+			if (!plain_match(ru, q, have_st, &st) ||
+			    !cond_ok(ru, q, have_st, &st))
+				continue;
+			if (pwin == SIZE_MAX)
+				pwin = r->plain[k];
+			if (ru->sel == RULES_SEL_STATUS) {
+				hit_set(&res->status, ru);
+				break;
+			}
+		}
+	} else {
+		/* Other non-text rules, then the status rules of the key. */
+		for (k = 0; k < r->nother; k++) {
+			const struct rule *ru = &r->v[r->other[k]];
+
+			if (plain_match(ru, q, have_st, &st) &&
+			    cond_ok(ru, q, have_st, &st)) {
+				pwin = r->other[k];
+				break;
+			}
+		}
+		for (k = key < 0 ? 0 : r->skey[key];
+		    key >= 0 && k < r->skey[key + 1]; k++) {
+			const struct rule *ru = &r->v[r->sids[k]];
+
+			if (cond_ok(ru, q, have_st, &st)) {
+				hit_set(&res->status, ru);
+				if (r->sids[k] < pwin)
+					pwin = r->sids[k];
+				break;
+			}
+		}
+	}
+	/* Text rules: only those the prefilter leaves. */
+	if (q->text != NULL && q->textlen > 0) {
+		size_t nw = (r->nneedles + 63) / 64;
+
+		if (nw > MAX_NEEDLES / 64)
+			nw = MAX_NEEDLES / 64;
+		memset(hits, 0, nw * sizeof(hits[0]));
+		nc = prefilter(r, (const unsigned char *)q->text,
+		    q->textlen, hits, cand);
+		if (nc == SIZE_MAX || r->nneedles > MAX_NEEDLES)
+			all = true;
+	}
+	if (all) {
+		for (i = 0; i < r->n && twin == SIZE_MAX; i++) {
+			const struct rule *ru = &r->v[i];
+
+			if (ru->sel != RULES_SEL_TEXT ||
+			    (!ru->always && !needles_hit(r, i, hits)))
+				continue;
+			if (cond_ok(ru, q, have_st, &st) &&
+			    text_verify(r, ru, q, &md, &nre))
+				twin = i;
+		}
+	} else {
+		for (i = 0; i < nc && twin == SIZE_MAX; i++) {
+			const struct rule *ru = &r->v[cand[i]];
+
+			if (cond_ok(ru, q, have_st, &st) &&
+			    text_verify(r, ru, q, &md, &nre))
+				twin = cand[i];
+		}
+	}
+	pcre2_match_data_free(md);
+	if (twin != SIZE_MAX)
+		hit_set(&res->text, &r->v[twin]);
+	if (twin < pwin)
+		hit_set(&res->win, &r->v[twin]);
+	else if (pwin != SIZE_MAX)
+		hit_set(&res->win, &r->v[pwin]);
+	return nre;
+}
+
+/*
+ * Is in[i..] a reply-code prefix of a continued SMTP reply: "NNN-" (any
+ * code, when *code is 0), or "NNN-"/"NNN " with the code of the
+ * continuation seen before?  Optionally followed by "x.y.z".  Returns
+ * the bytes to skip (0: not one) and remembers the code.
+ */
+static size_t
+continuation_len(const unsigned char *in, size_t i, size_t n, int *code)
+{
+	size_t	 j, k, parts;
+	int	 c;
+
+	if (i + 4 > n || in[i] < '2' || in[i] > '5' ||
+	    !isdigit(in[i + 1]) || !isdigit(in[i + 2]))
+		return 0;
+	c = (in[i] - '0') * 100 + (in[i + 1] - '0') * 10 + (in[i + 2] - '0');
+	if (in[i + 3] == '-') {
+		if (*code != 0 && *code != c)
+			return 0;
+	} else if (in[i + 3] != ' ' || *code != c)
+		return 0;
+	*code = c;
+	j = i + 4;
+	/* an optional enhanced status right after it */
+	k = j;
+	for (parts = 0; parts < 3; parts++) {
+		size_t d = 0;
+
+		while (k < n && isdigit(in[k]) && d < 4) {
+			k++;
+			d++;
+		}
+		if (d == 0 || d > 3)
+			break;
+		if (parts < 2) {
+			if (k >= n || in[k] != '.')
+				break;
+			k++;
+		}
+	}
+	if (parts == 3 && (k >= n || isspace(in[k])))
+		j = k;
+	return j - i;
+}
+
+/*
+ * rules_normalize - the form of a diagnostic text rules look at
+ *
+ * Arguments: in, NUL-terminated (NULL gives ""); out/outlen, the result.
+ * Returns the length written; at most RULES_TEXT_MAX and outlen - 1.
+ * Notes: only the first RULES_TEXT_MAX bytes of in are read.  Bytes
+ * >= 0x80 are copied unchanged (UTF-8 stays UTF-8).
+ */
+size_t
+rules_normalize(const char *in, char *out, size_t outlen)
+{
+	/* 0: copy, 1: upper case, 2: white space */
+	static const unsigned char cls[256] = {
+		['\t'] = 2, ['\n'] = 2, ['\v'] = 2, ['\f'] = 2, ['\r'] = 2,
+		[' '] = 2,
+		['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
+		['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+		['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
+		['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+		['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1,
+		['Z'] = 1,
+	};
+	const unsigned char	*p = (const unsigned char *)in;
+	size_t			 n, i, o = 0, cap, skip;
+	bool			 space = false;
+	int			 code = 0;
+
+	if (outlen == 0)
+		return 0;
+	if (in == NULL) {
+		out[0] = '\0';
+		return 0;
+	}
+	n = strnlen(in, RULES_TEXT_MAX);
+	cap = outlen - 1 < RULES_TEXT_MAX ? outlen - 1 : RULES_TEXT_MAX;
+	/* A reply that starts "550-" continues with "550-" and ends "550 ". */
+	if (n >= 4 && p[0] >= '2' && p[0] <= '5' && isdigit(p[1]) &&
+	    isdigit(p[2]) && p[3] == '-')
+		code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	for (i = 0; i < n && o < cap; i++) {
+		unsigned char c = p[i];
+
+		switch (cls[c]) {
+		case 0:
+			break;
+		case 1:
+			c += 'a' - 'A';
+			break;
+		default:
+			space = true;
+			continue;
+		}
+		if (space) {
+			space = false;
+			if (o > 0) {
+				/* RFC 5321 4.2.1: "550-" starts a continued
+				 * line. */
+				if (c >= '2' && c <= '5' && (skip =
+				    continuation_len(p, i, n, &code)) > 0) {
+					i += skip - 1;
+					space = true;
+					continue;
+				}
+				out[o++] = ' ';
+				if (o == cap)
+					break;
+			}
+		}
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return o;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * state.h - the suppression rule: a recipient's state is a fold of its
+ * events through state_apply(), the one function that decides it (so a
+ * rule change can be replayed over history).  Pure: no I/O, no clock,
+ * no logging.
+ */
+#ifndef BD_STATE_H
+#define BD_STATE_H
+
+#include "bd.h"
+#include "event.h"
+#include "store.h"
+
+enum state_kind {
+	STATE_ACTIVE = 0,
+	STATE_SOFT,		/* soft bounces counted, not yet at the limit */
+	STATE_SUPPRESSED,
+};
+
+enum state_reason {
+	STATE_REASON_NONE = 0,
+	STATE_REASON_HARD,	/* a hard bounce */
+	STATE_REASON_SOFT_LIMIT,	/* soft_limit distinct messages in the window */
+	STATE_REASON_COMPLAINT,
+	STATE_REASON_MANUAL,	/* bouncectl suppress */
+	STATE_REASON_IMPORTED,	/* bouncectl import */
+};
+
+/* What one event means to the rule. */
+enum state_input_kind {
+	STATE_IN_IGNORE = 0,	/* relayed, expanded, feedback, auto-reply */
+	STATE_IN_SENDER,	/* sender-side failure: never moves the address */
+	STATE_IN_HARD,
+	STATE_IN_SOFT,
+	STATE_IN_DELIVERED,
+	STATE_IN_SUPPRESS,	/* manual or imported suppression */
+	STATE_IN_UNSUPPRESS,	/* manual unsuppression */
+};
+
+#define STATE_SOFT_MARKS	32	/* most soft-bounced messages remembered */
+#define STATE_KEY_MAX		200	/* bytes of a message key, with the NUL */
+#define STATE_MARKS_TEXT_MAX	(STATE_SOFT_MARKS * (STATE_KEY_MAX + 24))
+
+/* One soft-bounced message of the current streak. */
+struct state_mark {
+	int64_t		 when;
+	char		 key[STATE_KEY_MAX];
+};
+
+struct state {
+	enum state_kind	 kind;
+	enum state_reason reason;	/* NONE unless suppressed */
+	int64_t		 since;		/* when it became suppressed, else 0 */
+	int64_t		 reset_at;	/* last delivery or unsuppress */
+	int64_t		 manual_at;	/* last manual action: older events lose */
+	int64_t		 first_bounce;	/* 0 if none */
+	int64_t		 last_bounce;
+	size_t		 nmarks;	/* == soft count */
+	struct state_mark marks[STATE_SOFT_MARKS];
+};
+
+struct state_input {
+	enum state_input_kind kind;
+	int64_t		 when;
+	const char	*msgkey;	/* the original message, for SOFT */
+	enum state_reason reason;	/* for SUPPRESS */
+	bool		 manual;	/* SUPPRESS/UNSUPPRESS from an operator */
+};
+
+/* state_init - an address with no history: active, count 0 */
+void state_init(struct state *st);
+/* state_apply - fold one input into st; true if kind, reason or count changed */
+bool state_apply(struct state *st, const struct state_input *in,
+    const struct store_policy *pol);
+/* state_event_kind - what a recorded event means to the rule */
+enum state_input_kind state_event_kind(const struct bd_event *ev);
+/* state_msgkey - "q:QUEUEID", else "m:MSGID", else "e:ENVID", else "" */
+void state_msgkey(const struct bd_event *ev, char *out, size_t outlen);
+
+/* state_kind_name - "active", "soft", "suppressed" */
+const char *state_kind_name(enum state_kind k);
+/* state_kind_parse - name to enum; false if unknown */
+bool state_kind_parse(const char *s, enum state_kind *out);
+/* state_reason_name - "", "hard", "soft-limit", "complaint", "manual", "imported" */
+const char *state_reason_name(enum state_reason r);
+/* state_reason_parse - name to enum ("" -> NONE); false if unknown */
+bool state_reason_parse(const char *s, enum state_reason *out);
+/* state_input_name - "ignore", "sender", "hard", "soft", "delivered", ... */
+const char *state_input_name(enum state_input_kind k);
+
+/* state_marks_encode - the streak as text ("WHEN KEY\n" lines) for storage */
+void state_marks_encode(const struct state *st, char *out, size_t outlen);
+/* state_marks_decode - restore the streak; bad lines are skipped */
+void state_marks_decode(struct state *st, const char *text);
+
+#endif

@@ -1,0 +1,1215 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * store.c - events and recipient state in SQLite.
+ *
+ * One connection per handle, guarded by a mutex, so the milter's worker
+ * threads may share a handle; WAL journal so that bouncectl reads while
+ * bounced writes; a busy timeout so that a short lock is waited out.
+ * The schema is versioned with PRAGMA user_version and brought up to
+ * date by the ordered migrations[] below (append v2, never edit v1).
+ *
+ * Recording is idempotent: every event has an identity (original queue
+ * id, else Message-ID, else ENVID - else its date -, recipient, action,
+ * status) that is UNIQUE in the events table; an INSERT OR IGNORE that
+ * inserts nothing changes nothing else.  A new event is folded into the
+ * recipient's state by state_apply() (state.c), the one rule.
+ *
+ * The store never logs and never exits: failures return a bd_status and
+ * leave the text in store_errmsg().  Text from the network is bound as
+ * parameters, never spliced into SQL, and cut to STORE_DIAG_MAX or
+ * STORE_TEXT_MAX bytes (RFC 3464 section 2.3.6 diagnostics can be long).
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "state.h"
+#include "store.h"
+
+struct store {
+	sqlite3		*db;
+	pthread_mutex_t	 lock;
+	bool		 rdonly;
+	char		 err[512];
+};
+
+/*
+ * Ordered migrations: migrations[i] takes the schema from version i to
+ * version i + 1.  Each runs in its own transaction with the new
+ * user_version.
+ */
+static const char *const migrations[] = {
+	/* v1 */
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" ts INTEGER NOT NULL,"			/* when */
+	" recipient TEXT NOT NULL,"
+	" domain TEXT NOT NULL,"
+	" original_recipient TEXT,"
+	" action TEXT NOT NULL,"
+	" status TEXT,"
+	" reply_code INTEGER NOT NULL DEFAULT 0,"
+	" reason TEXT,"
+	" hard INTEGER NOT NULL DEFAULT 0,"
+	" who TEXT,"
+	" advice TEXT,"
+	" rule TEXT,"
+	" diagnostic TEXT,"
+	" remote_mta TEXT,"
+	" reporting_mta TEXT,"
+	" queue_id TEXT,"
+	" message_id TEXT,"
+	" envelope_id TEXT,"
+	" sender TEXT,"
+	" campaign TEXT,"
+	" feedback_type TEXT,"
+	" source TEXT NOT NULL,"
+	" trusted INTEGER NOT NULL DEFAULT 0,"
+	" class TEXT NOT NULL,"			/* state_input_name() */
+	" recorded_at INTEGER NOT NULL,"
+	" identity TEXT NOT NULL UNIQUE);"
+	"CREATE INDEX events_recipient ON events(recipient, ts);"
+	"CREATE INDEX events_ts ON events(ts);"
+	"CREATE INDEX events_queue ON events(queue_id, recipient);"
+	"CREATE TABLE recipients ("
+	" address TEXT PRIMARY KEY,"
+	" domain TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'active'"
+	"  CHECK (state IN ('active', 'soft', 'suppressed')),"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" soft_count INTEGER NOT NULL DEFAULT 0,"
+	" soft_marks TEXT NOT NULL DEFAULT '',"
+	" suppressed_since INTEGER NOT NULL DEFAULT 0,"
+	" suppress_event INTEGER,"
+	" reset_at INTEGER NOT NULL DEFAULT 0,"
+	" first_bounce INTEGER NOT NULL DEFAULT 0,"
+	" last_bounce INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_event INTEGER,"
+	" last_status TEXT,"
+	" last_reason TEXT,"
+	" last_diagnostic TEXT,"
+	" manual_by TEXT,"
+	" manual_why TEXT,"
+	" manual_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX recipients_state ON recipients(state, address);"
+	"CREATE INDEX recipients_domain ON recipients(domain);"
+	/*
+	 * Sends this relay made, for a later trust policy and delivery
+	 * awareness (DESIGN.md "Trust"); not filled in v1.
+	 */
+	"CREATE TABLE sends ("
+	" queue_id TEXT NOT NULL,"
+	" recipient TEXT NOT NULL,"
+	" message_id TEXT,"
+	" ts INTEGER NOT NULL,"
+	" PRIMARY KEY (queue_id, recipient));",
+};
+#define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+_Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
+    "STORE_SCHEMA_VERSION must match the migrations");
+
+static void seterr(struct store *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+seterr(struct store *s, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+}
+
+/* Status for an SQLite failure, with its text kept. */
+static enum bd_status
+dberr(struct store *s, int rc, const char *what)
+{
+	seterr(s, "%s: %s", what, sqlite3_errmsg(s->db));
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return BD_EBUSY;
+	case SQLITE_NOMEM:
+		return BD_ENOMEM;
+	default:
+		return BD_EIO;
+	}
+}
+
+static enum bd_status
+exec(struct store *s, const char *sql)
+{
+	int	 rc;
+
+	if ((rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		return dberr(s, rc, sql[0] == 'C' ? "schema" : sql);
+	return BD_OK;
+}
+
+static enum bd_status
+prepare(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	int	 rc;
+
+	if ((rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL)) != SQLITE_OK) {
+		*st = NULL;
+		return dberr(s, rc, "prepare");
+	}
+	return BD_OK;
+}
+
+/* Bind text cut to max bytes, never inside a UTF-8 sequence; NULL -> NULL. */
+static int
+bind_text(sqlite3_stmt *st, int i, const char *v, size_t max)
+{
+	size_t	 n;
+
+	if (v == NULL)
+		return sqlite3_bind_null(st, i);
+	if ((n = strnlen(v, max + 1)) > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return sqlite3_bind_text(st, i, v, (int)n, SQLITE_TRANSIENT);
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static void
+copy_col(char *dst, size_t dstlen, sqlite3_stmt *st, int i)
+{
+	const char	*v = col_text(st, i);
+
+	snprintf(dst, dstlen, "%s", v != NULL ? v : "");
+}
+
+static enum bd_status
+user_version(struct store *s, int *v)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 rs;
+	int		 rc;
+
+	if ((rs = prepare(s, "PRAGMA user_version", &st)) != BD_OK)
+		return rs;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		rs = dberr(s, rc, "user_version");
+		sqlite3_finalize(st);
+		return rs;
+	}
+	*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return BD_OK;
+}
+
+static enum bd_status
+migrate(struct store *s)
+{
+	enum bd_status	 rs;
+	char		 sql[64];
+	int		 v;
+
+	/* Up to date (the usual case): no need for the write lock. */
+	if ((rs = user_version(s, &v)) != BD_OK)
+		return rs;
+	if (v == NMIGRATIONS)
+		return BD_OK;
+	if ((rs = exec(s, "BEGIN IMMEDIATE")) != BD_OK)
+		return rs;
+	if ((rs = user_version(s, &v)) != BD_OK)
+		goto fail;
+	if (v > NMIGRATIONS) {
+		seterr(s, "database schema v%d is newer than this program's "
+		    "(v%d)", v, NMIGRATIONS);
+		rs = BD_ECONFIG;
+		goto fail;
+	}
+	for (; v < NMIGRATIONS; v++) {
+		if ((rs = exec(s, migrations[v])) != BD_OK)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if ((rs = exec(s, sql)) != BD_OK)
+			goto fail;
+	}
+	return exec(s, "COMMIT");
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rs;
+}
+
+/*
+ * store_open - open a bounced database
+ *
+ * Arguments: path; flags, STORE_RDONLY to open read-only (never created
+ * nor migrated); busy_ms, how long to wait for a lock; *out receives the
+ * handle; err/errlen receive the reason of a failure.
+ * Returns BD_OK; BD_EIO when the file cannot be opened or created (an
+ * unwritable directory, a file that is not a database); BD_ECONFIG when
+ * the schema is newer than the program, or (read-only) older or absent;
+ * BD_EBUSY when locked past the timeout; BD_ENOMEM.
+ * Notes: the journal is switched to WAL (read-write opens only; the mode
+ * is persistent in the file).  The handle is thread-safe.
+ */
+enum bd_status
+store_open(const char *path, unsigned flags, int busy_ms,
+    struct store **out, char *err, size_t errlen)
+{
+	struct store	*s;
+	enum bd_status	 rs;
+	int		 rc, oflags, v;
+
+	*out = NULL;
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return BD_ENOMEM;
+	}
+	if (pthread_mutex_init(&s->lock, NULL) != 0) {
+		free(s);
+		snprintf(err, errlen, "cannot create a mutex");
+		return BD_ENOMEM;
+	}
+	s->rdonly = (flags & STORE_RDONLY) != 0;
+	oflags = s->rdonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	oflags |= SQLITE_OPEN_FULLMUTEX;
+	if ((rc = sqlite3_open_v2(path, &s->db, oflags, NULL)) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", s->db != NULL ?
+		    sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		rs = rc == SQLITE_NOMEM ? BD_ENOMEM : BD_EIO;
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 0);
+	sqlite3_busy_timeout(s->db, busy_ms > 0 ? busy_ms : 0);
+	if (!s->rdonly) {
+		/* WAL: readers (bouncectl) do not block the milter. */
+		if ((rs = exec(s, "PRAGMA journal_mode = WAL")) != BD_OK ||
+		    (rs = exec(s, "PRAGMA synchronous = NORMAL")) != BD_OK ||
+		    (rs = migrate(s)) != BD_OK) {
+			snprintf(err, errlen, "%s", s->err);
+			goto fail;
+		}
+	} else {
+		if ((rs = user_version(s, &v)) != BD_OK) {
+			snprintf(err, errlen, "%s", s->err);
+			goto fail;
+		}
+		if (v != NMIGRATIONS) {
+			if (v == 0)
+				snprintf(err, errlen, "not a bounced database "
+				    "(no schema)");
+			else
+				snprintf(err, errlen, "database schema v%d, "
+				    "this program needs v%d%s", v, NMIGRATIONS,
+				    v < NMIGRATIONS ? " (open it read-write "
+				    "once to migrate)" : "");
+			rs = BD_ECONFIG;
+			goto fail;
+		}
+	}
+	*out = s;
+	return BD_OK;
+fail:
+	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return rs;
+}
+
+/*
+ * store_close - close a handle
+ *
+ * Arguments: s, NULL is fine.
+ * Notes: no other thread may be using s.
+ */
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/*
+ * store_errmsg - text of the last failure on a handle
+ *
+ * Returns a string owned by s, valid until its next call; "" if none.
+ * Notes: with several threads on one handle the text may be another
+ * thread's; read it right after the failing call.
+ */
+const char *
+store_errmsg(struct store *s)
+{
+	return s != NULL ? s->err : "no store";
+}
+
+/*
+ * store_schema_version - the database's schema version
+ *
+ * Arguments: s; *version receives PRAGMA user_version.
+ * Returns BD_OK or a database failure.
+ */
+enum bd_status
+store_schema_version(struct store *s, int *version)
+{
+	enum bd_status	 rs;
+
+	pthread_mutex_lock(&s->lock);
+	rs = user_version(s, version);
+	pthread_mutex_unlock(&s->lock);
+	return rs;
+}
+
+static const char *
+addr_domain(const char *addr)
+{
+	const char	*at = strrchr(addr, '@');
+
+	return at != NULL ? at + 1 : "";
+}
+
+/* A recipient's row as the rule needs it, plus the suppressing event. */
+struct rstate {
+	struct state	 st;
+	int64_t		 last_seen;
+	int64_t		 suppress_event;
+};
+
+static enum bd_status
+load_state(struct store *s, const char *addr, struct rstate *rs)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	int		 rc;
+
+	memset(rs, 0, sizeof(*rs));
+	state_init(&rs->st);
+	if ((r = prepare(s, "SELECT state, reason, suppressed_since, "
+	    "reset_at, manual_at, first_bounce, last_bounce, soft_marks, "
+	    "last_seen, suppress_event FROM recipients WHERE address = ?",
+	    &st)) != BD_OK)
+		return r;
+	bind_text(st, 1, addr, ADDR_MAX);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		state_kind_parse(col_text(st, 0), &rs->st.kind);
+		state_reason_parse(col_text(st, 1), &rs->st.reason);
+		rs->st.since = sqlite3_column_int64(st, 2);
+		rs->st.reset_at = sqlite3_column_int64(st, 3);
+		rs->st.manual_at = sqlite3_column_int64(st, 4);
+		rs->st.first_bounce = sqlite3_column_int64(st, 5);
+		rs->st.last_bounce = sqlite3_column_int64(st, 6);
+		state_marks_decode(&rs->st, col_text(st, 7));
+		rs->last_seen = sqlite3_column_int64(st, 8);
+		rs->suppress_event = sqlite3_column_int64(st, 9);
+		rc = SQLITE_DONE;
+	}
+	r = rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "load state");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static enum bd_status
+save_state(struct store *s, const char *addr, const struct rstate *rs)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	char		 marks[STATE_MARKS_TEXT_MAX];
+	int		 rc;
+
+	if ((r = prepare(s, "INSERT OR IGNORE INTO recipients (address, "
+	    "domain) VALUES (?, ?)", &st)) != BD_OK)
+		return r;
+	bind_text(st, 1, addr, ADDR_MAX);
+	bind_text(st, 2, addr_domain(addr), ADDR_MAX);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dberr(s, rc, "insert recipient");
+	if ((r = prepare(s, "UPDATE recipients SET state = ?, reason = ?, "
+	    "soft_count = ?, soft_marks = ?, suppressed_since = ?, "
+	    "reset_at = ?, manual_at = ?, first_bounce = ?, last_bounce = ?, "
+	    "suppress_event = ? WHERE address = ?", &st)) != BD_OK)
+		return r;
+	state_marks_encode(&rs->st, marks, sizeof(marks));
+	sqlite3_bind_text(st, 1, state_kind_name(rs->st.kind), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, state_reason_name(rs->st.reason), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)rs->st.nmarks);
+	sqlite3_bind_text(st, 4, marks, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, rs->st.kind == STATE_SUPPRESSED ?
+	    rs->st.since : 0);
+	sqlite3_bind_int64(st, 6, rs->st.reset_at);
+	sqlite3_bind_int64(st, 7, rs->st.manual_at);
+	sqlite3_bind_int64(st, 8, rs->st.first_bounce);
+	sqlite3_bind_int64(st, 9, rs->st.last_bounce);
+	if (rs->st.kind == STATE_SUPPRESSED && rs->suppress_event > 0)
+		sqlite3_bind_int64(st, 10, rs->suppress_event);
+	else
+		sqlite3_bind_null(st, 10);
+	bind_text(st, 11, addr, ADDR_MAX);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "update recipient");
+}
+
+/* The "last event" columns, when ev is the newest seen for the address. */
+static enum bd_status
+save_last(struct store *s, const char *addr, int64_t id, int64_t when,
+    const char *status, const char *reason, const char *diag)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	int		 rc;
+
+	if ((r = prepare(s, "UPDATE recipients SET last_seen = ?, "
+	    "last_event = ?, last_status = ?, last_reason = ?, "
+	    "last_diagnostic = ? WHERE address = ? AND last_seen <= ?",
+	    &st)) != BD_OK)
+		return r;
+	sqlite3_bind_int64(st, 1, when);
+	sqlite3_bind_int64(st, 2, id);
+	bind_text(st, 3, status, VERDICT_STATUS_MAX - 1);
+	bind_text(st, 4, reason, 47);
+	bind_text(st, 5, diag, STORE_DIAG_MAX);
+	bind_text(st, 6, addr, ADDR_MAX);
+	sqlite3_bind_int64(st, 7, when);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "update last");
+}
+
+/* Fold one input into addr's row; ev_id is the event that caused it. */
+static enum bd_status
+fold(struct store *s, const char *addr, const struct state_input *in,
+    int64_t ev_id, const struct store_policy *pol)
+{
+	struct rstate	 rs;
+	enum bd_status	 r;
+	bool		 was_suppressed;
+	enum state_reason r0;
+
+	if ((r = load_state(s, addr, &rs)) != BD_OK)
+		return r;
+	was_suppressed = rs.st.kind == STATE_SUPPRESSED;
+	r0 = rs.st.reason;
+	state_apply(&rs.st, in, pol);
+	if (rs.st.kind == STATE_SUPPRESSED &&
+	    (!was_suppressed || rs.st.reason != r0))
+		rs.suppress_event = ev_id;
+	return save_state(s, addr, &rs);
+}
+
+static const char *
+event_identity(const struct bd_event *ev, const char *rcpt, const char *key,
+    char *out, size_t outlen)
+{
+	char	 tkey[32];
+
+	if (key[0] == '\0') {
+		snprintf(tkey, sizeof(tkey), "t:%" PRId64, ev->when);
+		key = tkey;
+	}
+	snprintf(out, outlen, "%s|%s|%s|%s", key, rcpt,
+	    ev_action_name(ev->action), ev->status != NULL ? ev->status : "");
+	return out;
+}
+
+static const char insert_event_sql[] =
+	"INSERT OR IGNORE INTO events (ts, recipient, domain, "
+	"original_recipient, action, status, reply_code, reason, hard, who, "
+	"advice, rule, diagnostic, remote_mta, reporting_mta, queue_id, "
+	"message_id, envelope_id, sender, campaign, feedback_type, source, "
+	"trusted, class, recorded_at, identity) VALUES (?, ?, ?, ?, ?, ?, ?, "
+	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/*
+ * Insert one event row.  *id is its rowid, or 0 when the identity was
+ * already known.
+ */
+static enum bd_status
+insert_event(struct store *s, const struct bd_event *ev, const char *rcpt,
+    const char *action, const char *class, const char *identity,
+    int64_t now, int64_t *id)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	int		 rc;
+
+	*id = 0;
+	if ((r = prepare(s, insert_event_sql, &st)) != BD_OK)
+		return r;
+	sqlite3_bind_int64(st, 1, ev->when);
+	bind_text(st, 2, rcpt, ADDR_MAX);
+	bind_text(st, 3, addr_domain(rcpt), ADDR_MAX);
+	bind_text(st, 4, ev->original_recipient, STORE_TEXT_MAX);
+	bind_text(st, 5, action, 32);
+	bind_text(st, 6, ev->status, VERDICT_STATUS_MAX - 1);
+	sqlite3_bind_int(st, 7, ev->reply_code);
+	bind_text(st, 8, ev->verdict.reason, 47);
+	sqlite3_bind_int(st, 9, ev->verdict.hard ? 1 : 0);
+	bind_text(st, 10, ev_who_name(ev->verdict.who), 32);
+	bind_text(st, 11, ev_advice_name(ev->verdict.advice), 32);
+	bind_text(st, 12, ev->verdict.rule[0] ? ev->verdict.rule : NULL,
+	    VERDICT_RULE_MAX - 1);
+	bind_text(st, 13, ev->diagnostic, STORE_DIAG_MAX);
+	bind_text(st, 14, ev->remote_mta, STORE_TEXT_MAX);
+	bind_text(st, 15, ev->reporting_mta, STORE_TEXT_MAX);
+	bind_text(st, 16, ev->queue_id, STORE_TEXT_MAX);
+	bind_text(st, 17, ev->message_id, STORE_TEXT_MAX);
+	bind_text(st, 18, ev->envelope_id, STORE_TEXT_MAX);
+	bind_text(st, 19, ev->sender, STORE_TEXT_MAX);
+	bind_text(st, 20, ev->campaign, STORE_TEXT_MAX);
+	bind_text(st, 21, ev->feedback_type, STORE_TEXT_MAX);
+	bind_text(st, 22, ev_source_name(ev->source), 32);
+	sqlite3_bind_int(st, 23, ev->trusted ? 1 : 0);
+	bind_text(st, 24, class, 32);
+	sqlite3_bind_int64(st, 25, now);
+	sqlite3_bind_text(st, 26, identity, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dberr(s, rc, "insert event");
+	if (sqlite3_changes(s->db) > 0)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return BD_OK;
+}
+
+static enum bd_status
+record_one(struct store *s, const struct bd_event *ev,
+    const struct store_policy *pol, int64_t now, bool *isnew)
+{
+	struct state_input	 in;
+	enum bd_status		 r;
+	char			 rcpt[ADDR_MAX + 1], key[STATE_KEY_MAX];
+	char			 ident[STATE_KEY_MAX + ADDR_MAX + 64];
+	int64_t			 id;
+
+	*isnew = false;
+	/* Not an address: nothing to keep a state for (not an error). */
+	if (ev->recipient == NULL ||
+	    !addr_normalize(ev->recipient, rcpt, sizeof(rcpt)))
+		return BD_OK;
+	memset(&in, 0, sizeof(in));
+	in.kind = state_event_kind(ev);
+	in.when = ev->when;
+	state_msgkey(ev, key, sizeof(key));
+	in.msgkey = key;
+	event_identity(ev, rcpt, key, ident, sizeof(ident));
+	if ((r = insert_event(s, ev, rcpt, ev_action_name(ev->action),
+	    state_input_name(in.kind), ident, now, &id)) != BD_OK)
+		return r;
+	if (id == 0)
+		return BD_OK;	/* seen before: change nothing */
+	*isnew = true;
+	if ((r = fold(s, rcpt, &in, id, pol)) != BD_OK)
+		return r;
+	return save_last(s, rcpt, id, ev->when, ev->status,
+	    ev->verdict.reason, ev->diagnostic);
+}
+
+/*
+ * store_record - record the events of one message
+ *
+ * Arguments: s (read-write); evs/n, the events; pol, the suppression
+ * policy; now, the recording time; *n_new (may be NULL) receives how many
+ * events were new.
+ * Returns BD_OK, or a failure after which nothing was recorded (the
+ * transaction is rolled back, so the caller may TEMPFAIL and see the
+ * same events again later).
+ * Notes: events whose recipient is not an address are skipped.
+ */
+enum bd_status
+store_record(struct store *s, const struct bd_event *evs, size_t n,
+    const struct store_policy *pol, int64_t now, size_t *n_new)
+{
+	enum bd_status	 r;
+	size_t		 i, nn = 0;
+	bool		 isnew;
+
+	if (n_new != NULL)
+		*n_new = 0;
+	if (s->rdonly) {
+		seterr(s, "store opened read-only");
+		return BD_EIO;
+	}
+	pthread_mutex_lock(&s->lock);
+	if ((r = exec(s, "BEGIN IMMEDIATE")) != BD_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((r = record_one(s, &evs[i], pol, now, &isnew)) != BD_OK) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			goto out;
+		}
+		if (isnew)
+			nn++;
+	}
+	if ((r = exec(s, "COMMIT")) != BD_OK) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	if (n_new != NULL)
+		*n_new = nn;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static enum bd_status
+manual_one(struct store *s, const struct store_manual *m, const char *rcpt,
+    enum state_reason reason)
+{
+	struct bd_event		 ev;
+	struct state_input	 in;
+	sqlite3_stmt		*st;
+	enum bd_status		 r;
+	const char		*act = m->suppress ? "suppress" : "unsuppress";
+	char			 ident[ADDR_MAX + 160];
+	int64_t			 id;
+	int			 rc;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.when = m->when;
+	ev.diagnostic = m->why;
+	ev.source = m->source;
+	ev.trusted = true;
+	ev.verdict.reason = m->suppress ? state_reason_name(reason) : NULL;
+	/* the deciding "rule" of an operator's action is the operator */
+	snprintf(ev.verdict.rule, sizeof(ev.verdict.rule), "%s by %.100s",
+	    m->source == EV_SRC_IMPORT ? "import" : "manual",
+	    m->by != NULL && m->by[0] != '\0' ? m->by : "unknown");
+	snprintf(ident, sizeof(ident), "%s|%s|%s|%" PRId64 "|%.100s",
+	    m->source == EV_SRC_IMPORT ? "import" : "manual", rcpt, act,
+	    m->when, m->by != NULL ? m->by : "");
+	if ((r = insert_event(s, &ev, rcpt, act, act, ident, m->when, &id)) !=
+	    BD_OK)
+		return r;
+	if (id == 0)
+		return BD_OK;	/* the same action twice in one second */
+	memset(&in, 0, sizeof(in));
+	in.kind = m->suppress ? STATE_IN_SUPPRESS : STATE_IN_UNSUPPRESS;
+	in.when = m->when;
+	in.reason = reason;
+	in.manual = true;
+	if ((r = fold(s, rcpt, &in, id, NULL)) != BD_OK)
+		return r;
+	if ((r = prepare(s, "UPDATE recipients SET manual_by = ?, "
+	    "manual_why = ?, manual_at = ?, last_seen = MAX(last_seen, ?3) "
+	    "WHERE address = ?", &st)) != BD_OK)
+		return r;
+	bind_text(st, 1, m->by, 127);
+	bind_text(st, 2, m->why, 255);
+	sqlite3_bind_int64(st, 3, m->when);
+	bind_text(st, 4, rcpt, ADDR_MAX);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "update manual");
+}
+
+/*
+ * store_manual - apply operator actions (suppress, unsuppress, import)
+ *
+ * Arguments: s (read-write); ops/n; *bad (may be NULL) receives the
+ * index of the refused action.
+ * Returns BD_OK with every action applied, or an error with none applied:
+ * BD_EPARSE for an address addr_normalize() refuses or an unknown
+ * reason (see store_errmsg()), or a database failure.
+ * Notes: the action always wins over automatic events dated before it;
+ * an unsuppressed address becomes active with a soft count of 0.
+ */
+enum bd_status
+store_manual(struct store *s, const struct store_manual *ops, size_t n,
+    size_t *bad)
+{
+	enum state_reason	 reason;
+	enum bd_status		 r;
+	char			 rcpt[ADDR_MAX + 1];
+	size_t			 i;
+
+	if (s->rdonly) {
+		seterr(s, "store opened read-only");
+		return BD_EIO;
+	}
+	pthread_mutex_lock(&s->lock);
+	if ((r = exec(s, "BEGIN IMMEDIATE")) != BD_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		reason = STATE_REASON_MANUAL;
+		if (ops[i].address == NULL ||
+		    !addr_normalize(ops[i].address, rcpt, sizeof(rcpt))) {
+			seterr(s, "not an address: \"%.80s\"",
+			    ops[i].address != NULL ? ops[i].address : "");
+			r = BD_EPARSE;
+		} else if (ops[i].suppress && ops[i].reason != NULL &&
+		    (!state_reason_parse(ops[i].reason, &reason) ||
+		    reason == STATE_REASON_NONE)) {
+			seterr(s, "unknown suppression reason \"%.40s\"",
+			    ops[i].reason);
+			r = BD_EPARSE;
+		} else
+			r = manual_one(s, &ops[i], rcpt, reason);
+		if (r != BD_OK) {
+			if (bad != NULL)
+				*bad = i;
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			goto out;
+		}
+	}
+	if ((r = exec(s, "COMMIT")) != BD_OK)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+#define RCPT_COLUMNS \
+	"address, domain, state, reason, soft_count, suppressed_since, " \
+	"first_bounce, last_bounce, last_seen, last_status, last_reason, " \
+	"last_diagnostic, manual_by, manual_why, manual_at"
+
+static void
+fill_recipient(sqlite3_stmt *st, struct store_recipient *r)
+{
+	memset(r, 0, sizeof(*r));
+	copy_col(r->address, sizeof(r->address), st, 0);
+	copy_col(r->domain, sizeof(r->domain), st, 1);
+	copy_col(r->state, sizeof(r->state), st, 2);
+	copy_col(r->reason, sizeof(r->reason), st, 3);
+	r->soft_count = (unsigned)sqlite3_column_int(st, 4);
+	r->suppressed_since = sqlite3_column_int64(st, 5);
+	r->first_bounce = sqlite3_column_int64(st, 6);
+	r->last_bounce = sqlite3_column_int64(st, 7);
+	r->last_seen = sqlite3_column_int64(st, 8);
+	copy_col(r->last_status, sizeof(r->last_status), st, 9);
+	copy_col(r->last_reason, sizeof(r->last_reason), st, 10);
+	copy_col(r->last_diagnostic, sizeof(r->last_diagnostic), st, 11);
+	copy_col(r->manual_by, sizeof(r->manual_by), st, 12);
+	copy_col(r->manual_why, sizeof(r->manual_why), st, 13);
+	r->manual_at = sqlite3_column_int64(st, 14);
+}
+
+/*
+ * store_lookup - the state of one address
+ *
+ * Arguments: s; address, any form addr_normalize() accepts; out.
+ * Returns BD_OK; BD_ENOTFOUND when the address was never seen; BD_EPARSE
+ * when it is not an address; a database failure.
+ */
+enum bd_status
+store_lookup(struct store *s, const char *address,
+    struct store_recipient *out)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	char		 rcpt[ADDR_MAX + 1];
+	int		 rc;
+
+	if (!addr_normalize(address, rcpt, sizeof(rcpt))) {
+		seterr(s, "not an address: \"%.80s\"", address);
+		return BD_EPARSE;
+	}
+	pthread_mutex_lock(&s->lock);
+	if ((r = prepare(s, "SELECT " RCPT_COLUMNS " FROM recipients "
+	    "WHERE address = ?", &st)) != BD_OK)
+		goto out;
+	bind_text(st, 1, rcpt, ADDR_MAX);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		fill_recipient(st, out);
+		r = BD_OK;
+	} else if (rc == SQLITE_DONE) {
+		seterr(s, "%s: never seen", rcpt);
+		r = BD_ENOTFOUND;
+	} else
+		r = dberr(s, rc, "lookup");
+	sqlite3_finalize(st);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * store_list - recipients matching a filter, ordered by address
+ *
+ * Arguments: s; f (NULL: all); cb called once per recipient with arg.
+ * Returns BD_OK (also when cb stopped early) or a database failure.
+ * Notes: the handle is locked while cb runs: cb must not call the store.
+ */
+enum bd_status
+store_list(struct store *s, const struct store_filter *f,
+    store_recipient_cb cb, void *arg)
+{
+	static const struct store_filter none;
+	struct store_recipient	*r;
+	sqlite3_stmt		*st;
+	enum bd_status		 rs;
+	char			 dom[256];
+	size_t			 i;
+	int			 rc;
+
+	if (f == NULL)
+		f = &none;
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		seterr(s, "out of memory");
+		return BD_ENOMEM;
+	}
+	pthread_mutex_lock(&s->lock);
+	if ((rs = prepare(s, "SELECT " RCPT_COLUMNS " FROM recipients WHERE "
+	    "(?1 IS NULL OR state = ?1) AND "
+	    "(?2 IS NULL OR reason = ?2 OR last_reason = ?2) AND "
+	    "(?3 IS NULL OR domain = ?3) AND "
+	    "(?4 = 0 OR last_seen >= ?4) "
+	    "ORDER BY address LIMIT ?5 OFFSET ?6", &st)) != BD_OK)
+		goto out;
+	bind_text(st, 1, f->state, 32);
+	bind_text(st, 2, f->reason, 47);
+	if (f->domain != NULL) {
+		for (i = 0; f->domain[i] != '\0' && i < sizeof(dom) - 1; i++)
+			dom[i] = (f->domain[i] >= 'A' && f->domain[i] <= 'Z') ?
+			    (char)(f->domain[i] - 'A' + 'a') : f->domain[i];
+		dom[i] = '\0';
+		bind_text(st, 3, dom, sizeof(dom) - 1);
+	}
+	sqlite3_bind_int64(st, 4, f->since > 0 ? f->since : 0);
+	sqlite3_bind_int64(st, 5, f->limit > 0 ? f->limit : -1);
+	sqlite3_bind_int64(st, 6, f->offset > 0 ? f->offset : 0);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_recipient(st, r);
+		if (cb(arg, r) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	rs = rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "list");
+	sqlite3_finalize(st);
+out:
+	pthread_mutex_unlock(&s->lock);
+	free(r);
+	return rs;
+}
+
+#define EVENT_COLUMNS \
+	"id, ts, recorded_at, recipient, original_recipient, action, " \
+	"status, reply_code, reason, hard, who, advice, rule, diagnostic, " \
+	"remote_mta, reporting_mta, queue_id, message_id, envelope_id, " \
+	"sender, campaign, feedback_type, source, trusted, class"
+
+static void
+fill_event(sqlite3_stmt *st, struct store_event_row *e)
+{
+	e->id = sqlite3_column_int64(st, 0);
+	e->when = sqlite3_column_int64(st, 1);
+	e->recorded_at = sqlite3_column_int64(st, 2);
+	e->recipient = col_text(st, 3);
+	e->original_recipient = col_text(st, 4);
+	e->action = col_text(st, 5);
+	e->status = col_text(st, 6);
+	e->reply_code = sqlite3_column_int(st, 7);
+	e->reason = col_text(st, 8);
+	e->hard = sqlite3_column_int(st, 9) != 0;
+	e->who = col_text(st, 10);
+	e->advice = col_text(st, 11);
+	e->rule = col_text(st, 12);
+	e->diagnostic = col_text(st, 13);
+	e->remote_mta = col_text(st, 14);
+	e->reporting_mta = col_text(st, 15);
+	e->queue_id = col_text(st, 16);
+	e->message_id = col_text(st, 17);
+	e->envelope_id = col_text(st, 18);
+	e->sender = col_text(st, 19);
+	e->campaign = col_text(st, 20);
+	e->feedback_type = col_text(st, 21);
+	e->source = col_text(st, 22);
+	e->trusted = sqlite3_column_int(st, 23) != 0;
+	e->class = col_text(st, 24);
+}
+
+/*
+ * store_history - every event of one address, oldest first
+ *
+ * Arguments: s; address, any form addr_normalize() accepts; cb/arg.
+ * Returns BD_OK (also when there is none, or cb stopped early);
+ * BD_EPARSE when address is not an address; a database failure.
+ * Notes: the row's strings live only during cb; cb must not call the store.
+ */
+enum bd_status
+store_history(struct store *s, const char *address, store_event_cb cb,
+    void *arg)
+{
+	struct store_event_row	 e;
+	sqlite3_stmt		*st;
+	enum bd_status		 rs;
+	char			 rcpt[ADDR_MAX + 1];
+	int			 rc;
+
+	if (!addr_normalize(address, rcpt, sizeof(rcpt))) {
+		seterr(s, "not an address: \"%.80s\"", address);
+		return BD_EPARSE;
+	}
+	pthread_mutex_lock(&s->lock);
+	if ((rs = prepare(s, "SELECT " EVENT_COLUMNS " FROM events "
+	    "WHERE recipient = ? ORDER BY ts, id", &st)) != BD_OK)
+		goto out;
+	bind_text(st, 1, rcpt, ADDR_MAX);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_event(st, &e);
+		if (cb(arg, &e) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	rs = rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "history");
+	sqlite3_finalize(st);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rs;
+}
+
+/* Grouping keys of store_stats(): for events, and for suppressed rows. */
+static const struct {
+	const char	*by;
+	const char	*ekey;
+	const char	*rkey;
+} stat_keys[] = {
+	{ NULL, "'total'", "'total'" },
+	{ "domain", "domain", "r.domain" },
+	{ "reason", "COALESCE(reason, '')", "COALESCE(e.reason, r.reason)" },
+	{ "day", "date(ts, 'unixepoch')",
+	    "date(r.suppressed_since, 'unixepoch')" },
+	{ "campaign", "COALESCE(campaign, '')", "COALESCE(e.campaign, '')" },
+};
+
+/*
+ * store_stats - counts of events by class and of suppressed addresses
+ *
+ * Arguments: s; by, NULL for one "total" row, or "domain", "reason",
+ * "day" (UTC), "campaign"; cb/arg, one call per group in key order.
+ * Returns BD_OK; BD_ECONFIG for an unknown by; a database failure.
+ * Notes: suppressed addresses are grouped by the event that suppressed
+ * them (its reason, campaign), by their domain, or by the day they were
+ * suppressed.  Operator actions are not counted as events.
+ */
+enum bd_status
+store_stats(struct store *s, const char *by, store_stat_cb cb, void *arg)
+{
+	struct store_stat_row	 row;
+	sqlite3_stmt		*st;
+	enum bd_status		 rs;
+	char			 sql[1024];
+	size_t			 i, k = 0;
+	int			 rc;
+
+	for (i = 0; i < sizeof(stat_keys) / sizeof(stat_keys[0]); i++) {
+		if ((by == NULL && stat_keys[i].by == NULL) ||
+		    (by != NULL && stat_keys[i].by != NULL &&
+		    strcmp(by, stat_keys[i].by) == 0)) {
+			k = i;
+			break;
+		}
+	}
+	if (i == sizeof(stat_keys) / sizeof(stat_keys[0])) {
+		seterr(s, "unknown grouping \"%.40s\" (domain, reason, day, "
+		    "campaign)", by);
+		return BD_ECONFIG;
+	}
+	/* The keys are constants of this file, never user text. */
+	snprintf(sql, sizeof(sql),
+	    "SELECT k, SUM(ev), SUM(h), SUM(so), SUM(se), SUM(de), SUM(su) "
+	    "FROM (SELECT %s AS k, 1 AS ev, class = 'hard' AS h, "
+	    "class = 'soft' AS so, class = 'sender' AS se, "
+	    "class = 'delivered' AS de, 0 AS su FROM events "
+	    "WHERE class NOT IN ('suppress', 'unsuppress') "
+	    "UNION ALL SELECT %s, 0, 0, 0, 0, 0, 1 FROM recipients r "
+	    "LEFT JOIN events e ON e.id = r.suppress_event "
+	    "WHERE r.state = 'suppressed') GROUP BY k ORDER BY k",
+	    stat_keys[k].ekey, stat_keys[k].rkey);
+	pthread_mutex_lock(&s->lock);
+	if ((rs = prepare(s, sql, &st)) != BD_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row.key = col_text(st, 0) != NULL ? col_text(st, 0) : "";
+		row.events = sqlite3_column_int64(st, 1);
+		row.hard = sqlite3_column_int64(st, 2);
+		row.soft = sqlite3_column_int64(st, 3);
+		row.sender = sqlite3_column_int64(st, 4);
+		row.delivered = sqlite3_column_int64(st, 5);
+		row.suppressed = sqlite3_column_int64(st, 6);
+		if (cb(arg, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	rs = rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "stats");
+	sqlite3_finalize(st);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rs;
+}
+
+/*
+ * store_prune - forget old events
+ *
+ * Arguments: s (read-write); before, events dated earlier go;
+ * *n_deleted (may be NULL) receives how many.
+ * Returns BD_OK or a database failure.
+ * Notes: recipient states, soft streaks and manual notes are kept;
+ * store_rebuild() afterwards only sees the events left.
+ */
+enum bd_status
+store_prune(struct store *s, int64_t before, int64_t *n_deleted)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 rs;
+	int		 rc;
+
+	if (n_deleted != NULL)
+		*n_deleted = 0;
+	if (s->rdonly) {
+		seterr(s, "store opened read-only");
+		return BD_EIO;
+	}
+	pthread_mutex_lock(&s->lock);
+	if ((rs = prepare(s, "DELETE FROM events WHERE ts < ?", &st)) !=
+	    BD_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, before);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		rs = dberr(s, rc, "prune");
+	else if (n_deleted != NULL)
+		*n_deleted = sqlite3_changes(s->db);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rs;
+}
+
+/* Rebuild one address: fold its events, oldest first, from scratch. */
+static enum bd_status
+rebuild_one(struct store *s, const char *addr, const struct store_policy *pol)
+{
+	struct store_event_row	 e;
+	struct bd_event		 ev;
+	struct state_input	 in;
+	struct rstate		 rs;
+	sqlite3_stmt		*st;
+	enum bd_status		 r;
+	enum state_reason	 r0;
+	char			 key[STATE_KEY_MAX];
+	bool			 was;
+	int			 rc;
+
+	memset(&rs, 0, sizeof(rs));
+	state_init(&rs.st);
+	if ((r = prepare(s, "SELECT " EVENT_COLUMNS " FROM events "
+	    "WHERE recipient = ? ORDER BY ts, id", &st)) != BD_OK)
+		return r;
+	bind_text(st, 1, addr, ADDR_MAX);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_event(st, &e);
+		memset(&in, 0, sizeof(in));
+		in.when = e.when;
+		if (e.action != NULL && (strcmp(e.action, "suppress") == 0 ||
+		    strcmp(e.action, "unsuppress") == 0)) {
+			in.kind = e.action[0] == 's' ? STATE_IN_SUPPRESS :
+			    STATE_IN_UNSUPPRESS;
+			if (!state_reason_parse(e.reason, &in.reason))
+				in.reason = STATE_REASON_MANUAL;
+			in.manual = true;
+		} else {
+			memset(&ev, 0, sizeof(ev));
+			ev.when = e.when;
+			ev.action = ev_action_parse(e.action);
+			ev.status = e.status;
+			ev.queue_id = e.queue_id;
+			ev.message_id = e.message_id;
+			ev.envelope_id = e.envelope_id;
+			ev.feedback_type = e.feedback_type;
+			ev.verdict.reason = e.reason;
+			ev.verdict.hard = e.hard;
+			ev.verdict.who = (e.who != NULL &&
+			    strcmp(e.who, "sender") == 0) ? EV_WHO_SENDER :
+			    EV_WHO_RECIPIENT;
+			in.kind = state_event_kind(&ev);
+			state_msgkey(&ev, key, sizeof(key));
+			in.msgkey = key;
+		}
+		was = rs.st.kind == STATE_SUPPRESSED;
+		r0 = rs.st.reason;
+		state_apply(&rs.st, &in, pol);
+		if (rs.st.kind == STATE_SUPPRESSED &&
+		    (!was || rs.st.reason != r0))
+			rs.suppress_event = e.id;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dberr(s, rc, "rebuild");
+	return save_state(s, addr, &rs);
+}
+
+/*
+ * store_rebuild - recompute every state from the events kept
+ *
+ * Arguments: s (read-write); pol, the policy to apply.
+ * Returns BD_OK or a failure (then nothing changed).
+ * Notes: addresses whose events were all pruned keep their state.
+ */
+enum bd_status
+store_rebuild(struct store *s, const struct store_policy *pol)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	char		*addr;
+	int		 rc;
+
+	if (s->rdonly) {
+		seterr(s, "store opened read-only");
+		return BD_EIO;
+	}
+	pthread_mutex_lock(&s->lock);
+	if ((r = exec(s, "BEGIN IMMEDIATE")) != BD_OK)
+		goto out;
+	if ((r = prepare(s, "SELECT DISTINCT recipient FROM events "
+	    "ORDER BY recipient", &st)) != BD_OK)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((addr = strdup(col_text(st, 0))) == NULL) {
+			seterr(s, "out of memory");
+			r = BD_ENOMEM;
+			break;
+		}
+		r = rebuild_one(s, addr, pol);
+		free(addr);
+		if (r != BD_OK)
+			break;
+	}
+	if (r == BD_OK && rc != SQLITE_DONE)
+		r = dberr(s, rc, "rebuild");
+	sqlite3_finalize(st);
+	if (r == BD_OK && (r = exec(s, "COMMIT")) == BD_OK)
+		goto out;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}

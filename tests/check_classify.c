@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * check_classify.c - unit tests of classify() under the built-in rules
+ * (etc/bounced.rules): reasons, hard or soft, who and advice, the
+ * status as sent or derived, status/text conflicts, the report context
+ * (ARF, auto-reply, delivered) and hostile input.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "classify.h"
+
+static struct rules *rules;
+
+static void
+setup(void)
+{
+	char		 err[256];
+	enum bd_status	 st;
+
+	st = rules_default(&rules, err, sizeof(err));
+	ck_assert_msg(st == BD_OK, "rules_default: got %d (%s)", st, err);
+}
+
+static void
+teardown(void)
+{
+	rules_unref(rules);
+	rules = NULL;
+}
+
+static const struct case_ {
+	const char	*status;
+	int		 code;
+	const char	*text;
+	enum ev_action	 action;
+	const char	*reason;
+	bool		 hard;
+	enum ev_who	 who;
+	const char	*want_status;
+} cases[] = {
+	{ "5.1.1", 550, "550 5.1.1 <a@example.org>: Recipient address "
+	    "rejected: User unknown in local recipient table", EV_ACT_FAILED,
+	    "userunknown", true, EV_WHO_RECIPIENT, "5.1.1" },
+	/* a bare 5.1.1 decides by the status table */
+	{ "5.1.1", 0, NULL, EV_ACT_FAILED, "userunknown", true,
+	    EV_WHO_RECIPIENT, "5.1.1" },
+	/* blocked is about the sender: never hard, even with 5xx */
+	{ NULL, 0, "550 5.7.1 blocked by spamhaus", EV_ACT_FAILED, "blocked",
+	    false, EV_WHO_SENDER, "5.7.1" },
+	{ "4.2.2", 452, "452 4.2.2 Mailbox full", EV_ACT_DELAYED,
+	    "mailboxfull", false, EV_WHO_RECIPIENT, "4.2.2" },
+	{ "5.2.2", 552, "552 5.2.2 Quota exceeded (mailbox for user is full)",
+	    EV_ACT_FAILED, "mailboxfull", false, EV_WHO_RECIPIENT, "5.2.2" },
+	{ "5.1.2", 0, "Host or domain name not found. Name service error",
+	    EV_ACT_FAILED, "hostunknown", true, EV_WHO_RECIPIENT, "5.1.2" },
+	{ "5.7.26", 550, "550-5.7.26 The MAIL FROM domain has an SPF record "
+	    "with a 550-5.7.26 hard fail policy", EV_ACT_FAILED,
+	    "authfailure", false, EV_WHO_SENDER, "5.7.26" },
+	{ "5.7.1", 550, "550 5.7.1 Our system has detected that this message "
+	    "is likely suspicious due to the very low reputation of the "
+	    "sending IP address", EV_ACT_FAILED, "badreputation", false,
+	    EV_WHO_SENDER, "5.7.1" },
+	{ "5.7.25", 550, "550 5.7.25 The IP address sending this message "
+	    "does not have a PTR record setup", EV_ACT_FAILED, "requireptr",
+	    false, EV_WHO_SENDER, "5.7.25" },
+	{ "4.3.2", 452, "452 4.3.2 Connection rate limit exceeded.",
+	    EV_ACT_FAILED, "toomanyconn", false, EV_WHO_SENDER, "4.3.2" },
+	{ "5.6.0", 0, NULL, EV_ACT_FAILED, "contenterror", false,
+	    EV_WHO_SENDER, "5.6.0" },
+	{ "5.1.6", 550, "550 5.1.6 recipient no longer on server",
+	    EV_ACT_FAILED, "hasmoved", true, EV_WHO_RECIPIENT, "5.1.6" },
+	{ "5.0.0", 554, "554 5.7.1 <a@b>: Relay access denied", EV_ACT_FAILED,
+	    "norelaying", false, EV_WHO_SENDER, "5.0.0" },
+	{ "5.0.0", 550, "550 Virus Detected; Content Rejected", EV_ACT_FAILED,
+	    "virusdetected", false, EV_WHO_SENDER, "5.0.0" },
+	/* null MX: hard on a permanent code, soft on a temporary one */
+	{ "5.1.10", 0, NULL, EV_ACT_FAILED, "notaccept", true,
+	    EV_WHO_RECIPIENT, "5.1.10" },
+	{ "4.0.0", 0, "DNS Error: The domain example.org doesn't receive "
+	    "email according to the administrator: returned Null MX",
+	    EV_ACT_FAILED, "notaccept", false, EV_WHO_RECIPIENT, "4.0.0" },
+	/* no status at all: derived from the text, else from the reason */
+	{ NULL, 0, "550 5.1.1 <a@b>... User Unknown", EV_ACT_FAILED,
+	    "userunknown", true, EV_WHO_RECIPIENT, "5.1.1" },
+	{ NULL, 550, "Sorry, no mailbox here by that name", EV_ACT_FAILED,
+	    "userunknown", true, EV_WHO_RECIPIENT, "5.1.1" },
+	{ NULL, 0, "connect to example.org[192.0.2.1]:25: Connection timed "
+	    "out", EV_ACT_DELAYED, "expired", false, EV_WHO_BOTH, "4.4.7" },
+	/* a delivery is never a failure, whatever else is said */
+	{ "2.0.0", 250, "250 2.0.0 Ok: queued", EV_ACT_DELIVERED, "delivered",
+	    false, EV_WHO_NONE, "2.0.0" },
+	/* nothing known: undecided, not hard */
+	{ NULL, 0, "zzz qqq", EV_ACT_FAILED, "onhold", false, EV_WHO_NONE,
+	    "5.0.0" },
+};
+
+START_TEST(test_classify_table)
+{
+	const struct case_	*c = &cases[_i];
+	struct classify_input	 in;
+	struct verdict		 v;
+
+	memset(&in, 0, sizeof(in));
+	in.status = c->status;
+	in.reply_code = c->code;
+	in.diagnostic = c->text;
+	in.action = c->action;
+	in.kind = DSN_KIND_REPORT;
+	classify(rules, &in, &v);
+	ck_assert_msg(strcmp(v.reason, c->reason) == 0,
+	    "case %d: reason: got %s, want %s (rule %s, %s)", _i, v.reason,
+	    c->reason, v.rule, v.why);
+	ck_assert_msg(v.hard == c->hard, "case %d: hard: got %d, want %d",
+	    _i, v.hard, c->hard);
+	ck_assert_msg(v.who == c->who, "case %d: who: got %s, want %s", _i,
+	    ev_who_name(v.who), ev_who_name(c->who));
+	ck_assert_msg(strcmp(v.status, c->want_status) == 0,
+	    "case %d: status: got \"%s\", want \"%s\"", _i, v.status,
+	    c->want_status);
+	ck_assert_msg(strncmp(v.rule, RULES_DEFAULT_NAME ":",
+	    strlen(RULES_DEFAULT_NAME) + 1) == 0,
+	    "case %d: rule: got \"%s\", want \"%s:N\"", _i, v.rule,
+	    RULES_DEFAULT_NAME);
+}
+END_TEST
+
+START_TEST(test_classify_conflict_recorded)
+{
+	struct classify_input	 in;
+	struct verdict		 v;
+
+	/* 5.1.1 says "no such user", the text says "mailbox full". */
+	memset(&in, 0, sizeof(in));
+	in.status = "5.1.1";
+	in.reply_code = 552;
+	in.diagnostic = "552 5.2.2 Over quota";
+	in.action = EV_ACT_FAILED;
+	in.kind = DSN_KIND_REPORT;
+	classify(rules, &in, &v);
+	ck_assert_str_eq(v.reason, "mailboxfull");
+	ck_assert_msg(v.conflict, "conflict: got false, want true");
+	ck_assert_msg(!v.hard, "hard: got true, want false");
+	ck_assert_msg(strstr(v.why, "beat status 5.1.1") != NULL,
+	    "why: got \"%s\", want \"... beat status 5.1.1 ...\"", v.why);
+	ck_assert_str_eq(v.status, "5.1.1");	/* as sent */
+
+	/* The same status with agreeing text is no conflict. */
+	in.diagnostic = "550 5.1.1 User unknown";
+	classify(rules, &in, &v);
+	ck_assert_str_eq(v.reason, "userunknown");
+	ck_assert_msg(!v.conflict, "conflict: got true (%s), want false",
+	    v.why);
+}
+END_TEST
+
+START_TEST(test_classify_sender_side_never_hard)
+{
+	const struct rules_reason	*rr;
+	size_t				 i, n = 0;
+
+	for (i = 0; (rr = rules_reason_at(i)) != NULL; i++) {
+		if (!rr->sender_side)
+			continue;
+		n++;
+		ck_assert_msg(rr->hardness == RULES_SOFT,
+		    "%s: got a hard reason, want soft", rr->word);
+		ck_assert_msg(classify_reason_sender_side(rr->word),
+		    "%s: got recipient side, want sender side", rr->word);
+		ck_assert_msg(rr->who != EV_WHO_RECIPIENT,
+		    "%s: got who=recipient, want sender or both", rr->word);
+	}
+	ck_assert_msg(n >= 15, "got %zu sender-side reasons, want >= 15", n);
+	ck_assert(!classify_reason_sender_side("userunknown"));
+	ck_assert(!classify_reason_sender_side("nonsense"));
+	ck_assert_str_eq(classify_reason_word("UserUnknown"), "userunknown");
+	ck_assert_ptr_null(classify_reason_word("nonsense"));
+}
+END_TEST
+
+START_TEST(test_classify_report_context)
+{
+	struct classify_input	 in;
+	struct verdict		 v;
+
+	memset(&in, 0, sizeof(in));
+	in.kind = DSN_KIND_ARF;
+	in.feedback_type = "abuse";
+	in.diagnostic = "550 5.1.1 user unknown";	/* ignored */
+	classify(rules, &in, &v);
+	ck_assert_str_eq(v.reason, "feedback");
+	ck_assert_msg(!v.hard, "feedback: got hard, want soft");
+	ck_assert_str_eq(v.status, "5.1.1");
+
+	memset(&in, 0, sizeof(in));
+	in.kind = DSN_KIND_AUTOREPLY;
+	classify(rules, &in, &v);
+	ck_assert_str_eq(v.reason, "vacation");
+	ck_assert_str_eq(v.status, "");
+
+	memset(&in, 0, sizeof(in));
+	in.kind = DSN_KIND_REPORT;
+	in.action = EV_ACT_RELAYED;
+	in.status = "2.0.0";
+	classify(rules, &in, &v);
+	ck_assert_str_eq(v.reason, "delivered");
+
+	/* NULL rules: still a verdict */
+	classify(NULL, &in, &v);
+	ck_assert_str_eq(v.reason, "undefined");
+	ck_assert_str_eq(v.rule, "");
+}
+END_TEST
+
+START_TEST(test_classify_hostile_input_fast)
+{
+	struct classify_input	 in;
+	struct verdict		 v;
+	struct timespec		 t0, t1;
+	char			*big;
+	size_t			 i, n = 1u << 20;
+	double			 secs;
+	int			 k;
+
+	big = malloc(n + 1);
+	ck_assert_ptr_nonnull(big);
+	/* Every three-byte window looks like a pattern's start. */
+	for (i = 0; i < n; i++)
+		big[i] = "user unknown mailbox full spam 550-5.7.1 \xff\x80"
+		    [i % 42];
+	big[n] = '\0';
+	memset(&in, 0, sizeof(in));
+	in.diagnostic = big;
+	in.status = "5.9.999999";	/* malformed: ignored */
+	in.action = EV_ACT_FAILED;
+	in.kind = DSN_KIND_TEXT;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (k = 0; k < 200; k++)
+		classify(rules, &in, &v);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(secs < 2.0, "got %.2f s for 200 x 1 MiB, want < 2 s",
+	    secs);
+	ck_assert_msg(v.reason != NULL && v.status[0] != '\0',
+	    "got no verdict");
+	free(big);
+}
+END_TEST
+
+static Suite *
+classify_suite(void)
+{
+	Suite	*s = suite_create("classify");
+	TCase	*tc;
+
+	tc = tcase_create("verdicts");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_classify_table, 0,
+	    sizeof(cases) / sizeof(cases[0]));
+	tcase_add_test(tc, test_classify_conflict_recorded);
+	tcase_add_test(tc, test_classify_sender_side_never_hard);
+	tcase_add_test(tc, test_classify_report_context);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hostile");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_classify_hostile_input_fast);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(classify_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The bounced authors. */
+/*
+ * check_config.c - unit tests of bounced.conf(5) parsing (src/config.c):
+ * every key, units, bounds, strict booleans, unknown and duplicate keys
+ * with "file:line" errors, defaults, printing and the glob matcher.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "../src/config.h"	/* not the autoconf config.h of the build root */
+
+static struct bd_config *
+parse_ok(const char *text)
+{
+	struct bd_config	*c;
+	char			 err[512] = "";
+	enum bd_status		 s;
+
+	s = config_parse("t.conf", text, strlen(text), &c, err, sizeof(err));
+	ck_assert_msg(s == BD_OK, "parse \"%s\": got %s (%s), want success",
+	    text, bd_strerror(s), err);
+	return c;
+}
+
+START_TEST(test_config_defaults)
+{
+	struct bd_config *c = parse_ok("");
+
+	ck_assert_str_eq(c->socket, "unix:" RUNSTATEDIR "/bounced/bounced.sock");
+	ck_assert_str_eq(c->user, "bounced");
+	ck_assert_str_eq(c->pid_file, "");
+	ck_assert_str_eq(c->database, LOCALSTATEDIR "/lib/bounced/bounced.db");
+	ck_assert_ptr_null(c->rules_file);
+	ck_assert_ptr_nonnull(c->rules);
+	ck_assert(c->syslog);
+	ck_assert_str_eq(c->syslog_facility, "mail");
+	ck_assert(!c->log_debug);
+	ck_assert_str_eq(c->bounce_addresses, "");
+	ck_assert_uint_eq(c->n_bounce_patterns, 0);
+	ck_assert_int_eq(c->bounce_action, BOUNCE_CONTINUE);
+	ck_assert_int_eq(c->on_error, ON_ERROR_TEMPFAIL);
+	ck_assert_uint_eq(c->max_message_bytes, 1024 * 1024);
+	ck_assert_uint_eq(c->soft_bounce_limit, 3);
+	ck_assert_int_eq(c->soft_bounce_window, 30 * 86400);
+	ck_assert_int_eq(c->busy_timeout, 5000);
+	ck_assert_str_eq(c->campaign_header, "");
+	ck_assert_int_eq(c->suppressed_rcpt, RCPT_OFF);
+	ck_assert_str_eq(c->reject_reply,
+	    "550 5.1.1 recipient address suppressed");
+	ck_assert_ptr_null(c->warnings);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_config_every_key)
+{
+	static const char text[] =
+	    "# a comment\n"
+	    "\n"
+	    "socket   inet:8895@127.0.0.1\n"
+	    "UserID\tmilter:postfix\n"
+	    "PidFile /run/bounced/bounced.pid  # trailing comment\n"
+	    "Database /srv/b.db\r\n"
+	    "RulesFile\n"
+	    "Syslog off\n"
+	    "SyslogFacility local3\n"
+	    "LOGLEVEL Debug\n"
+	    "BounceAddresses bounces+*@Example.com , *-bounce@x.org\n"
+	    "BounceAction headers\n"
+	    "OnError accept\n"
+	    "MaxMessageBytes 64k\n"
+	    "SoftBounceLimit 5\n"
+	    "SoftBounceWindow 2w\n"
+	    "DatabaseBusyTimeout 250ms\n"
+	    "CampaignHeader X-Campaign-ID\n"
+	    "SuppressedRecipients reject\n"
+	    "RejectReply \"550 5.7.1 no thanks\"\n";
+	struct bd_config *c = parse_ok(text);
+
+	ck_assert_str_eq(c->socket, "inet:8895@127.0.0.1");
+	ck_assert_str_eq(c->user, "milter:postfix");
+	ck_assert_str_eq(c->pid_file, "/run/bounced/bounced.pid");
+	ck_assert_str_eq(c->database, "/srv/b.db");
+	ck_assert_ptr_null(c->rules_file);
+	ck_assert(!c->syslog);
+	ck_assert_str_eq(c->syslog_facility, "local3");
+	ck_assert(c->log_debug);
+	ck_assert_uint_eq(c->n_bounce_patterns, 2);
+	ck_assert_str_eq(c->bounce_patterns[0], "bounces+*@example.com");
+	ck_assert_str_eq(c->bounce_patterns[1], "*-bounce@x.org");
+	ck_assert_int_eq(c->bounce_action, BOUNCE_HEADERS);
+	ck_assert_int_eq(c->on_error, ON_ERROR_ACCEPT);
+	ck_assert_uint_eq(c->max_message_bytes, 65536);
+	ck_assert_uint_eq(c->soft_bounce_limit, 5);
+	ck_assert_int_eq(c->soft_bounce_window, 14 * 86400);
+	ck_assert_int_eq(c->busy_timeout, 250);
+	ck_assert_str_eq(c->campaign_header, "X-Campaign-ID");
+	ck_assert_int_eq(c->suppressed_rcpt, RCPT_REJECT);
+	ck_assert_str_eq(c->reject_reply, "550 5.7.1 no thanks");
+	config_free(c);
+}
+END_TEST
+
+static const struct unit_case {
+	const char	*line;
+	int64_t		 want;
+	int		 field;		/* 0 size, 1 window, 2 busy ms */
+} unit_cases[] = {
+	{ "MaxMessageBytes 4096", 4096, 0 },
+	{ "MaxMessageBytes 4k", 4096, 0 },
+	{ "MaxMessageBytes 2M", 2 << 20, 0 },
+	{ "MaxMessageBytes 2m", 2 << 20, 0 },
+	{ "SoftBounceWindow 3600", 3600, 1 },
+	{ "SoftBounceWindow 90m", 5400, 1 },
+	{ "SoftBounceWindow 1h", 3600, 1 },
+	{ "SoftBounceWindow 7d", 7 * 86400, 1 },
+	{ "SoftBounceWindow 1w", 7 * 86400, 1 },
+	{ "DatabaseBusyTimeout 30s", 30000, 2 },
+	{ "DatabaseBusyTimeout 2", 2000, 2 },
+	{ "DatabaseBusyTimeout 1m", 60000, 2 },
+	{ "DatabaseBusyTimeout 0", 0, 2 },
+};
+
+START_TEST(test_config_units)
+{
+	const struct unit_case	*u = &unit_cases[_i];
+	struct bd_config	*c = parse_ok(u->line);
+	int64_t			 got;
+
+	got = u->field == 0 ? (int64_t)c->max_message_bytes :
+	    u->field == 1 ? c->soft_bounce_window : c->busy_timeout;
+	ck_assert_msg(got == u->want, "%s: got %lld, want %lld", u->line,
+	    (long long)got, (long long)u->want);
+	config_free(c);
+}
+END_TEST
+
+static const struct bool_case {
+	const char	*v;
+	bool		 want;
+} bool_cases[] = {
+	{ "yes", true }, { "YES", true }, { "true", true }, { "on", true },
+	{ "1", true }, { "no", false }, { "False", false }, { "off", false },
+	{ "0", false },
+};
+
+START_TEST(test_config_booleans)
+{
+	char			 line[64];
+	struct bd_config	*c;
+
+	(void)snprintf(line, sizeof(line), "Syslog %s\n", bool_cases[_i].v);
+	c = parse_ok(line);
+	ck_assert_msg(c->syslog == bool_cases[_i].want, "%s: got %d, want %d",
+	    bool_cases[_i].v, c->syslog, bool_cases[_i].want);
+	config_free(c);
+}
+END_TEST
+
+static const struct bad_case {
+	const char	*text;
+	const char	*want;	/* substring of the error */
+} bad_cases[] = {
+	{ "Nonsense 1\n", "t.conf:1: unknown key \"Nonsense\"" },
+	{ "\n# x\nSyslog yes\nsyslog no\n", "t.conf:4: duplicate key Syslog" },
+	{ "Syslog yep\n", "t.conf:1: Syslog: not a boolean" },
+	{ "Syslog t\n", "t.conf:1: Syslog: not a boolean" },
+	{ "Syslog\n", "t.conf:1: Syslog: empty value" },
+	{ "SoftBounceLimit 0\n", "t.conf:1: SoftBounceLimit: 0 is out of range" },
+	{ "SoftBounceLimit 21\n", "SoftBounceLimit: 21 is out of range 1..20" },
+	{ "SoftBounceLimit 3x\n", "not a whole number" },
+	{ "SoftBounceLimit -1\n", "negative" },
+	{ "SoftBounceLimit 99999999999999999999999\n", "too large" },
+	{ "MaxMessageBytes 1k\n", "MaxMessageBytes: 1k is out of range" },
+	{ "MaxMessageBytes 10q\n", "bad size unit" },
+	{ "MaxMessageBytes 9999999999999999G\n", "too large" },
+	{ "SoftBounceWindow 5y\n", "bad time unit" },
+	{ "SoftBounceWindow 1m\n", "out of range" },
+	{ "DatabaseBusyTimeout 1h\n", "out of range" },
+	{ "BounceAction reject\n", "BounceAction: not one of continue, "
+	    "headers, discard" },
+	{ "OnError maybe\n", "OnError: not one of tempfail, accept" },
+	{ "LogLevel trace\n", "LogLevel: not one of info, debug" },
+	{ "SuppressedRecipients yes\n", "SuppressedRecipients: not one of" },
+	{ "Socket /tmp/s\n", "Socket: not a socket" },
+	{ "Socket inet:99999@localhost\n", "Socket: not a socket" },
+	{ "Socket unix:relative\n", "Socket: not a socket" },
+	{ "Database bounced.db\n", "Database: not an absolute path" },
+	{ "RulesFile rules\n", "RulesFile: not an absolute path" },
+	{ "UserID bad user\n", "UserID: not a user" },
+	{ "UserID a:b:c\n", "UserID: not a user" },
+	{ "SyslogFacility kern2\n", "unknown syslog facility" },
+	{ "CampaignHeader X Bad\n", "not a header field name" },
+	{ "CampaignHeader X:y\n", "not a header field name" },
+	{ "RejectReply 250 ok\n", "RejectReply: not an SMTP reply" },
+	{ "RejectReply 550 100%\n", "RejectReply: not an SMTP reply" },
+	{ "RejectReply 550\n", "RejectReply: not an SMTP reply" },
+	{ "BounceAddresses a b@x\n", "white space" },
+	{ "RulesFile /nonexistent/bounced.rules\n", "/nonexistent/bounced.rules" },
+};
+
+START_TEST(test_config_rejects_bad_input)
+{
+	const struct bad_case	*b = &bad_cases[_i];
+	struct bd_config	*c = NULL;
+	char			 err[512] = "";
+	enum bd_status		 s;
+
+	s = config_parse("t.conf", b->text, strlen(b->text), &c, err,
+	    sizeof(err));
+	ck_assert_msg(s != BD_OK, "\"%s\": got success, want an error",
+	    b->text);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, b->want) != NULL,
+	    "\"%s\": got \"%s\", want it to contain \"%s\"", b->text, err,
+	    b->want);
+}
+END_TEST
+
+START_TEST(test_config_rejects_nul_and_long_lines)
+{
+	struct bd_config	*c;
+	char			 err[256], *big;
+	static const char	 nul[] = "Syslog yes\nSys\0log no\n";
+	size_t			 n = 10000;
+
+	ck_assert_int_eq(config_parse("t.conf", nul, sizeof(nul) - 1, &c, err,
+	    sizeof(err)), BD_ECONFIG);
+	ck_assert_msg(strstr(err, "t.conf:2: NUL") != NULL, "got %s", err);
+	big = malloc(n + 1);
+	memset(big, 'a', n);
+	big[n] = '\0';
+	ck_assert_int_eq(config_parse("t.conf", big, n, &c, err,
+	    sizeof(err)), BD_ECONFIG);
+	ck_assert_msg(strstr(err, "t.conf:1: line longer") != NULL, "got %s",
+	    err);
+	free(big);
+}
+END_TEST
+
+START_TEST(test_config_warns_outside_advised_range)
+{
+	struct bd_config *c = parse_ok("\nSoftBounceLimit 10\n");
+
+	ck_assert_ptr_nonnull(c->warnings);
+	ck_assert_msg(strstr(c->warnings, "t.conf:2: SoftBounceLimit 10 is "
+	    "outside the advised range 3..5") != NULL, "got %s", c->warnings);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_config_load_file)
+{
+	struct bd_config	*c;
+	char			 path[] = "/tmp/check_config.XXXXXX", err[512];
+	FILE			*fp;
+	int			 fd;
+
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	ck_assert_ptr_nonnull(fp = fdopen(fd, "w"));
+	fputs("OnError accept\nOnError tempfail\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(config_load(path, &c, err, sizeof(err)), BD_ECONFIG);
+	ck_assert_msg(strncmp(err, path, strlen(path)) == 0 &&
+	    strstr(err, ":2: duplicate key OnError") != NULL, "got %s", err);
+	unlink(path);
+	ck_assert_int_eq(config_load(path, &c, err, sizeof(err)), BD_EIO);
+	ck_assert_int_eq(config_load(NULL, &c, err, sizeof(err)), BD_OK);
+	ck_assert_str_eq(c->syslog_facility, "mail");
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_config_print_non_default)
+{
+	struct bd_config	*c;
+	char			*out = NULL;
+	size_t			 len = 0;
+	FILE			*fp;
+
+	c = parse_ok("SoftBounceWindow 7d\nBounceAction discard\n"
+	    "MaxMessageBytes 1024k\n");
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	config_print(c, fp, false);
+	fclose(fp);
+	ck_assert_str_eq(out, "BounceAction discard\nSoftBounceWindow 7d\n");
+	free(out);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_config_fixed_changed)
+{
+	struct bd_config	*a = parse_ok("Socket inet:1@localhost\n");
+	struct bd_config	*b = parse_ok("Socket inet:2@localhost\n"
+	    "BounceAction discard\nDatabase /x.db\n");
+	char			 out[256];
+
+	config_fixed_changed(a, b, out, sizeof(out));
+	ck_assert_str_eq(out, "Database,Socket");
+	config_fixed_changed(a, a, out, sizeof(out));
+	ck_assert_str_eq(out, "");
+	config_free(a);
+	config_free(b);
+}
+END_TEST
+
+START_TEST(test_config_refcount)
+{
+	struct bd_config *c = parse_ok("");
+
+	ck_assert_ptr_eq(config_ref(c), c);
+	config_unref(c);
+	ck_assert_uint_eq(c->refs, 1);
+	config_unref(c);	/* frees; valgrind/ASan would see a leak else */
+}
+END_TEST
+
+static const struct glob_case {
+	const char	*pat, *s;
+	bool		 want;
+} glob_cases[] = {
+	{ "bounces+*@example.com", "bounces+bob=x.test@example.com", true },
+	{ "bounces+*@example.com", "BOUNCES+a@Example.COM", true },
+	{ "bounces+*@example.com", "bounces@example.com", false },
+	{ "bounces+*@example.com", "bounces+a@example.com.evil", false },
+	{ "*-bounce@x.org", "list-bounce@x.org", true },
+	{ "a?c", "abc", true },
+	{ "a?c", "ac", false },
+	{ "*", "", true },
+	{ "**a*b*c*", "xxaxxbxxc", true },
+	{ "*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
+};
+
+START_TEST(test_config_glob)
+{
+	const struct glob_case *g = &glob_cases[_i];
+
+	ck_assert_msg(config_glob_match(g->pat, g->s) == g->want,
+	    "%s ~ %s: got %d, want %d", g->pat, g->s, !g->want, g->want);
+}
+END_TEST
+
+START_TEST(test_config_bounce_address)
+{
+	struct bd_config *c = parse_ok("BounceAddresses bounces+*@example.com,"
+	    "*-bounce@x.org\n");
+
+	ck_assert(config_is_bounce_address(c, "<bounces+u=d@example.com>"));
+	ck_assert(config_is_bounce_address(c, "list-Bounce@X.org"));
+	ck_assert(!config_is_bounce_address(c, "<user@example.com>"));
+	ck_assert(!config_is_bounce_address(c, ""));
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_config_facility)
+{
+	ck_assert_int_eq(config_facility("mail"), LOG_MAIL);
+	ck_assert_int_eq(config_facility("LOCAL7"), LOG_LOCAL7);
+	ck_assert_int_eq(config_facility("kern"), -1);
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+	Suite	*s = suite_create("config");
+	TCase	*tc;
+
+	tc = tcase_create("keys");
+	tcase_add_test(tc, test_config_defaults);
+	tcase_add_test(tc, test_config_every_key);
+	tcase_add_loop_test(tc, test_config_units, 0,
+	    sizeof(unit_cases) / sizeof(unit_cases[0]));
+	tcase_add_loop_test(tc, test_config_booleans, 0,
+	    sizeof(bool_cases) / sizeof(bool_cases[0]));
+	tcase_add_test(tc, test_config_warns_outside_advised_range);
+	tcase_add_test(tc, test_config_load_file);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("errors");
+	tcase_add_loop_test(tc, test_config_rejects_bad_input, 0,
+	    sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_test(tc, test_config_rejects_nul_and_long_lines);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("snapshot");
+	tcase_add_test(tc, test_config_print_non_default);
+	tcase_add_test(tc, test_config_fixed_changed);
+	tcase_add_test(tc, test_config_refcount);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("patterns");
+	tcase_add_loop_test(tc, test_config_glob, 0,
+	    sizeof(glob_cases) / sizeof(glob_cases[0]));
+	tcase_add_test(tc, test_config_bounce_address);
+	tcase_add_test(tc, test_config_facility);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(config_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# check_docs.sh - fail when a key of src/conftab.h is missing from
+# bounced.conf(5) or from the sample etc/bounced.conf (after Postfix's
+# check-postconf-undocumented).  Runs mandoc -Tlint on the pages when
+# mandoc is installed.
+set -eu
+
+top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+tab=$top/src/conftab.h
+man=$top/man/bounced.conf.5.in
+sample=$top/etc/bounced.conf
+
+for f in "$tab" "$man" "$sample"; do
+	[ -f "$f" ] || { echo "check_docs: $f missing" >&2; exit 1; }
+done
+
+keys=$(sed -n 's/^[[:space:]]*{ "\([A-Za-z]*\)", CT_.*/\1/p' "$tab")
+[ -n "$keys" ] || { echo "check_docs: no keys found in $tab" >&2; exit 1; }
+
+fail=0
+n=0
+for k in $keys; do
+	n=$((n + 1))
+	# The page documents a key as ".It Cm Key" or ".B Key" / ".TP\n.B Key".
+	if ! grep -Eq "^\.(B|IP|It Cm|TP) +\"?$k\"?( |$)" "$man"; then
+		echo "check_docs: $k is not documented in man/bounced.conf.5.in" >&2
+		fail=1
+	fi
+	# The sample shows every key, commented out at its default or set.
+	if ! grep -Eq "^#? ?$k([[:space:]]|$)" "$sample"; then
+		echo "check_docs: $k is missing from etc/bounced.conf" >&2
+		fail=1
+	fi
+done
+# And nothing documented that does not exist.
+for k in $(awk '/^\.SH PARAMETERS/ { p = 1; next } /^\.SH/ { p = 0 }
+    p && tp && /^\.B / { print $2 } { tp = ($0 == ".TP") }' "$man"); do
+	echo "$keys" | grep -qx "$k" || {
+		echo "check_docs: man page documents unknown key $k" >&2
+		fail=1
+	}
+done
+
+if command -v mandoc >/dev/null 2>&1; then
+	for p in "$top"/man/bounced.8.in "$man"; do
+		mandoc -Tlint -W warning "$p" || fail=1
+	done
+fi
+[ "$fail" -eq 0 ] && echo "check_docs: $n keys documented"
+exit "$fail"

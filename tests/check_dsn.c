@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2026 The bounced authors.
+ *
+ * check_dsn.c - unit tests of the bounce parser (dsn_parse).
+ *
+ * Inputs: the six real Postfix DSNs under ../shared/fixtures/postfix
+ * (skipped with exit 77 when ../shared is absent) and the hand-written
+ * messages under tests/data/dsn; hostile inputs (truncated, binary,
+ * huge fields, many recipients) are made in memory.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "dsn.h"
+
+static char	 fixdir[4096];
+static char	 datadir[4096];
+static bool	 have_shared;
+
+static char *
+slurp(const char *dir, const char *name, size_t *len)
+{
+	char	 path[8192];
+	FILE	*fp;
+	struct buf b;
+	char	 chunk[8192];
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "rb");
+	ck_assert_msg(fp != NULL, "cannot open %s", path);
+	buf_init(&b, 0);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		ck_assert_int_eq(buf_append(&b, chunk, n), BD_OK);
+	fclose(fp);
+	*len = b.len;
+	return buf_steal(&b);
+}
+
+static struct dsn_report *
+parse_file(const char *dir, const char *name, const struct dsn_options *o)
+{
+	struct dsn_report	*r = NULL;
+	char			*m;
+	size_t			 len;
+
+	m = slurp(dir, name, &len);
+	ck_assert_int_eq(dsn_parse(m, len, o, &r), BD_OK);
+	ck_assert_ptr_nonnull(r);
+	free(m);
+	return r;
+}
+
+#define STR_EQ(got, want) do {						\
+	const char *g_ = (got), *w_ = (want);				\
+	if (w_ == NULL)							\
+		ck_assert_msg(g_ == NULL, "%s: got %s, want NULL",	\
+		    #got, g_);						\
+	else								\
+		ck_assert_msg(g_ != NULL && strcmp(g_, w_) == 0,	\
+		    "%s: got %s, want %s", #got, g_ ? g_ : "NULL", w_);	\
+} while (0)
+
+/* The six Postfix 3.7 DSNs captured by the end-to-end setup. */
+static const struct fixture {
+	const char	*file;
+	size_t		 nrcpts;
+	const char	*rcpt2;		/* second recipient, if any */
+	enum ev_action	 action;
+	const char	*status;
+	int		 code;
+	const char	*diag;
+	const char	*queue_id;
+	const char	*msgid;
+	const char	*envid;
+} fixtures[] = {
+	{ "postfix-delayed.eml", 1, NULL, EV_ACT_DELAYED, "4.3.0", 451,
+	  "451 4.3.0 Error: try again later", "C62BAA76265",
+	  "e2e-delay-20733.21127@sender.test", NULL },
+	{ "postfix-failed-4xx-expired.eml", 1, NULL, EV_ACT_FAILED, "4.3.0",
+	  451, "451 4.3.0 Error: try again later", "F19E1A76214",
+	  "e2e-soft-20733.4892@sender.test", NULL },
+	{ "postfix-failed-5xx-2rcpt-envid-hdrs.eml", 2, "carol@remote.test",
+	  EV_ACT_FAILED, "5.1.1", 550, "550 5.1.1 Error: no such user here",
+	  "F10C6A72146", "e2e-hard-23885.12348@sender.test", "E2E-ENVID-42" },
+	{ "postfix-failed-5xx.eml", 1, NULL, EV_ACT_FAILED, "5.1.1", 550,
+	  "550 5.1.1 Error: no such user here", "D5FAEA761C6",
+	  "e2e-hard-20733.22992@sender.test", NULL },
+	{ "postfix-failed-after-delay.eml", 1, NULL, EV_ACT_FAILED, "4.3.0",
+	  451, "451 4.3.0 Error: try again later", "C62BAA76265",
+	  "e2e-delay-20733.21127@sender.test", NULL },
+	{ "postfix-relayed-success.eml", 1, NULL, EV_ACT_RELAYED, "2.0.0",
+	  250, "250 2.0.0 Ok", "B80B5A76237",
+	  "e2e-accept-20733.4971@sender.test", NULL },
+};
+
+START_TEST(test_dsn_postfix_fixtures)
+{
+	const struct fixture	*f = &fixtures[_i];
+	struct dsn_report	*r;
+	size_t			 i;
+
+	if (!have_shared)
+		return;
+	r = parse_file(fixdir, f->file, NULL);
+	ck_assert_msg(r->kind == DSN_KIND_REPORT, "%s: kind got %s, want "
+	    "report", f->file, dsn_kind_name(r->kind));
+	ck_assert_msg(r->nrcpts == f->nrcpts, "%s: nrcpts got %zu, want %zu",
+	    f->file, r->nrcpts, f->nrcpts);
+	for (i = 0; i < r->nrcpts; i++) {
+		const struct dsn_rcpt *rc = &r->rcpts[i];
+
+		STR_EQ(rc->final_recipient, i == 0 ? "bob@remote.test" :
+		    f->rcpt2);
+		STR_EQ(rc->original_recipient, i == 0 ? "bob@remote.test" :
+		    f->rcpt2);
+		ck_assert_msg(rc->action == f->action, "%s: action got %s, "
+		    "want %s", f->file, ev_action_name(rc->action),
+		    ev_action_name(f->action));
+		STR_EQ(rc->status, f->status);
+		ck_assert_msg(rc->reply_code == f->code, "reply_code got %d,"
+		    " want %d", rc->reply_code, f->code);
+		STR_EQ(rc->diagnostic_type, "smtp");
+		STR_EQ(rc->diagnostic, f->diag);
+		STR_EQ(rc->remote_mta, "127.0.0.1");
+		ck_assert_msg(rc->last_attempt == 0 ||
+		    rc->last_attempt > 1700000000, "last_attempt got %lld",
+		    (long long)rc->last_attempt);
+	}
+	STR_EQ(r->reporting_mta, "e2e-mta.test");
+	STR_EQ(r->queue_id, f->queue_id);
+	STR_EQ(r->sender, "alice@sender.test");
+	STR_EQ(r->orig_message_id, f->msgid);
+	STR_EQ(r->envelope_id, f->envid);
+	STR_EQ(r->mta, "postfix");
+	ck_assert_msg(r->arrival_date > 1700000000, "arrival_date got %lld",
+	    (long long)r->arrival_date);
+	ck_assert_msg(r->date > 1700000000, "date got %lld",
+	    (long long)r->date);
+	dsn_report_free(r);
+}
+END_TEST
+
+START_TEST(test_dsn_multi_recipient_folded)
+{
+	struct dsn_options	 o = DSN_OPTIONS_DEFAULT;
+	struct dsn_report	*r;
+
+	o.campaign_header = "X-Campaign";
+	r = parse_file(datadir, "001-multi-folded.eml", &o);
+	ck_assert_msg(r->nrcpts == 3, "nrcpts got %zu, want 3", r->nrcpts);
+	STR_EQ(r->reporting_mta, "mx.example.net");
+	STR_EQ(r->queue_id, "4F1A2B3C");
+	STR_EQ(r->envelope_id, "ENV-001");
+	STR_EQ(r->orig_message_id, "orig-001@example.org");
+	STR_EQ(r->campaign, "spring-sale");
+	STR_EQ(r->rcpts[0].final_recipient, "first@example.com");
+	STR_EQ(r->rcpts[0].original_recipient, "First@Example.COM");
+	STR_EQ(r->rcpts[0].diagnostic, "550 5.1.1 <first@example.com>: "
+	    "Recipient address rejected: User unknown in virtual mailbox "
+	    "table");
+	ck_assert_int_eq(r->rcpts[0].last_attempt, 1772532000);
+	/* status missing: taken from the diagnostic */
+	STR_EQ(r->rcpts[1].final_recipient, "second@example.com");
+	STR_EQ(r->rcpts[1].status, "4.2.2");
+	ck_assert_int_eq(r->rcpts[1].reply_code, 452);
+	ck_assert(r->rcpts[1].action == EV_ACT_DELAYED);
+	ck_assert_int_eq(r->rcpts[1].will_retry_until, 1772791200);
+	/* no blank line before the third group; comment after status */
+	STR_EQ(r->rcpts[2].final_recipient, "third@example.com");
+	STR_EQ(r->rcpts[2].status, "5.7.1");
+	STR_EQ(r->rcpts[2].diagnostic_type, "x-unix");
+	ck_assert_int_eq(r->rcpts[2].reply_code, 0);
+	dsn_report_free(r);
+}
+END_TEST
+
+/* Table: file, kind, recipients, first recipient, its status. */
+static const struct sample {
+	const char	*file;
+	enum dsn_kind	 kind;
+	size_t		 nrcpts;
+	const char	*rcpt;
+	const char	*status;
+	int		 code;
+} samples[] = {
+	{ "002-global.eml", DSN_KIND_REPORT, 1,
+	  "\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.example",
+	  "5.1.1", 550 },
+	{ "003-base64.eml", DSN_KIND_REPORT, 1, "b64@example.com", "5.2.2",
+	  552 },
+	{ "004-no-rcpt.eml", DSN_KIND_NONE, 0, NULL, NULL, 0 },
+	{ "005-text-plain-ds.eml", DSN_KIND_REPORT, 1, "qp@example.com",
+	  "5.1.2", 550 },
+	{ "006-exim-text.eml", DSN_KIND_TEXT, 2, "gone@example.com", "5.1.1",
+	  550 },
+	{ "007-arf.eml", DSN_KIND_ARF, 1, "complainer@isp.example", NULL, 0 },
+	{ "008-autoreply.eml", DSN_KIND_AUTOREPLY, 1, "bob@example.com", NULL,
+	  0 },
+	{ "009-iso2022jp.eml", DSN_KIND_TEXT, 1, "jp@example.jp", NULL, 0 },
+};
+
+START_TEST(test_dsn_samples)
+{
+	const struct sample	*s = &samples[_i];
+	struct dsn_report	*r;
+
+	r = parse_file(datadir, s->file, NULL);
+	ck_assert_msg(r->kind == s->kind, "%s: kind got %s, want %s",
+	    s->file, dsn_kind_name(r->kind), dsn_kind_name(s->kind));
+	ck_assert_msg(r->nrcpts == s->nrcpts, "%s: nrcpts got %zu, want %zu",
+	    s->file, r->nrcpts, s->nrcpts);
+	if (s->nrcpts > 0) {
+		STR_EQ(r->rcpts[0].final_recipient, s->rcpt);
+		STR_EQ(r->rcpts[0].status, s->status);
+		ck_assert_msg(r->rcpts[0].reply_code == s->code,
+		    "%s: reply_code got %d, want %d", s->file,
+		    r->rcpts[0].reply_code, s->code);
+	}
+	dsn_report_free(r);
+}
+END_TEST
+
+START_TEST(test_dsn_exim_text_details)
+{
+	struct dsn_report	*r;
+
+	r = parse_file(datadir, "006-exim-text.eml", NULL);
+	ck_assert_uint_eq(r->nrcpts, 2);
+	STR_EQ(r->mta, "exim");
+	STR_EQ(r->rcpts[0].diagnostic, "550 5.1.1 <gone@example.com>: "
+	    "Recipient address rejected: User unknown");
+	STR_EQ(r->rcpts[1].final_recipient, "full@example.com");
+	STR_EQ(r->rcpts[1].status, "5.2.2");
+	STR_EQ(r->orig_message_id, "orig-006@example.org");
+	dsn_report_free(r);
+}
+END_TEST
+
+START_TEST(test_dsn_arf_fields)
+{
+	struct dsn_report	*r;
+
+	r = parse_file(datadir, "007-arf.eml", NULL);
+	STR_EQ(r->feedback_type, "abuse");
+	STR_EQ(r->sender, "sender@example.org");
+	STR_EQ(r->orig_message_id, "orig-007@example.org");
+	dsn_report_free(r);
+}
+END_TEST
+
+START_TEST(test_dsn_iso2022jp_subject_and_text)
+{
+	struct dsn_report	*r;
+
+	r = parse_file(datadir, "009-iso2022jp.eml", NULL);
+	/* RFC 2047 ISO-2022-JP subject decoded to UTF-8 */
+	ck_assert_ptr_nonnull(r->subject);
+	ck_assert_msg(strstr(r->subject, "\xe3\x83\xa1") != NULL,
+	    "subject got %s, want UTF-8 katakana", r->subject);
+	ck_assert_ptr_nonnull(r->rcpts[0].diagnostic);
+	ck_assert_msg(strstr(r->rcpts[0].diagnostic, "mailbox is full") !=
+	    NULL, "diagnostic got %s", r->rcpts[0].diagnostic);
+	dsn_report_free(r);
+}
+END_TEST
+
+START_TEST(test_dsn_truncated_input)
+{
+	struct dsn_options	 o = DSN_OPTIONS_DEFAULT;
+	struct dsn_report	*r;
+	char			*m;
+	size_t			 len, cut;
+
+	m = slurp(datadir, "001-multi-folded.eml", &len);
+	/* Every prefix must parse without crashing. */
+	for (cut = 0; cut <= len; cut += 7) {
+		ck_assert_int_eq(dsn_parse(m, cut, NULL, &r), BD_OK);
+		dsn_report_free(r);
+	}
+	/* max_bytes cuts the input and says so. */
+	o.max_bytes = len / 2;
+	ck_assert_int_eq(dsn_parse(m, len, &o, &r), BD_OK);
+	ck_assert_msg(r->defects & DSN_DEFECT_TRUNCATED, "defects got %#x",
+	    r->defects);
+	dsn_report_free(r);
+	free(m);
+}
+END_TEST
+
+START_TEST(test_dsn_garbage_input)
+{
+	struct dsn_report	*r;
+	unsigned char		 m[8192];
+	unsigned		 seed = 12345;
+	size_t			 i;
+	int			 round;
+
+	for (round = 0; round < 50; round++) {
+		for (i = 0; i < sizeof(m); i++) {
+			seed = seed * 1103515245u + 12345u;
+			m[i] = (unsigned char)(seed >> 16);
+			/* sprinkle structure so GMime goes deeper */
+			if (i % 97 == 0)
+				m[i] = '\n';
+		}
+		if (round % 2)
+			memcpy(m, "Content-Type: multipart/report; boundary=x"
+			    "\n\n--x\nContent-Type: message/delivery-status"
+			    "\n\nFinal-Recipient: a@b.c\n", 107);
+		ck_assert_int_eq(dsn_parse((char *)m, sizeof(m), NULL, &r),
+		    BD_OK);
+		ck_assert_ptr_nonnull(r);
+		dsn_report_free(r);
+	}
+	ck_assert_int_eq(dsn_parse(NULL, 0, NULL, &r), BD_OK);
+	ck_assert_msg(r->kind == DSN_KIND_NONE, "kind got %s, want none",
+	    dsn_kind_name(r->kind));
+	dsn_report_free(r);
+}
+END_TEST
+
+START_TEST(test_dsn_nul_and_crlf)
+{
+	struct dsn_report	*r;
+	char			*m, *crlf;
+	size_t			 len, i, j;
+
+	m = slurp(datadir, "003-base64.eml", &len);
+	crlf = malloc(2 * len + 32);
+	ck_assert_ptr_nonnull(crlf);
+	j = 0;
+	memcpy(crlf, "From MAILER-DAEMON Tue Mar  3\r\n", 31);
+	j = 31;
+	for (i = 0; i < len; i++) {
+		if (m[i] == '\n')
+			crlf[j++] = '\r';
+		crlf[j++] = m[i];
+	}
+	crlf[j++] = '\0';	/* a NUL byte in the body */
+	ck_assert_int_eq(dsn_parse(crlf, j, NULL, &r), BD_OK);
+	ck_assert_uint_eq(r->nrcpts, 1);
+	STR_EQ(r->rcpts[0].final_recipient, "b64@example.com");
+	ck_assert_msg(r->defects & DSN_DEFECT_8BIT, "defects got %#x",
+	    r->defects);
+	dsn_report_free(r);
+	free(crlf);
+	free(m);
+}
+END_TEST
+
+static char *
+make_ds(size_t nrcpts, size_t diaglen, size_t *len)
+{
+	struct buf	 b;
+	size_t		 i;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "From: MAILER-DAEMON@x.example\nSubject: failure\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=Z\n\n--Z\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; x.example\n");
+	for (i = 0; i < nrcpts; i++) {
+		buf_printf(&b, "\nFinal-Recipient: rfc822; u%zu@example.com\n"
+		    "Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 ",
+		    i);
+		for (size_t k = 0; k < diaglen; k++)
+			buf_append(&b, k % 70 == 69 ? "\n " : "x", k % 70 == 69 ? 2 : 1);
+		buf_puts(&b, "\n");
+	}
+	buf_puts(&b, "\n--Z--\n");
+	*len = b.len;
+	return buf_steal(&b);
+}
+
+START_TEST(test_dsn_huge_field)
+{
+	struct dsn_options	 o = DSN_OPTIONS_DEFAULT;
+	struct dsn_report	*r;
+	char			*m;
+	size_t			 len;
+
+	m = make_ds(1, 200000, &len);
+	ck_assert_int_eq(dsn_parse(m, len, &o, &r), BD_OK);
+	ck_assert_uint_eq(r->nrcpts, 1);
+	ck_assert_ptr_nonnull(r->rcpts[0].diagnostic);
+	ck_assert_msg(strlen(r->rcpts[0].diagnostic) <= o.max_diagnostic,
+	    "diagnostic length got %zu, want <= %zu",
+	    strlen(r->rcpts[0].diagnostic), o.max_diagnostic);
+	ck_assert_int_eq(r->rcpts[0].reply_code, 550);
+	ck_assert_msg(r->defects & DSN_DEFECT_BAD_FIELD, "defects got %#x",
+	    r->defects);
+	dsn_report_free(r);
+	free(m);
+}
+END_TEST
+
+START_TEST(test_dsn_too_many_recipients)
+{
+	struct dsn_options	 o = DSN_OPTIONS_DEFAULT;
+	struct dsn_report	*r;
+	char			*m;
+	size_t			 len;
+
+	o.max_recipients = 10;
+	m = make_ds(25, 10, &len);
+	ck_assert_int_eq(dsn_parse(m, len, &o, &r), BD_OK);
+	ck_assert_msg(r->nrcpts == 10, "nrcpts got %zu, want 10", r->nrcpts);
+	STR_EQ(r->rcpts[9].final_recipient, "u9@example.com");
+	ck_assert_msg(r->defects & DSN_DEFECT_TOO_MANY, "defects got %#x",
+	    r->defects);
+	dsn_report_free(r);
+	free(m);
+}
+END_TEST
+
+START_TEST(test_dsn_not_a_bounce)
+{
+	static const char msg[] = "From: alice@example.org\n"
+	    "To: bob@example.com\nSubject: lunch?\n\n"
+	    "Shall we meet? Write to carol@example.net too.\n";
+	struct dsn_report	*r;
+
+	ck_assert_int_eq(dsn_parse(msg, sizeof(msg) - 1, NULL, &r), BD_OK);
+	ck_assert_msg(r->kind == DSN_KIND_NONE, "kind got %s, want none",
+	    dsn_kind_name(r->kind));
+	ck_assert_uint_eq(r->nrcpts, 0);
+	dsn_report_free(r);
+}
+END_TEST
+
+static Suite *
+dsn_suite(void)
+{
+	Suite	*s = suite_create("dsn");
+	TCase	*tc;
+
+	tc = tcase_create("fixtures");
+	tcase_add_loop_test(tc, test_dsn_postfix_fixtures, 0,
+	    sizeof(fixtures) / sizeof(fixtures[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rfc3464");
+	tcase_add_test(tc, test_dsn_multi_recipient_folded);
+	tcase_add_loop_test(tc, test_dsn_samples, 0,
+	    sizeof(samples) / sizeof(samples[0]));
+	tcase_add_test(tc, test_dsn_exim_text_details);
+	tcase_add_test(tc, test_dsn_arf_fields);
+	tcase_add_test(tc, test_dsn_iso2022jp_subject_and_text);
+	tcase_add_test(tc, test_dsn_not_a_bounce);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hostile");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_dsn_truncated_input);
+	tcase_add_test(tc, test_dsn_garbage_input);
+	tcase_add_test(tc, test_dsn_nul_and_crlf);
+	tcase_add_test(tc, test_dsn_huge_field);
+	tcase_add_test(tc, test_dsn_too_many_recipients);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	const char	*top = getenv("TOP_SRCDIR");
+	SRunner		*sr;
+	int		 failed;
+
+	if (top == NULL)
+		top = ".";
+	snprintf(fixdir, sizeof(fixdir), "%s/../shared/fixtures/postfix", top);
+	snprintf(datadir, sizeof(datadir), "%s/tests/data/dsn", top);
+	have_shared = access(fixdir, R_OK) == 0;
+	if (!have_shared) {
+		fprintf(stderr, "check_dsn: %s absent, skipping\n", fixdir);
+		return 77;
+	}
+	dsn_init();
+	sr = srunner_create(dsn_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	dsn_shutdown();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

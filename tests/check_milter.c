@@ -1,0 +1,773 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The bounced authors. */
+/*
+ * check_milter.c - unit tests of the libmilter glue (src/milter.c),
+ * driven through tests/fake_smfi.c in the order libmilter calls the
+ * callbacks, against a real store in a temporary folder.  The Postfix
+ * DSNs come from ../shared/fixtures/postfix relative to the source tree;
+ * without them the fixture cases are left out and the test exits 77 if
+ * the rest passed.
+ */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "../src/config.h"	/* not the autoconf config.h of the build root */
+#include "dsn.h"
+#include "fake_smfi.h"
+#include "log.h"
+#include "milter.h"
+#include "store.h"
+
+#define NOW		1795457500	/* just after the fixtures were made */
+#define ALL_ACTIONS	0x1ffUL
+#define ALL_PROTO	0x1fffffUL
+
+static char		 tmpdir[256], dbpath[300];
+static char		 fixdir[1024];
+static struct store	*store;
+
+struct run {
+	unsigned long	 pf0, pf1;
+	sfsistat	 from, data, eom, last;
+	sfsistat	 rcpt[8];
+	int		 skips;
+	bool		 rejected;	/* any REJECT at any stage */
+	bool		 reached_eom;
+};
+
+static int64_t
+fixed_now(void)
+{
+	return NOW;
+}
+
+static void
+setup(void)
+{
+	char	 err[256];
+
+	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_milter.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	(void)snprintf(dbpath, sizeof(dbpath), "%s/bounced.db", tmpdir);
+	ck_assert_msg(store_open(dbpath, 0, 2000, &store, err, sizeof(err))
+	    == BD_OK, "store_open: %s", err);
+	log_set_quiet(true);
+	dsn_init();
+	milter_set_clock(fixed_now);
+	ck_assert_int_eq(milter_register(), BD_OK);
+}
+
+static void
+teardown(void)
+{
+	char	 cmd[400];
+
+	milter_fini();
+	store_close(store);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	(void)system(cmd);
+}
+
+/* A snapshot from config text; the milter takes it over. */
+static void
+use_conf(const char *text)
+{
+	struct bd_config	*c;
+	char			 err[512];
+
+	ck_assert_msg(config_parse("test.conf", text, strlen(text), &c, err,
+	    sizeof(err)) == BD_OK, "config: %s", err);
+	milter_init(c, store);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE	*fp;
+	char	*p;
+	long	 n;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	p = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(p);
+	*len = fread(p, 1, (size_t)n, fp);
+	p[*len] = '\0';
+	fclose(fp);
+	return p;
+}
+
+static char *
+fixture(const char *name, size_t *len)
+{
+	char	 path[1200];
+	char	*p;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", fixdir, name);
+	p = slurp(path, len);
+	ck_assert_msg(p != NULL, "cannot read %s", path);
+	return p;
+}
+
+static void
+negotiate(SMFICTX *ctx, struct run *r)
+{
+	sfsistat	 s;
+	unsigned long	 p2, p3;
+
+	s = fake_desc.xxfi_negotiate(ctx, ALL_ACTIONS, ALL_PROTO, 0, 0,
+	    &r->pf0, &r->pf1, &p2, &p3);
+	ck_assert_int_eq(s, SMFIS_CONTINUE);
+	ck_assert_msg((r->pf1 & ~ALL_PROTO) == 0 && (r->pf0 & ~ALL_ACTIONS) ==
+	    0, "asked for flags not offered");
+}
+
+static bool
+stops(sfsistat s)
+{
+	return s != SMFIS_CONTINUE && s != SMFIS_NOREPLY;
+}
+
+/* Feed one header line set and the body the way libmilter would. */
+static bool
+feed_message(SMFICTX *ctx, struct run *r, const char *msg, size_t len)
+{
+	const char	*p = msg, *end = msg + len, *eol, *colon;
+	char		 name[256], value[8192];
+	size_t		 vlen = 0, n;
+	bool		 have = false;
+	sfsistat	 s;
+
+	for (;;) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (have && (n == 0 || (p[0] != ' ' && p[0] != '\t'))) {
+			value[vlen] = '\0';
+			s = fake_desc.xxfi_header(ctx, name, value);
+			r->rejected |= s == SMFIS_REJECT;
+			if (r->pf1 & SMFIP_NR_HDR)
+				ck_assert_int_eq(s, SMFIS_NOREPLY);
+			else if (stops(s))
+				return false;
+			have = false;
+		}
+		if (n == 0 || eol == NULL)
+			break;
+		if (p[0] == ' ' || p[0] == '\t') {
+			if (have && vlen + n + 2 < sizeof(value)) {
+				memcpy(value + vlen, "\r\n", 2);
+				memcpy(value + vlen + 2, p, n);
+				vlen += n + 2;
+			}
+		} else if ((colon = memchr(p, ':', n)) != NULL &&
+		    (size_t)(colon - p) < sizeof(name)) {
+			memcpy(name, p, (size_t)(colon - p));
+			name[colon - p] = '\0';
+			colon++;
+			if (!(r->pf1 & SMFIP_HDR_LEADSPC) && colon < p + n &&
+			    *colon == ' ')
+				colon++;
+			vlen = (size_t)(p + n - colon);
+			if (vlen >= sizeof(value))
+				vlen = sizeof(value) - 1;
+			memcpy(value, colon, vlen);
+			have = true;
+		}
+		p = eol + 1;
+	}
+	s = fake_desc.xxfi_eoh(ctx);
+	if (stops(s))
+		return false;
+	p = eol ? eol + 1 : end;
+	while (p < end) {
+		n = (size_t)(end - p) > 65535 ? 65535 : (size_t)(end - p);
+		s = fake_desc.xxfi_body(ctx, (unsigned char *)p, n);
+		r->rejected |= s == SMFIS_REJECT;
+		if (s == SMFIS_SKIP) {
+			ck_assert_msg(r->pf1 & SMFIP_SKIP, "SKIP not negotiated");
+			r->skips++;
+			break;
+		}
+		if (stops(s))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+/* One message on an already negotiated connection. */
+static void
+drive(SMFICTX *ctx, struct run *r, const char *sender,
+    const char *const *rcpts, const char *msg, size_t len)
+{
+	char	*argv[2];
+	size_t	 i;
+
+	r->reached_eom = false;
+	argv[0] = (char *)sender;
+	argv[1] = NULL;
+	r->last = r->from = fake_desc.xxfi_envfrom(ctx, argv);
+	r->rejected |= r->from == SMFIS_REJECT;
+	if (stops(r->from))
+		return;
+	if (!(r->pf1 & SMFIP_NORCPT))
+		for (i = 0; rcpts[i] != NULL && i < 8; i++) {
+			argv[0] = (char *)rcpts[i];
+			r->rcpt[i] = fake_desc.xxfi_envrcpt(ctx, argv);
+			r->rejected |= r->rcpt[i] == SMFIS_REJECT;
+		}
+	if (!(r->pf1 & SMFIP_NODATA)) {
+		r->last = r->data = fake_desc.xxfi_data(ctx);
+		if (stops(r->data))
+			return;
+	}
+	if (!feed_message(ctx, r, msg, len))
+		return;
+	r->last = r->eom = fake_desc.xxfi_eom(ctx);
+	r->rejected |= r->eom == SMFIS_REJECT;
+	r->reached_eom = true;
+}
+
+/* Connect, negotiate, one message, close: the Postfix internal path. */
+static void
+one_dsn(SMFICTX *ctx, struct run *r, const char *sender, const char *file)
+{
+	static const char *const rcpts[] = { "alice@sender.test", NULL };
+	size_t	 len;
+	char	*msg = fixture(file, &len);
+
+	fake_ctx_init(ctx);
+	memset(r, 0, sizeof(*r));
+	fake_set_macro(ctx, "i", "CA2EBA7626A");
+	negotiate(ctx, r);
+	drive(ctx, r, sender, rcpts, msg, len);
+	free(msg);
+}
+
+static void
+close_ctx(SMFICTX *ctx)
+{
+	(void)fake_desc.xxfi_close(ctx);
+	ck_assert_ptr_null(ctx->priv);
+}
+
+static void
+want_state(const char *addr, const char *state)
+{
+	struct store_recipient	 rec;
+	enum bd_status		 s;
+
+	s = store_lookup(store, addr, &rec);
+	ck_assert_msg(s == BD_OK, "lookup %s: got %s, want success", addr,
+	    bd_strerror(s));
+	ck_assert_msg(strcmp(rec.state, state) == 0,
+	    "state of %s: got %s, want %s", addr, rec.state, state);
+}
+
+static int
+source_cb(void *arg, const struct store_event_row *e)
+{
+	(void)snprintf(arg, 32, "%s", e->source ? e->source : "");
+	return 0;
+}
+
+START_TEST(test_milter_ordinary_accepted_at_mail)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "bob@remote.test", NULL };
+
+	use_conf("");
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	negotiate(&ctx, &r);
+	ck_assert_msg((r.pf1 & (SMFIP_NORCPT | SMFIP_NODATA |
+	    SMFIP_NOCONNECT | SMFIP_NOHELO)) == (SMFIP_NORCPT | SMFIP_NODATA |
+	    SMFIP_NOCONNECT | SMFIP_NOHELO),
+	    "got protocol 0x%lx, want NOCONNECT|NOHELO|NORCPT|NODATA", r.pf1);
+	ck_assert_msg((r.pf0 & SMFIF_ADDHDRS) == 0,
+	    "got ADDHDRS, want none in continue mode");
+	ck_assert_str_eq(ctx.symlist[SMFIM_EOM], "i");
+	drive(&ctx, &r, "<alice@sender.test>", rcpts, "X: y\r\n\r\nhi\r\n",
+	    13);
+	ck_assert_msg(r.from == SMFIS_ACCEPT, "MAIL FROM: got %d, want "
+	    "ACCEPT (%d)", r.from, SMFIS_ACCEPT);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+START_TEST(test_milter_ordinary_accepted_at_data_with_patterns)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "bob@remote.test",
+	    "carol@example.com", NULL };
+
+	use_conf("BounceAddresses bounces+*@example.com\n");
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	negotiate(&ctx, &r);
+	ck_assert_msg(!(r.pf1 & SMFIP_NORCPT), "RCPT negotiated away");
+	drive(&ctx, &r, "<alice@sender.test>", rcpts, "X: y\r\n\r\nhi\r\n",
+	    13);
+	ck_assert_int_eq(r.from, SMFIS_CONTINUE);
+	ck_assert_msg(r.data == SMFIS_ACCEPT, "DATA: got %d, want ACCEPT",
+	    r.data);
+	ck_assert(!r.reached_eom);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+START_TEST(test_milter_postfix_dsn_recorded)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	char		 src[32] = "";
+
+	use_conf("");
+	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
+	ck_assert_msg(r.reached_eom, "stopped early with %d", r.last);
+	ck_assert_msg(r.eom == SMFIS_CONTINUE, "EOM: got %d, want CONTINUE",
+	    r.eom);
+	ck_assert_msg(ctx.nhdrs == 0, "got %zu headers, want 0", ctx.nhdrs);
+	want_state("bob@remote.test", "suppressed");
+	ck_assert_int_eq(store_history(store, "bob@remote.test", source_cb,
+	    src), BD_OK);
+	ck_assert_msg(strcmp(src, "dsn-internal") == 0,
+	    "source: got %s, want dsn-internal", src);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+START_TEST(test_milter_remote_dsn_source)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "alice@sender.test", NULL };
+	char		 src[32] = "";
+	size_t		 len;
+	char		*msg = fixture("postfix-failed-5xx.eml", &len);
+
+	use_conf("");
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	fake_set_macro(&ctx, "{client_addr}", "192.0.2.7");
+	negotiate(&ctx, &r);
+	drive(&ctx, &r, "<>", rcpts, msg, len);
+	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
+	ck_assert_int_eq(store_history(store, "bob@remote.test", source_cb,
+	    src), BD_OK);
+	ck_assert_msg(strcmp(src, "dsn-remote") == 0,
+	    "source: got %s, want dsn-remote", src);
+	free(msg);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+START_TEST(test_milter_two_recipients_recorded)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+
+	use_conf("");
+	one_dsn(&ctx, &r, "", "postfix-failed-5xx-2rcpt-envid-hdrs.eml");
+	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
+	want_state("bob@remote.test", "suppressed");
+	want_state("carol@remote.test", "suppressed");
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+START_TEST(test_milter_redelivery_is_idempotent)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	int		 i;
+
+	use_conf("");
+	for (i = 0; i < 2; i++) {
+		one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
+		ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
+		close_ctx(&ctx);
+		fake_ctx_free(&ctx);
+	}
+	want_state("bob@remote.test", "suppressed");
+}
+END_TEST
+
+START_TEST(test_milter_store_failure_tempfails)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	struct store	*ro;
+	char		 err[256];
+
+	/* A read-only handle makes store_record fail. */
+	ck_assert_int_eq(store_open(dbpath, STORE_RDONLY, 100, &ro, err,
+	    sizeof(err)), BD_OK);
+	use_conf("");
+	milter_init(milter_current_config(), ro);
+	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
+	ck_assert_msg(r.eom == SMFIS_TEMPFAIL, "EOM: got %d, want TEMPFAIL",
+	    r.eom);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+
+	use_conf("OnError accept\nBounceAction discard\n");
+	milter_init(milter_current_config(), ro);
+	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
+	ck_assert_msg(r.eom == SMFIS_CONTINUE, "EOM, OnError accept: got %d, "
+	    "want CONTINUE (never discard what was not recorded)", r.eom);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+	milter_fini();
+	store_close(ro);
+}
+END_TEST
+
+START_TEST(test_milter_discard_action)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+
+	use_conf("BounceAction discard\n");
+	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
+	ck_assert_msg(r.eom == SMFIS_DISCARD, "EOM: got %d, want DISCARD",
+	    r.eom);
+	want_state("bob@remote.test", "suppressed");
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+START_TEST(test_milter_headers_action)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	const char	*v;
+
+	use_conf("BounceAction headers\n");
+	one_dsn(&ctx, &r, "", "postfix-failed-5xx-2rcpt-envid-hdrs.eml");
+	ck_assert_msg(r.pf0 & SMFIF_ADDHDRS, "ADDHDRS not negotiated");
+	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
+	/* SMFIP_HDR_LEADSPC was negotiated: values carry the space. */
+	v = fake_header(&ctx, "X-Bounce-Recipient", 0);
+	ck_assert_msg(v && strcmp(v, " bob@remote.test") == 0,
+	    "X-Bounce-Recipient: got \"%s\", want \" bob@remote.test\"",
+	    v ? v : "(none)");
+	v = fake_header(&ctx, "X-Bounce-Recipient", 1);
+	ck_assert_msg(v && strcmp(v, " carol@remote.test") == 0,
+	    "2nd X-Bounce-Recipient: got \"%s\"", v ? v : "(none)");
+	v = fake_header(&ctx, "X-Bounce-Status", 0);
+	ck_assert_msg(v && strcmp(v, " 5.1.1") == 0,
+	    "X-Bounce-Status: got \"%s\", want \" 5.1.1\"", v ? v : "(none)");
+	v = fake_header(&ctx, "X-Bounce-Hard", 0);
+	ck_assert_msg(v && strcmp(v, " yes") == 0,
+	    "X-Bounce-Hard: got \"%s\", want \" yes\"", v ? v : "(none)");
+	ck_assert_ptr_nonnull(fake_header(&ctx, "X-Bounce-Reason", 0));
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+START_TEST(test_milter_not_a_bounce_passes)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "alice@sender.test", NULL };
+	static const char msg[] = "Subject: hello\r\nFrom: a@b.test\r\n\r\n"
+	    "Just a note, nothing failed.\r\n";
+	struct store_recipient rec;
+
+	use_conf("BounceAction discard\n");
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	negotiate(&ctx, &r);
+	drive(&ctx, &r, "<>", rcpts, msg, sizeof(msg) - 1);
+	ck_assert_msg(r.eom == SMFIS_CONTINUE, "EOM: got %d, want CONTINUE",
+	    r.eom);
+	ck_assert_int_eq(store_lookup(store, "alice@sender.test", &rec),
+	    BD_ENOTFOUND);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+START_TEST(test_milter_verp_recipient_is_bounce)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "Bounces+bob=remote.test@"
+	    "Example.COM", NULL };
+	size_t		 len;
+	char		*msg = fixture("postfix-failed-5xx.eml", &len);
+
+	use_conf("BounceAddresses bounces+*@example.com\n");
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	negotiate(&ctx, &r);
+	drive(&ctx, &r, "<mailer-daemon@remote.test>", rcpts, msg, len);
+	ck_assert_msg(r.data == SMFIS_CONTINUE, "DATA: got %d, want CONTINUE",
+	    r.data);
+	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
+	want_state("bob@remote.test", "suppressed");
+	free(msg);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+START_TEST(test_milter_big_message_skipped_and_parsed)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "alice@sender.test", NULL };
+	struct buf	 b;
+	size_t		 len, i;
+	char		*msg = fixture("postfix-failed-5xx.eml", &len);
+
+	buf_init(&b, 0);
+	ck_assert_int_eq(buf_append(&b, msg, len), BD_OK);
+	for (i = 0; i < 200; i++)	/* 200 kB of junk after the DSN */
+		ck_assert_int_eq(buf_printf(&b, "%01000d\r\n", 0), BD_OK);
+	use_conf("MaxMessageBytes 8k\n");
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	negotiate(&ctx, &r);
+	drive(&ctx, &r, "", rcpts, b.data, b.len);
+	ck_assert_msg(r.skips == 1, "got %d SKIPs, want 1", r.skips);
+	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
+	want_state("bob@remote.test", "suppressed");
+	buf_free(&b);
+	free(msg);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+/* Every fixture, every action, working or failing store: no REJECT. */
+START_TEST(test_milter_never_rejects_a_bounce)
+{
+	static const char *const confs[] = { "", "BounceAction headers\n",
+	    "BounceAction discard\n", "OnError accept\n",
+	    "SuppressedRecipients reject\n" };
+	DIR		*d;
+	struct dirent	*de;
+	SMFICTX		 ctx;
+	struct run	 r;
+	size_t		 i;
+	int		 n = 0;
+
+	ck_assert_ptr_nonnull(d = opendir(fixdir));
+	while ((de = readdir(d)) != NULL) {
+		if (strstr(de->d_name, ".eml") == NULL)
+			continue;
+		for (i = 0; i < sizeof(confs) / sizeof(confs[0]); i++) {
+			use_conf(confs[i]);
+			one_dsn(&ctx, &r, i % 2 ? "<>" : "", de->d_name);
+			ck_assert_msg(!r.rejected, "%s with \"%s\": REJECT",
+			    de->d_name, confs[i]);
+			ck_assert_msg(r.reached_eom, "%s: stopped with %d",
+			    de->d_name, r.last);
+			close_ctx(&ctx);
+			fake_ctx_free(&ctx);
+			n++;
+		}
+	}
+	closedir(d);
+	ck_assert_msg(n >= 30, "got %d runs, want >= 30", n);
+}
+END_TEST
+
+START_TEST(test_milter_suppressed_recipient_rejected)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "carol@else.test",
+	    "<bob@remote.test>", NULL };
+
+	use_conf("SuppressedRecipients reject\n");
+	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+	want_state("bob@remote.test", "suppressed");
+
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	negotiate(&ctx, &r);
+	drive(&ctx, &r, "<alice@sender.test>", rcpts, "X: y\r\n\r\nhi\r\n",
+	    13);
+	ck_assert_msg(r.rcpt[0] == SMFIS_CONTINUE, "RCPT 1: got %d, want "
+	    "CONTINUE", r.rcpt[0]);
+	ck_assert_msg(r.rcpt[1] == SMFIS_REJECT, "RCPT 2: got %d, want "
+	    "REJECT", r.rcpt[1]);
+	ck_assert_str_eq(ctx.reply[0], "550");
+	ck_assert_str_eq(ctx.reply[1], "5.1.1");
+	ck_assert_str_eq(ctx.reply[2], "recipient address suppressed");
+	ck_assert_int_eq(r.data, SMFIS_ACCEPT);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+START_TEST(test_milter_suppressed_recipient_tagged)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "bob@remote.test", NULL };
+	const char	*v;
+
+	use_conf("SuppressedRecipients tag\n");
+	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	negotiate(&ctx, &r);
+	drive(&ctx, &r, "<alice@sender.test>", rcpts, "X: y\r\n\r\nhi\r\n",
+	    13);
+	ck_assert_int_eq(r.rcpt[0], SMFIS_CONTINUE);
+	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
+	v = fake_header(&ctx, "X-Bounce-Suppressed", 0);
+	ck_assert_msg(v && strcmp(v, " bob@remote.test") == 0,
+	    "X-Bounce-Suppressed: got \"%s\"", v ? v : "(none)");
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+START_TEST(test_milter_connection_keeps_its_snapshot)
+{
+	SMFICTX			 ctx;
+	struct run		 r;
+	static const char *const rcpts[] = { "alice@sender.test", NULL };
+	struct bd_config	*c;
+	char			 err[256];
+	size_t			 len;
+	char			*msg = fixture("postfix-failed-5xx.eml", &len);
+
+	use_conf("");
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	negotiate(&ctx, &r);
+	ck_assert_int_eq(config_parse("new.conf", "BounceAction discard\n",
+	    21, &c, err, sizeof(err)), BD_OK);
+	milter_swap_config(c);
+	drive(&ctx, &r, "", rcpts, msg, len);
+	ck_assert_msg(r.eom == SMFIS_CONTINUE, "old connection: got %d, want "
+	    "CONTINUE from its own snapshot", r.eom);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	negotiate(&ctx, &r);
+	drive(&ctx, &r, "", rcpts, msg, len);
+	ck_assert_msg(r.eom == SMFIS_DISCARD, "new connection: got %d, want "
+	    "DISCARD", r.eom);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+	free(msg);
+}
+END_TEST
+
+START_TEST(test_milter_abort_frees_message)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	char		*argv[] = { (char *)"", NULL };
+
+	use_conf("");
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	negotiate(&ctx, &r);
+	ck_assert_int_eq(fake_desc.xxfi_envfrom(&ctx, argv), SMFIS_CONTINUE);
+	ck_assert_int_eq(fake_desc.xxfi_abort(&ctx), SMFIS_CONTINUE);
+	/* A second message on the same connection starts clean. */
+	argv[0] = (char *)"<a@b.test>";
+	ck_assert_int_eq(fake_desc.xxfi_envfrom(&ctx, argv), SMFIS_ACCEPT);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+static Suite *
+milter_suite(bool fixtures)
+{
+	Suite	*s = suite_create("milter");
+	TCase	*tc;
+
+	tc = tcase_create("ordinary");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_milter_ordinary_accepted_at_mail);
+	tcase_add_test(tc, test_milter_ordinary_accepted_at_data_with_patterns);
+	tcase_add_test(tc, test_milter_not_a_bounce_passes);
+	tcase_add_test(tc, test_milter_abort_frees_message);
+	suite_add_tcase(s, tc);
+	if (!fixtures)
+		return s;
+	tc = tcase_create("bounces");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_milter_postfix_dsn_recorded);
+	tcase_add_test(tc, test_milter_remote_dsn_source);
+	tcase_add_test(tc, test_milter_two_recipients_recorded);
+	tcase_add_test(tc, test_milter_redelivery_is_idempotent);
+	tcase_add_test(tc, test_milter_store_failure_tempfails);
+	tcase_add_test(tc, test_milter_discard_action);
+	tcase_add_test(tc, test_milter_headers_action);
+	tcase_add_test(tc, test_milter_verp_recipient_is_bounce);
+	tcase_add_test(tc, test_milter_big_message_skipped_and_parsed);
+	tcase_add_test(tc, test_milter_never_rejects_a_bounce);
+	tcase_add_test(tc, test_milter_connection_keeps_its_snapshot);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("recipients");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_milter_suppressed_recipient_rejected);
+	tcase_add_test(tc, test_milter_suppressed_recipient_tagged);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	const char	*top = getenv("TOP_SRCDIR");
+	struct stat	 sb;
+	SRunner		*sr;
+	bool		 fixtures;
+	int		 failed;
+
+	(void)snprintf(fixdir, sizeof(fixdir), "%s/../shared/fixtures/postfix",
+	    top ? top : ".");
+	fixtures = stat(fixdir, &sb) == 0 && S_ISDIR(sb.st_mode);
+	if (!fixtures)
+		fprintf(stderr, "check_milter: %s absent: fixture cases "
+		    "skipped\n", fixdir);
+	sr = srunner_create(milter_suite(fixtures));
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (failed != 0)
+		return EXIT_FAILURE;
+	return fixtures ? EXIT_SUCCESS : 77;
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * check_state.c - unit tests of the suppression rule (state.c), a pure
+ * fold of events: what an event means, how a sequence of them moves an
+ * address, and the storage form of the soft streak.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+
+static const struct store_policy pol3 = { 3, 86400 };
+
+static const struct {
+	enum ev_action	 act;
+	const char	*reason;
+	bool		 hard;
+	enum ev_who	 who;
+	const char	*feedback;
+	enum state_input_kind want;
+} kinds[] = {
+	{ EV_ACT_FAILED, "userunknown", true, EV_WHO_RECIPIENT, NULL,
+	    STATE_IN_HARD },
+	{ EV_ACT_DELAYED, "userunknown", true, EV_WHO_RECIPIENT, NULL,
+	    STATE_IN_SOFT },
+	{ EV_ACT_FAILED, "mailboxfull", false, EV_WHO_RECIPIENT, NULL,
+	    STATE_IN_SOFT },
+	{ EV_ACT_DELAYED, "mailboxfull", false, EV_WHO_RECIPIENT, NULL,
+	    STATE_IN_SOFT },
+	{ EV_ACT_FAILED, "blocked", false, EV_WHO_SENDER, NULL,
+	    STATE_IN_SENDER },
+	{ EV_ACT_FAILED, "badreputation", true, EV_WHO_SENDER, NULL,
+	    STATE_IN_SENDER },
+	{ EV_ACT_FAILED, "authfailure", false, EV_WHO_RECIPIENT, NULL,
+	    STATE_IN_SENDER },
+	{ EV_ACT_FAILED, "undefined", false, EV_WHO_SENDER, NULL,
+	    STATE_IN_SENDER },
+	{ EV_ACT_DELIVERED, "delivered", false, EV_WHO_NONE, NULL,
+	    STATE_IN_DELIVERED },
+	{ EV_ACT_RELAYED, "undefined", false, EV_WHO_NONE, NULL,
+	    STATE_IN_IGNORE },
+	{ EV_ACT_EXPANDED, "undefined", false, EV_WHO_NONE, NULL,
+	    STATE_IN_IGNORE },
+	{ EV_ACT_FAILED, "feedback", false, EV_WHO_NONE, "abuse",
+	    STATE_IN_IGNORE },
+	{ EV_ACT_FAILED, "vacation", false, EV_WHO_NONE, NULL,
+	    STATE_IN_IGNORE },
+	{ EV_ACT_FAILED, NULL, false, EV_WHO_NONE, NULL, STATE_IN_SOFT },
+};
+
+START_TEST(test_state_event_kind)
+{
+	struct bd_event		 ev;
+	enum state_input_kind	 got;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.action = kinds[_i].act;
+	ev.verdict.reason = kinds[_i].reason;
+	ev.verdict.hard = kinds[_i].hard;
+	ev.verdict.who = kinds[_i].who;
+	ev.feedback_type = kinds[_i].feedback;
+	got = state_event_kind(&ev);
+	ck_assert_msg(got == kinds[_i].want, "case %d (%s %s): got %s, want %s",
+	    _i, ev_action_name(kinds[_i].act),
+	    kinds[_i].reason ? kinds[_i].reason : "(null)",
+	    state_input_name(got), state_input_name(kinds[_i].want));
+}
+END_TEST
+
+START_TEST(test_state_msgkey_precedence)
+{
+	struct bd_event	 ev;
+	char		 k[STATE_KEY_MAX];
+
+	memset(&ev, 0, sizeof(ev));
+	state_msgkey(&ev, k, sizeof(k));
+	ck_assert_msg(k[0] == '\0', "none: got \"%s\", want \"\"", k);
+	ev.envelope_id = "ENV1";
+	state_msgkey(&ev, k, sizeof(k));
+	ck_assert_str_eq(k, "e:ENV1");
+	ev.message_id = "<a b@x>";
+	state_msgkey(&ev, k, sizeof(k));
+	ck_assert_msg(strcmp(k, "m:<a?b@x>") == 0, "got \"%s\", want "
+	    "\"m:<a?b@x>\"", k);
+	ev.queue_id = "4F1A2B";
+	state_msgkey(&ev, k, sizeof(k));
+	ck_assert_str_eq(k, "q:4F1A2B");
+}
+END_TEST
+
+/* A sequence of inputs and the state after each. */
+struct step {
+	enum state_input_kind	 kind;
+	int64_t			 when;
+	const char		*key;
+	enum state_kind		 want;
+	enum state_reason	 want_reason;
+	size_t			 want_count;
+};
+
+static void
+run_steps(const struct step *steps, size_t n, const struct store_policy *pol)
+{
+	struct state		 st;
+	struct state_input	 in;
+	size_t			 i;
+
+	state_init(&st);
+	for (i = 0; i < n; i++) {
+		memset(&in, 0, sizeof(in));
+		in.kind = steps[i].kind;
+		in.when = steps[i].when;
+		in.msgkey = steps[i].key;
+		in.manual = steps[i].kind == STATE_IN_SUPPRESS ||
+		    steps[i].kind == STATE_IN_UNSUPPRESS;
+		in.reason = STATE_REASON_MANUAL;
+		state_apply(&st, &in, pol);
+		ck_assert_msg(st.kind == steps[i].want &&
+		    st.reason == steps[i].want_reason &&
+		    st.nmarks == steps[i].want_count,
+		    "step %zu (%s at %lld): got %s/%s/%zu, want %s/%s/%zu", i,
+		    state_input_name(steps[i].kind), (long long)steps[i].when,
+		    state_kind_name(st.kind), state_reason_name(st.reason),
+		    st.nmarks, state_kind_name(steps[i].want),
+		    state_reason_name(steps[i].want_reason),
+		    steps[i].want_count);
+	}
+}
+
+START_TEST(test_state_soft_limit_and_reset)
+{
+	static const struct step steps[] = {
+		{ STATE_IN_SOFT, 100, "q:A", STATE_SOFT, 0, 1 },
+		{ STATE_IN_SOFT, 200, "q:A", STATE_SOFT, 0, 1 },  /* retry */
+		{ STATE_IN_SENDER, 250, "q:S", STATE_SOFT, 0, 1 },
+		{ STATE_IN_SOFT, 300, "q:B", STATE_SOFT, 0, 2 },
+		{ STATE_IN_DELIVERED, 400, "q:C", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_SOFT, 350, "q:D", STATE_ACTIVE, 0, 0 }, /* late */
+		{ STATE_IN_SOFT, 500, "q:E", STATE_SOFT, 0, 1 },
+		{ STATE_IN_SOFT, 600, "q:F", STATE_SOFT, 0, 2 },
+		{ STATE_IN_SOFT, 700, "q:G", STATE_SUPPRESSED,
+		    STATE_REASON_SOFT_LIMIT, 3 },
+		{ STATE_IN_DELIVERED, 800, "q:H", STATE_SUPPRESSED,
+		    STATE_REASON_SOFT_LIMIT, 0 },
+		{ STATE_IN_UNSUPPRESS, 900, NULL, STATE_ACTIVE, 0, 0 },
+	};
+
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]), &pol3);
+}
+END_TEST
+
+START_TEST(test_state_window_and_order)
+{
+	static const struct step steps[] = {
+		{ STATE_IN_SOFT, 0, "q:A", STATE_SOFT, 0, 1 },
+		{ STATE_IN_SOFT, 90000, "q:B", STATE_SOFT, 0, 1 },
+		{ STATE_IN_SOFT, 80000, "q:C", STATE_SOFT, 0, 2 },
+		/* older than the window ending at the newest: ignored */
+		{ STATE_IN_SOFT, 1000, "q:D", STATE_SOFT, 0, 2 },
+		{ STATE_IN_SOFT, 85000, "q:E", STATE_SUPPRESSED,
+		    STATE_REASON_SOFT_LIMIT, 3 },
+	};
+
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]), &pol3);
+}
+END_TEST
+
+START_TEST(test_state_manual_wins)
+{
+	static const struct step steps[] = {
+		{ STATE_IN_HARD, 100, "q:A", STATE_SUPPRESSED,
+		    STATE_REASON_HARD, 0 },
+		{ STATE_IN_UNSUPPRESS, 200, NULL, STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_HARD, 150, "q:B", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_SOFT, 199, "q:C", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_SUPPRESS, 300, NULL, STATE_SUPPRESSED,
+		    STATE_REASON_MANUAL, 0 },
+		{ STATE_IN_DELIVERED, 400, "q:D", STATE_SUPPRESSED,
+		    STATE_REASON_MANUAL, 0 },
+		{ STATE_IN_HARD, 500, "q:E", STATE_SUPPRESSED,
+		    STATE_REASON_MANUAL, 0 },
+	};
+
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]), &pol3);
+}
+END_TEST
+
+START_TEST(test_state_limit_zero_never_suppresses)
+{
+	static const struct store_policy off = { 0, 0 };
+	static const struct step steps[] = {
+		{ STATE_IN_SOFT, 1, "q:A", STATE_SOFT, 0, 1 },
+		{ STATE_IN_SOFT, 2, "q:B", STATE_SOFT, 0, 2 },
+		{ STATE_IN_SOFT, 3, "q:C", STATE_SOFT, 0, 3 },
+		{ STATE_IN_SOFT, 4, "q:D", STATE_SOFT, 0, 4 },
+		{ STATE_IN_HARD, 5, "q:E", STATE_SUPPRESSED,
+		    STATE_REASON_HARD, 4 },
+	};
+
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]), &off);
+}
+END_TEST
+
+START_TEST(test_state_marks_roundtrip)
+{
+	struct state	 a, b;
+	char		 text[STATE_MARKS_TEXT_MAX];
+	size_t		 i;
+
+	state_init(&a);
+	for (i = 0; i < STATE_SOFT_MARKS; i++) {
+		a.marks[i].when = (int64_t)i * 1000 - 5;
+		memset(a.marks[i].key, 'k', STATE_KEY_MAX - 1);
+		a.marks[i].key[STATE_KEY_MAX - 1] = '\0';
+		a.marks[i].key[0] = (char)('A' + (int)(i % 26));
+	}
+	a.nmarks = STATE_SOFT_MARKS;
+	state_marks_encode(&a, text, sizeof(text));
+	state_init(&b);
+	state_marks_decode(&b, text);
+	ck_assert_msg(b.nmarks == a.nmarks, "count: got %zu, want %zu",
+	    b.nmarks, a.nmarks);
+	for (i = 0; i < b.nmarks; i++) {
+		ck_assert_msg(b.marks[i].when == a.marks[i].when,
+		    "when %zu: got %lld, want %lld", i,
+		    (long long)b.marks[i].when, (long long)a.marks[i].when);
+		ck_assert_str_eq(b.marks[i].key, a.marks[i].key);
+	}
+	/* Garbage is skipped, never trusted. */
+	state_marks_decode(&b, "x y\n12\n\t\n14 ok\n15 two words\n16 \n");
+	ck_assert_msg(b.nmarks == 1, "garbage: got %zu marks, want 1",
+	    b.nmarks);
+	ck_assert_str_eq(b.marks[0].key, "ok");
+	state_marks_decode(&b, NULL);
+	ck_assert_uint_eq(b.nmarks, 0);
+}
+END_TEST
+
+START_TEST(test_state_names_roundtrip)
+{
+	enum state_kind		 k;
+	enum state_reason	 r;
+	int			 i;
+
+	for (i = STATE_ACTIVE; i <= STATE_SUPPRESSED; i++) {
+		ck_assert(state_kind_parse(state_kind_name(i), &k));
+		ck_assert_int_eq(k, i);
+	}
+	for (i = STATE_REASON_NONE; i <= STATE_REASON_IMPORTED; i++) {
+		ck_assert(state_reason_parse(state_reason_name(i), &r));
+		ck_assert_int_eq(r, i);
+	}
+	ck_assert(!state_kind_parse("bogus", &k));
+	ck_assert(!state_reason_parse("bogus", &r));
+}
+END_TEST
+
+static Suite *
+state_suite(void)
+{
+	Suite	*s = suite_create("state");
+	TCase	*tc = tcase_create("rule");
+
+	tcase_add_loop_test(tc, test_state_event_kind, 0,
+	    (int)(sizeof(kinds) / sizeof(kinds[0])));
+	tcase_add_test(tc, test_state_msgkey_precedence);
+	tcase_add_test(tc, test_state_soft_limit_and_reset);
+	tcase_add_test(tc, test_state_window_and_order);
+	tcase_add_test(tc, test_state_manual_wins);
+	tcase_add_test(tc, test_state_limit_zero_never_suppresses);
+	tcase_add_test(tc, test_state_marks_roundtrip);
+	tcase_add_test(tc, test_state_names_roundtrip);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(state_suite());
+	int	 nfail;
+
+	srunner_run_all(sr, CK_ENV);
+	nfail = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,798 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * check_store.c - unit tests of the SQLite store: schema and migration,
+ * idempotent recording, the suppression rule as stored, operator
+ * actions, listing, statistics, pruning and failure on a bad path.
+ * Every test works on a fresh database in its own temporary directory.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "state.h"
+#include "store.h"
+
+static char	 tmpdir[256];
+static char	 dbpath[300];
+static struct store *st;
+static const struct store_policy pol = { 3, 7 * 86400 };
+
+static void
+setup(void)
+{
+	const char	*t = getenv("TMPDIR");
+	char		 err[256];
+	enum bd_status	 r;
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/check_store.XXXXXX",
+	    t != NULL ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(dbpath, sizeof(dbpath), "%s/bounced.db", tmpdir);
+	r = store_open(dbpath, 0, 1000, &st, err, sizeof(err));
+	ck_assert_msg(r == BD_OK, "store_open: got %s (%s), want ok",
+	    bd_strerror(r), err);
+}
+
+static void
+teardown(void)
+{
+	char	 p[400];
+
+	store_close(st);
+	st = NULL;
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	unlink(p);
+	unlink(dbpath);
+	rmdir(tmpdir);
+}
+
+/* A failed event for rcpt about message qid. */
+static struct bd_event
+mkev(const char *rcpt, const char *qid, enum ev_action act,
+    const char *status, const char *reason, bool hard, int64_t when)
+{
+	struct bd_event	 ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.when = when;
+	ev.recipient = rcpt;
+	ev.action = act;
+	ev.status = status;
+	ev.queue_id = qid;
+	ev.diagnostic = "smtp; 550 test";
+	ev.verdict.reason = reason;
+	ev.verdict.hard = hard;
+	ev.verdict.who = EV_WHO_RECIPIENT;
+	ev.source = EV_SRC_DSN_INTERNAL;
+	return ev;
+}
+
+static size_t
+record(const struct bd_event *ev, int64_t now)
+{
+	enum bd_status	 r;
+	size_t		 n = 99;
+
+	r = store_record(st, ev, 1, &pol, now, &n);
+	ck_assert_msg(r == BD_OK, "store_record: got %s (%s), want ok",
+	    bd_strerror(r), store_errmsg(st));
+	return n;
+}
+
+static void
+assert_state(const char *addr, const char *want_state,
+    const char *want_reason, unsigned want_count)
+{
+	struct store_recipient	 rc;
+	enum bd_status		 r;
+
+	r = store_lookup(st, addr, &rc);
+	ck_assert_msg(r == BD_OK, "lookup %s: got %s, want ok", addr,
+	    bd_strerror(r));
+	ck_assert_msg(strcmp(rc.state, want_state) == 0,
+	    "%s state: got %s, want %s", addr, rc.state, want_state);
+	ck_assert_msg(strcmp(rc.reason, want_reason) == 0,
+	    "%s reason: got \"%s\", want \"%s\"", addr, rc.reason,
+	    want_reason);
+	ck_assert_msg(rc.soft_count == want_count,
+	    "%s soft count: got %u, want %u", addr, rc.soft_count,
+	    want_count);
+}
+
+static long long
+count_rows(const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*s;
+	long long	 n = -1;
+
+	ck_assert_int_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+START_TEST(test_store_schema_version)
+{
+	struct store	*ro = NULL;
+	sqlite3		*db;
+	char		 err[256];
+	int		 v = -1;
+	enum bd_status	 r;
+
+	ck_assert_int_eq(store_schema_version(st, &v), BD_OK);
+	ck_assert_msg(v == STORE_SCHEMA_VERSION, "version: got %d, want %d",
+	    v, STORE_SCHEMA_VERSION);
+	/* Reopening does not migrate twice. */
+	store_close(st);
+	r = store_open(dbpath, 0, 1000, &st, err, sizeof(err));
+	ck_assert_msg(r == BD_OK, "reopen: got %s (%s)", bd_strerror(r), err);
+	r = store_open(dbpath, STORE_RDONLY, 1000, &ro, err, sizeof(err));
+	ck_assert_msg(r == BD_OK, "read-only: got %s (%s)", bd_strerror(r),
+	    err);
+	store_close(ro);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sqlite_master "
+	    "WHERE type = 'table' AND name IN ('events', 'recipients')"), 2);
+	/* A schema from the future is refused, not "migrated". */
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	store_close(st);
+	st = NULL;
+	r = store_open(dbpath, 0, 1000, &st, err, sizeof(err));
+	ck_assert_msg(r == BD_ECONFIG, "future schema: got %s, want %s",
+	    bd_strerror(r), bd_strerror(BD_ECONFIG));
+	ck_assert_ptr_null(st);
+	ck_assert_msg(strstr(err, "newer") != NULL, "err: got \"%s\"", err);
+}
+END_TEST
+
+START_TEST(test_store_readonly_refuses_empty_db)
+{
+	struct store	*ro = NULL;
+	char		 p[400], err[256];
+	FILE		*fp;
+	enum bd_status	 r;
+
+	snprintf(p, sizeof(p), "%s/empty.db", tmpdir);
+	ck_assert_ptr_nonnull(fp = fopen(p, "w"));
+	fclose(fp);
+	r = store_open(p, STORE_RDONLY, 100, &ro, err, sizeof(err));
+	ck_assert_msg(r == BD_ECONFIG, "got %s, want %s", bd_strerror(r),
+	    bd_strerror(BD_ECONFIG));
+	ck_assert_ptr_null(ro);
+	/* Read-write migrates an empty (version 0) file to the current one. */
+	r = store_open(p, 0, 100, &ro, err, sizeof(err));
+	ck_assert_msg(r == BD_OK, "got %s (%s), want ok", bd_strerror(r), err);
+	store_close(ro);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/empty.db-wal", tmpdir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/empty.db-shm", tmpdir);
+	unlink(p);
+}
+END_TEST
+
+START_TEST(test_store_idempotent_record)
+{
+	struct bd_event	 ev = mkev("a@example.org", "4AB1", EV_ACT_FAILED,
+	    "4.2.2", "mailboxfull", false, 1000);
+
+	ck_assert_uint_eq(record(&ev, 2000), 1);
+	assert_state("a@example.org", "soft", "", 1);
+	/* The same DSN offered again after a TEMPFAIL, and via the log. */
+	ck_assert_uint_eq(record(&ev, 2100), 0);
+	ev.source = EV_SRC_LOG;
+	ev.diagnostic = "other wording in the log";
+	ck_assert_uint_eq(record(&ev, 2200), 0);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 1);
+	assert_state("a@example.org", "soft", "", 1);
+}
+END_TEST
+
+START_TEST(test_store_hard_suppresses)
+{
+	struct bd_event		 ev = mkev("u@example.org", "Q1", EV_ACT_FAILED,
+	    "5.1.1", "userunknown", true, 5000);
+	struct store_recipient	 rc;
+
+	record(&ev, 5001);
+	assert_state("u@example.org", "suppressed", "hard", 0);
+	ck_assert_int_eq(store_lookup(st, "u@example.org", &rc), BD_OK);
+	ck_assert_msg(rc.suppressed_since == 5000, "since: got %lld, want 5000",
+	    (long long)rc.suppressed_since);
+	ck_assert_str_eq(rc.last_status, "5.1.1");
+	ck_assert_str_eq(rc.last_reason, "userunknown");
+	ck_assert_msg(rc.first_bounce == 5000 && rc.last_bounce == 5000,
+	    "bounce dates: got %lld/%lld, want 5000/5000",
+	    (long long)rc.first_bounce, (long long)rc.last_bounce);
+}
+END_TEST
+
+START_TEST(test_store_soft_limit_distinct_messages)
+{
+	static const char *const qids[] = { "Q1", "Q2", "Q3" };
+	static const char *const want[] = { "soft", "soft", "suppressed" };
+	struct bd_event	 ev;
+	size_t		 i;
+
+	for (i = 0; i < 3; i++) {
+		ev = mkev("s@example.org", qids[i], EV_ACT_FAILED, "4.2.2",
+		    "mailboxfull", false, 1000 + (int64_t)i * 3600);
+		record(&ev, 1000 + (int64_t)i * 3600);
+		assert_state("s@example.org", want[i],
+		    i == 2 ? "soft-limit" : "", (unsigned)i + 1);
+	}
+}
+END_TEST
+
+START_TEST(test_store_retries_count_once)
+{
+	static const struct {
+		enum ev_action	 act;
+		const char	*status;
+		int64_t		 when;
+	} tries[] = {
+		{ EV_ACT_DELAYED, "4.2.2", 1000 },
+		{ EV_ACT_DELAYED, "4.4.1", 5000 },
+		{ EV_ACT_DELAYED, "4.2.2", 9000 },	/* same identity: dup */
+		{ EV_ACT_FAILED, "4.2.2", 90000 },
+		{ EV_ACT_FAILED, "5.2.2", 90001 },
+	};
+	struct bd_event	 ev;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		ev = mkev("r@example.org", "ONEMSG", tries[i].act,
+		    tries[i].status, "mailboxfull", false, tries[i].when);
+		record(&ev, tries[i].when);
+	}
+	assert_state("r@example.org", "soft", "", 1);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 4);
+}
+END_TEST
+
+START_TEST(test_store_delivery_resets)
+{
+	struct bd_event	 ev;
+
+	ev = mkev("d@example.org", "Q1", EV_ACT_FAILED, "4.2.2",
+	    "mailboxfull", false, 1000);
+	record(&ev, 1000);
+	ev = mkev("d@example.org", "Q2", EV_ACT_FAILED, "4.2.2",
+	    "mailboxfull", false, 2000);
+	record(&ev, 2000);
+	assert_state("d@example.org", "soft", "", 2);
+	ev = mkev("d@example.org", "Q3", EV_ACT_DELIVERED, "2.0.0",
+	    "delivered", false, 3000);
+	record(&ev, 3000);
+	assert_state("d@example.org", "active", "", 0);
+	/* Two more soft bounces: 2, not 4, so not suppressed. */
+	ev = mkev("d@example.org", "Q4", EV_ACT_FAILED, "4.2.2",
+	    "mailboxfull", false, 4000);
+	record(&ev, 4000);
+	ev = mkev("d@example.org", "Q5", EV_ACT_FAILED, "4.2.2",
+	    "mailboxfull", false, 5000);
+	record(&ev, 5000);
+	assert_state("d@example.org", "soft", "", 2);
+	/* A late bounce dated before the delivery does not count. */
+	ev = mkev("d@example.org", "Q0", EV_ACT_FAILED, "4.2.2",
+	    "mailboxfull", false, 2500);
+	record(&ev, 6000);
+	assert_state("d@example.org", "soft", "", 2);
+}
+END_TEST
+
+START_TEST(test_store_soft_window)
+{
+	struct bd_event	 ev;
+	char		 q[16];
+	int		 i;
+
+	/* Three soft bounces, each 8 days apart: never 3 in 7 days. */
+	for (i = 0; i < 3; i++) {
+		snprintf(q, sizeof(q), "W%d", i);
+		ev = mkev("w@example.org", q, EV_ACT_FAILED, "4.2.2",
+		    "mailboxfull", false, 1000 + (int64_t)i * 8 * 86400);
+		record(&ev, ev.when);
+	}
+	assert_state("w@example.org", "soft", "", 1);
+}
+END_TEST
+
+START_TEST(test_store_sender_side_not_suppressed)
+{
+	static const char *const reasons[] = {
+		"blocked", "badreputation", "authfailure", "spamdetected",
+		"policyviolation", "speeding",
+	};
+	struct bd_event		 ev;
+	struct store_recipient	 rc;
+	char			 q[16];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		snprintf(q, sizeof(q), "S%zu", i);
+		/* even a "hard"-looking 5.7.1 must not move the address */
+		ev = mkev("x@example.org", q, EV_ACT_FAILED, "5.7.1",
+		    reasons[i], true, 1000 + (int64_t)i);
+		ev.verdict.who = EV_WHO_SENDER;
+		record(&ev, 2000);
+		assert_state("x@example.org", "active", "", 0);
+	}
+	ck_assert_int_eq(store_lookup(st, "x@example.org", &rc), BD_OK);
+	ck_assert_msg(rc.last_bounce == 1005, "last bounce: got %lld, want "
+	    "1005", (long long)rc.last_bounce);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events WHERE "
+	    "class = 'sender'"), 6);
+}
+END_TEST
+
+START_TEST(test_store_feedback_not_suppressed)
+{
+	struct bd_event	 ev = mkev("f@example.org", "F1", EV_ACT_FAILED,
+	    NULL, "feedback", false, 1000);
+
+	ev.feedback_type = "abuse";
+	record(&ev, 1000);
+	ev = mkev("f@example.org", "F2", EV_ACT_FAILED, NULL, "vacation",
+	    false, 1001);
+	record(&ev, 1001);
+	assert_state("f@example.org", "active", "", 0);
+}
+END_TEST
+
+static void
+manual(const char *addr, bool suppress, int64_t when)
+{
+	struct store_manual	 m;
+	enum bd_status		 r;
+
+	memset(&m, 0, sizeof(m));
+	m.address = addr;
+	m.suppress = suppress;
+	m.by = "tester";
+	m.why = "ticket 42";
+	m.when = when;
+	m.source = EV_SRC_MANUAL;
+	r = store_manual(st, &m, 1, NULL);
+	ck_assert_msg(r == BD_OK, "store_manual: got %s (%s), want ok",
+	    bd_strerror(r), store_errmsg(st));
+}
+
+START_TEST(test_store_manual_unsuppress_wins)
+{
+	struct bd_event		 ev;
+	struct store_recipient	 rc;
+
+	ev = mkev("m@example.org", "Q1", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 1000);
+	record(&ev, 1000);
+	assert_state("m@example.org", "suppressed", "hard", 0);
+	manual("m@example.org", false, 2000);
+	assert_state("m@example.org", "active", "", 0);
+	ck_assert_int_eq(store_lookup(st, "m@example.org", &rc), BD_OK);
+	ck_assert_str_eq(rc.manual_by, "tester");
+	ck_assert_str_eq(rc.manual_why, "ticket 42");
+	ck_assert_msg(rc.manual_at == 2000, "manual_at: got %lld, want 2000",
+	    (long long)rc.manual_at);
+	/* An older failure arriving late does not re-suppress it. */
+	ev = mkev("m@example.org", "Q0", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 1500);
+	record(&ev, 2500);
+	assert_state("m@example.org", "active", "", 0);
+	/* A new one does. */
+	ev = mkev("m@example.org", "Q2", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 3000);
+	record(&ev, 3000);
+	assert_state("m@example.org", "suppressed", "hard", 0);
+	/* Manual suppression wins over a later delivery. */
+	manual("n@example.org", true, 4000);
+	ev = mkev("n@example.org", "Q9", EV_ACT_DELIVERED, "2.0.0",
+	    "delivered", false, 5000);
+	record(&ev, 5000);
+	assert_state("n@example.org", "suppressed", "manual", 0);
+}
+END_TEST
+
+START_TEST(test_store_manual_is_atomic)
+{
+	struct store_manual	 m[3];
+	struct store_recipient	 rc;
+	size_t			 bad = 99;
+	enum bd_status		 r;
+
+	memset(m, 0, sizeof(m));
+	m[0].address = "ok1@example.org";
+	m[1].address = "garbled@@";
+	m[2].address = "ok2@example.org";
+	m[0].suppress = m[1].suppress = m[2].suppress = true;
+	m[0].source = m[1].source = m[2].source = EV_SRC_IMPORT;
+	m[0].reason = m[1].reason = m[2].reason = "imported";
+	r = store_manual(st, m, 3, &bad);
+	ck_assert_msg(r == BD_EPARSE, "got %s, want %s", bd_strerror(r),
+	    bd_strerror(BD_EPARSE));
+	ck_assert_msg(bad == 1, "bad index: got %zu, want 1", bad);
+	r = store_lookup(st, "ok1@example.org", &rc);
+	ck_assert_msg(r == BD_ENOTFOUND, "ok1 after refused batch: got %s, "
+	    "want %s", bd_strerror(r), bd_strerror(BD_ENOTFOUND));
+	m[1].address = "fine@example.org";
+	ck_assert_int_eq(store_manual(st, m, 3, &bad), BD_OK);
+	assert_state("ok2@example.org", "suppressed", "imported", 0);
+}
+END_TEST
+
+static int
+count_cb(void *arg, const struct store_recipient *r)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 0;
+}
+
+START_TEST(test_store_domain_case_insensitive)
+{
+	struct bd_event		 ev;
+	struct store_filter	 f;
+	struct store_recipient	 rc;
+	int			 n = 0;
+
+	ev = mkev("<Jane.Doe@EXAMPLE.Org>", "Q1", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 1000);
+	record(&ev, 1000);
+	ck_assert_int_eq(store_lookup(st, "Jane.Doe@example.ORG", &rc), BD_OK);
+	ck_assert_str_eq(rc.address, "Jane.Doe@example.org");
+	ck_assert_str_eq(rc.domain, "example.org");
+	/* The same failure with the domain spelt otherwise is a duplicate. */
+	ev.recipient = "Jane.Doe@Example.org";
+	ck_assert_uint_eq(record(&ev, 1001), 0);
+	/* The local part keeps its case (RFC 5321 section 2.4). */
+	ck_assert_int_eq(store_lookup(st, "jane.doe@example.org", &rc),
+	    BD_ENOTFOUND);
+	memset(&f, 0, sizeof(f));
+	f.domain = "EXAMPLE.ORG";
+	f.state = "suppressed";
+	ck_assert_int_eq(store_list(st, &f, count_cb, &n), BD_OK);
+	ck_assert_msg(n == 1, "list by domain: got %d, want 1", n);
+}
+END_TEST
+
+START_TEST(test_store_list_filters_and_paging)
+{
+	struct bd_event		 ev;
+	struct store_filter	 f;
+	char			 a[64], q[16];
+	int			 i, n;
+
+	for (i = 0; i < 10; i++) {
+		snprintf(a, sizeof(a), "u%02d@d%d.example", i, i % 2);
+		snprintf(q, sizeof(q), "L%d", i);
+		ev = mkev(a, q, EV_ACT_FAILED, i < 4 ? "5.1.1" : "4.2.2",
+		    i < 4 ? "userunknown" : "mailboxfull", i < 4,
+		    1000 + i);
+		record(&ev, 2000);
+	}
+	memset(&f, 0, sizeof(f));
+	n = 0;
+	ck_assert_int_eq(store_list(st, &f, count_cb, &n), BD_OK);
+	ck_assert_msg(n == 10, "all: got %d, want 10", n);
+	f.state = "suppressed";
+	n = 0;
+	ck_assert_int_eq(store_list(st, &f, count_cb, &n), BD_OK);
+	ck_assert_msg(n == 4, "suppressed: got %d, want 4", n);
+	f.state = NULL;
+	f.reason = "mailboxfull";
+	n = 0;
+	ck_assert_int_eq(store_list(st, &f, count_cb, &n), BD_OK);
+	ck_assert_msg(n == 6, "reason: got %d, want 6", n);
+	f.reason = NULL;
+	f.limit = 3;
+	f.offset = 8;
+	n = 0;
+	ck_assert_int_eq(store_list(st, &f, count_cb, &n), BD_OK);
+	ck_assert_msg(n == 2, "page: got %d, want 2", n);
+	memset(&f, 0, sizeof(f));
+	f.since = 1007;
+	n = 0;
+	ck_assert_int_eq(store_list(st, &f, count_cb, &n), BD_OK);
+	ck_assert_msg(n == 3, "since: got %d, want 3", n);
+}
+END_TEST
+
+struct stat_want {
+	int64_t	 events, hard, soft, sender, suppressed;
+	int	 rows;
+};
+
+static int
+stat_cb(void *arg, const struct store_stat_row *row)
+{
+	struct stat_want	*w = arg;
+
+	if (strcmp(row->key, "b.example") == 0 ||
+	    strcmp(row->key, "total") == 0) {
+		w->events = row->events;
+		w->hard = row->hard;
+		w->soft = row->soft;
+		w->sender = row->sender;
+		w->suppressed = row->suppressed;
+	}
+	w->rows++;
+	return 0;
+}
+
+START_TEST(test_store_stats_and_prune)
+{
+	struct bd_event		 ev;
+	struct stat_want	 w;
+	int64_t			 n = 0;
+
+	ev = mkev("a@a.example", "P1", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 100);
+	record(&ev, 100);
+	ev = mkev("b@b.example", "P2", EV_ACT_FAILED, "4.2.2",
+	    "mailboxfull", false, 200);
+	record(&ev, 200);
+	ev = mkev("c@b.example", "P3", EV_ACT_FAILED, "5.7.1", "blocked",
+	    false, 300);
+	record(&ev, 300);
+	ev = mkev("d@b.example", "P4", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 400);
+	record(&ev, 400);
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(store_stats(st, "domain", stat_cb, &w), BD_OK);
+	ck_assert_msg(w.rows == 2, "domain rows: got %d, want 2", w.rows);
+	ck_assert_msg(w.events == 3 && w.hard == 1 && w.soft == 1 &&
+	    w.sender == 1 && w.suppressed == 1, "b.example: got "
+	    "%lld/%lld/%lld/%lld/%lld, want 3/1/1/1/1", (long long)w.events,
+	    (long long)w.hard, (long long)w.soft, (long long)w.sender,
+	    (long long)w.suppressed);
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(store_stats(st, NULL, stat_cb, &w), BD_OK);
+	ck_assert_msg(w.rows == 1 && w.events == 4 && w.suppressed == 2,
+	    "total: got rows %d events %lld suppressed %lld, want 1 4 2",
+	    w.rows, (long long)w.events, (long long)w.suppressed);
+	ck_assert_int_eq(store_stats(st, "nonsense", stat_cb, &w),
+	    BD_ECONFIG);
+	ck_assert_int_eq(store_prune(st, 250, &n), BD_OK);
+	ck_assert_msg(n == 2, "pruned: got %lld, want 2", (long long)n);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 2);
+	/* States are kept. */
+	assert_state("a@a.example", "suppressed", "hard", 0);
+	assert_state("b@b.example", "soft", "", 1);
+}
+END_TEST
+
+struct hist {
+	int	 n;
+	int64_t	 last;
+	bool	 ordered;
+};
+
+static int
+hist_cb(void *arg, const struct store_event_row *e)
+{
+	struct hist	*h = arg;
+
+	if (e->when < h->last)
+		h->ordered = false;
+	h->last = e->when;
+	h->n++;
+	return 0;
+}
+
+START_TEST(test_store_history_oldest_first)
+{
+	struct bd_event	 ev;
+	struct hist	 h = { 0, 0, true };
+
+	ev = mkev("h@example.org", "H2", EV_ACT_FAILED, "4.2.2",
+	    "mailboxfull", false, 2000);
+	record(&ev, 2000);
+	ev = mkev("h@example.org", "H1", EV_ACT_FAILED, "4.2.2",
+	    "mailboxfull", false, 1000);
+	record(&ev, 2001);
+	manual("h@example.org", true, 3000);
+	ck_assert_int_eq(store_history(st, "h@EXAMPLE.org", hist_cb, &h),
+	    BD_OK);
+	ck_assert_msg(h.n == 3, "history: got %d events, want 3", h.n);
+	ck_assert_msg(h.ordered, "history: not oldest first");
+	ck_assert_int_eq(store_history(st, "not an address", hist_cb, &h),
+	    BD_EPARSE);
+}
+END_TEST
+
+START_TEST(test_store_rebuild_matches_incremental)
+{
+	struct bd_event	 ev;
+	char		 q[16];
+	int		 i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(q, sizeof(q), "R%d", i);
+		ev = mkev("rb@example.org", q, EV_ACT_FAILED, "4.2.2",
+		    "mailboxfull", false, 1000 + i);
+		record(&ev, 1000 + i);
+	}
+	assert_state("rb@example.org", "suppressed", "soft-limit", 3);
+	/* Replayed with a higher limit, the same history is only soft. */
+	{
+		struct store_policy	 p5 = { 5, 7 * 86400 };
+
+		ck_assert_int_eq(store_rebuild(st, &p5), BD_OK);
+		assert_state("rb@example.org", "soft", "", 3);
+		ck_assert_int_eq(store_rebuild(st, &pol), BD_OK);
+		assert_state("rb@example.org", "suppressed", "soft-limit", 3);
+	}
+}
+END_TEST
+
+START_TEST(test_store_unwritable_path_fails)
+{
+	struct store	*s2 = (struct store *)1;
+	char		 err[256], p[400];
+	enum bd_status	 r;
+
+	err[0] = '\0';
+	r = store_open("/nonexistent-bounced-dir/x/bounced.db", 0, 100, &s2,
+	    err, sizeof(err));
+	ck_assert_msg(r == BD_EIO, "missing dir: got %s, want %s",
+	    bd_strerror(r), bd_strerror(BD_EIO));
+	ck_assert_ptr_null(s2);
+	ck_assert_msg(err[0] != '\0', "no error text");
+	if (geteuid() != 0) {
+		/* root ignores permissions: only meaningful otherwise */
+		snprintf(p, sizeof(p), "%s/ro", tmpdir);
+		ck_assert_int_eq(mkdir(p, 0500), 0);
+		snprintf(p, sizeof(p), "%s/ro/bounced.db", tmpdir);
+		r = store_open(p, 0, 100, &s2, err, sizeof(err));
+		ck_assert_msg(r != BD_OK, "unwritable dir: got ok");
+		ck_assert_ptr_null(s2);
+		snprintf(p, sizeof(p), "%s/ro", tmpdir);
+		rmdir(p);
+	}
+	/* A file that is not a database. */
+	snprintf(p, sizeof(p), "%s/junk.db", tmpdir);
+	{
+		FILE *fp = fopen(p, "w");
+
+		ck_assert_ptr_nonnull(fp);
+		fputs("this is not an SQLite database, not at all.....\n"
+		    "0123456789012345678901234567890123456789012345\n", fp);
+		fclose(fp);
+	}
+	r = store_open(p, 0, 100, &s2, err, sizeof(err));
+	ck_assert_msg(r != BD_OK, "junk file: got ok");
+	ck_assert_ptr_null(s2);
+	unlink(p);
+}
+END_TEST
+
+START_TEST(test_store_readonly_refuses_writes)
+{
+	struct store	*ro = NULL;
+	struct bd_event	 ev = mkev("a@example.org", "Q", EV_ACT_FAILED,
+	    "5.1.1", "userunknown", true, 1);
+	struct store_recipient rc;
+	char		 err[256];
+
+	record(&ev, 1);
+	ck_assert_int_eq(store_open(dbpath, STORE_RDONLY, 100, &ro, err,
+	    sizeof(err)), BD_OK);
+	/* Reads work while the writer holds its handle open (WAL). */
+	ck_assert_int_eq(store_lookup(ro, "a@example.org", &rc), BD_OK);
+	ck_assert_str_eq(rc.state, "suppressed");
+	ck_assert_int_ne(store_record(ro, &ev, 1, &pol, 2, NULL), BD_OK);
+	ck_assert_int_ne(store_prune(ro, 100, NULL), BD_OK);
+	store_close(ro);
+}
+END_TEST
+
+#define NTHREADS	4
+#define PERTHREAD	25
+
+static void *
+writer(void *arg)
+{
+	struct bd_event	 ev;
+	char		 a[64], q[32];
+	int		 t = (int)(intptr_t)arg, i;
+
+	for (i = 0; i < PERTHREAD; i++) {
+		snprintf(a, sizeof(a), "t%d-%d@example.org", t, i);
+		snprintf(q, sizeof(q), "T%dI%d", t, i);
+		ev = mkev(a, q, EV_ACT_FAILED, "5.1.1", "userunknown", true,
+		    1000 + i);
+		if (store_record(st, &ev, 1, &pol, 1000 + i, NULL) != BD_OK)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+START_TEST(test_store_threads_share_handle)
+{
+	pthread_t	 th[NTHREADS];
+	void		*rv;
+	int		 i, fails = 0;
+
+	for (i = 0; i < NTHREADS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, writer,
+		    (void *)(intptr_t)i), 0);
+	for (i = 0; i < NTHREADS; i++) {
+		pthread_join(th[i], &rv);
+		if (rv != NULL)
+			fails++;
+	}
+	ck_assert_msg(fails == 0, "failed threads: got %d, want 0", fails);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM recipients WHERE "
+	    "state = 'suppressed'"), NTHREADS * PERTHREAD);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite	*s = suite_create("store");
+	TCase	*tc;
+
+	tc = tcase_create("schema");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_store_schema_version);
+	tcase_add_test(tc, test_store_readonly_refuses_empty_db);
+	tcase_add_test(tc, test_store_unwritable_path_fails);
+	tcase_add_test(tc, test_store_readonly_refuses_writes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rule");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_store_idempotent_record);
+	tcase_add_test(tc, test_store_hard_suppresses);
+	tcase_add_test(tc, test_store_soft_limit_distinct_messages);
+	tcase_add_test(tc, test_store_retries_count_once);
+	tcase_add_test(tc, test_store_delivery_resets);
+	tcase_add_test(tc, test_store_soft_window);
+	tcase_add_test(tc, test_store_sender_side_not_suppressed);
+	tcase_add_test(tc, test_store_feedback_not_suppressed);
+	tcase_add_test(tc, test_store_manual_unsuppress_wins);
+	tcase_add_test(tc, test_store_manual_is_atomic);
+	tcase_add_test(tc, test_store_domain_case_insensitive);
+	tcase_add_test(tc, test_store_rebuild_matches_incremental);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("query");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_store_list_filters_and_paging);
+	tcase_add_test(tc, test_store_stats_and_prune);
+	tcase_add_test(tc, test_store_history_oldest_first);
+	tcase_add_test(tc, test_store_threads_share_handle);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(store_suite());
+	int	 nfail;
+
+	srunner_run_all(sr, CK_ENV);
+	nfail = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

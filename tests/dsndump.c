@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2026 The bounced authors.
+ *
+ * dsndump.c - developer tool: parse bounce files with dsn_parse() and
+ * print one JSON object per reported recipient (JSON lines):
+ * {"file","index","recipient","original_recipient","action","status",
+ *  "reply_code","diagnostic","remote_mta","mta","kind"}.
+ * A message with no recipients prints nothing.  Not installed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "dsn.h"
+#include "json.h"
+
+static int
+slurp(const char *path, struct buf *b)
+{
+	FILE	*fp;
+	char	 chunk[65536];
+	size_t	 n;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (buf_append(b, chunk, n) == BD_ENOMEM) {
+			fclose(fp);
+			return -1;
+		}
+	fclose(fp);
+	return 0;
+}
+
+static void
+dump(const char *path, const struct dsn_report *r)
+{
+	const struct dsn_rcpt	*rc;
+	size_t			 i;
+	bool			 first;
+
+	for (i = 0; i < r->nrcpts; i++) {
+		rc = &r->rcpts[i];
+		first = true;
+		fputc('{', stdout);
+		json_key(stdout, "file", &first);
+		json_string(stdout, path);
+		json_key(stdout, "index", &first);
+		printf("%zu", i + 1);
+		json_key(stdout, "recipient", &first);
+		json_string(stdout, rc->final_recipient);
+		json_key(stdout, "original_recipient", &first);
+		json_string(stdout, rc->original_recipient);
+		json_key(stdout, "action", &first);
+		json_string(stdout, ev_action_name(rc->action));
+		json_key(stdout, "status", &first);
+		json_string(stdout, rc->status);
+		json_key(stdout, "reply_code", &first);
+		printf("%d", rc->reply_code);
+		json_key(stdout, "diagnostic", &first);
+		json_string(stdout, rc->diagnostic);
+		json_key(stdout, "remote_mta", &first);
+		json_string(stdout, rc->remote_mta);
+		json_key(stdout, "mta", &first);
+		json_string(stdout, r->mta);
+		json_key(stdout, "kind", &first);
+		json_string(stdout, dsn_kind_name(r->kind));
+		fputs("}\n", stdout);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct dsn_options	 opt = DSN_OPTIONS_DEFAULT;
+	struct dsn_report	*r;
+	struct buf		 b;
+	int			 i, rc = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: dsndump file ...\n");
+		return 2;
+	}
+	dsn_init();
+	for (i = 1; i < argc; i++) {
+		buf_init(&b, 0);
+		if (slurp(argv[i], &b) != 0) {
+			fprintf(stderr, "dsndump: %s: %s\n", argv[i],
+			    strerror(errno));
+			buf_free(&b);
+			rc = 1;
+			continue;
+		}
+		if (dsn_parse(b.data, b.len, &opt, &r) != BD_OK) {
+			fprintf(stderr, "dsndump: %s: out of memory\n",
+			    argv[i]);
+			buf_free(&b);
+			rc = 1;
+			continue;
+		}
+		dump(argv[i], r);
+		dsn_report_free(r);
+		buf_free(&b);
+	}
+	dsn_shutdown();
+	return rc;
+}

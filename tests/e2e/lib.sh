@@ -1,0 +1,626 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The bounced authors
+#
+# tests/e2e/lib.sh - harness for the end-to-end scenarios.
+#
+# Sourced (by bash) from each tests/e2e/e2e-*.sh.  It builds a private
+# Postfix instance in a temporary folder, listening on loopback only on
+# ports chosen at run time, with smtp-sink(1) servers standing in for the
+# remote MTAs (one per behaviour: hard reject, soft reject, block, accept)
+# and one more as the relayhost that receives the DSNs.  bounced runs in
+# the foreground with a configuration written into the same folder and
+# is wired in both as smtpd_milters (remote bounces over SMTP) and as
+# non_smtpd_milters with internal_mail_filter_classes = bounce (Postfix's
+# own DSNs).  See ../shared/POSTFIX-NOTES.md for why each setting is
+# there.  Everything is torn down by an EXIT trap, even on failure.
+#
+# It never waits without a bound: every wait is a polling loop with a
+# time limit.  Exit codes follow automake: 0 pass, 1 fail, 77 skip,
+# 99 hard error (the harness itself could not run).
+#
+# Set E2E_KEEP=1 to keep the temporary folder for a post-mortem.
+
+E2E_NAME=${0##*/}
+E2E_NAME=${E2E_NAME%.sh}
+E2E_HERE=$(cd "$(dirname "$0")" && pwd)
+: "${TOP_SRCDIR:=$(cd "$E2E_HERE/../.." && pwd)}"
+: "${TOP_BUILDDIR:=$PWD}"
+BOUNCED=${BOUNCED:-$TOP_BUILDDIR/bounced}
+BOUNCECTL=${BOUNCECTL:-$TOP_BUILDDIR/bouncectl}
+E2E_DATA=$E2E_HERE/data
+# the user bounced drops to (it refuses to keep running as root); as
+# another user (miltertest scenario) it runs as that user.  As root its
+# group is postfix, so that Postfix's cleanup and smtpd can reach the
+# socket (made mode 0660 through umask 007, as a service's UMask= would).
+if [ "$(id -u)" = 0 ]; then
+	E2E_USER=${E2E_USER:-nobody}
+	if [ -z "${E2E_GROUP+set}" ] && getent group postfix >/dev/null; then
+		E2E_GROUP=postfix
+	fi
+else
+	E2E_USER=${E2E_USER:-$(id -un)}
+fi
+E2E_GROUP=${E2E_GROUP:-}
+E2E_SENDER=alice@sender.test
+E2E_FAILS=0
+E2E_DIR=
+E2E_PIDS=()
+E2E_POSTFIX_UP=0
+E2E_BOUNCED_PID=
+E2E_T0=$EPOCHREALTIME
+E2E_PATH_SAVE=$PATH
+PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+# --- reporting ----------------------------------------------------------
+
+e2e_log()
+{
+	printf '%s: %s\n' "$E2E_NAME" "$*"
+}
+
+e2e_skip()
+{
+	e2e_log "SKIP: $*"
+	exit 77
+}
+
+# e2e_error - the harness could not do its job: not a verdict on bounced
+e2e_error()
+{
+	e2e_log "ERROR: $*"
+	e2e_dump
+	exit 99
+}
+
+# e2e_check WHAT GOT WANT - one assertion; prints "got X, want Y" on failure
+e2e_check()
+{
+	if [ "$2" = "$3" ]; then
+		e2e_log "ok:   $1 (got $2)"
+	else
+		e2e_log "FAIL: $1: got '$2', want '$3'"
+		E2E_FAILS=$((E2E_FAILS + 1))
+	fi
+}
+
+# e2e_check_match WHAT TEXT ERE - TEXT must match the extended regex ERE
+e2e_check_match()
+{
+	if printf '%s\n' "$2" | grep -Eiq -- "$3"; then
+		e2e_log "ok:   $1 (matches /$3/)"
+	else
+		e2e_log "FAIL: $1: got '$(printf '%s' "$2" | tr '\n' ' ' |
+		    cut -c1-300)', want a match for /$3/"
+		E2E_FAILS=$((E2E_FAILS + 1))
+	fi
+}
+
+# e2e_check_nomatch WHAT TEXT ERE - TEXT must not match ERE
+e2e_check_nomatch()
+{
+	if printf '%s\n' "$2" | grep -Eiq -- "$3"; then
+		e2e_log "FAIL: $1: got '$(printf '%s' "$2" | tr '\n' ' ' |
+		    cut -c1-300)', want no match for /$3/"
+		E2E_FAILS=$((E2E_FAILS + 1))
+	else
+		e2e_log "ok:   $1 (no match for /$3/)"
+	fi
+}
+
+e2e_elapsed()
+{
+	awk -v a="$E2E_T0" -v b="$EPOCHREALTIME" \
+	    'BEGIN { printf "%.1f", b - a }'
+}
+
+# e2e_dump - what a failing run leaves to look at
+e2e_dump()
+{
+	local f
+
+	[ -n "$E2E_DIR" ] && [ -d "$E2E_DIR" ] || return 0
+	for f in "$E2E_DIR"/bounced.log "$E2E_DIR"/maillog \
+	    "$E2E_DIR"/postfix-start.log "$E2E_DIR"/miltertest.log; do
+		[ -s "$f" ] || continue
+		echo "----- ${f##*/} (last 60 lines) -----"
+		tail -n 60 "$f"
+	done
+	if [ "$E2E_POSTFIX_UP" = 1 ]; then
+		echo "----- queue -----"
+		postqueue -c "$E2E_DIR/etc" -p 2>&1 | tail -n 30
+	fi
+	echo "-----"
+}
+
+# e2e_finish - the verdict of the scenario
+e2e_finish()
+{
+	if [ "$E2E_FAILS" -ne 0 ]; then
+		e2e_dump
+		e2e_log "$E2E_FAILS check(s) failed in $(e2e_elapsed) s"
+		exit 1
+	fi
+	e2e_log "all checks passed in $(e2e_elapsed) s"
+	exit 0
+}
+
+# --- teardown -----------------------------------------------------------
+
+# e2e_stop_bounced - SIGTERM, bounded wait, then SIGKILL
+e2e_stop_bounced()
+{
+	local i
+
+	[ -n "$E2E_BOUNCED_PID" ] || return 0
+	kill -TERM "$E2E_BOUNCED_PID" 2>/dev/null
+	for i in $(seq 1 ${1:-40}); do
+		kill -0 "$E2E_BOUNCED_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$E2E_BOUNCED_PID" 2>/dev/null
+	wait "$E2E_BOUNCED_PID" 2>/dev/null
+	E2E_BOUNCED_PID=
+}
+
+e2e_cleanup()
+{
+	local rc=$? p i mpid
+
+	trap - EXIT INT TERM HUP
+	if [ "$E2E_POSTFIX_UP" = 1 ]; then
+		mpid=$(head -n 1 "$E2E_DIR/spool/pid/master.pid" 2>/dev/null |
+		    tr -d ' ')
+		postfix -c "$E2E_DIR/etc" stop >/dev/null 2>&1
+		for i in $(seq 1 100); do
+			[ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null || break
+			sleep 0.1
+		done
+		[ -n "$mpid" ] && kill -KILL "$mpid" 2>/dev/null
+		E2E_POSTFIX_UP=0
+	fi
+	e2e_stop_bounced 20
+	for p in "${E2E_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${E2E_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	if [ -n "$E2E_DIR" ] && [ -d "$E2E_DIR" ]; then
+		if [ "${E2E_KEEP:-0}" = 1 ]; then
+			e2e_log "kept $E2E_DIR"
+		else
+			rm -rf "$E2E_DIR"
+		fi
+	fi
+	exit "$rc"
+}
+
+trap e2e_cleanup EXIT
+trap 'exit 99' INT TERM HUP
+
+# --- prerequisites ------------------------------------------------------
+
+# e2e_need_bounced - bounced and bouncectl must have been built
+e2e_need_bounced()
+{
+	[ -x "$BOUNCED" ] || e2e_error "$BOUNCED not built"
+	[ -x "$BOUNCECTL" ] || e2e_error "$BOUNCECTL not built"
+	command -v python3 >/dev/null || e2e_skip "python3 not installed"
+	getent passwd "$E2E_USER" >/dev/null ||
+	    e2e_skip "no user $E2E_USER to run bounced as"
+}
+
+# e2e_need_postfix - root and Postfix, or skip
+e2e_need_postfix()
+{
+	[ "$(id -u)" = 0 ] || e2e_skip "not root: cannot start a Postfix instance"
+	command -v postfix >/dev/null || e2e_skip "postfix not installed"
+	command -v smtp-sink >/dev/null || e2e_skip "smtp-sink not installed"
+	command -v postqueue >/dev/null || e2e_skip "postqueue not installed"
+	e2e_need_bounced
+}
+
+# --- set-up -------------------------------------------------------------
+
+# e2e_free_ports N - N distinct free TCP ports on 127.0.0.1
+e2e_free_ports()
+{
+	python3 -c '
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+	s = socket.socket()
+	s.bind(("127.0.0.1", 0))
+	socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+' "$1"
+}
+
+# e2e_mkdir - the private folder, reachable by the postfix and bounced users
+e2e_mkdir()
+{
+	E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/bounced-e2e.XXXXXX") ||
+	    e2e_error "mktemp failed"
+	chmod 0755 "$E2E_DIR"
+	mkdir -p "$E2E_DIR/etc" "$E2E_DIR/run" "$E2E_DIR/db" \
+	    "$E2E_DIR/returned"
+	# bounced (after dropping privileges) creates its socket, pid file
+	# and database here; postfix must be able to reach the socket.
+	if [ "$(id -u)" = 0 ]; then
+		chown "$E2E_USER${E2E_GROUP:+:$E2E_GROUP}" "$E2E_DIR/run" \
+		    "$E2E_DIR/db" "$E2E_DIR/returned"
+	fi
+	chmod 0755 "$E2E_DIR/run" "$E2E_DIR/db" "$E2E_DIR/returned"
+	E2E_SOCK=$E2E_DIR/run/bounced.sock
+	E2E_DB=$E2E_DIR/db/bounced.db
+	E2E_CONF=$E2E_DIR/bounced.conf
+	E2E_MAILLOG=$E2E_DIR/maillog
+}
+
+# e2e_write_bounced_conf [KEY VALUE]... - bounced.conf with overrides
+e2e_write_bounced_conf()
+{
+	{
+		echo "# written by tests/e2e/lib.sh"
+		echo "Socket unix:$E2E_SOCK"
+		echo "UserID $E2E_USER${E2E_GROUP:+:$E2E_GROUP}"
+		echo "PidFile $E2E_DIR/run/bounced.pid"
+		echo "Database $E2E_DB"
+		echo "Syslog no"
+		echo "LogLevel debug"
+		echo "BounceAction ${E2E_BOUNCE_ACTION:-continue}"
+		echo "OnError tempfail"
+		echo "SoftBounceLimit ${E2E_SOFT_LIMIT:-3}"
+		while [ $# -ge 2 ]; do
+			echo "$1 $2"
+			shift 2
+		done
+	} >"$E2E_CONF"
+}
+
+# e2e_start_bounced - bounced -f in the background; waits for its socket
+e2e_start_bounced()
+{
+	local i
+
+	rm -f "$E2E_SOCK"
+	"$BOUNCED" -c "$E2E_CONF" -n >>"$E2E_DIR/bounced.log" 2>&1 ||
+	    e2e_error "bounced -n rejects $E2E_CONF"
+	(umask 007 && exec "$BOUNCED" -f -c "$E2E_CONF") \
+	    >>"$E2E_DIR/bounced.log" 2>&1 &
+	E2E_BOUNCED_PID=$!
+	for i in $(seq 1 100); do
+		[ -S "$E2E_SOCK" ] && return 0
+		kill -0 "$E2E_BOUNCED_PID" 2>/dev/null ||
+		    e2e_error "bounced exited at start"
+		sleep 0.1
+	done
+	e2e_error "bounced made no socket $E2E_SOCK within 10 s"
+}
+
+# e2e_start_sink NAME PORT [smtp-sink options] - one fake remote MTA
+e2e_start_sink()
+{
+	local name=$1 port=$2 i
+
+	shift 2
+	smtp-sink -u nobody "$@" "127.0.0.1:$port" 100 \
+	    >"$E2E_DIR/sink-$name.log" 2>&1 &
+	E2E_PIDS+=($!)
+	for i in $(seq 1 50); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	e2e_error "smtp-sink $name not listening on port $port"
+}
+
+# e2e_start_postfix ROUTE... - the whole Postfix side.
+# Each ROUTE is ADDRESS=KIND with KIND one of hard, soft, block, ok: mail
+# to ADDRESS goes to the smtp-sink that behaves so.  Any other address in
+# remote.test is accepted.  DSNs go to the relayhost sink.
+e2e_start_postfix()
+{
+	local r addr kind port routes
+
+	read -r P_SMTPD P_RETURN P_HARD P_SOFT P_BLOCK P_OK \
+	    <<<"$(e2e_free_ports 6)"
+	[ -n "$P_OK" ] || e2e_error "no free ports"
+	e2e_start_sink return "$P_RETURN" -d "$E2E_DIR/returned/%H%M%S."
+	e2e_start_sink hard "$P_HARD" -f RCPT \
+	    -B "550 5.1.1 Error: no such user here"
+	e2e_start_sink soft "$P_SOFT" -r RCPT \
+	    -b "451 4.2.2 Mailbox full, try again later"
+	e2e_start_sink block "$P_BLOCK" -f RCPT \
+	    -B "550 5.7.1 Service unavailable; client [127.0.0.1] blocked using zen.spamhaus.org"
+	e2e_start_sink ok "$P_OK"
+
+	routes="remote.test=smtp:[127.0.0.1]:$P_OK"
+	for r in "$@"; do
+		addr=${r%%=*}
+		kind=${r#*=}
+		case $kind in
+		hard)	port=$P_HARD ;;
+		soft)	port=$P_SOFT ;;
+		block)	port=$P_BLOCK ;;
+		ok)	port=$P_OK ;;
+		*)	e2e_error "unknown route kind $kind" ;;
+		esac
+		routes="$routes, $addr=smtp:[127.0.0.1]:$port"
+	done
+
+	mkdir -p "$E2E_DIR/spool"
+	chmod 0755 "$E2E_DIR/spool"
+	cat >"$E2E_DIR/etc/main.cf" <<EOF
+# private test instance: see ../shared/POSTFIX-NOTES.md
+compatibility_level = 3.6
+myhostname = e2e-mta.test
+mydomain = e2e-mta.test
+myorigin = \$myhostname
+queue_directory = $E2E_DIR/spool
+data_directory = $E2E_DIR/data
+maillog_file = $E2E_MAILLOG
+maillog_file_prefixes = $E2E_DIR
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+biff = no
+relayhost = [127.0.0.1]:$P_RETURN
+transport_maps = inline:{ $routes }
+smtpd_milters = unix:$E2E_SOCK
+non_smtpd_milters = unix:$E2E_SOCK
+internal_mail_filter_classes = bounce
+milter_default_action = tempfail
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
+maximal_queue_lifetime = 0
+bounce_queue_lifetime = 0
+smtp_connect_timeout = 5s
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+EOF
+	cat >"$E2E_DIR/etc/master.cf" <<EOF
+# private test instance: nothing chrooted (POSTFIX-NOTES pitfall 3)
+127.0.0.1:$P_SMTPD inet n - n - - smtpd
+pickup    unix  n - n 60  1 pickup
+cleanup   unix  n - n -   0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n -   - trivial-rewrite
+bounce    unix  - - n -   0 bounce
+defer     unix  - - n -   0 bounce
+trace     unix  - - n -   0 bounce
+verify    unix  - - n -   1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n -   - proxymap
+proxywrite unix - - n -   1 proxymap
+smtp      unix  - - n -   - smtp
+relay     unix  - - n -   - smtp
+showq     unix  n - n -   - showq
+error     unix  - - n -   - error
+retry     unix  - - n -   - error
+discard   unix  - - n -   - discard
+anvil     unix  - - n -   1 anvil
+scache    unix  - - n -   1 scache
+postlog   unix-dgram n - n - 1 postlogd
+EOF
+	postfix -c "$E2E_DIR/etc" check >"$E2E_DIR/postfix-start.log" 2>&1 ||
+	    e2e_error "postfix check failed"
+	postfix -c "$E2E_DIR/etc" start >>"$E2E_DIR/postfix-start.log" 2>&1 ||
+	    e2e_error "postfix start failed"
+	E2E_POSTFIX_UP=1
+	e2e_wait_port "$P_SMTPD" 10 || e2e_error "Postfix smtpd not listening"
+}
+
+# e2e_wait_port PORT SECONDS - until something listens on 127.0.0.1:PORT
+e2e_wait_port()
+{
+	local i
+
+	for i in $(seq 1 $(($2 * 10))); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# e2e_up ROUTE... - the usual start: folder, bounced, Postfix
+e2e_up()
+{
+	e2e_need_postfix
+	e2e_mkdir
+	e2e_write_bounced_conf ${E2E_CONF_EXTRA:-}
+	e2e_start_bounced
+	e2e_start_postfix "$@"
+}
+
+# --- mail ---------------------------------------------------------------
+
+# e2e_send FROM RCPT [SUBJECT] - one message over SMTP to Postfix's smtpd
+e2e_send()
+{
+	python3 - "$P_SMTPD" "$1" "$2" "${3:-e2e test}" <<'EOF' ||
+import smtplib, sys, time, os
+port, sender, rcpt, subject = sys.argv[1:5]
+now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+mid = "<e2e-%d-%d-%s@sender.test>" % (os.getpid(), time.time_ns(), rcpt.split("@")[0])
+msg = ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\n"
+       "Message-ID: %s\r\nMIME-Version: 1.0\r\n"
+       "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+       "bounced end-to-end test message.\r\n") % (sender, rcpt, subject, now, mid)
+with smtplib.SMTP("127.0.0.1", int(port), timeout=30) as s:
+	s.sendmail(sender, [rcpt], msg)
+EOF
+	e2e_error "could not send from $1 to $2 over SMTP"
+}
+
+# e2e_send_file FROM RCPT FILE - FILE as it is (LF or CRLF), FROM may be ""
+e2e_send_file()
+{
+	python3 - "$P_SMTPD" "$1" "$2" "$3" <<'EOF' ||
+import smtplib, sys
+port, sender, rcpt, path = sys.argv[1:5]
+data = open(path, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+with smtplib.SMTP("127.0.0.1", int(port), timeout=30) as s:
+	s.sendmail(sender, [rcpt], data)
+EOF
+	e2e_error "could not send $3 over SMTP"
+}
+
+# --- waiting ------------------------------------------------------------
+
+# e2e_count_log ERE - lines of the Postfix mail log that match
+e2e_count_log()
+{
+	grep -Ec -- "$1" "$E2E_MAILLOG" 2>/dev/null || true
+}
+
+# e2e_wait_log ERE COUNT SECONDS - until COUNT log lines match ERE
+e2e_wait_log()
+{
+	local i n
+
+	for i in $(seq 1 $(($3 * 10))); do
+		n=$(e2e_count_log "$1")
+		[ "${n:-0}" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# e2e_returned_re - a DSN (or anything else) delivered to the sender
+# through the relayhost sink, which happens only after the milter let it in
+e2e_returned_re()
+{
+	printf 'to=<%s>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:%s,.* status=sent' \
+	    "$E2E_SENDER" "$P_RETURN"
+}
+
+# e2e_wait_returned COUNT [SECONDS] - until COUNT messages reached the sender
+e2e_wait_returned()
+{
+	e2e_wait_log "$(e2e_returned_re)" "$1" "${2:-30}"
+}
+
+# e2e_ctl ARG... - bouncectl on the instance's database
+e2e_ctl()
+{
+	"$BOUNCECTL" --db "$E2E_DB" "$@"
+}
+
+# e2e_wait_status ADDR RC SECONDS - until `bouncectl status ADDR` exits RC
+e2e_wait_status()
+{
+	local i
+
+	for i in $(seq 1 $(($3 * 10))); do
+		e2e_ctl status "$1" >/dev/null 2>&1
+		[ $? -eq "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# e2e_status ADDR - sets E2E_OUT (text), E2E_JSON and E2E_RC
+e2e_status()
+{
+	E2E_OUT=$(e2e_ctl status "$1" 2>&1)
+	E2E_RC=$?
+	E2E_JSON=$(e2e_ctl --json status "$1" 2>&1)
+}
+
+# e2e_json_get JSON KEY[.KEY] - a field of a JSON object (of the first
+# object when JSON is an array, as `bouncectl --json status` prints);
+# "" if absent or null
+e2e_json_get()
+{
+	python3 -c '
+import json, sys
+try:
+	v = json.loads(sys.argv[1])
+except ValueError:
+	sys.exit(0)
+if isinstance(v, list):
+	v = v[0] if v else None
+for k in sys.argv[2].split("."):
+	if isinstance(v, dict) and k in v:
+		v = v[k]
+	else:
+		sys.exit(0)
+if isinstance(v, bool):
+	print("true" if v else "false")
+elif v is not None:
+	print(v)
+' "$1" "$2"
+}
+
+# e2e_history_count ADDR - events in `bouncectl --json history ADDR`
+e2e_history_count()
+{
+	e2e_ctl --json history "$1" 2>/dev/null | python3 -c '
+import json, sys
+try:
+	v = json.load(sys.stdin)
+except ValueError:
+	print("unparsable"); sys.exit(0)
+if isinstance(v, dict):
+	v = v.get("events", v.get("history"))
+print(len(v) if isinstance(v, list) else "no-list")
+'
+}
+
+# e2e_check_milter_clean - Postfix logged no milter trouble at all
+e2e_check_milter_clean()
+{
+	e2e_check "mail log lines about milter trouble" \
+	    "$(e2e_count_log 'milter-reject|warning: .*milter|milter.*(timeout|unavailable)')" 0
+}
+
+# e2e_lock_db - hold the database's write lock (BEGIN IMMEDIATE) from
+# another process, so that bounced cannot record: the store failure
+# bounced must answer with TEMPFAIL.  Held until e2e_unlock_db, 60 s at most.
+e2e_lock_db()
+{
+	local i
+
+	for i in $(seq 1 100); do
+		[ -s "$E2E_DB" ] && break
+		sleep 0.1
+	done
+	[ -s "$E2E_DB" ] || e2e_error "bounced made no database $E2E_DB"
+	rm -f "$E2E_DIR/lock.held" "$E2E_DIR/lock.release"
+	python3 - "$E2E_DB" "$E2E_DIR/lock" >"$E2E_DIR/lock.log" 2>&1 <<'PY' &
+import os, sqlite3, sys, time
+db, flag = sys.argv[1:3]
+c = sqlite3.connect(db, isolation_level=None, timeout=10)
+c.execute("BEGIN IMMEDIATE")
+open(flag + ".held", "w").close()
+t = time.time()
+while not os.path.exists(flag + ".release") and time.time() - t < 60:
+	time.sleep(0.05)
+c.execute("ROLLBACK")
+c.close()
+PY
+	E2E_LOCK_PID=$!
+	E2E_PIDS+=($!)
+	for i in $(seq 1 100); do
+		[ -e "$E2E_DIR/lock.held" ] && return 0
+		kill -0 "$E2E_LOCK_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	e2e_error "could not lock $E2E_DB: $(cat "$E2E_DIR/lock.log")"
+}
+
+# e2e_unlock_db - let the lock holder of e2e_lock_db go
+e2e_unlock_db()
+{
+	touch "$E2E_DIR/lock.release"
+	wait "$E2E_LOCK_PID" 2>/dev/null
+}
