@@ -16,11 +16,12 @@ echo "== bounced (bench/bench_classify, single thread)"
 
 if perl -MSisimai -e 1 2>/dev/null; then
 	echo "== Sisimai $(perl -MSisimai -e 'print $Sisimai::VERSION') \
-(Sisimai->rise on the same files, one pass)"
+(Sisimai->rise or ->make on the same files, one pass)"
 	perl -MSisimai -MTime::HiRes=time -e '
 		my ($n, $r, $t0) = (0, 0, time);
 		for my $f (@ARGV) {
-			my $v = Sisimai->rise($f) // [];
+			my $v = (Sisimai->can("rise") ? Sisimai->rise($f)
+			    : Sisimai->make($f)) // [];
 			$n++; $r += scalar @$v;
 		}
 		my $t = time - $t0;

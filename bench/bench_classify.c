@@ -30,7 +30,8 @@ now(void)
 {
 	struct timespec	 ts;
 
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);	/* CPU time: other load on the host does not count */
+	/* CPU time: other load on the host does not count. */
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 

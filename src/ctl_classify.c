@@ -360,7 +360,8 @@ ctl_rules_test(const struct ctl_opts *o, int argc, char **argv)
 		printf("why:      %s\n", v.why);
 	}
 	rules_unref(r);
-	return v.rule[0] ? CTL_EXIT_OK : 1;	/* like postmap -q: not found */
+	/* Like postmap -q: 1 when not found. */
+	return v.rule[0] ? CTL_EXIT_OK : 1;
 usage:
 	fprintf(stderr, "usage: bouncectl rules-test [--json] "
 	    "[--status X.Y.Z] [--code NNN] [--mta NAME] [--action A] "

@@ -283,7 +283,7 @@ struct litset {
 	size_t	 len[LIT_MAX];
 	size_t	 n;
 	unsigned flushes;	/* (in best) runs ended before the end */
-	bool	 cut;		/* (in best) an alternative was truncated */
+	bool	 cut;		/* (in best) an alternative was cut */
 };
 
 /* Shortest alternative once edge spaces are dropped (the score). */
@@ -415,7 +415,8 @@ branch_literals(const char *pat, size_t len, struct litset *best)
 {
 	struct litset	 cur;
 	char		 alts[LIT_MAX + 1][LIT_LEN];
-	size_t		 alen[LIT_MAX + 1], nalts, bestscore = 0, i = 0, e, g;
+	size_t		 alen[LIT_MAX + 1], nalts, bestscore = 0;
+	size_t		 i = 0, e, g;
 	int		 q;
 
 	cur.n = 1;
@@ -579,7 +580,7 @@ next_token(char **sp, char *delim)
 		t = w = s + 1;
 		while (*t != '\0' && *t != *delim) {
 			if (*t == '\\' && t[1] != '\0') {
-				/* In a literal, \x means x; a regex keeps it. */
+				/* A literal's \x is x; a regex keeps it. */
 				if (*delim == '"')
 					t++;
 				else
@@ -813,33 +814,31 @@ spart(int pat, int v)
 static bool
 status_index(struct parser *p)
 {
-	struct rules	*r = p->r;
-	size_t		 pass, k, i, n = 0;
-	int		 c, s, d, key;
 	static const int classes[] = { 2, 4, 5 };
+	struct rules	*r = p->r;
+	const struct rule *ru;
+	size_t		 pass, i, n = 0;
+	int		 c, sd, key;
 
 	for (pass = 0; pass < 2; pass++) {
 		n = 0;
-		for (k = 0; k < 3; k++)
-			for (s = 0; s < 8; s++)
-				for (d = 0; d < 32; d++) {
-					c = classes[k];
-					key = rules_skey(c, s, d);
-					if (pass == 1)
-						r->skey[key] = (uint32_t)n;
-					for (i = 0; i < r->n; i++) {
-						const struct rule *ru = &r->v[i];
-
-						if (ru->sel != RULES_SEL_STATUS ||
-						    !spart(ru->status.c, c) ||
-						    !spart(ru->status.s, s) ||
-						    !spart(ru->status.d, d))
-							continue;
-						if (pass == 1)
-							r->sids[n] = i;
-						n++;
-					}
-				}
+		for (key = 0; key < RULES_SKEYS; key++) {
+			c = classes[key / 256];
+			sd = key % 256;		/* subject * 32 + detail */
+			if (pass == 1)
+				r->skey[key] = (uint32_t)n;
+			for (i = 0; i < r->n; i++) {
+				ru = &r->v[i];
+				if (ru->sel != RULES_SEL_STATUS ||
+				    !spart(ru->status.c, c) ||
+				    !spart(ru->status.s, sd / 32) ||
+				    !spart(ru->status.d, sd % 32))
+					continue;
+				if (pass == 1)
+					r->sids[n] = i;
+				n++;
+			}
+		}
 		if (pass == 0 &&
 		    (r->sids = calloc(n + 1, sizeof(*r->sids))) == NULL)
 			return perr(p, "out of memory");

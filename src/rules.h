@@ -37,7 +37,7 @@ const char *rules_name(const struct rules *r);
 /* rules_line_text - the source of the rule at line, or NULL */
 const char *rules_line_text(const struct rules *r, unsigned line);
 
-/* The built-in rules text (src/rules_default.c, made from etc/bounced.rules). */
+/* The built-in rules (src/rules_default.c from etc/bounced.rules). */
 extern const char rules_default_text[];
 extern const size_t rules_default_len;
 #define RULES_DEFAULT_NAME	"bounced.rules"
@@ -51,8 +51,8 @@ enum rules_sel {
 	RULES_SEL_ACTION,	/* action: the DSN Action */
 	RULES_SEL_KIND,		/* kind: report, text, arf, autoreply */
 	RULES_SEL_STATUS,	/* status: RFC 3463 code, with wildcards */
-	RULES_SEL_CODE,		/* code: RFC 5321 reply code, with wildcards */
-	RULES_SEL_TEXT,		/* text: literal or PCRE2 on the diagnostic */
+	RULES_SEL_CODE,		/* code: RFC 5321 reply code */
+	RULES_SEL_TEXT,		/* text: literal or PCRE2 */
 };
 
 /*
@@ -62,7 +62,7 @@ enum rules_sel {
 struct rules_query {
 	const char	*status;	/* "x.y.z" or NULL */
 	int		 reply_code;	/* 0 if none */
-	const char	*text;		/* normalised diagnostic, or NULL */
+	const char	*text;		/* normalised, or NULL */
 	size_t		 textlen;
 	enum ev_action	 action;
 	enum dsn_kind	 kind;
@@ -74,11 +74,11 @@ struct rules_hit {
 	const char	*reason;	/* static vocabulary word */
 	unsigned	 line;		/* line in the rules file */
 	enum rules_sel	 sel;
-	bool		 generic;	/* status rule of a x.0.0 or wildcard code */
+	bool		 generic;	/* x.0.0, wildcard, conflict=no */
 };
 
 struct rules_result {
-	struct rules_hit win;		/* first matching rule in file order */
+	struct rules_hit win;		/* first match in file order */
 	struct rules_hit text;		/* first matching text rule */
 	struct rules_hit status;	/* first matching status rule */
 };
@@ -112,9 +112,9 @@ struct rules_reason {
 	enum rules_hardness	 hardness;
 	enum ev_who		 who;
 	enum ev_advice		 advice;
-	bool			 sender_side;	/* never moves an address */
-	const char		*detail;	/* "y.z" used to derive a status */
-	const char		*meaning;	/* one line, for rules-test */
+	bool			 sender_side;	/* never moves an addr */
+	const char		*detail;	/* "y.z" of a derived status */
+	const char		*meaning;	/* for rules-test */
 };
 
 /* rules_reason_lookup - entry for word (case-insensitive), or NULL */

@@ -24,7 +24,7 @@
 #include "rules_int.h"
 
 #define MAX_CANDS	256	/* text rules considered per subject */
-#define MAX_NEEDLES	8192	/* needles tracked by the per-call bitmap */
+#define MAX_NEEDLES	8192	/* needles the per-call bitmap tracks */
 
 /* Parse "c.s.d" (each part 1-3 digits) into st; false if not one. */
 static bool

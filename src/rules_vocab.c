@@ -112,7 +112,8 @@ rules_reason_lookup(const char *word)
 
 	if (word == NULL)
 		return NULL;
-	for (i = 0; i < NVOCAB; i++)	/* the usual case: our own pointer */
+	/* The usual case: one of our own pointers. */
+	for (i = 0; i < NVOCAB; i++)
 		if (word == vocab[i].word)
 			return &vocab[i];
 	for (i = 0; i < NVOCAB; i++)

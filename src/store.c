@@ -37,6 +37,7 @@ struct store {
 	sqlite3		*db;
 	pthread_mutex_t	 lock;
 	bool		 rdonly;
+	bool		 batch;		/* store_batch_begin() is open */
 	char		 err[512];
 };
 
@@ -111,6 +112,33 @@ static const char *const migrations[] = {
 	" message_id TEXT,"
 	" ts INTEGER NOT NULL,"
 	" PRIMARY KEY (queue_id, recipient));",
+	/*
+	 * v2: the MTA log as a source.  cursors: a follower's position per
+	 * source name.  sends: one row per original message x recipient
+	 * seen in the log, with the latest outcome (a class of
+	 * state_input_name()) for bounce rates.  suppress_events: the ids
+	 * of the events that led to a suppression.
+	 */
+	"CREATE TABLE cursors ("
+	" source TEXT PRIMARY KEY,"
+	" dev INTEGER NOT NULL DEFAULT 0,"
+	" inode INTEGER NOT NULL DEFAULT 0,"
+	" offset INTEGER NOT NULL DEFAULT 0,"
+	" updated INTEGER NOT NULL DEFAULT 0);"
+	"ALTER TABLE sends ADD COLUMN domain TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sends ADD COLUMN sender TEXT;"
+	"ALTER TABLE sends ADD COLUMN campaign TEXT;"
+	"ALTER TABLE sends ADD COLUMN outcome TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sends ADD COLUMN outcome_ts INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sends ADD COLUMN reason TEXT;"
+	"CREATE INDEX sends_ts ON sends(ts);"
+	"CREATE INDEX sends_domain ON sends(domain, ts);"
+	"CREATE INDEX events_class ON events(class, ts);"
+	"ALTER TABLE recipients ADD COLUMN suppress_events TEXT NOT NULL "
+	" DEFAULT '';"
+	/* a v1 suppression's one known event */
+	"UPDATE recipients SET suppress_events = CAST(suppress_event AS TEXT)"
+	" WHERE state = 'suppressed' AND suppress_event IS NOT NULL;",
 };
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -166,6 +194,33 @@ prepare(struct store *s, const char *sql, sqlite3_stmt **st)
 		return dberr(s, rc, "prepare");
 	}
 	return BD_OK;
+}
+
+/*
+ * A transaction of its own, or a savepoint inside an open batch (so that
+ * a failure undoes only this call's changes and the batch goes on).
+ */
+static enum bd_status
+tx_begin(struct store *s)
+{
+	return exec(s, s->batch ? "SAVEPOINT rec" : "BEGIN IMMEDIATE");
+}
+
+static void
+tx_rollback(struct store *s)
+{
+	sqlite3_exec(s->db, s->batch ? "ROLLBACK TO rec; RELEASE rec" :
+	    "ROLLBACK", NULL, NULL, NULL);
+}
+
+static enum bd_status
+tx_commit(struct store *s)
+{
+	enum bd_status	 r;
+
+	if ((r = exec(s, s->batch ? "RELEASE rec" : "COMMIT")) != BD_OK)
+		tx_rollback(s);
+	return r;
 }
 
 /* Bind text cut to max bytes, never inside a UTF-8 sequence; NULL -> NULL. */
@@ -391,6 +446,7 @@ struct rstate {
 	struct state	 st;
 	int64_t		 last_seen;
 	int64_t		 suppress_event;
+	char		 suppress_events[STORE_EVENTS_TEXT_MAX];
 };
 
 static enum bd_status
@@ -404,7 +460,8 @@ load_state(struct store *s, const char *addr, struct rstate *rs)
 	state_init(&rs->st);
 	if ((r = prepare(s, "SELECT state, reason, suppressed_since, "
 	    "reset_at, manual_at, first_bounce, last_bounce, soft_marks, "
-	    "last_seen, suppress_event FROM recipients WHERE address = ?",
+	    "last_seen, suppress_event, suppress_events FROM recipients "
+	    "WHERE address = ?",
 	    &st)) != BD_OK)
 		return r;
 	bind_text(st, 1, addr, ADDR_MAX);
@@ -420,6 +477,8 @@ load_state(struct store *s, const char *addr, struct rstate *rs)
 		state_marks_decode(&rs->st, col_text(st, 7));
 		rs->last_seen = sqlite3_column_int64(st, 8);
 		rs->suppress_event = sqlite3_column_int64(st, 9);
+		copy_col(rs->suppress_events, sizeof(rs->suppress_events), st,
+		    10);
 		rc = SQLITE_DONE;
 	}
 	r = rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "load state");
@@ -447,7 +506,8 @@ save_state(struct store *s, const char *addr, const struct rstate *rs)
 	if ((r = prepare(s, "UPDATE recipients SET state = ?, reason = ?, "
 	    "soft_count = ?, soft_marks = ?, suppressed_since = ?, "
 	    "reset_at = ?, manual_at = ?, first_bounce = ?, last_bounce = ?, "
-	    "suppress_event = ? WHERE address = ?", &st)) != BD_OK)
+	    "suppress_event = ?, suppress_events = ? WHERE address = ?",
+	    &st)) != BD_OK)
 		return r;
 	state_marks_encode(&rs->st, marks, sizeof(marks));
 	sqlite3_bind_text(st, 1, state_kind_name(rs->st.kind), -1,
@@ -466,7 +526,9 @@ save_state(struct store *s, const char *addr, const struct rstate *rs)
 		sqlite3_bind_int64(st, 10, rs->suppress_event);
 	else
 		sqlite3_bind_null(st, 10);
-	bind_text(st, 11, addr, ADDR_MAX);
+	bind_text(st, 11, rs->st.kind == STATE_SUPPRESSED ?
+	    rs->suppress_events : "", sizeof(rs->suppress_events) - 1);
+	bind_text(st, 12, addr, ADDR_MAX);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "update recipient");
@@ -498,6 +560,54 @@ save_last(struct store *s, const char *addr, int64_t id, int64_t when,
 	return rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "update last");
 }
 
+/*
+ * The events that led to a suppression that has just happened: for
+ * soft-limit, the soft-bounced events of the streak (after the last
+ * reset and manual action, inside the window ending at the suppression,
+ * retries included), else the suppressing event alone.
+ */
+static enum bd_status
+led_by(struct store *s, const char *addr, struct rstate *rs, int64_t ev_id,
+    const struct store_policy *pol)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	size_t		 len = 0;
+	int		 rc, n;
+
+	rs->suppress_events[0] = '\0';
+	if (rs->st.reason != STATE_REASON_SOFT_LIMIT) {
+		snprintf(rs->suppress_events, sizeof(rs->suppress_events),
+		    "%" PRId64, ev_id);
+		return BD_OK;
+	}
+	if ((r = prepare(s, "SELECT id FROM events WHERE recipient = ?1 "
+	    "AND class = 'soft' AND ts > ?2 AND ts >= ?3 AND ts >= ?4 "
+	    "AND ts <= ?5 ORDER BY ts, id LIMIT ?6", &st)) != BD_OK)
+		return r;
+	bind_text(st, 1, addr, ADDR_MAX);
+	sqlite3_bind_int64(st, 2, rs->st.reset_at);
+	sqlite3_bind_int64(st, 3, rs->st.manual_at);
+	sqlite3_bind_int64(st, 4, pol != NULL && pol->soft_window > 0 ?
+	    rs->st.since - pol->soft_window : INT64_MIN);
+	sqlite3_bind_int64(st, 5, rs->st.since);
+	sqlite3_bind_int(st, 6, STORE_EVENTS_MAX);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = snprintf(rs->suppress_events + len,
+		    sizeof(rs->suppress_events) - len, "%s%" PRId64,
+		    len > 0 ? "," : "", (int64_t)sqlite3_column_int64(st, 0));
+		if (n < 0 || (size_t)n >= sizeof(rs->suppress_events) - len) {
+			rs->suppress_events[len] = '\0';
+			break;
+		}
+		len += (size_t)n;
+	}
+	r = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? BD_OK :
+	    dberr(s, rc, "suppressing events");
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* Fold one input into addr's row; ev_id is the event that caused it. */
 static enum bd_status
 fold(struct store *s, const char *addr, const struct state_input *in,
@@ -514,8 +624,11 @@ fold(struct store *s, const char *addr, const struct state_input *in,
 	r0 = rs.st.reason;
 	state_apply(&rs.st, in, pol);
 	if (rs.st.kind == STATE_SUPPRESSED &&
-	    (!was_suppressed || rs.st.reason != r0))
+	    (!was_suppressed || rs.st.reason != r0)) {
 		rs.suppress_event = ev_id;
+		if ((r = led_by(s, addr, &rs, ev_id, pol)) != BD_OK)
+			return r;
+	}
 	return save_state(s, addr, &rs);
 }
 
@@ -595,6 +708,75 @@ insert_event(struct store *s, const struct bd_event *ev, const char *rcpt,
 }
 
 static enum bd_status
+step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int	 rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? BD_OK : dberr(s, rc, what);
+}
+
+/*
+ * Sends (schema v2): a delivery line of the log (sent, deferred, bounced)
+ * is one send of the original message to the recipient; every event
+ * about a known send, from the log or a DSN, moves its outcome when it
+ * is at least as recent; a campaign value names every send of the
+ * message.  Idempotent like the events: a line read twice adds nothing.
+ */
+static enum bd_status
+note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
+    const char *class)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+
+	if (ev->queue_id == NULL || ev->queue_id[0] == '\0')
+		return BD_OK;
+	if (ev->source == EV_SRC_LOG && (ev->action == EV_ACT_FAILED ||
+	    ev->action == EV_ACT_DELAYED || ev->action == EV_ACT_DELIVERED)) {
+		if ((r = prepare(s, "INSERT OR IGNORE INTO sends (queue_id, "
+		    "recipient, message_id, ts, domain, sender, campaign) "
+		    "VALUES (?, ?, ?, ?, ?, ?, ?)", &st)) != BD_OK)
+			return r;
+		bind_text(st, 1, ev->queue_id, STORE_TEXT_MAX);
+		bind_text(st, 2, rcpt, ADDR_MAX);
+		bind_text(st, 3, ev->message_id, STORE_TEXT_MAX);
+		sqlite3_bind_int64(st, 4, ev->when);
+		bind_text(st, 5, addr_domain(rcpt), ADDR_MAX);
+		bind_text(st, 6, ev->sender, STORE_TEXT_MAX);
+		bind_text(st, 7, ev->campaign != NULL &&
+		    ev->campaign[0] != '\0' ? ev->campaign : NULL,
+		    STORE_TEXT_MAX);
+		if ((r = step_done(s, st, "insert send")) != BD_OK)
+			return r;
+	}
+	if (strcmp(class, "delivered") == 0 || strcmp(class, "soft") == 0 ||
+	    strcmp(class, "hard") == 0 || strcmp(class, "sender") == 0) {
+		if ((r = prepare(s, "UPDATE sends SET outcome = ?1, "
+		    "outcome_ts = ?2, reason = ?3 WHERE queue_id = ?4 AND "
+		    "recipient = ?5 AND outcome_ts <= ?2", &st)) != BD_OK)
+			return r;
+		sqlite3_bind_text(st, 1, class, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, ev->when);
+		bind_text(st, 3, ev->verdict.reason, 47);
+		bind_text(st, 4, ev->queue_id, STORE_TEXT_MAX);
+		bind_text(st, 5, rcpt, ADDR_MAX);
+		if ((r = step_done(s, st, "update send")) != BD_OK)
+			return r;
+	}
+	if (ev->campaign != NULL && ev->campaign[0] != '\0') {
+		if ((r = prepare(s, "UPDATE sends SET campaign = ? WHERE "
+		    "queue_id = ? AND campaign IS NULL", &st)) != BD_OK)
+			return r;
+		bind_text(st, 1, ev->campaign, STORE_TEXT_MAX);
+		bind_text(st, 2, ev->queue_id, STORE_TEXT_MAX);
+		if ((r = step_done(s, st, "send campaign")) != BD_OK)
+			return r;
+	}
+	return BD_OK;
+}
+
+static enum bd_status
 record_one(struct store *s, const struct bd_event *ev,
     const struct store_policy *pol, int64_t now, bool *isnew)
 {
@@ -617,6 +799,9 @@ record_one(struct store *s, const struct bd_event *ev,
 	event_identity(ev, rcpt, key, ident, sizeof(ident));
 	if ((r = insert_event(s, ev, rcpt, ev_action_name(ev->action),
 	    state_input_name(in.kind), ident, now, &id)) != BD_OK)
+		return r;
+	/* also for a known event: the DSN may have come before the line */
+	if ((r = note_send(s, ev, rcpt, state_input_name(in.kind))) != BD_OK)
 		return r;
 	if (id == 0)
 		return BD_OK;	/* seen before: change nothing */
@@ -653,20 +838,18 @@ store_record(struct store *s, const struct bd_event *evs, size_t n,
 		return BD_EIO;
 	}
 	pthread_mutex_lock(&s->lock);
-	if ((r = exec(s, "BEGIN IMMEDIATE")) != BD_OK)
+	if ((r = tx_begin(s)) != BD_OK)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if ((r = record_one(s, &evs[i], pol, now, &isnew)) != BD_OK) {
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			tx_rollback(s);
 			goto out;
 		}
 		if (isnew)
 			nn++;
 	}
-	if ((r = exec(s, "COMMIT")) != BD_OK) {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if ((r = tx_commit(s)) != BD_OK)
 		goto out;
-	}
 	if (n_new != NULL)
 		*n_new = nn;
 out:
@@ -784,7 +967,7 @@ out:
 #define RCPT_COLUMNS \
 	"address, domain, state, reason, soft_count, suppressed_since, " \
 	"first_bounce, last_bounce, last_seen, last_status, last_reason, " \
-	"last_diagnostic, manual_by, manual_why, manual_at"
+	"last_diagnostic, manual_by, manual_why, manual_at, suppress_events"
 
 static void
 fill_recipient(sqlite3_stmt *st, struct store_recipient *r)
@@ -805,6 +988,7 @@ fill_recipient(sqlite3_stmt *st, struct store_recipient *r)
 	copy_col(r->manual_by, sizeof(r->manual_by), st, 12);
 	copy_col(r->manual_why, sizeof(r->manual_why), st, 13);
 	r->manual_at = sqlite3_column_int64(st, 14);
+	copy_col(r->suppress_events, sizeof(r->suppress_events), st, 15);
 }
 
 /*
@@ -984,18 +1168,21 @@ out:
 	return rs;
 }
 
-/* Grouping keys of store_stats(): for events, and for suppressed rows. */
+/* Grouping keys of store_stats(): for events, suppressed rows and sends. */
 static const struct {
 	const char	*by;
 	const char	*ekey;
 	const char	*rkey;
+	const char	*skey;		/* NULL: sends do not group so */
 } stat_keys[] = {
-	{ NULL, "'total'", "'total'" },
-	{ "domain", "domain", "r.domain" },
-	{ "reason", "COALESCE(reason, '')", "COALESCE(e.reason, r.reason)" },
+	{ NULL, "'total'", "'total'", "'total'" },
+	{ "domain", "domain", "r.domain", "domain" },
+	{ "reason", "COALESCE(reason, '')", "COALESCE(e.reason, r.reason)",
+	    NULL },
 	{ "day", "date(ts, 'unixepoch')",
-	    "date(r.suppressed_since, 'unixepoch')" },
-	{ "campaign", "COALESCE(campaign, '')", "COALESCE(e.campaign, '')" },
+	    "date(r.suppressed_since, 'unixepoch')", "date(ts, 'unixepoch')" },
+	{ "campaign", "COALESCE(campaign, '')", "COALESCE(e.campaign, '')",
+	    "COALESCE(campaign, '')" },
 };
 
 /*
@@ -1004,17 +1191,36 @@ static const struct {
  * Arguments: s; by, NULL for one "total" row, or "domain", "reason",
  * "day" (UTC), "campaign"; cb/arg, one call per group in key order.
  * Returns BD_OK; BD_ECONFIG for an unknown by; a database failure.
- * Notes: suppressed addresses are grouped by the event that suppressed
- * them (its reason, campaign), by their domain, or by the day they were
- * suppressed.  Operator actions are not counted as events.
+ * Notes: store_stats_since(s, by, 0, cb, arg).
  */
 enum bd_status
 store_stats(struct store *s, const char *by, store_stat_cb cb, void *arg)
 {
+	return store_stats_since(s, by, 0, cb, arg);
+}
+
+/*
+ * store_stats_since - counts of events, sends and suppressed addresses
+ *
+ * Arguments: s; by, NULL for one "total" row, or "domain", "reason",
+ * "day" (UTC), "campaign"; since, only events and sends dated at or
+ * after it count (0: all); cb/arg, one call per group in key order.
+ * Returns BD_OK; BD_ECONFIG for an unknown by; a database failure.
+ * Notes: suppressed addresses (now, whatever since says) are grouped by
+ * the event that suppressed them (its reason, campaign), by their
+ * domain, or by the day they were suppressed.  Operator actions are not
+ * counted as events.  Sends come from the MTA log only (schema v2),
+ * grouped by the recipient's domain, the day of the first attempt or the
+ * campaign; each counts once, by its latest outcome.
+ */
+enum bd_status
+store_stats_since(struct store *s, const char *by, int64_t since,
+    store_stat_cb cb, void *arg)
+{
 	struct store_stat_row	 row;
 	sqlite3_stmt		*st;
 	enum bd_status		 rs;
-	char			 sql[1024];
+	char			 sql[2048], sends[512];
 	size_t			 i, k = 0;
 	int			 rc;
 
@@ -1031,20 +1237,29 @@ store_stats(struct store *s, const char *by, store_stat_cb cb, void *arg)
 		    "campaign)", by);
 		return BD_ECONFIG;
 	}
+	sends[0] = '\0';
+	if (stat_keys[k].skey != NULL)
+		snprintf(sends, sizeof(sends), "UNION ALL SELECT %s, 0, 0, 0, "
+		    "0, 0, 0, 1, outcome = 'delivered', outcome = 'soft', "
+		    "outcome = 'hard', outcome = 'sender' FROM sends "
+		    "WHERE ts >= ?1 ", stat_keys[k].skey);
 	/* The keys are constants of this file, never user text. */
 	snprintf(sql, sizeof(sql),
-	    "SELECT k, SUM(ev), SUM(h), SUM(so), SUM(se), SUM(de), SUM(su) "
+	    "SELECT k, SUM(ev), SUM(h), SUM(so), SUM(se), SUM(de), SUM(su), "
+	    "SUM(sn), SUM(sd), SUM(ss), SUM(sh), SUM(sx) "
 	    "FROM (SELECT %s AS k, 1 AS ev, class = 'hard' AS h, "
 	    "class = 'soft' AS so, class = 'sender' AS se, "
-	    "class = 'delivered' AS de, 0 AS su FROM events "
-	    "WHERE class NOT IN ('suppress', 'unsuppress') "
-	    "UNION ALL SELECT %s, 0, 0, 0, 0, 0, 1 FROM recipients r "
-	    "LEFT JOIN events e ON e.id = r.suppress_event "
-	    "WHERE r.state = 'suppressed') GROUP BY k ORDER BY k",
-	    stat_keys[k].ekey, stat_keys[k].rkey);
+	    "class = 'delivered' AS de, 0 AS su, 0 AS sn, 0 AS sd, 0 AS ss, "
+	    "0 AS sh, 0 AS sx FROM events "
+	    "WHERE class NOT IN ('suppress', 'unsuppress') AND ts >= ?1 "
+	    "UNION ALL SELECT %s, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0 "
+	    "FROM recipients r LEFT JOIN events e ON e.id = r.suppress_event "
+	    "WHERE r.state = 'suppressed' %s) GROUP BY k ORDER BY k",
+	    stat_keys[k].ekey, stat_keys[k].rkey, sends);
 	pthread_mutex_lock(&s->lock);
 	if ((rs = prepare(s, sql, &st)) != BD_OK)
 		goto out;
+	sqlite3_bind_int64(st, 1, since > 0 ? since : INT64_MIN);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		row.key = col_text(st, 0) != NULL ? col_text(st, 0) : "";
 		row.events = sqlite3_column_int64(st, 1);
@@ -1053,6 +1268,11 @@ store_stats(struct store *s, const char *by, store_stat_cb cb, void *arg)
 		row.sender = sqlite3_column_int64(st, 4);
 		row.delivered = sqlite3_column_int64(st, 5);
 		row.suppressed = sqlite3_column_int64(st, 6);
+		row.sends = sqlite3_column_int64(st, 7);
+		row.sends_delivered = sqlite3_column_int64(st, 8);
+		row.sends_soft = sqlite3_column_int64(st, 9);
+		row.sends_hard = sqlite3_column_int64(st, 10);
+		row.sends_sender = sqlite3_column_int64(st, 11);
 		if (cb(arg, &row) != 0) {
 			rc = SQLITE_DONE;
 			break;
@@ -1157,10 +1377,15 @@ rebuild_one(struct store *s, const char *addr, const struct store_policy *pol)
 		r0 = rs.st.reason;
 		state_apply(&rs.st, &in, pol);
 		if (rs.st.kind == STATE_SUPPRESSED &&
-		    (!was || rs.st.reason != r0))
+		    (!was || rs.st.reason != r0)) {
 			rs.suppress_event = e.id;
+			if ((r = led_by(s, addr, &rs, e.id, pol)) != BD_OK)
+				break;
+		}
 	}
 	sqlite3_finalize(st);
+	if (r != BD_OK)
+		return r;
 	if (rc != SQLITE_DONE)
 		return dberr(s, rc, "rebuild");
 	return save_state(s, addr, &rs);

@@ -43,9 +43,11 @@ enum bd_status store_record(struct store *s, const struct bd_event *evs,
 
 /* ---- additions for bouncectl (lookup, list, manual actions, stats) ---- */
 
-#define STORE_SCHEMA_VERSION	1	/* PRAGMA user_version after migration */
+#define STORE_SCHEMA_VERSION	2	/* PRAGMA user_version after migration */
 #define STORE_DIAG_MAX		2048	/* bytes of a diagnostic kept */
 #define STORE_TEXT_MAX		998	/* bytes of any other text field kept */
+#define STORE_EVENTS_MAX	32	/* event ids kept for a suppression */
+#define STORE_EVENTS_TEXT_MAX	(STORE_EVENTS_MAX * 21)
 
 /* A recipient's state row.  Text fields are "" when unknown. */
 struct store_recipient {
@@ -64,6 +66,12 @@ struct store_recipient {
 	char		 manual_by[128];
 	char		 manual_why[256];
 	int64_t		 manual_at;		/* 0 if never */
+	/*
+	 * The ids of the events that led to the suppression, comma-separated:
+	 * the soft-bounced sends of the streak for soft-limit, else the one
+	 * suppressing event ("" when not suppressed or unknown).
+	 */
+	char		 suppress_events[STORE_EVENTS_TEXT_MAX];
 };
 
 /*
@@ -119,6 +127,17 @@ struct store_stat_row {
 	int64_t		 sender;	/* sender-side failures */
 	int64_t		 delivered;
 	int64_t		 suppressed;	/* addresses suppressed now */
+	/*
+	 * Sends seen in the MTA log (distinct original message x recipient)
+	 * and what became of each, by its latest outcome; all 0 when the
+	 * log is not read, and for "reason" (a send has no reason until it
+	 * fails).
+	 */
+	int64_t		 sends;
+	int64_t		 sends_delivered;
+	int64_t		 sends_soft;
+	int64_t		 sends_hard;
+	int64_t		 sends_sender;
 };
 
 /* An operator's action, for store_manual(). */
@@ -159,6 +178,12 @@ enum bd_status store_manual(struct store *s, const struct store_manual *ops,
 /* store_stats - counts grouped by by: NULL (one "total" row), "domain", "reason", "day", "campaign" */
 enum bd_status store_stats(struct store *s, const char *by,
     store_stat_cb cb, void *arg);
+/*
+ * store_stats_since - store_stats() of the events and sends dated at or
+ * after since (0: all); the suppressed counts are of now
+ */
+enum bd_status store_stats_since(struct store *s, const char *by,
+    int64_t since, store_stat_cb cb, void *arg);
 /* store_prune - delete events dated before `before`; states are kept */
 enum bd_status store_prune(struct store *s, int64_t before, int64_t *n_deleted);
 /*
@@ -166,5 +191,75 @@ enum bd_status store_prune(struct store *s, int64_t before, int64_t *n_deleted);
  * (after a rule or policy change), operator actions included
  */
 enum bd_status store_rebuild(struct store *s, const struct store_policy *pol);
+
+/* ---- schema v2: the MTA log as a source (log cursor, sends, rates) ---- */
+
+/*
+ * A log follower's position, kept per source name ("file:/var/log/mail.log",
+ * "journal"), so a restart resumes where it stopped.
+ */
+struct store_cursor {
+	uint64_t	 dev;
+	uint64_t	 ino;		/* 0: no position */
+	uint64_t	 off;		/* byte offset of the next unread line */
+	int64_t		 updated;	/* when it was stored */
+};
+
+/* store_cursor_get - the position kept for source; BD_ENOTFOUND if none */
+enum bd_status store_cursor_get(struct store *s, const char *source,
+    struct store_cursor *out);
+/* store_cursor_set - keep the position of source (in the batch, if one is open) */
+enum bd_status store_cursor_set(struct store *s, const char *source,
+    const struct store_cursor *c, int64_t now);
+
+/*
+ * store_batch_begin - open one transaction for many store_record() and
+ * store_cursor_set() calls (a batch of log lines and its position: all
+ * or nothing); store_batch_end commits (commit true) or rolls back.
+ * While a batch is open the handle must be used by one thread only.
+ */
+enum bd_status store_batch_begin(struct store *s);
+enum bd_status store_batch_end(struct store *s, bool commit);
+
+/* A sender-side failure count of the last hour: see store_sender_spikes(). */
+struct store_rate_row {
+	const char	*domain;	/* destination domain */
+	const char	*reason;	/* the classifier's word */
+	int64_t		 count;		/* events dated in the window */
+};
+typedef int (*store_rate_cb)(void *arg, const struct store_rate_row *r);
+
+/*
+ * store_sender_spikes - the (domain, reason) groups of sender-side
+ * failures (blocked, reputation, authentication, rate limits, content)
+ * dated in [now - 3600, now] with at least rate_per_hour events, most
+ * first; *crossed (may be NULL) tells whether any did.  The caller logs.
+ */
+enum bd_status store_sender_spikes(struct store *s, int64_t now,
+    int64_t rate_per_hour, store_rate_cb cb, void *arg, bool *crossed);
+
+/* One expiry rule: suppressions of reason older than after seconds end. */
+struct store_expiry {
+	char		 reason[16];	/* hard, soft-limit, complaint, imported */
+	int64_t		 after;		/* seconds, > 0 */
+};
+#define STORE_EXPIRY_MAX	8	/* rules in one list */
+
+/*
+ * store_expiry_parse - "soft-limit:180d, hard:1y" (units s, m, h, d, w,
+ * y; a bare number is days) into rules[max]; false with err set on a bad
+ * rule, an unknown or "manual" reason (manual suppressions never expire)
+ * or a reason given twice.
+ */
+bool store_expiry_parse(const char *text, struct store_expiry *rules,
+    size_t max, size_t *n, char *err, size_t errlen);
+/*
+ * store_expire - make active again, as of now, every address suppressed
+ * for a reason of rules[n] since longer than its rule says; each is kept
+ * as an "unsuppress" event by "expiry" with the rule as its why.
+ * *n_expired (may be NULL) counts them.  Meant to be run periodically.
+ */
+enum bd_status store_expire(struct store *s, int64_t now,
+    const struct store_expiry *rules, size_t n, int64_t *n_expired);
 
 #endif

@@ -167,6 +167,9 @@ e2e_cleanup()
 	local rc=$? p i mpid
 
 	trap - EXIT INT TERM HUP
+	# bounced first: libmilter takes seconds to exit on SIGTERM, which
+	# overlaps with Postfix's stop; it is killed if still there after.
+	[ -n "$E2E_BOUNCED_PID" ] && kill -TERM "$E2E_BOUNCED_PID" 2>/dev/null
 	if [ "$E2E_POSTFIX_UP" = 1 ]; then
 		mpid=$(head -n 1 "$E2E_DIR/spool/pid/master.pid" 2>/dev/null |
 		    tr -d ' ')
@@ -178,7 +181,7 @@ e2e_cleanup()
 		[ -n "$mpid" ] && kill -KILL "$mpid" 2>/dev/null
 		E2E_POSTFIX_UP=0
 	fi
-	e2e_stop_bounced 20
+	e2e_stop_bounced 10
 	for p in "${E2E_PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
