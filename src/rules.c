@@ -824,7 +824,7 @@ status_index(struct parser *p)
 		n = 0;
 		for (key = 0; key < RULES_SKEYS; key++) {
 			c = classes[key / 256];
-			sd = key % 256;		/* subject * 32 + detail */
+			sd = key % 256;	/* subject * 32 + detail */
 			if (pass == 1)
 				r->skey[key] = (uint32_t)n;
 			for (i = 0; i < r->n; i++) {

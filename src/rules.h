@@ -112,8 +112,8 @@ struct rules_reason {
 	enum rules_hardness	 hardness;
 	enum ev_who		 who;
 	enum ev_advice		 advice;
-	bool			 sender_side;	/* never moves an addr */
-	const char		*detail;	/* "y.z" of a derived status */
+	bool			 sender_side;	/* never moves it */
+	const char		*detail;	/* "y.z" if derived */
 	const char		*meaning;	/* for rules-test */
 };
 

@@ -1438,3 +1438,402 @@ out:
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }
+
+/* ---- schema v2: log cursors, batches, sender-side spikes, expiry ---- */
+
+/*
+ * store_cursor_get - the position kept for a log source
+ *
+ * Arguments: s; source, the source name ("file:/var/log/mail.log");
+ * out, filled.
+ * Returns BD_OK; BD_ENOTFOUND when none was kept (out is zeroed); a
+ * database failure.
+ */
+enum bd_status
+store_cursor_get(struct store *s, const char *source, struct store_cursor *out)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	if ((r = prepare(s, "SELECT dev, inode, offset, updated FROM cursors "
+	    "WHERE source = ?", &st)) != BD_OK)
+		goto out;
+	bind_text(st, 1, source, STORE_TEXT_MAX);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->dev = (uint64_t)sqlite3_column_int64(st, 0);
+		out->ino = (uint64_t)sqlite3_column_int64(st, 1);
+		out->off = (uint64_t)sqlite3_column_int64(st, 2);
+		out->updated = sqlite3_column_int64(st, 3);
+		r = BD_OK;
+	} else if (rc == SQLITE_DONE) {
+		seterr(s, "no position kept for %.200s", source);
+		r = BD_ENOTFOUND;
+	} else
+		r = dberr(s, rc, "cursor");
+	sqlite3_finalize(st);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * store_cursor_set - keep the position of a log source
+ *
+ * Arguments: s (read-write); source; c, the position (c->updated is
+ * ignored); now, the time stored with it.
+ * Returns BD_OK or a database failure.
+ * Notes: inside store_batch_begin() it commits with the batch, so the
+ * events of a batch of lines and the position after them are kept
+ * together or not at all: no line is counted twice after a crash.
+ */
+enum bd_status
+store_cursor_set(struct store *s, const char *source,
+    const struct store_cursor *c, int64_t now)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+
+	if (s->rdonly) {
+		seterr(s, "store opened read-only");
+		return BD_EIO;
+	}
+	pthread_mutex_lock(&s->lock);
+	if ((r = tx_begin(s)) != BD_OK)
+		goto out;
+	if ((r = prepare(s, "INSERT INTO cursors (source, dev, inode, offset, "
+	    "updated) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(source) DO "
+	    "UPDATE SET dev = ?2, inode = ?3, offset = ?4, updated = ?5",
+	    &st)) != BD_OK) {
+		tx_rollback(s);
+		goto out;
+	}
+	bind_text(st, 1, source, STORE_TEXT_MAX);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)c->dev);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)c->ino);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)c->off);
+	sqlite3_bind_int64(st, 5, now);
+	if ((r = step_done(s, st, "set cursor")) != BD_OK) {
+		tx_rollback(s);
+		goto out;
+	}
+	r = tx_commit(s);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * store_batch_begin - open a transaction around many calls
+ *
+ * Arguments: s (read-write).
+ * Returns BD_OK; BD_ECONFIG when a batch is already open; a database
+ * failure (BD_EBUSY when the write lock stayed taken).
+ * Notes: store_record() and store_cursor_set() then use savepoints inside
+ * it; nothing is visible to other connections before store_batch_end().
+ * Only one thread may use the handle while the batch is open.
+ */
+enum bd_status
+store_batch_begin(struct store *s)
+{
+	enum bd_status	 r;
+
+	if (s->rdonly) {
+		seterr(s, "store opened read-only");
+		return BD_EIO;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->batch) {
+		seterr(s, "a batch is already open");
+		r = BD_ECONFIG;
+	} else if ((r = exec(s, "BEGIN IMMEDIATE")) == BD_OK)
+		s->batch = true;
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * store_batch_end - close the batch
+ *
+ * Arguments: s; commit, true to keep what the batch did, false to undo it.
+ * Returns BD_OK (also when no batch was open) or a database failure,
+ * after which the batch is rolled back.
+ */
+enum bd_status
+store_batch_end(struct store *s, bool commit)
+{
+	enum bd_status	 r = BD_OK;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->batch) {
+		s->batch = false;
+		if (!commit || (r = exec(s, "COMMIT")) != BD_OK)
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * store_sender_spikes - sender-side failures of the last hour
+ *
+ * Arguments: s; now; rate_per_hour, the threshold (at least 1); cb/arg,
+ * called for each (domain, reason) group with at least rate_per_hour
+ * events dated in [now - 3600, now], most first (cb may be NULL);
+ * *crossed (may be NULL) receives whether any group did.
+ * Returns BD_OK or a database failure.
+ * Notes: sender-side reasons (blocked, reputation, authentication, rate
+ * limits, content) never count against an address (state.c); this is
+ * where they count, per destination domain and reason, so that the
+ * caller can log a warning that an operator alerts on.
+ */
+enum bd_status
+store_sender_spikes(struct store *s, int64_t now, int64_t rate_per_hour,
+    store_rate_cb cb, void *arg, bool *crossed)
+{
+	struct store_rate_row	 row;
+	sqlite3_stmt		*st;
+	enum bd_status		 r;
+	int			 rc;
+
+	if (crossed != NULL)
+		*crossed = false;
+	pthread_mutex_lock(&s->lock);
+	if ((r = prepare(s, "SELECT domain, COALESCE(reason, ''), COUNT(*) "
+	    "FROM events WHERE class = 'sender' AND ts >= ?1 AND ts <= ?2 "
+	    "GROUP BY domain, reason HAVING COUNT(*) >= ?3 "
+	    "ORDER BY 3 DESC, 1, 2", &st)) != BD_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, now - 3600);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, rate_per_hour > 0 ? rate_per_hour : 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (crossed != NULL)
+			*crossed = true;
+		row.domain = col_text(st, 0) != NULL ? col_text(st, 0) : "";
+		row.reason = col_text(st, 1) != NULL ? col_text(st, 1) : "";
+		row.count = sqlite3_column_int64(st, 2);
+		if (cb != NULL && cb(arg, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	r = rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "sender spikes");
+	sqlite3_finalize(st);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* A duration: N[smhdwy], a bare number being days; false if bad. */
+static bool
+parse_duration(const char *p, size_t len, int64_t *out)
+{
+	int64_t		 v = 0, unit = 86400;
+	size_t		 i;
+
+	for (i = 0; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (v > 100000000)
+			return false;
+		v = v * 10 + (p[i] - '0');
+	}
+	if (i == 0 || v == 0)
+		return false;
+	if (i < len) {
+		if (i + 1 != len)
+			return false;
+		switch (p[i]) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		case 'w': unit = 7 * 86400; break;
+		case 'y': unit = 365 * 86400; break;
+		default: return false;
+		}
+	}
+	*out = v * unit;
+	return true;
+}
+
+/*
+ * store_expiry_parse - parse expiry rules
+ *
+ * Arguments: text, rules separated by commas or white space, each
+ * REASON:DURATION ("soft-limit:180d"); rules/max receive them; *n their
+ * count; err/errlen why a rule was refused.
+ * Returns true, or false (nothing usable) on a bad rule.
+ * Notes: reasons are hard, soft-limit, complaint and imported; manual
+ * suppressions never expire (an operator's action always wins).  An
+ * empty text is no rule at all: expiry is off.
+ */
+bool
+store_expiry_parse(const char *text, struct store_expiry *rules, size_t max,
+    size_t *n, char *err, size_t errlen)
+{
+	static const char *const ok[] = { "hard", "soft-limit", "complaint",
+	    "imported" };
+	const char	*p = text, *e, *colon;
+	size_t		 len, i, k;
+
+	*n = 0;
+	if (errlen > 0)
+		err[0] = '\0';
+	while (p != NULL && *p != '\0') {
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		for (e = p; *e != '\0' && *e != ',' && *e != ' ' &&
+		    *e != '\t'; e++)
+			;
+		len = (size_t)(e - p);
+		colon = memchr(p, ':', len);
+		if (colon == NULL) {
+			snprintf(err, errlen, "\"%.*s\": want REASON:DURATION",
+			    (int)(len > 60 ? 60 : len), p);
+			return false;
+		}
+		for (k = 0; k < sizeof(ok) / sizeof(ok[0]); k++)
+			if (strlen(ok[k]) == (size_t)(colon - p) &&
+			    strncmp(ok[k], p, (size_t)(colon - p)) == 0)
+				break;
+		if (k == sizeof(ok) / sizeof(ok[0])) {
+			snprintf(err, errlen, "\"%.*s\": the reason is not "
+			    "hard, soft-limit, complaint or imported (manual "
+			    "suppressions never expire)",
+			    (int)(colon - p > 40 ? 40 : colon - p), p);
+			return false;
+		}
+		for (i = 0; i < *n; i++) {
+			if (strcmp(rules[i].reason, ok[k]) == 0) {
+				snprintf(err, errlen, "%s given twice", ok[k]);
+				return false;
+			}
+		}
+		if (*n == max) {
+			snprintf(err, errlen, "more than %zu rules", max);
+			return false;
+		}
+		if (!parse_duration(colon + 1, (size_t)(e - colon - 1),
+		    &rules[*n].after)) {
+			snprintf(err, errlen, "\"%.*s\": bad duration (N with "
+			    "s, m, h, d, w or y)", (int)(len > 60 ? 60 : len), p);
+			return false;
+		}
+		snprintf(rules[*n].reason, sizeof(rules[*n].reason), "%s",
+		    ok[k]);
+		(*n)++;
+		p = e;
+	}
+	return true;
+}
+
+/*
+ * store_expire - end suppressions older than their reason's rule
+ *
+ * Arguments: s (read-write); now; rules/n (n 0: nothing to do);
+ * *n_expired (may be NULL) receives how many addresses became active.
+ * Returns BD_OK or a failure (then nothing changed).
+ * Notes: each expiry is an "unsuppress" event by "expiry" whose note
+ * names the rule, so history shows why; it counts as an operator action
+ * (older automatic events cannot suppress again).  Manual suppressions
+ * are never touched.
+ */
+enum bd_status
+store_expire(struct store *s, int64_t now, const struct store_expiry *rules,
+    size_t n, int64_t *n_expired)
+{
+	struct store_manual	 m;
+	sqlite3_stmt		*st;
+	enum bd_status		 r = BD_OK;
+	char			**addrs = NULL, **na, why[160];
+	size_t			 i, j, na_n = 0, cap = 0;
+	int			 rc;
+
+	if (n_expired != NULL)
+		*n_expired = 0;
+	if (n == 0)
+		return BD_OK;
+	if (s->rdonly) {
+		seterr(s, "store opened read-only");
+		return BD_EIO;
+	}
+	pthread_mutex_lock(&s->lock);
+	if ((r = tx_begin(s)) != BD_OK)
+		goto out;
+	for (i = 0; i < n && r == BD_OK; i++) {
+		if (strcmp(rules[i].reason, "manual") == 0 ||
+		    rules[i].after <= 0)
+			continue;
+		if ((r = prepare(s, "SELECT address FROM recipients WHERE "
+		    "state = 'suppressed' AND reason = ? AND "
+		    "suppressed_since <= ? ORDER BY address", &st)) != BD_OK)
+			break;
+		bind_text(st, 1, rules[i].reason, 15);
+		sqlite3_bind_int64(st, 2, now - rules[i].after);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (na_n == cap) {
+				cap = cap ? cap * 2 : 64;
+				if ((na = reallocarray(addrs, cap,
+				    sizeof(*addrs))) == NULL) {
+					rc = SQLITE_NOMEM;
+					break;
+				}
+				addrs = na;
+			}
+			if ((addrs[na_n] = strdup(col_text(st, 0))) == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			na_n++;
+		}
+		sqlite3_finalize(st);
+		if (rc == SQLITE_NOMEM) {
+			seterr(s, "out of memory");
+			r = BD_ENOMEM;
+		} else if (rc != SQLITE_DONE)
+			r = dberr(s, rc, "expire");
+		if (r != BD_OK)
+			break;
+		for (j = 0; j < na_n && r == BD_OK; j++) {
+			memset(&m, 0, sizeof(m));
+			if (rules[i].after % 86400 == 0)
+				snprintf(why, sizeof(why), "expiry: %s "
+				    "suppression older than %" PRId64 " days",
+				    rules[i].reason, rules[i].after / 86400);
+			else
+				snprintf(why, sizeof(why), "expiry: %s "
+				    "suppression older than %" PRId64 " s",
+				    rules[i].reason, rules[i].after);
+			m.address = addrs[j];
+			m.suppress = false;
+			m.by = "expiry";
+			m.why = why;
+			m.when = now;
+			m.source = EV_SRC_MANUAL;
+			r = manual_one(s, &m, addrs[j], STATE_REASON_NONE);
+			if (r == BD_OK && n_expired != NULL)
+				(*n_expired)++;
+		}
+		for (j = 0; j < na_n; j++)
+			free(addrs[j]);
+		na_n = 0;
+	}
+	if (r == BD_OK)
+		r = tx_commit(s);
+	else {
+		tx_rollback(s);
+		if (n_expired != NULL)
+			*n_expired = 0;
+	}
+out:
+	pthread_mutex_unlock(&s->lock);
+	for (j = 0; j < na_n; j++)
+		free(addrs[j]);
+	free(addrs);
+	return r;
+}

@@ -16,6 +16,7 @@
 --   rcpt      envelope recipient
 --   msg       message file (only when the transaction goes past MAIL)
 --   qid       value of the {i} macro
+--   client_addr  value of {client_addr} at MAIL (optional)
 --   want_mail reply wanted at MAIL FROM: accept | continue
 --   want_eom  reply wanted at end of message: accept | continue |
 --             tempfail | discard (ignored when want_mail is accept)
@@ -138,7 +139,14 @@ local function run()
 			return
 		end
 	end
-	mt.macro(conn, SMFIC_MAIL, "i", qid, "{mail_addr}", "")
+	-- Postfix sends {client_addr} at MAIL when the milter asks for it,
+	-- on its internal path too (the emulated 127.0.0.1 connection)
+	if client_addr ~= nil then
+		mt.macro(conn, SMFIC_MAIL, "i", qid, "{mail_addr}", "",
+		    "{client_addr}", client_addr)
+	else
+		mt.macro(conn, SMFIC_MAIL, "i", qid, "{mail_addr}", "")
+	end
 	if not step("MAIL FROM:" .. from, mt.mailfrom, conn, from) then
 		return
 	end

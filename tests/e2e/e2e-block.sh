@@ -19,19 +19,24 @@ e2e_wait_returned 1 30
 e2e_check "DSNs that passed the milter and reached the sender" \
     "$(e2e_count_log "$(e2e_returned_re)")" 1
 
-# the event is recorded before the DSN is let through; poll a little
-# all the same in case the store commits asynchronously
-for i in $(seq 1 50); do
-	hist=$(e2e_ctl history erin@remote.test 2>&1)
-	printf '%s\n' "$hist" | grep -q '5\.7\.1' && break
-	sleep 0.1
-done
-e2e_check_match "history of erin@remote.test holds the 5.7.1 event" \
-    "$hist" '5\.7\.1'
-e2e_check_match "history of erin@remote.test keeps the diagnostic" \
-    "$hist" 'spamhaus'
-e2e_check_match "the event is classified sender-side (blocked)" \
-    "$hist" 'blocked|blacklist|blocklist|reputation'
+e2e_check "erin's message bounced by Postfix" \
+    "$(e2e_count_log 'to=<erin@remote\.test>,.* dsn=5\.7\.1, status=bounced')" 1
+hist=$(e2e_ctl history erin@remote.test 2>&1)
+e2e_check_match "history of erin@remote.test (text) shows the 5.7.1 event" \
+    "$hist" 'failed +5\.7\.1'
+h=$(e2e_ctl --json history erin@remote.test 2>&1)
+e2e_check "status of the event (--json history)" \
+    "$(e2e_json_get "$h" status)" 5.7.1
+e2e_check_match "diagnostic of the event (--json history)" \
+    "$(e2e_json_get "$h" diagnostic)" '^550 5\.7\.1 .*spamhaus'
+e2e_check "reason of the event (--json history)" \
+    "$(e2e_json_get "$h" reason)" blocked
+e2e_check "the event is not hard (--json history)" \
+    "$(e2e_json_get "$h" hard)" false
+e2e_check "who can act on it (--json history)" \
+    "$(e2e_json_get "$h" who)" sender
+e2e_check "source of the event (--json history)" \
+    "$(e2e_json_get "$h" source)" dsn-internal
 
 e2e_status erin@remote.test
 e2e_check "exit status of bouncectl status erin@remote.test" "$E2E_RC" 0

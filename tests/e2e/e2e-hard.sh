@@ -47,6 +47,14 @@ e2e_check_match "last diagnostic of bob@remote.test (--json)" \
     "$(e2e_json_get "$E2E_JSON" last_diagnostic)" '^550 5\.1\.1 .*no such user'
 e2e_check "events for bob@remote.test" \
     "$(e2e_history_count bob@remote.test)" 1
+h=$(e2e_ctl --json history bob@remote.test 2>&1)
+# Postfix's own DSN came through non_smtpd_milters (bare "" sender)
+e2e_check "source of the event (--json history)" \
+    "$(e2e_json_get "$h" source)" dsn-internal
+e2e_check "original Message-ID of the event (--json history)" \
+    "$(e2e_json_get "$h" message_id)" "$(sed -n \
+    's/.*cleanup.*message-id=<\(e2e-[^>]*-bob@sender\.test\)>.*/\1/p' \
+    "$E2E_MAILLOG" | head -n 1)"
 
 e2e_status carol@remote.test
 e2e_check "exit status of bouncectl status carol@remote.test" "$E2E_RC" 0

@@ -8,7 +8,8 @@
 #
 #  1. ordinary mail (sender <alice@sender.test>) is accepted at MAIL FROM;
 #  2. a Postfix DSN (data/postfix-5xx.eml, bob@remote.test 550 5.1.1) with
-#     sender <> is continued and bob is suppressed afterwards;
+#     the bare "" sender and {client_addr} 127.0.0.1 that Postfix's
+#     internal path gives is continued, and bob is suppressed afterwards;
 #  3. the same DSN offered again (as Postfix does after a TEMPFAIL) is
 #     continued and adds no event;
 #  4. with the database write-locked by another process, a remote bounce
@@ -46,7 +47,7 @@ e2e_status bob@remote.test
 e2e_check "bob@remote.test after ordinary mail: status exit" "$E2E_RC" 0
 
 e2e_log "2. a Postfix DSN for bob@remote.test (550 5.1.1)"
-mt dsn -D 'from=' -D 'rcpt=alice@sender.test' \
+mt dsn -D 'from=' -D 'rcpt=alice@sender.test' -D client_addr=127.0.0.1 \
     -D "msg=$E2E_DATA/postfix-5xx.eml" -D qid=5B2C3D4E5F \
     -D want_mail=continue -D want_eom=continue
 e2e_status bob@remote.test
@@ -65,6 +66,7 @@ e2e_check "events for bob@remote.test" \
 
 e2e_log "3. the same DSN again, as Postfix re-offers it"
 mt dsn-again -D 'from=' -D 'rcpt=alice@sender.test' \
+    -D client_addr=127.0.0.1 \
     -D "msg=$E2E_DATA/postfix-5xx.eml" -D qid=6C3D4E5F6A \
     -D want_mail=continue -D want_eom=continue
 e2e_check "events for bob@remote.test after the repeat" \
@@ -73,12 +75,14 @@ e2e_check "events for bob@remote.test after the repeat" \
 e2e_log "4. a remote bounce while the database is locked"
 e2e_lock_db
 mt locked -D 'from=<>' -D 'rcpt=<alice@sender.test>' \
+    -D client_addr=192.0.2.25 \
     -D "msg=$E2E_DATA/remote-5xx.eml" -D qid=7D4E5F6A7B \
     -D want_mail=continue -D want_eom=tempfail
 e2e_status frank@remote.test
 e2e_check "frank@remote.test while locked: status exit" "$E2E_RC" 0
 e2e_unlock_db
 mt unlocked -D 'from=<>' -D 'rcpt=<alice@sender.test>' \
+    -D client_addr=192.0.2.25 \
     -D "msg=$E2E_DATA/remote-5xx.eml" -D qid=8E5F6A7B8C \
     -D want_mail=continue -D want_eom=continue
 e2e_status frank@remote.test
