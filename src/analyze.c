@@ -54,6 +54,7 @@ analyze_message(const struct rules *rules, const char *msg, size_t len,
 		in.kind = r->kind;
 		in.mta = r->mta;
 		in.feedback_type = r->feedback_type;
+		in.smtp_command = rc->smtp_command;
 		classify(rules, &in, &a->verdicts[i]);
 		if (!addr_normalize(rc->final_recipient, addr, sizeof(addr)))
 			addr[0] = '\0';

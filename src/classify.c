@@ -169,6 +169,7 @@ classify(const struct rules *rules, const struct classify_input *in,
 	q.action = in->action;
 	q.kind = in->kind;
 	q.mta = in->mta;
+	q.command = in->smtp_command;
 	(void)rules_match(rules, &q, &res);
 
 	rr = rules_reason_lookup(res.win.reason);

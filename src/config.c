@@ -1,40 +1,37 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Copyright (c) 2026 The bounced authors. */
 /*
- * config.c - bounced.conf(5): parse "Key value" lines into an immutable,
- * reference-counted configuration snapshot, and load the rules it names.
+ * config.c - bounced.conf(5): an immutable, reference-counted
+ * configuration snapshot built from the key table, and the rules it
+ * names.
  *
  * The key table (conftab.h) is the only definition of a key; this file
- * holds the generic machinery: line splitting, typed values with units,
- * bounds, per-key syntax checks, duplicate and unknown key detection,
+ * holds what is specific to bounced: defaults, typed values and bounds
+ * per key, per-key syntax checks (socket, user, facility, header name,
+ * SMTP reply, address patterns), duplicate and unknown key detection,
  * printing (bounced -n -v) and comparison (what a reload cannot change).
+ * Reading the file, splitting lines and parsing units is conffile.c's
+ * job; the BounceAddresses globs are pattern.c's.
  *
  * Pure apart from reading the one file it is given: no logging, no exit.
  * Every error is returned as BD_ECONFIG with "file:line: why" in the
  * caller's buffer; advisory warnings are collected in c->warnings for the
- * daemon to log.  The input is treated as hostile: lines and the file are
- * bounded, NUL bytes are refused, numbers are checked for overflow.
+ * daemon to log.  The input is treated as hostile (see conffile.c).
+ * RFC 5321 section 4.2 (RejectReply), RFC 3463 (its enhanced code),
+ * RFC 5322 section 3.6.8 (CampaignHeader).
  */
-#include <sys/stat.h>
-
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
-#include <unistd.h>
 
 #include "buf.h"
+#include "conffile.h"
 #include "config.h"
 #include "conftab.h"
-
-#define CONF_FILE_MAX		(1024 * 1024)	/* bytes of a config file */
-#define CONF_LINE_MAX		4096		/* bytes of one line */
-#define CONF_PATTERNS_MAX	64		/* BounceAddresses entries */
-#define CONF_PATTERN_LEN	320		/* bytes of one pattern */
+#include "pattern.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -93,113 +90,12 @@ cfield(const struct bd_config *c, const struct conf_key *k)
 	return (const char *)c + k->off;
 }
 
-/* Parse an unsigned decimal number at *p; advance *p.  false on overflow. */
-static bool
-parse_number(const char **p, uint64_t *out)
+/* The unit a number of key type t carries. */
+static enum conffile_unit
+unit_of(enum conf_type t)
 {
-	const char	*s = *p;
-	uint64_t	 v = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return false;
-	for (; isdigit((unsigned char)*s); s++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*p = s;
-	*out = v;
-	return true;
-}
-
-/* Multiply with an overflow check against INT64_MAX. */
-static bool
-scale(uint64_t v, uint64_t mul, int64_t *out)
-{
-	if (mul != 0 && v > (uint64_t)INT64_MAX / mul)
-		return false;
-	*out = (int64_t)(v * mul);
-	return true;
-}
-
-/*
- * Parse a number with an optional unit for type t.  Returns NULL or a
- * static phrase explaining what is wrong.
- */
-static const char *
-parse_scaled(enum conf_type t, const char *s, int64_t *out)
-{
-	uint64_t	 v, mul = 1;
-	const char	*u = s;
-
-	if (!parse_number(&u, &v))
-		return *u == '-' ? "negative values are not allowed" :
-		    isdigit((unsigned char)*u) ? "number too large" :
-		    "not a number";
-	switch (t) {
-	case CT_COUNT:
-		if (*u != '\0')
-			return "not a whole number (no unit allowed)";
-		break;
-	case CT_SIZE:
-		if (*u == '\0')
-			mul = 1;
-		else if (strcmp(u, "k") == 0 || strcmp(u, "K") == 0)
-			mul = 1024;
-		else if (strcmp(u, "m") == 0 || strcmp(u, "M") == 0)
-			mul = 1024 * 1024;
-		else if (strcmp(u, "g") == 0 || strcmp(u, "G") == 0)
-			mul = 1024 * 1024 * 1024;
-		else
-			return "bad size unit (use k, M or G)";
-		break;
-	case CT_SECONDS:
-	case CT_MSEC:
-		if (*u == '\0' || strcmp(u, "s") == 0)
-			mul = 1;
-		else if (strcmp(u, "m") == 0)
-			mul = 60;
-		else if (strcmp(u, "h") == 0)
-			mul = 3600;
-		else if (strcmp(u, "d") == 0)
-			mul = 86400;
-		else if (strcmp(u, "w") == 0)
-			mul = 7 * 86400;
-		else if (t == CT_MSEC && strcmp(u, "ms") == 0)
-			mul = 0;	/* milliseconds as given */
-		else
-			return t == CT_MSEC ?
-			    "bad time unit (use ms, s, m, h)" :
-			    "bad time unit (use s, m, h, d or w)";
-		if (t == CT_MSEC)
-			mul = mul == 0 ? 1 : mul * 1000;
-		break;
-	default:
-		return "internal: not a number type";
-	}
-	if (!scale(v, mul, out))
-		return "number too large";
-	return NULL;
-}
-
-static bool
-parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-	size_t	 i;
-
-	for (i = 0; i < 4; i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*out = true;
-			return true;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*out = false;
-			return true;
-		}
-	}
-	return false;
+	return t == CT_SIZE ? CONFFILE_BYTES : t == CT_SECONDS ?
+	    CONFFILE_SECONDS : t == CT_MSEC ? CONFFILE_MSEC : CONFFILE_COUNT;
 }
 
 static bool
@@ -219,7 +115,7 @@ check_socket(const char *s)
 		p = s + 6;
 	else
 		return false;
-	if (!parse_number(&p, &port) || port == 0 || port > 65535)
+	if (!conffile_number(&p, &port) || port == 0 || port > 65535)
 		return false;
 	return *p == '\0' || (*p == '@' && p[1] != '\0');
 }
@@ -268,8 +164,8 @@ check_reply(const char *s)
 		uint64_t v;
 
 		p += 2;
-		if (!parse_number(&p, &v) || v > 999 || *p++ != '.' ||
-		    !parse_number(&p, &v) || v > 999 || *p++ != ' ')
+		if (!conffile_number(&p, &v) || v > 999 || *p++ != '.' ||
+		    !conffile_number(&p, &v) || v > 999 || *p++ != ' ')
 			return false;
 	}
 	if (*p == '\0')
@@ -284,11 +180,7 @@ check_reply(const char *s)
 static void
 free_patterns(struct bd_config *c)
 {
-	size_t	 i;
-
-	for (i = 0; i < c->n_bounce_patterns; i++)
-		free(c->bounce_patterns[i]);
-	free(c->bounce_patterns);
+	pattern_list_free(c->bounce_patterns, c->n_bounce_patterns);
 	c->bounce_patterns = NULL;
 	c->n_bounce_patterns = 0;
 }
@@ -297,44 +189,9 @@ free_patterns(struct bd_config *c)
 static const char *
 split_patterns(struct bd_config *c, const char *s)
 {
-	const char	*p = s, *e, *end;
-	char		*pat;
-	size_t		 n, i;
-
 	free_patterns(c);
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '\0')
-			break;
-		for (e = p; *e != '\0' && *e != ','; e++)
-			;
-		for (end = e; end > p && (end[-1] == ' ' || end[-1] == '\t');
-		    end--)
-			;
-		n = (size_t)(end - p);
-		if (n > CONF_PATTERN_LEN)
-			return "pattern too long";
-		for (i = 0; i < n; i++)
-			if ((unsigned char)p[i] <= 32 ||
-			    (unsigned char)p[i] > 126)
-				return "white space or a control byte "
-				    "inside a pattern";
-		if (c->n_bounce_patterns == CONF_PATTERNS_MAX)
-			return "too many patterns";
-		if (c->n_bounce_patterns == 0 &&
-		    (c->bounce_patterns = calloc(CONF_PATTERNS_MAX,
-		    sizeof(char *))) == NULL)
-			return "out of memory";
-		if ((pat = malloc(n + 1)) == NULL)
-			return "out of memory";
-		for (i = 0; i < n; i++)
-			pat[i] = (char)tolower((unsigned char)p[i]);
-		pat[n] = '\0';
-		c->bounce_patterns[c->n_bounce_patterns++] = pat;
-		p = e;
-	}
-	return NULL;
+	return pattern_list_split(s, &c->bounce_patterns,
+	    &c->n_bounce_patterns);
 }
 
 /* Per-key syntax beyond the type; returns NULL or why. */
@@ -394,7 +251,7 @@ set_value(struct bd_config *c, const struct conf_key *k, const char *v,
 		return NULL;
 	}
 	case CT_BOOL:
-		if (!parse_bool(v, &b))
+		if (!conffile_bool(v, &b))
 			return "not a boolean (yes, no, true, false, on, off, "
 			    "1, 0)";
 		*(bool *)field(c, k) = b;
@@ -425,7 +282,7 @@ set_value(struct bd_config *c, const struct conf_key *k, const char *v,
 	case CT_SIZE:
 	case CT_SECONDS:
 	case CT_MSEC:
-		if ((msg = parse_scaled(k->type, v, &n)) != NULL)
+		if ((msg = conffile_scaled(unit_of(k->type), v, &n)) != NULL)
 			return msg;
 		if (n < k->min || n > k->max) {
 			(void)snprintf(why, whylen, "%s is out of range "
@@ -504,67 +361,51 @@ add_warning(struct bd_config *c, const char *name, size_t line,
 	buf_free(&b);
 }
 
-/* Parse the text of one line (NUL-terminated, no newline). */
+/* What config_parse() hands to conffile_parse() for every line. */
+struct parse_ctx {
+	struct bd_config	*c;
+	bool			 seen[CONFTAB_N];
+};
+
+/* One "Key value" line: find the key, refuse a duplicate, set it. */
 static enum bd_status
-parse_line(struct bd_config *c, const char *name, size_t lineno, char *s,
-    bool *seen, char *err, size_t errlen)
+parse_line(void *arg, const struct conffile_line *l, char *err,
+    size_t errlen)
 {
+	struct parse_ctx	*pc = arg;
 	const struct conf_key	*k;
 	const char		*msg;
-	char			*key, *val, *e, why[256];
-	size_t			 klen, i;
+	char			 why[256];
+	size_t			 i;
 	int64_t			 n;
 
-	/* '#' at the start or after white space begins a comment. */
-	for (e = s; *e != '\0'; e++)
-		if (*e == '#' && (e == s || e[-1] == ' ' || e[-1] == '\t')) {
-			*e = '\0';
-			break;
-		}
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	if (*s == '\0')
-		return BD_OK;
-	key = s;
-	for (klen = 0; key[klen] != '\0' && key[klen] != ' ' &&
-	    key[klen] != '\t'; klen++)
-		;
-	val = key + klen;
-	while (*val == ' ' || *val == '\t')
-		val++;
-	if ((k = find_key(key, klen)) == NULL) {
+	if ((k = find_key(l->key, l->keylen)) == NULL) {
 		(void)snprintf(err, errlen, "%s:%zu: unknown key \"%.*s\"",
-		    name, lineno, (int)(klen > 64 ? 64 : klen), key);
+		    l->file, l->lineno, (int)(l->keylen > 64 ? 64 : l->keylen),
+		    l->key);
 		return BD_ECONFIG;
 	}
 	i = (size_t)(k - conftab);
-	if (seen[i]) {
-		(void)snprintf(err, errlen, "%s:%zu: duplicate key %s", name,
-		    lineno, k->name);
+	if (pc->seen[i]) {
+		(void)snprintf(err, errlen, "%s:%zu: duplicate key %s",
+		    l->file, l->lineno, k->name);
 		return BD_ECONFIG;
 	}
-	seen[i] = true;
-	/* One pair of double quotes around the value is removed. */
-	if (val[0] == '"' && strlen(val) >= 2 && val[strlen(val) - 1] == '"') {
-		val[strlen(val) - 1] = '\0';
-		val++;
-	}
-	if ((msg = set_value(c, k, val, why, sizeof(why))) != NULL) {
-		(void)snprintf(err, errlen, "%s:%zu: %s: %s", name, lineno,
-		    k->name, msg);
+	pc->seen[i] = true;
+	if ((msg = set_value(pc->c, k, l->value, why, sizeof(why))) != NULL) {
+		(void)snprintf(err, errlen, "%s:%zu: %s: %s", l->file,
+		    l->lineno, k->name, msg);
 		return BD_ECONFIG;
 	}
-	if (k->warn_max != 0 && parse_scaled(k->type, val, &n) == NULL &&
+	if (k->warn_max != 0 &&
+	    conffile_scaled(unit_of(k->type), l->value, &n) == NULL &&
 	    (n < k->warn_min || n > k->warn_max)) {
 		char adv[128];
 
 		(void)snprintf(adv, sizeof(adv), "%s %lld is outside the "
 		    "advised range %lld..%lld", k->name, (long long)n,
 		    (long long)k->warn_min, (long long)k->warn_max);
-		add_warning(c, name, lineno, adv);
+		add_warning(pc->c, l->file, l->lineno, adv);
 	}
 	return BD_OK;
 }
@@ -602,58 +443,26 @@ enum bd_status
 config_parse(const char *name, const char *text, size_t len,
     struct bd_config **out, char *err, size_t errlen)
 {
-	struct bd_config	*c;
+	struct parse_ctx	 pc;
 	enum bd_status		 st;
-	bool			 seen[CONFTAB_N];
-	char			 line[CONF_LINE_MAX + 1];
-	size_t			 pos = 0, lineno = 0, n;
-	const char		*nl;
 
 	*out = NULL;
 	if (errlen > 0)
 		err[0] = '\0';
-	if ((st = config_defaults(&c, err, errlen)) != BD_OK)
+	memset(&pc, 0, sizeof(pc));
+	if ((st = config_defaults(&pc.c, err, errlen)) != BD_OK)
 		return st;
-	if ((c->path = strdup(name)) == NULL) {
-		config_free(c);
+	if ((pc.c->path = strdup(name)) == NULL) {
+		config_free(pc.c);
 		return BD_ENOMEM;
 	}
-	memset(seen, 0, sizeof(seen));
-	if (memchr(text, '\0', len) != NULL) {
-		const char *z = memchr(text, '\0', len);
-
-		for (nl = text; nl < z; nl++)
-			if (*nl == '\n')
-				lineno++;
-		(void)snprintf(err, errlen, "%s:%zu: NUL byte in the file",
-		    name, lineno + 1);
-		config_free(c);
-		return BD_ECONFIG;
-	}
-	while (pos < len) {
-		lineno++;
-		nl = memchr(text + pos, '\n', len - pos);
-		n = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		if (n > CONF_LINE_MAX) {
-			(void)snprintf(err, errlen, "%s:%zu: line longer than "
-			    "%d bytes", name, lineno, CONF_LINE_MAX);
-			config_free(c);
-			return BD_ECONFIG;
-		}
-		memcpy(line, text + pos, n);
-		line[n] = '\0';
-		pos += n + (nl ? 1 : 0);
-		if ((st = parse_line(c, name, lineno, line, seen, err,
-		    errlen)) != BD_OK) {
-			config_free(c);
-			return st;
-		}
-	}
-	if ((st = load_rules(c, err, errlen)) != BD_OK) {
-		config_free(c);
+	if ((st = conffile_parse(name, text, len, parse_line, &pc, err,
+	    errlen)) != BD_OK ||
+	    (st = load_rules(pc.c, err, errlen)) != BD_OK) {
+		config_free(pc.c);
 		return st;
 	}
-	*out = c;
+	*out = pc.c;
 	return BD_OK;
 }
 
@@ -670,51 +479,17 @@ enum bd_status
 config_load(const char *path, struct bd_config **out, char *err,
     size_t errlen)
 {
-	struct stat	 sb;
 	enum bd_status	 st;
 	char		*text;
-	ssize_t		 r = 0;
-	size_t		 got = 0;
-	int		 fd;
+	size_t		 len;
 
 	*out = NULL;
 	if (path == NULL)
 		return config_parse("(defaults)", "", 0, out, err, errlen);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return BD_EIO;
-	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		(void)snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return BD_EIO;
-	}
-	if (sb.st_size > CONF_FILE_MAX) {
-		(void)snprintf(err, errlen, "%s: larger than %d bytes", path,
-		    CONF_FILE_MAX);
-		close(fd);
-		return BD_ECONFIG;
-	}
-	if ((text = malloc((size_t)sb.st_size + 1)) == NULL) {
-		close(fd);
-		return BD_ENOMEM;
-	}
-	while (got < (size_t)sb.st_size) {
-		r = read(fd, text + got, (size_t)sb.st_size - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	if (r == -1) {
-		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		free(text);
-		return BD_EIO;
-	}
-	close(fd);
-	st = config_parse(path, text, got, out, err, errlen);
+	if ((st = conffile_read(path, CONFFILE_MAX, &text, &len, err,
+	    errlen)) != BD_OK)
+		return st;
+	st = config_parse(path, text, len, out, err, errlen);
 	free(text);
 	return st;
 }
@@ -792,47 +567,20 @@ format_value(const struct bd_config *c, const struct conf_key *k,
 		(void)snprintf(out, outlen, "%s", k->names[idx]);
 		return;
 	case CT_COUNT:
-		(void)snprintf(out, outlen, "%u", *(const unsigned *)f);
-		return;
+		v = (int64_t)*(const unsigned *)f;
+		break;
 	case CT_SIZE:
 		v = (int64_t)*(const size_t *)f;
-		if (v != 0 && v % (1024 * 1024 * 1024) == 0)
-			(void)snprintf(out, outlen, "%lldG",
-			    (long long)(v >> 30));
-		else if (v != 0 && v % (1024 * 1024) == 0)
-			(void)snprintf(out, outlen, "%lldM",
-			    (long long)(v >> 20));
-		else if (v != 0 && v % 1024 == 0)
-			(void)snprintf(out, outlen, "%lldk",
-			    (long long)(v >> 10));
-		else
-			(void)snprintf(out, outlen, "%lld", (long long)v);
-		return;
+		break;
 	case CT_SECONDS:
 	case CT_MSEC:
 		v = *(const int64_t *)f;
-		if (k->type == CT_MSEC) {
-			if (v % 1000 != 0) {
-				(void)snprintf(out, outlen, "%lldms",
-				    (long long)v);
-				return;
-			}
-			v /= 1000;
-		}
-		if (v != 0 && v % 86400 == 0)
-			(void)snprintf(out, outlen, "%lldd",
-			    (long long)(v / 86400));
-		else if (v != 0 && v % 3600 == 0)
-			(void)snprintf(out, outlen, "%lldh",
-			    (long long)(v / 3600));
-		else if (v != 0 && v % 60 == 0)
-			(void)snprintf(out, outlen, "%lldm",
-			    (long long)(v / 60));
-		else
-			(void)snprintf(out, outlen, "%llds", (long long)v);
+		break;
+	default:
+		(void)snprintf(out, outlen, "?");
 		return;
 	}
-	(void)snprintf(out, outlen, "?");
+	conffile_format(unit_of(k->type), v, out, outlen);
 }
 
 /*
@@ -895,40 +643,6 @@ config_fixed_changed(const struct bd_config *a, const struct bd_config *b,
 }
 
 /*
- * config_glob_match - match s against a glob pattern
- *
- * Arguments: pat, with '*' (any run, also empty) and '?' (one byte);
- * s, the subject.  Both compared without regard to ASCII case.
- *
- * Returns true on a match.  Runs in O(len(pat) * len(s)) at worst: only
- * the last '*' is ever backtracked to.
- */
-bool
-config_glob_match(const char *pat, const char *s)
-{
-	const char	*star = NULL, *resume = NULL;
-
-	while (*s != '\0') {
-		if (*pat == '*') {
-			star = ++pat;
-			resume = s;
-		} else if (*pat == '?' || (*pat != '\0' &&
-		    tolower((unsigned char)*pat) ==
-		    tolower((unsigned char)*s))) {
-			pat++;
-			s++;
-		} else if (star != NULL) {
-			pat = star;
-			s = ++resume;
-		} else
-			return false;
-	}
-	while (*pat == '*')
-		pat++;
-	return *pat == '\0';
-}
-
-/*
  * config_is_bounce_address - is rcpt one of the BounceAddresses?
  *
  * Arguments: c; rcpt, an envelope recipient as the MTA gave it (angle
@@ -940,8 +654,8 @@ config_glob_match(const char *pat, const char *s)
 bool
 config_is_bounce_address(const struct bd_config *c, const char *rcpt)
 {
-	char	 a[CONF_PATTERN_LEN + 1];
-	size_t	 n, i;
+	char	 a[PATTERN_LEN + 1];
+	size_t	 n;
 
 	if (c->n_bounce_patterns == 0 || rcpt == NULL)
 		return false;
@@ -950,12 +664,10 @@ config_is_bounce_address(const struct bd_config *c, const char *rcpt)
 	n = strcspn(rcpt, ">");
 	while (n > 0 && (rcpt[n - 1] == ' ' || rcpt[n - 1] == '\t'))
 		n--;
-	if (n == 0 || n > CONF_PATTERN_LEN)
+	if (n == 0 || n > PATTERN_LEN)
 		return false;
 	memcpy(a, rcpt, n);
 	a[n] = '\0';
-	for (i = 0; i < c->n_bounce_patterns; i++)
-		if (config_glob_match(c->bounce_patterns[i], a))
-			return true;
-	return false;
+	return pattern_list_match(c->bounce_patterns, c->n_bounce_patterns,
+	    a);
 }

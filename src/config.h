@@ -87,8 +87,6 @@ void config_fixed_changed(const struct bd_config *a,
     const struct bd_config *b, char *out, size_t outlen);
 /* config_is_bounce_address - rcpt matches a BounceAddresses pattern */
 bool config_is_bounce_address(const struct bd_config *c, const char *rcpt);
-/* config_glob_match - case-insensitive '*' and '?' glob, linear time */
-bool config_glob_match(const char *pat, const char *s);
 /* config_facility - syslog facility code of a name ("mail"), -1 if none */
 int config_facility(const char *name);
 

@@ -4,7 +4,8 @@
  *
  * ctl.c - bouncectl(8): main(), the global options and the dispatch to
  * subcommands.  Each group of subcommands lives in its own file
- * (ctl_state.c: the store; ctl_classify.c: classify and rules-test).
+ * (ctl_state.c: the store; ctl_log.c: the MTA log and expiry;
+ * ctl_classify.c: classify and rules-test).
  *
  * Calling convention for a subcommand: fn(opts, argc, argv) where
  * argv[0] is the subcommand name and argv[1..] its own arguments, with
@@ -46,7 +47,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "list", ctl_list, "[--state S] [--reason R] [--domain D] "
 	    "[--since DATE] [--limit N] [--offset N]" },
 	{ "history", ctl_history, "ADDRESS" },
-	{ "stats", ctl_stats, "[--by domain|reason|day|campaign]" },
+	{ "stats", ctl_stats, "[--by domain|reason|day|campaign] "
+	    "[--since DATE] [--warn-total PCT] [--warn-hard PCT] "
+	    "[--min-sends N]" },
 	{ "suppress", ctl_suppress, "[--reason TEXT] [--by WHO] "
 	    "[-f FILE] ADDRESS..." },
 	{ "unsuppress", ctl_unsuppress, "[--reason TEXT] [--by WHO] "
@@ -54,6 +57,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "export", ctl_export, "[--csv|--json]" },
 	{ "import", ctl_import, "[--by WHO] FILE|-" },
 	{ "prune", ctl_prune, "--older-than DAYS" },
+	{ "expire", ctl_expire, "REASON:AGE... (e.g. soft-limit:180d)" },
+	{ "ingest-log", ctl_ingest_log, "[--from-start] FILE|-" },
+	{ "follow-log", ctl_follow_log, "[--from-end] [--spike-rate N] "
+	    "FILE|-" },
 	{ "classify", ctl_classify, "FILE|-..." },
 	{ "rules-test", ctl_rules_test, "\"TEXT\"" },
 };
@@ -67,7 +74,7 @@ usage(FILE *fp)
 	fprintf(fp, "usage: bouncectl [-c CONFIG] [--db PATH] [--json|--csv] "
 	    "COMMAND [ARGS]\n       bouncectl -h | -V\ncommands:\n");
 	for (i = 0; i < CTL_NCMDS; i++)
-		fprintf(fp, "  %-10s %s\n", ctl_cmds[i].name, ctl_cmds[i].args);
+		fprintf(fp, "  %-11s %s\n", ctl_cmds[i].name, ctl_cmds[i].args);
 }
 
 /*

@@ -23,6 +23,7 @@
 #include "ctl.h"
 #include "json.h"
 #include "rules.h"
+#include "smtpcmd.h"
 
 #define CTL_FILE_MAX	(64u << 20)	/* bytes read of one file */
 
@@ -116,7 +117,8 @@ json_bool(FILE *fp, const char *key, bool v, bool *first)
 }
 
 static void
-print_json(const char *file, size_t idx, const struct bd_event *ev)
+print_json(const char *file, size_t idx, const struct bd_event *ev,
+    const char *command, const char *mta)
 {
 	const struct verdict	*v = &ev->verdict;
 	bool			 first = true;
@@ -132,6 +134,8 @@ print_json(const char *file, size_t idx, const struct bd_event *ev)
 	json_int(stdout, "reply_code", ev->reply_code, true, &first);
 	json_str(stdout, "diagnostic", ev->diagnostic, &first);
 	json_str(stdout, "remote_mta", ev->remote_mta, &first);
+	json_str(stdout, "command", command, &first);
+	json_str(stdout, "mta", mta, &first);
 	json_str(stdout, "reason", v->reason, &first);
 	json_bool(stdout, "hard", v->hard, &first);
 	json_str(stdout, "who", ev_who_name(v->who), &first);
@@ -144,26 +148,135 @@ print_json(const char *file, size_t idx, const struct bd_event *ev)
 	fputs("}\n", stdout);
 }
 
-#define TABLE_FMT	"%-28s %3s %-36s %-7s %-15s %-4s %-9s %-11s %s\n"
+/* One line of the table, kept until every width is known. */
+struct row {
+	char		*file;		/* base name */
+	size_t		 idx;
+	char		*rcpt;
+	char		 status[VERDICT_STATUS_MAX];
+	const char	*command;	/* static */
+	const char	*reason;	/* static */
+	bool		 hard;
+	enum ev_who	 who;
+	enum ev_advice	 advice;
+	char		 rule[VERDICT_RULE_MAX];
+};
 
-static void
-print_row(const char *file, size_t idx, const struct bd_event *ev)
+struct table {
+	struct row	*v;
+	size_t		 n, cap;
+};
+
+#define NCOLS	10
+
+static const char *const col_names[NCOLS] = { "FILE", "#", "RECIPIENT",
+    "STATUS", "CMD", "REASON", "HARD", "WHO", "ADVICE", "RULE" };
+
+/* Keep recipient idx of file for the table; false when out of memory. */
+static bool
+table_add(struct table *t, const char *file, size_t idx,
+    const struct bd_event *ev, const char *command)
 {
 	const struct verdict	*v = &ev->verdict;
 	const char		*base = strrchr(file, '/');
-	char			 n[24];
+	struct row		*r;
 
-	snprintf(n, sizeof(n), "%zu", idx);
-	printf(TABLE_FMT, base != NULL ? base + 1 : file, n,
-	    ev->recipient != NULL && *ev->recipient ? ev->recipient : "-",
-	    ev->status != NULL && *ev->status ? ev->status : "-",
-	    v->reason, v->hard ? "yes" : "no", ev_who_name(v->who),
-	    ev_advice_name(v->advice), v->rule[0] ? v->rule : "-");
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 64;
+
+		if ((r = reallocarray(t->v, nc, sizeof(*r))) == NULL)
+			return false;
+		t->v = r;
+		t->cap = nc;
+	}
+	r = &t->v[t->n];
+	memset(r, 0, sizeof(*r));
+	r->file = strdup(base != NULL && base[1] != '\0' ? base + 1 : file);
+	r->rcpt = strdup(ev->recipient != NULL && *ev->recipient ?
+	    ev->recipient : "-");
+	if (r->file == NULL || r->rcpt == NULL) {
+		free(r->file);
+		free(r->rcpt);
+		return false;
+	}
+	r->idx = idx;
+	snprintf(r->status, sizeof(r->status), "%s",
+	    ev->status != NULL && *ev->status ? ev->status : "-");
+	r->command = command != NULL ? command : "-";
+	r->reason = v->reason;
+	r->hard = v->hard;
+	r->who = v->who;
+	r->advice = v->advice;
+	snprintf(r->rule, sizeof(r->rule), "%s", v->rule[0] ? v->rule : "-");
+	t->n++;
+	return true;
+}
+
+/* The cells of row r (NULL: the heading); num holds the index. */
+static void
+table_cells(const struct row *r, const char **c, char *num, size_t numlen)
+{
+	size_t	 k;
+
+	if (r == NULL) {
+		for (k = 0; k < NCOLS; k++)
+			c[k] = col_names[k];
+		return;
+	}
+	snprintf(num, numlen, "%zu", r->idx);
+	c[0] = r->file;
+	c[1] = num;
+	c[2] = r->rcpt;
+	c[3] = r->status;
+	c[4] = r->command;
+	c[5] = r->reason;
+	c[6] = r->hard ? "yes" : "no";
+	c[7] = ev_who_name(r->who);
+	c[8] = ev_advice_name(r->advice);
+	c[9] = r->rule;
+}
+
+/* Print the table with every column as wide as its widest cell. */
+static void
+table_print(const struct table *t)
+{
+	const char	*c[NCOLS];
+	char		 num[24];
+	size_t		 w[NCOLS], i, k, l;
+
+	table_cells(NULL, c, num, sizeof(num));
+	for (k = 0; k < NCOLS; k++)
+		w[k] = strlen(c[k]);
+	for (i = 0; i < t->n; i++) {
+		table_cells(&t->v[i], c, num, sizeof(num));
+		for (k = 0; k < NCOLS; k++)
+			if ((l = strlen(c[k])) > w[k])
+				w[k] = l;
+	}
+	for (i = 0; i <= t->n; i++) {
+		table_cells(i == 0 ? NULL : &t->v[i - 1], c, num,
+		    sizeof(num));
+		for (k = 0; k < NCOLS - 1; k++)
+			printf(k == 1 ? "%*s " : "%-*s ", (int)w[k], c[k]);
+		printf("%s\n", c[NCOLS - 1]);
+	}
+}
+
+static void
+table_free(struct table *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->n; i++) {
+		free(t->v[i].file);
+		free(t->v[i].rcpt);
+	}
+	free(t->v);
 }
 
 /* Classify one file; CTL_EXIT_ERROR after a message if unreadable. */
 static int
-classify_file(const struct rules *r, const char *path, bool json)
+classify_file(const struct rules *r, const char *path, struct table *tab)
 {
 	struct dsn_options	 opt = DSN_OPTIONS_DEFAULT;
 	struct analysis		*a;
@@ -172,6 +285,7 @@ classify_file(const struct rules *r, const char *path, bool json)
 	char			*msg;
 	size_t			 len, i;
 	enum bd_status		 st;
+	int			 rc = CTL_EXIT_OK;
 
 	if (strcmp(path, "-") == 0)
 		fp = stdin;
@@ -193,15 +307,21 @@ classify_file(const struct rules *r, const char *path, bool json)
 		return CTL_EXIT_ERROR;
 	}
 	for (i = 0; i < a->report->nrcpts; i++) {
+		const char *cmd = a->report->rcpts[i].smtp_command;
+
 		analysis_event(a, i, EV_SRC_CLI, 0, &ev);
-		if (json)
-			print_json(path, i + 1, &ev);
-		else
-			print_row(path, i + 1, &ev);
+		if (tab == NULL)
+			print_json(path, i + 1, &ev, cmd, a->report->mta);
+		else if (!table_add(tab, path, i + 1, &ev, cmd)) {
+			fprintf(stderr, "bouncectl: %s: %s\n", path,
+			    bd_strerror(BD_ENOMEM));
+			rc = CTL_EXIT_ERROR;
+			break;
+		}
 	}
 	analysis_free(a);
 	free(msg);
-	return CTL_EXIT_OK;
+	return rc;
 }
 
 /*
@@ -224,8 +344,11 @@ ctl_classify(const struct ctl_opts *o, int argc, char **argv)
 	};
 	const char	*rules_path = NULL;
 	struct rules	*r;
+	struct table	 tab;
 	bool		 json = o->json;
 	int		 ch, i, rc = CTL_EXIT_OK;
+
+	memset(&tab, 0, sizeof(tab));
 
 	while ((ch = getopt_long(argc, argv, "r:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -244,13 +367,14 @@ ctl_classify(const struct ctl_opts *o, int argc, char **argv)
 	if ((r = ctl_rules(o, rules_path)) == NULL)
 		return CTL_EXIT_ERROR;
 	dsn_init();
-	if (!json)
-		printf(TABLE_FMT, "FILE", "#", "RECIPIENT", "STATUS", "REASON",
-		    "HARD", "WHO", "ADVICE", "RULE");
 	for (i = optind; i < argc; i++)
-		if (classify_file(r, argv[i], json) != CTL_EXIT_OK)
+		if (classify_file(r, argv[i], json ? NULL : &tab) !=
+		    CTL_EXIT_OK)
 			rc = CTL_EXIT_ERROR;
 	dsn_shutdown();
+	if (!json)
+		table_print(&tab);
+	table_free(&tab);
 	rules_unref(r);
 	return rc;
 usage:
@@ -261,7 +385,8 @@ usage:
 
 /*
  * ctl_rules_test - bouncectl rules-test [--json] [--status X.Y.Z]
- * [--code NNN] [--mta NAME] [--action A] [--rules FILE] "TEXT"
+ * [--code NNN] [--mta NAME] [--action A] [--command CMD] [--rules FILE]
+ * "TEXT"
  *
  * Arguments: as ctl_classify(); the text is the diagnostic, and a
  * status or reply code at its start is used when none is given.
@@ -278,6 +403,7 @@ ctl_rules_test(const struct ctl_opts *o, int argc, char **argv)
 		{ "code",	required_argument,	NULL, 'C' },
 		{ "mta",	required_argument,	NULL, 'm' },
 		{ "action",	required_argument,	NULL, 'a' },
+		{ "command",	required_argument,	NULL, 'k' },
 		{ "rules",	required_argument,	NULL, 'r' },
 		{ NULL,		0,			NULL, 0 },
 	};
@@ -294,7 +420,7 @@ ctl_rules_test(const struct ctl_opts *o, int argc, char **argv)
 	memset(&in, 0, sizeof(in));
 	in.action = EV_ACT_FAILED;
 	in.kind = DSN_KIND_REPORT;
-	while ((ch = getopt_long(argc, argv, "s:C:m:a:r:", longopts,
+	while ((ch = getopt_long(argc, argv, "s:C:m:a:k:r:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -317,6 +443,16 @@ ctl_rules_test(const struct ctl_opts *o, int argc, char **argv)
 			break;
 		case 'a':
 			in.action = ev_action_parse(optarg);
+			break;
+		case 'k':
+			if ((in.smtp_command = smtpcmd_word(optarg)) ==
+			    NULL) {
+				fprintf(stderr, "bouncectl: unknown SMTP "
+				    "command \"%s\" (connect, helo, "
+				    "starttls, auth, mail, rcpt, data)\n",
+				    optarg);
+				return CTL_EXIT_ERROR;
+			}
 			break;
 		case 'r':
 			rules_path = optarg;
@@ -365,6 +501,6 @@ ctl_rules_test(const struct ctl_opts *o, int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: bouncectl rules-test [--json] "
 	    "[--status X.Y.Z] [--code NNN] [--mta NAME] [--action A] "
-	    "[--rules FILE] \"TEXT\"\n");
+	    "[--command CMD] [--rules FILE] \"TEXT\"\n");
 	return CTL_EXIT_ERROR;
 }

@@ -3,8 +3,9 @@
  * Copyright (c) 2025 The bounced authors.
  *
  * ctl_state.c - bouncectl(8) subcommands on the store: status, list,
- * history, stats, export (read-only opens, so they work while bounced
- * writes: WAL) and suppress, unsuppress, import, prune.
+ * history, stats (sends, bounce rates and their warning thresholds),
+ * export (read-only opens, so they work while bounced writes: WAL) and
+ * suppress, unsuppress, import, prune.
  *
  * Output is an aligned table by default, one JSON document with --json
  * (RFC 8259; export --json writes JSON Lines, one object a line) or CSV
@@ -40,7 +41,8 @@
 
 /* ---- output: table, JSON or CSV ---- */
 
-enum col_type { COL_STR, COL_NUM, COL_TIME, COL_BOOL };
+/* COL_PCT: n is hundredths of a percent, or -1 for "no figure" (null). */
+enum col_type { COL_STR, COL_NUM, COL_TIME, COL_BOOL, COL_PCT };
 
 struct col {
 	const char	*name;
@@ -169,6 +171,11 @@ out_row(struct out *o, const struct val *v)
 			case COL_BOOL:
 				fputs(v[i].n ? "true" : "false", stdout);
 				break;
+			case COL_PCT:
+				if (v[i].n >= 0)
+					printf("%" PRId64 ".%02" PRId64,
+					    v[i].n / 100, v[i].n % 100);
+				break;
 			}
 		}
 		putchar('\n');
@@ -193,6 +200,13 @@ out_row(struct out *o, const struct val *v)
 				break;
 			case COL_BOOL:
 				fputs(v[i].n ? "true" : "false", stdout);
+				break;
+			case COL_PCT:
+				if (v[i].n >= 0)
+					printf("%" PRId64 ".%02" PRId64,
+					    v[i].n / 100, v[i].n % 100);
+				else
+					fputs("null", stdout);
 				break;
 			}
 		}
@@ -231,6 +245,14 @@ out_row(struct out *o, const struct val *v)
 				break;
 			case COL_BOOL:
 				s = v[i].n ? "yes" : "no";
+				break;
+			case COL_PCT:
+				if (v[i].n >= 0)
+					snprintf(buf, sizeof(buf), "%" PRId64
+					    ".%02" PRId64 "%%", v[i].n / 100,
+					    v[i].n % 100);
+				else
+					s = "-";
 				break;
 			}
 			if (s == NULL || *s == '\0')
@@ -462,6 +484,7 @@ static const struct col status_cols[] = {
 	{ "manual_by", COL_STR, false, 0 },
 	{ "manual_why", COL_STR, false, 0 },
 	{ "manual_at", COL_TIME, false, 0 },
+	{ "suppress_events", COL_STR, false, 0 },
 };
 #define NSTATUS	(sizeof(status_cols) / sizeof(status_cols[0]))
 
@@ -482,6 +505,7 @@ recipient_vals(const struct store_recipient *r, struct val *v)
 	v[10].s = r->manual_by;
 	v[11].s = r->manual_why;
 	v[12].n = r->manual_at;
+	v[13].s = r->suppress_events;
 }
 
 /* The human form of status: one block per address. */
@@ -513,6 +537,11 @@ status_block(const struct store_recipient *r, bool known)
 		printf("  diagnostic:   %s\n", diag);
 		free(diag);
 	}
+	if (r->suppress_events[0] != '\0' &&
+	    strcmp(r->state, "suppressed") == 0)
+		printf("  led by:       event%s %s (see history --json)\n",
+		    strchr(r->suppress_events, ',') != NULL ? "s" : "",
+		    r->suppress_events);
 	if (r->manual_at > 0) {
 		fmt_time(r->manual_at, t1, sizeof(t1));
 		printf("  manual:       %s by %s: %s\n", t1,
@@ -597,7 +626,10 @@ static const struct col list_cols[] = {
 	{ "manual_by", COL_STR, false, 0 },
 	{ "manual_why", COL_STR, false, 0 },
 	{ "manual_at", COL_TIME, false, 0 },
+	{ "suppress_events", COL_STR, false, 0 },
 };
+_Static_assert(sizeof(list_cols) == sizeof(status_cols),
+    "list and status share recipient_vals()");
 
 static int
 list_cb(void *arg, const struct store_recipient *r)
@@ -825,58 +857,199 @@ ctl_history(const struct ctl_opts *o, int argc, char **argv)
 
 static const struct col stat_cols[] = {
 	{ "key", COL_STR, true, 0 },
-	{ "events", COL_NUM, true, 0 },
-	{ "hard", COL_NUM, true, 0 },
-	{ "soft", COL_NUM, true, 0 },
-	{ "sender_side", COL_NUM, true, 0 },
+	{ "sends", COL_NUM, true, 0 },
 	{ "delivered", COL_NUM, true, 0 },
+	{ "soft", COL_NUM, true, 0 },
+	{ "hard", COL_NUM, true, 0 },
+	{ "sender_side", COL_NUM, true, 0 },
+	{ "bounce_rate", COL_PCT, true, 0 },
+	{ "hard_rate", COL_PCT, true, 0 },
 	{ "suppressed", COL_NUM, true, 0 },
+	{ "events", COL_NUM, true, 0 },
+	{ "warning", COL_STR, true, 0 },
+	{ "sends_delivered", COL_NUM, false, 0 },
+	{ "sends_soft", COL_NUM, false, 0 },
+	{ "sends_hard", COL_NUM, false, 0 },
+	{ "sends_sender_side", COL_NUM, false, 0 },
 };
+#define NSTAT	(sizeof(stat_cols) / sizeof(stat_cols[0]))
+
+struct stat_arg {
+	struct out	*out;
+	int64_t		 warn_total;	/* hundredths of a percent */
+	int64_t		 warn_hard;
+	int64_t		 min_sends;
+	int		 crossed;
+	const char	*by;
+};
+
+/* part / whole in hundredths of a percent, rounded; -1 without a whole */
+static int64_t
+pct(int64_t part, int64_t whole)
+{
+	if (whole <= 0)
+		return -1;
+	return (part * 10000 + whole / 2) / whole;
+}
 
 static int
 stat_cb(void *arg, const struct store_stat_row *r)
 {
-	struct val	 v[7];
+	struct stat_arg	*a = arg;
+	struct val	 v[NSTAT];
+	char		 warn[128];
+	int64_t		 total, hard;
 
 	memset(v, 0, sizeof(v));
+	warn[0] = '\0';
+	/*
+	 * With sends (the log is read): the outcome of each send.  Without
+	 * (DSNs only): the events, and no rate.
+	 */
+	total = pct(r->sends_soft + r->sends_hard + r->sends_sender, r->sends);
+	hard = pct(r->sends_hard, r->sends);
+	if (r->sends >= a->min_sends && r->sends > 0) {
+		if (total > a->warn_total)
+			snprintf(warn, sizeof(warn), "bounce rate above "
+			    "%" PRId64 ".%02" PRId64 "%%", a->warn_total / 100,
+			    a->warn_total % 100);
+		if (hard > a->warn_hard)
+			snprintf(warn + strlen(warn), sizeof(warn) -
+			    strlen(warn), "%shard rate above %" PRId64 ".%02"
+			    PRId64 "%%", warn[0] ? "; " : "",
+			    a->warn_hard / 100, a->warn_hard % 100);
+	}
+	if (warn[0] != '\0') {
+		a->crossed = 1;
+		fprintf(stderr, "bouncectl: warning: %s%s%s: %s (%" PRId64
+		    ".%02" PRId64 "%% of %" PRId64 " sends, hard %" PRId64
+		    ".%02" PRId64 "%%)\n", a->by != NULL ? a->by : "",
+		    a->by != NULL ? " " : "", r->key[0] ? r->key : "(none)",
+		    warn, total / 100, total % 100, r->sends, hard / 100,
+		    hard % 100);
+	}
 	v[0].s = r->key[0] ? r->key : "(none)";
-	v[1].n = r->events;
-	v[2].n = r->hard;
-	v[3].n = r->soft;
-	v[4].n = r->sender;
-	v[5].n = r->delivered;
-	v[6].n = r->suppressed;
-	out_row(arg, v);
+	v[1].n = r->sends;
+	v[2].n = r->sends > 0 ? r->sends_delivered : r->delivered;
+	v[3].n = r->sends > 0 ? r->sends_soft : r->soft;
+	v[4].n = r->sends > 0 ? r->sends_hard : r->hard;
+	v[5].n = r->sends > 0 ? r->sends_sender : r->sender;
+	v[6].n = total;
+	v[7].n = hard;
+	v[8].n = r->suppressed;
+	v[9].n = r->events;
+	v[10].s = warn;
+	v[11].n = r->sends_delivered;
+	v[12].n = r->sends_soft;
+	v[13].n = r->sends_hard;
+	v[14].n = r->sends_sender;
+	out_row(a->out, v);
 	return 0;
+}
+
+/* A percentage "2", "0.5", "1.25" to hundredths of a percent. */
+static bool
+parse_pct(const char *s, int64_t *out)
+{
+	int64_t	 whole = 0, frac = 0;
+	int	 nd = 0;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++)
+		if ((whole = whole * 10 + (*s - '0')) > 100)
+			return false;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			if (nd++ < 2)
+				frac = frac * 10 + (*s - '0');
+	if (*s == '%')
+		s++;
+	if (*s != '\0')
+		return false;
+	while (nd < 2) {
+		frac *= 10;
+		nd++;
+	}
+	*out = whole * 100 + frac;
+	return *out <= 10000;
 }
 
 /*
  * ctl_stats - bouncectl stats [--by domain|reason|day|campaign]
+ * [--since DATE] [--warn-total PCT] [--warn-hard PCT] [--min-sends N]
  *
- * Returns 0, or 2 on a bad option or a database failure.
+ * Sends, their outcomes and bounce rates where the MTA log is read
+ * (ingest-log, follow-log), else the events; a warning on stderr (and in
+ * the warning column) for each group of at least N sends (default 100)
+ * whose bounce rate passes PCT (default 2%) or hard bounce rate passes
+ * its PCT (default 0.5%).
+ * Returns 0; 1 when a group crossed a threshold; 2 on a bad option or a
+ * database failure.
  */
 int
 ctl_stats(const struct ctl_opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "by", required_argument, NULL, 'b' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "warn-total", required_argument, NULL, 't' },
+		{ "warn-hard", required_argument, NULL, 'h' },
+		{ "min-sends", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const bys[] = { "domain", "reason", "day",
 	    "campaign" };
+	struct stat_arg	 sa;
 	struct store	*s;
 	struct out	 out;
 	const char	*by = NULL;
+	int64_t		 since = 0;
 	size_t		 i;
 	int		 ch, rc;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.warn_total = 200;
+	sa.warn_hard = 50;
+	sa.min_sends = 100;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (ch != 'b') {
+		switch (ch) {
+		case 'b':
+			by = optarg;
+			break;
+		case 'S':
+			if (!parse_date(optarg, (int64_t)time(NULL), &since)) {
+				fprintf(stderr, "bouncectl: --since: bad date "
+				    "\"%s\" (YYYY-MM-DD[THH:MM[:SS]], @EPOCH "
+				    "or Nd)\n", optarg);
+				return CTL_EXIT_ERROR;
+			}
+			break;
+		case 't':
+		case 'h':
+			if (!parse_pct(optarg, ch == 't' ? &sa.warn_total :
+			    &sa.warn_hard)) {
+				fprintf(stderr, "bouncectl: --warn-%s: not a "
+				    "percentage from 0 to 100: \"%s\"\n",
+				    ch == 't' ? "total" : "hard", optarg);
+				return CTL_EXIT_ERROR;
+			}
+			break;
+		case 'm':
+			if (!parse_i64(optarg, 1, INT64_MAX / 2,
+			    &sa.min_sends)) {
+				fprintf(stderr, "bouncectl: --min-sends: not a "
+				    "count: \"%s\"\n", optarg);
+				return CTL_EXIT_ERROR;
+			}
+			break;
+		default:
 			fprintf(stderr, "usage: bouncectl stats "
-			    "[--by domain|reason|day|campaign]\n");
+			    "[--by domain|reason|day|campaign] [--since DATE] "
+			    "[--warn-total PCT] [--warn-hard PCT] "
+			    "[--min-sends N]\n");
 			return CTL_EXIT_ERROR;
 		}
-		by = optarg;
 	}
 	if (by != NULL) {
 		for (i = 0; i < sizeof(bys) / sizeof(bys[0]); i++)
@@ -895,12 +1068,16 @@ ctl_stats(const struct ctl_opts *o, int argc, char **argv)
 	}
 	if ((rc = ctl_store_open(o, STORE_RDONLY, &s)) != CTL_EXIT_OK)
 		return rc;
-	out_init(&out, o, stat_cols, 7, false);
-	if (store_stats(s, by, stat_cb, &out) != BD_OK) {
+	out_init(&out, o, stat_cols, NSTAT, false);
+	sa.out = &out;
+	sa.by = by;
+	if (store_stats_since(s, by, since, stat_cb, &sa) != BD_OK) {
 		out_end(&out);
 		rc = store_fail(s, "stats");
 	} else if (!out_end(&out))
 		rc = CTL_EXIT_ERROR;
+	else if (sa.crossed)
+		rc = CTL_EXIT_SUPPRESSED;	/* 1: needs attention */
 	store_close(s);
 	return rc;
 }

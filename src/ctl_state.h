@@ -26,4 +26,9 @@ int ctl_export(const struct ctl_opts *o, int argc, char **argv);
 int ctl_import(const struct ctl_opts *o, int argc, char **argv);
 int ctl_prune(const struct ctl_opts *o, int argc, char **argv);
 
+/* ctl_log.c: the MTA log and expiry */
+int ctl_ingest_log(const struct ctl_opts *o, int argc, char **argv);
+int ctl_follow_log(const struct ctl_opts *o, int argc, char **argv);
+int ctl_expire(const struct ctl_opts *o, int argc, char **argv);
+
 #endif

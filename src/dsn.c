@@ -756,15 +756,14 @@ find_original(struct dsn_ctx *c)
 	size_t			 i;
 
 	for (i = 0; i < d->nparts; i++) {
-		if (d->parts[i].msg == NULL)
+		if (!d->parts[i].message)
 			continue;
-		if ((v = mime_message_id(d->parts[i].msg)) != NULL &&
+		if ((v = mime_part_message_id(d, i)) != NULL &&
 		    c->r->orig_message_id == NULL)
 			dsn_set(c, &c->r->orig_message_id, v, strlen(v),
 			    c->opt->max_field);
 		if (c->opt->campaign_header != NULL &&
-		    c->r->campaign == NULL &&
-		    (v = mime_header(d, d->parts[i].msg,
+		    c->r->campaign == NULL && (v = mime_part_header(d, i,
 		    c->opt->campaign_header)) != NULL)
 			dsn_set(c, &c->r->campaign, v, strlen(v),
 			    c->opt->max_field);
@@ -846,11 +845,11 @@ parse_doc(struct dsn_ctx *c)
 	unsigned		 depth;
 	bool			 arf;
 
-	if ((v = mime_header(d, NULL, "Subject")) != NULL)
+	if ((v = mime_header(d, "Subject")) != NULL)
 		dsn_set(c, &r->subject, v, strlen(v), c->opt->max_field);
-	if ((v = mime_header(d, NULL, "From")) != NULL)
+	if ((v = mime_header(d, "From")) != NULL)
 		dsn_set(c, &r->from, v, strlen(v), c->opt->max_field);
-	r->date = mime_date(mime_header(d, NULL, "Date"));
+	r->date = mime_date(mime_header(d, "Date"));
 	find_original(c);
 
 	/* RFC 5965 section 2: multipart/report; report-type=feedback-report */
@@ -864,8 +863,8 @@ parse_doc(struct dsn_ctx *c)
 	if (!arf && r->subject != NULL &&
 	    dsn_ci_find(r->subject, strlen(r->subject),
 	    "complaint about message") != NULL) {
-		for (i = 0; i < d->nparts; i++)
-			if (d->parts[i].msg != NULL)
+		for (i = 0; i < d->nparts && !arf; i++)
+			if (d->parts[i].message)
 				arf = true;
 		if (arf)
 			r->feedback_type = strdup("abuse");
@@ -891,6 +890,14 @@ parse_doc(struct dsn_ctx *c)
 	 */
 	for (depth = 0; depth <= MIME_MAX_DEPTH && r->nrcpts == 0; depth++) {
 		bool seen = false;
+
+		/*
+		 * Open the enclosed messages only when nothing was found,
+		 * and only those that can hold a report part.
+		 */
+		if (depth > 0 && mime_expand(d, depth - 1,
+		    "delivery-status") == 0)
+			break;
 
 		for (i = 0; i < d->nparts; i++) {
 			if (d->parts[i].depth != depth)
@@ -955,7 +962,7 @@ more_messages(struct dsn_ctx *c, const char *p, size_t n)
 	size_t		 i;
 	struct dsn_rcpt	*rc;
 
-	memset(&sub, 0, sizeof(sub));
+	DSN_CTX_ZERO(&sub);
 	sub.opt = c->opt;
 	if ((sub.r = calloc(1, sizeof(*sub.r))) == NULL) {
 		c->nomem = true;
@@ -1001,7 +1008,7 @@ dsn_parse(const char *msg, size_t len, const struct dsn_options *opt,
 	bool				 mbox;
 
 	*out = NULL;
-	memset(&c, 0, sizeof(c));
+	DSN_CTX_ZERO(&c);
 	c.opt = opt != NULL ? opt : &defopt;
 	if ((c.r = calloc(1, sizeof(*c.r))) == NULL)
 		return BD_ENOMEM;

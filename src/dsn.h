@@ -50,6 +50,10 @@ struct dsn_rcpt {
 	char		*remote_mta;		/* name after the type */
 	int64_t		 last_attempt;		/* unix seconds, 0 if absent/invalid */
 	int64_t		 will_retry_until;	/* unix seconds, 0 if absent/invalid */
+	/* The SMTP command the failure answered: a static (not owned)
+	 * lower-case word, "rcpt", "data", "mail", "connect", "helo",
+	 * "starttls", "auth" (smtpcmd.h), read from the text; NULL if none. */
+	const char	*smtp_command;
 };
 
 struct dsn_report {

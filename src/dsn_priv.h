@@ -5,15 +5,20 @@
 #ifndef BD_DSN_PRIV_H
 #define BD_DSN_PRIV_H
 
+#include <stddef.h>
+#include <string.h>
+
 #include "dsn.h"
 #include "mime.h"
 
 struct dsn_ctx {
 	const struct dsn_options *opt;
 	struct dsn_report	*r;
-	struct mime_doc		 doc;
 	bool			 nomem;		/* an allocation failed */
+	/* Last, and set up by mime_open() only (it is large). */
+	struct mime_doc		 doc;
 };
+#define DSN_CTX_ZERO(c)	memset((c), 0, offsetof(struct dsn_ctx, doc))
 
 /* dsn_add_rcpt - a new zeroed recipient, or NULL (too many / no memory) */
 struct dsn_rcpt *dsn_add_rcpt(struct dsn_ctx *c);

@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "dsn_priv.h"
+#include "smtpcmd.h"
 
 #define TEXT_MAX	(256u << 10)	/* bytes of bounce text examined */
 #define SIG_WINDOW	4096		/* bytes searched for MTA signatures */
@@ -83,6 +84,8 @@ static const struct sig hdr_sigs[] = {
 
 /* Signatures (exact case) in the first SIG_WINDOW bytes of the text. */
 static const struct sig text_sigs[] = {
+	/* Google Groups: sent by Gmail, in the poster's language. */
+	{ "https://groups.google.com/support", "googlegroups" },
 	{ "This is the mail system at host", "postfix" },
 	{ "This is the qmail-send program", "qmail" },
 	{ "DragonFly Mail Agent", "dragonfly" },
@@ -229,7 +232,7 @@ bounce_text(struct dsn_ctx *c, size_t *outlen)
 	for (i = 0; i < d->nparts; i++) {
 		const struct mime_part *mp = &d->parts[i];
 
-		if (mp->depth != 0 || mp->text == NULL || mp->msg != NULL)
+		if (mp->depth != 0 || mp->text == NULL || mp->message)
 			continue;
 		if (strcmp(mp->type, "text/plain") == 0 ||
 		    (!plain && strncmp(mp->type, "text/", 5) == 0)) {
@@ -448,7 +451,7 @@ find_any_anchor(struct dsn_ctx *c, const char *t, size_t n,
     struct anchor *a, int pass)
 {
 	const char	*p, *end = t + n;
-	const char	*to = mime_header(&c->doc, NULL, "To");
+	const char	*to = mime_header(&c->doc, "To");
 	size_t		 len;
 	char		 tmp[ADDR_MAX + 1];
 
@@ -611,6 +614,45 @@ anchor_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *t,
 	fill_from_block(c, rc, s, e);
 }
 
+/*
+ * Nothing follows the address: the words before it are the reason
+ * ("User mailbox exceeds allowed size: a@b", or a paragraph above the
+ * address, as Lotus Notes and au write), back to the previous anchor
+ * and at most BEFORE_MAX bytes.
+ */
+#define BEFORE_MAX	1024
+
+static void
+before_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *t,
+    const struct anchor *a, size_t i)
+{
+	const char	*lo = i > 0 ? t + a[i - 1].addr + a[i - 1].alen : t;
+	const char	*s, *e = t + a[i].addr, *q;
+	size_t		 alnum = 0;
+
+	if (e - lo > BEFORE_MAX)
+		lo = e - BEFORE_MAX;
+	for (s = e; s > lo && s[-1] != '\n'; s--)
+		if (isalnum((unsigned char)s[-1]))
+			alnum++;
+	if (alnum < 8) {
+		/* the paragraph above: skip blank lines, then back to one */
+		for (e = s; e > lo && isspace((unsigned char)e[-1]); e--)
+			;
+		for (s = e; s > lo; s--) {
+			if (s[-1] != '\n')
+				continue;
+			for (q = s - 1; q > lo && (q[-1] == ' ' ||
+			    q[-1] == '\t' || q[-1] == '\r'); q--)
+				;
+			if (q == lo || q[-1] == '\n')
+				break;
+		}
+	}
+	if (e > s)
+		fill_from_block(c, rc, s, e);
+}
+
 static void
 add_anchor_rcpts(struct dsn_ctx *c, const char *t, size_t n,
     const struct anchor *a, size_t na)
@@ -630,6 +672,8 @@ add_anchor_rcpts(struct dsn_ctx *c, const char *t, size_t n,
 		rc->final_recipient = dsn_dup(c, tmp, a[i].alen, ADDR_MAX);
 		rc->action = EV_ACT_FAILED;
 		anchor_block(c, rc, t, n, a, na, i);
+		if (rc->diagnostic == NULL)
+			before_block(c, rc, t, a, i);
 	}
 }
 
@@ -643,7 +687,7 @@ failed_recipients_header(struct dsn_ctx *c, struct anchor *a, size_t *na,
 	struct anchor	 tmp[MAX_ANCHORS];
 	size_t		 nt = 0;
 
-	if ((h = mime_header(&c->doc, NULL, "X-Failed-Recipients")) == NULL)
+	if ((h = mime_header(&c->doc, "X-Failed-Recipients")) == NULL)
 		return;
 	for (p = h; *p != '\0' && nt < MAX_ANCHORS; p++) {
 		if (!addr_at(p, p + strlen(p), &len))
@@ -732,7 +776,7 @@ looks_bounce_text(const char *t, size_t n)
 static bool
 looks_bounce(struct dsn_ctx *c)
 {
-	if (mime_header(&c->doc, NULL, "X-Failed-Recipients") != NULL)
+	if (mime_header(&c->doc, "X-Failed-Recipients") != NULL)
 		return true;
 	if (c->doc.top_type != NULL &&
 	    strcmp(c->doc.top_type, "multipart/report") == 0)
@@ -771,9 +815,9 @@ dsn_text_mta(struct dsn_ctx *c, const char *text)
 			if (ci_has(f, n, hdr_sigs[i].needle))
 				return hdr_sigs[i].mta;
 	}
-	if (mime_header(&c->doc, NULL, "X-Failed-Recipients") != NULL)
+	if (mime_header(&c->doc, "X-Failed-Recipients") != NULL)
 		return "exim";
-	if ((v = mime_header(&c->doc, NULL, "X-Postfix-Queue-ID")) != NULL ||
+	if ((v = mime_header(&c->doc, "X-Postfix-Queue-ID")) != NULL ||
 	    (c->r->queue_id != NULL))
 		return "postfix";
 	return NULL;
@@ -836,9 +880,7 @@ original_to(struct dsn_ctx *c, const char *t, size_t cut, size_t n)
 	size_t		 i;
 
 	for (i = 0; i < c->doc.nparts && a == NULL; i++)
-		if (c->doc.parts[i].msg != NULL)
-			a = header_addr(c, mime_header(&c->doc,
-			    c->doc.parts[i].msg, "To"));
+		a = header_addr(c, mime_part_header(&c->doc, i, "To"));
 	for (p = t + cut; p < end && a == NULL; p = eol + 1) {
 		if ((eol = memchr(p, '\n', end - p)) == NULL)
 			eol = end;
@@ -858,6 +900,29 @@ original_to(struct dsn_ctx *c, const char *t, size_t cut, size_t n)
 	rc->final_recipient = a;
 	rc->action = EV_ACT_FAILED;
 	fill_from_block(c, rc, t, t + cut);
+}
+
+/*
+ * The SMTP command each recipient's failure answered: named in its
+ * diagnostic, else in the bounce text t[0..n) (smtpcmd.h).
+ */
+static void
+set_commands(struct dsn_ctx *c, const char *t, size_t n)
+{
+	struct dsn_rcpt	*rc;
+	size_t		 i;
+
+	for (i = 0; i < c->r->nrcpts; i++) {
+		rc = &c->r->rcpts[i];
+		if (rc->smtp_command != NULL)
+			continue;
+		if (rc->diagnostic != NULL)
+			rc->smtp_command = smtpcmd_find(rc->diagnostic,
+			    strlen(rc->diagnostic), NULL);
+		if (rc->smtp_command == NULL)
+			rc->smtp_command = smtpcmd_find(t, n,
+			    rc->final_recipient);
+	}
 }
 
 /*
@@ -898,6 +963,7 @@ dsn_text_scan(struct dsn_ctx *c)
 	if (c->r->orig_message_id == NULL && cut < n)
 		original_from_text(c, t + cut, n - cut);
 	set_mta(c, t);
+	set_commands(c, t, cut);
 	free(t);
 }
 
@@ -944,6 +1010,7 @@ dsn_text_enrich(struct dsn_ctx *c)
 			}
 		}
 	}
+	set_commands(c, t, cut);
 	free(t);
 }
 
@@ -985,16 +1052,14 @@ dsn_text_arf(struct dsn_ctx *c)
 
 	if (c->r->nrcpts > 0)
 		return;
-	for (i = 0; i < c->doc.nparts && a == NULL; i++)
-		if (c->doc.parts[i].msg != NULL) {
-			a = header_addr(c, mime_header(&c->doc,
-			    c->doc.parts[i].msg, "X-HmXmrOriginalRecipient"));
-			if (a == NULL)
-				a = header_addr(c, mime_header(&c->doc,
-				    c->doc.parts[i].msg, "To"));
-		}
+	for (i = 0; i < c->doc.nparts && a == NULL; i++) {
+		a = header_addr(c, mime_part_header(&c->doc, i,
+		    "X-HmXmrOriginalRecipient"));
+		if (a == NULL)
+			a = header_addr(c, mime_part_header(&c->doc, i, "To"));
+	}
 	if (a == NULL)
-		a = header_addr(c, mime_header(&c->doc, NULL, "To"));
+		a = header_addr(c, mime_header(&c->doc, "To"));
 	if (a == NULL)
 		return;
 	if ((rc = dsn_add_rcpt(c)) == NULL) {
@@ -1025,13 +1090,13 @@ dsn_autoreply(struct dsn_ctx *c)
 	char		*a;
 	size_t		 i;
 
-	if ((v = mime_header(&c->doc, NULL, "Auto-Submitted")) != NULL &&
+	if ((v = mime_header(&c->doc, "Auto-Submitted")) != NULL &&
 	    strncasecmp(v, "auto-replied", 12) == 0)
 		yes = true;
-	if (mime_header(&c->doc, NULL, "X-Autoreply") != NULL ||
-	    mime_header(&c->doc, NULL, "X-Autorespond") != NULL)
+	if (mime_header(&c->doc, "X-Autoreply") != NULL ||
+	    mime_header(&c->doc, "X-Autorespond") != NULL)
 		yes = true;
-	if ((v = mime_header(&c->doc, NULL, "Precedence")) != NULL &&
+	if ((v = mime_header(&c->doc, "Precedence")) != NULL &&
 	    strncasecmp(v, "auto_reply", 10) == 0)
 		yes = true;
 	for (i = 0; s != NULL && subj[i] != NULL && !yes; i++)

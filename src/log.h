@@ -24,6 +24,8 @@ void log_set_debug(bool on);
 bool log_debug_enabled(void);
 /* log_set_quiet - drop everything below WARNING (tests) */
 void log_set_quiet(bool on);
+/* log_set_hook - lines go to fn(prio, line) instead (tests); NULL: normal */
+void log_set_hook(void (*fn)(int prio, const char *line));
 
 /* log_err - an error: something failed and was handled */
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -39,6 +39,7 @@
 #include "config.h"
 #include "log.h"
 #include "milter.h"
+#include "rcache.h"
 #include "store.h"
 
 #define MILTER_NAME		"bounced"
@@ -46,6 +47,15 @@
 #define LOG_MAX_RCPTS		5	/* recipients listed in the INFO line */
 #define QID_MAX			64
 #define TAG_MAX			4096	/* bytes of X-Bounce-Suppressed */
+#define FORGED_NAMES		16	/* distinct X-Bounce-* names removed */
+#define FORGED_MAX		64	/* X-Bounce-* fields removed */
+#define FORGED_NAME_LEN		64	/* bytes of one such name */
+
+/* The X-Bounce-* fields a bounce arrived with (forged or relayed). */
+struct forged {
+	char		 name[FORGED_NAME_LEN];	/* as first seen */
+	unsigned	 count;			/* fields of that name */
+};
 
 /* What a callback found; decide() maps it to an sfsistat. */
 enum outcome {
@@ -67,6 +77,11 @@ struct msg_ctx {
 	char		 qid[QID_MAX];
 	struct buf	 msg;		/* rebuilt header + body, bounded */
 	struct buf	 tag;		/* suppressed recipients (tag mode) */
+	struct forged	 forged[FORGED_NAMES];
+	size_t		 nforged;
+	unsigned	 forged_total;
+	bool		 forged_kept;	/* more than we can remove */
+	bool		 forged_done;	/* removal asked for */
 };
 
 struct conn_ctx {
@@ -81,8 +96,9 @@ static struct bd_config	*g_conf;
 static struct store	*g_store;
 static char		*g_conn;
 static int64_t		(*g_now)(void);
+static struct store	*g_lookup_store;	/* RCPT TO lookups, or NULL */
+static struct rcache	*g_rcache;		/* SuppressedRecipients */
 static bool		 g_store_failing;	/* an incident is open */
-static bool		 g_lookup_failing;
 
 /*
  * milter_init - set up the shared state
@@ -93,10 +109,37 @@ static bool		 g_lookup_failing;
 void
 milter_init(struct bd_config *conf, struct store *store)
 {
+	struct rcache	*rc = NULL;
+
+	if (g_rcache == NULL && rcache_new(RCACHE_SLOTS, RCACHE_TTL, &rc) !=
+	    BD_OK)
+		log_err("out of memory for the recipient cache: "
+		    "SuppressedRecipients is not enforced");
 	pthread_mutex_lock(&g_lock);
 	config_unref(g_conf);
 	g_conf = conf;
 	g_store = store;
+	if (g_rcache == NULL)
+		g_rcache = rc;
+	else
+		rcache_clear(g_rcache);	/* another store: other answers */
+	pthread_mutex_unlock(&g_lock);
+}
+
+/*
+ * milter_set_lookup_store - a store handle for RCPT TO lookups only
+ *
+ * Arguments: store, borrowed (must outlive milter_run()), typically
+ * opened STORE_RDONLY with a short busy timeout so that lookups never
+ * queue behind recording; NULL: use the main store.
+ */
+void
+milter_set_lookup_store(struct store *store)
+{
+	pthread_mutex_lock(&g_lock);
+	g_lookup_store = store;
+	if (g_rcache != NULL)
+		rcache_clear(g_rcache);
 	pthread_mutex_unlock(&g_lock);
 }
 
@@ -146,6 +189,9 @@ milter_fini(void)
 	config_unref(g_conf);
 	g_conf = NULL;
 	g_store = NULL;
+	g_lookup_store = NULL;
+	rcache_free(g_rcache);
+	g_rcache = NULL;
 	pthread_mutex_unlock(&g_lock);
 	free(g_conn);
 	g_conn = NULL;
@@ -299,12 +345,16 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			    "no X-Bounce-* headers on this connection");
 		cc->aflags |= SMFIF_ADDHDRS & f0;
 	}
+	/* Only headers mode vouches for X-Bounce-*: it removes forged ones. */
+	if (cc->conf->bounce_action == BOUNCE_HEADERS) {
+		if ((f0 & SMFIF_CHGHDRS) == 0)
+			log_warn("the MTA does not allow removing headers: "
+			    "X-Bounce-* fields a bounce came with are kept");
+		cc->aflags |= SMFIF_CHGHDRS & f0;
+	}
 	if (f0 & SMFIF_SETSYMLIST) {
-		/*
-		 * Ask for the queue id and the client address (absent on
-		 * Postfix's internal path) at MAIL, the queue id at EOM.
-		 */
-		if (smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {client_addr}") ==
+		/* The queue id, at MAIL and again at EOM (smtpd sets it late). */
+		if (smfi_setsymlist(ctx, SMFIM_ENVFROM, "i") ==
 		    MI_SUCCESS &&
 		    smfi_setsymlist(ctx, SMFIM_EOM, "i") == MI_SUCCESS)
 			cc->aflags |= SMFIF_SETSYMLIST;
@@ -321,8 +371,8 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	(void)host;
 	(void)sa;
-	if (conn_get(ctx) == NULL)
-		return SMFIS_TEMPFAIL;
+	/* Out of memory: mlfi_envfrom tries again, knowing the sender. */
+	(void)conn_get(ctx);
 	return SMFIS_CONTINUE;
 }
 
@@ -346,14 +396,14 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn_ctx	*cc;
 	struct msg_ctx	*mc;
-	const char	*client;
-	bool		 bare, isnull;
+	bool		 bare = false, isnull;
 
-	if ((cc = conn_get(ctx)) == NULL)
-		return SMFIS_TEMPFAIL;
-	msg_cleanup(ctx);
 	isnull = argv != NULL && argv[0] != NULL &&
 	    null_sender(argv[0], &bare);
+	/* Out of memory: a bounce comes again, ordinary mail goes on. */
+	if ((cc = conn_get(ctx)) == NULL)
+		return isnull ? SMFIS_TEMPFAIL : SMFIS_ACCEPT;
+	msg_cleanup(ctx);
 	if (!isnull && cc->conf->n_bounce_patterns == 0 &&
 	    cc->conf->suppressed_rcpt == RCPT_OFF)
 		return decide(cc, OUT_ORDINARY, 0);
@@ -365,48 +415,47 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	buf_init(&mc->msg, cc->conf->max_message_bytes);
 	buf_init(&mc->tag, TAG_MAX);
 	mc->bounce = isnull;
-	if (isnull) {
-		client = smfi_getsymval(ctx, "{client_addr}");
-		mc->internal = bare && (client == NULL || *client == '\0');
-	}
+	/*
+	 * Postfix's own DSNs come with the bare "" sender; its smtpd always
+	 * passes "<>".  {client_addr} tells nothing here: Postfix fills it in
+	 * (127.0.0.1) on the internal path too once a milter asks for it.
+	 */
+	mc->internal = isnull && bare;
 	copy_qid(ctx, mc);
 	cc->mc = mc;
 	return decide(cc, OUT_MORE, SMFIP_NR_MAIL);
 }
 
-/* SuppressedRecipients: is rcpt suppressed?  Never fails the mail. */
+/*
+ * SuppressedRecipients: is rcpt suppressed?  Never fails the mail: a
+ * lookup that cannot be answered is "no", and the incident is logged
+ * once when it starts and once when it ends (rcache.c keeps the state).
+ */
 static bool
 rcpt_suppressed(struct msg_ctx *mc, const char *rcpt, char *reason,
     size_t reasonlen)
 {
-	struct store_recipient	*r;
+	struct rcache		*rc;
 	struct store		*st;
-	enum bd_status		 s;
-	char			 a[ADDR_MAX + 1];
-	bool			 yes = false;
+	enum rcache_answer	 a;
+	enum rcache_incident	 inc;
+	enum bd_status		 err;
 
-	if (!addr_normalize(rcpt, a, sizeof(a)))
-		return false;
 	pthread_mutex_lock(&g_lock);
-	st = g_store;
+	rc = g_rcache;
+	st = g_lookup_store != NULL ? g_lookup_store : g_store;
 	pthread_mutex_unlock(&g_lock);
-	if (st == NULL || (r = malloc(sizeof(*r))) == NULL)
+	if (rc == NULL)
 		return false;
-	s = store_lookup(st, a, r);
-	if (s == BD_OK) {
-		yes = strcmp(r->state, "suppressed") == 0;
-		(void)snprintf(reason, reasonlen, "%s", r->reason);
-	} else if (s != BD_ENOTFOUND) {
-		if (!__atomic_exchange_n(&g_lookup_failing, true,
-		    __ATOMIC_ACQ_REL))
-			log_warn("%s: recipient lookup failed, not enforcing "
-			    "SuppressedRecipients: %s", qid(mc),
-			    bd_strerror(s));
-	}
-	if (s == BD_OK || s == BD_ENOTFOUND)
-		__atomic_store_n(&g_lookup_failing, false, __ATOMIC_RELEASE);
-	free(r);
-	return yes;
+	a = rcache_lookup(rc, st, rcpt, now_secs(), reason, reasonlen, &inc,
+	    &err);
+	if (inc == RCACHE_STARTED)
+		log_warn("%s: recipient lookup failed (%s): not enforcing "
+		    "SuppressedRecipients until the database answers again",
+		    qid(mc), bd_strerror(err));
+	else if (inc == RCACHE_RECOVERED)
+		log_info("%s: recipient lookups work again", qid(mc));
+	return a == RCACHE_SUPPRESSED;
 }
 
 static void
@@ -483,6 +532,33 @@ mlfi_data(SMFICTX *ctx)
 	return decide(cc, OUT_MORE, SMFIP_NR_DATA);
 }
 
+/*
+ * Count an X-Bounce-* field of a bounce: only we may say what a bounce
+ * was (BounceAction headers), so those it came with are removed.  Names
+ * compare without regard to case, as the MTA's header index does.
+ */
+static void
+note_forged(struct msg_ctx *mc, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < mc->nforged; i++)
+		if (strcasecmp(mc->forged[i].name, name) == 0)
+			break;
+	if (mc->forged_total == FORGED_MAX || (i == mc->nforged &&
+	    (i == FORGED_NAMES || strlen(name) >= FORGED_NAME_LEN))) {
+		mc->forged_kept = true;
+		return;
+	}
+	if (i == mc->nforged) {
+		(void)snprintf(mc->forged[i].name, sizeof(mc->forged[i].name),
+		    "%s", name);
+		mc->nforged++;
+	}
+	mc->forged[i].count++;
+	mc->forged_total++;
+}
+
 static sfsistat
 mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -493,6 +569,8 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 		return SMFIS_CONTINUE;
 	if ((mc = cc->mc) == NULL || !mc->bounce)
 		return decide(cc, OUT_MORE, SMFIP_NR_HDR);
+	if (strncasecmp(name, "X-Bounce-", 9) == 0)
+		note_forged(mc, name);
 	/* With SMFIP_HDR_LEADSPC the value keeps its leading space. */
 	(void)buf_printf(&mc->msg, "%s:%s%s\r\n", name,
 	    (cc->pflags & SMFIP_HDR_LEADSPC) ? "" : " ", value);
@@ -540,6 +618,33 @@ add_header(SMFICTX *ctx, const struct conn_ctx *cc, const char *name,
 	    (cc->pflags & SMFIP_HDR_LEADSPC) ? " " : "", san);
 	if (smfi_addheader(ctx, (char *)name, v) != MI_SUCCESS)
 		log_warn("smfi_addheader %s failed", name);
+}
+
+/*
+ * Remove the X-Bounce-* fields the bounce arrived with, last first so
+ * that the 1-based index of the ones left does not move, whatever the
+ * MTA makes of a deletion (smfi_chgheader(3) with a NULL value).
+ */
+static void
+remove_forged(SMFICTX *ctx, const struct conn_ctx *cc, struct msg_ctx *mc)
+{
+	char		 san[LOG_SANITIZE_BUF];
+	size_t		 i;
+	unsigned	 k;
+
+	if (mc->forged_done || (cc->aflags & SMFIF_CHGHDRS) == 0)
+		return;
+	mc->forged_done = true;
+	for (i = 0; i < mc->nforged; i++)
+		for (k = mc->forged[i].count; k > 0; k--)
+			if (smfi_chgheader(ctx, mc->forged[i].name, (int)k,
+			    NULL) != MI_SUCCESS)
+				log_warn("%s: smfi_chgheader %s failed",
+				    qid(mc), log_sanitize(mc->forged[i].name,
+				    san, sizeof(san)));
+	if (mc->forged_kept)
+		log_warn("%s: more than %d X-Bounce-* fields: some are left "
+		    "in the message", qid(mc), FORGED_MAX);
 }
 
 static void
@@ -609,6 +714,20 @@ action_name(const struct bd_config *c)
 	    c->bounce_action == BOUNCE_HEADERS ? "headers" : "continue";
 }
 
+/* Their state may have changed: RCPT TO must not use the old answer. */
+static void
+forget_recipients(const struct bd_event *evs, size_t n)
+{
+	struct rcache	*rc;
+	size_t		 i;
+
+	pthread_mutex_lock(&g_lock);
+	rc = g_rcache;
+	pthread_mutex_unlock(&g_lock);
+	for (i = 0; rc != NULL && i < n; i++)
+		rcache_forget(rc, evs[i].recipient);
+}
+
 /* Record the events; the store-failure incident is logged once. */
 static enum bd_status
 record(const struct bd_config *c, const struct msg_ctx *mc,
@@ -638,10 +757,28 @@ record(const struct bd_config *c, const struct msg_ctx *mc,
 		else
 			log_debug("%s: store still failing: %s", qid(mc),
 			    bd_strerror(s));
-	} else if (__atomic_exchange_n(&g_store_failing, false,
-	    __ATOMIC_ACQ_REL))
-		log_info("%s: database recovered, recording again", qid(mc));
+	} else {
+		if (__atomic_exchange_n(&g_store_failing, false,
+		    __ATOMIC_ACQ_REL))
+			log_info("%s: database recovered, recording again",
+			    qid(mc));
+		forget_recipients(evs, n);
+	}
 	return s;
+}
+
+/* The end of the INFO line: what else happened to the message. */
+static const char *
+extra(const struct msg_ctx *mc, char *out, size_t outlen)
+{
+	char	 removed[32] = "";
+
+	if (mc->forged_done && mc->forged_total > 0)
+		(void)snprintf(removed, sizeof(removed), " removed_headers=%u",
+		    mc->forged_total);
+	(void)snprintf(out, outlen, "%s%s", mc->msg.truncated ?
+	    " truncated=yes" : "", removed);
+	return out[0] != '\0' ? out + 1 : NULL;
 }
 
 static enum outcome
@@ -655,6 +792,7 @@ process_bounce(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc)
 	enum outcome		 o;
 	size_t			 i, n = 0, nr, n_new = 0;
 	int64_t			 now = now_secs();
+	char			 xb[64];
 
 	opt.max_bytes = c->max_message_bytes;
 	opt.campaign_header = c->campaign_header && *c->campaign_header ?
@@ -692,10 +830,12 @@ process_bounce(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc)
 		    "error=store");
 		o = OUT_UNRECORDED;
 	} else {
-		if (c->bounce_action == BOUNCE_HEADERS)
+		if (c->bounce_action == BOUNCE_HEADERS) {
+			remove_forged(ctx, cc, mc);
 			add_bounce_headers(ctx, cc, evs, n);
-		log_bounce(mc, evs, n, nr, n_new, action_name(c),
-		    mc->msg.truncated ? "truncated=yes" : NULL);
+		}
+		log_bounce(mc, evs, n, nr, n_new, action_name(c), extra(mc,
+		    xb, sizeof(xb)));
 		o = OUT_RECORDED;
 	}
 	free(evs);
@@ -719,6 +859,10 @@ mlfi_eom(SMFICTX *ctx)
 	else if (mc->tag.len > 0 && (cc->aflags & SMFIF_ADDHDRS))
 		add_header(ctx, cc, "X-Bounce-Suppressed", mc->tag.data);
 	r = decide(cc, o, 0);
+	/* A bounce that goes on unrecorded must not keep forged ones. */
+	if (mc->bounce && r == SMFIS_CONTINUE &&
+	    cc->conf->bounce_action == BOUNCE_HEADERS)
+		remove_forged(ctx, cc, mc);
 	msg_cleanup(ctx);
 	return r;
 }
@@ -747,7 +891,7 @@ mlfi_close(SMFICTX *ctx)
 static struct smfiDesc milter_desc = {
 	MILTER_NAME,		/* filter name */
 	SMFI_VERSION,		/* version code */
-	SMFIF_ADDHDRS,		/* most we may do; negotiate narrows it */
+	SMFIF_ADDHDRS | SMFIF_CHGHDRS,	/* most we may do; negotiate narrows */
 	mlfi_connect,		/* connection info (normally negotiated away) */
 	NULL,			/* SMTP HELO */
 	mlfi_envfrom,		/* envelope sender */

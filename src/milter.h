@@ -15,6 +15,10 @@
  * store (borrowed)
  */
 void milter_init(struct bd_config *conf, struct store *store);
+/* milter_set_lookup_store - a handle for RCPT TO lookups (borrowed); NULL:
+ * the main store
+ */
+void milter_set_lookup_store(struct store *store);
 /* milter_swap_config - install a new snapshot (reference taken over);
  * connections keep theirs
  */

@@ -10,14 +10,18 @@
  * declared charset (RFC 2046 section 4.1.2; ISO-2022-JP, Shift_JIS and
  * friends through GMime's iconv layer).  Enclosed messages (message/rfc822,
  * message/global, RFC 6532; text/rfc822-headers, RFC 6522 section 4) are
- * parsed too so that their headers can be looked up.  Header values come
- * back RFC 2047-decoded by GMime.
+ * kept opaque: GMime parses their header block when one is looked up and
+ * their body only when the caller asks (a forwarded bounce).  Header
+ * values come back RFC 2047-decoded by GMime.  The input is read in place
+ * (no copy); content that needs no transfer decoding is read in place too.
  *
  * It must not: log, do I/O, keep state between calls (other than the
  * parser options made once by mime_init), or trust any byte of input.
  * Thread-safe after mime_init.
  */
 #include <ctype.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,14 @@
 #include "mime.h"
 
 static GMimeParserOptions *popts;
+
+static bool	next_field(const char **, const char *, struct mime_field *);
+
+/* The media types GMime would parse as an enclosed message (RFC 2046
+ * section 5.2.1, RFC 6532 section 3.5); mime_init makes them leaves. */
+static const char *const message_types[] = { "rfc822", "global",
+    "rfc2822", "news", NULL };
+
 
 /*
  * mime_init - initialise GMime once per process
@@ -38,6 +50,7 @@ void
 mime_init(void)
 {
 	static const char *fallback[] = { "UTF-8", "windows-1252", NULL };
+	size_t		 i;
 
 	if (popts != NULL)
 		return;
@@ -50,6 +63,16 @@ mime_init(void)
 	    GMIME_RFC_COMPLIANCE_LOOSE);
 	g_mime_parser_options_set_address_compliance_mode(popts,
 	    GMIME_RFC_COMPLIANCE_LOOSE);
+	/*
+	 * Enclosed messages become plain leaves: GMime would otherwise
+	 * build the whole object tree of every returned original (most of
+	 * a bounce's bytes) only for a Message-ID.  mime_part_header()
+	 * and mime_expand() parse them when, and as far as, needed.  The
+	 * registry is process-wide: nothing else in bounced uses GMime.
+	 */
+	for (i = 0; message_types[i] != NULL; i++)
+		g_mime_object_register_type("message", message_types[i],
+		    GMIME_TYPE_PART);
 }
 
 /*
@@ -156,23 +179,88 @@ mime_to_utf8(const char *s, size_t n, const char *cs)
 
 struct walk {
 	struct mime_doc	*doc;
+	GByteArray	*ba;		/* the bytes GMime is reading */
 	size_t		 max_text;
 };
 
-static GMimeMessage *
-parse_buffer(const char *p, size_t len)
+/*
+ * A GMime memory stream reading p[0..len) in place: GMimeStreamMem over a
+ * GByteArray that does not own the bytes (they belong to the caller), so
+ * the message is never copied; the parts' content streams are substreams
+ * of it (see leaf_view).  *bap receives the wrapper to release with
+ * g_byte_array_free(ba, FALSE) once every object parsed from it is gone.
+ */
+static GMimeObject *
+parse_buffer(const char *p, size_t len, GByteArray **bap)
 {
 	GMimeStream	*st;
 	GMimeParser	*ps;
-	GMimeMessage	*m;
+	GMimeObject	*m;
+	GByteArray	*ba;
 
-	st = g_mime_stream_mem_new_with_buffer(p, len);
+	*bap = NULL;
+	if (len > G_MAXUINT)
+		len = G_MAXUINT;
+	ba = g_byte_array_new_take((guint8 *)(uintptr_t)p, len);
+	st = g_mime_stream_mem_new_with_byte_array(ba);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
 	ps = g_mime_parser_new_with_stream(st);
 	g_mime_parser_set_format(ps, GMIME_FORMAT_MESSAGE);
-	m = g_mime_parser_construct_message(ps, popts);
+	m = g_mime_parser_construct_part(ps, popts);
 	g_object_unref(ps);
 	g_object_unref(st);
+	if (m == NULL)
+		(void)g_byte_array_free(ba, FALSE);
+	else
+		*bap = ba;
 	return m;
+}
+
+static void
+release_parse(GMimeObject *m, GByteArray *ba)
+{
+	if (m != NULL)
+		g_object_unref(m);
+	if (ba != NULL)
+		(void)g_byte_array_free(ba, FALSE);
+}
+
+/*
+ * The content of a leaf without a copy when it needs no transfer decoding
+ * (7bit, 8bit, binary): a substream of the memory stream parse_buffer made
+ * (GMime keeps content as substreams of a seekable input).  Sets *p, *n
+ * (bounded by max); false when the bytes are not in ba as they are.
+ */
+static bool
+leaf_view(GMimePart *part, GByteArray *ba, size_t max, const char **p,
+    size_t *n)
+{
+	GMimeDataWrapper	*w;
+	GMimeStream		*s;
+	gint64			 start, end;
+
+	if (ba == NULL || (w = g_mime_part_get_content(part)) == NULL)
+		return false;
+	switch (g_mime_data_wrapper_get_encoding(w)) {
+	case GMIME_CONTENT_ENCODING_DEFAULT:
+	case GMIME_CONTENT_ENCODING_7BIT:
+	case GMIME_CONTENT_ENCODING_8BIT:
+	case GMIME_CONTENT_ENCODING_BINARY:
+		break;
+	default:
+		return false;
+	}
+	s = g_mime_data_wrapper_get_stream(w);
+	if (s == NULL || !GMIME_IS_STREAM_MEM(s) || s->super_stream != NULL ||
+	    g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s)) != ba)
+		return false;
+	start = s->bound_start;
+	end = s->bound_end < 0 ? (gint64)ba->len : s->bound_end;
+	if (start < 0 || end > (gint64)ba->len || start > end)
+		return false;
+	*p = (const char *)ba->data + start;
+	*n = (size_t)(end - start) < max ? (size_t)(end - start) : max;
+	return true;
 }
 
 /* Transfer-decoded content of a leaf, bounded; sets *n. */
@@ -215,8 +303,6 @@ lower_copy(char *dst, size_t dstlen, const char *a, const char *b)
 	dst[i] = '\0';
 }
 
-static void	walk_object(struct walk *, GMimeObject *, unsigned, unsigned);
-
 static struct mime_part *
 new_part(struct walk *w, GMimeObject *obj, unsigned depth)
 {
@@ -252,10 +338,17 @@ nul_to_space(struct walk *w, char *s, size_t n)
 		}
 }
 
-static void
-add_message(struct mime_part *mp, GMimeMessage *m)
+static bool
+is_message_type(const char *t)
 {
-	mp->msg = m;
+	size_t	 i;
+
+	if (strncmp(t, "message/", 8) != 0)
+		return false;
+	for (i = 0; message_types[i] != NULL; i++)
+		if (strcmp(t + 8, message_types[i]) == 0)
+			return true;
+	return false;
 }
 
 static void
@@ -263,9 +356,10 @@ walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
 {
 	struct mime_part	*mp;
 	GMimeContentType	*ct;
-	const char		*cs;
+	const char		*cs, *view;
 	char			*raw;
 	size_t			 n;
+	bool			 msg, hdrs;
 
 	if ((mp = new_part(w, GMIME_OBJECT(part), depth)) == NULL)
 		return;
@@ -277,16 +371,20 @@ walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
 	    strncmp(mp->type, "message/", 8) != 0 &&
 	    strcmp(mp->type, "application/octet-stream") != 0)
 		return;		/* images, archives: nothing to read */
-	if ((raw = leaf_bytes(part, w->max_text, &n)) == NULL)
-		return;
-	if (strcmp(mp->type, "text/rfc822-headers") == 0) {
-		GMimeMessage *m = parse_buffer(raw, n);
-
-		if (m != NULL) {
-			add_message(mp, m);
-			free(raw);
+	msg = is_message_type(mp->type);
+	hdrs = strcmp(mp->type, "text/rfc822-headers") == 0;
+	if (msg || hdrs) {
+		/* Kept opaque: headers parsed on demand, body on expand. */
+		mp->message = true;
+		mp->expandable = msg;
+		if (leaf_view(part, w->ba, w->max_text, &mp->raw,
+		    &mp->rawlen))
 			return;
-		}
+		mp->rawbuf = leaf_bytes(part, w->max_text, &mp->rawlen);
+		mp->raw = mp->rawbuf;
+		if (mp->raw == NULL)
+			mp->rawlen = 0;
+		return;
 	}
 	if (strncmp(mp->type, "text/", 5) == 0 ||
 	    strcmp(mp->type, "message/global-delivery-status") == 0 ||
@@ -295,11 +393,19 @@ walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
 		ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
 		cs = ct != NULL ?
 		    g_mime_content_type_get_parameter(ct, "charset") : NULL;
-		mp->text = mime_to_utf8(raw, n, cs);
-		free(raw);
+		if (leaf_view(part, w->ba, w->max_text, &view, &n)) {
+			mp->text = mime_to_utf8(view, n, cs);
+		} else {
+			if ((raw = leaf_bytes(part, w->max_text, &n)) == NULL)
+				return;
+			mp->text = mime_to_utf8(raw, n, cs);
+			free(raw);
+		}
 		mp->len = mp->text != NULL ? strlen(mp->text) : 0;
 		return;
 	}
+	if ((raw = leaf_bytes(part, w->max_text, &n)) == NULL)
+		return;
 	nul_to_space(w, raw, n);
 	mp->text = raw;
 	mp->len = n;
@@ -309,7 +415,6 @@ static void
 walk_object(struct walk *w, GMimeObject *obj, unsigned depth, unsigned nest)
 {
 	struct mime_part	*mp;
-	GMimeMessage		*m;
 	int			 i, n;
 
 	if (obj == NULL)
@@ -341,52 +446,81 @@ walk_object(struct walk *w, GMimeObject *obj, unsigned depth, unsigned nest)
 		for (i = 0; i < n; i++)
 			walk_object(w, g_mime_multipart_get_part(
 			    GMIME_MULTIPART(obj), i), depth, nest + 1);
-	} else if (GMIME_IS_MESSAGE_PART(obj)) {
-		if ((mp = new_part(w, obj, depth)) == NULL)
-			return;
-		m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-		if (m == NULL)
-			return;
-		g_object_ref(m);
-		add_message(mp, m);
-		walk_object(w, g_mime_message_get_mime_part(m), depth + 1,
-		    nest + 1);
 	} else if (GMIME_IS_PART(obj))
 		walk_leaf(w, GMIME_PART(obj), depth);
+	/* GMimeMessagePart cannot occur: see mime_init. */
+}
+
+/*
+ * The top header block is read here, not by GMime: GMime would make an
+ * object per field and decode it, for the ten or so fields the parser
+ * looks at.  The fields are indexed in doc->fields (values decoded by
+ * GMime on first use, mime_header); GMime gets the Content-* fields (RFC
+ * 2045 section 3: all that MIME structure depends on) and the body, in
+ * doc->gbuf.
+ */
+static enum bd_status
+split_headers(struct mime_doc *doc, const char *p, size_t len)
+{
+	struct mime_field	 f;
+	const char		*q = p, *end = p + len;
+	char			*o;
+
+	if ((doc->gbuf = malloc(len + 2)) == NULL)
+		return BD_ENOMEM;
+	o = doc->gbuf;
+	while (next_field(&q, end, &f)) {
+		if (doc->nfields < MIME_MAX_FIELDS)
+			doc->fields[doc->nfields++] = f;
+		if (f.nlen < 8 || g_ascii_strncasecmp(f.name, "Content-", 8) != 0)
+			continue;
+		memcpy(o, f.name, f.end - f.name);
+		o += f.end - f.name;
+		if (o[-1] != '\n')
+			*o++ = '\n';
+	}
+	*o++ = '\n';
+	memcpy(o, q, end - q);
+	o += end - q;
+	doc->glen = o - doc->gbuf;
+	return BD_OK;
 }
 
 /*
  * mime_open - parse a message held in memory
  *
- * Arguments: p, len: the message (LF or CRLF line ends); max_text: bytes
+ * Arguments: p, len: the message (LF or CRLF line ends), read in place:
+ * it must stay valid and unchanged until mime_close(); max_text: bytes
  * kept per part; doc: filled in, release with mime_close().
  * Returns: BD_OK (defects in doc->defects), BD_EPARSE when GMime could not
  * make a message at all (doc is still safe to close).
- * Notes: thread-safe.
+ * Notes: thread-safe.  Enclosed messages are not parsed here: see
+ * mime_part_header() and mime_expand().
  */
 enum bd_status
 mime_open(const char *p, size_t len, size_t max_text, struct mime_doc *doc)
 {
 	struct walk		 w;
-	GMimeMessage		*m;
 	GMimeObject		*top;
 	GMimeContentType	*ct;
+	GByteArray		*ba;
 	const char		*rt;
 	char			 buf[MIME_TYPE_MAX];
 
-	memset(doc, 0, sizeof(*doc));
-	if ((m = parse_buffer(p, len)) == NULL) {
+	/* The parts array is zeroed part by part as it fills. */
+	memset(doc, 0, offsetof(struct mime_doc, parts));
+	doc->max_text = max_text;
+	if (split_headers(doc, p, len) != BD_OK)
+		return BD_ENOMEM;
+	if ((top = parse_buffer(doc->gbuf, doc->glen, &ba)) == NULL) {
 		doc->defects |= MIME_DEFECT_MIME;
 		return BD_EPARSE;
 	}
-	doc->msg = m;
+	doc->msg = top;
+	doc->ba = ba;
 	w.doc = doc;
+	w.ba = ba;
 	w.max_text = max_text;
-	top = g_mime_message_get_mime_part(m);
-	if (top == NULL) {
-		doc->defects |= MIME_DEFECT_MIME;
-		return BD_OK;
-	}
 	ct = g_mime_object_get_content_type(top);
 	if (ct != NULL) {
 		lower_copy(buf, sizeof(buf),
@@ -405,6 +539,241 @@ mime_open(const char *p, size_t len, size_t max_text, struct mime_doc *doc)
 	return BD_OK;
 }
 
+/* Case-insensitive literal search in s[0..n); memchr for its first byte. */
+static bool
+ci_has(const char *s, size_t n, const char *needle)
+{
+	const char	*end, *a, *b, *p;
+	size_t		 nl = strlen(needle);
+	char		 lo, up;
+
+	if (nl == 0)
+		return true;
+	if (n < nl)
+		return false;
+	end = s + n - nl + 1;		/* one past the last start */
+	lo = g_ascii_tolower(needle[0]);
+	up = g_ascii_toupper(needle[0]);
+	a = memchr(s, lo, end - s);
+	b = lo == up ? NULL : memchr(s, up, end - s);
+	while (a != NULL || b != NULL) {
+		p = b == NULL || (a != NULL && a < b) ? a : b;
+		if (g_ascii_strncasecmp(p, needle, nl) == 0)
+			return true;
+		if (p == a)
+			a = memchr(a + 1, lo, end - a - 1);
+		else
+			b = memchr(b + 1, up, end - b - 1);
+	}
+	return false;
+}
+
+struct mime_str {
+	struct mime_str	*next;
+	char		 s[];
+};
+
+/* Keep a copy of g (a GMime string, freed here) until mime_close. */
+static const char *
+keep(struct mime_doc *doc, char *g)
+{
+	struct mime_str	*ms;
+	size_t		 n;
+
+	if (g == NULL)
+		return NULL;
+	n = strlen(g);
+	if ((ms = malloc(sizeof(*ms) + n + 1)) == NULL) {
+		g_free(g);
+		return NULL;
+	}
+	memcpy(ms->s, g, n + 1);
+	g_free(g);
+	ms->next = doc->strs;
+	doc->strs = ms;
+	return ms->s;
+}
+
+/*
+ * The next field of a header block (RFC 5322 section 2.2): "name:" at a
+ * line start, continuation lines start with white space.  Like GMime, a
+ * line without a colon is skipped; an empty line ends the block.  *pp
+ * moves past the field, or past the empty line when false is returned.
+ */
+static bool
+next_field(const char **pp, const char *end, struct mime_field *f)
+{
+	const char	*line, *eol, *ve, *colon, *ne;
+
+	for (line = *pp; line < end; line = ve) {
+		if ((eol = memchr(line, '\n', end - line)) == NULL)
+			eol = end;
+		if (eol == line || (eol == line + 1 && *line == '\r')) {
+			*pp = eol < end ? eol + 1 : end;
+			return false;
+		}
+		for (ve = eol; ve + 1 < end && (ve[1] == ' ' || ve[1] == '\t');)
+			if ((ve = memchr(ve + 1, '\n', end - ve - 1)) == NULL)
+				ve = end;
+		ve = ve < end ? ve + 1 : end;
+		if (*line == ' ' || *line == '\t' ||
+		    (colon = memchr(line, ':', eol - line)) == NULL)
+			continue;
+		for (ne = colon; ne > line && (ne[-1] == ' ' || ne[-1] == '\t');
+		    ne--)
+			;
+		f->name = line;
+		f->nlen = ne - line;
+		f->val = colon + 1;
+		f->end = ve;
+		f->dec = NULL;
+		*pp = ve;
+		return true;
+	}
+	*pp = end;
+	return false;
+}
+
+/*
+ * The raw (folded) value of field name in the header block p[0..n): the
+ * first occurrence, or the last when last is set.  A g_malloc'd copy or
+ * NULL.
+ */
+static char *
+block_field(const char *p, size_t n, const char *name, bool last)
+{
+	struct mime_field	 f;
+	const char		*end = p + n;
+	size_t			 nl = strlen(name);
+	char			*found = NULL;
+
+	while (next_field(&p, end, &f)) {
+		if (f.nlen != nl || g_ascii_strncasecmp(f.name, name, nl) != 0)
+			continue;
+		g_free(found);
+		found = g_strndup(f.val, f.end - f.val);
+		if (!last)
+			break;
+	}
+	return found;
+}
+
+/* Unfold and RFC 2047-decode a raw value, as g_mime_header_get_value. */
+static char *
+decode_value(const char *v, size_t n)
+{
+	char	*raw, *unf, *dec;
+
+	raw = g_strndup(v, n);
+	unf = g_mime_utils_header_unfold(raw);
+	g_free(raw);
+	if (unf == NULL)
+		return NULL;
+	dec = g_mime_utils_header_decode_text(popts, unf);
+	g_free(unf);
+	return dec;
+}
+
+/*
+ * mime_part_header - the decoded value of a header of an enclosed message
+ *
+ * Arguments: doc; i: index of a part with ->message set; name: header
+ * name, any case.
+ * Returns: the first such field, unfolded and RFC 2047-decoded by GMime
+ * (as g_mime_object_get_header would), owned by doc until mime_close; or
+ * NULL (absent, or part i is not a message).
+ * Notes: only the header block is read; the body is never parsed for it.
+ */
+const char *
+mime_part_header(struct mime_doc *doc, size_t i, const char *name)
+{
+	struct mime_part	*mp;
+	char			*raw, *dec;
+
+	if (i >= doc->nparts || !(mp = &doc->parts[i])->message ||
+	    mp->raw == NULL)
+		return NULL;
+	if ((raw = block_field(mp->raw, mp->rawlen, name, false)) == NULL)
+		return NULL;
+	dec = decode_value(raw, strlen(raw));
+	g_free(raw);
+	return keep(doc, dec);
+}
+
+/*
+ * mime_part_message_id - the Message-ID of an enclosed message
+ *
+ * Returns: the last Message-ID field's id without angle brackets (GMime's
+ * RFC 5322 section 3.6.4 msg-id decoder, as GMimeMessage keeps it),
+ * owned by doc; or NULL.
+ */
+const char *
+mime_part_message_id(struct mime_doc *doc, size_t i)
+{
+	struct mime_part	*mp;
+	char			*raw, *id;
+
+	if (i >= doc->nparts || !(mp = &doc->parts[i])->message ||
+	    mp->raw == NULL)
+		return NULL;
+	if ((raw = block_field(mp->raw, mp->rawlen, "Message-ID", true)) ==
+	    NULL)
+		return NULL;
+	id = g_mime_utils_decode_message_id(raw);
+	g_free(raw);
+	return keep(doc, id);
+}
+
+/*
+ * mime_expand - walk the bodies of the enclosed messages at a depth
+ *
+ * Arguments: doc; depth: the depth of the message parts to open (their
+ * parts get depth + 1); needle: open only the messages whose bytes hold
+ * this literal (any case), or NULL for all.
+ * Returns: the number of parts added.
+ * Notes: each enclosed message is parsed by GMime once, only when asked
+ * (a forwarded bounce whose report is inside message/rfc822); messages
+ * enclosed in it stay opaque until asked for in turn.  Bounded: at most
+ * MIME_MAX_PARTS parts in all, depth below MIME_MAX_DEPTH.
+ */
+size_t
+mime_expand(struct mime_doc *doc, unsigned depth, const char *needle)
+{
+	struct walk	 w;
+	GMimeObject	*m;
+	GByteArray	*ba;
+	size_t		 i, n, before = doc->nparts;
+	const char	*raw;
+	size_t		 rawlen;
+
+	if (depth + 1 >= MIME_MAX_DEPTH)
+		return 0;
+	n = doc->nparts;
+	for (i = 0; i < n; i++) {
+		struct mime_part *mp = &doc->parts[i];
+
+		if (mp->depth != depth || !mp->expandable || mp->expanded)
+			continue;
+		mp->expanded = true;
+		if (mp->raw == NULL || (needle != NULL &&
+		    !ci_has(mp->raw, mp->rawlen, needle)))
+			continue;
+		raw = mp->raw;
+		rawlen = mp->rawlen;
+		if ((m = parse_buffer(raw, rawlen, &ba)) == NULL) {
+			doc->defects |= MIME_DEFECT_MIME;
+			continue;
+		}
+		w.doc = doc;
+		w.ba = ba;
+		w.max_text = doc->max_text;
+		/* Parts keep copies or views of raw, never GMime's memory. */
+		walk_object(&w, m, depth + 1, 0);
+		release_parse(m, ba);
+	}
+	return doc->nparts - before;
+}
+
 /*
  * mime_close - release a parsed document
  *
@@ -415,46 +784,47 @@ mime_close(struct mime_doc *doc)
 {
 	size_t	 i;
 
+	struct mime_str	*ms;
+
 	for (i = 0; i < doc->nparts; i++) {
 		free(doc->parts[i].text);
-		if (doc->parts[i].msg != NULL)
-			g_object_unref(doc->parts[i].msg);
+		free(doc->parts[i].rawbuf);
 	}
-	if (doc->msg != NULL)
-		g_object_unref(doc->msg);
+	while ((ms = doc->strs) != NULL) {
+		doc->strs = ms->next;
+		free(ms);
+	}
+	release_parse(doc->msg, doc->ba);
+	free(doc->gbuf);
 	free(doc->report_type);
 	free(doc->top_type);
-	memset(doc, 0, sizeof(*doc));
+	memset(doc, 0, offsetof(struct mime_doc, parts));
 }
 
 /*
- * mime_header - the decoded value of a header
+ * mime_header - the decoded value of a header of the top message
  *
- * Arguments: doc; msg: an enclosed message from a part, or NULL for the
- * top message; name: header name, any case.
- * Returns: the value (owned by GMime, valid until mime_close) or NULL.
+ * Arguments: doc; name: header name, any case.
+ * Returns: the first such field, unfolded and RFC 2047-decoded by GMime
+ * (g_mime_utils_header_decode_text with the parser options, as
+ * g_mime_object_get_header would), owned by doc until mime_close; or NULL.
+ * Notes: decoded on first use; fields past MIME_MAX_FIELDS are not seen.
  */
 const char *
-mime_header(const struct mime_doc *doc, void *msg, const char *name)
+mime_header(struct mime_doc *doc, const char *name)
 {
-	GMimeObject	*o = msg != NULL ? msg : doc->msg;
+	struct mime_field	*f;
+	size_t			 i, nl = strlen(name);
 
-	if (o == NULL)
-		return NULL;
-	return g_mime_object_get_header(o, name);
-}
-
-/*
- * mime_message_id - the Message-ID of a message, without angle brackets
- *
- * Returns: owned by GMime, or NULL.
- */
-const char *
-mime_message_id(void *msg)
-{
-	if (msg == NULL)
-		return NULL;
-	return g_mime_message_get_message_id(GMIME_MESSAGE(msg));
+	for (i = 0; i < doc->nfields; i++) {
+		f = &doc->fields[i];
+		if (f->nlen != nl || g_ascii_strncasecmp(f->name, name, nl) != 0)
+			continue;
+		if (f->dec == NULL)
+			f->dec = keep(doc, decode_value(f->val, f->end - f->val));
+		return f->dec;
+	}
+	return NULL;
 }
 
 /*

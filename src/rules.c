@@ -609,6 +609,61 @@ next_token(char **sp, char *delim)
 	return s;
 }
 
+/* "5.2.*,*.7.*": up to RULES_MAX_ALTS status patterns. */
+static bool
+parse_status_list(const char *v, struct rules_cond *c)
+{
+	char		 w[16];
+	const char	*e;
+	size_t		 n;
+
+	for (;;) {
+		if ((e = strchr(v, ',')) == NULL)
+			e = v + strlen(v);
+		n = (size_t)(e - v);
+		if (n == 0 || n >= sizeof(w) || c->nstatus == RULES_MAX_ALTS)
+			return false;
+		memcpy(w, v, n);
+		w[n] = '\0';
+		if (!parse_status_pat(w, &c->status[c->nstatus]))
+			return false;
+		c->nstatus++;
+		if (*e == '\0')
+			return true;
+		v = e + 1;
+	}
+}
+
+/* "rcpt,data", "none": a bit per command (smtpcmd_index()). */
+static bool
+parse_commands(const char *v, unsigned *bits)
+{
+	char		 w[16];
+	const char	*e;
+	size_t		 n;
+	int		 k;
+
+	*bits = 0;
+	for (;;) {
+		if ((e = strchr(v, ',')) == NULL)
+			e = v + strlen(v);
+		n = (size_t)(e - v);
+		if (n == 0 || n >= sizeof(w))
+			return false;
+		memcpy(w, v, n);
+		w[n] = '\0';
+		if (strcasecmp(w, "none") == 0)
+			*bits |= RULES_CMD_NONE;
+		else if ((k = smtpcmd_index(w)) >= 0)
+			*bits |= 1u << k;
+		else
+			return false;
+		if (*e == '\0')
+			return true;
+		v = e + 1;
+	}
+}
+
 static bool
 parse_option(struct parser *p, struct rule *ru, const char *opt)
 {
@@ -633,9 +688,10 @@ parse_option(struct parser *p, struct rule *ru, const char *opt)
 		m[n + 2] = '\0';
 		ru->cond.mtas = m;
 	} else if (klen == 6 && strncasecmp(opt, "status", 6) == 0) {
-		if (!parse_status_pat(v, &ru->cond.status))
-			return perr(p, "bad status pattern \"%s\"", v);
-		ru->cond.has_status = true;
+		if (ru->cond.nstatus != 0)
+			return perr(p, "duplicate option status");
+		if (!parse_status_list(v, &ru->cond))
+			return perr(p, "bad status pattern list \"%s\"", v);
 	} else if (klen == 4 && strncasecmp(opt, "code", 4) == 0) {
 		if (!parse_code_pat(v, &ru->cond.code))
 			return perr(p, "bad reply code pattern \"%s\"", v);
@@ -650,6 +706,13 @@ parse_option(struct parser *p, struct rule *ru, const char *opt)
 	} else if (klen == 6 && strncasecmp(opt, "action", 6) == 0) {
 		if ((ru->cond.action = parse_action(v)) < 0)
 			return perr(p, "unknown action \"%s\"", v);
+	} else if (klen == 7 && strncasecmp(opt, "command", 7) == 0) {
+		if (ru->cond.cmds != 0)
+			return perr(p, "duplicate option command");
+		if (!parse_commands(v, &ru->cond.cmds))
+			return perr(p, "bad command list \"%s\" (want words "
+			    "of connect, helo, starttls, auth, mail, rcpt, "
+			    "data, none, joined by commas)", v);
 	} else
 		return perr(p, "unknown option \"%.*s\"", (int)klen, opt);
 	return true;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "rules.h"
+#include "smtpcmd.h"
 
 #define RULES_MAX_RULES		4096	/* rules per file */
 #define RULES_MAX_LINE		4096	/* bytes per line */
@@ -21,6 +22,7 @@
 #define RULES_MATCH_LIMIT	20000	/* pcre2 match() calls per subject */
 #define RULES_DEPTH_LIMIT	2000	/* pcre2 backtracking depth */
 #define RULES_HEAP_LIMIT	256	/* KiB of pcre2 backtracking heap */
+#define RULES_MAX_ALTS		8	/* patterns of one status= option */
 
 /* A status pattern: -1 is a wildcard part. */
 struct rules_status {
@@ -35,12 +37,16 @@ struct rules_code {
 /* Extra conditions any rule may carry (key=value options). */
 struct rules_cond {
 	char		*mtas;		/* ",a,b," or NULL */
-	bool		 has_status;
-	struct rules_status status;
+	size_t		 nstatus;	/* status=a,b: any of them */
+	struct rules_status status[RULES_MAX_ALTS];
 	bool		 has_code;
 	struct rules_code code;
 	int		 action;	/* enum ev_action, or -1 */
+	unsigned	 cmds;		/* command=: bit smtpcmd_index(), RULES_CMD_NONE */
 };
+
+/* command=none: the text named no command. */
+#define RULES_CMD_NONE	(1u << SMTPCMD_N)
 
 struct rule {
 	enum rules_sel	 sel;

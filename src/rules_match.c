@@ -80,13 +80,28 @@ cond_ok(const struct rule *ru, const struct rules_query *q, bool have_st,
 
 	if (c->mtas != NULL && !mta_in(c->mtas, q->mta))
 		return false;
-	if (c->has_status && (!have_st || !status_match(&c->status, st)))
-		return false;
+	if (c->nstatus != 0) {
+		size_t k;
+
+		if (!have_st)
+			return false;
+		for (k = 0; k < c->nstatus; k++)
+			if (status_match(&c->status[k], st))
+				break;
+		if (k == c->nstatus)
+			return false;
+	}
 	if (c->has_code && (q->reply_code < c->code.lo ||
 	    q->reply_code > c->code.hi))
 		return false;
 	if (c->action >= 0 && (int)q->action != c->action)
 		return false;
+	if (c->cmds != 0) {
+		int k = smtpcmd_index(q->command);
+
+		if (!(c->cmds & (k < 0 ? RULES_CMD_NONE : 1u << k)))
+			return false;
+	}
 	return true;
 }
 

@@ -33,12 +33,18 @@
 #include "state.h"
 #include "store.h"
 
+#define STORE_STMT_CACHE	16	/* statements of the recording path kept */
+
 struct store {
 	sqlite3		*db;
 	pthread_mutex_t	 lock;
 	bool		 rdonly;
 	bool		 batch;		/* store_batch_begin() is open */
 	char		 err[512];
+	struct {
+		const char	*sql;	/* the literal's address is the key */
+		sqlite3_stmt	*st;
+	}		 cache[STORE_STMT_CACHE];
 };
 
 /*
@@ -194,6 +200,64 @@ prepare(struct store *s, const char *sql, sqlite3_stmt **st)
 		return dberr(s, rc, "prepare");
 	}
 	return BD_OK;
+}
+
+/*
+ * A statement of the recording path, prepared once for the handle's
+ * life (the log source records tens of thousands of events a run);
+ * sql must be a string literal (its address is the key).  Give it back
+ * with release().
+ */
+static enum bd_status
+cached(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < STORE_STMT_CACHE && s->cache[i].sql != NULL; i++) {
+		if (s->cache[i].sql == sql) {
+			*st = s->cache[i].st;
+			return BD_OK;
+		}
+	}
+	if (i == STORE_STMT_CACHE)
+		return prepare(s, sql, st);
+	if ((rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    st, NULL)) != SQLITE_OK) {
+		*st = NULL;
+		return dberr(s, rc, "prepare");
+	}
+	s->cache[i].sql = sql;
+	s->cache[i].st = *st;
+	return BD_OK;
+}
+
+/* Reset a cached() statement for its next use, or finalize another. */
+static void
+release(struct store *s, sqlite3_stmt *st)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_STMT_CACHE && s->cache[i].sql != NULL; i++) {
+		if (s->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+static void
+cache_free(struct store *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_STMT_CACHE; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		s->cache[i].st = NULL;
+		s->cache[i].sql = NULL;
+	}
 }
 
 /*
@@ -356,6 +420,9 @@ store_open(const char *path, unsigned flags, int busy_ms,
 		/* WAL: readers (bouncectl) do not block the milter. */
 		if ((rs = exec(s, "PRAGMA journal_mode = WAL")) != BD_OK ||
 		    (rs = exec(s, "PRAGMA synchronous = NORMAL")) != BD_OK ||
+		    (rs = exec(s, "PRAGMA cache_size = -16384")) != BD_OK ||
+		    /* savepoints of a batch journal in memory, not a file */
+		    (rs = exec(s, "PRAGMA temp_store = MEMORY")) != BD_OK ||
 		    (rs = migrate(s)) != BD_OK) {
 			snprintf(err, errlen, "%s", s->err);
 			goto fail;
@@ -398,6 +465,7 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	cache_free(s);
 	sqlite3_close(s->db);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -458,7 +526,7 @@ load_state(struct store *s, const char *addr, struct rstate *rs)
 
 	memset(rs, 0, sizeof(*rs));
 	state_init(&rs->st);
-	if ((r = prepare(s, "SELECT state, reason, suppressed_since, "
+	if ((r = cached(s, "SELECT state, reason, suppressed_since, "
 	    "reset_at, manual_at, first_bounce, last_bounce, soft_marks, "
 	    "last_seen, suppress_event, suppress_events FROM recipients "
 	    "WHERE address = ?",
@@ -482,7 +550,7 @@ load_state(struct store *s, const char *addr, struct rstate *rs)
 		rc = SQLITE_DONE;
 	}
 	r = rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "load state");
-	sqlite3_finalize(st);
+	release(s, st);
 	return r;
 }
 
@@ -494,16 +562,16 @@ save_state(struct store *s, const char *addr, const struct rstate *rs)
 	char		 marks[STATE_MARKS_TEXT_MAX];
 	int		 rc;
 
-	if ((r = prepare(s, "INSERT OR IGNORE INTO recipients (address, "
+	if ((r = cached(s, "INSERT OR IGNORE INTO recipients (address, "
 	    "domain) VALUES (?, ?)", &st)) != BD_OK)
 		return r;
 	bind_text(st, 1, addr, ADDR_MAX);
 	bind_text(st, 2, addr_domain(addr), ADDR_MAX);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	release(s, st);
 	if (rc != SQLITE_DONE)
 		return dberr(s, rc, "insert recipient");
-	if ((r = prepare(s, "UPDATE recipients SET state = ?, reason = ?, "
+	if ((r = cached(s, "UPDATE recipients SET state = ?, reason = ?, "
 	    "soft_count = ?, soft_marks = ?, suppressed_since = ?, "
 	    "reset_at = ?, manual_at = ?, first_bounce = ?, last_bounce = ?, "
 	    "suppress_event = ?, suppress_events = ? WHERE address = ?",
@@ -530,7 +598,7 @@ save_state(struct store *s, const char *addr, const struct rstate *rs)
 	    rs->suppress_events : "", sizeof(rs->suppress_events) - 1);
 	bind_text(st, 12, addr, ADDR_MAX);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "update recipient");
 }
 
@@ -543,7 +611,7 @@ save_last(struct store *s, const char *addr, int64_t id, int64_t when,
 	enum bd_status	 r;
 	int		 rc;
 
-	if ((r = prepare(s, "UPDATE recipients SET last_seen = ?, "
+	if ((r = cached(s, "UPDATE recipients SET last_seen = ?, "
 	    "last_event = ?, last_status = ?, last_reason = ?, "
 	    "last_diagnostic = ? WHERE address = ? AND last_seen <= ?",
 	    &st)) != BD_OK)
@@ -556,7 +624,7 @@ save_last(struct store *s, const char *addr, int64_t id, int64_t when,
 	bind_text(st, 6, addr, ADDR_MAX);
 	sqlite3_bind_int64(st, 7, when);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc == SQLITE_DONE ? BD_OK : dberr(s, rc, "update last");
 }
 
@@ -669,7 +737,7 @@ insert_event(struct store *s, const struct bd_event *ev, const char *rcpt,
 	int		 rc;
 
 	*id = 0;
-	if ((r = prepare(s, insert_event_sql, &st)) != BD_OK)
+	if ((r = cached(s, insert_event_sql, &st)) != BD_OK)
 		return r;
 	sqlite3_bind_int64(st, 1, ev->when);
 	bind_text(st, 2, rcpt, ADDR_MAX);
@@ -699,7 +767,7 @@ insert_event(struct store *s, const struct bd_event *ev, const char *rcpt,
 	sqlite3_bind_int64(st, 25, now);
 	sqlite3_bind_text(st, 26, identity, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	release(s, st);
 	if (rc != SQLITE_DONE)
 		return dberr(s, rc, "insert event");
 	if (sqlite3_changes(s->db) > 0)
@@ -712,7 +780,7 @@ step_done(struct store *s, sqlite3_stmt *st, const char *what)
 {
 	int	 rc = sqlite3_step(st);
 
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc == SQLITE_DONE ? BD_OK : dberr(s, rc, what);
 }
 
@@ -734,7 +802,7 @@ note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
 		return BD_OK;
 	if (ev->source == EV_SRC_LOG && (ev->action == EV_ACT_FAILED ||
 	    ev->action == EV_ACT_DELAYED || ev->action == EV_ACT_DELIVERED)) {
-		if ((r = prepare(s, "INSERT OR IGNORE INTO sends (queue_id, "
+		if ((r = cached(s, "INSERT OR IGNORE INTO sends (queue_id, "
 		    "recipient, message_id, ts, domain, sender, campaign) "
 		    "VALUES (?, ?, ?, ?, ?, ?, ?)", &st)) != BD_OK)
 			return r;
@@ -752,7 +820,7 @@ note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
 	}
 	if (strcmp(class, "delivered") == 0 || strcmp(class, "soft") == 0 ||
 	    strcmp(class, "hard") == 0 || strcmp(class, "sender") == 0) {
-		if ((r = prepare(s, "UPDATE sends SET outcome = ?1, "
+		if ((r = cached(s, "UPDATE sends SET outcome = ?1, "
 		    "outcome_ts = ?2, reason = ?3 WHERE queue_id = ?4 AND "
 		    "recipient = ?5 AND outcome_ts <= ?2", &st)) != BD_OK)
 			return r;
@@ -765,7 +833,7 @@ note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
 			return r;
 	}
 	if (ev->campaign != NULL && ev->campaign[0] != '\0') {
-		if ((r = prepare(s, "UPDATE sends SET campaign = ? WHERE "
+		if ((r = cached(s, "UPDATE sends SET campaign = ? WHERE "
 		    "queue_id = ? AND campaign IS NULL", &st)) != BD_OK)
 			return r;
 		bind_text(st, 1, ev->campaign, STORE_TEXT_MAX);

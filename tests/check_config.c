@@ -3,7 +3,8 @@
 /*
  * check_config.c - unit tests of bounced.conf(5) parsing (src/config.c):
  * every key, units, bounds, strict booleans, unknown and duplicate keys
- * with "file:line" errors, defaults, printing and the glob matcher.
+ * with "file:line" errors, defaults, printing, the generic reader
+ * (conffile.c) and the address patterns (pattern.c).
  */
 #include <check.h>
 #include <stdio.h>
@@ -13,6 +14,9 @@
 #include <unistd.h>
 
 #include "../src/config.h"	/* not the autoconf config.h of the build root */
+#include "buf.h"
+#include "conffile.h"
+#include "pattern.h"
 
 static struct bd_config *
 parse_ok(const char *text)
@@ -337,11 +341,11 @@ static const struct glob_case {
 	{ "*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
 };
 
-START_TEST(test_config_glob)
+START_TEST(test_pattern_match)
 {
 	const struct glob_case *g = &glob_cases[_i];
 
-	ck_assert_msg(config_glob_match(g->pat, g->s) == g->want,
+	ck_assert_msg(pattern_match(g->pat, g->s) == g->want,
 	    "%s ~ %s: got %d, want %d", g->pat, g->s, !g->want, g->want);
 }
 END_TEST
@@ -356,6 +360,96 @@ START_TEST(test_config_bounce_address)
 	ck_assert(!config_is_bounce_address(c, "<user@example.com>"));
 	ck_assert(!config_is_bounce_address(c, ""));
 	config_free(c);
+}
+END_TEST
+
+/* conffile_format() writes what conffile_scaled() reads back. */
+static const struct fmt_case {
+	enum conffile_unit	 u;
+	int64_t			 v;
+	const char		*want;
+} fmt_cases[] = {
+	{ CONFFILE_COUNT, 0, "0" }, { CONFFILE_COUNT, 50, "50" },
+	{ CONFFILE_BYTES, 1000, "1000" }, { CONFFILE_BYTES, 65536, "64k" },
+	{ CONFFILE_BYTES, 3 << 20, "3M" }, { CONFFILE_BYTES, 1 << 30, "1G" },
+	{ CONFFILE_SECONDS, 0, "0s" }, { CONFFILE_SECONDS, 90, "90s" },
+	{ CONFFILE_SECONDS, 120, "2m" }, { CONFFILE_SECONDS, 7200, "2h" },
+	{ CONFFILE_SECONDS, 14 * 86400, "14d" },
+	{ CONFFILE_MSEC, 250, "250ms" }, { CONFFILE_MSEC, 5000, "5s" },
+	{ CONFFILE_MSEC, 60000, "1m" },
+};
+
+START_TEST(test_conffile_format_round_trip)
+{
+	const struct fmt_case	*f = &fmt_cases[_i];
+	char			 out[32];
+	const char		*why;
+	int64_t			 back;
+
+	conffile_format(f->u, f->v, out, sizeof(out));
+	ck_assert_msg(strcmp(out, f->want) == 0, "format %lld: got %s, "
+	    "want %s", (long long)f->v, out, f->want);
+	why = conffile_scaled(f->u, out, &back);
+	ck_assert_msg(why == NULL && back == f->v, "read back %s: got %lld "
+	    "(%s), want %lld", out, (long long)back, why ? why : "ok",
+	    (long long)f->v);
+}
+END_TEST
+
+START_TEST(test_conffile_scaled_refuses)
+{
+	static const struct {
+		enum conffile_unit	 u;
+		const char		*s;
+	} bad[] = {
+		{ CONFFILE_COUNT, "5k" }, { CONFFILE_COUNT, "-1" },
+		{ CONFFILE_COUNT, "" }, { CONFFILE_BYTES, "1T" },
+		{ CONFFILE_BYTES, "99999999999999999999" },
+		{ CONFFILE_BYTES, "9999999999G" }, { CONFFILE_SECONDS, "1ms" },
+		{ CONFFILE_SECONDS, "5 m" }, { CONFFILE_MSEC, "5us" },
+	};
+	int64_t	 v;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(conffile_scaled(bad[i].u, bad[i].s, &v) != NULL,
+		    "\"%s\": got accepted (%lld), want an error", bad[i].s,
+		    (long long)v);
+}
+END_TEST
+
+START_TEST(test_pattern_list_split)
+{
+	char		**p, big[400];
+	size_t		 n, i;
+	const char	*why;
+	struct buf	 many;
+
+	why = pattern_list_split(" A*@X.org ,, b?@y ,", &p, &n);
+	ck_assert_msg(why == NULL, "got \"%s\", want success", why);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(p[0], "a*@x.org");
+	ck_assert_str_eq(p[1], "b?@y");
+	ck_assert(pattern_list_match(p, n, "Bx@Y"));
+	ck_assert(!pattern_list_match(p, n, "bxx@y"));
+	pattern_list_free(p, n);
+
+	ck_assert_ptr_null(pattern_list_split(" , ", &p, &n));
+	ck_assert_ptr_null(p);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_nonnull(pattern_list_split("a b@x", &p, &n));
+	ck_assert_ptr_null(p);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_ptr_nonnull(pattern_list_split(big, &p, &n));
+	buf_init(&many, 0);
+	for (i = 0; i <= PATTERN_LIST_MAX; i++)
+		(void)buf_printf(&many, "a%zu@x,", i);
+	why = pattern_list_split(many.data, &p, &n);
+	ck_assert_msg(why != NULL, "%d patterns: got success, want an error",
+	    PATTERN_LIST_MAX + 1);
+	ck_assert_uint_eq(n, 0);
+	buf_free(&many);
 }
 END_TEST
 
@@ -382,6 +476,9 @@ config_suite(void)
 	    sizeof(bool_cases) / sizeof(bool_cases[0]));
 	tcase_add_test(tc, test_config_warns_outside_advised_range);
 	tcase_add_test(tc, test_config_load_file);
+	tcase_add_loop_test(tc, test_conffile_format_round_trip, 0,
+	    sizeof(fmt_cases) / sizeof(fmt_cases[0]));
+	tcase_add_test(tc, test_conffile_scaled_refuses);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_loop_test(tc, test_config_rejects_bad_input, 0,
@@ -394,8 +491,9 @@ config_suite(void)
 	tcase_add_test(tc, test_config_refcount);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("patterns");
-	tcase_add_loop_test(tc, test_config_glob, 0,
+	tcase_add_loop_test(tc, test_pattern_match, 0,
 	    sizeof(glob_cases) / sizeof(glob_cases[0]));
+	tcase_add_test(tc, test_pattern_list_split);
 	tcase_add_test(tc, test_config_bounce_address);
 	tcase_add_test(tc, test_config_facility);
 	suite_add_tcase(s, tc);

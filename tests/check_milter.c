@@ -16,7 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <syslog.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "buf.h"
 #include "../src/config.h"	/* not the autoconf config.h of the build root */
@@ -24,6 +28,7 @@
 #include "fake_smfi.h"
 #include "log.h"
 #include "milter.h"
+#include "rcache.h"
 #include "store.h"
 
 #define NOW		1795457500	/* just after the fixtures were made */
@@ -43,10 +48,23 @@ struct run {
 	bool		 reached_eom;
 };
 
+static int64_t		 clock_now = NOW;
+static int		 n_warnings, n_recovered;
+
 static int64_t
 fixed_now(void)
 {
-	return NOW;
+	return clock_now;
+}
+
+/* Count what the milter logs (log_set_hook). */
+static void
+count_log(int prio, const char *line)
+{
+	if (prio == LOG_WARNING && strstr(line, "recipient lookup failed"))
+		n_warnings++;
+	if (strstr(line, "recipient lookups work again") != NULL)
+		n_recovered++;
 }
 
 static void
@@ -60,6 +78,8 @@ setup(void)
 	ck_assert_msg(store_open(dbpath, 0, 2000, &store, err, sizeof(err))
 	    == BD_OK, "store_open: %s", err);
 	log_set_quiet(true);
+	clock_now = NOW;
+	n_warnings = n_recovered = 0;
 	dsn_init();
 	milter_set_clock(fixed_now);
 	ck_assert_int_eq(milter_register(), BD_OK);
@@ -710,6 +730,299 @@ START_TEST(test_milter_abort_frees_message)
 }
 END_TEST
 
+/* The fixture with X-Bounce-* fields of its own in front. */
+static char *
+forged_dsn(size_t *len)
+{
+	static const char head[] = "X-Bounce-Recipient: evil@forged.test\r\n"
+	    "x-bounce-HARD: no\r\n"
+	    "X-Bounces-To: list@forged.test\r\n"
+	    "X-BOUNCE-recipient: evil2@forged.test\r\n";
+	struct buf	 b;
+	size_t		 n;
+	char		*msg = fixture("postfix-failed-5xx.eml", &n);
+
+	buf_init(&b, 0);
+	ck_assert_int_eq(buf_puts(&b, head), BD_OK);
+	ck_assert_int_eq(buf_append(&b, msg, n), BD_OK);
+	free(msg);
+	*len = b.len;
+	return buf_steal(&b);
+}
+
+static int
+chg_find(const SMFICTX *ctx, const char *name, int idx)
+{
+	size_t	 i;
+
+	for (i = 0; i < ctx->nchgs; i++)
+		if (strcasecmp(ctx->chg_name[i], name) == 0 &&
+		    ctx->chg_idx[i] == idx && ctx->chg_value[i] == NULL)
+			return (int)i;
+	return -1;
+}
+
+START_TEST(test_milter_headers_removes_forged)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "alice@sender.test", NULL };
+	size_t		 len, i, k;
+	char		*msg = forged_dsn(&len);
+	int		 a, b;
+	const char	*v;
+
+	use_conf("BounceAction headers\n");
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	negotiate(&ctx, &r);
+	ck_assert_msg(r.pf0 & SMFIF_CHGHDRS, "got actions 0x%lx, want "
+	    "CHGHDRS in headers mode", r.pf0);
+	drive(&ctx, &r, "", rcpts, msg, len);
+	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
+	ck_assert_msg(ctx.nchgs == 3, "got %zu deletions, want 3", ctx.nchgs);
+	/* Both X-Bounce-Recipient fields, the later one first. */
+	a = chg_find(&ctx, "X-Bounce-Recipient", 2);
+	b = chg_find(&ctx, "X-Bounce-Recipient", 1);
+	ck_assert_msg(a >= 0 && b >= 0 && a < b, "X-Bounce-Recipient: got "
+	    "deletions at %d and %d, want index 2 then index 1", a, b);
+	ck_assert_msg(chg_find(&ctx, "X-Bounce-Hard", 1) >= 0,
+	    "x-bounce-HARD not removed");
+	ck_assert_msg(chg_find(&ctx, "X-Bounces-To", 1) < 0,
+	    "X-Bounces-To removed, want it kept");
+	/* Every removal comes before our own fields are added. */
+	ck_assert_msg(ctx.nhdrs > 0, "got no X-Bounce-* added");
+	for (i = 0; i < ctx.nchgs; i++)
+		for (k = 0; k < ctx.nhdrs; k++)
+			ck_assert_msg(ctx.chg_seq[i] < ctx.hdr_seq[k],
+			    "deletion %zu after addition %zu", i, k);
+	v = fake_header(&ctx, "X-Bounce-Recipient", 0);
+	ck_assert_msg(v && strcmp(v, " bob@remote.test") == 0,
+	    "X-Bounce-Recipient: got \"%s\", want \" bob@remote.test\"",
+	    v ? v : "(none)");
+	want_state("bob@remote.test", "suppressed");
+	free(msg);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+START_TEST(test_milter_forged_kept_outside_headers_mode)
+{
+	static const char *const confs[] = { "", "BounceAction discard\n",
+	    "SuppressedRecipients tag\n" };
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "alice@sender.test", NULL };
+	size_t		 len, i;
+	char		*msg = forged_dsn(&len);
+
+	for (i = 0; i < sizeof(confs) / sizeof(confs[0]); i++) {
+		use_conf(confs[i]);
+		fake_ctx_init(&ctx);
+		memset(&r, 0, sizeof(r));
+		negotiate(&ctx, &r);
+		ck_assert_msg((r.pf0 & SMFIF_CHGHDRS) == 0, "\"%s\": got "
+		    "CHGHDRS, want it only in headers mode", confs[i]);
+		drive(&ctx, &r, "", rcpts, msg, len);
+		ck_assert(r.reached_eom);
+		ck_assert_msg(ctx.nchgs == 0, "\"%s\": got %zu deletions, "
+		    "want 0", confs[i], ctx.nchgs);
+		close_ctx(&ctx);
+		fake_ctx_free(&ctx);
+	}
+	free(msg);
+}
+END_TEST
+
+START_TEST(test_milter_forged_removed_from_unrecorded_bounce)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "alice@sender.test", NULL };
+	static const char msg[] = "X-Bounce-Hard: yes\r\nSubject: hi\r\n"
+	    "\r\nnothing failed\r\n";
+
+	use_conf("BounceAction headers\n");
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	negotiate(&ctx, &r);
+	drive(&ctx, &r, "<>", rcpts, msg, sizeof(msg) - 1);
+	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
+	ck_assert_msg(ctx.nchgs == 1 && chg_find(&ctx, "X-Bounce-Hard", 1) ==
+	    0, "got %zu deletions, want X-Bounce-Hard 1", ctx.nchgs);
+	ck_assert_msg(ctx.nhdrs == 0, "got %zu added, want 0", ctx.nhdrs);
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+}
+END_TEST
+
+/* One ordinary message from alice to rcpts; r gets what was answered. */
+static void
+ordinary(SMFICTX *ctx, struct run *r, const char *const *rcpts)
+{
+	fake_ctx_init(ctx);
+	memset(r, 0, sizeof(*r));
+	negotiate(ctx, r);
+	drive(ctx, r, "<alice@sender.test>", rcpts, "X: y\r\n\r\nhi\r\n",
+	    13);
+	close_ctx(ctx);
+	fake_ctx_free(ctx);
+}
+
+static void
+unsuppress(const char *addr)
+{
+	struct store_manual	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.address = addr;
+	m.suppress = false;
+	m.by = "check_milter";
+	m.when = clock_now;
+	m.source = EV_SRC_MANUAL;
+	ck_assert_int_eq(store_manual(store, &m, 1, NULL), BD_OK);
+}
+
+START_TEST(test_milter_rcpt_answer_cached_for_ttl)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "bob@remote.test", NULL };
+
+	use_conf("SuppressedRecipients reject\n");
+	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+	ordinary(&ctx, &r, rcpts);
+	ck_assert_msg(r.rcpt[0] == SMFIS_REJECT, "suppressed: got %d, want "
+	    "REJECT", r.rcpt[0]);
+	/* bouncectl unsuppress: the cached answer holds for the TTL */
+	unsuppress("bob@remote.test");
+	clock_now += RCACHE_TTL - 1;
+	ordinary(&ctx, &r, rcpts);
+	ck_assert_msg(r.rcpt[0] == SMFIS_REJECT, "within the TTL: got %d, "
+	    "want REJECT from the cache", r.rcpt[0]);
+	clock_now += 1;
+	ordinary(&ctx, &r, rcpts);
+	ck_assert_msg(r.rcpt[0] == SMFIS_CONTINUE, "after the TTL: got %d, "
+	    "want CONTINUE from the store", r.rcpt[0]);
+}
+END_TEST
+
+START_TEST(test_milter_rcpt_recording_refreshes_cache)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "carol@remote.test", NULL };
+
+	use_conf("SuppressedRecipients reject\n");
+	ordinary(&ctx, &r, rcpts);
+	ck_assert_msg(r.rcpt[0] == SMFIS_CONTINUE, "never seen: got %d, want "
+	    "CONTINUE", r.rcpt[0]);
+	one_dsn(&ctx, &r, "", "postfix-failed-5xx-2rcpt-envid-hdrs.eml");
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+	want_state("carol@remote.test", "suppressed");
+	ordinary(&ctx, &r, rcpts);
+	ck_assert_msg(r.rcpt[0] == SMFIS_REJECT, "just suppressed: got %d, "
+	    "want REJECT (no stale cached answer)", r.rcpt[0]);
+}
+END_TEST
+
+START_TEST(test_milter_rcpt_bounce_never_refused)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "bob@remote.test", NULL };
+	static const char *const senders[] = { "<>", "" };
+	static const char msg[] = "Subject: x\r\n\r\nnot a DSN\r\n";
+	size_t		 i;
+
+	use_conf("SuppressedRecipients reject\n");
+	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+	want_state("bob@remote.test", "suppressed");
+	for (i = 0; i < 2; i++) {
+		fake_ctx_init(&ctx);
+		memset(&r, 0, sizeof(r));
+		negotiate(&ctx, &r);
+		drive(&ctx, &r, senders[i], rcpts, msg, sizeof(msg) - 1);
+		ck_assert_msg(r.rcpt[0] == SMFIS_CONTINUE && !r.rejected,
+		    "bounce from \"%s\" to a suppressed address: got %d, "
+		    "want CONTINUE", senders[i], r.rcpt[0]);
+		ck_assert(r.reached_eom);
+		ck_assert_int_eq(ctx.nreplies, 0);
+		close_ctx(&ctx);
+		fake_ctx_free(&ctx);
+	}
+}
+END_TEST
+
+/* A database whose recipients table is gone: every lookup fails. */
+static struct store *
+broken_store(void)
+{
+	struct store	*bs;
+	sqlite3		*db;
+	char		 path[400], err[256];
+
+	(void)snprintf(path, sizeof(path), "%s/broken.db", tmpdir);
+	ck_assert_int_eq(store_open(path, 0, 100, &bs, err, sizeof(err)),
+	    BD_OK);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE recipients", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+	return bs;
+}
+
+START_TEST(test_milter_rcpt_database_failure_accepts)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	struct store	*bs;
+	static const char *const rcpts[] = { "bob@remote.test",
+	    "dave@remote.test", NULL };
+	int		 i, k;
+
+	use_conf("SuppressedRecipients reject\n");
+	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
+	close_ctx(&ctx);
+	fake_ctx_free(&ctx);
+	want_state("bob@remote.test", "suppressed");
+
+	bs = broken_store();
+	milter_set_lookup_store(bs);
+	log_set_quiet(false);
+	log_set_hook(count_log);
+	for (i = 0; i < 6; i++) {	/* in and after the back-off */
+		clock_now += i % 2 ? 0 : RCACHE_BACKOFF;
+		ordinary(&ctx, &r, rcpts);
+		for (k = 0; k < 2; k++)
+			ck_assert_msg(r.rcpt[k] == SMFIS_CONTINUE, "message %d "
+			    "rcpt %d: got %d, want CONTINUE", i, k, r.rcpt[k]);
+		ck_assert_msg(r.from != SMFIS_TEMPFAIL && r.data ==
+		    SMFIS_ACCEPT && !r.rejected, "message %d: got from %d "
+		    "data %d, want CONTINUE and ACCEPT", i, r.from, r.data);
+	}
+	ck_assert_msg(n_warnings == 1, "got %d warnings, want 1 per incident",
+	    n_warnings);
+	/* The database answers again: enforced, and said once. */
+	milter_set_lookup_store(NULL);
+	clock_now += RCACHE_BACKOFF;
+	ordinary(&ctx, &r, rcpts);
+	ck_assert_msg(r.rcpt[0] == SMFIS_REJECT, "after recovery: got %d, "
+	    "want REJECT", r.rcpt[0]);
+	ordinary(&ctx, &r, rcpts);
+	ck_assert_msg(n_recovered == 1 && n_warnings == 1, "got %d recovery "
+	    "lines and %d warnings, want 1 and 1", n_recovered, n_warnings);
+	log_set_hook(NULL);
+	store_close(bs);
+}
+END_TEST
+
 static Suite *
 milter_suite(bool fixtures)
 {
@@ -739,11 +1052,18 @@ milter_suite(bool fixtures)
 	tcase_add_test(tc, test_milter_big_message_skipped_and_parsed);
 	tcase_add_test(tc, test_milter_never_rejects_a_bounce);
 	tcase_add_test(tc, test_milter_connection_keeps_its_snapshot);
+	tcase_add_test(tc, test_milter_headers_removes_forged);
+	tcase_add_test(tc, test_milter_forged_kept_outside_headers_mode);
+	tcase_add_test(tc, test_milter_forged_removed_from_unrecorded_bounce);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("recipients");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_milter_suppressed_recipient_rejected);
 	tcase_add_test(tc, test_milter_suppressed_recipient_tagged);
+	tcase_add_test(tc, test_milter_rcpt_answer_cached_for_ttl);
+	tcase_add_test(tc, test_milter_rcpt_recording_refreshes_cache);
+	tcase_add_test(tc, test_milter_rcpt_bounce_never_refused);
+	tcase_add_test(tc, test_milter_rcpt_database_failure_accepts);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -745,6 +745,243 @@ START_TEST(test_store_threads_share_handle)
 }
 END_TEST
 
+/* The v1 schema exactly as released (store.c migrations[0]). */
+static const char v1_schema[] =
+	"CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
+	" recipient TEXT NOT NULL, domain TEXT NOT NULL, original_recipient "
+	"TEXT, action TEXT NOT NULL, status TEXT, reply_code INTEGER NOT NULL "
+	"DEFAULT 0, reason TEXT, hard INTEGER NOT NULL DEFAULT 0, who TEXT, "
+	"advice TEXT, rule TEXT, diagnostic TEXT, remote_mta TEXT, "
+	"reporting_mta TEXT, queue_id TEXT, message_id TEXT, envelope_id "
+	"TEXT, sender TEXT, campaign TEXT, feedback_type TEXT, source TEXT "
+	"NOT NULL, trusted INTEGER NOT NULL DEFAULT 0, class TEXT NOT NULL, "
+	"recorded_at INTEGER NOT NULL, identity TEXT NOT NULL UNIQUE);"
+	"CREATE INDEX events_recipient ON events(recipient, ts);"
+	"CREATE INDEX events_ts ON events(ts);"
+	"CREATE INDEX events_queue ON events(queue_id, recipient);"
+	"CREATE TABLE recipients (address TEXT PRIMARY KEY, domain TEXT NOT "
+	"NULL, state TEXT NOT NULL DEFAULT 'active' CHECK (state IN "
+	"('active', 'soft', 'suppressed')), reason TEXT NOT NULL DEFAULT '', "
+	"soft_count INTEGER NOT NULL DEFAULT 0, soft_marks TEXT NOT NULL "
+	"DEFAULT '', suppressed_since INTEGER NOT NULL DEFAULT 0, "
+	"suppress_event INTEGER, reset_at INTEGER NOT NULL DEFAULT 0, "
+	"first_bounce INTEGER NOT NULL DEFAULT 0, last_bounce INTEGER NOT "
+	"NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0, last_event "
+	"INTEGER, last_status TEXT, last_reason TEXT, last_diagnostic TEXT, "
+	"manual_by TEXT, manual_why TEXT, manual_at INTEGER NOT NULL DEFAULT "
+	"0);"
+	"CREATE INDEX recipients_state ON recipients(state, address);"
+	"CREATE INDEX recipients_domain ON recipients(domain);"
+	"CREATE TABLE sends (queue_id TEXT NOT NULL, recipient TEXT NOT NULL,"
+	" message_id TEXT, ts INTEGER NOT NULL, PRIMARY KEY (queue_id, "
+	"recipient));"
+	"INSERT INTO events (id, ts, recipient, domain, action, status, "
+	"reason, hard, who, class, source, recorded_at, identity, queue_id) "
+	"VALUES (7, 100, 'old@v1.example', 'v1.example', 'failed', '5.1.1', "
+	"'userunknown', 1, 'recipient', 'hard', 'dsn-internal', 100, "
+	"'q:V1|old@v1.example|failed|5.1.1', 'V1');"
+	"INSERT INTO recipients (address, domain, state, reason, "
+	"suppressed_since, suppress_event, last_seen) VALUES "
+	"('old@v1.example', 'v1.example', 'suppressed', 'hard', 100, 7, 100);"
+	"INSERT INTO sends VALUES ('V1', 'old@v1.example', NULL, 90);"
+	"PRAGMA user_version = 1;";
+
+START_TEST(test_store_migrates_v1_to_v2)
+{
+	struct store_recipient	 rc;
+	struct store_cursor	 c;
+	sqlite3			*db;
+	char			 err[256];
+	int			 v = -1;
+	enum bd_status		 r;
+
+	store_close(st);
+	st = NULL;
+	unlink(dbpath);
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, v1_schema, NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	/* a read-only open refuses an old schema and changes nothing */
+	r = store_open(dbpath, STORE_RDONLY, 1000, &st, err, sizeof(err));
+	ck_assert_msg(r == BD_ECONFIG && strstr(err, "v1") != NULL,
+	    "read-only v1: got %s (%s), want %s", bd_strerror(r), err,
+	    bd_strerror(BD_ECONFIG));
+	r = store_open(dbpath, 0, 1000, &st, err, sizeof(err));
+	ck_assert_msg(r == BD_OK, "migrate: got %s (%s), want ok",
+	    bd_strerror(r), err);
+	ck_assert_int_eq(store_schema_version(st, &v), BD_OK);
+	ck_assert_msg(v == 2, "version: got %d, want 2", v);
+	/* the v1 data is all there, with its suppressing event named */
+	ck_assert_int_eq(store_lookup(st, "old@v1.example", &rc), BD_OK);
+	ck_assert_msg(strcmp(rc.state, "suppressed") == 0 &&
+	    strcmp(rc.reason, "hard") == 0 &&
+	    strcmp(rc.suppress_events, "7") == 0, "v1 row: got %s/%s/\"%s\", "
+	    "want suppressed/hard/\"7\"", rc.state, rc.reason,
+	    rc.suppress_events);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sends WHERE "
+	    "queue_id = 'V1' AND outcome = '' AND domain = ''"), 1);
+	/* the v2 tables work */
+	memset(&c, 0, sizeof(c));
+	c.dev = 1;
+	c.ino = 2;
+	c.off = 3;
+	ck_assert_int_eq(store_cursor_set(st, "file:x", &c, 50), BD_OK);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(store_cursor_get(st, "file:x", &c), BD_OK);
+	ck_assert_msg(c.dev == 1 && c.ino == 2 && c.off == 3 &&
+	    c.updated == 50, "cursor: got %llu/%llu/%llu/%lld, want 1/2/3/50",
+	    (unsigned long long)c.dev, (unsigned long long)c.ino,
+	    (unsigned long long)c.off, (long long)c.updated);
+	/* reopening migrates nothing twice */
+	store_close(st);
+	r = store_open(dbpath, 0, 1000, &st, err, sizeof(err));
+	ck_assert_msg(r == BD_OK, "reopen: got %s (%s)", bd_strerror(r), err);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 1);
+}
+END_TEST
+
+START_TEST(test_store_soft_limit_names_events)
+{
+	struct store_recipient	 rc;
+	struct bd_event		 ev;
+	static const char *const q[] = { "S1", "S2", "S2", "S3" };
+	static const char *const stv[] = { "4.2.2", "4.2.2", "4.4.1",
+	    "4.2.2" };
+	size_t			 i;
+
+	for (i = 0; i < 4; i++) {
+		ev = mkev("sl@x.example", q[i], EV_ACT_DELAYED, stv[i],
+		    "mailboxfull", false, 1000 + (int64_t)i * 100);
+		record(&ev, 1000 + (int64_t)i * 100);
+	}
+	assert_state("sl@x.example", "suppressed", "soft-limit", 3);
+	ck_assert_int_eq(store_lookup(st, "sl@x.example", &rc), BD_OK);
+	/* the retry of S2 is one send but one of the events that led there */
+	ck_assert_msg(strcmp(rc.suppress_events, "1,2,3,4") == 0,
+	    "suppress_events: got \"%s\", want \"1,2,3,4\"",
+	    rc.suppress_events);
+	ev = mkev("hd@x.example", "H1", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 2000);
+	record(&ev, 2000);
+	ck_assert_int_eq(store_lookup(st, "hd@x.example", &rc), BD_OK);
+	ck_assert_msg(strcmp(rc.suppress_events, "5") == 0,
+	    "hard suppress_events: got \"%s\", want \"5\"",
+	    rc.suppress_events);
+	/* a rebuild names the same events */
+	ck_assert_int_eq(store_rebuild(st, &pol), BD_OK);
+	ck_assert_int_eq(store_lookup(st, "sl@x.example", &rc), BD_OK);
+	ck_assert_msg(strcmp(rc.suppress_events, "1,2,3,4") == 0,
+	    "after rebuild: got \"%s\", want \"1,2,3,4\"",
+	    rc.suppress_events);
+}
+END_TEST
+
+START_TEST(test_store_expiry_parse)
+{
+	static const struct {
+		const char	*text;
+		bool		 ok;
+		size_t		 n;
+		int64_t		 first;
+	} cases[] = {
+		{ "soft-limit:180d", true, 1, 180 * 86400 },
+		{ "soft-limit:180d, hard:1y", true, 2, 180 * 86400 },
+		{ "hard:2w complaint:12h", true, 2, 14 * 86400 },
+		{ "imported:30", true, 1, 30 * 86400 },
+		{ "", true, 0, 0 },
+		{ "manual:30d", false, 0, 0 },
+		{ "soft-limit", false, 0, 0 },
+		{ "soft-limit:", false, 0, 0 },
+		{ "soft-limit:0d", false, 0, 0 },
+		{ "soft-limit:10x", false, 0, 0 },
+		{ "soft-limit:1d,soft-limit:2d", false, 0, 0 },
+		{ "bogus:1d", false, 0, 0 },
+		{ "hard:99999999999999d", false, 0, 0 },
+	};
+	struct store_expiry	 rules[STORE_EXPIRY_MAX];
+	char			 err[256];
+	size_t			 i, n;
+	bool			 ok;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ok = store_expiry_parse(cases[i].text, rules, STORE_EXPIRY_MAX,
+		    &n, err, sizeof(err));
+		ck_assert_msg(ok == cases[i].ok, "\"%s\": got %s (%s), want "
+		    "%s", cases[i].text, ok ? "ok" : "refused", err,
+		    cases[i].ok ? "ok" : "refused");
+		if (!ok) {
+			ck_assert_msg(err[0] != '\0', "\"%s\": no message",
+			    cases[i].text);
+			continue;
+		}
+		ck_assert_msg(n == cases[i].n, "\"%s\": got %zu rules, want "
+		    "%zu", cases[i].text, n, cases[i].n);
+		if (n > 0)
+			ck_assert_msg(rules[0].after == cases[i].first,
+			    "\"%s\": got %lld s, want %lld", cases[i].text,
+			    (long long)rules[0].after,
+			    (long long)cases[i].first);
+	}
+}
+END_TEST
+
+START_TEST(test_store_expire_by_reason)
+{
+	struct store_expiry	 rules[STORE_EXPIRY_MAX];
+	struct store_manual	 m;
+	struct bd_event		 ev;
+	char			 err[128];
+	size_t			 n, i;
+	int64_t			 done = -1;
+
+	for (i = 0; i < 3; i++) {
+		char	 qid[8];
+
+		snprintf(qid, sizeof(qid), "E%zu", i);
+		ev = mkev("soft@x.example", qid, EV_ACT_DELAYED, "4.2.2",
+		    "mailboxfull", false, 1000 + (int64_t)i);
+		record(&ev, 1000);
+	}
+	ev = mkev("hard@x.example", "H", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 1000);
+	record(&ev, 1000);
+	memset(&m, 0, sizeof(m));
+	m.address = "man@x.example";
+	m.suppress = true;
+	m.by = "op";
+	m.when = 1000;
+	m.source = EV_SRC_MANUAL;
+	ck_assert_int_eq(store_manual(st, &m, 1, NULL), BD_OK);
+	ck_assert(store_expiry_parse("soft-limit:180d", rules,
+	    STORE_EXPIRY_MAX, &n, err, sizeof(err)));
+	/* not old enough yet */
+	ck_assert_int_eq(store_expire(st, 1002 + 179 * 86400, rules, n,
+	    &done), BD_OK);
+	ck_assert_msg(done == 0, "expired early: got %lld, want 0",
+	    (long long)done);
+	ck_assert_int_eq(store_expire(st, 1002 + 180 * 86400, rules, n,
+	    &done), BD_OK);
+	ck_assert_msg(done == 1, "expired: got %lld, want 1",
+	    (long long)done);
+	assert_state("soft@x.example", "active", "", 0);
+	assert_state("hard@x.example", "suppressed", "hard", 0);
+	assert_state("man@x.example", "suppressed", "manual", 0);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events WHERE "
+	    "recipient = 'soft@x.example' AND action = 'unsuppress' AND "
+	    "diagnostic LIKE 'expiry: soft-limit%'"), 1);
+	/* an old soft bounce arriving late cannot suppress it again */
+	ev = mkev("soft@x.example", "E9", EV_ACT_DELAYED, "4.2.2",
+	    "mailboxfull", false, 1005);
+	record(&ev, 1005 + 180 * 86400);
+	assert_state("soft@x.example", "active", "", 0);
+	/* no rule, nothing to do */
+	ck_assert_int_eq(store_expire(st, INT64_MAX / 2, rules, 0, &done),
+	    BD_OK);
+	ck_assert_int_eq(done, 0);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -757,6 +994,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_readonly_refuses_empty_db);
 	tcase_add_test(tc, test_store_unwritable_path_fails);
 	tcase_add_test(tc, test_store_readonly_refuses_writes);
+	tcase_add_test(tc, test_store_migrates_v1_to_v2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rule");
@@ -773,6 +1011,9 @@ store_suite(void)
 	tcase_add_test(tc, test_store_manual_is_atomic);
 	tcase_add_test(tc, test_store_domain_case_insensitive);
 	tcase_add_test(tc, test_store_rebuild_matches_incremental);
+	tcase_add_test(tc, test_store_soft_limit_names_events);
+	tcase_add_test(tc, test_store_expiry_parse);
+	tcase_add_test(tc, test_store_expire_by_reason);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("query");

@@ -37,6 +37,10 @@ fake_ctx_free(SMFICTX *ctx)
 		free(ctx->hdr_name[i]);
 		free(ctx->hdr_value[i]);
 	}
+	for (i = 0; i < ctx->nchgs; i++) {
+		free(ctx->chg_name[i]);
+		free(ctx->chg_value[i]);
+	}
 	for (i = 0; i <= SMFIM_LAST; i++)
 		free(ctx->symlist[i]);
 	memset(ctx, 0, sizeof(*ctx));
@@ -154,7 +158,20 @@ smfi_addheader(SMFICTX *ctx, char *name, char *value)
 	if (ctx->nhdrs == FAKE_MAX)
 		return MI_FAILURE;
 	ctx->hdr_name[ctx->nhdrs] = strdup(name);
-	ctx->hdr_value[ctx->nhdrs++] = strdup(value);
+	ctx->hdr_value[ctx->nhdrs] = strdup(value);
+	ctx->hdr_seq[ctx->nhdrs++] = ++ctx->seq;
+	return MI_SUCCESS;
+}
+
+int
+smfi_chgheader(SMFICTX *ctx, char *name, int idx, char *value)
+{
+	if (ctx->nchgs == FAKE_MAX || name == NULL || idx < 1)
+		return MI_FAILURE;
+	ctx->chg_name[ctx->nchgs] = strdup(name);
+	ctx->chg_value[ctx->nchgs] = value ? strdup(value) : NULL;
+	ctx->chg_idx[ctx->nchgs] = idx;
+	ctx->chg_seq[ctx->nchgs++] = ++ctx->seq;
 	return MI_SUCCESS;
 }
 

@@ -3,7 +3,8 @@
  * fake_smfi.h - a test double for libmilter, chosen at link time:
  * check_milter links it instead of -lmilter.  It records what the milter
  * asks of the MTA (headers added, replies, macro lists) and serves
- * macros from a table.
+ * macros from a table.  Header changes (added, changed, deleted) carry
+ * a sequence number so that tests can check their order.
  */
 #ifndef BD_FAKE_SMFI_H
 #define BD_FAKE_SMFI_H
@@ -21,7 +22,14 @@ struct smfi_str {
 	size_t		 nmacros;
 	char		*hdr_name[FAKE_MAX];	/* smfi_addheader calls */
 	char		*hdr_value[FAKE_MAX];
+	int		 hdr_seq[FAKE_MAX];	/* order among all changes */
 	size_t		 nhdrs;
+	char		*chg_name[FAKE_MAX];	/* smfi_chgheader calls */
+	char		*chg_value[FAKE_MAX];	/* NULL: delete */
+	int		 chg_idx[FAKE_MAX];
+	int		 chg_seq[FAKE_MAX];
+	size_t		 nchgs;
+	int		 seq;			/* changes so far */
 	char		 reply[3][256];		/* last smfi_setreply */
 	int		 nreplies;
 	char		*symlist[SMFIM_LAST + 1];	/* smfi_setsymlist */

@@ -15,7 +15,8 @@
 
 e2e_up bob@remote.test=hard carol@remote.test=ok
 
-e2e_log "sending to bob@remote.test (remote: 550 5.1.1) and carol@remote.test (accepted)"
+e2e_log "sending to bob@remote.test (remote: 550 5.1.1)" \
+    "and carol@remote.test (accepted)"
 e2e_send "$E2E_SENDER" bob@remote.test "e2e hard"
 e2e_send "$E2E_SENDER" carol@remote.test "e2e accepted"
 

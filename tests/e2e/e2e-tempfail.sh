@@ -18,11 +18,13 @@
 E2E_CONF_EXTRA="DatabaseBusyTimeout 200ms"
 e2e_up bob@remote.test=hard
 
-e2e_log "locking the database, then sending to bob@remote.test (remote: 550 5.1.1)"
+e2e_log "locking the database, then sending to bob@remote.test" \
+    "(remote: 550 5.1.1)"
 e2e_lock_db
 e2e_send "$E2E_SENDER" bob@remote.test "e2e tempfail"
 
-tf_re='milter-reject: END-OF-MESSAGE .* 4\.7\.1 .*from=<> to=<alice@sender\.test>'
+tf_re='milter-reject: END-OF-MESSAGE .* 4\.7\.1 .*'
+tf_re="${tf_re}from=<> to=<alice@sender\\.test>"
 e2e_wait_log "$tf_re" 2 30
 n=$(e2e_count_log "$tf_re")
 e2e_check "DSN refused with 4.7.1 at least twice while locked" \
@@ -38,6 +40,9 @@ q=$(postqueue -c "$E2E_DIR/etc" -p 2>&1)
 e2e_check_match "the original ($qid) is still queued" "$q" "^${qid:-none}[* !]"
 e2e_status bob@remote.test
 e2e_check "exit status of bouncectl status while locked" "$E2E_RC" 0
+# one incident, however many DSNs it turned away: logged once
+e2e_check "bounced log lines about the store failure" \
+    "$(grep -c 'cannot record' "$E2E_DIR/bounced.log")" 1
 
 e2e_log "releasing the lock"
 e2e_unlock_db

@@ -48,7 +48,6 @@ E2E_PIDS=()
 E2E_POSTFIX_UP=0
 E2E_BOUNCED_PID=
 E2E_T0=$EPOCHREALTIME
-E2E_PATH_SAVE=$PATH
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 # --- reporting ----------------------------------------------------------
@@ -335,8 +334,8 @@ e2e_start_postfix()
 	    -B "550 5.1.1 Error: no such user here"
 	e2e_start_sink soft "$P_SOFT" -r RCPT \
 	    -b "451 4.2.2 Mailbox full, try again later"
-	e2e_start_sink block "$P_BLOCK" -f RCPT \
-	    -B "550 5.7.1 Service unavailable; client [127.0.0.1] blocked using zen.spamhaus.org"
+	e2e_start_sink block "$P_BLOCK" -f RCPT -B "550 5.7.1 Service \
+unavailable; client [127.0.0.1] blocked using zen.spamhaus.org"
 	e2e_start_sink ok "$P_OK"
 
 	routes="remote.test=smtp:[127.0.0.1]:$P_OK"
@@ -453,11 +452,13 @@ e2e_send()
 import smtplib, sys, time, os
 port, sender, rcpt, subject = sys.argv[1:5]
 now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
-mid = "<e2e-%d-%d-%s@sender.test>" % (os.getpid(), time.time_ns(), rcpt.split("@")[0])
+mid = "<e2e-%d-%d-%s@sender.test>" % (os.getpid(), time.time_ns(),
+    rcpt.split("@")[0])
 msg = ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\n"
        "Message-ID: %s\r\nMIME-Version: 1.0\r\n"
        "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
-       "bounced end-to-end test message.\r\n") % (sender, rcpt, subject, now, mid)
+       "bounced end-to-end test message.\r\n") % (sender, rcpt, subject,
+    now, mid)
 with smtplib.SMTP("127.0.0.1", int(port), timeout=30) as s:
 	s.sendmail(sender, [rcpt], msg)
 EOF
@@ -502,8 +503,10 @@ e2e_wait_log()
 # through the relayhost sink, which happens only after the milter let it in
 e2e_returned_re()
 {
-	printf 'to=<%s>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:%s,.* status=sent' \
-	    "$E2E_SENDER" "$P_RETURN"
+	local ip='127\.0\.0\.1'
+
+	printf 'to=<%s>, relay=%s\\[%s\\]:%s,.* status=sent' \
+	    "$E2E_SENDER" "$ip" "$ip" "$P_RETURN"
 }
 
 # e2e_wait_returned COUNT [SECONDS] - until COUNT messages reached the sender
@@ -582,8 +585,9 @@ print(len(v) if isinstance(v, list) else "no-list")
 # e2e_check_milter_clean - Postfix logged no milter trouble at all
 e2e_check_milter_clean()
 {
-	e2e_check "mail log lines about milter trouble" \
-	    "$(e2e_count_log 'milter-reject|warning: .*milter|milter.*(timeout|unavailable)')" 0
+	local re='milter-reject|warning: .*milter|milter.*(timeout|unavailable)'
+
+	e2e_check "mail log lines about milter trouble" "$(e2e_count_log "$re")" 0
 }
 
 # e2e_lock_db - hold the database's write lock (BEGIN IMMEDIATE) from

@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * ctl_log.c - bouncectl(8) subcommands that read the MTA's delivery log:
+ * ingest-log (import a log once) and follow-log (follow it live, until
+ * SIGINT or SIGTERM: what a systemd unit runs on a relay), and expire
+ * (run suppression expiry rules now).
+ *
+ * Lines come from src/follow.c (a file followed across rotation, or
+ * standard input: `journalctl -f -o short-iso-precise -u postfix@- |
+ * bouncectl follow-log -`), go through src/logsource.c (pure: parse,
+ * classify, record) into the store in batches; each batch commits with
+ * the file position under the source name "file:PATH" (schema v2
+ * cursors table), so a restart resumes after the last line kept and no
+ * line counts twice (recording is idempotent besides).  A malformed line
+ * is counted and skipped, never fatal.  This file is where the counters
+ * and warnings are written out (stderr; the journal under systemd).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl_state.h"
+#include "follow.h"
+#include "logsource.h"
+#include "rules.h"
+#include "store.h"
+
+#define BATCH_LINES	5000	/* most lines per transaction */
+#define BATCH_MS	500	/* longest a batch keeps the write lock */
+#define SPIKE_EVERY	60	/* seconds between sender-side spike checks */
+#define REPORT_EVERY	600	/* seconds between follow-log counter lines */
+#define SPIKE_DEFAULT	50	/* sender-side failures per domain and hour */
+#define WARNED_MAX	64	/* spikes remembered so as to warn once an hour */
+
+static volatile sig_atomic_t	 stop_sig;
+
+static void
+on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+/* What the log commands need: store, rules, policy, campaign header. */
+struct logctx {
+	struct store		*s;
+	struct rules		*rules;
+	struct store_policy	 pol;
+	char			 campaign[128];
+	struct logsource	*ls;
+	struct logsource_result	 res;
+	char			 source[PATH_MAX + 8];
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+logctx_free(struct logctx *c)
+{
+	logsource_free(c->ls);
+	rules_unref(c->rules);
+	store_close(c->s);
+}
+
+/*
+ * The config (-c, else the default when it exists and no --db was given)
+ * gives the rules, SoftBounceLimit/Window and CampaignHeader; without one
+ * the built-in rules and the defaults (3 sends in 30 days) apply.
+ */
+static int
+logctx_open(const struct ctl_opts *o, const char *path, struct logctx *c)
+{
+	struct logsource_opts	 lo;
+	struct bd_config	*cfg = NULL;
+	const char		*cpath = o->config_path;
+	char			 err[512], real[PATH_MAX];
+	enum bd_status		 st;
+	struct tm		 tm;
+	time_t			 now = time(NULL);
+
+	memset(c, 0, sizeof(*c));
+	c->pol.soft_limit = 3;
+	c->pol.soft_window = 30 * 86400;
+	if (cpath == NULL && o->db_path == NULL &&
+	    access(config_default_path(), F_OK) == 0)
+		cpath = config_default_path();
+	err[0] = '\0';
+	if (cpath != NULL) {
+		if ((st = config_load(cpath, &cfg, err, sizeof(err))) !=
+		    BD_OK) {
+			fprintf(stderr, "bouncectl: %s\n", err[0] ? err :
+			    bd_strerror(st));
+			return CTL_EXIT_ERROR;
+		}
+		c->rules = rules_ref(cfg->rules);
+		if (cfg->soft_bounce_limit > 0)
+			c->pol.soft_limit = cfg->soft_bounce_limit;
+		if (cfg->soft_bounce_window > 0)
+			c->pol.soft_window = cfg->soft_bounce_window;
+		if (cfg->campaign_header != NULL)
+			snprintf(c->campaign, sizeof(c->campaign), "%s",
+			    cfg->campaign_header);
+		config_free(cfg);
+	}
+	if (c->rules == NULL &&
+	    (st = rules_default(&c->rules, err, sizeof(err))) != BD_OK) {
+		fprintf(stderr, "bouncectl: built-in rules: %s\n", err);
+		return CTL_EXIT_ERROR;
+	}
+	if (ctl_store_open(o, 0, &c->s) != CTL_EXIT_OK) {
+		logctx_free(c);
+		return CTL_EXIT_ERROR;
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.rules = c->rules;
+	lo.campaign_header = c->campaign[0] ? c->campaign : NULL;
+	if (localtime_r(&now, &tm) != NULL)
+		lo.gmtoff = tm.tm_gmtoff;
+	if (logsource_new(&lo, &c->ls) != BD_OK) {
+		fprintf(stderr, "bouncectl: out of memory\n");
+		logctx_free(c);
+		return CTL_EXIT_ERROR;
+	}
+	if (strcmp(path, "-") == 0)
+		snprintf(c->source, sizeof(c->source), "stdin");
+	else
+		snprintf(c->source, sizeof(c->source), "file:%s",
+		    realpath(path, real) != NULL ? real : path);
+	return CTL_EXIT_OK;
+}
+
+static void
+report(const struct ctl_opts *o, FILE *fp, const char *what,
+    const struct logctx *c, double secs)
+{
+	const struct logsource_result	*r = &c->res;
+	double				 rate = secs > 0 ? r->lines / secs : 0;
+
+	if (o->json) {
+		printf("{\"source\":\"");
+		/* the source is a path we were given: escape the minimum */
+		for (const char *p = c->source; *p; p++)
+			if (*p == '"' || *p == '\\')
+				printf("\\%c", *p);
+			else if ((unsigned char)*p < 0x20)
+				printf("\\u%04x", (unsigned char)*p);
+			else
+				putchar(*p);
+		printf("\",\"lines\":%" PRIu64 ",\"records\":%" PRIu64
+		    ",\"ignored\":%" PRIu64 ",\"malformed\":%" PRIu64
+		    ",\"deliveries\":%" PRIu64 ",\"bounces\":%" PRIu64
+		    ",\"sender_side\":%" PRIu64 ",\"new_events\":%" PRIu64
+		    ",\"duplicates\":%" PRIu64 ",\"seconds\":%.3f"
+		    ",\"lines_per_second\":%.0f}\n", r->lines, r->records,
+		    r->ignored, r->malformed, r->deliveries, r->bounces,
+		    r->sender_side, r->events_new, r->duplicates, secs, rate);
+		return;
+	}
+	fprintf(fp, "%s %s: %" PRIu64 " lines "
+	    "(%" PRIu64 " records, %" PRIu64 " ignored, %" PRIu64
+	    " malformed and skipped): %" PRIu64 " deliveries, %" PRIu64
+	    " bounces (%" PRIu64 " sender-side), %" PRIu64 " new events, %"
+	    PRIu64 " already known; %.2f s, %.0f lines/s\n", what, c->source,
+	    r->lines, r->records, r->ignored, r->malformed, r->deliveries,
+	    r->bounces, r->sender_side, r->events_new, r->duplicates, secs,
+	    rate);
+}
+
+/* Commit the open batch with the position after its last line. */
+static enum bd_status
+commit_batch(struct logctx *c, struct follow *f, bool keep_pos)
+{
+	struct follow_pos	 pos;
+	struct store_cursor	 cur;
+	enum bd_status		 st = BD_OK;
+
+	if (keep_pos) {
+		follow_position(f, &pos);
+		cur.dev = pos.dev;
+		cur.ino = pos.ino;
+		cur.off = pos.off;
+		cur.updated = 0;
+		st = store_cursor_set(c->s, c->source, &cur,
+		    (int64_t)time(NULL));
+	}
+	if (st != BD_OK) {
+		store_batch_end(c->s, false);
+		return st;
+	}
+	return store_batch_end(c->s, true);
+}
+
+/* Where to start: the stored position unless told otherwise. */
+static bool
+start_pos(struct logctx *c, bool from_start, struct follow_pos *pos)
+{
+	struct store_cursor	 cur;
+
+	memset(pos, 0, sizeof(*pos));
+	if (from_start || strcmp(c->source, "stdin") == 0)
+		return false;
+	if (store_cursor_get(c->s, c->source, &cur) != BD_OK)
+		return false;
+	pos->dev = cur.dev;
+	pos->ino = cur.ino;
+	pos->off = cur.off;
+	return true;
+}
+
+/*
+ * ctl_ingest_log - bouncectl ingest-log [--from-start] FILE|-: import a
+ * log once, from the position a previous run kept (--from-start: from
+ * the top; recording is idempotent, so nothing counts twice either way)
+ *
+ * Returns 0 (malformed lines are counted and skipped), or 2 when the
+ * file cannot be read or the database fails (the batches committed so
+ * far are kept, with their position).
+ */
+int
+ctl_ingest_log(const struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "from-start",	no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct follow_opts	 fo;
+	struct follow_pos	 pos;
+	struct follow		*f = NULL;
+	struct logctx		 c;
+	const char		*line, *path;
+	enum follow_result	 fr;
+	enum bd_status		 st = BD_OK;
+	size_t			 len, inbatch = 0;
+	int64_t			 t0, batch_t = 0;
+	int			 ch, rc = CTL_EXIT_OK;
+	bool			 cut, from_start = false, resumed;
+
+	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		if (ch != 's')
+			goto usage;
+		from_start = true;
+	}
+	if (optind != argc - 1)
+		goto usage;
+	path = argv[optind];
+	if (logctx_open(o, path, &c) != CTL_EXIT_OK)
+		return CTL_EXIT_ERROR;
+	resumed = start_pos(&c, from_start, &pos);
+	memset(&fo, 0, sizeof(fo));
+	fo.flags = FOLLOW_ONCE;
+	if (follow_open(strcmp(path, "-") == 0 ? NULL : path,
+	    resumed ? &pos : NULL, &fo, &f) != BD_OK) {
+		fprintf(stderr, "bouncectl: %s: %s\n", path,
+		    strerror(f != NULL ? follow_errno(f) : errno));
+		follow_close(f);
+		logctx_free(&c);
+		return CTL_EXIT_ERROR;
+	}
+	t0 = mono_ms();
+	for (;;) {
+		fr = follow_next(f, -1, &line, &len, &cut);
+		if (fr != FOLLOW_LINE)
+			break;
+		if (inbatch == 0) {
+			if ((st = store_batch_begin(c.s)) != BD_OK)
+				break;
+			batch_t = mono_ms();
+		}
+		if ((st = logsource_feed(c.ls, line, len, (int64_t)time(NULL),
+		    c.s, &c.pol, &c.res)) != BD_OK) {
+			store_batch_end(c.s, false);
+			inbatch = 0;
+			break;
+		}
+		/* short batches: bounced's milter waits for the write lock */
+		if (++inbatch == BATCH_LINES || ((inbatch & 255) == 0 &&
+		    mono_ms() - batch_t >= BATCH_MS)) {
+			inbatch = 0;
+			if ((st = commit_batch(&c, f,
+			    strcmp(c.source, "stdin") != 0)) != BD_OK)
+				break;
+		}
+	}
+	if (st == BD_OK && inbatch > 0)
+		st = commit_batch(&c, f, strcmp(c.source, "stdin") != 0);
+	if (st != BD_OK) {
+		fprintf(stderr, "bouncectl: ingest-log: %s (lines up to the "
+		    "last batch are kept)\n", store_errmsg(c.s));
+		rc = CTL_EXIT_ERROR;
+	} else if (fr == FOLLOW_ERROR) {
+		fprintf(stderr, "bouncectl: %s: %s\n", path,
+		    strerror(follow_errno(f)));
+		rc = CTL_EXIT_ERROR;
+	}
+	report(o, stdout, resumed ? "ingested (resumed)" : "ingested", &c,
+	    (double)(mono_ms() - t0) / 1000.0);
+	follow_close(f);
+	logctx_free(&c);
+	return rc;
+usage:
+	fprintf(stderr, "usage: bouncectl ingest-log [--from-start] FILE|-\n");
+	return CTL_EXIT_ERROR;
+}
+
+struct warned {
+	char	 key[320];
+	int64_t	 at;
+};
+
+struct spike_arg {
+	struct warned	*w;
+	size_t		*nw;
+	int64_t		 now, rate;
+};
+
+static int
+spike_cb(void *arg, const struct store_rate_row *r)
+{
+	struct spike_arg	*a = arg;
+	char			 key[320];
+	size_t			 i, oldest = 0;
+
+	snprintf(key, sizeof(key), "%s %s", r->domain, r->reason);
+	for (i = 0; i < *a->nw; i++) {
+		if (strcmp(a->w[i].key, key) == 0) {
+			if (a->now - a->w[i].at < 3600)
+				return 0;	/* warned within the hour */
+			break;
+		}
+		if (a->w[i].at < a->w[oldest].at)
+			oldest = i;
+	}
+	if (i == *a->nw) {
+		if (*a->nw < WARNED_MAX)
+			(*a->nw)++;
+		else
+			i = oldest;
+	}
+	snprintf(a->w[i].key, sizeof(a->w[i].key), "%s", key);
+	a->w[i].at = a->now;
+	fprintf(stderr, "bouncectl: warning: sender-side spike: %" PRId64
+	    " %s failures at %s in the last hour (threshold %" PRId64
+	    "/h)\n", r->count, r->reason[0] ? r->reason : "unclassified",
+	    r->domain, a->rate);
+	return 0;
+}
+
+/*
+ * ctl_follow_log - bouncectl follow-log [--from-end] [--spike-rate N]
+ * FILE|-: follow the log until SIGINT/SIGTERM (or the end of standard
+ * input), from the position kept by the last run; with no position, from
+ * the top of the current file (--from-end: from its end).  Every hour's
+ * sender-side failures per domain and reason are checked each minute and
+ * a warning is written when one reaches N (default 50).
+ *
+ * Returns 0 on a signal or the end of input; 2 when the database fails
+ * (the last batch is not kept; a restart resumes before it).
+ */
+int
+ctl_follow_log(const struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "from-end",	no_argument,		NULL, 'e' },
+		{ "spike-rate",	required_argument,	NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct warned		 warned[WARNED_MAX];
+	struct spike_arg	 sa;
+	struct sigaction	 sact;
+	struct follow_opts	 fo;
+	struct follow_pos	 pos;
+	struct follow		*f = NULL;
+	struct logctx		 c;
+	const char		*line, *path;
+	enum follow_result	 fr = FOLLOW_TIMEOUT;
+	enum bd_status		 st = BD_OK;
+	size_t			 len, inbatch = 0, nwarned = 0;
+	int64_t			 t0, batch_t = 0, last_spike = 0, last_report;
+	int64_t			 rate = SPIKE_DEFAULT, now;
+	char			*end;
+	int			 ch, rc = CTL_EXIT_OK;
+	bool			 cut, from_end = false, resumed, keep;
+
+	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'e':
+			from_end = true;
+			break;
+		case 'r':
+			errno = 0;
+			rate = strtoll(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || rate < 1 ||
+			    rate > 100000000) {
+				fprintf(stderr, "bouncectl: --spike-rate: not "
+				    "a count per hour: \"%s\"\n", optarg);
+				return CTL_EXIT_ERROR;
+			}
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc - 1)
+		goto usage;
+	path = argv[optind];
+	if (logctx_open(o, path, &c) != CTL_EXIT_OK)
+		return CTL_EXIT_ERROR;
+	keep = strcmp(c.source, "stdin") != 0;
+	resumed = start_pos(&c, false, &pos);
+	memset(&fo, 0, sizeof(fo));
+	fo.flags = from_end ? FOLLOW_FROM_END : 0;
+	if (follow_open(keep ? path : NULL, resumed ? &pos : NULL, &fo, &f) !=
+	    BD_OK) {
+		fprintf(stderr, "bouncectl: %s: cannot follow\n", path);
+		logctx_free(&c);
+		return CTL_EXIT_ERROR;
+	}
+	memset(&sact, 0, sizeof(sact));
+	sact.sa_handler = on_signal;
+	sigemptyset(&sact.sa_mask);
+	sigaction(SIGINT, &sact, NULL);
+	sigaction(SIGTERM, &sact, NULL);
+	fprintf(stderr, "bouncectl: following %s%s (soft limit %u in %"
+	    PRId64 " days, sender-side spike %" PRId64 "/h)\n", c.source,
+	    resumed ? ", resuming at the kept position" : "",
+	    c.pol.soft_limit, c.pol.soft_window / 86400, rate);
+	t0 = last_report = mono_ms();
+	memset(&sa, 0, sizeof(sa));
+	sa.w = warned;
+	sa.nw = &nwarned;
+	sa.rate = rate;
+	while (!stop_sig) {
+		fr = follow_next(f, 500, &line, &len, &cut);
+		if (fr == FOLLOW_LINE) {
+			if (inbatch == 0) {
+				if ((st = store_batch_begin(c.s)) != BD_OK)
+					break;
+				batch_t = mono_ms();
+			}
+			inbatch++;
+			if ((st = logsource_feed(c.ls, line, len,
+			    (int64_t)time(NULL), c.s, &c.pol, &c.res)) !=
+			    BD_OK) {
+				store_batch_end(c.s, false);
+				inbatch = 0;
+				break;
+			}
+		}
+		if (inbatch > 0 && (fr != FOLLOW_LINE ||
+		    inbatch >= BATCH_LINES || mono_ms() - batch_t >= BATCH_MS)) {
+			inbatch = 0;
+			if ((st = commit_batch(&c, f, keep)) != BD_OK)
+				break;
+		}
+		if (fr == FOLLOW_EOF || fr == FOLLOW_ERROR)
+			break;
+		now = (int64_t)time(NULL);
+		if (inbatch == 0 && now - last_spike >= SPIKE_EVERY) {
+			last_spike = now;
+			sa.now = now;
+			if ((st = store_sender_spikes(c.s, now, rate, spike_cb,
+			    &sa, NULL)) != BD_OK)
+				break;
+		}
+		if (mono_ms() - last_report >= REPORT_EVERY * 1000) {
+			last_report = mono_ms();
+			report(o, stderr, "so far", &c,
+			    (double)(last_report - t0) / 1000.0);
+		}
+	}
+	if (st == BD_OK && inbatch > 0)
+		st = commit_batch(&c, f, keep);
+	if (st != BD_OK) {
+		fprintf(stderr, "bouncectl: follow-log: %s\n",
+		    store_errmsg(c.s));
+		rc = CTL_EXIT_ERROR;
+	} else if (fr == FOLLOW_ERROR) {
+		fprintf(stderr, "bouncectl: %s: %s\n", path,
+		    strerror(follow_errno(f)));
+		rc = CTL_EXIT_ERROR;
+	}
+	report(o, stdout, stop_sig ? "stopped" : "finished", &c,
+	    (double)(mono_ms() - t0) / 1000.0);
+	follow_close(f);
+	logctx_free(&c);
+	return rc;
+usage:
+	fprintf(stderr, "usage: bouncectl follow-log [--from-end] "
+	    "[--spike-rate N] FILE|-\n");
+	return CTL_EXIT_ERROR;
+}
+
+/*
+ * ctl_expire - bouncectl expire RULE...: end suppressions older than
+ * their rule ("soft-limit:180d", "hard:1y"; manual never expires)
+ *
+ * Returns 0, or 2 on a bad rule or a database failure.
+ */
+int
+ctl_expire(const struct ctl_opts *o, int argc, char **argv)
+{
+	struct store_expiry	 rules[STORE_EXPIRY_MAX], one[STORE_EXPIRY_MAX];
+	struct store		*s;
+	char			 err[256];
+	size_t			 n = 0, k, i;
+	int64_t			 done = 0;
+	int			 a, rc;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: bouncectl expire REASON:AGE... (e.g. "
+		    "soft-limit:180d)\n");
+		return CTL_EXIT_ERROR;
+	}
+	for (a = 1; a < argc; a++) {
+		if (!store_expiry_parse(argv[a], one, STORE_EXPIRY_MAX, &k,
+		    err, sizeof(err))) {
+			fprintf(stderr, "bouncectl: expire: %s\n", err);
+			return CTL_EXIT_ERROR;
+		}
+		for (i = 0; i < k; i++) {
+			size_t	 j;
+
+			for (j = 0; j < n; j++)
+				if (strcmp(rules[j].reason, one[i].reason) == 0)
+					break;
+			if (j < n) {
+				fprintf(stderr, "bouncectl: expire: %s given "
+				    "twice\n", one[i].reason);
+				return CTL_EXIT_ERROR;
+			}
+			if (n == STORE_EXPIRY_MAX) {
+				fprintf(stderr, "bouncectl: expire: too many "
+				    "rules\n");
+				return CTL_EXIT_ERROR;
+			}
+			rules[n++] = one[i];
+		}
+	}
+	if ((rc = ctl_store_open(o, 0, &s)) != CTL_EXIT_OK)
+		return rc;
+	if (store_expire(s, (int64_t)time(NULL), rules, n, &done) != BD_OK) {
+		fprintf(stderr, "bouncectl: expire: %s\n", store_errmsg(s));
+		rc = CTL_EXIT_ERROR;
+	} else if (o->json)
+		printf("{\"expired\":%" PRId64 "}\n", done);
+	else
+		printf("expired %" PRId64 " suppression%s\n", done,
+		    done == 1 ? "" : "s");
+	store_close(s);
+	return rc;
+}
