@@ -161,6 +161,7 @@ main(int argc, char **argv)
 			in[nin].mta = dup_or_null(a->report->mta);
 			in[nin].feedback_type =
 			    dup_or_null(a->report->feedback_type);
+			in[nin].smtp_command = rc->smtp_command; /* static */
 			nin++;
 		}
 		analysis_free(a);

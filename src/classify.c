@@ -118,7 +118,7 @@ static const char *
 sel_name(enum rules_sel s)
 {
 	switch (s) {
-	case RULES_SEL_ANY:	return "fallback";
+	case RULES_SEL_ANY:	return "any";
 	case RULES_SEL_ACTION:	return "action";
 	case RULES_SEL_KIND:	return "report kind";
 	case RULES_SEL_STATUS:	return "status";
@@ -137,8 +137,10 @@ sel_name(enum rules_sel s)
  * rule matched.
  * Notes: out->status is the status as sent, else the first RFC 3463
  * code in the diagnostic, else derived from the reason and the class
- * (reply code or Action).  Sender-side reasons are never hard.  Pure
- * and thread-safe; uses about 2.5 KiB of stack.
+ * (reply code or Action).  Sender-side reasons are never hard.  Rules
+ * may look at in->smtp_command (the command the failure answered).
+ * Pure and thread-safe; uses about 28 KiB of stack (the text and
+ * PCRE2's scratch memory, see rules_match()).
  */
 void
 classify(const struct rules *rules, const struct classify_input *in,
@@ -267,6 +269,10 @@ classify(const struct rules *rules, const struct classify_input *in,
 		    "text; no status");
 	else
 		sb_cat(&why, sel_name(res.win.sel));
+	if (q.command != NULL && res.win.reason != NULL) {
+		sb_cat(&why, "; in reply to ");
+		sb_cat(&why, q.command);
+	}
 }
 
 /*

@@ -21,7 +21,7 @@ struct classify_input {
 	enum dsn_kind	 kind;		/* report/text/arf/autoreply; NONE for a log line */
 	const char	*mta;		/* producing MTA hint, or NULL */
 	const char	*feedback_type;	/* ARF only */
-	const char	*smtp_command;	/* "rcpt", "data", ... (smtpcmd.h) or NULL */
+	const char	*smtp_command;	/* "rcpt", "data"... (smtpcmd.h) */
 };
 
 /* classify - fill *out; always succeeds (reason "undefined" at worst) */

@@ -14,7 +14,7 @@
 
 #include "bd.h"
 
-#define CONFFILE_MAX		(1024 * 1024)	/* bytes of a config file */
+#define CONFFILE_MAX		(1024 * 1024)	/* bytes of a file */
 #define CONFFILE_LINE_MAX	4096		/* bytes of one line */
 
 /* The unit a number may carry. */
@@ -27,11 +27,11 @@ enum conffile_unit {
 
 /* One "Key value" line, comments and surrounding white space removed. */
 struct conffile_line {
-	const char	*file;		/* name for "file:line" messages */
+	const char	*file;		/* for "file:line" messages */
 	size_t		 lineno;	/* 1-based */
-	const char	*key;		/* not NUL-terminated: keylen bytes */
+	const char	*key;		/* keylen bytes, no NUL */
 	size_t		 keylen;
-	char		*value;		/* NUL-terminated, may be "" */
+	char		*value;		/* NUL-terminated, or "" */
 };
 
 /*

@@ -194,12 +194,28 @@ split_patterns(struct bd_config *c, const char *s)
 	    &c->n_bounce_patterns);
 }
 
-/* Per-key syntax beyond the type; returns NULL or why. */
+/* SuppressionExpiry: the store's own grammar, so bouncectl agrees. */
 static const char *
-check_value(struct bd_config *c, const struct conf_key *k, const char *v)
+parse_expiry(struct bd_config *c, const char *v, char *why, size_t whylen)
 {
-	if (*v == '\0')
+	if (!store_expiry_parse(v, c->expiry, STORE_EXPIRY_MAX, &c->n_expiry,
+	    why, whylen)) {
+		c->n_expiry = 0;
+		return why;
+	}
+	return NULL;
+}
+
+/* Per-key syntax beyond the type; returns NULL or why (maybe in why). */
+static const char *
+check_value(struct bd_config *c, const struct conf_key *k, const char *v,
+    char *why, size_t whylen)
+{
+	if (*v == '\0') {
+		if (k->check == CK_EXPIRY)
+			c->n_expiry = 0;
 		return k->empty_ok ? NULL : "empty value";
+	}
 	switch (k->check) {
 	case CK_NONE:
 		return NULL;
@@ -220,6 +236,8 @@ check_value(struct bd_config *c, const struct conf_key *k, const char *v)
 	case CK_REPLY:
 		return check_reply(v) ? NULL : "not an SMTP reply such as "
 		    "\"550 5.1.1 text\" (4xx or 5xx, no '%')";
+	case CK_EXPIRY:
+		return parse_expiry(c, v, why, whylen);
 	}
 	return NULL;
 }
@@ -237,7 +255,7 @@ set_value(struct bd_config *c, const struct conf_key *k, const char *v,
 	bool		 b;
 	size_t		 i;
 
-	if ((msg = check_value(c, k, v)) != NULL)
+	if ((msg = check_value(c, k, v, why, whylen)) != NULL)
 		return msg;
 	switch (k->type) {
 	case CT_STR: {

@@ -37,6 +37,7 @@ enum conf_check {
 	CK_HEADER,	/* an RFC 5322 field name, or empty */
 	CK_PATTERNS,	/* comma-separated glob patterns, or empty */
 	CK_REPLY,	/* "4xx|5xx [x.y.z] text" */
+	CK_EXPIRY,	/* store_expiry_parse() rules, or empty */
 };
 
 struct conf_key {
@@ -101,6 +102,8 @@ static const struct conf_key conftab[] = {
 	  0, 0, 0, CONF_FIELD(reject_reply), true, NULL, CK_REPLY, false },
 	{ "RulesFile", CT_STR, "", 0, 0, 0, 0,
 	  CONF_FIELD(rules_file), true, NULL, CK_PATH, true },
+	{ "SenderSideAlertRate", CT_COUNT, "50", 0, 1000000, 0, 0,
+	  CONF_FIELD(sender_alert_rate), true, NULL, CK_NONE, false },
 	{ "Socket", CT_STR, "unix:" RUNSTATEDIR "/bounced/bounced.sock", 0, 0,
 	  0, 0, CONF_FIELD(socket), false, NULL, CK_SOCKET, false },
 	{ "SoftBounceLimit", CT_COUNT, "3", 1, 20, 3, 5,
@@ -109,6 +112,8 @@ static const struct conf_key conftab[] = {
 	  CONF_FIELD(soft_bounce_window), true, NULL, CK_NONE, false },
 	{ "SuppressedRecipients", CT_ENUM, "off", 0, 0, 0, 0,
 	  CONF_FIELD(suppressed_rcpt), true, conf_rcptpolicy, CK_NONE, false },
+	{ "SuppressionExpiry", CT_STR, "", 0, 0, 0, 0,
+	  CONF_FIELD(suppression_expiry), true, NULL, CK_EXPIRY, true },
 	{ "Syslog", CT_BOOL, "yes", 0, 0, 0, 0,
 	  CONF_FIELD(syslog), false, NULL, CK_NONE, false },
 	{ "SyslogFacility", CT_STR, "mail", 0, 0, 0, 0,

@@ -31,6 +31,7 @@
 #include "config.h"
 #include "ctl_state.h"
 #include "follow.h"
+#include "json.h"
 #include "logsource.h"
 #include "rules.h"
 #include "store.h"
@@ -152,17 +153,13 @@ report(const struct ctl_opts *o, FILE *fp, const char *what,
 	const struct logsource_result	*r = &c->res;
 	double				 rate = secs > 0 ? r->lines / secs : 0;
 
+	bool				 first = true;
+
 	if (o->json) {
-		printf("{\"source\":\"");
-		/* the source is a path we were given: escape the minimum */
-		for (const char *p = c->source; *p; p++)
-			if (*p == '"' || *p == '\\')
-				printf("\\%c", *p);
-			else if ((unsigned char)*p < 0x20)
-				printf("\\u%04x", (unsigned char)*p);
-			else
-				putchar(*p);
-		printf("\",\"lines\":%" PRIu64 ",\"records\":%" PRIu64
+		putchar('{');
+		json_key(stdout, "source", &first);
+		json_string(stdout, c->source);
+		printf(",\"lines\":%" PRIu64 ",\"records\":%" PRIu64
 		    ",\"ignored\":%" PRIu64 ",\"malformed\":%" PRIu64
 		    ",\"deliveries\":%" PRIu64 ",\"bounces\":%" PRIu64
 		    ",\"sender_side\":%" PRIu64 ",\"new_events\":%" PRIu64
@@ -362,6 +359,71 @@ spike_cb(void *arg, const struct store_rate_row *r)
 }
 
 /*
+ * The follow-log loop: batches of lines, each committed with its
+ * position; a spike check each minute, counters every ten.  Returns at
+ * a signal, the end of input or a failure (*fr says which).
+ */
+static enum bd_status
+follow_loop(const struct ctl_opts *o, struct logctx *c, struct follow *f,
+    bool keep, int64_t rate, enum follow_result *fr)
+{
+	struct warned		 warned[WARNED_MAX];
+	struct spike_arg	 sa;
+	const char		*line;
+	enum bd_status		 st = BD_OK;
+	size_t			 len, inbatch = 0, nwarned = 0;
+	int64_t			 t0, batch_t = 0, last_spike = 0, now;
+	int64_t			 last_report;
+	bool			 cut;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.w = warned;
+	sa.nw = &nwarned;
+	sa.rate = rate;
+	t0 = last_report = mono_ms();
+	*fr = FOLLOW_TIMEOUT;
+	while (!stop_sig) {
+		*fr = follow_next(f, 500, &line, &len, &cut);
+		if (*fr == FOLLOW_LINE) {
+			if (inbatch == 0) {
+				if ((st = store_batch_begin(c->s)) != BD_OK)
+					return st;
+				batch_t = mono_ms();
+			}
+			inbatch++;
+			if ((st = logsource_feed(c->ls, line, len,
+			    (int64_t)time(NULL), c->s, &c->pol, &c->res)) !=
+			    BD_OK) {
+				store_batch_end(c->s, false);
+				return st;
+			}
+		}
+		if (inbatch > 0 && (*fr != FOLLOW_LINE ||
+		    inbatch >= BATCH_LINES || mono_ms() - batch_t >= BATCH_MS)) {
+			inbatch = 0;
+			if ((st = commit_batch(c, f, keep)) != BD_OK)
+				return st;
+		}
+		if (*fr == FOLLOW_EOF || *fr == FOLLOW_ERROR)
+			break;
+		now = (int64_t)time(NULL);
+		if (inbatch == 0 && now - last_spike >= SPIKE_EVERY) {
+			last_spike = now;
+			sa.now = now;
+			if ((st = store_sender_spikes(c->s, now, rate, spike_cb,
+			    &sa, NULL)) != BD_OK)
+				return st;
+		}
+		if (mono_ms() - last_report >= REPORT_EVERY * 1000) {
+			last_report = mono_ms();
+			report(o, stderr, "so far", c,
+			    (double)(last_report - t0) / 1000.0);
+		}
+	}
+	return inbatch > 0 ? commit_batch(c, f, keep) : BD_OK;
+}
+
+/*
  * ctl_follow_log - bouncectl follow-log [--from-end] [--spike-rate N]
  * FILE|-: follow the log until SIGINT/SIGTERM (or the end of standard
  * input), from the position kept by the last run; with no position, from
@@ -380,22 +442,18 @@ ctl_follow_log(const struct ctl_opts *o, int argc, char **argv)
 		{ "spike-rate",	required_argument,	NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct warned		 warned[WARNED_MAX];
-	struct spike_arg	 sa;
 	struct sigaction	 sact;
 	struct follow_opts	 fo;
 	struct follow_pos	 pos;
 	struct follow		*f = NULL;
 	struct logctx		 c;
-	const char		*line, *path;
+	const char		*path;
 	enum follow_result	 fr = FOLLOW_TIMEOUT;
-	enum bd_status		 st = BD_OK;
-	size_t			 len, inbatch = 0, nwarned = 0;
-	int64_t			 t0, batch_t = 0, last_spike = 0, last_report;
-	int64_t			 rate = SPIKE_DEFAULT, now;
+	enum bd_status		 st;
+	int64_t			 t0, rate = SPIKE_DEFAULT;
 	char			*end;
 	int			 ch, rc = CTL_EXIT_OK;
-	bool			 cut, from_end = false, resumed, keep;
+	bool			 from_end = false, resumed, keep;
 
 	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (ch) {
@@ -440,52 +498,8 @@ ctl_follow_log(const struct ctl_opts *o, int argc, char **argv)
 	    PRId64 " days, sender-side spike %" PRId64 "/h)\n", c.source,
 	    resumed ? ", resuming at the kept position" : "",
 	    c.pol.soft_limit, c.pol.soft_window / 86400, rate);
-	t0 = last_report = mono_ms();
-	memset(&sa, 0, sizeof(sa));
-	sa.w = warned;
-	sa.nw = &nwarned;
-	sa.rate = rate;
-	while (!stop_sig) {
-		fr = follow_next(f, 500, &line, &len, &cut);
-		if (fr == FOLLOW_LINE) {
-			if (inbatch == 0) {
-				if ((st = store_batch_begin(c.s)) != BD_OK)
-					break;
-				batch_t = mono_ms();
-			}
-			inbatch++;
-			if ((st = logsource_feed(c.ls, line, len,
-			    (int64_t)time(NULL), c.s, &c.pol, &c.res)) !=
-			    BD_OK) {
-				store_batch_end(c.s, false);
-				inbatch = 0;
-				break;
-			}
-		}
-		if (inbatch > 0 && (fr != FOLLOW_LINE ||
-		    inbatch >= BATCH_LINES || mono_ms() - batch_t >= BATCH_MS)) {
-			inbatch = 0;
-			if ((st = commit_batch(&c, f, keep)) != BD_OK)
-				break;
-		}
-		if (fr == FOLLOW_EOF || fr == FOLLOW_ERROR)
-			break;
-		now = (int64_t)time(NULL);
-		if (inbatch == 0 && now - last_spike >= SPIKE_EVERY) {
-			last_spike = now;
-			sa.now = now;
-			if ((st = store_sender_spikes(c.s, now, rate, spike_cb,
-			    &sa, NULL)) != BD_OK)
-				break;
-		}
-		if (mono_ms() - last_report >= REPORT_EVERY * 1000) {
-			last_report = mono_ms();
-			report(o, stderr, "so far", &c,
-			    (double)(last_report - t0) / 1000.0);
-		}
-	}
-	if (st == BD_OK && inbatch > 0)
-		st = commit_batch(&c, f, keep);
+	t0 = mono_ms();
+	st = follow_loop(o, &c, f, keep, rate, &fr);
 	if (st != BD_OK) {
 		fprintf(stderr, "bouncectl: follow-log: %s\n",
 		    store_errmsg(c.s));

@@ -1288,7 +1288,7 @@ ctl_unsuppress(const struct ctl_opts *o, int argc, char **argv)
 /* ---- import ---- */
 
 /* The fields import looks at in a record. */
-enum { F_ADDRESS, F_STATE, F_REASON, F_WHY, F_BY, F_NFIELDS };
+enum { F_ADDRESS, F_STATE, F_REASON, F_WHY, F_BY, F_DATE, F_NFIELDS };
 
 static int
 field_index(const char *name)
@@ -1301,6 +1301,9 @@ field_index(const char *name)
 		{ "email", F_ADDRESS }, { "state", F_STATE },
 		{ "reason", F_REASON }, { "manual_why", F_WHY },
 		{ "why", F_WHY }, { "manual_by", F_BY }, { "by", F_BY },
+		{ "suppressed_since", F_DATE }, { "date", F_DATE },
+		{ "created", F_DATE }, { "created_at", F_DATE },
+		{ "timestamp", F_DATE },
 	};
 	size_t	 i;
 
@@ -1529,10 +1532,29 @@ end:
 	return true;
 }
 
+/*
+ * The date of an imported suppression (the other system's, so that it is
+ * not lost): what parse_date() reads, or bare epoch seconds; never in
+ * the future.
+ */
+static bool
+import_date(const char *s, int64_t now, int64_t *out)
+{
+	size_t	 n = strlen(s);
+
+	if (n > 0 && strspn(s, "0123456789") == n) {
+		if (!parse_i64(s, 1, now, out))
+			return false;
+	} else if (!parse_date(s, now, out))
+		return false;
+	return *out > 0 && *out <= now + 300;
+}
+
 struct import_rec {
 	char	*address;
 	char	*why;
 	char	*by;
+	int64_t	 when;
 };
 
 /*
@@ -1563,7 +1585,7 @@ ctl_import(const struct ctl_opts *o, int argc, char **argv)
 	size_t			 skipped = 0, nbad = 0, k;
 	ssize_t			 len;
 	enum { FMT_UNKNOWN, FMT_CSV, FMT_JSON } fmt = FMT_UNKNOWN;
-	int64_t			 now = (int64_t)time(NULL);
+	int64_t			 now = (int64_t)time(NULL), when;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch != 'b') {
@@ -1634,6 +1656,13 @@ ctl_import(const struct ctl_opts *o, int argc, char **argv)
 			why = "not an address";
 			goto bad;
 		}
+		when = now;
+		if (f[F_DATE] != NULL && *f[F_DATE] != '\0' &&
+		    !import_date(f[F_DATE], now, &when)) {
+			why = "bad date (YYYY-MM-DD[THH:MM[:SS]][Z], @EPOCH "
+			    "or EPOCH, not in the future)";
+			goto bad;
+		}
 		if (f[F_STATE] != NULL && *f[F_STATE] != '\0') {
 			enum state_kind	 k2;
 
@@ -1656,6 +1685,10 @@ ctl_import(const struct ctl_opts *o, int argc, char **argv)
 			recs = nr;
 		}
 		/* keep the original reason and note with the import */
+		/* our own export says "imported": no need to say it twice */
+		if (f[F_REASON] != NULL &&
+		    strcasecmp(f[F_REASON], "imported") == 0)
+			f[F_REASON] = NULL;
 		snprintf(whybuf, sizeof(whybuf), "%s%s%s",
 		    f[F_REASON] != NULL ? f[F_REASON] : "",
 		    f[F_REASON] != NULL && f[F_WHY] != NULL &&
@@ -1665,6 +1698,7 @@ ctl_import(const struct ctl_opts *o, int argc, char **argv)
 		recs[nrec].why = strdup(whybuf);
 		recs[nrec].by = f[F_BY] != NULL && *f[F_BY] ?
 		    strdup(f[F_BY]) : NULL;
+		recs[nrec].when = when;
 		if (recs[nrec].address == NULL || recs[nrec].why == NULL) {
 			fprintf(stderr, "bouncectl: out of memory\n");
 			nrec++;
@@ -1694,7 +1728,7 @@ bad:
 			ops[k].reason = "imported";
 			ops[k].by = recs[k].by != NULL ? recs[k].by : by;
 			ops[k].why = recs[k].why[0] ? recs[k].why : NULL;
-			ops[k].when = now;
+			ops[k].when = recs[k].when;
 			ops[k].source = EV_SRC_IMPORT;
 		}
 		if ((rc = ctl_store_open(o, 0, &s)) != CTL_EXIT_OK)

@@ -6,11 +6,11 @@
  * prove that uid 0 cannot be regained), create the folder of a unix:
  * socket, background with -b, keep a PID file, tell systemd we are
  * ready (the sd_notify(3) datagram protocol, without libsystemd), and run
- * the SIGUSR1 reload thread.
+ * the signal thread: reload on SIGUSR1, periodic duties in between.
  *
  * libmilter owns SIGHUP, SIGTERM and SIGINT (its own signal thread), so
  * reload is SIGUSR1, blocked in every thread and taken with sigwait(3).
- * Everything here runs before smfi_main() except the reload thread and
+ * Everything here runs before smfi_main() except the signal thread and
  * daemon_pidfile_remove(); failures before smfi_main() are fatal with a
  * sysexits(3) code.  Must not touch the MTA or the store.
  */
@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -317,7 +318,7 @@ daemon_notify(const char *state)
 /*
  * daemon_block_signals - the signal mask every thread inherits
  *
- * Notes: blocks SIGUSR1 (taken by the reload thread) and SIGHUP,
+ * Notes: blocks SIGUSR1 (taken by the signal thread) and SIGHUP,
  * SIGTERM, SIGINT, which libmilter's own signal thread takes with
  * sigwait(3) once smfi_main() runs: a thread started earlier with them
  * unblocked would let SIGTERM kill the process instead of stopping it
@@ -339,45 +340,78 @@ daemon_block_signals(void)
 		log_fatal(EX_OSERR, "pthread_sigmask: %s", strerror(errno));
 }
 
-static void *
-reload_main(void *arg)
-{
-	void		(*fn)(void);
-	sigset_t	 set;
-	int		 sig;
+struct sigthread {
+	void		(*reload)(void);
+	void		(*tick)(void);
+	int		 period;
+};
 
-	memcpy(&fn, arg, sizeof(fn));
+static void *
+signal_main(void *arg)
+{
+	struct sigthread	 t;
+	struct timespec		 now, next, wait;
+	sigset_t		 set;
+	int			 sig;
+
+	memcpy(&t, arg, sizeof(t));
 	free(arg);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	next.tv_sec += t.period;
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		if (t.tick == NULL) {
+			if (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
+				t.reload();
 			continue;
-		if (sig == SIGUSR1)
-			fn();
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec || (now.tv_sec == next.tv_sec &&
+		    now.tv_nsec >= next.tv_nsec)) {
+			t.tick();
+			clock_gettime(CLOCK_MONOTONIC, &next);
+			next.tv_sec += t.period;
+			continue;
+		}
+		wait.tv_sec = next.tv_sec - now.tv_sec;
+		wait.tv_nsec = next.tv_nsec - now.tv_nsec;
+		if (wait.tv_nsec < 0) {
+			wait.tv_sec--;
+			wait.tv_nsec += 1000000000L;
+		}
+		/* EAGAIN (the period is over) and EINTR: look again. */
+		if (sigtimedwait(&set, NULL, &wait) == SIGUSR1)
+			t.reload();
 	}
 	return NULL;
 }
 
 /*
- * daemon_reload_thread - run fn on every SIGUSR1
+ * daemon_signal_thread - run reload on every SIGUSR1, and tick every
+ * period seconds
  *
- * Arguments: fn, called in the reload thread (one call at a time).
+ * Arguments: reload, called on SIGUSR1; tick, the periodic duties (NULL:
+ * none); period, seconds between two ticks (> 0), counted from the end
+ * of the previous one on the monotonic clock.
  *
- * Notes: daemon_block_signals() must have run.  The thread is detached
- * and lives until the process exits.  Fatal when it cannot start.
+ * Notes: both run in this one thread, one call at a time, so a reload
+ * never overlaps a tick.  daemon_block_signals() must have run.  The
+ * thread is detached and lives until the process exits.  Fatal when it
+ * cannot start.
  */
 void
-daemon_reload_thread(void (*fn)(void))
+daemon_signal_thread(void (*reload)(void), void (*tick)(void), int period)
 {
-	pthread_t	 t;
-	void		*arg;
+	struct sigthread	*t;
+	pthread_t		 tid;
 
-	/* A function pointer cannot travel in a void * portably. */
-	if ((arg = malloc(sizeof(fn))) == NULL)
-		log_fatal(EX_OSERR, "reload thread: out of memory");
-	memcpy(arg, &fn, sizeof(fn));
-	if ((errno = pthread_create(&t, NULL, reload_main, arg)) != 0)
-		log_fatal(EX_OSERR, "reload thread: %s", strerror(errno));
-	(void)pthread_detach(t);
+	if ((t = malloc(sizeof(*t))) == NULL)
+		log_fatal(EX_OSERR, "signal thread: out of memory");
+	t->reload = reload;
+	t->tick = tick;
+	t->period = period > 0 ? period : 300;
+	if ((errno = pthread_create(&tid, NULL, signal_main, t)) != 0)
+		log_fatal(EX_OSERR, "signal thread: %s", strerror(errno));
+	(void)pthread_detach(tid);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * daemon.h - process plumbing of bounced(8): privileges, the socket's
- * folder, backgrounding, the PID file, sd_notify and the reload thread.
+ * folder, backgrounding, the PID file, sd_notify and the signal thread.
  * Errors before smfi_main() are fatal (log_fatal with a sysexits code).
  */
 #ifndef BD_DAEMON_H
@@ -36,7 +36,11 @@ void daemon_notify(const char *state);
  * start
  */
 void daemon_block_signals(void);
-/* daemon_reload_thread - start a thread that calls fn on every SIGUSR1 */
-void daemon_reload_thread(void (*fn)(void));
+/*
+ * daemon_signal_thread - start the thread that calls reload on every
+ * SIGUSR1 and tick (NULL: none) every period seconds, one at a time
+ */
+void daemon_signal_thread(void (*reload)(void), void (*tick)(void),
+    int period);
 
 #endif

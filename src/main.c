@@ -5,24 +5,28 @@
  *
  * The order (STYLE.md 3.10): argv, config (-n stops here), log_open,
  * the socket's folder, privileges (never run as root), store, milter
- * socket, background (-b, before any thread), PID file, reload thread,
- * READY=1, smfi_main().  Everything that can fail before smfi_main() is
+ * socket, background (-b, before any thread), PID file, signal thread
+ * (reload on SIGUSR1, periodic duties every 5 minutes), READY=1,
+ * smfi_main().  Everything that can fail before smfi_main() is
  * fatal with a sysexits(3) code; nothing here touches mail.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "daemon.h"
 #include "dsn.h"
 #include "log.h"
+#include "maint.h"
 #include "milter.h"
 #include "store.h"
 
@@ -37,8 +41,11 @@
  */
 #define LOOKUP_BUSY_MS	100
 
-static char	 conf_path[PATH_MAX];
-static bool	 opt_verbose;
+static char		 conf_path[PATH_MAX];
+static bool		 opt_verbose;
+static struct maint	*maint;		/* the signal thread's only */
+static struct store	*store;		/* tick_lock; NULL: closed */
+static pthread_mutex_t	 tick_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 usage(FILE *fp)
@@ -90,6 +97,18 @@ reload(void)
 	milter_swap_config(nc);
 }
 
+/* Every MAINT_PERIOD seconds, in the signal thread: expiry and alerts. */
+static void
+tick(void)
+{
+	struct bd_config	*c = milter_current_config();
+
+	pthread_mutex_lock(&tick_lock);	/* not while main() closes it */
+	maint_run(maint, store, c, (int64_t)time(NULL), NULL);
+	pthread_mutex_unlock(&tick_lock);
+	config_unref(c);
+}
+
 static void
 load_or_die(bool check, struct bd_config **c)
 {
@@ -107,7 +126,7 @@ int
 main(int argc, char *argv[])
 {
 	struct bd_config	*c;
-	struct store		*st, *lst;
+	struct store		*lst;
 	const char		*path = NULL;
 	char			 err[1024];
 	bool			 check = false, fg = false, bg = false;
@@ -159,7 +178,7 @@ main(int argc, char *argv[])
 		daemon_drop_privileges(c->user);
 	if (geteuid() == 0 || getuid() == 0)
 		log_fatal(EX_CONFIG, "refusing to run as root");
-	if (store_open(c->database, 0, (int)c->busy_timeout, &st, err,
+	if (store_open(c->database, 0, (int)c->busy_timeout, &store, err,
 	    sizeof(err)) != BD_OK)
 		log_fatal(EX_CANTCREAT, "Database %s: %s", c->database, err);
 	if (store_open(c->database, STORE_RDONLY, LOOKUP_BUSY_MS, &lst, err,
@@ -176,10 +195,12 @@ main(int argc, char *argv[])
 		daemon_background();
 	daemon_pidfile_write(c->pid_file);
 	dsn_init();
-	milter_init(config_ref(c), st);
+	milter_init(config_ref(c), store);
 	milter_set_lookup_store(lst);
 	daemon_block_signals();
-	daemon_reload_thread(reload);
+	if (maint_new(&maint) != BD_OK)
+		log_fatal(EX_OSERR, "out of memory");
+	daemon_signal_thread(reload, tick, MAINT_PERIOD);
 	log_info("starting bounced %s: socket=%s database=%s rules=%zu "
 	    "from %s action=%s", BD_VERSION, c->socket, c->database,
 	    rules_count(c->rules), rules_name(c->rules),
@@ -192,7 +213,10 @@ main(int argc, char *argv[])
 	daemon_notify("STOPPING=1");
 	milter_fini();
 	store_close(lst);
-	store_close(st);
+	pthread_mutex_lock(&tick_lock);
+	store_close(store);
+	store = NULL;
+	pthread_mutex_unlock(&tick_lock);
 	daemon_pidfile_remove(c->pid_file);
 	log_info("stopped%s", rc == 0 ? "" : " after an error");
 	config_unref(c);

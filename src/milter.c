@@ -96,7 +96,7 @@ static struct bd_config	*g_conf;
 static struct store	*g_store;
 static char		*g_conn;
 static int64_t		(*g_now)(void);
-static struct store	*g_lookup_store;	/* RCPT TO lookups, or NULL */
+static struct store	*g_lookup_store;	/* RCPT TO, or NULL */
 static struct rcache	*g_rcache;		/* SuppressedRecipients */
 static bool		 g_store_failing;	/* an incident is open */
 
@@ -122,7 +122,7 @@ milter_init(struct bd_config *conf, struct store *store)
 	if (g_rcache == NULL)
 		g_rcache = rc;
 	else
-		rcache_clear(g_rcache);	/* another store: other answers */
+		rcache_clear(g_rcache);	/* maybe another store */
 	pthread_mutex_unlock(&g_lock);
 }
 

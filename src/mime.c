@@ -136,6 +136,59 @@ gdup(char *g)
 }
 
 /*
+ * Charsets in which a byte below 0x80 is that ASCII character (not
+ * UTF-7, UTF-16/32, HZ, ...): undeclared, or a known family.
+ */
+static bool
+ascii_charset(const char *cs)
+{
+	static const char *const pfx[] = { "us-ascii", "ascii", "utf-8",
+	    "utf8", "iso-8859-", "iso8859-", "iso_8859-", "windows-125",
+	    "cp125", "iso-2022-jp", "shift_jis", "shift-jis", "sjis",
+	    "euc-", "gb2312", "gbk", "gb18030", "big5", "koi8-", "latin",
+	    "ks_c_5601", NULL };
+	size_t	 i;
+
+	if (cs == NULL)
+		return true;
+	for (i = 0; pfx[i] != NULL; i++)
+		if (g_ascii_strncasecmp(cs, pfx[i], strlen(pfx[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Only printable ASCII, TAB, CR, LF and FF (no ESC, SO/SI, NUL, 8-bit). */
+static bool
+plain_ascii(const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s, *end = p + n;
+	uint64_t		 w;
+
+	for (; end - p >= 8; p += 8) {
+		memcpy(&w, p, 8);
+		/* any byte >= 0x80 or < 0x20: look closer */
+		if (((w | ((w & UINT64_C(0x6060606060606060)) +
+		    UINT64_C(0x6060606060606060))) &
+		    UINT64_C(0x8080808080808080)) !=
+		    UINT64_C(0x8080808080808080) ||
+		    (w & UINT64_C(0x8080808080808080)) != 0) {
+			int k;
+
+			for (k = 0; k < 8; k++)
+				if (p[k] >= 0x80 || (p[k] < 0x20 &&
+				    p[k] != '\t' && p[k] != '\n' &&
+				    p[k] != '\r' && p[k] != '\f'))
+					return false;
+		}
+	}
+	for (; p < end; p++)
+		if (*p >= 0x80 || (*p < 0x20 && *p != '\t' && *p != '\n' &&
+		    *p != '\r' && *p != '\f'))
+			return false;
+	return true;
+}
+
+/*
  * mime_to_utf8 - convert n bytes to a malloc'd NUL-terminated UTF-8 string
  *
  * Arguments: s, n: the bytes; cs: declared charset or NULL.
@@ -151,6 +204,14 @@ mime_to_utf8(const char *s, size_t n, const char *cs)
 	char	*out = NULL;
 	size_t	 i;
 
+	/* Printable ASCII in an ASCII-compatible charset is itself. */
+	if (ascii_charset(cs) && plain_ascii(s, n)) {
+		if ((out = malloc(n + 1)) == NULL)
+			return NULL;
+		memcpy(out, s, n);
+		out[n] = '\0';
+		return out;
+	}
 	if (cs != NULL && g_ascii_strcasecmp(cs, "us-ascii") != 0 &&
 	    g_ascii_strcasecmp(cs, "utf-8") != 0 &&
 	    g_ascii_strcasecmp(cs, "utf8") != 0)
@@ -326,18 +387,6 @@ new_part(struct walk *w, GMimeObject *obj, unsigned depth)
 	return mp;
 }
 
-static void
-nul_to_space(struct walk *w, char *s, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] == '\0') {
-			s[i] = ' ';
-			w->doc->defects |= MIME_DEFECT_8BIT;
-		}
-}
-
 static bool
 is_message_type(const char *t)
 {
@@ -351,14 +400,33 @@ is_message_type(const char *t)
 	return false;
 }
 
+/* Decode a text part's content to UTF-8 into mp->text. */
 static void
-walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
+read_text(struct mime_part *mp, GMimePart *part, GByteArray *ba, size_t max)
 {
-	struct mime_part	*mp;
 	GMimeContentType	*ct;
 	const char		*cs, *view;
 	char			*raw;
 	size_t			 n;
+
+	ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	cs = ct != NULL ? g_mime_content_type_get_parameter(ct, "charset") :
+	    NULL;
+	if (leaf_view(part, ba, max, &view, &n))
+		mp->text = mime_to_utf8(view, n, cs);
+	else {
+		if ((raw = leaf_bytes(part, max, &n)) == NULL)
+			return;
+		mp->text = mime_to_utf8(raw, n, cs);
+		free(raw);
+	}
+	mp->len = mp->text != NULL ? strlen(mp->text) : 0;
+}
+
+static void
+walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
+{
+	struct mime_part	*mp;
 	bool			 msg, hdrs;
 
 	if ((mp = new_part(w, GMIME_OBJECT(part), depth)) == NULL)
@@ -367,10 +435,6 @@ walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
 	if (depth > 0 && strncmp(mp->type, "message/", 8) != 0 &&
 	    strcmp(mp->type, "text/rfc822-headers") != 0)
 		return;
-	if (strncmp(mp->type, "text/", 5) != 0 &&
-	    strncmp(mp->type, "message/", 8) != 0 &&
-	    strcmp(mp->type, "application/octet-stream") != 0)
-		return;		/* images, archives: nothing to read */
 	msg = is_message_type(mp->type);
 	hdrs = strcmp(mp->type, "text/rfc822-headers") == 0;
 	if (msg || hdrs) {
@@ -386,29 +450,20 @@ walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
 			mp->rawlen = 0;
 		return;
 	}
+	/*
+	 * Only text and the report parts are read (images, archives,
+	 * other message/ types never are).  HTML is read only when the
+	 * bounce has no text/plain: decided after the walk.
+	 */
+	if (strcmp(mp->type, "text/html") == 0 && depth == 0) {
+		mp->html = part;
+		return;
+	}
 	if (strncmp(mp->type, "text/", 5) == 0 ||
 	    strcmp(mp->type, "message/global-delivery-status") == 0 ||
 	    strcmp(mp->type, "message/delivery-status") == 0 ||
-	    strcmp(mp->type, "message/feedback-report") == 0) {
-		ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
-		cs = ct != NULL ?
-		    g_mime_content_type_get_parameter(ct, "charset") : NULL;
-		if (leaf_view(part, w->ba, w->max_text, &view, &n)) {
-			mp->text = mime_to_utf8(view, n, cs);
-		} else {
-			if ((raw = leaf_bytes(part, w->max_text, &n)) == NULL)
-				return;
-			mp->text = mime_to_utf8(raw, n, cs);
-			free(raw);
-		}
-		mp->len = mp->text != NULL ? strlen(mp->text) : 0;
-		return;
-	}
-	if ((raw = leaf_bytes(part, w->max_text, &n)) == NULL)
-		return;
-	nul_to_space(w, raw, n);
-	mp->text = raw;
-	mp->len = n;
+	    strcmp(mp->type, "message/feedback-report") == 0)
+		read_text(mp, part, w->ba, w->max_text);
 }
 
 static void
@@ -506,9 +561,10 @@ mime_open(const char *p, size_t len, size_t max_text, struct mime_doc *doc)
 	GByteArray		*ba;
 	const char		*rt;
 	char			 buf[MIME_TYPE_MAX];
+	size_t			 i;
 
-	/* The parts array is zeroed part by part as it fills. */
-	memset(doc, 0, offsetof(struct mime_doc, parts));
+	/* fields and parts are set one by one as they fill. */
+	memset(doc, 0, offsetof(struct mime_doc, fields));
 	doc->max_text = max_text;
 	if (split_headers(doc, p, len) != BD_OK)
 		return BD_ENOMEM;
@@ -536,6 +592,16 @@ mime_open(const char *p, size_t len, size_t max_text, struct mime_doc *doc)
 		}
 	}
 	walk_object(&w, top, 0, 0);
+	/* HTML alternatives: read only when there is no plain text. */
+	for (i = 0; i < doc->nparts; i++)
+		if (doc->parts[i].depth == 0 &&
+		    strcmp(doc->parts[i].type, "text/plain") == 0)
+			break;
+	if (i == doc->nparts)
+		for (i = 0; i < doc->nparts; i++)
+			if (doc->parts[i].html != NULL)
+				read_text(&doc->parts[i], doc->parts[i].html,
+				    ba, max_text);
 	return BD_OK;
 }
 
@@ -635,43 +701,75 @@ next_field(const char **pp, const char *end, struct mime_field *f)
 }
 
 /*
- * The raw (folded) value of field name in the header block p[0..n): the
- * first occurrence, or the last when last is set.  A g_malloc'd copy or
- * NULL.
+ * Field name of the header block p[0..n): the first occurrence, or the
+ * last when last is set.  True with *out filled if found.
  */
-static char *
-block_field(const char *p, size_t n, const char *name, bool last)
+static bool
+block_field(const char *p, size_t n, const char *name, bool last,
+    struct mime_field *out)
 {
 	struct mime_field	 f;
 	const char		*end = p + n;
 	size_t			 nl = strlen(name);
-	char			*found = NULL;
+	bool			 found = false;
 
 	while (next_field(&p, end, &f)) {
 		if (f.nlen != nl || g_ascii_strncasecmp(f.name, name, nl) != 0)
 			continue;
-		g_free(found);
-		found = g_strndup(f.val, f.end - f.val);
+		*out = f;
+		found = true;
 		if (!last)
 			break;
 	}
 	return found;
 }
 
-/* Unfold and RFC 2047-decode a raw value, as g_mime_header_get_value. */
-static char *
-decode_value(const char *v, size_t n)
+static bool
+is_lwsp(char ch)
 {
-	char	*raw, *unf, *dec;
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
 
-	raw = g_strndup(v, n);
-	unf = g_mime_utils_header_unfold(raw);
-	g_free(raw);
-	if (unf == NULL)
+/*
+ * A raw field value unfolded and RFC 2047-decoded, as
+ * g_mime_header_get_value does (g_mime_utils_header_unfold, then
+ * g_mime_utils_header_decode_text with the parser options), kept in doc
+ * until mime_close.  The unfolding is done here, in one copy (the same
+ * rule: trim white space, drop CR and LF); GMime's decoder runs only on a
+ * value that holds an encoded-word opener "=?" or 8-bit bytes, as on any
+ * other it is the identity.
+ */
+static const char *
+keep_value(struct mime_doc *doc, const char *v, size_t n)
+{
+	struct mime_str	*ms;
+	const char	*s = v, *e = v + n;
+	char		*o, *dec;
+	bool		 plain = true;
+
+	while (s < e && is_lwsp(*s))
+		s++;
+	while (e > s && is_lwsp(e[-1]))
+		e--;
+	if ((ms = malloc(sizeof(*ms) + (e - s) + 1)) == NULL)
 		return NULL;
-	dec = g_mime_utils_header_decode_text(popts, unf);
-	g_free(unf);
-	return dec;
+	for (o = ms->s; s < e; s++) {
+		if (*s == '\r' || *s == '\n')
+			continue;
+		if ((unsigned char)*s >= 0x80 || *s == '\0' ||
+		    (*s == '?' && o > ms->s && o[-1] == '='))
+			plain = false;
+		*o++ = *s;
+	}
+	*o = '\0';
+	if (plain) {
+		ms->next = doc->strs;
+		doc->strs = ms;
+		return ms->s;
+	}
+	dec = g_mime_utils_header_decode_text(popts, ms->s);
+	free(ms);
+	return keep(doc, dec);
 }
 
 /*
@@ -688,16 +786,14 @@ const char *
 mime_part_header(struct mime_doc *doc, size_t i, const char *name)
 {
 	struct mime_part	*mp;
-	char			*raw, *dec;
+	struct mime_field	 f;
 
 	if (i >= doc->nparts || !(mp = &doc->parts[i])->message ||
 	    mp->raw == NULL)
 		return NULL;
-	if ((raw = block_field(mp->raw, mp->rawlen, name, false)) == NULL)
+	if (!block_field(mp->raw, mp->rawlen, name, false, &f))
 		return NULL;
-	dec = decode_value(raw, strlen(raw));
-	g_free(raw);
-	return keep(doc, dec);
+	return keep_value(doc, f.val, f.end - f.val);
 }
 
 /*
@@ -711,14 +807,15 @@ const char *
 mime_part_message_id(struct mime_doc *doc, size_t i)
 {
 	struct mime_part	*mp;
+	struct mime_field	 f;
 	char			*raw, *id;
 
 	if (i >= doc->nparts || !(mp = &doc->parts[i])->message ||
 	    mp->raw == NULL)
 		return NULL;
-	if ((raw = block_field(mp->raw, mp->rawlen, "Message-ID", true)) ==
-	    NULL)
+	if (!block_field(mp->raw, mp->rawlen, "Message-ID", true, &f))
 		return NULL;
+	raw = g_strndup(f.val, f.end - f.val);
 	id = g_mime_utils_decode_message_id(raw);
 	g_free(raw);
 	return keep(doc, id);
@@ -798,7 +895,7 @@ mime_close(struct mime_doc *doc)
 	free(doc->gbuf);
 	free(doc->report_type);
 	free(doc->top_type);
-	memset(doc, 0, offsetof(struct mime_doc, parts));
+	memset(doc, 0, offsetof(struct mime_doc, fields));
 }
 
 /*
@@ -821,7 +918,7 @@ mime_header(struct mime_doc *doc, const char *name)
 		if (f->nlen != nl || g_ascii_strncasecmp(f->name, name, nl) != 0)
 			continue;
 		if (f->dec == NULL)
-			f->dec = keep(doc, decode_value(f->val, f->end - f->val));
+			f->dec = keep_value(doc, f->val, f->end - f->val);
 		return f->dec;
 	}
 	return NULL;

@@ -31,6 +31,7 @@ struct mime_part {
 	const char	*raw;		/* the enclosed message's bytes */
 	size_t		 rawlen;
 	char		*rawbuf;	/* raw, when it had to be decoded */
+	void		*html;		/* a GMimePart of text/html not read yet */
 	bool		 expandable;	/* a message whose body may be walked */
 	bool		 expanded;	/* its body parts are in the doc */
 };
@@ -60,8 +61,8 @@ struct mime_doc {
 	unsigned	 defects;
 	struct mime_str	*strs;		/* values handed out, freed on close */
 	size_t		 nfields;
+	/* Last: only fields[0..nfields) and parts[0..nparts) are set. */
 	struct mime_field fields[MIME_MAX_FIELDS]; /* top header block */
-	/* Last: only parts[0..nparts) is initialised. */
 	struct mime_part parts[MIME_MAX_PARTS];
 };
 

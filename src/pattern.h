@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #define PATTERN_LIST_MAX	64	/* patterns in one list */
-#define PATTERN_LEN		320	/* bytes of one pattern (and subject) */
+#define PATTERN_LEN		320	/* bytes of a pattern, subject */
 
 /* pattern_match - s matches pat ('*' any run, '?' one byte), ignoring case */
 bool pattern_match(const char *pat, const char *s);

@@ -55,8 +55,8 @@ struct rcache {
 	uint64_t	 seed;
 	uint64_t	 gen;		/* bumped by rcache_forget/clear */
 	bool		 failing;	/* an incident is open */
-	int64_t		 quiet_until;	/* backoff after a failure */
-	int		 last_err;	/* enum bd_status of the last failure */
+	int64_t		 quiet_until;	/* store left alone till */
+	int		 last_err;	/* bd_status of the last failure */
 	struct rcache_stats stats;
 	pthread_mutex_t	 locks[RC_LOCKS];
 };

@@ -17,27 +17,27 @@
 
 #define RCACHE_SLOTS	8192	/* default number of cached addresses */
 #define RCACHE_TTL	10	/* default seconds an answer is kept */
-#define RCACHE_BACKOFF	2	/* seconds the store is left alone after a failure */
+#define RCACHE_BACKOFF	2	/* seconds of rest after a failure */
 
 struct rcache;
 
 enum rcache_answer {
 	RCACHE_ACTIVE = 0,	/* not suppressed, or never seen */
 	RCACHE_SUPPRESSED,	/* suppressed: reason says why */
-	RCACHE_FAILED,		/* no answer (database error or busy): accept */
+	RCACHE_FAILED,		/* no answer (error, busy): accept */
 };
 
 /* What changed with this lookup, for the caller's log. */
 enum rcache_incident {
 	RCACHE_STEADY = 0,	/* nothing new */
-	RCACHE_STARTED,		/* the first failure after working lookups */
+	RCACHE_STARTED,		/* the first failure after answers */
 	RCACHE_RECOVERED,	/* the first answer after failures */
 };
 
 struct rcache_stats {
 	uint64_t	 hits;		/* answered from the cache */
 	uint64_t	 misses;	/* asked the store */
-	uint64_t	 failures;	/* the store failed, or was left alone */
+	uint64_t	 failures;	/* failed, or left alone */
 	uint64_t	 evictions;	/* live entries replaced */
 };
 

@@ -67,7 +67,7 @@ struct rules_query {
 	enum ev_action	 action;
 	enum dsn_kind	 kind;
 	const char	*mta;		/* report's MTA hint or NULL */
-	const char	*command;	/* SMTP command answered (smtpcmd.h) or NULL */
+	const char	*command;	/* SMTP command answered, or NULL */
 };
 
 /* One matching rule. reason is NULL when nothing of that kind matched. */

@@ -42,7 +42,8 @@ struct rules_cond {
 	bool		 has_code;
 	struct rules_code code;
 	int		 action;	/* enum ev_action, or -1 */
-	unsigned	 cmds;		/* command=: bit smtpcmd_index(), RULES_CMD_NONE */
+	unsigned	 cmds;		/* command=: 1 << smtpcmd_index(), or
+					   RULES_CMD_NONE */
 };
 
 /* command=none: the text named no command. */

@@ -14,7 +14,10 @@
  * hostile text cannot make it backtrack without bound.
  *
  * Pure: no I/O, no logging, no clock; thread-safe (the table is
- * immutable, all scratch space is on the stack or per call).
+ * immutable, all scratch space is on the stack or per call).  PCRE2's
+ * match data and backtracking frames come from a 24 KiB arena on the
+ * stack, so a call does not allocate (larger needs fall back to
+ * malloc()).
  * RFC 3463 section 2 (status codes), RFC 5321 section 4.2 (replies).
  */
 #include <ctype.h>
@@ -213,18 +216,65 @@ needles_hit(const struct rules *r, size_t idx, const uint64_t *hits)
 	return false;
 }
 
+/*
+ * Scratch memory for PCRE2 on the caller's stack: the match data and
+ * the backtracking frames it keeps (PCRE2 >= 10.41) come from here, so
+ * a classify() call does not go to malloc() at all; a request that does
+ * not fit falls back to malloc().
+ */
+#define ARENA_SIZE	(24u << 10)
+
+struct arena {
+	size_t		 used;
+	_Alignas(max_align_t) unsigned char mem[ARENA_SIZE];
+};
+
+static void *
+arena_malloc(size_t n, void *data)
+{
+	struct arena	*a = data;
+	size_t		 al = (n + 15) & ~(size_t)15;
+
+	if (al >= n && al <= ARENA_SIZE - a->used) {
+		void *p = a->mem + a->used;
+
+		a->used += al;
+		return p;
+	}
+	return malloc(n);
+}
+
+static void
+arena_free(void *p, void *data)
+{
+	struct arena	*a = data;
+
+	if ((unsigned char *)p >= a->mem &&
+	    (unsigned char *)p < a->mem + ARENA_SIZE)
+		return;		/* released with the arena */
+	free(p);
+}
+
 /* Run one text rule on t; counts regex runs in *nre. */
 static bool
 text_verify(const struct rules *r, const struct rule *ru,
-    const struct rules_query *q, pcre2_match_data **md, int *nre)
+    const struct rules_query *q, pcre2_match_data **md, struct arena *ar,
+    int *nre)
 {
-	int	 rc;
+	pcre2_general_context	*gc;
+	int			 rc;
 
 	if (ru->re == NULL || ru->exact)
 		return true;	/* literal(s): the prefilter found it */
-	if (*md == NULL && (*md = pcre2_match_data_create(1, NULL)) == NULL) {
-		*nre = -1;
-		return false;
+	if (*md == NULL) {
+		gc = pcre2_general_context_create(arena_malloc, arena_free, ar);
+		if (gc != NULL)
+			*md = pcre2_match_data_create(1, gc);
+		pcre2_general_context_free(gc);
+		if (*md == NULL) {
+			*nre = -1;
+			return false;
+		}
 	}
 	if (*nre >= 0)
 		(*nre)++;
@@ -254,10 +304,12 @@ rules_match(const struct rules *r, const struct rules_query *q,
 	size_t			 cand[MAX_CANDS], nc = 0, i, k;
 	size_t			 pwin = SIZE_MAX, twin = SIZE_MAX;
 	pcre2_match_data	*md = NULL;
+	struct arena		 ar;
 	bool			 have_st, all = false;
 	int			 nre = 0, key;
 
 	memset(res, 0, sizeof(*res));
+	ar.used = 0;
 	if (r == NULL)
 		return 0;
 	have_st = status_parse(q->status, &st);
@@ -320,7 +372,7 @@ rules_match(const struct rules *r, const struct rules_query *q,
 			    (!ru->always && !needles_hit(r, i, hits)))
 				continue;
 			if (cond_ok(ru, q, have_st, &st) &&
-			    text_verify(r, ru, q, &md, &nre))
+			    text_verify(r, ru, q, &md, &ar, &nre))
 				twin = i;
 		}
 	} else {
@@ -328,7 +380,7 @@ rules_match(const struct rules *r, const struct rules_query *q,
 			const struct rule *ru = &r->v[cand[i]];
 
 			if (cond_ok(ru, q, have_st, &st) &&
-			    text_verify(r, ru, q, &md, &nre))
+			    text_verify(r, ru, q, &md, &ar, &nre))
 				twin = cand[i];
 		}
 	}

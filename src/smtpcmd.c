@@ -39,7 +39,7 @@ static const char *const cmd_words[] = {
 struct mark {
 	size_t		 pos;
 	const char	*cmd;
-	size_t		 from, to;	/* transcript: ">>>" line to "<<<" eol */
+	size_t		 from, to;	/* transcript: command line to reply */
 	bool		 transcript;
 };
 
@@ -113,9 +113,24 @@ static const struct cmd_name names[] = {
 	{ NULL, NULL }
 };
 
-/* The command named at t[i..n); *end gets the index after it. */
+/* Is t[i..e) written in capitals, as a command verb is? */
+static bool
+upper(const char *t, size_t i, size_t e)
+{
+	for (; i < e; i++)
+		if (islower((unsigned char)t[i]))
+			return false;
+	return true;
+}
+
+/*
+ * The command named at t[i..n); *end gets the index after it.  With
+ * strict (after "after", which prose uses too), a one-word command
+ * counts only in capitals ("after DATA", not "after data was read").
+ */
 static const char *
-cmd_at(const char *t, size_t i, size_t n, bool transcript, size_t *end)
+cmd_at(const char *t, size_t i, size_t n, bool transcript, bool strict,
+    size_t *end)
 {
 	size_t	 k, e;
 
@@ -132,6 +147,9 @@ cmd_at(const char *t, size_t i, size_t n, bool transcript, size_t *end)
 	}
 	for (k = 0; names[k].words != NULL; k++)
 		if ((e = words_at(t, i, n, names[k].words)) != 0) {
+			if (strict && strchr(names[k].words, ' ') == NULL &&
+			    !upper(t, i, e))
+				continue;
 			*end = e;
 			return names[k].cmd;
 		}
@@ -221,7 +239,7 @@ transcript_line(const char *t, size_t i, size_t n, struct block *b,
 
 	if (t[i] == '>') {
 		block_end(b, m, nm);
-		b->cmd = cmd_at(t, i + 4, n, true, &e);
+		b->cmd = cmd_at(t, i + 4, n, true, false, &e);
 		b->line = i;
 		b->first = nm;
 		return nm;
@@ -285,13 +303,13 @@ collect(const char *t, size_t n, struct mark *m)
 		switch (c | 0x20) {
 		case 'i':
 			if ((e = words_at(t, i, n, "in reply to")) != 0)
-				cmd = cmd_at(t, e, n, false, &e);
+				cmd = cmd_at(t, e, n, false, false, &e);
 			break;
 		case 'a':
 			if ((i == 0 || !isalnum((unsigned char)t[i - 1])) &&
 			    (e = words_at(t, i, n, "after")) != 0 &&
 			    e < n && is_sp((unsigned char)t[e]))
-				cmd = cmd_at(t, e, n, false, &e);
+				cmd = cmd_at(t, e, n, false, true, &e);
 			break;
 		case 's':
 			/* m-FILTER: "-------SMTP command" then "DATA" */
@@ -300,7 +318,7 @@ collect(const char *t, size_t n, struct mark *m)
 				while (e < n && (t[e] == '-' || t[e] == ':' ||
 				    t[e] == '=' || is_sp((unsigned char)t[e])))
 					e++;
-				cmd = cmd_at(t, e, n, false, &e);
+				cmd = cmd_at(t, e, n, false, false, &e);
 			}
 			break;
 		case 'b':

@@ -16,6 +16,15 @@
  * inserts nothing changes nothing else.  A new event is folded into the
  * recipient's state by state_apply() (state.c), the one rule.
  *
+ * Schema v2 adds what the MTA log brings (logsource.c): the followers'
+ * positions (cursors), the sends seen in the log with their latest
+ * outcome (bounce rates by domain, day, campaign), and the ids of the
+ * events that led to a suppression; store_sender_spikes() counts the
+ * sender-side failures of the last hour per domain and reason, and
+ * store_expire() ends suppressions by reason after a configured age.
+ * store_batch_begin() wraps many records and a position in one
+ * transaction (savepoints inside, journalled in memory).
+ *
  * The store never logs and never exits: failures return a bd_status and
  * leave the text in store_errmsg().  Text from the network is bound as
  * parameters, never spliced into SQL, and cut to STORE_DIAG_MAX or

@@ -36,7 +36,9 @@ const char *store_errmsg(struct store *s);
  * store_record - record n events (the recipients of one message) in one
  * transaction and apply the suppression rules; idempotent: an event
  * already recorded changes nothing.  *n_new (may be NULL) counts the events
- * that were new.  now is the time used for state changes.
+ * that were new.  now is the time used for state changes.  A log event
+ * (EV_SRC_LOG) with a queue id is also a send (schema v2); any event
+ * about a known send updates its outcome.
  */
 enum bd_status store_record(struct store *s, const struct bd_event *evs,
     size_t n, const struct store_policy *pol, int64_t now, size_t *n_new);

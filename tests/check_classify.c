@@ -5,7 +5,8 @@
  * check_classify.c - unit tests of classify() under the built-in rules
  * (etc/bounced.rules): reasons, hard or soft, who and advice, the
  * status as sent or derived, status/text conflicts, the report context
- * (ARF, auto-reply, delivered) and hostile input.
+ * (ARF, auto-reply, delivered), the SMTP command a failure answered
+ * (smtpcmd_find() and command-aware rules) and hostile input.
  */
 #include <check.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #include "classify.h"
+#include "smtpcmd.h"
 
 static struct rules *rules;
 
@@ -127,6 +129,193 @@ START_TEST(test_classify_table)
 	    strlen(RULES_DEFAULT_NAME) + 1) == 0,
 	    "case %d: rule: got \"%s\", want \"%s:N\"", _i, v.rule,
 	    RULES_DEFAULT_NAME);
+}
+END_TEST
+
+/* The same words mean different things after different commands. */
+static const struct cmd_case {
+	const char	*command;	/* smtpcmd word or NULL */
+	const char	*status;
+	const char	*mta;
+	const char	*text;
+	const char	*reason;
+	bool		 hard;
+} cmd_cases[] = {
+	{ "rcpt", NULL, NULL, "550 5.1.1 <a@example.org>: Recipient address "
+	    "rejected: User unknown", "userunknown", true },
+	{ NULL, NULL, NULL, "550 No such user here", "userunknown", true },
+	/* after DATA: a filter, not a missing mailbox ... */
+	{ "data", "5.0.0", NULL, "550 Unknown user a@example.org", "filtered",
+	    false },
+	/* ... unless an x.1.1 says so (LMTP replies per recipient) */
+	{ "data", "5.1.1", NULL, "550 5.1.1 <a@example.org> User doesn't "
+	    "exist", "userunknown", true },
+	/* in reply to MAIL FROM: the sender's address */
+	{ "mail", NULL, NULL, "550 User unknown", "rejected", false },
+	{ "mail", "5.1.0", NULL, "553 5.1.0 sender.example.net does not "
+	    "exist", "rejected", false },
+	{ "mail", "5.7.1", NULL, "550 5.7.1 Access denied", "rejected",
+	    false },
+	{ "mail", "5.1.7", NULL, "553 5.1.7 bad syntax", "rejected", false },
+	/* the greeting or HELO refused: the sending host */
+	{ "connect", NULL, NULL, "550 Rejected", "blocked", false },
+	{ "helo", "5.0.0", NULL, "501 5.0.0 Invalid domain name", "blocked",
+	    false },
+	{ "connect", NULL, NULL, "554 Access denied", "blocked", false },
+	/* more specific sender-side words still win at the greeting */
+	{ "connect", NULL, NULL, "554 Service unavailable; client host "
+	    "blocked using zen.spamhaus.org", "blocked", false },
+	{ "connect", NULL, NULL, "421 Too many concurrent SMTP connections",
+	    "toomanyconn", false },
+	/* a policy or undefined-mailbox status disagreeing with the words */
+	{ NULL, "5.7.1", NULL, "550 5.7.1 <a@example.org>: Recipient address "
+	    "rejected: User unknown", "filtered", false },
+	{ NULL, "5.2.0", NULL, "550 Unknown user", "filtered", false },
+	{ NULL, "5.2.1", NULL, "550 5.2.1 <a@example.org>... User Unknown",
+	    "userunknown", true },
+	/* an MTA quoting an empty-address refusal after DATA */
+	{ NULL, "5.1.351", NULL, "550 5.1.351 Remote server returned unknown "
+	    "recipient -> 550 : User unknown", "filtered", false },
+	/* provider and product wording */
+	{ NULL, NULL, NULL, "User jdoe not listed in Domino Directory",
+	    "userunknown", true },
+	{ NULL, NULL, NULL, "User not listed in public Name & Address Book",
+	    "userunknown", true },
+	{ NULL, NULL, NULL, "Unable to deliver message to <a@example.org>. "
+	    "Please check if address is correct.", "userunknown", true },
+	{ NULL, NULL, NULL, "User mailbox exceeds allowed size: a@example.org",
+	    "mailboxfull", false },
+	{ NULL, NULL, NULL, "Delivery failed 12 attempts: a@example.org",
+	    "expired", false },
+	{ NULL, NULL, "googlegroups", "Bonjour, le groupe n'existe pas ou vous "
+	    "n'avez pas le droit de publier", "rejected", false },
+};
+
+START_TEST(test_classify_command_aware)
+{
+	const struct cmd_case	*c = &cmd_cases[_i];
+	struct classify_input	 in;
+	struct verdict		 v;
+
+	memset(&in, 0, sizeof(in));
+	in.status = c->status;
+	in.diagnostic = c->text;
+	in.action = EV_ACT_FAILED;
+	in.kind = DSN_KIND_REPORT;
+	in.mta = c->mta;
+	in.smtp_command = c->command;
+	classify(rules, &in, &v);
+	ck_assert_msg(strcmp(v.reason, c->reason) == 0,
+	    "case %d (%s): reason: got %s, want %s (rule %s, %s)", _i,
+	    c->command != NULL ? c->command : "-", v.reason, c->reason,
+	    v.rule, v.why);
+	ck_assert_msg(v.hard == c->hard, "case %d: hard: got %d, want %d",
+	    _i, v.hard, c->hard);
+}
+END_TEST
+
+/* Which command a failure answered, read from the bounce's words. */
+static const struct find_case {
+	const char	*text;
+	const char	*rcpt;
+	const char	*want;		/* NULL: none */
+} find_cases[] = {
+	{ "<a@example.org>: host mx.example.org[192.0.2.1] said: 550 5.1.1 "
+	    "User unknown (in reply to RCPT TO command)", NULL, "rcpt" },
+	/* folded over two lines */
+	{ "host mx said: 550 Unknown user (in reply to end of DATA\n"
+	    "    command)", NULL, "data" },
+	{ "(in reply to MAIL FROM command)", NULL, "mail" },
+	{ "host mx refused to talk to me (in reply to initial greeting)",
+	    NULL, "connect" },
+	/* Exim */
+	{ "  a@example.org\n    SMTP error from remote mail server after "
+	    "RCPT TO:<a@example.org>:\n    550 5.1.1 unknown", NULL, "rcpt" },
+	{ "SMTP error from remote mail server after end of data:\n550 spam",
+	    NULL, "data" },
+	{ "SMTP error from remote mail server after initial connection:\n"
+	    "554 go away", NULL, "connect" },
+	{ "SMTP error from remote mail server after pipelined MAIL FROM:<> "
+	    "SIZE=100: 550 no", NULL, "mail" },
+	/* Sendmail transcript */
+	{ "... while talking to mx.example.org.:\n>>> MAIL From:<s@x.org>\n"
+	    "<<< 553 5.1.8 Domain of sender address does not exist\n", NULL,
+	    "mail" },
+	{ ">>> DATA\n<<< 354 go ahead\n>>> .\n<<< 554 5.7.1 rejected\n",
+	    NULL, "data" },
+	/* PIPELINING: only DATA is logged, the first reply answered RCPT */
+	{ ">>> DATA\n<<< 550 5.1.1 <a@example.org>... User unknown\n"
+	    "<<< 503 5.0.0 Need RCPT (recipient)\n", "a@example.org",
+	    "rcpt" },
+	{ "<a@example.org>... User unknown\n>>> DATA\n<<< 550 unknown user\n"
+	    "<<< 503-All RCPT commands were rejected\n<<< 503-unknown user\n"
+	    "<<< 503 Valid RCPT command must precede DATA\n", "a@example.org",
+	    "rcpt" },
+	/* the same without the recipient: two answers, no guess */
+	{ ">>> DATA\n<<< 550 unknown user\n<<< 503-All RCPT commands were "
+	    "rejected\n<<< 503 Valid RCPT command must precede DATA\n", NULL,
+	    NULL },
+	/* qmail */
+	{ "Connected to 192.0.2.1 but sender was rejected.\nRemote host "
+	    "said: 553 sorry", NULL, "mail" },
+	{ "Connected to 192.0.2.1 but greeting failed.", NULL, "connect" },
+	{ "Failed after I sent the message.\nRemote host said: 554 spam",
+	    NULL, "data" },
+	/* m-FILTER */
+	{ "-------server message\n550 unknown user <a@b.example>\n\n"
+	    "-------SMTP command\nDATA\n", NULL, "data" },
+	/* several recipients, several commands: the recipient decides */
+	{ "<a@example.org>: host mx said: 550 no (in reply to RCPT TO "
+	    "command)\n\n<b@example.org>: host mx said: 550 spam (in reply "
+	    "to end of DATA command)\n", "b@example.org", "data" },
+	{ "<a@example.org>: host mx said: 550 no (in reply to RCPT TO "
+	    "command)\n\n<b@example.org>: host mx said: 550 spam (in reply "
+	    "to end of DATA command)\n", "a@example.org", "rcpt" },
+	{ "<a@example.org>: (in reply to RCPT TO command)\n"
+	    "<b@example.org>: (in reply to end of DATA command)\n", NULL,
+	    NULL },
+	/* prose that only looks like a command */
+	{ "Your mail was rejected after data was examined by our filter",
+	    NULL, NULL },
+	{ "Please send mail from another address after you fix it", NULL,
+	    NULL },
+	{ "", NULL, NULL },
+};
+
+START_TEST(test_classify_smtpcmd_find)
+{
+	const struct find_case	*c = &find_cases[_i];
+	const char		*got;
+
+	got = smtpcmd_find(c->text, strlen(c->text), c->rcpt);
+	ck_assert_msg((got == NULL && c->want == NULL) || (got != NULL &&
+	    c->want != NULL && strcmp(got, c->want) == 0),
+	    "case %d: got %s, want %s", _i, got != NULL ? got : "(none)",
+	    c->want != NULL ? c->want : "(none)");
+	if (got != NULL)
+		ck_assert_msg(smtpcmd_index(got) >= 0 &&
+		    smtpcmd_word(got) == got, "case %d: %s is not a static "
+		    "command word", _i, got);
+}
+END_TEST
+
+START_TEST(test_classify_smtpcmd_hostile)
+{
+	char	*buf;
+	size_t	 n = 1u << 20, i;
+
+	/* a megabyte of near-misses: bounded and linear, no answer */
+	ck_assert_ptr_nonnull(buf = malloc(n));
+	for (i = 0; i < n; i++)
+		buf[i] = ">>> in reply to after <<< 5"[i % 28];
+	(void)smtpcmd_find(buf, n, "a@b.example");
+	for (i = 0; i < n; i++)
+		buf[i] = i % 64 == 63 ? '\n' : '<';
+	ck_assert_ptr_null(smtpcmd_find(buf, n, NULL));
+	free(buf);
+	ck_assert_ptr_null(smtpcmd_find(NULL, 10, NULL));
+	ck_assert_ptr_null(smtpcmd_word("quit"));
+	ck_assert_int_eq(smtpcmd_index(NULL), -1);
 }
 END_TEST
 
@@ -266,6 +455,15 @@ classify_suite(void)
 	tcase_add_test(tc, test_classify_conflict_recorded);
 	tcase_add_test(tc, test_classify_sender_side_never_hard);
 	tcase_add_test(tc, test_classify_report_context);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("command");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_classify_command_aware, 0,
+	    sizeof(cmd_cases) / sizeof(cmd_cases[0]));
+	tcase_add_loop_test(tc, test_classify_smtpcmd_find, 0,
+	    sizeof(find_cases) / sizeof(find_cases[0]));
+	tcase_add_test(tc, test_classify_smtpcmd_hostile);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");

@@ -56,6 +56,9 @@ START_TEST(test_config_defaults)
 	ck_assert_int_eq(c->suppressed_rcpt, RCPT_OFF);
 	ck_assert_str_eq(c->reject_reply,
 	    "550 5.1.1 recipient address suppressed");
+	ck_assert_str_eq(c->suppression_expiry, "");
+	ck_assert_uint_eq(c->n_expiry, 0);
+	ck_assert_uint_eq(c->sender_alert_rate, 50);
 	ck_assert_ptr_null(c->warnings);
 	config_free(c);
 }
@@ -83,7 +86,9 @@ START_TEST(test_config_every_key)
 	    "DatabaseBusyTimeout 250ms\n"
 	    "CampaignHeader X-Campaign-ID\n"
 	    "SuppressedRecipients reject\n"
-	    "RejectReply \"550 5.7.1 no thanks\"\n";
+	    "RejectReply \"550 5.7.1 no thanks\"\n"
+	    "SuppressionExpiry soft-limit:180d, complaint:1y\n"
+	    "SenderSideAlertRate 0\n";
 	struct bd_config *c = parse_ok(text);
 
 	ck_assert_str_eq(c->socket, "inet:8895@127.0.0.1");
@@ -106,6 +111,13 @@ START_TEST(test_config_every_key)
 	ck_assert_str_eq(c->campaign_header, "X-Campaign-ID");
 	ck_assert_int_eq(c->suppressed_rcpt, RCPT_REJECT);
 	ck_assert_str_eq(c->reject_reply, "550 5.7.1 no thanks");
+	ck_assert_str_eq(c->suppression_expiry, "soft-limit:180d, complaint:1y");
+	ck_assert_uint_eq(c->n_expiry, 2);
+	ck_assert_str_eq(c->expiry[0].reason, "soft-limit");
+	ck_assert_int_eq(c->expiry[0].after, 180 * 86400);
+	ck_assert_str_eq(c->expiry[1].reason, "complaint");
+	ck_assert_int_eq(c->expiry[1].after, 365 * 86400);
+	ck_assert_uint_eq(c->sender_alert_rate, 0);
 	config_free(c);
 }
 END_TEST
@@ -200,6 +212,13 @@ static const struct bad_case {
 	{ "UserID a:b:c\n", "UserID: not a user" },
 	{ "SyslogFacility kern2\n", "unknown syslog facility" },
 	{ "CampaignHeader X Bad\n", "not a header field name" },
+	{ "SuppressionExpiry manual:30d\n", "SuppressionExpiry: \"manual\": "
+	    "the reason is not" },
+	{ "SuppressionExpiry hard\n", "want REASON:DURATION" },
+	{ "SuppressionExpiry hard:1d hard:2d\n", "hard given twice" },
+	{ "SuppressionExpiry hard:soon\n", "bad duration" },
+	{ "SenderSideAlertRate 1000001\n", "out of range 0..1000000" },
+	{ "SenderSideAlertRate 5/h\n", "not a whole number" },
 	{ "CampaignHeader X:y\n", "not a header field name" },
 	{ "RejectReply 250 ok\n", "RejectReply: not an SMTP reply" },
 	{ "RejectReply 550 100%\n", "RejectReply: not an SMTP reply" },

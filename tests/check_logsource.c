@@ -645,6 +645,7 @@ END_TEST
 
 START_TEST(test_logsource_queue_memory_bounded)
 {
+	struct logsource	*norules = NULL;
 	struct logsource_opts	 o;
 	char			 qid[32];
 	int			 i;
@@ -668,7 +669,8 @@ START_TEST(test_logsource_queue_memory_bounded)
 	    "message_id IS NOT NULL"), 1);
 	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 2);
 	memset(&o, 0, sizeof(o));
-	ck_assert_int_eq(logsource_new(&o, &ls), BD_ECONFIG);
+	ck_assert_int_eq(logsource_new(&o, &norules), BD_ECONFIG);
+	ck_assert_ptr_null(norules);
 }
 END_TEST
 

@@ -74,6 +74,13 @@ static const struct bad_case {
 	{ "status 5.1.1 userunknown\nstatus 5.1.2 hostunknown\n"
 	    "text /a[/ filtered\n", "t:3: bad regular expression" },
 	{ "text /x/y userunknown\n", "t:1: text after the closing" },
+	{ "any * blocked command=greet\n", "t:1: bad command list" },
+	{ "any * blocked command=rcpt,\n", "t:1: bad command list" },
+	{ "any * blocked command=rcpt command=data\n",
+	    "t:1: duplicate option command" },
+	{ "any * blocked status=5.1.1,5.1\n", "t:1: bad status pattern list" },
+	{ "any * blocked status=5.1.1,,5.1.2\n",
+	    "t:1: bad status pattern list" },
 };
 
 START_TEST(test_rules_rejects_bad_file_with_line)
@@ -150,6 +157,56 @@ START_TEST(test_rules_conditions_restrict)
 	ck_assert_str_eq(res.win.reason, "onhold");
 	ck_assert_msg(res.win.generic, "conflict=no: got specific, want "
 	    "generic");
+	rules_unref(r);
+}
+END_TEST
+
+/* Match with the SMTP command the failure answered. */
+static const char *
+match_cmd(const struct rules *r, const char *text, const char *status,
+    const char *command)
+{
+	struct rules_query	 q;
+	struct rules_result	 res;
+	char			 norm[RULES_TEXT_MAX + 1];
+
+	memset(&q, 0, sizeof(q));
+	q.textlen = rules_normalize(text, norm, sizeof(norm));
+	q.text = norm;
+	q.status = status;
+	q.action = EV_ACT_FAILED;
+	q.kind = DSN_KIND_REPORT;
+	q.command = command;
+	rules_match(r, &q, &res);
+	return res.win.reason != NULL ? res.win.reason : "(none)";
+}
+
+START_TEST(test_rules_command_and_status_lists)
+{
+	struct rules	*r;
+
+	r = parse_ok("text \"user unknown\" rejected command=mail\n"
+	    "text \"user unknown\" filtered command=data,none "
+	    "status=*.2.0,*.7.*\n"
+	    "text \"user unknown\" userunknown\n"
+	    "any * blocked command=connect,helo\n");
+	ck_assert_str_eq(match_cmd(r, "User unknown", NULL, "mail"),
+	    "rejected");
+	ck_assert_str_eq(match_cmd(r, "User unknown", "5.7.1", "data"),
+	    "filtered");
+	/* command=none: the text named no command */
+	ck_assert_str_eq(match_cmd(r, "User unknown", "5.2.0", NULL),
+	    "filtered");
+	/* the status list must hold too */
+	ck_assert_str_eq(match_cmd(r, "User unknown", "5.1.1", "data"),
+	    "userunknown");
+	ck_assert_str_eq(match_cmd(r, "User unknown", "5.7.1", "rcpt"),
+	    "userunknown");
+	ck_assert_str_eq(match_cmd(r, "whatever", NULL, "connect"),
+	    "blocked");
+	ck_assert_str_eq(match_cmd(r, "whatever", NULL, "HELO"), "blocked");
+	ck_assert_str_eq(match_cmd(r, "whatever", NULL, "rcpt"), "(none)");
+	ck_assert_str_eq(match_cmd(r, "whatever", NULL, NULL), "(none)");
 	rules_unref(r);
 }
 END_TEST
@@ -337,6 +394,7 @@ rules_suite(void)
 	tc = tcase_create("match");
 	tcase_add_test(tc, test_rules_first_match_wins);
 	tcase_add_test(tc, test_rules_conditions_restrict);
+	tcase_add_test(tc, test_rules_command_and_status_lists);
 	tcase_add_loop_test(tc, test_rules_regex_prefilter_is_exact, 0,
 	    sizeof(re_cases) / sizeof(re_cases[0]));
 	tcase_add_test(tc, test_rules_hostile_regex_is_bounded);

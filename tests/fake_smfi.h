@@ -22,9 +22,9 @@ struct smfi_str {
 	size_t		 nmacros;
 	char		*hdr_name[FAKE_MAX];	/* smfi_addheader calls */
 	char		*hdr_value[FAKE_MAX];
-	int		 hdr_seq[FAKE_MAX];	/* order among all changes */
+	int		 hdr_seq[FAKE_MAX];	/* order of changes */
 	size_t		 nhdrs;
-	char		*chg_name[FAKE_MAX];	/* smfi_chgheader calls */
+	char		*chg_name[FAKE_MAX];	/* smfi_chgheader */
 	char		*chg_value[FAKE_MAX];	/* NULL: delete */
 	int		 chg_idx[FAKE_MAX];
 	int		 chg_seq[FAKE_MAX];

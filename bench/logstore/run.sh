@@ -20,4 +20,4 @@ echo "generated $(wc -l < "$tmp/mail.log") lines ($(wc -c < "$tmp/mail.log") byt
 "$builddir/bouncectl" --db "$tmp/b.db" ingest-log "$tmp/mail.log"
 "$builddir/bouncectl" --db "$tmp/b.db" ingest-log "$tmp/mail.log"
 "$builddir/bouncectl" --db "$tmp/b.db" ingest-log --from-start "$tmp/mail.log"
-"$builddir/bouncectl" --db "$tmp/b.db" stats
+"$builddir/bouncectl" --db "$tmp/b.db" stats || [ $? -eq 1 ]	# 1: a threshold crossed

@@ -141,10 +141,18 @@ main(int argc, char *argv[])
 
 	while ((ch = getopt(argc, argv, "n:p:r:w:")) != -1) {
 		switch (ch) {
-		case 'n':	n = strtoul(optarg, NULL, 10);		break;
-		case 'p':	pct = (unsigned)atoi(optarg);		break;
-		case 'r':	nrcpt = strtoul(optarg, NULL, 10);	break;
-		case 'w':	wset = strtoul(optarg, NULL, 10);	break;
+		case 'n':
+			n = strtoul(optarg, NULL, 10);
+			break;
+		case 'p':
+			pct = (unsigned)atoi(optarg);
+			break;
+		case 'r':
+			nrcpt = strtoul(optarg, NULL, 10);
+			break;
+		case 'w':
+			wset = strtoul(optarg, NULL, 10);
+			break;
 		default:
 			fprintf(stderr, "usage: bench_rcpt [-n lookups] "
 			    "[-r recipients] [-p percent] [-w set]\n");

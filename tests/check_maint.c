@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The bounced authors. */
+/*
+ * check_maint.c - unit tests of the periodic duties (src/maint.c):
+ * SuppressionExpiry through store_expire(), the SenderSideAlertRate
+ * warning (summed per domain, once per domain per hour) and a failing
+ * store logged once, against a real store in a temporary folder.  The
+ * log lines are caught with log_set_hook().
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "../src/config.h"	/* not the autoconf config.h of the build root */
+#include "log.h"
+#include "maint.h"
+#include "store.h"
+
+#define NOW	1795478400
+
+static char		 tmpdir[256], dbpath[300];
+static struct store	*store;
+static struct maint	*maint;
+static char		 last_warning[2048];
+static int		 n_warnings, n_infos;
+
+static void
+hook(int prio, const char *line)
+{
+	if (prio == LOG_WARNING) {
+		n_warnings++;
+		(void)snprintf(last_warning, sizeof(last_warning), "%s",
+		    line);
+	} else if (prio == LOG_INFO)
+		n_infos++;
+}
+
+static void
+setup(void)
+{
+	char	 err[256];
+
+	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_maint.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	(void)snprintf(dbpath, sizeof(dbpath), "%s/bounced.db", tmpdir);
+	ck_assert_msg(store_open(dbpath, 0, 2000, &store, err, sizeof(err))
+	    == BD_OK, "store_open: %s", err);
+	ck_assert_int_eq(maint_new(&maint), BD_OK);
+	n_warnings = n_infos = 0;
+	last_warning[0] = '\0';
+	log_set_hook(hook);
+}
+
+static void
+teardown(void)
+{
+	char	 cmd[400];
+
+	log_set_hook(NULL);
+	maint_free(maint);
+	store_close(store);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	(void)system(cmd);
+}
+
+static struct bd_config *
+conf(const char *text)
+{
+	struct bd_config	*c;
+	char			 err[512];
+
+	ck_assert_msg(config_parse("t.conf", text, strlen(text), &c, err,
+	    sizeof(err)) == BD_OK, "config: %s", err);
+	return c;
+}
+
+/* n sender-side failures of reason to domain, dated when. */
+static void
+sender_side(const char *domain, const char *reason, int n, int64_t when)
+{
+	static int		 seq;
+	struct store_policy	 pol = { 3, 30 * 86400 };
+	struct bd_event		 ev;
+	char			 rcpt[128], qid[32];
+	int			 i;
+
+	for (i = 0; i < n; i++) {
+		memset(&ev, 0, sizeof(ev));
+		(void)snprintf(rcpt, sizeof(rcpt), "u%d@%s", ++seq, domain);
+		(void)snprintf(qid, sizeof(qid), "Q%d", seq);
+		ev.when = when;
+		ev.recipient = rcpt;
+		ev.action = EV_ACT_FAILED;
+		ev.status = "5.7.1";
+		ev.reply_code = 550;
+		ev.queue_id = qid;
+		ev.verdict.reason = reason;
+		ev.verdict.who = EV_WHO_SENDER;
+		ev.source = EV_SRC_LOG;
+		ck_assert_int_eq(store_record(store, &ev, 1, &pol, when, NULL),
+		    BD_OK);
+	}
+}
+
+START_TEST(test_maint_warns_per_domain_once_an_hour)
+{
+	struct bd_config	*c = conf("SenderSideAlertRate 10\n");
+	struct maint_result	 res;
+
+	/* 6 + 5 to one domain: each reason under the rate, the sum over */
+	sender_side("example.net", "blocked", 6, NOW - 600);
+	sender_side("example.net", "badreputation", 5, NOW - 300);
+	sender_side("quiet.test", "blocked", 9, NOW - 300);
+	maint_run(maint, store, c, NOW, &res);
+	ck_assert_msg(res.alerts == 1 && n_warnings == 1, "got %zu alerts "
+	    "and %d warnings, want 1 and 1", res.alerts, n_warnings);
+	ck_assert_msg(strstr(last_warning, "example.net: 11 in the last hour")
+	    != NULL && strstr(last_warning, "blocked=6") != NULL &&
+	    strstr(last_warning, "badreputation=5") != NULL,
+	    "got \"%s\", want example.net, 11, blocked=6, badreputation=5",
+	    last_warning);
+	ck_assert_msg(strstr(last_warning, "quiet.test") == NULL,
+	    "got \"%s\", want quiet.test (9 < 10) not named", last_warning);
+
+	/* Five minutes later, still over: not named again. */
+	sender_side("example.net", "blocked", 3, NOW + 200);
+	maint_run(maint, store, c, NOW + 300, &res);
+	ck_assert_msg(res.alerts == 0 && n_warnings == 1, "within the hour: "
+	    "got %zu alerts, want 0", res.alerts);
+
+	/* An hour on, over again: named again. */
+	sender_side("example.net", "blocked", 12, NOW + 3600);
+	maint_run(maint, store, c, NOW + 3650, &res);
+	ck_assert_msg(res.alerts == 1 && n_warnings == 2, "an hour later: "
+	    "got %zu alerts, want 1", res.alerts);
+	/* Out of the last hour, nothing counts. */
+	maint_run(maint, store, c, NOW + 3 * 3600, &res);
+	ck_assert_uint_eq(res.alerts, 0);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_maint_rate_zero_is_off)
+{
+	struct bd_config	*c = conf("SenderSideAlertRate 0\n");
+	struct maint_result	 res;
+
+	sender_side("example.net", "blocked", 30, NOW - 60);
+	maint_run(maint, store, c, NOW, &res);
+	ck_assert_msg(res.alerts == 0 && n_warnings == 0, "got %zu alerts, "
+	    "want 0 with the rate 0", res.alerts);
+	config_free(c);
+}
+END_TEST
+
+static void
+suppress(const char *addr, const char *reason, int64_t when)
+{
+	struct store_manual	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.address = addr;
+	m.suppress = true;
+	m.reason = reason;
+	m.by = "check_maint";
+	m.when = when;
+	m.source = EV_SRC_IMPORT;
+	ck_assert_int_eq(store_manual(store, &m, 1, NULL), BD_OK);
+}
+
+static void
+want_state(const char *addr, const char *state)
+{
+	struct store_recipient	 r;
+
+	ck_assert_int_eq(store_lookup(store, addr, &r), BD_OK);
+	ck_assert_msg(strcmp(r.state, state) == 0, "%s: got %s, want %s",
+	    addr, r.state, state);
+}
+
+START_TEST(test_maint_expiry)
+{
+	struct bd_config	*c = conf("SuppressionExpiry hard:7d\n"
+	    "SenderSideAlertRate 0\n");
+	struct bd_config	*off = conf("SenderSideAlertRate 0\n");
+	struct maint_result	 res;
+
+	suppress("old@example.net", "hard", NOW - 8 * 86400);
+	suppress("new@example.net", "hard", NOW - 86400);
+	suppress("mine@example.net", "manual", NOW - 30 * 86400);
+	maint_run(maint, store, off, NOW, &res);
+	ck_assert_msg(res.expired == 0, "expiry off: got %lld ended, want 0",
+	    (long long)res.expired);
+	maint_run(maint, store, c, NOW, &res);
+	ck_assert_msg(res.expired == 1, "got %lld ended, want 1",
+	    (long long)res.expired);
+	ck_assert_int_eq(n_infos, 1);
+	want_state("old@example.net", "active");
+	want_state("new@example.net", "suppressed");
+	want_state("mine@example.net", "suppressed");
+	maint_run(maint, store, c, NOW + 300, &res);
+	ck_assert_msg(res.expired == 0, "second round: got %lld, want 0",
+	    (long long)res.expired);
+	config_free(c);
+	config_free(off);
+}
+END_TEST
+
+START_TEST(test_maint_store_failure_logged_once)
+{
+	struct bd_config	*c = conf("SuppressionExpiry hard:7d\n"
+	    "SenderSideAlertRate 5\n");
+	struct maint_result	 res;
+	sqlite3			*db;
+	int			 i;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE events", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+	for (i = 0; i < 3; i++) {
+		maint_run(maint, store, c, NOW + i * 300, &res);
+		ck_assert(res.failed);
+	}
+	ck_assert_msg(n_warnings == 1, "got %d warnings, want 1 per incident",
+	    n_warnings);
+	config_free(c);
+}
+END_TEST
+
+static Suite *
+maint_suite(void)
+{
+	Suite	*s = suite_create("maint");
+	TCase	*tc = tcase_create("duties");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_maint_warns_per_domain_once_an_hour);
+	tcase_add_test(tc, test_maint_rate_zero_is_off);
+	tcase_add_test(tc, test_maint_expiry);
+	tcase_add_test(tc, test_maint_store_failure_logged_once);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(maint_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
