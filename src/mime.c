@@ -157,7 +157,7 @@ ascii_charset(const char *cs)
 	return false;
 }
 
-/* Only printable ASCII, TAB, CR, LF and FF (no ESC, SO/SI, NUL, 8-bit). */
+/* 7-bit without control bytes but TAB, CR, LF, FF (no ESC, SO/SI, NUL). */
 static bool
 plain_ascii(const char *s, size_t n)
 {
@@ -924,8 +924,101 @@ mime_header(struct mime_doc *doc, const char *name)
 	return NULL;
 }
 
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t		 era;
+	unsigned	 yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static const char *
+num(const char *p, int min, int max, int *out)
+{
+	int	 v = 0, n = 0;
+
+	while (*p >= '0' && *p <= '9' && n < max) {
+		v = v * 10 + (*p++ - '0');
+		n++;
+	}
+	if (n < min || (*p >= '0' && *p <= '9'))
+		return NULL;
+	*out = v;
+	return p;
+}
+
 /*
- * mime_date - parse an RFC 5322 section 3.3 date with GMime
+ * The canonical RFC 5322 section 3.3 date-time only: "[Www, ]D Mon YYYY
+ * HH:MM[:SS] +HHMM" with nothing after it but a comment.  Returns false
+ * for anything else (obsolete zones, two-digit years, an impossible day),
+ * which GMime's lenient parser then reads.
+ */
+static bool
+fast_date(const char *s, int64_t *out)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	static const unsigned char mdays[] = { 31, 29, 31, 30, 31, 30, 31,
+	    31, 30, 31, 30, 31 };
+	const char	*p = s;
+	int		 d, mon, y, hh, mm, ss = 0, zh, zm, sign;
+	int64_t		 t;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (g_ascii_isalpha(p[0])) {
+		if (!g_ascii_isalpha(p[1]) || !g_ascii_isalpha(p[2]) ||
+		    p[3] != ',')
+			return false;
+		p += 4;
+		while (*p == ' ')
+			p++;
+	}
+	if ((p = num(p, 1, 2, &d)) == NULL || *p++ != ' ')
+		return false;
+	for (mon = 0; mon < 12; mon++)
+		if (strncmp(p, months + 3 * mon, 3) == 0)
+			break;
+	if (mon == 12 || p[3] != ' ')
+		return false;
+	p += 4;
+	if ((p = num(p, 4, 4, &y)) == NULL || *p++ != ' ' || y < 1970)
+		return false;
+	if ((p = num(p, 2, 2, &hh)) == NULL || *p++ != ':' ||
+	    (p = num(p, 2, 2, &mm)) == NULL)
+		return false;
+	if (*p == ':' && (p = num(p + 1, 2, 2, &ss)) == NULL)
+		return false;
+	if (*p++ != ' ' || (*p != '+' && *p != '-'))
+		return false;
+	sign = *p++ == '-' ? -1 : 1;
+	if ((p = num(p, 4, 4, &zh)) == NULL)
+		return false;
+	zm = zh % 100;
+	zh /= 100;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '\0' && *p != '(')
+		return false;
+	if (d < 1 || d > mdays[mon] || (mon == 1 && d == 29 &&
+	    (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))) || hh > 23 ||
+	    mm > 59 || ss > 59 || zh > 23 || zm > 59)
+		return false;
+	t = days_from_civil(y, mon + 1, d) * 86400 + hh * 3600 + mm * 60 +
+	    ss - sign * (zh * 3600 + zm * 60);
+	*out = t;
+	return true;
+}
+
+/*
+ * mime_date - parse an RFC 5322 section 3.3 date (GMime for all but the
+ * canonical form, which is read here)
  *
  * Returns: unix seconds, or 0 when s is NULL or not a date.
  */
@@ -937,6 +1030,8 @@ mime_date(const char *s)
 
 	if (s == NULL || *s == '\0')
 		return 0;
+	if (fast_date(s, &t))
+		return t < 0 ? 0 : t;
 	if ((dt = g_mime_utils_header_decode_date(s)) == NULL)
 		return 0;
 	t = g_date_time_to_unix(dt);
