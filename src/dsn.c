@@ -723,11 +723,12 @@ finish_rcpts(struct dsn_ctx *c)
 static bool
 looks_like_ds(const char *t, size_t n)
 {
-	const char	*p, *end = t + n, *eol;
+	const char	*p, *end, *eol;
 	bool		 rcpt = false, act = false;
 
 	if (t == NULL)
 		return false;
+	end = t + n;
 	for (p = t; p < end && !(rcpt && act); p = eol + 1) {
 		if ((eol = memchr(p, '\n', end - p)) == NULL)
 			eol = end;
@@ -916,6 +917,9 @@ parse_doc(struct dsn_ctx *c)
 		if (seen)
 			break;
 	}
+	/* A forwarded bounce: the original is inside the opened message. */
+	if (r->nrcpts > 0 && depth > 0 && r->orig_message_id == NULL)
+		find_original(c);
 	if (r->nrcpts > 0) {
 		r->kind = DSN_KIND_REPORT;
 		dsn_text_enrich(c);
@@ -926,8 +930,14 @@ parse_doc(struct dsn_ctx *c)
 		r->kind = DSN_KIND_TEXT;
 		return;
 	}
-	if (dsn_autoreply(c))
+	if (dsn_autoreply(c)) {
 		r->kind = DSN_KIND_AUTOREPLY;
+		/* Apple Mail's "unsubscribe" message: an opt-out request. */
+		if ((v = mime_header(d, "X-Apple-Unsubscribe")) != NULL &&
+		    strncasecmp(v, "true", 4) == 0 &&
+		    (r->feedback_type = strdup("opt-out")) != NULL)
+			r->kind = DSN_KIND_ARF;
+	}
 }
 
 /*

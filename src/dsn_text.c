@@ -79,6 +79,7 @@ static const struct sig hdr_sigs[] = {
 	{ "yandex", "yandex" },
 	{ "zoho", "zoho" },
 	{ "verizon", "verizon" },
+	{ "@vtext.com", "verizon" },	/* Verizon Wireless's gateway */
 	{ NULL, NULL }
 };
 
@@ -220,63 +221,85 @@ static char *
 bounce_text(struct dsn_ctx *c, size_t *outlen)
 {
 	struct mime_doc	*d = &c->doc;
-	struct buf	 b;
-	size_t		 i;
+	const struct mime_part *mp;
+	char		*out, *o, *lim;
+	size_t		 i, cap = 0;
 	bool		 plain = false;
 
-	buf_init(&b, TEXT_MAX);
 	for (i = 0; i < d->nparts; i++)
 		if (d->parts[i].depth == 0 &&
 		    strcmp(d->parts[i].type, "text/plain") == 0)
 			plain = true;
+	/* One allocation: the text never grows (tags only shrink it). */
 	for (i = 0; i < d->nparts; i++) {
-		const struct mime_part *mp = &d->parts[i];
-
+		mp = &d->parts[i];
+		if (mp->depth == 0 && mp->text != NULL && !mp->message &&
+		    (strcmp(mp->type, "text/plain") == 0 ||
+		    (!plain && strncmp(mp->type, "text/", 5) == 0)))
+			cap += mp->len + 2;
+	}
+	if (cap > TEXT_MAX)
+		cap = TEXT_MAX;
+	if ((out = malloc(cap + 1)) == NULL)
+		return NULL;
+	o = out;
+	lim = out + cap;
+#define PUT(ch)	do { if (o < lim) *o++ = (ch); } while (0)
+	for (i = 0; i < d->nparts && o < lim; i++) {
+		mp = &d->parts[i];
 		if (mp->depth != 0 || mp->text == NULL || mp->message)
 			continue;
-		if (strcmp(mp->type, "text/plain") == 0 ||
-		    (!plain && strncmp(mp->type, "text/", 5) == 0)) {
-			if (strcmp(mp->type, "text/html") == 0) {
-				/* crude tag stripping, linear */
-				const char *p;
-				bool tag = false;
+		if (strcmp(mp->type, "text/plain") != 0 &&
+		    (plain || strncmp(mp->type, "text/", 5) != 0))
+			continue;
+		if (strcmp(mp->type, "text/html") == 0) {
+			/* crude tag stripping, linear */
+			const char *p;
+			bool tag = false;
 
-				for (p = mp->text; *p != '\0'; p++) {
-					if (*p == '<') {
-						tag = true;
-						if (strncasecmp(p, "<br", 3) == 0 ||
-						    strncasecmp(p, "<p", 2) == 0 ||
-						    strncasecmp(p, "<div", 4) == 0 ||
-						    strncasecmp(p, "<tr", 3) == 0)
-							buf_append(&b, "\n", 1);
-					} else if (*p == '>' && tag)
-						tag = false;
-					else if (!tag) {
-						if (strncmp(p, "&lt;", 4) == 0) {
-							buf_append(&b, "<", 1);
-							p += 3;
-						} else if (strncmp(p, "&gt;", 4) == 0) {
-							buf_append(&b, ">", 1);
-							p += 3;
-						} else if (strncmp(p, "&nbsp;", 6) == 0) {
-							buf_append(&b, " ", 1);
-							p += 5;
-						} else if (strncmp(p, "&amp;", 5) == 0) {
-							buf_append(&b, "&", 1);
-							p += 4;
-						} else
-							buf_append(&b, p, 1);
-					}
-				}
-			} else
-				buf_append(&b, mp->text, mp->len);
-			buf_append(&b, "\n\n", 2);
+			for (p = mp->text; *p != '\0' && o < lim; p++) {
+				if (*p == '<') {
+					tag = true;
+					if (strncasecmp(p, "<br", 3) == 0 ||
+					    strncasecmp(p, "<p", 2) == 0 ||
+					    strncasecmp(p, "<div", 4) == 0 ||
+					    strncasecmp(p, "<tr", 3) == 0)
+						PUT('\n');
+				} else if (*p == '>' && tag)
+					tag = false;
+				else if (tag)
+					continue;
+				else if (*p != '&')
+					PUT(*p);
+				else if (strncmp(p, "&lt;", 4) == 0) {
+					PUT('<');
+					p += 3;
+				} else if (strncmp(p, "&gt;", 4) == 0) {
+					PUT('>');
+					p += 3;
+				} else if (strncmp(p, "&nbsp;", 6) == 0) {
+					PUT(' ');
+					p += 5;
+				} else if (strncmp(p, "&amp;", 5) == 0) {
+					PUT('&');
+					p += 4;
+				} else
+					PUT(*p);
+			}
+		} else {
+			size_t n = mp->len < (size_t)(lim - o) ? mp->len :
+			    (size_t)(lim - o);
+
+			memcpy(o, mp->text, n);
+			o += n;
 		}
+		PUT('\n');
+		PUT('\n');
 	}
-	*outlen = b.len;
-	if (b.data == NULL)
-		return strdup("");
-	return buf_steal(&b);
+#undef PUT
+	*o = '\0';
+	*outlen = o - out;
+	return out;
 }
 
 /* Offset of the start of the returned original in t, or n. */
@@ -582,10 +605,23 @@ fill_from_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *s,
 	buf_free(&b);
 }
 
-/* Fill rc from the paragraph of anchor i (up to the next anchor). */
+/* Does s[0..n) hold a failure status or reply code? */
+static bool
+has_failure_code(const char *s, size_t n)
+{
+	char	 st[16];
+
+	return dsn_find_status2(s, n, st, sizeof(st), true) ||
+	    dsn_find_reply_code2(s, n, 400) != 0;
+}
+
+/*
+ * Fill rc from the paragraph of anchor i (up to the next anchor); with
+ * need_code, only when it holds a failure code.
+ */
 static void
 anchor_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *t,
-    size_t n, const struct anchor *a, size_t na, size_t i)
+    size_t n, const struct anchor *a, size_t na, size_t i, bool need_code)
 {
 	const char	*end = t + n, *s, *e, *lim;
 	size_t		 k;
@@ -611,6 +647,8 @@ anchor_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *t,
 			break;
 		e = para_end(e + 1, lim);
 	}
+	if (need_code && !has_failure_code(s, e - s))
+		return;
 	fill_from_block(c, rc, s, e);
 }
 
@@ -627,7 +665,7 @@ before_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *t,
     const struct anchor *a, size_t i)
 {
 	const char	*lo = i > 0 ? t + a[i - 1].addr + a[i - 1].alen : t;
-	const char	*s, *e = t + a[i].addr, *q;
+	const char	*s, *e = t + a[i].addr, *q, *ps, *pe;
 	size_t		 alnum = 0;
 
 	if (e - lo > BEFORE_MAX)
@@ -648,9 +686,56 @@ before_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *t,
 			if (q == lo || q[-1] == '\n')
 				break;
 		}
+		/*
+		 * No code there ("The following recipients were affected:"
+		 * introducing the list): the nearest paragraph above that
+		 * has one (MailMarshal, Verizon), else, above a one-line
+		 * introduction, the paragraph before it (au).
+		 */
+		for (pe = s, ps = NULL; pe > lo && !has_failure_code(s,
+		    e - s); pe = ps) {
+			while (pe > lo && isspace((unsigned char)pe[-1]))
+				pe--;
+			for (ps = pe; ps > lo; ps--) {
+				if (ps[-1] != '\n')
+					continue;
+				for (q = ps - 1; q > lo && (q[-1] == ' ' ||
+				    q[-1] == '\t' || q[-1] == '\r'); q--)
+					;
+				if (q == lo || q[-1] == '\n')
+					break;
+			}
+			if (ps == pe)
+				break;
+			if (has_failure_code(ps, pe - ps)) {
+				s = ps;
+				e = pe;
+				break;
+			}
+		}
+		if (!has_failure_code(s, e - s) && e > s && e[-1] == ':' &&
+		    memchr(s, '\n', e - s) == NULL) {
+			for (pe = s; pe > lo && isspace((unsigned char)pe[-1]);
+			    pe--)
+				;
+			for (ps = pe; ps > lo && !(ps[-1] == '\n' &&
+			    ps - 1 > lo && ps[-2] == '\n'); ps--)
+				;
+			if (pe > ps)
+				s = ps;
+		}
 	}
 	if (e > s)
 		fill_from_block(c, rc, s, e);
+}
+
+/* Start of the line holding p (t is the start of the text). */
+static const char *
+line_start_of(const char *t, const char *p)
+{
+	while (p > t && p[-1] != '\n')
+		p--;
+	return p;
 }
 
 static void
@@ -671,9 +756,17 @@ add_anchor_rcpts(struct dsn_ctx *c, const char *t, size_t n,
 			return;
 		rc->final_recipient = dsn_dup(c, tmp, a[i].alen, ADDR_MAX);
 		rc->action = EV_ACT_FAILED;
-		anchor_block(c, rc, t, n, a, na, i);
+		/*
+		 * Above the first address, a failure code is the reason of
+		 * all ("Could not be delivered because of 550 ...") when the
+		 * lines after it hold none.
+		 */
+		anchor_block(c, rc, t, n, a, na, i, i == 0 &&
+		    has_failure_code(t, line_start_of(t, t + a[i].addr) - t));
 		if (rc->diagnostic == NULL)
 			before_block(c, rc, t, a, i);
+		if (rc->diagnostic == NULL)
+			anchor_block(c, rc, t, n, a, na, i, false);
 	}
 }
 
@@ -977,6 +1070,7 @@ void
 dsn_text_enrich(struct dsn_ctx *c)
 {
 	struct anchor	 a[MAX_ANCHORS];
+	const char	*p;
 	char		*t;
 	size_t		 n, cut, na, i, k;
 
@@ -1005,7 +1099,14 @@ dsn_text_enrich(struct dsn_ctx *c)
 				    rc->final_recipient, a[k].alen) == 0)
 					break;
 			if (k < na) {
-				anchor_block(c, rc, t, cut, a, na, k);
+				anchor_block(c, rc, t, cut, a, na, k, false);
+				dsn_status_from_text(rc, rc->diagnostic);
+			} else if (rc->final_recipient[0] == '/' &&
+			    (p = dsn_ci_find(t, cut,
+			    rc->final_recipient)) != NULL) {
+				/* Exim's "save to /path": a file delivery. */
+				p += strlen(rc->final_recipient);
+				fill_from_block(c, rc, p, para_end(p, t + cut));
 				dsn_status_from_text(rc, rc->diagnostic);
 			}
 		}

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Copyright (c) 2026 The bounced authors. */
 /*
- * milter.c - the libmilter glue: callbacks, per-connection and
- * per-message contexts, and the one decide() that turns what we found
- * into an sfsistat.  The only file that includes <libmilter/mfapi.h>.
+ * milter.c - the connection-facing half of the libmilter glue: the
+ * callbacks, option negotiation, the per-connection and per-message
+ * contexts and the one decide() that turns what we found into an
+ * sfsistat.  SuppressedRecipients is in milter_rcpt.c, the end of a
+ * bounce's message in milter_bounce.c, the shared state in
+ * milter_state.c; these four are the only files that include
+ * <libmilter/mfapi.h> (milter_int.h).
  *
  * What it does to mail (DESIGN.md, "The milter path"):
  * - ordinary mail (a non-null envelope sender, RFC 5321 section 4.5.5)
@@ -25,194 +29,15 @@
  * final store_record() and the optional per-recipient store_lookup().
  */
 #include <ctype.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
-#include <libmilter/mfapi.h>
-
-#include "analyze.h"
-#include "buf.h"
-#include "config.h"
 #include "log.h"
 #include "milter.h"
-#include "rcache.h"
-#include "store.h"
+#include "milter_int.h"
 
 #define MILTER_NAME		"bounced"
-#define HDR_MAX_RCPTS		20	/* X-Bounce-* header sets per message */
-#define LOG_MAX_RCPTS		5	/* recipients listed in the INFO line */
-#define QID_MAX			64
-#define TAG_MAX			4096	/* bytes of X-Bounce-Suppressed */
-#define FORGED_NAMES		16	/* distinct X-Bounce-* names removed */
-#define FORGED_MAX		64	/* X-Bounce-* fields removed */
-#define FORGED_NAME_LEN		64	/* bytes of one such name */
-
-/* The X-Bounce-* fields a bounce arrived with (forged or relayed). */
-struct forged {
-	char		 name[FORGED_NAME_LEN];	/* as first seen */
-	unsigned	 count;			/* fields of that name */
-};
-
-/* What a callback found; decide() maps it to an sfsistat. */
-enum outcome {
-	OUT_ORDINARY,		/* not a bounce, nothing to do: accept */
-	OUT_MORE,		/* keep going */
-	OUT_RECORDED,		/* bounce recorded: BounceAction */
-	OUT_UNRECORDED,		/* bounce not recorded (our failure): OnError */
-	OUT_PASS,		/* not analysable as a bounce: let it through */
-	OUT_BODY_FULL,		/* buffer full: skip the rest if possible */
-	OUT_RCPT_SUPPRESSED,	/* ordinary mail to a suppressed address */
-};
-
-struct msg_ctx {
-	bool		 bounce;	/* treat as a bounce */
-	bool		 internal;	/* Postfix's own DSN */
-	bool		 by_address;	/* matched BounceAddresses */
-	bool		 in_body;
-	unsigned	 nrcpt;
-	char		 qid[QID_MAX];
-	struct buf	 msg;		/* rebuilt header + body, bounded */
-	struct buf	 tag;		/* suppressed recipients (tag mode) */
-	struct forged	 forged[FORGED_NAMES];
-	size_t		 nforged;
-	unsigned	 forged_total;
-	bool		 forged_kept;	/* more than we can remove */
-	bool		 forged_done;	/* removal asked for */
-};
-
-struct conn_ctx {
-	struct bd_config *conf;		/* snapshot for the whole connection */
-	unsigned long	 pflags;	/* negotiated protocol flags */
-	unsigned long	 aflags;	/* negotiated actions */
-	struct msg_ctx	*mc;
-};
-
-static pthread_mutex_t	 g_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct bd_config	*g_conf;
-static struct store	*g_store;
-static char		*g_conn;
-static int64_t		(*g_now)(void);
-static struct store	*g_lookup_store;	/* RCPT TO, or NULL */
-static struct rcache	*g_rcache;		/* SuppressedRecipients */
-static bool		 g_store_failing;	/* an incident is open */
-
-/*
- * milter_init - set up the shared state
- *
- * Arguments: conf, the first snapshot (its reference is taken over);
- * store, the shared handle (borrowed, must outlive milter_run()).
- */
-void
-milter_init(struct bd_config *conf, struct store *store)
-{
-	struct rcache	*rc = NULL;
-
-	if (g_rcache == NULL && rcache_new(RCACHE_SLOTS, RCACHE_TTL, &rc) !=
-	    BD_OK)
-		log_err("out of memory for the recipient cache: "
-		    "SuppressedRecipients is not enforced");
-	pthread_mutex_lock(&g_lock);
-	config_unref(g_conf);
-	g_conf = conf;
-	g_store = store;
-	if (g_rcache == NULL)
-		g_rcache = rc;
-	else
-		rcache_clear(g_rcache);	/* maybe another store */
-	pthread_mutex_unlock(&g_lock);
-}
-
-/*
- * milter_set_lookup_store - a store handle for RCPT TO lookups only
- *
- * Arguments: store, borrowed (must outlive milter_run()), typically
- * opened STORE_RDONLY with a short busy timeout so that lookups never
- * queue behind recording; NULL: use the main store.
- */
-void
-milter_set_lookup_store(struct store *store)
-{
-	pthread_mutex_lock(&g_lock);
-	g_lookup_store = store;
-	if (g_rcache != NULL)
-		rcache_clear(g_rcache);
-	pthread_mutex_unlock(&g_lock);
-}
-
-/*
- * milter_swap_config - install a new snapshot
- *
- * Arguments: conf, whose reference is taken over.
- * Notes: connections that started earlier keep the snapshot they took;
- * the old one is freed when the last of them closes.
- */
-void
-milter_swap_config(struct bd_config *conf)
-{
-	struct bd_config	*old;
-
-	pthread_mutex_lock(&g_lock);
-	old = g_conf;
-	g_conf = conf;
-	pthread_mutex_unlock(&g_lock);
-	config_unref(old);
-}
-
-/*
- * milter_current_config - the snapshot new connections get
- *
- * Returns a new reference (config_unref() it), or NULL before
- * milter_init().
- */
-struct bd_config *
-milter_current_config(void)
-{
-	struct bd_config	*c;
-
-	pthread_mutex_lock(&g_lock);
-	c = g_conf ? config_ref(g_conf) : NULL;
-	pthread_mutex_unlock(&g_lock);
-	return c;
-}
-
-/*
- * milter_fini - release the current snapshot and forget the store
- */
-void
-milter_fini(void)
-{
-	pthread_mutex_lock(&g_lock);
-	config_unref(g_conf);
-	g_conf = NULL;
-	g_store = NULL;
-	g_lookup_store = NULL;
-	rcache_free(g_rcache);
-	g_rcache = NULL;
-	pthread_mutex_unlock(&g_lock);
-	free(g_conn);
-	g_conn = NULL;
-}
-
-/*
- * milter_set_clock - replace time(3) as the source of "now"
- *
- * Arguments: now, or NULL for time(3).  For tests.
- */
-void
-milter_set_clock(int64_t (*now)(void))
-{
-	g_now = now;
-}
-
-static int64_t
-now_secs(void)
-{
-	return g_now ? g_now() : (int64_t)time(NULL);
-}
 
 /* ---- contexts ---- */
 
@@ -271,10 +96,24 @@ copy_qid(SMFICTX *ctx, struct msg_ctx *mc)
 	mc->qid[i] = '\0';
 }
 
-static const char *
-qid(const struct msg_ctx *mc)
+/*
+ * milter_qid - the queue id of the message for log lines
+ *
+ * Returns the MTA's macro i as last seen (non-alphanumerics shown as
+ * '?'), or "NOQUEUE" before the MTA gave one.
+ */
+const char *
+milter_qid(const struct msg_ctx *mc)
 {
 	return mc->qid[0] ? mc->qid : "NOQUEUE";
+}
+
+/* A failed append leaves a hole in the message: never analyse it. */
+static void
+note_append(struct msg_ctx *mc, enum bd_status s)
+{
+	if (s != BD_OK && s != BD_ELIMIT)
+		mc->nomem = true;
 }
 
 /*
@@ -326,8 +165,20 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 	(void)f2;
 	(void)f3;
-	if ((cc = conn_get(ctx)) == NULL)
-		return SMFIS_REJECT;	/* libmilter: negotiation failed */
+	if ((cc = conn_get(ctx)) == NULL) {
+		/*
+		 * Refusing the negotiation would make the MTA apply its
+		 * default action (Postfix: milter_default_action, tempfail)
+		 * to all mail of the connection.  Ask for nothing instead:
+		 * mlfi_envfrom tries again, and a context made then has no
+		 * NR_*, SKIP or header changes, as negotiated here.
+		 */
+		log_err("out of memory at negotiation: this connection "
+		    "gets the plain protocol");
+		*pf0 = *pf2 = *pf3 = 0;
+		*pf1 = (SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN) & f1;
+		return SMFIS_CONTINUE;
+	}
 	rcpts = cc->conf->n_bounce_patterns > 0 ||
 	    cc->conf->suppressed_rcpt != RCPT_OFF;
 	/* Steps we never look at. */
@@ -413,7 +264,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		    decide(cc, OUT_ORDINARY, 0);
 	}
 	buf_init(&mc->msg, cc->conf->max_message_bytes);
-	buf_init(&mc->tag, TAG_MAX);
+	buf_init(&mc->tag, MILTER_TAG_MAX);
 	mc->bounce = isnull;
 	/*
 	 * Postfix's own DSNs come with the bare "" sender; its smtpd always
@@ -426,94 +277,26 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	return decide(cc, OUT_MORE, SMFIP_NR_MAIL);
 }
 
-/*
- * SuppressedRecipients: is rcpt suppressed?  Never fails the mail: a
- * lookup that cannot be answered is "no", and the incident is logged
- * once when it starts and once when it ends (rcache.c keeps the state).
- */
-static bool
-rcpt_suppressed(struct msg_ctx *mc, const char *rcpt, char *reason,
-    size_t reasonlen)
-{
-	struct rcache		*rc;
-	struct store		*st;
-	enum rcache_answer	 a;
-	enum rcache_incident	 inc;
-	enum bd_status		 err;
-
-	pthread_mutex_lock(&g_lock);
-	rc = g_rcache;
-	st = g_lookup_store != NULL ? g_lookup_store : g_store;
-	pthread_mutex_unlock(&g_lock);
-	if (rc == NULL)
-		return false;
-	a = rcache_lookup(rc, st, rcpt, now_secs(), reason, reasonlen, &inc,
-	    &err);
-	if (inc == RCACHE_STARTED)
-		log_warn("%s: recipient lookup failed (%s): not enforcing "
-		    "SuppressedRecipients until the database answers again",
-		    qid(mc), bd_strerror(err));
-	else if (inc == RCACHE_RECOVERED)
-		log_info("%s: recipient lookups work again", qid(mc));
-	return a == RCACHE_SUPPRESSED;
-}
-
-static void
-split_reply(const char *reply, char *code, char *xcode, const char **text)
-{
-	memcpy(code, reply, 3);
-	code[3] = '\0';
-	reply += 4;
-	xcode[0] = '\0';
-	if (reply[0] == code[0] && reply[1] == '.') {
-		size_t n = strcspn(reply, " ");
-
-		if (n < 16) {
-			memcpy(xcode, reply, n);
-			xcode[n] = '\0';
-			reply += n + 1;
-		}
-	}
-	*text = reply;
-}
-
 static sfsistat
 mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct conn_ctx		*cc = smfi_getpriv(ctx);
-	struct msg_ctx		*mc;
-	const struct bd_config	*c;
-	char			 reason[32], code[4], xcode[16];
-	char			 san[LOG_SANITIZE_BUF];
-	const char		*text;
+	struct conn_ctx	*cc = smfi_getpriv(ctx);
+	struct msg_ctx	*mc;
 
 	if (cc == NULL || (mc = cc->mc) == NULL || argv == NULL ||
 	    argv[0] == NULL)
 		return SMFIS_CONTINUE;
-	c = cc->conf;
 	mc->nrcpt++;
-	if (config_is_bounce_address(c, argv[0])) {
+	if (config_is_bounce_address(cc->conf, argv[0])) {
 		if (!mc->bounce)
 			mc->internal = false;
 		mc->bounce = mc->by_address = true;
 	}
-	if (mc->bounce || c->suppressed_rcpt == RCPT_OFF)
-		return decide(cc, OUT_MORE, SMFIP_NR_RCPT);
-	if (!rcpt_suppressed(mc, argv[0], reason, sizeof(reason)))
+	if (mc->bounce || cc->conf->suppressed_rcpt == RCPT_OFF)
 		return decide(cc, OUT_MORE, SMFIP_NR_RCPT);
 	copy_qid(ctx, mc);
-	log_info("%s: suppressed rcpt=<%s> reason=%s action=%s", qid(mc),
-	    log_sanitize(argv[0], san, sizeof(san)), reason,
-	    c->suppressed_rcpt == RCPT_REJECT ? "reject" : "tag");
-	if (c->suppressed_rcpt == RCPT_REJECT) {
-		split_reply(c->reject_reply, code, xcode, &text);
-		(void)smfi_setreply(ctx, code, xcode[0] ? xcode : NULL,
-		    (char *)text);
-	} else {
-		(void)buf_printf(&mc->tag, "%s%s", mc->tag.len ? ", " : "",
-		    san);
-	}
-	return decide(cc, OUT_RCPT_SUPPRESSED, 0);
+	return decide(cc, milter_rcpt_check(ctx, cc, mc, argv[0]),
+	    SMFIP_NR_RCPT);
 }
 
 static sfsistat
@@ -532,33 +315,6 @@ mlfi_data(SMFICTX *ctx)
 	return decide(cc, OUT_MORE, SMFIP_NR_DATA);
 }
 
-/*
- * Count an X-Bounce-* field of a bounce: only we may say what a bounce
- * was (BounceAction headers), so those it came with are removed.  Names
- * compare without regard to case, as the MTA's header index does.
- */
-static void
-note_forged(struct msg_ctx *mc, const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < mc->nforged; i++)
-		if (strcasecmp(mc->forged[i].name, name) == 0)
-			break;
-	if (mc->forged_total == FORGED_MAX || (i == mc->nforged &&
-	    (i == FORGED_NAMES || strlen(name) >= FORGED_NAME_LEN))) {
-		mc->forged_kept = true;
-		return;
-	}
-	if (i == mc->nforged) {
-		(void)snprintf(mc->forged[i].name, sizeof(mc->forged[i].name),
-		    "%s", name);
-		mc->nforged++;
-	}
-	mc->forged[i].count++;
-	mc->forged_total++;
-}
-
 static sfsistat
 mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -570,10 +326,10 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	if ((mc = cc->mc) == NULL || !mc->bounce)
 		return decide(cc, OUT_MORE, SMFIP_NR_HDR);
 	if (strncasecmp(name, "X-Bounce-", 9) == 0)
-		note_forged(mc, name);
+		milter_note_forged(mc, name);
 	/* With SMFIP_HDR_LEADSPC the value keeps its leading space. */
-	(void)buf_printf(&mc->msg, "%s:%s%s\r\n", name,
-	    (cc->pflags & SMFIP_HDR_LEADSPC) ? "" : " ", value);
+	note_append(mc, buf_printf(&mc->msg, "%s:%s%s\r\n", name,
+	    (cc->pflags & SMFIP_HDR_LEADSPC) ? "" : " ", value));
 	return decide(cc, OUT_MORE, SMFIP_NR_HDR);
 }
 
@@ -583,7 +339,7 @@ mlfi_eoh(SMFICTX *ctx)
 	struct conn_ctx	*cc = smfi_getpriv(ctx);
 
 	if (cc != NULL && cc->mc != NULL && cc->mc->bounce) {
-		(void)buf_append(&cc->mc->msg, "\r\n", 2);
+		note_append(cc->mc, buf_append(&cc->mc->msg, "\r\n", 2));
 		cc->mc->in_body = true;
 	}
 	return cc ? decide(cc, OUT_MORE, SMFIP_NR_EOH) : SMFIS_CONTINUE;
@@ -599,248 +355,11 @@ mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 		return SMFIS_CONTINUE;
 	if (!mc->bounce)	/* tag mode: the body is not needed */
 		return decide(cc, OUT_BODY_FULL, 0);
-	if (buf_append(&mc->msg, chunk, len) == BD_ELIMIT ||
-	    mc->msg.truncated)
+	note_append(mc, buf_append(&mc->msg, chunk, len));
+	/* Full, or a hole that makes the rest useless. */
+	if (mc->msg.truncated || mc->nomem)
 		return decide(cc, OUT_BODY_FULL, 0);
 	return decide(cc, OUT_MORE, SMFIP_NR_BODY);
-}
-
-/* ---- end of message ---- */
-
-static void
-add_header(SMFICTX *ctx, const struct conn_ctx *cc, const char *name,
-    const char *value)
-{
-	char	 v[LOG_SANITIZE_BUF + 1], san[LOG_SANITIZE_BUF];
-
-	(void)log_sanitize(value, san, sizeof(san));
-	(void)snprintf(v, sizeof(v), "%s%s",
-	    (cc->pflags & SMFIP_HDR_LEADSPC) ? " " : "", san);
-	if (smfi_addheader(ctx, (char *)name, v) != MI_SUCCESS)
-		log_warn("smfi_addheader %s failed", name);
-}
-
-/*
- * Remove the X-Bounce-* fields the bounce arrived with, last first so
- * that the 1-based index of the ones left does not move, whatever the
- * MTA makes of a deletion (smfi_chgheader(3) with a NULL value).
- */
-static void
-remove_forged(SMFICTX *ctx, const struct conn_ctx *cc, struct msg_ctx *mc)
-{
-	char		 san[LOG_SANITIZE_BUF];
-	size_t		 i;
-	unsigned	 k;
-
-	if (mc->forged_done || (cc->aflags & SMFIF_CHGHDRS) == 0)
-		return;
-	mc->forged_done = true;
-	for (i = 0; i < mc->nforged; i++)
-		for (k = mc->forged[i].count; k > 0; k--)
-			if (smfi_chgheader(ctx, mc->forged[i].name, (int)k,
-			    NULL) != MI_SUCCESS)
-				log_warn("%s: smfi_chgheader %s failed",
-				    qid(mc), log_sanitize(mc->forged[i].name,
-				    san, sizeof(san)));
-	if (mc->forged_kept)
-		log_warn("%s: more than %d X-Bounce-* fields: some are left "
-		    "in the message", qid(mc), FORGED_MAX);
-}
-
-static void
-add_bounce_headers(SMFICTX *ctx, const struct conn_ctx *cc,
-    const struct bd_event *evs, size_t n)
-{
-	size_t	 i;
-
-	if ((cc->aflags & SMFIF_ADDHDRS) == 0)
-		return;
-	for (i = 0; i < n && i < HDR_MAX_RCPTS; i++) {
-		add_header(ctx, cc, "X-Bounce-Recipient", evs[i].recipient);
-		add_header(ctx, cc, "X-Bounce-Status",
-		    evs[i].status ? evs[i].status : "none");
-		add_header(ctx, cc, "X-Bounce-Reason", evs[i].verdict.reason ?
-		    evs[i].verdict.reason : "undefined");
-		add_header(ctx, cc, "X-Bounce-Hard",
-		    evs[i].verdict.hard ? "yes" : "no");
-		add_header(ctx, cc, "X-Bounce-Rule", evs[i].verdict.rule);
-	}
-}
-
-/* One INFO line per bounce message (STYLE.md 3.7). */
-static void
-log_bounce(const struct msg_ctx *mc, const struct bd_event *evs, size_t n,
-    size_t nrcpts, size_t recorded, const char *action, const char *extra)
-{
-	struct buf	 l;
-	char		 s[LOG_SANITIZE_BUF];
-	size_t		 i, k = n < LOG_MAX_RCPTS ? n : LOG_MAX_RCPTS;
-	int		 f;
-	static const char *const names[] = { "rcpt", "status", "reason",
-	    "hard", "rule" };
-
-	buf_init(&l, 4096);
-	(void)buf_printf(&l, "%s: bounce rcpts=%zu recorded=%zu", qid(mc),
-	    nrcpts, recorded);
-	for (f = 0; f < 5 && n > 0; f++) {
-		(void)buf_printf(&l, " %s=", names[f]);
-		for (i = 0; i < k; i++) {
-			const struct bd_event *e = &evs[i];
-			const char *v = f == 0 ? e->recipient :
-			    f == 1 ? (e->status ? e->status : "none") :
-			    f == 2 ? (e->verdict.reason ? e->verdict.reason :
-			    "undefined") :
-			    f == 3 ? (e->verdict.hard ? "yes" : "no") :
-			    e->verdict.rule;
-
-			(void)log_sanitize(v, s, sizeof(s));
-			(void)buf_printf(&l, f == 0 ? "%s<%s>" : "%s%s",
-			    i ? "," : "", s);
-		}
-		if (n > k)
-			(void)buf_printf(&l, ",+%zu", n - k);
-	}
-	(void)buf_printf(&l, " source=%s action=%s%s%s",
-	    mc->internal ? "dsn-internal" : "dsn-remote", action,
-	    extra ? " " : "", extra ? extra : "");
-	log_info("%s", l.data ? l.data : "bounce (log line lost)");
-	buf_free(&l);
-}
-
-static const char *
-action_name(const struct bd_config *c)
-{
-	return c->bounce_action == BOUNCE_DISCARD ? "discard" :
-	    c->bounce_action == BOUNCE_HEADERS ? "headers" : "continue";
-}
-
-/* Their state may have changed: RCPT TO must not use the old answer. */
-static void
-forget_recipients(const struct bd_event *evs, size_t n)
-{
-	struct rcache	*rc;
-	size_t		 i;
-
-	pthread_mutex_lock(&g_lock);
-	rc = g_rcache;
-	pthread_mutex_unlock(&g_lock);
-	for (i = 0; rc != NULL && i < n; i++)
-		rcache_forget(rc, evs[i].recipient);
-}
-
-/* Record the events; the store-failure incident is logged once. */
-static enum bd_status
-record(const struct bd_config *c, const struct msg_ctx *mc,
-    const struct bd_event *evs, size_t n, size_t *n_new)
-{
-	struct store_policy	 pol;
-	struct store		*st;
-	enum bd_status		 s;
-	char			 san[LOG_SANITIZE_BUF];
-
-	pthread_mutex_lock(&g_lock);
-	st = g_store;
-	pthread_mutex_unlock(&g_lock);
-	if (st == NULL)
-		return BD_EIO;
-	pol.soft_limit = c->soft_bounce_limit;
-	pol.soft_window = c->soft_bounce_window;
-	s = store_record(st, evs, n, &pol, now_secs(), n_new);
-	if (s != BD_OK) {
-		if (!__atomic_exchange_n(&g_store_failing, true,
-		    __ATOMIC_ACQ_REL))
-			log_err("%s: cannot record bounces (%s: %s); %s until "
-			    "the database recovers", qid(mc), bd_strerror(s),
-			    log_sanitize(store_errmsg(st), san, sizeof(san)),
-			    c->on_error == ON_ERROR_TEMPFAIL ?
-			    "bounces are deferred" : "bounces pass unrecorded");
-		else
-			log_debug("%s: store still failing: %s", qid(mc),
-			    bd_strerror(s));
-	} else {
-		if (__atomic_exchange_n(&g_store_failing, false,
-		    __ATOMIC_ACQ_REL))
-			log_info("%s: database recovered, recording again",
-			    qid(mc));
-		forget_recipients(evs, n);
-	}
-	return s;
-}
-
-/* The end of the INFO line: what else happened to the message. */
-static const char *
-extra(const struct msg_ctx *mc, char *out, size_t outlen)
-{
-	char	 removed[32] = "";
-
-	if (mc->forged_done && mc->forged_total > 0)
-		(void)snprintf(removed, sizeof(removed), " removed_headers=%u",
-		    mc->forged_total);
-	(void)snprintf(out, outlen, "%s%s", mc->msg.truncated ?
-	    " truncated=yes" : "", removed);
-	return out[0] != '\0' ? out + 1 : NULL;
-}
-
-static enum outcome
-process_bounce(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc)
-{
-	const struct bd_config	*c = cc->conf;
-	struct dsn_options	 opt = DSN_OPTIONS_DEFAULT;
-	struct analysis		*a = NULL;
-	struct bd_event		*evs = NULL;
-	enum bd_status		 s;
-	enum outcome		 o;
-	size_t			 i, n = 0, nr, n_new = 0;
-	int64_t			 now = now_secs();
-	char			 xb[64];
-
-	opt.max_bytes = c->max_message_bytes;
-	opt.campaign_header = c->campaign_header && *c->campaign_header ?
-	    c->campaign_header : NULL;
-	s = analyze_message(c->rules, mc->msg.data ? mc->msg.data : "",
-	    mc->msg.len, &opt, &a);
-	if (s != BD_OK) {
-		log_err("%s: bounce not analysed: %s; action=%s", qid(mc),
-		    bd_strerror(s), c->on_error == ON_ERROR_TEMPFAIL ?
-		    "tempfail" : "continue");
-		return OUT_UNRECORDED;
-	}
-	nr = a->report->nrcpts;
-	if (nr > 0 && (evs = calloc(nr, sizeof(*evs))) == NULL) {
-		analysis_free(a);
-		log_err("%s: out of memory", qid(mc));
-		return OUT_UNRECORDED;
-	}
-	for (i = 0; i < nr; i++) {
-		if (a->recipients[i][0] == '\0')
-			continue;	/* not an address: nothing to record */
-		analysis_event(a, i, mc->internal ? EV_SRC_DSN_INTERNAL :
-		    EV_SRC_DSN_REMOTE, now, &evs[n++]);
-	}
-	if (n == 0) {
-		log_info("%s: bounce rcpts=0 kind=%s defects=0x%x%s "
-		    "source=%s action=pass (no recipient found)", qid(mc),
-		    dsn_kind_name(a->report->kind), a->report->defects,
-		    mc->msg.truncated ? " truncated=yes" : "",
-		    mc->internal ? "dsn-internal" : "dsn-remote");
-		o = OUT_PASS;
-	} else if (record(c, mc, evs, n, &n_new) != BD_OK) {
-		log_bounce(mc, evs, n, nr, 0, c->on_error ==
-		    ON_ERROR_TEMPFAIL ? "tempfail" : "continue",
-		    "error=store");
-		o = OUT_UNRECORDED;
-	} else {
-		if (c->bounce_action == BOUNCE_HEADERS) {
-			remove_forged(ctx, cc, mc);
-			add_bounce_headers(ctx, cc, evs, n);
-		}
-		log_bounce(mc, evs, n, nr, n_new, action_name(c), extra(mc,
-		    xb, sizeof(xb)));
-		o = OUT_RECORDED;
-	}
-	free(evs);
-	analysis_free(a);
-	return o;
 }
 
 static sfsistat
@@ -855,14 +374,15 @@ mlfi_eom(SMFICTX *ctx)
 		return SMFIS_CONTINUE;
 	copy_qid(ctx, mc);
 	if (mc->bounce)
-		o = process_bounce(ctx, cc, mc);
+		o = milter_bounce_eom(ctx, cc, mc);
 	else if (mc->tag.len > 0 && (cc->aflags & SMFIF_ADDHDRS))
-		add_header(ctx, cc, "X-Bounce-Suppressed", mc->tag.data);
+		milter_add_header(ctx, cc, mc, "X-Bounce-Suppressed",
+		    mc->tag.data);
 	r = decide(cc, o, 0);
 	/* A bounce that goes on unrecorded must not keep forged ones. */
 	if (mc->bounce && r == SMFIS_CONTINUE &&
 	    cc->conf->bounce_action == BOUNCE_HEADERS)
-		remove_forged(ctx, cc, mc);
+		milter_remove_forged(ctx, cc, mc);
 	msg_cleanup(ctx);
 	return r;
 }
@@ -916,42 +436,4 @@ enum bd_status
 milter_register(void)
 {
 	return smfi_register(milter_desc) == MI_SUCCESS ? BD_OK : BD_ECONFIG;
-}
-
-/*
- * milter_listen - create the milter socket
- *
- * Arguments: conn, the Socket value; err and errlen, why not.
- *
- * Returns BD_OK or BD_EIO.  A stale unix socket is removed first.
- */
-enum bd_status
-milter_listen(const char *conn, char *err, size_t errlen)
-{
-	free(g_conn);
-	if ((g_conn = strdup(conn)) == NULL) {
-		(void)snprintf(err, errlen, "out of memory");
-		return BD_ENOMEM;
-	}
-	if (smfi_setconn(g_conn) != MI_SUCCESS) {
-		(void)snprintf(err, errlen, "smfi_setconn refused it");
-		return BD_EIO;
-	}
-	if (smfi_opensocket(true) != MI_SUCCESS) {
-		(void)snprintf(err, errlen, "cannot create the socket "
-		    "(in use, or no permission on its folder)");
-		return BD_EIO;
-	}
-	return BD_OK;
-}
-
-/*
- * milter_run - hand control to libmilter until SIGTERM/SIGHUP
- *
- * Returns 0 on a clean stop, -1 otherwise.
- */
-int
-milter_run(void)
-{
-	return smfi_main() == MI_SUCCESS ? 0 : -1;
 }

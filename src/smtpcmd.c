@@ -10,7 +10,9 @@
  *		"after end of data", "after initial connection"
  *	Sendmail, Courier, transcripts: ">>> DATA" then "<<< 550 ..."
  *	qmail	"Connected to ... but sender was rejected", "Failed after
- *		I sent the message"
+ *		I sent the message", "... does not like recipient."
+ *	GMX	"SMTP error from remote server after RCPT command"
+ *	others	"SMTP:RCPT host mx.example: 553 ..."
  *	m-FILTER "-------SMTP command" followed by "DATA"
  * The classifier needs it: "User unknown" in reply to RCPT is a missing
  * mailbox, the same words after DATA are a filter's refusal, and after
@@ -94,6 +96,7 @@ struct cmd_name {
 static const struct cmd_name names[] = {
 	{ "rcpt to", "rcpt" },
 	{ "pipelined rcpt to", "rcpt" },
+	{ "rcpt", "rcpt" },
 	{ "mail from", "mail" },
 	{ "pipelined mail from", "mail" },
 	{ "end of data", "data" },
@@ -197,6 +200,7 @@ static const struct cmd_name qmail[] = {
 	{ "but sender was rejected", "mail" },
 	{ "failed after i sent the message", "data" },
 	{ "failed on data command", "data" },
+	{ "does not like recipient", "rcpt" },
 	{ NULL, NULL }
 };
 
@@ -312,16 +316,20 @@ collect(const char *t, size_t n, struct mark *m)
 				cmd = cmd_at(t, e, n, false, true, &e);
 			break;
 		case 's':
+			if (i > 0 && isalnum((unsigned char)t[i - 1]))
+				break;
 			/* m-FILTER: "-------SMTP command" then "DATA" */
-			if ((i == 0 || !isalnum((unsigned char)t[i - 1])) &&
-			    (e = words_at(t, i, n, "smtp command")) != 0) {
+			if ((e = words_at(t, i, n, "smtp command")) != 0) {
 				while (e < n && (t[e] == '-' || t[e] == ':' ||
 				    t[e] == '=' || is_sp((unsigned char)t[e])))
 					e++;
 				cmd = cmd_at(t, e, n, false, false, &e);
-			}
+			} else if ((e = words_at(t, i, n, "smtp:")) != 0)
+				/* "SMTP:RCPT host mx.example: 553 ..." */
+				cmd = cmd_at(t, e, n, false, true, &e);
 			break;
 		case 'b':
+		case 'd':
 		case 'f':
 			if (i > 0 && isalnum((unsigned char)t[i - 1]))
 				break;

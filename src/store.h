@@ -14,6 +14,7 @@
 struct store;
 
 #define STORE_RDONLY	0x01	/* bouncectl read-only commands */
+#define STORE_NOCREATE	0x02	/* read-write, but the file must exist */
 
 /* Suppression rules that apply when an event is recorded. */
 struct store_policy {
@@ -24,7 +25,8 @@ struct store_policy {
 /*
  * store_open - open (and create/migrate unless STORE_RDONLY) the database
  * at path; WAL mode, busy timeout busy_ms.  On failure *out is NULL and
- * err holds why.
+ * err holds why.  BD_ENOTFOUND when there is no file at path and flags
+ * forbid creating it (STORE_RDONLY, STORE_NOCREATE).
  */
 enum bd_status store_open(const char *path, unsigned flags, int busy_ms,
     struct store **out, char *err, size_t errlen);
@@ -168,6 +170,12 @@ enum bd_status store_list(struct store *s, const struct store_filter *f,
     store_recipient_cb cb, void *arg);
 /* store_history - every event of an address, oldest first */
 enum bd_status store_history(struct store *s, const char *address,
+    store_event_cb cb, void *arg);
+/*
+ * store_led_by - the events named in the recipient's suppress_events
+ * (those that led to its suppression and are still kept), oldest first
+ */
+enum bd_status store_led_by(struct store *s, const char *address,
     store_event_cb cb, void *arg);
 /*
  * store_manual - apply n operator actions in one transaction (all or

@@ -90,8 +90,11 @@ static const struct case_ {
 	/* no status at all: derived from the text, else from the reason */
 	{ NULL, 0, "550 5.1.1 <a@b>... User Unknown", EV_ACT_FAILED,
 	    "userunknown", true, EV_WHO_RECIPIENT, "5.1.1" },
+	{ NULL, 550, "Sorry, no mailbox here by that name (#5.1.1)",
+	    EV_ACT_FAILED, "userunknown", true, EV_WHO_RECIPIENT, "5.1.1" },
+	/* the words alone, no status, no command: not proof, not hard */
 	{ NULL, 550, "Sorry, no mailbox here by that name", EV_ACT_FAILED,
-	    "userunknown", true, EV_WHO_RECIPIENT, "5.1.1" },
+	    "filtered", false, EV_WHO_RECIPIENT, "5.2.0" },
 	{ NULL, 0, "connect to example.org[192.0.2.1]:25: Connection timed "
 	    "out", EV_ACT_DELAYED, "expired", false, EV_WHO_BOTH, "4.4.7" },
 	/* a delivery is never a failure, whatever else is said */
@@ -143,7 +146,19 @@ static const struct cmd_case {
 } cmd_cases[] = {
 	{ "rcpt", NULL, NULL, "550 5.1.1 <a@example.org>: Recipient address "
 	    "rejected: User unknown", "userunknown", true },
-	{ NULL, NULL, NULL, "550 No such user here", "userunknown", true },
+	{ "rcpt", NULL, NULL, "550 No such user here", "userunknown", true },
+	/* no command and no status: the words alone prove nothing */
+	{ NULL, NULL, NULL, "550 No such user here", "filtered", false },
+	{ NULL, NULL, NULL, "This user doesn't have a example.net account",
+	    "filtered", false },
+	/* an address status, or the undetailed x.0.0 of a report, does */
+	{ NULL, "5.0.0", NULL, "550 a@example.org... No such user",
+	    "userunknown", true },
+	{ NULL, "5.1.0", NULL, "550 Unknown user a@example.org",
+	    "userunknown", true },
+	/* a system status without RCPT TO points elsewhere */
+	{ NULL, "5.3.0", NULL, "550 Unknown user a@example.org", "filtered",
+	    false },
 	/* after DATA: a filter, not a missing mailbox ... */
 	{ "data", "5.0.0", NULL, "550 Unknown user a@example.org", "filtered",
 	    false },
@@ -172,6 +187,9 @@ static const struct cmd_case {
 	    "rejected: User unknown", "filtered", false },
 	{ NULL, "5.2.0", NULL, "550 Unknown user", "filtered", false },
 	{ NULL, "5.2.1", NULL, "550 5.2.1 <a@example.org>... User Unknown",
+	    "filtered", false },
+	/* ... unless it answered RCPT TO */
+	{ "rcpt", "5.2.1", NULL, "550 5.2.1 <a@example.org>... User Unknown",
 	    "userunknown", true },
 	/* an MTA quoting an empty-address refusal after DATA */
 	{ NULL, "5.1.351", NULL, "550 5.1.351 Remote server returned unknown "
@@ -187,6 +205,25 @@ static const struct cmd_case {
 	    "mailboxfull", false },
 	{ NULL, NULL, NULL, "Delivery failed 12 attempts: a@example.org",
 	    "expired", false },
+	{ NULL, NULL, NULL, "554 delivery error: dd This user doesn't have a "
+	    "example.net account (a@example.net) [0]", "userunknown", true },
+	{ NULL, NULL, NULL, "550 <a@example.ne.jp>: User unknown",
+	    "userunknown", true },
+	{ NULL, NULL, NULL, "The recipient name is not recognized",
+	    "userunknown", true },
+	{ NULL, "5.1.0", "amazonses", "5.1.0 - Unknown address error "
+	    "550-'5.7.1 <b@example.com>... Access denied'", "securityerror",
+	    false },
+	{ NULL, "5.7.1", "amazonses", "554 5.7.1 <a@example.com>: Relay access "
+	    "denied", "norelaying", false },
+	{ NULL, NULL, "verizon", "550 - Requested action not taken: no such "
+	    "user here", "userunknown", true },
+	{ NULL, NULL, NULL, "550 - Requested action not taken: no such user "
+	    "here", "filtered", false },
+	{ NULL, NULL, "gmail", "Your 'Send mail as' settings for this address "
+	    "are out of date", "rejected", false },
+	{ NULL, NULL, NULL, "Your message was not delivered within 2 days. "
+	    "Remote host is not responding.", "expired", false },
 	{ NULL, NULL, "googlegroups", "Bonjour, le groupe n'existe pas ou vous "
 	    "n'avez pas le droit de publier", "rejected", false },
 };
@@ -261,6 +298,16 @@ static const struct find_case {
 	{ "Connected to 192.0.2.1 but greeting failed.", NULL, "connect" },
 	{ "Failed after I sent the message.\nRemote host said: 554 spam",
 	    NULL, "data" },
+	/* qmail: the recipient refused */
+	{ "<a@example.org>:\n192.0.2.1 does not like recipient.\nRemote host "
+	    "said: 550 5.2.1 <a@example.org>... User Unknown\n", NULL,
+	    "rcpt" },
+	/* GMX, and "SMTP:RCPT host" of other gateways */
+	{ "SMTP error from remote server after RCPT command:\nhost: "
+	    "mx.example.org\n5.2.1 <a@example.org>... User Unknown\n", NULL,
+	    "rcpt" },
+	{ "Technical details:\nSMTP:RCPT host 192.0.2.8: 553 5.3.0 "
+	    "<a@example.org>... No such user here\n", NULL, "rcpt" },
 	/* m-FILTER */
 	{ "-------server message\n550 unknown user <a@b.example>\n\n"
 	    "-------SMTP command\nDATA\n", NULL, "data" },
@@ -279,6 +326,7 @@ static const struct find_case {
 	    NULL, NULL },
 	{ "Please send mail from another address after you fix it", NULL,
 	    NULL },
+	{ "our smtp: data was lost", NULL, NULL },
 	{ "", NULL, NULL },
 };
 

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "dsn.h"
+#include "mime.h"
 
 static char	 fixdir[4096];
 static char	 datadir[4096];
@@ -203,6 +204,12 @@ static const struct sample {
 	{ "008-autoreply.eml", DSN_KIND_AUTOREPLY, 1, "bob@example.com", NULL,
 	  0 },
 	{ "009-iso2022jp.eml", DSN_KIND_TEXT, 1, "jp@example.jp", NULL, 0 },
+	/* inputs the fuzzer (tests/fuzz) broke, minimised */
+	{ "010-fuzz-empty.eml", DSN_KIND_NONE, 0, NULL, NULL, 0 },
+	{ "011-fuzz-empty-parts.eml", DSN_KIND_REPORT, 1, "gone@example.com",
+	  "5.1.1", 0 },
+	{ "012-fuzz-forwarded.eml", DSN_KIND_REPORT, 1, "inner@example.com",
+	  "5.2.2", 0 },
 };
 
 START_TEST(test_dsn_samples)
@@ -267,6 +274,47 @@ START_TEST(test_dsn_iso2022jp_subject_and_text)
 	ck_assert_msg(strstr(r->rcpts[0].diagnostic, "mailbox is full") !=
 	    NULL, "diagnostic got %s", r->rcpts[0].diagnostic);
 	dsn_report_free(r);
+}
+END_TEST
+
+/* A bounce forwarded whole: its report is read from inside message/rfc822,
+ * the original's Message-ID from the base64 message inside that. */
+START_TEST(test_dsn_forwarded_bounce_original)
+{
+	struct dsn_report	*r;
+
+	r = parse_file(datadir, "012-fuzz-forwarded.eml", NULL);
+	STR_EQ(r->orig_message_id, "inner-012@example.org");
+	STR_EQ(r->subject, "Fwd: returned mail");
+	dsn_report_free(r);
+}
+END_TEST
+
+/* RFC 5322 dates: the canonical form (read without GMime) and others. */
+static const struct datecase {
+	const char	*s;
+	int64_t		 t;
+} dates[] = {
+	{ "Thu, 1 Jan 1970 00:00:00 +0000", 0 },
+	{ "Tue, 03 Mar 2026 09:59:58 +0000", 1772531998 },
+	{ "3 Mar 2026 10:59:58 +0100", 1772531998 },
+	{ "Tue, 03 Mar 2026 18:59:58 +0900 (JST)", 1772531998 },
+	{ "Sat, 29 Feb 2020 12:00:00 -0330", 1582990200 },
+	{ "Wed, 17 Apr 2019 14:38:21 +0900", 1555479501 },
+	{ "Tue, 03 Mar 2026 09:59 +0000", 1772531940 },
+	{ "Tue, 03 Mar 2026 09:59:58 GMT", 1772531998 },	/* GMime */
+	{ "Tue, 3 Mar 26 09:59:58 +0000", 1772531998 },		/* GMime */
+	{ "not a date", 0 },
+	{ "", 0 },
+};
+
+START_TEST(test_dsn_dates)
+{
+	const struct datecase	*d = &dates[_i];
+	int64_t			 t = mime_date(d->s);
+
+	ck_assert_msg(t == d->t, "mime_date(\"%s\"): got %lld, want %lld",
+	    d->s, (long long)t, (long long)d->t);
 }
 END_TEST
 
@@ -453,6 +501,9 @@ dsn_suite(void)
 	tcase_add_test(tc, test_dsn_arf_fields);
 	tcase_add_test(tc, test_dsn_iso2022jp_subject_and_text);
 	tcase_add_test(tc, test_dsn_not_a_bounce);
+	tcase_add_test(tc, test_dsn_forwarded_bounce_original);
+	tcase_add_loop_test(tc, test_dsn_dates, 0,
+	    sizeof(dates) / sizeof(dates[0]));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");

@@ -311,9 +311,7 @@ START_TEST(test_milter_ordinary_accepted_at_mail)
 	static const char *const rcpts[] = { "bob@remote.test", NULL };
 
 	use_conf("");
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
-	negotiate(&ctx, &r);
+	conn_open(&ctx, &r);
 	ck_assert_msg((r.pf1 & (SMFIP_NORCPT | SMFIP_NODATA |
 	    SMFIP_NOCONNECT | SMFIP_NOHELO)) == (SMFIP_NORCPT | SMFIP_NODATA |
 	    SMFIP_NOCONNECT | SMFIP_NOHELO),
@@ -325,8 +323,7 @@ START_TEST(test_milter_ordinary_accepted_at_mail)
 	    13);
 	ck_assert_msg(r.from == SMFIS_ACCEPT, "MAIL FROM: got %d, want "
 	    "ACCEPT (%d)", r.from, SMFIS_ACCEPT);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -338,9 +335,7 @@ START_TEST(test_milter_ordinary_accepted_at_data_with_patterns)
 	    "carol@example.com", NULL };
 
 	use_conf("BounceAddresses bounces+*@example.com\n");
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
-	negotiate(&ctx, &r);
+	conn_open(&ctx, &r);
 	ck_assert_msg(!(r.pf1 & SMFIP_NORCPT), "RCPT negotiated away");
 	drive(&ctx, &r, "<alice@sender.test>", rcpts, "X: y\r\n\r\nhi\r\n",
 	    13);
@@ -348,8 +343,7 @@ START_TEST(test_milter_ordinary_accepted_at_data_with_patterns)
 	ck_assert_msg(r.data == SMFIS_ACCEPT, "DATA: got %d, want ACCEPT",
 	    r.data);
 	ck_assert(!r.reached_eom);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -370,8 +364,7 @@ START_TEST(test_milter_postfix_dsn_recorded)
 	    src), BD_OK);
 	ck_assert_msg(strcmp(src, "dsn-internal") == 0,
 	    "source: got %s, want dsn-internal", src);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -396,8 +389,7 @@ START_TEST(test_milter_remote_dsn_source)
 	ck_assert_msg(strcmp(src, "dsn-remote") == 0,
 	    "source: got %s, want dsn-remote", src);
 	free(msg);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -411,8 +403,7 @@ START_TEST(test_milter_two_recipients_recorded)
 	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
 	want_state("bob@remote.test", "suppressed");
 	want_state("carol@remote.test", "suppressed");
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -426,8 +417,7 @@ START_TEST(test_milter_redelivery_is_idempotent)
 	for (i = 0; i < 2; i++) {
 		one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
 		ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
-		close_ctx(&ctx);
-		fake_ctx_free(&ctx);
+		conn_end(&ctx);
 	}
 	want_state("bob@remote.test", "suppressed");
 }
@@ -448,16 +438,14 @@ START_TEST(test_milter_store_failure_tempfails)
 	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
 	ck_assert_msg(r.eom == SMFIS_TEMPFAIL, "EOM: got %d, want TEMPFAIL",
 	    r.eom);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 
 	use_conf("OnError accept\nBounceAction discard\n");
 	milter_init(milter_current_config(), ro);
 	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
 	ck_assert_msg(r.eom == SMFIS_CONTINUE, "EOM, OnError accept: got %d, "
 	    "want CONTINUE (never discard what was not recorded)", r.eom);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 	milter_fini();
 	store_close(ro);
 }
@@ -473,8 +461,7 @@ START_TEST(test_milter_discard_action)
 	ck_assert_msg(r.eom == SMFIS_DISCARD, "EOM: got %d, want DISCARD",
 	    r.eom);
 	want_state("bob@remote.test", "suppressed");
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -503,8 +490,7 @@ START_TEST(test_milter_headers_action)
 	ck_assert_msg(v && strcmp(v, " yes") == 0,
 	    "X-Bounce-Hard: got \"%s\", want \" yes\"", v ? v : "(none)");
 	ck_assert_ptr_nonnull(fake_header(&ctx, "X-Bounce-Reason", 0));
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -518,16 +504,13 @@ START_TEST(test_milter_not_a_bounce_passes)
 	struct store_recipient rec;
 
 	use_conf("BounceAction discard\n");
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
-	negotiate(&ctx, &r);
+	conn_open(&ctx, &r);
 	drive(&ctx, &r, "<>", rcpts, msg, sizeof(msg) - 1);
 	ck_assert_msg(r.eom == SMFIS_CONTINUE, "EOM: got %d, want CONTINUE",
 	    r.eom);
 	ck_assert_int_eq(store_lookup(store, "alice@sender.test", &rec),
 	    BD_ENOTFOUND);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -541,17 +524,14 @@ START_TEST(test_milter_verp_recipient_is_bounce)
 	char		*msg = fixture("postfix-failed-5xx.eml", &len);
 
 	use_conf("BounceAddresses bounces+*@example.com\n");
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
-	negotiate(&ctx, &r);
+	conn_open(&ctx, &r);
 	drive(&ctx, &r, "<mailer-daemon@remote.test>", rcpts, msg, len);
 	ck_assert_msg(r.data == SMFIS_CONTINUE, "DATA: got %d, want CONTINUE",
 	    r.data);
 	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
 	want_state("bob@remote.test", "suppressed");
 	free(msg);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -569,17 +549,14 @@ START_TEST(test_milter_big_message_skipped_and_parsed)
 	for (i = 0; i < 200; i++)	/* 200 kB of junk after the DSN */
 		ck_assert_int_eq(buf_printf(&b, "%01000d\r\n", 0), BD_OK);
 	use_conf("MaxMessageBytes 8k\n");
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
-	negotiate(&ctx, &r);
+	conn_open(&ctx, &r);
 	drive(&ctx, &r, "", rcpts, b.data, b.len);
 	ck_assert_msg(r.skips == 1, "got %d SKIPs, want 1", r.skips);
 	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
 	want_state("bob@remote.test", "suppressed");
 	buf_free(&b);
 	free(msg);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -607,8 +584,7 @@ START_TEST(test_milter_never_rejects_a_bounce)
 			    de->d_name, confs[i]);
 			ck_assert_msg(r.reached_eom, "%s: stopped with %d",
 			    de->d_name, r.last);
-			close_ctx(&ctx);
-			fake_ctx_free(&ctx);
+			conn_end(&ctx);
 			n++;
 		}
 	}
@@ -625,14 +601,10 @@ START_TEST(test_milter_suppressed_recipient_rejected)
 	    "<bob@remote.test>", NULL };
 
 	use_conf("SuppressedRecipients reject\n");
-	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	record_fixture("postfix-failed-5xx.eml");
 	want_state("bob@remote.test", "suppressed");
 
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
-	negotiate(&ctx, &r);
+	conn_open(&ctx, &r);
 	drive(&ctx, &r, "<alice@sender.test>", rcpts, "X: y\r\n\r\nhi\r\n",
 	    13);
 	ck_assert_msg(r.rcpt[0] == SMFIS_CONTINUE, "RCPT 1: got %d, want "
@@ -643,8 +615,7 @@ START_TEST(test_milter_suppressed_recipient_rejected)
 	ck_assert_str_eq(ctx.reply[1], "5.1.1");
 	ck_assert_str_eq(ctx.reply[2], "recipient address suppressed");
 	ck_assert_int_eq(r.data, SMFIS_ACCEPT);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -656,13 +627,9 @@ START_TEST(test_milter_suppressed_recipient_tagged)
 	const char	*v;
 
 	use_conf("SuppressedRecipients tag\n");
-	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	record_fixture("postfix-failed-5xx.eml");
 
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
-	negotiate(&ctx, &r);
+	conn_open(&ctx, &r);
 	drive(&ctx, &r, "<alice@sender.test>", rcpts, "X: y\r\n\r\nhi\r\n",
 	    13);
 	ck_assert_int_eq(r.rcpt[0], SMFIS_CONTINUE);
@@ -670,8 +637,7 @@ START_TEST(test_milter_suppressed_recipient_tagged)
 	v = fake_header(&ctx, "X-Bounce-Suppressed", 0);
 	ck_assert_msg(v && strcmp(v, " bob@remote.test") == 0,
 	    "X-Bounce-Suppressed: got \"%s\"", v ? v : "(none)");
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -686,26 +652,20 @@ START_TEST(test_milter_connection_keeps_its_snapshot)
 	char			*msg = fixture("postfix-failed-5xx.eml", &len);
 
 	use_conf("");
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
-	negotiate(&ctx, &r);
+	conn_open(&ctx, &r);
 	ck_assert_int_eq(config_parse("new.conf", "BounceAction discard\n",
 	    21, &c, err, sizeof(err)), BD_OK);
 	milter_swap_config(c);
 	drive(&ctx, &r, "", rcpts, msg, len);
 	ck_assert_msg(r.eom == SMFIS_CONTINUE, "old connection: got %d, want "
 	    "CONTINUE from its own snapshot", r.eom);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
-	negotiate(&ctx, &r);
+	conn_open(&ctx, &r);
 	drive(&ctx, &r, "", rcpts, msg, len);
 	ck_assert_msg(r.eom == SMFIS_DISCARD, "new connection: got %d, want "
 	    "DISCARD", r.eom);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 	free(msg);
 }
 END_TEST
@@ -717,16 +677,13 @@ START_TEST(test_milter_abort_frees_message)
 	char		*argv[] = { (char *)"", NULL };
 
 	use_conf("");
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
-	negotiate(&ctx, &r);
+	conn_open(&ctx, &r);
 	ck_assert_int_eq(fake_desc.xxfi_envfrom(&ctx, argv), SMFIS_CONTINUE);
 	ck_assert_int_eq(fake_desc.xxfi_abort(&ctx), SMFIS_CONTINUE);
 	/* A second message on the same connection starts clean. */
 	argv[0] = (char *)"<a@b.test>";
 	ck_assert_int_eq(fake_desc.xxfi_envfrom(&ctx, argv), SMFIS_ACCEPT);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -773,9 +730,7 @@ START_TEST(test_milter_headers_removes_forged)
 	const char	*v;
 
 	use_conf("BounceAction headers\n");
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
-	negotiate(&ctx, &r);
+	conn_open(&ctx, &r);
 	ck_assert_msg(r.pf0 & SMFIF_CHGHDRS, "got actions 0x%lx, want "
 	    "CHGHDRS in headers mode", r.pf0);
 	drive(&ctx, &r, "", rcpts, msg, len);
@@ -802,8 +757,7 @@ START_TEST(test_milter_headers_removes_forged)
 	    v ? v : "(none)");
 	want_state("bob@remote.test", "suppressed");
 	free(msg);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -819,17 +773,14 @@ START_TEST(test_milter_forged_kept_outside_headers_mode)
 
 	for (i = 0; i < sizeof(confs) / sizeof(confs[0]); i++) {
 		use_conf(confs[i]);
-		fake_ctx_init(&ctx);
-		memset(&r, 0, sizeof(r));
-		negotiate(&ctx, &r);
+		conn_open(&ctx, &r);
 		ck_assert_msg((r.pf0 & SMFIF_CHGHDRS) == 0, "\"%s\": got "
 		    "CHGHDRS, want it only in headers mode", confs[i]);
 		drive(&ctx, &r, "", rcpts, msg, len);
 		ck_assert(r.reached_eom);
 		ck_assert_msg(ctx.nchgs == 0, "\"%s\": got %zu deletions, "
 		    "want 0", confs[i], ctx.nchgs);
-		close_ctx(&ctx);
-		fake_ctx_free(&ctx);
+		conn_end(&ctx);
 	}
 	free(msg);
 }
@@ -844,16 +795,13 @@ START_TEST(test_milter_forged_removed_from_unrecorded_bounce)
 	    "\r\nnothing failed\r\n";
 
 	use_conf("BounceAction headers\n");
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
-	negotiate(&ctx, &r);
+	conn_open(&ctx, &r);
 	drive(&ctx, &r, "<>", rcpts, msg, sizeof(msg) - 1);
 	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
 	ck_assert_msg(ctx.nchgs == 1 && chg_find(&ctx, "X-Bounce-Hard", 1) ==
 	    0, "got %zu deletions, want X-Bounce-Hard 1", ctx.nchgs);
 	ck_assert_msg(ctx.nhdrs == 0, "got %zu added, want 0", ctx.nhdrs);
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	conn_end(&ctx);
 }
 END_TEST
 
@@ -891,9 +839,7 @@ START_TEST(test_milter_rcpt_answer_cached_for_ttl)
 	static const char *const rcpts[] = { "bob@remote.test", NULL };
 
 	use_conf("SuppressedRecipients reject\n");
-	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	record_fixture("postfix-failed-5xx.eml");
 	ordinary(&ctx, &r, rcpts);
 	ck_assert_msg(r.rcpt[0] == SMFIS_REJECT, "suppressed: got %d, want "
 	    "REJECT", r.rcpt[0]);
@@ -920,9 +866,7 @@ START_TEST(test_milter_rcpt_recording_refreshes_cache)
 	ordinary(&ctx, &r, rcpts);
 	ck_assert_msg(r.rcpt[0] == SMFIS_CONTINUE, "never seen: got %d, want "
 	    "CONTINUE", r.rcpt[0]);
-	one_dsn(&ctx, &r, "", "postfix-failed-5xx-2rcpt-envid-hdrs.eml");
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	record_fixture("postfix-failed-5xx-2rcpt-envid-hdrs.eml");
 	want_state("carol@remote.test", "suppressed");
 	ordinary(&ctx, &r, rcpts);
 	ck_assert_msg(r.rcpt[0] == SMFIS_REJECT, "just suppressed: got %d, "
@@ -940,22 +884,17 @@ START_TEST(test_milter_rcpt_bounce_never_refused)
 	size_t		 i;
 
 	use_conf("SuppressedRecipients reject\n");
-	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	record_fixture("postfix-failed-5xx.eml");
 	want_state("bob@remote.test", "suppressed");
 	for (i = 0; i < 2; i++) {
-		fake_ctx_init(&ctx);
-		memset(&r, 0, sizeof(r));
-		negotiate(&ctx, &r);
+		conn_open(&ctx, &r);
 		drive(&ctx, &r, senders[i], rcpts, msg, sizeof(msg) - 1);
 		ck_assert_msg(r.rcpt[0] == SMFIS_CONTINUE && !r.rejected,
 		    "bounce from \"%s\" to a suppressed address: got %d, "
 		    "want CONTINUE", senders[i], r.rcpt[0]);
 		ck_assert(r.reached_eom);
 		ck_assert_int_eq(ctx.nreplies, 0);
-		close_ctx(&ctx);
-		fake_ctx_free(&ctx);
+		conn_end(&ctx);
 	}
 }
 END_TEST
@@ -988,9 +927,7 @@ START_TEST(test_milter_rcpt_database_failure_accepts)
 	int		 i, k;
 
 	use_conf("SuppressedRecipients reject\n");
-	one_dsn(&ctx, &r, "", "postfix-failed-5xx.eml");
-	close_ctx(&ctx);
-	fake_ctx_free(&ctx);
+	record_fixture("postfix-failed-5xx.eml");
 	want_state("bob@remote.test", "suppressed");
 
 	bs = broken_store();

@@ -119,7 +119,8 @@ e2e_dump()
 
 	[ -n "$E2E_DIR" ] && [ -d "$E2E_DIR" ] || return 0
 	for f in "$E2E_DIR"/bounced.log "$E2E_DIR"/maillog \
-	    "$E2E_DIR"/postfix-start.log "$E2E_DIR"/miltertest.log; do
+	    "$E2E_DIR"/postfix-start.log "$E2E_DIR"/miltertest.log \
+	    "$E2E_DIR"/follow-log.log "$E2E_DIR"/ingest-log.log; do
 		[ -s "$f" ] || continue
 		echo "----- ${f##*/} (last 60 lines) -----"
 		tail -n 60 "$f"
@@ -318,13 +319,42 @@ e2e_start_sink()
 	e2e_error "smtp-sink $name not listening on port $port"
 }
 
-# e2e_start_postfix ROUTE... - the whole Postfix side.
-# Each ROUTE is ADDRESS=KIND with KIND one of hard, soft, block, ok: mail
-# to ADDRESS goes to the smtp-sink that behaves so.  Any other address in
-# remote.test is accepted.  DSNs go to the relayhost sink.
-e2e_start_postfix()
+# e2e_routes ROUTE... - the transport_maps table for e2e_start_postfix
+e2e_routes()
 {
 	local r addr kind port routes
+
+	routes="remote.test=smtp:[127.0.0.1]:$P_OK"
+	for r in "$@"; do
+		addr=${r%%=*}
+		kind=${r#*=}
+		case $kind in
+		hard)	port=$P_HARD ;;
+		soft)	port=$P_SOFT ;;
+		block)	port=$P_BLOCK ;;
+		ok)	port=$P_OK ;;
+		*)	e2e_log "ERROR: unknown route kind $kind" >&2
+			return 1 ;;
+		esac
+		routes="$routes, $addr=smtp:[127.0.0.1]:$port"
+	done
+	printf 'inline:{ %s }\n' "$routes"
+}
+
+# e2e_start_postfix ROUTE... - the whole Postfix side.
+# Each ROUTE is ADDRESS=KIND (ADDRESS may also be a domain) with KIND one
+# of hard, soft, block, ok: mail to ADDRESS goes to the smtp-sink that
+# behaves so.  Any other address in remote.test is accepted; mail to any
+# other domain goes to the relayhost sink, which accepts it too.  DSNs go
+# to the relayhost sink.
+#
+# With E2E_BOUNCE_AT_ONCE=1 (the default) a 4xx is given up at once
+# (queue lifetimes 0), so that Postfix writes a DSN; with 0 the default
+# lifetimes are kept and a 4xx is only deferred and retried (every 1-2 s),
+# which only the mail log tells.
+e2e_start_postfix()
+{
+	local routes lifetimes=
 
 	read -r P_SMTPD P_RETURN P_HARD P_SOFT P_BLOCK P_OK \
 	    <<<"$(e2e_free_ports 6)"
@@ -338,19 +368,11 @@ e2e_start_postfix()
 unavailable; client [127.0.0.1] blocked using zen.spamhaus.org"
 	e2e_start_sink ok "$P_OK"
 
-	routes="remote.test=smtp:[127.0.0.1]:$P_OK"
-	for r in "$@"; do
-		addr=${r%%=*}
-		kind=${r#*=}
-		case $kind in
-		hard)	port=$P_HARD ;;
-		soft)	port=$P_SOFT ;;
-		block)	port=$P_BLOCK ;;
-		ok)	port=$P_OK ;;
-		*)	e2e_error "unknown route kind $kind" ;;
-		esac
-		routes="$routes, $addr=smtp:[127.0.0.1]:$port"
-	done
+	routes=$(e2e_routes "$@") || e2e_error "bad routes: $*"
+	if [ "${E2E_BOUNCE_AT_ONCE:-1}" = 1 ]; then
+		lifetimes="maximal_queue_lifetime = 0
+bounce_queue_lifetime = 0"
+	fi
 
 	mkdir -p "$E2E_DIR/spool"
 	chmod 0755 "$E2E_DIR/spool"
@@ -373,7 +395,7 @@ alias_maps =
 alias_database =
 biff = no
 relayhost = [127.0.0.1]:$P_RETURN
-transport_maps = inline:{ $routes }
+transport_maps = $routes
 smtpd_milters = unix:$E2E_SOCK
 non_smtpd_milters = unix:$E2E_SOCK
 internal_mail_filter_classes = bounce
@@ -381,8 +403,7 @@ milter_default_action = tempfail
 queue_run_delay = 1s
 minimal_backoff_time = 1s
 maximal_backoff_time = 2s
-maximal_queue_lifetime = 0
-bounce_queue_lifetime = 0
+$lifetimes
 smtp_connect_timeout = 5s
 smtp_tls_security_level = none
 smtpd_tls_security_level = none
@@ -630,4 +651,232 @@ e2e_unlock_db()
 {
 	touch "$E2E_DIR/lock.release"
 	wait "$E2E_LOCK_PID" 2>/dev/null
+}
+
+# --- the mail log as a source; enforcement at RCPT TO (issue 4) ---------
+
+# e2e_reroute ROUTE... - replace transport_maps (ROUTEs as for
+# e2e_start_postfix), `postfix reload`, wait for the reload to be logged,
+# then flush the deferred queue so that it is tried on the new routes
+e2e_reroute()
+{
+	local routes n re='postfix/master\[[0-9]+\]: reload '
+
+	routes=$(e2e_routes "$@") || e2e_error "bad routes: $*"
+	n=$(e2e_count_log "$re")
+	postconf -c "$E2E_DIR/etc" -e "transport_maps = $routes" ||
+	    e2e_error "postconf -e transport_maps failed"
+	postfix -c "$E2E_DIR/etc" reload >>"$E2E_DIR/postfix-start.log" 2>&1 ||
+	    e2e_error "postfix reload failed"
+	e2e_wait_log "$re" $((n + 1)) 10 ||
+	    e2e_error "Postfix logged no reload within 10 s"
+	postqueue -c "$E2E_DIR/etc" -f >>"$E2E_DIR/postfix-start.log" 2>&1 ||
+	    e2e_error "postqueue -f failed"
+}
+
+# e2e_qids ADDR STATUS - the queue ids of the mail log's delivery lines
+# "QID: to=<ADDR>, ... status=STATUS" (sent, deferred, bounced), one a line
+e2e_qids()
+{
+	local re
+
+	re=$(printf '%s' "$1" | sed 's/[].[*^$\\+?(){}|]/\\&/g')
+	grep -E ": to=<$re>,.* status=$2 " "$E2E_MAILLOG" 2>/dev/null |
+	    sed -E 's/^.*: ([0-9A-Za-z]+): to=<.*$/\1/' | sort -u
+}
+
+# e2e_count_qids ADDR STATUS - how many distinct messages e2e_qids finds
+e2e_count_qids()
+{
+	e2e_qids "$1" "$2" | grep -c . || true
+}
+
+# e2e_wait_qids ADDR STATUS COUNT SECONDS - until COUNT distinct messages
+# to ADDR were logged with STATUS
+e2e_wait_qids()
+{
+	local i
+
+	for i in $(seq 1 $(($4 * 10))); do
+		[ "$(e2e_count_qids "$1" "$2")" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# e2e_queue_size - messages in the instance's queue (postqueue -p)
+e2e_queue_size()
+{
+	postqueue -c "$E2E_DIR/etc" -p 2>/dev/null | awk '
+	    /^-- .* in [0-9]+ Requests?\./ { n = $(NF - 1) }
+	    END { print n + 0 }'
+}
+
+# e2e_ctl_conf ARG... - bouncectl with bounced's configuration (rules,
+# SoftBounceLimit) and the instance's database, as an operator runs it
+e2e_ctl_conf()
+{
+	"$BOUNCECTL" -c "$E2E_CONF" --db "$E2E_DB" "$@"
+}
+
+# e2e_follow_start [OPTION...] - `bouncectl follow-log` on the instance's
+# mail log in the background (output in follow-log.log); waits until it
+# says that it follows
+e2e_follow_start()
+{
+	local i
+
+	# the program itself in the background, not a function (a subshell)
+	"$BOUNCECTL" -c "$E2E_CONF" --db "$E2E_DB" follow-log "$@" \
+	    "$E2E_MAILLOG" >>"$E2E_DIR/follow-log.log" 2>&1 &
+	E2E_FOLLOW_PID=$!
+	E2E_PIDS+=($!)
+	for i in $(seq 1 100); do
+		grep -q 'following ' "$E2E_DIR/follow-log.log" 2>/dev/null &&
+		    return 0
+		kill -0 "$E2E_FOLLOW_PID" 2>/dev/null ||
+		    e2e_error "bouncectl follow-log exited at start"
+		sleep 0.1
+	done
+	e2e_error "bouncectl follow-log did not start within 10 s"
+}
+
+# e2e_follow_stop - SIGTERM to follow-log, bounded wait; sets
+# E2E_FOLLOW_RC (its exit status, or "hung" if it had to be killed)
+e2e_follow_stop()
+{
+	local i
+
+	E2E_FOLLOW_RC=hung
+	kill -TERM "$E2E_FOLLOW_PID" 2>/dev/null
+	for i in $(seq 1 50); do
+		if ! kill -0 "$E2E_FOLLOW_PID" 2>/dev/null; then
+			wait "$E2E_FOLLOW_PID"
+			E2E_FOLLOW_RC=$?
+			return 0
+		fi
+		sleep 0.1
+	done
+	kill -KILL "$E2E_FOLLOW_PID" 2>/dev/null
+	wait "$E2E_FOLLOW_PID" 2>/dev/null
+}
+
+# e2e_log_pos - the position follow-log/ingest-log keeps for the mail log
+# (bytes; cursors table, source "file:PATH"), 0 when none
+e2e_log_pos()
+{
+	python3 - "$E2E_DB" "file:$(realpath "$E2E_MAILLOG")" <<'PY'
+import sqlite3, sys
+try:
+	c = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True,
+	    timeout=1)
+	r = c.execute("SELECT offset FROM cursors WHERE source = ?",
+	    (sys.argv[2],)).fetchone()
+	print(r[0] if r else 0)
+except sqlite3.Error:
+	print(0)
+PY
+}
+
+# e2e_wait_log_read SECONDS - until follow-log has committed the mail log
+# as far as it is long now: its position is kept in the same transaction
+# as the events of the lines before it, so they are all recorded then
+e2e_wait_log_read()
+{
+	local i size
+
+	size=$(stat -c %s "$E2E_MAILLOG") || e2e_error "no $E2E_MAILLOG"
+	for i in $(seq 1 $(($1 * 5))); do
+		[ "$(e2e_log_pos)" -ge "$size" ] && return 0
+		kill -0 "$E2E_FOLLOW_PID" 2>/dev/null ||
+		    e2e_error "bouncectl follow-log is gone"
+		sleep 0.2
+	done
+	e2e_log "follow-log position $(e2e_log_pos), log size $size"
+	return 1
+}
+
+# e2e_ingest [OPTION...] - `bouncectl --json ingest-log` on the mail log;
+# sets E2E_INGEST (its JSON report) and E2E_INGEST_RC
+e2e_ingest()
+{
+	E2E_INGEST=$(e2e_ctl_conf --json ingest-log "$@" "$E2E_MAILLOG" \
+	    2>>"$E2E_DIR/ingest-log.log")
+	E2E_INGEST_RC=$?
+	printf '%s\n' "$E2E_INGEST" >>"$E2E_DIR/ingest-log.log"
+}
+
+# e2e_json_row JSON KEY VALUE FIELD - FIELD of the object of the JSON
+# array whose KEY is VALUE ("" if null; "missing" if there is no such row)
+e2e_json_row()
+{
+	python3 -c '
+import json, sys
+try:
+	v = json.loads(sys.argv[1])
+except ValueError:
+	print("unparsable"); sys.exit(0)
+rows = [r for r in (v if isinstance(v, list) else [])
+    if isinstance(r, dict) and str(r.get(sys.argv[2])) == sys.argv[3]]
+if not rows:
+	print("missing"); sys.exit(0)
+x = rows[0].get(sys.argv[4])
+if isinstance(x, bool):
+	print("true" if x else "false")
+elif x is not None:
+	print(x)
+' "$1" "$2" "$3" "$4"
+}
+
+# e2e_smtp [--no-data] FROM RCPT... - one SMTP transaction with Postfix's
+# smtpd, printing each reply as "WHAT CODE TEXT", one a line, WHAT being
+# MAIL, "RCPT ADDR", DATA or RSET.  The message goes to the recipients
+# accepted; with --no-data (or none accepted) the transaction is reset.
+e2e_smtp()
+{
+	local nodata=0
+
+	if [ "$1" = --no-data ]; then
+		nodata=1
+		shift
+	fi
+	python3 - "$P_SMTPD" "$nodata" "$@" <<'PY' ||
+import smtplib, sys, time, os
+port, nodata, sender = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
+rcpts = sys.argv[4:]
+def show(what, r):
+	print(what, r[0], r[1].decode("utf-8", "replace").replace("\n", " "))
+with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+	s.ehlo("client.test")
+	show("MAIL", s.mail(sender))
+	ok = []
+	for a in rcpts:
+		r = s.rcpt(a)
+		show("RCPT " + a, r)
+		if r[0] // 100 == 2:
+			ok.append(a)
+	if nodata or not ok:
+		show("RSET", s.rset())
+	else:
+		now = time.strftime("%a, %d %b %Y %H:%M:%S +0000",
+		    time.gmtime())
+		msg = ("From: <%s>\r\nTo: %s\r\nSubject: e2e smtp\r\n"
+		    "Date: %s\r\nMessage-ID: <e2e-%d-%d@sender.test>\r\n\r\n"
+		    "bounced end-to-end test message.\r\n") % (sender,
+		    ", ".join("<%s>" % a for a in ok), now, os.getpid(),
+		    time.time_ns())
+		show("DATA", s.data(msg))
+PY
+	e2e_error "SMTP session with Postfix failed ($*)"
+}
+
+# e2e_reply OUTPUT WHAT - the "CODE TEXT" that e2e_smtp printed for WHAT
+# ("MAIL", "RCPT addr", "DATA", "RSET"); "none" if there was none
+e2e_reply()
+{
+	local r
+
+	r=$(printf '%s\n' "$1" | awk -v w="$2" '
+	    index($0, w " ") == 1 { print substr($0, length(w) + 2); exit }')
+	printf '%s\n' "${r:-none}"
 }
