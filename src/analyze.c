@@ -55,6 +55,9 @@ analyze_message(const struct rules *rules, const char *msg, size_t len,
 		in.mta = r->mta;
 		in.feedback_type = r->feedback_type;
 		in.smtp_command = rc->smtp_command;
+		in.diagnostic_type = rc->diagnostic_type;
+		in.remote_mta = rc->remote_mta;
+		in.status_comment = rc->status_comment;
 		classify(rules, &in, &a->verdicts[i]);
 		if (!addr_normalize(rc->final_recipient, addr, sizeof(addr)))
 			addr[0] = '\0';

@@ -18,8 +18,10 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "classify.h"
+#include "smtpcmd.h"
 
 /* Copy a valid "c.s.d" starting at s into out; false if none. */
 static bool
@@ -85,6 +87,50 @@ code_in_text(const char *t, size_t n)
 }
 
 /*
+ * The host name of a Remote-MTA value ("mx.example.jp (192.0.2.1)",
+ * "[192.0.2.1]", "mx.example.jp."): lower-case, up to white space or a
+ * parenthesis, brackets and a trailing dot dropped.  Empty if none.
+ */
+static void
+remote_host(const char *v, char *out, size_t outlen)
+{
+	size_t	 n = 0;
+
+	out[0] = '\0';
+	if (v == NULL)
+		return;
+	while (*v == ' ' || *v == '\t' || *v == '[')
+		v++;
+	while (*v != '\0' && *v != ' ' && *v != '\t' && *v != '(' &&
+	    *v != ']' && *v != ';' && n + 1 < outlen)
+		out[n++] = (char)tolower((unsigned char)*v++);
+	while (n > 0 && out[n - 1] == '.')
+		n--;
+	out[n] = '\0';
+}
+
+/*
+ * The sysexits(3) status a local delivery agent exited with: an X-Unix
+ * diagnostic (RFC 3464 section 2.3.6) that is a bare number ("71"),
+ * as Sendmail writes it.  0 if none.
+ */
+static int
+unix_exit(const char *dtype, const char *t, size_t n)
+{
+	size_t	 i;
+	int	 x = 0;
+
+	if (dtype == NULL || strcasecmp(dtype, "x-unix") != 0)
+		return 0;
+	for (i = 0; i < n && i < 4 && isdigit((unsigned char)t[i]); i++)
+		x = x * 10 + (t[i] - '0');
+	if (i == 0 || i > 3 || x > 255 ||
+	    (i < n && isalnum((unsigned char)t[i])))
+		return 0;
+	return x;
+}
+
+/*
  * A tiny string builder: snprintf() costs more than the rest of a
  * classify() call, which is meant to take well under a microsecond.
  */
@@ -146,7 +192,7 @@ void
 classify(const struct rules *rules, const struct classify_input *in,
     struct verdict *out)
 {
-	char			 text[RULES_TEXT_MAX + 1];
+	char			 text[RULES_TEXT_MAX + 1], host[256];
 	struct rules_query	 q;
 	struct rules_result	 res;
 	struct sb		 why;
@@ -157,6 +203,20 @@ classify(const struct rules *rules, const struct classify_input *in,
 	memset(out, 0, sizeof(*out));
 	memset(&q, 0, sizeof(q));
 	q.textlen = rules_normalize(in->diagnostic, text, sizeof(text));
+	/* The Status comment ("5.2.1 (mailbox disabled)") is more text. */
+	if (in->status_comment != NULL && in->status_comment[0] != '\0' &&
+	    q.textlen + 2 < sizeof(text)) {
+		size_t	 at = q.textlen > 0 ? q.textlen + 1 : 0, n;
+
+		n = rules_normalize(in->status_comment, text + at,
+		    sizeof(text) - at);
+		if (n > 0) {
+			if (at > 0)
+				text[q.textlen] = ' ';
+			q.textlen = at + n;
+		} else
+			text[q.textlen] = '\0';
+	}
 	q.text = text;
 	if (in->status != NULL && status_copy(in->status,
 	    strnlen(in->status, VERDICT_STATUS_MAX), out->status,
@@ -172,6 +232,15 @@ classify(const struct rules *rules, const struct classify_input *in,
 	q.kind = in->kind;
 	q.mta = in->mta;
 	q.command = in->smtp_command;
+	/* A log line: the command is in its text, as in a report's. */
+	if (q.command == NULL && in->kind == DSN_KIND_NONE &&
+	    in->diagnostic != NULL)
+		q.command = smtpcmd_find(in->diagnostic,
+		    strnlen(in->diagnostic, RULES_TEXT_MAX), NULL);
+	q.dtype = in->diagnostic_type;
+	remote_host(in->remote_mta, host, sizeof(host));
+	q.remote = host[0] != '\0' ? host : NULL;
+	q.exit_status = unix_exit(in->diagnostic_type, text, q.textlen);
 	(void)rules_match(rules, &q, &res);
 
 	rr = rules_reason_lookup(res.win.reason);
@@ -214,6 +283,8 @@ classify(const struct rules *rules, const struct classify_input *in,
 	out->advice = rr->advice;
 	if (rr->hardness == RULES_HARD_PERM && !out->hard)
 		out->advice = EV_ADV_RETRY;
+	if (res.win.reason != NULL && res.win.advice >= 0)
+		out->advice = (enum ev_advice)res.win.advice;	/* advice= */
 
 	/* Derive a status from the reason when none was found. */
 	if (out->status[0] == '\0' && (cls == 4 || cls == 5) &&

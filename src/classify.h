@@ -21,7 +21,13 @@ struct classify_input {
 	enum dsn_kind	 kind;		/* report/text/arf/autoreply; NONE for a log line */
 	const char	*mta;		/* producing MTA hint, or NULL */
 	const char	*feedback_type;	/* ARF only */
-	const char	*smtp_command;	/* "rcpt", "data"... (smtpcmd.h) */
+	const char	*smtp_command;	/* "rcpt", "data"... (smtpcmd.h);
+					   NULL: read from the diagnostic
+					   when kind is DSN_KIND_NONE */
+	const char	*diagnostic_type; /* "smtp", "x-unix"..., or NULL */
+	const char	*remote_mta;	/* Remote-MTA name, or NULL */
+	const char	*status_comment; /* comment of the Status field,
+					   or NULL: read as more text */
 };
 
 /* classify - fill *out; always succeeds (reason "undefined" at worst) */

@@ -4,19 +4,24 @@
  *
  * ctl.c - bouncectl(8): main(), the global options and the dispatch to
  * subcommands.  Each group of subcommands lives in its own file
- * (ctl_state.c: the store; ctl_log.c: the MTA log and expiry;
- * ctl_classify.c: classify and rules-test).
+ * (ctl_status.c, ctl_manual.c, ctl_import.c, ctl_stats.c: the store;
+ * ctl_log.c: the MTA log; ctl_classify.c: classify and rules-test), all
+ * writing through ctl_out.c.
  *
  * Calling convention for a subcommand: fn(opts, argc, argv) where
  * argv[0] is the subcommand name and argv[1..] its own arguments, with
- * the global --json and --csv already taken out (they may come before or
- * after the subcommand; "--" stops that).  getopt_long() has been reset,
- * so a subcommand may parse argv with it directly.  The return value is
- * the exit status: 0 ok, 1 "an address is suppressed" (status), 2 error.
+ * the global --json, --csv and --create already taken out (they may come
+ * before or after the subcommand; "--" stops that).  getopt_long() has
+ * been reset, so a subcommand may parse argv with it directly.  The
+ * return value is the exit status: 0 ok, 1 "an address is suppressed"
+ * (status), 2 error.
  *
  * This file opens no database itself; ctl_store_open() resolves the path
  * (--db, else the Database of -c CONFIG, else of the default config) for
- * the subcommands that need it.  It never links libmilter.
+ * the subcommands that need it, and never creates one by accident: a
+ * command that writes refuses a missing file unless --create is given
+ * (a mistyped --db must not become a new, empty database), one that
+ * reads opens read-only.  It never links libmilter.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -71,8 +76,9 @@ usage(FILE *fp)
 {
 	size_t	 i;
 
-	fprintf(fp, "usage: bouncectl [-c CONFIG] [--db PATH] [--json|--csv] "
-	    "COMMAND [ARGS]\n       bouncectl -h | -V\ncommands:\n");
+	fprintf(fp, "usage: bouncectl [-c CONFIG] [--db PATH] [--create] "
+	    "[--json|--csv] COMMAND [ARGS]\n       bouncectl -h | -V\n"
+	    "commands:\n");
 	for (i = 0; i < CTL_NCMDS; i++)
 		fprintf(fp, "  %-11s %s\n", ctl_cmds[i].name, ctl_cmds[i].args);
 }
@@ -101,12 +107,13 @@ ctl_getopt_reset(void)
  * ctl_store_open - open the store for a subcommand
  *
  * Arguments: o, the global options; flags, STORE_RDONLY for commands
- * that only read; *out receives the handle.
+ * that only read, else 0; *out receives the handle.
  * Returns CTL_EXIT_OK, or CTL_EXIT_ERROR after a message on stderr.
  * Notes: the path is --db, else the config's Database (from -c, else from
  * the default config when that file exists).  The busy timeout comes from
- * the config when one was read.  A read-only open of a missing database
- * fails rather than create it.
+ * the config when one was read.  A missing database is never created by
+ * a read, nor by a write without --create (o->create): both fail with a
+ * message that names the path and what to do.
  */
 int
 ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
@@ -145,21 +152,22 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 		config_free(cfg);
 		return CTL_EXIT_ERROR;
 	}
-	if ((flags & STORE_RDONLY) && access(path, F_OK) != 0) {
-		fprintf(stderr, "bouncectl: %s: %s\n", path, strerror(errno));
-		config_free(cfg);
-		return CTL_EXIT_ERROR;
-	}
+	if (!(flags & STORE_RDONLY) && !o->create)
+		flags |= STORE_NOCREATE;
 	err[0] = '\0';
-	if ((st = store_open(path, flags, busy, out, err, sizeof(err))) !=
-	    BD_OK) {
+	st = store_open(path, flags, busy, out, err, sizeof(err));
+	if (st == BD_ENOTFOUND && (flags & STORE_RDONLY))
+		fprintf(stderr, "bouncectl: no database at %s: bounced has not "
+		    "created it yet, or --db or the config's Database names "
+		    "another file\n", path);
+	else if (st == BD_ENOTFOUND)
+		fprintf(stderr, "bouncectl: no database at %s: start bounced "
+		    "once, or pass --create\n", path);
+	else if (st != BD_OK)
 		fprintf(stderr, "bouncectl: %s: %s\n", path,
 		    err[0] ? err : bd_strerror(st));
-		config_free(cfg);
-		return CTL_EXIT_ERROR;
-	}
 	config_free(cfg);
-	return CTL_EXIT_OK;
+	return st == BD_OK ? CTL_EXIT_OK : CTL_EXIT_ERROR;
 }
 
 static const struct ctl_cmd *
@@ -173,8 +181,51 @@ find_cmd(const char *name)
 	return NULL;
 }
 
+/* The flag of a global option that may follow the command, or NULL. */
+static bool *
+global_flag(struct ctl_opts *o, const char *arg)
+{
+	if (strcmp(arg, "--json") == 0)
+		return &o->json;
+	if (strcmp(arg, "--csv") == 0)
+		return &o->csv;
+	if (strcmp(arg, "--create") == 0)
+		return &o->create;
+	return NULL;
+}
+
 /*
- * main - bouncectl [-c CONFIG] [--db PATH] [--json|--csv] COMMAND [ARGS]
+ * The subcommand's argv (argv[first..], NULL-terminated, *n long) with
+ * the global --json, --csv and --create that follow the command taken
+ * out into o; "--" stops that.  NULL without memory.
+ */
+static char **
+sub_argv(int argc, char **argv, int first, struct ctl_opts *o, int *n)
+{
+	char	**sub;
+	bool	*flag;
+	int	 i;
+	bool	 dashdash = false;
+
+	if ((sub = calloc((size_t)(argc - first) + 1, sizeof(*sub))) == NULL)
+		return NULL;
+	for (*n = 0, i = first; i < argc; i++) {
+		if (i > first && !dashdash &&
+		    (flag = global_flag(o, argv[i])) != NULL) {
+			*flag = true;
+			continue;
+		}
+		if (i > first && strcmp(argv[i], "--") == 0)
+			dashdash = true;
+		sub[(*n)++] = argv[i];
+	}
+	sub[*n] = NULL;
+	return sub;
+}
+
+/*
+ * main - bouncectl [-c CONFIG] [--db PATH] [--create] [--json|--csv]
+ * COMMAND [ARGS]
  *
  * Returns the subcommand's exit status (0, 1 or 2; see bouncectl(8)),
  * 2 for a usage error or when standard output could not be written.
@@ -187,6 +238,7 @@ main(int argc, char **argv)
 		{ "db",		required_argument,	NULL, 'D' },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "csv",	no_argument,		NULL, 'C' },
+		{ "create",	no_argument,		NULL, 'N' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 },
@@ -194,8 +246,7 @@ main(int argc, char **argv)
 	struct ctl_opts		 o;
 	const struct ctl_cmd	*cmd;
 	char			**sub;
-	int			 ch, i, n, rc;
-	bool			 dashdash = false;
+	int			 ch, n, rc;
 
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
@@ -211,6 +262,9 @@ main(int argc, char **argv)
 			break;
 		case 'C':
 			o.csv = true;
+			break;
+		case 'N':
+			o.create = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -233,27 +287,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return CTL_EXIT_ERROR;
 	}
-	/* The subcommand's argv, with the global --json/--csv taken out. */
-	if ((sub = calloc((size_t)(argc - optind) + 1, sizeof(*sub))) == NULL) {
+	if ((sub = sub_argv(argc, argv, optind, &o, &n)) == NULL) {
 		fprintf(stderr, "bouncectl: out of memory\n");
 		return CTL_EXIT_ERROR;
 	}
-	for (n = 0, i = optind; i < argc; i++) {
-		if (!dashdash && i > optind) {
-			if (strcmp(argv[i], "--json") == 0) {
-				o.json = true;
-				continue;
-			}
-			if (strcmp(argv[i], "--csv") == 0) {
-				o.csv = true;
-				continue;
-			}
-			if (strcmp(argv[i], "--") == 0)
-				dashdash = true;
-		}
-		sub[n++] = argv[i];
-	}
-	sub[n] = NULL;
 	if (o.json && o.csv) {
 		fprintf(stderr, "bouncectl: --json and --csv exclude each "
 		    "other\n");

@@ -18,6 +18,7 @@ struct ctl_opts {
 	const char	*db_path;	/* --db overrides the config's Database */
 	bool		 json;		/* --json */
 	bool		 csv;		/* --csv */
+	bool		 create;	/* --create: a write may create the db */
 };
 
 /* ctl_classify.c: classify FILE|- ... (parse and classify, store nothing) */

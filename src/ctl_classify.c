@@ -385,8 +385,8 @@ usage:
 
 /*
  * ctl_rules_test - bouncectl rules-test [--json] [--status X.Y.Z]
- * [--code NNN] [--mta NAME] [--action A] [--command CMD] [--rules FILE]
- * "TEXT"
+ * [--code NNN] [--mta NAME] [--action A] [--command CMD] [--dtype TYPE]
+ * [--remote HOST] [--log] [--rules FILE] "TEXT"
  *
  * Arguments: as ctl_classify(); the text is the diagnostic, and a
  * status or reply code at its start is used when none is given.
@@ -404,6 +404,9 @@ ctl_rules_test(const struct ctl_opts *o, int argc, char **argv)
 		{ "mta",	required_argument,	NULL, 'm' },
 		{ "action",	required_argument,	NULL, 'a' },
 		{ "command",	required_argument,	NULL, 'k' },
+		{ "dtype",	required_argument,	NULL, 'd' },
+		{ "remote",	required_argument,	NULL, 'R' },
+		{ "log",	no_argument,		NULL, 'l' },
 		{ "rules",	required_argument,	NULL, 'r' },
 		{ NULL,		0,			NULL, 0 },
 	};
@@ -420,7 +423,7 @@ ctl_rules_test(const struct ctl_opts *o, int argc, char **argv)
 	memset(&in, 0, sizeof(in));
 	in.action = EV_ACT_FAILED;
 	in.kind = DSN_KIND_REPORT;
-	while ((ch = getopt_long(argc, argv, "s:C:m:a:k:r:", longopts,
+	while ((ch = getopt_long(argc, argv, "s:C:m:a:k:d:R:lr:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -453,6 +456,16 @@ ctl_rules_test(const struct ctl_opts *o, int argc, char **argv)
 				    optarg);
 				return CTL_EXIT_ERROR;
 			}
+			break;
+		case 'd':
+			in.diagnostic_type = optarg;
+			break;
+		case 'R':
+			in.remote_mta = optarg;
+			break;
+		case 'l':
+			/* a mail log line: the command is read from it */
+			in.kind = DSN_KIND_NONE;
 			break;
 		case 'r':
 			rules_path = optarg;
@@ -501,6 +514,7 @@ ctl_rules_test(const struct ctl_opts *o, int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: bouncectl rules-test [--json] "
 	    "[--status X.Y.Z] [--code NNN] [--mta NAME] [--action A] "
-	    "[--command CMD] [--rules FILE] \"TEXT\"\n");
+	    "[--command CMD] [--dtype TYPE] [--remote HOST] [--log] "
+	    "[--rules FILE] \"TEXT\"\n");
 	return CTL_EXIT_ERROR;
 }

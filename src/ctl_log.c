@@ -4,8 +4,8 @@
  *
  * ctl_log.c - bouncectl(8) subcommands that read the MTA's delivery log:
  * ingest-log (import a log once) and follow-log (follow it live, until
- * SIGINT or SIGTERM: what a systemd unit runs on a relay), and expire
- * (run suppression expiry rules now).
+ * SIGINT or SIGTERM: what a systemd unit runs on a relay).  Both write,
+ * so the database must exist unless --create is given.
  *
  * Lines come from src/follow.c (a file followed across rotation, or
  * standard input: `journalctl -f -o short-iso-precise -u postfix@- |
@@ -29,9 +29,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctl_out.h"
 #include "ctl_state.h"
 #include "follow.h"
-#include "json.h"
 #include "logsource.h"
 #include "rules.h"
 #include "store.h"
@@ -60,6 +60,7 @@ struct logctx {
 	struct logsource	*ls;
 	struct logsource_result	 res;
 	char			 source[PATH_MAX + 8];
+	const char		*path;		/* as given, for messages */
 };
 
 static int64_t
@@ -138,6 +139,7 @@ logctx_open(const struct ctl_opts *o, const char *path, struct logctx *c)
 		logctx_free(c);
 		return CTL_EXIT_ERROR;
 	}
+	c->path = path;
 	if (strcmp(path, "-") == 0)
 		snprintf(c->source, sizeof(c->source), "stdin");
 	else
@@ -146,27 +148,47 @@ logctx_open(const struct ctl_opts *o, const char *path, struct logctx *c)
 	return CTL_EXIT_OK;
 }
 
+static const struct ctl_col report_cols[] = {
+	{ "source", CTL_COL_STR, true, 0 },
+	{ "lines", CTL_COL_NUM, true, 0 },
+	{ "records", CTL_COL_NUM, true, 0 },
+	{ "ignored", CTL_COL_NUM, true, 0 },
+	{ "malformed", CTL_COL_NUM, true, 0 },
+	{ "deliveries", CTL_COL_NUM, true, 0 },
+	{ "bounces", CTL_COL_NUM, true, 0 },
+	{ "sender_side", CTL_COL_NUM, true, 0 },
+	{ "new_events", CTL_COL_NUM, true, 0 },
+	{ "duplicates", CTL_COL_NUM, true, 0 },
+	{ "seconds", CTL_COL_MILLI, true, 0 },
+	{ "lines_per_second", CTL_COL_NUM, true, 0 },
+};
+#define NREPORT	(sizeof(report_cols) / sizeof(report_cols[0]))
+
+/* The counters of a run (ms long): a JSON object on stdout, or a line. */
 static void
 report(const struct ctl_opts *o, FILE *fp, const char *what,
-    const struct logctx *c, double secs)
+    const struct logctx *c, int64_t ms)
 {
 	const struct logsource_result	*r = &c->res;
-	double				 rate = secs > 0 ? r->lines / secs : 0;
-
-	bool				 first = true;
+	struct ctl_val			 v[NREPORT];
+	double				 secs = (double)ms / 1000.0;
+	double				 rate = ms > 0 ? r->lines / secs : 0;
 
 	if (o->json) {
-		putchar('{');
-		json_key(stdout, "source", &first);
-		json_string(stdout, c->source);
-		printf(",\"lines\":%" PRIu64 ",\"records\":%" PRIu64
-		    ",\"ignored\":%" PRIu64 ",\"malformed\":%" PRIu64
-		    ",\"deliveries\":%" PRIu64 ",\"bounces\":%" PRIu64
-		    ",\"sender_side\":%" PRIu64 ",\"new_events\":%" PRIu64
-		    ",\"duplicates\":%" PRIu64 ",\"seconds\":%.3f"
-		    ",\"lines_per_second\":%.0f}\n", r->lines, r->records,
-		    r->ignored, r->malformed, r->deliveries, r->bounces,
-		    r->sender_side, r->events_new, r->duplicates, secs, rate);
+		memset(v, 0, sizeof(v));
+		v[0].s = c->source;
+		v[1].n = (int64_t)r->lines;
+		v[2].n = (int64_t)r->records;
+		v[3].n = (int64_t)r->ignored;
+		v[4].n = (int64_t)r->malformed;
+		v[5].n = (int64_t)r->deliveries;
+		v[6].n = (int64_t)r->bounces;
+		v[7].n = (int64_t)r->sender_side;
+		v[8].n = (int64_t)r->events_new;
+		v[9].n = (int64_t)r->duplicates;
+		v[10].n = ms;
+		v[11].n = (int64_t)(rate + 0.5);
+		ctl_out_object(stdout, report_cols, v, NREPORT);
 		return;
 	}
 	fprintf(fp, "%s %s: %" PRIu64 " lines "
@@ -221,6 +243,32 @@ start_pos(struct logctx *c, bool from_start, struct follow_pos *pos)
 }
 
 /*
+ * The end of ingest-log and follow-log: the failure if any (the batches
+ * committed so far are kept, with their position), the counters on
+ * stdout, and everything closed.  Returns the exit status.
+ */
+static int
+log_finish(const struct ctl_opts *o, struct logctx *c, struct follow *f,
+    enum bd_status st, enum follow_result fr, const char *cmd,
+    const char *what, int64_t t0)
+{
+	int	 rc = CTL_EXIT_ERROR;
+
+	if (st != BD_OK)
+		fprintf(stderr, "bouncectl: %s: %s (lines up to the last batch "
+		    "are kept)\n", cmd, store_errmsg(c->s));
+	else if (fr == FOLLOW_ERROR)
+		fprintf(stderr, "bouncectl: %s: %s\n", c->path,
+		    strerror(follow_errno(f)));
+	else
+		rc = CTL_EXIT_OK;
+	report(o, stdout, what, c, mono_ms() - t0);
+	follow_close(f);
+	logctx_free(c);
+	return rc;
+}
+
+/*
  * ctl_ingest_log - bouncectl ingest-log [--from-start] FILE|-: import a
  * log once, from the position a previous run kept (--from-start: from
  * the top; recording is idempotent, so nothing counts twice either way)
@@ -245,7 +293,7 @@ ctl_ingest_log(const struct ctl_opts *o, int argc, char **argv)
 	enum bd_status		 st = BD_OK;
 	size_t			 len, inbatch = 0;
 	int64_t			 t0, batch_t = 0;
-	int			 ch, rc = CTL_EXIT_OK;
+	int			 ch;
 	bool			 cut, from_start = false, resumed;
 
 	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -296,20 +344,8 @@ ctl_ingest_log(const struct ctl_opts *o, int argc, char **argv)
 	}
 	if (st == BD_OK && inbatch > 0)
 		st = commit_batch(&c, f, strcmp(c.source, "stdin") != 0);
-	if (st != BD_OK) {
-		fprintf(stderr, "bouncectl: ingest-log: %s (lines up to the "
-		    "last batch are kept)\n", store_errmsg(c.s));
-		rc = CTL_EXIT_ERROR;
-	} else if (fr == FOLLOW_ERROR) {
-		fprintf(stderr, "bouncectl: %s: %s\n", path,
-		    strerror(follow_errno(f)));
-		rc = CTL_EXIT_ERROR;
-	}
-	report(o, stdout, resumed ? "ingested (resumed)" : "ingested", &c,
-	    (double)(mono_ms() - t0) / 1000.0);
-	follow_close(f);
-	logctx_free(&c);
-	return rc;
+	return log_finish(o, &c, f, st, fr, argv[0],
+	    resumed ? "ingested (resumed)" : "ingested", t0);
 usage:
 	fprintf(stderr, "usage: bouncectl ingest-log [--from-start] FILE|-\n");
 	return CTL_EXIT_ERROR;
@@ -416,8 +452,7 @@ follow_loop(const struct ctl_opts *o, struct logctx *c, struct follow *f,
 		}
 		if (mono_ms() - last_report >= REPORT_EVERY * 1000) {
 			last_report = mono_ms();
-			report(o, stderr, "so far", c,
-			    (double)(last_report - t0) / 1000.0);
+			report(o, stderr, "so far", c, last_report - t0);
 		}
 	}
 	return inbatch > 0 ? commit_batch(c, f, keep) : BD_OK;
@@ -452,7 +487,7 @@ ctl_follow_log(const struct ctl_opts *o, int argc, char **argv)
 	enum bd_status		 st;
 	int64_t			 t0, rate = SPIKE_DEFAULT;
 	char			*end;
-	int			 ch, rc = CTL_EXIT_OK;
+	int			 ch;
 	bool			 from_end = false, resumed, keep;
 
 	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -500,82 +535,10 @@ ctl_follow_log(const struct ctl_opts *o, int argc, char **argv)
 	    c.pol.soft_limit, c.pol.soft_window / 86400, rate);
 	t0 = mono_ms();
 	st = follow_loop(o, &c, f, keep, rate, &fr);
-	if (st != BD_OK) {
-		fprintf(stderr, "bouncectl: follow-log: %s\n",
-		    store_errmsg(c.s));
-		rc = CTL_EXIT_ERROR;
-	} else if (fr == FOLLOW_ERROR) {
-		fprintf(stderr, "bouncectl: %s: %s\n", path,
-		    strerror(follow_errno(f)));
-		rc = CTL_EXIT_ERROR;
-	}
-	report(o, stdout, stop_sig ? "stopped" : "finished", &c,
-	    (double)(mono_ms() - t0) / 1000.0);
-	follow_close(f);
-	logctx_free(&c);
-	return rc;
+	return log_finish(o, &c, f, st, fr, argv[0],
+	    stop_sig ? "stopped" : "finished", t0);
 usage:
 	fprintf(stderr, "usage: bouncectl follow-log [--from-end] "
 	    "[--spike-rate N] FILE|-\n");
 	return CTL_EXIT_ERROR;
-}
-
-/*
- * ctl_expire - bouncectl expire RULE...: end suppressions older than
- * their rule ("soft-limit:180d", "hard:1y"; manual never expires)
- *
- * Returns 0, or 2 on a bad rule or a database failure.
- */
-int
-ctl_expire(const struct ctl_opts *o, int argc, char **argv)
-{
-	struct store_expiry	 rules[STORE_EXPIRY_MAX], one[STORE_EXPIRY_MAX];
-	struct store		*s;
-	char			 err[256];
-	size_t			 n = 0, k, i;
-	int64_t			 done = 0;
-	int			 a, rc;
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: bouncectl expire REASON:AGE... (e.g. "
-		    "soft-limit:180d)\n");
-		return CTL_EXIT_ERROR;
-	}
-	for (a = 1; a < argc; a++) {
-		if (!store_expiry_parse(argv[a], one, STORE_EXPIRY_MAX, &k,
-		    err, sizeof(err))) {
-			fprintf(stderr, "bouncectl: expire: %s\n", err);
-			return CTL_EXIT_ERROR;
-		}
-		for (i = 0; i < k; i++) {
-			size_t	 j;
-
-			for (j = 0; j < n; j++)
-				if (strcmp(rules[j].reason, one[i].reason) == 0)
-					break;
-			if (j < n) {
-				fprintf(stderr, "bouncectl: expire: %s given "
-				    "twice\n", one[i].reason);
-				return CTL_EXIT_ERROR;
-			}
-			if (n == STORE_EXPIRY_MAX) {
-				fprintf(stderr, "bouncectl: expire: too many "
-				    "rules\n");
-				return CTL_EXIT_ERROR;
-			}
-			rules[n++] = one[i];
-		}
-	}
-	if ((rc = ctl_store_open(o, 0, &s)) != CTL_EXIT_OK)
-		return rc;
-	if (store_expire(s, (int64_t)time(NULL), rules, n, &done) != BD_OK) {
-		fprintf(stderr, "bouncectl: expire: %s\n", store_errmsg(s));
-		rc = CTL_EXIT_ERROR;
-	} else if (o->json)
-		printf("{\"expired\":%" PRId64 "}\n", done);
-	else
-		printf("expired %" PRId64 " suppression%s\n", done,
-		    done == 1 ? "" : "s");
-	store_close(s);
-	return rc;
 }

@@ -29,8 +29,8 @@ enum ctl_col_type {
 struct ctl_col {
 	const char		*name;
 	enum ctl_col_type	 type;
-	bool			 table;	/* shown in the table (JSON, CSV: all) */
-	size_t			 maxw;	/* table: cut to maxw characters, 0 none */
+	bool			 table;	/* in the table (JSON, CSV: all) */
+	size_t			 maxw;	/* table: most characters, 0: all */
 };
 
 struct ctl_val {

@@ -1,20 +1,48 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * ctl_state.h - bouncectl subcommands that read and change the store
- * (ctl_state.c), and the helpers from ctl.c that they share.
+ * ctl_state.h - bouncectl subcommands that read and change the store,
+ * and the helpers they share (ctl.c, ctl_util.c).
  * Every subcommand returns the process exit status (see bouncectl(8)).
+ *
+ *	ctl_status.c	status, list, export, history
+ *	ctl_manual.c	suppress, unsuppress
+ *	ctl_import.c	import
+ *	ctl_stats.c	stats, prune, expire
+ *	ctl_log.c	ingest-log, follow-log
+ *	ctl_out.c	the output writer (ctl_out.h)
  */
 #ifndef BD_CTL_STATE_H
 #define BD_CTL_STATE_H
 
+#include <stdio.h>
+#include <sys/types.h>
+
 #include "ctl.h"
 #include "store.h"
 
-/* ctl_store_open - open the database named by --db or the config; message on stderr */
+#define CTL_LINE_MAX	65536	/* longest line of an input file */
+#define CTL_DIAG_W	60	/* characters of a diagnostic in tables */
+
+/*
+ * ctl_store_open - open the database named by --db or the config; flags
+ * STORE_RDONLY for a command that only reads, else 0 (a missing file is
+ * refused unless --create); message on stderr
+ */
 int ctl_store_open(const struct ctl_opts *o, unsigned flags,
     struct store **out);
 /* ctl_getopt_reset - make the next getopt_long() call start afresh on a new argv */
 void ctl_getopt_reset(void);
+
+/* ctl_util.c */
+int ctl_store_fail(struct store *s, const char *what);
+bool ctl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+bool ctl_parse_date(const char *s, int64_t now, int64_t *out);
+bool ctl_opt_since(const char *arg, int64_t now, int64_t *out);
+const char *ctl_default_by(char *buf, size_t len);
+char *ctl_trim(char *s);
+FILE *ctl_open_input(const char *path);
+void ctl_close_input(FILE *fp);
+ssize_t ctl_read_line(FILE *fp, char **line, size_t *cap);
 
 int ctl_status(const struct ctl_opts *o, int argc, char **argv);
 int ctl_list(const struct ctl_opts *o, int argc, char **argv);
@@ -25,10 +53,10 @@ int ctl_stats(const struct ctl_opts *o, int argc, char **argv);
 int ctl_export(const struct ctl_opts *o, int argc, char **argv);
 int ctl_import(const struct ctl_opts *o, int argc, char **argv);
 int ctl_prune(const struct ctl_opts *o, int argc, char **argv);
+int ctl_expire(const struct ctl_opts *o, int argc, char **argv);
 
-/* ctl_log.c: the MTA log and expiry */
+/* ctl_log.c: the MTA log */
 int ctl_ingest_log(const struct ctl_opts *o, int argc, char **argv);
 int ctl_follow_log(const struct ctl_opts *o, int argc, char **argv);
-int ctl_expire(const struct ctl_opts *o, int argc, char **argv);
 
 #endif

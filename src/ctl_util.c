@@ -215,7 +215,7 @@ ctl_close_input(FILE *fp)
 /*
  * ctl_read_line - one line of an input file
  *
- * Arguments: fp; *line/*cap, a getline() buffer (the caller frees it).
+ * Arguments: fp; line and cap, a getline() buffer (the caller frees it).
  * Returns the length of the line without its CR/LF; -1 at the end (or
  * on a read error: see ferror()); -2 for a line longer than
  * CTL_LINE_MAX or holding a NUL byte (the caller reports and skips it).

@@ -84,6 +84,7 @@ rcpt_free(struct dsn_rcpt *rc)
 	free(rc->diagnostic_type);
 	free(rc->diagnostic);
 	free(rc->remote_mta);
+	free(rc->status_comment);
 }
 
 /*
@@ -445,9 +446,18 @@ set_status(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *v)
 	while (*v == ' ' || *v == '\t')
 		v++;
 	if (status_at(v, v + strnlen(v, 16), &n) && n < sizeof(st)) {
+		const char *cm = v + n, *ce;
+
 		memcpy(st, v, n);
 		st[n] = '\0';
 		dsn_set(c, &rc->status, st, n, sizeof(st));
+		/* RFC 5322 3.2.2 comment: the MTA's gloss of the code. */
+		while (*cm == ' ' || *cm == '\t')
+			cm++;
+		if (*cm == '(' && (ce = strchr(cm, ')')) != NULL &&
+		    ce > cm + 1)
+			dsn_set(c, &rc->status_comment, cm + 1,
+			    (size_t)(ce - cm - 1), 256);
 	} else if (dsn_find_status(v, strnlen(v, 64), st, sizeof(st)))
 		dsn_set(c, &rc->status, st, strlen(st), sizeof(st));
 	else

@@ -54,6 +54,9 @@ struct dsn_rcpt {
 	 * lower-case word, "rcpt", "data", "mail", "connect", "helo",
 	 * "starttls", "auth" (smtpcmd.h), read from the text; NULL if none. */
 	const char	*smtp_command;
+	/* The comment of the Status field, without its parentheses
+	 * ("5.2.1 (mailbox disabled)": "mailbox disabled"); NULL if none. */
+	char		*status_comment;
 };
 
 struct dsn_report {

@@ -549,6 +549,36 @@ para_end(const char *p, const char *end)
 	return end;
 }
 
+/*
+ * Sendmail's transcript of a local delivery: the delivery agent's own
+ * message stands between the "----- Transcript of session follows
+ * -----" line and Sendmail's reply ("mail.local: unknown user: neko"
+ * above "554 <neko@example.org>... Service unavailable"); it names the
+ * cause, so the diagnostic starts there.  Not when SMTP dialogue
+ * (">>> RCPT", "<<< 550") is in between.  Returns the new start.
+ */
+static size_t
+transcript_lead(const char *d, size_t off)
+{
+	const char	*sep = NULL, *q;
+	size_t		 i;
+
+	for (q = d; (q = strstr(q, "session follows")) != NULL &&
+	    q < d + off; q++)
+		sep = q;
+	if (sep == NULL)
+		return off;
+	for (i = (size_t)(sep - d) + 15; i < off && (d[i] == '-' ||
+	    d[i] == ' '); i++)
+		;
+	if (off - i < 4 || off - i > 200 ||
+	    memchr(d + i, '<', off - i) != NULL ||
+	    memchr(d + i, '>', off - i) != NULL ||
+	    memchr(d + i, ':', off - i) == NULL)
+		return off;
+	return i;
+}
+
 static void
 fill_from_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *s,
     const char *e)
@@ -595,6 +625,8 @@ fill_from_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *s,
 		off = code - b.data;
 	if (off == b.len)
 		off = 0;
+	else if (off > 0)
+		off = transcript_lead(b.data, off);
 	while (off < b.len && (b.data[off] == ':' || b.data[off] == ' ' ||
 	    b.data[off] == '(' || b.data[off] == '.' || b.data[off] == '>' ||
 	    b.data[off] == '"' || b.data[off] == ','))
@@ -627,6 +659,9 @@ anchor_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *t,
 	size_t		 k;
 
 	lim = i + 1 < na ? t + a[i + 1].addr : end;
+	/* X-Failed-Recipients order: the next anchor may come before. */
+	if (lim < t + a[i].body)
+		lim = end;
 	/* back up to the start of the next anchor's line */
 	while (lim > t + a[i].body && lim[-1] != '\n')
 		lim--;

@@ -109,70 +109,82 @@ tick(void)
 	config_unref(c);
 }
 
+struct opts {
+	const char	*path;		/* -c, or NULL: the default */
+	bool		 check;		/* -n */
+	bool		 fg;		/* -f */
+	bool		 bg;		/* -b */
+};
+
+/* Step 1: argv.  -h, -V and mistakes end the process here. */
 static void
-load_or_die(bool check, struct bd_config **c)
+parse_args(int argc, char *argv[], struct opts *o)
 {
-	char	 err[1024];
+	int	 ch;
 
-	if (config_load(conf_path, c, err, sizeof(err)) != BD_OK) {
-		fprintf(stderr, "bounced: %s\n", err);
-		exit(EX_CONFIG);
-	}
-	if (check && (*c)->warnings != NULL)
-		fprintf(stderr, "bounced: warning: %s\n", (*c)->warnings);
-}
-
-int
-main(int argc, char *argv[])
-{
-	struct bd_config	*c;
-	struct store		*lst;
-	const char		*path = NULL;
-	char			 err[1024];
-	bool			 check = false, fg = false, bg = false;
-	int			 ch, rc;
-
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt(argc, argv, "bc:fhnvV")) != -1) {
 		switch (ch) {
-		case 'b':	bg = true;		break;
-		case 'c':	path = optarg;		break;
-		case 'f':	fg = true;		break;
-		case 'n':	check = true;		break;
+		case 'b':	o->bg = true;		break;
+		case 'c':	o->path = optarg;	break;
+		case 'f':	o->fg = true;		break;
+		case 'n':	o->check = true;	break;
 		case 'v':	opt_verbose = true;	break;
 		case 'V':
 			printf("bounced %s\n", BD_VERSION);
-			return EX_OK;
+			exit(EX_OK);
 		case 'h':
 			usage(stdout);
-			return EX_OK;
+			exit(EX_OK);
 		default:
 			usage(stderr);
-			return EX_USAGE;
+			exit(EX_USAGE);
 		}
 	}
-	if (optind != argc || (fg && bg)) {
+	if (optind != argc || (o->fg && o->bg)) {
 		usage(stderr);
-		return EX_USAGE;
+		exit(EX_USAGE);
 	}
-	if (path == NULL)
-		path = config_default_path();
-	/* -b changes to /: keep the file reachable for SIGUSR1. */
-	if (realpath(path, conf_path) == NULL) {
-		fprintf(stderr, "bounced: %s: %s\n", path, strerror(errno));
-		return EX_CONFIG;
-	}
-	load_or_die(check, &c);
-	if (check) {
-		if (opt_verbose)
-			config_print(c, stdout, false);
-		config_free(c);
-		return EX_OK;
-	}
+	if (o->path == NULL)
+		o->path = config_default_path();
+}
 
-	log_open("bounced", config_facility(c->syslog_facility),
-	    fg || !c->syslog || (!bg && isatty(STDERR_FILENO)));
-	log_set_debug(c->log_debug || opt_verbose);
-	log_warnings(c);
+/* Step 2: the configuration; -n stops here.  Errors go to stderr. */
+static struct bd_config *
+load_or_die(const struct opts *o)
+{
+	struct bd_config	*c;
+	char			 err[1024];
+
+	/* -b changes to /: keep the file reachable for SIGUSR1. */
+	if (realpath(o->path, conf_path) == NULL) {
+		fprintf(stderr, "bounced: %s: %s\n", o->path, strerror(errno));
+		exit(EX_CONFIG);
+	}
+	if (config_load(conf_path, &c, err, sizeof(err)) != BD_OK) {
+		fprintf(stderr, "bounced: %s\n", err);
+		exit(EX_CONFIG);
+	}
+	if (!o->check)
+		return c;
+	if (c->warnings != NULL)
+		fprintf(stderr, "bounced: warning: %s\n", c->warnings);
+	if (opt_verbose)
+		config_print(c, stdout, false);
+	config_free(c);
+	exit(EX_OK);
+}
+
+/*
+ * Steps 4 to 7: the unprivileged user (never root), the database (and a
+ * read-only handle for RCPT TO lookups, or NULL), the milter socket.
+ */
+static struct store *
+prepare(const struct bd_config *c)
+{
+	struct store	*lst = NULL;
+	char		 err[1024];
+
 	daemon_socket_dir(c->socket, c->user);
 	if (geteuid() == 0)
 		daemon_drop_privileges(c->user);
@@ -191,9 +203,13 @@ main(int argc, char *argv[])
 		log_fatal(EX_SOFTWARE, "smfi_register failed");
 	if (milter_listen(c->socket, err, sizeof(err)) != BD_OK)
 		log_fatal(EX_UNAVAILABLE, "Socket %s: %s", c->socket, err);
-	if (bg)
-		daemon_background();
-	daemon_pidfile_write(c->pid_file);
+	return lst;
+}
+
+/* Step 9: shared state, then the signal thread (the first thread). */
+static void
+start(struct bd_config *c, struct store *lst)
+{
 	dsn_init();
 	milter_init(config_ref(c), store);
 	milter_set_lookup_store(lst);
@@ -207,9 +223,12 @@ main(int argc, char *argv[])
 	    c->bounce_action == BOUNCE_DISCARD ? "discard" :
 	    c->bounce_action == BOUNCE_HEADERS ? "headers" : "continue");
 	daemon_notify("READY=1");
+}
 
-	rc = milter_run();
-
+/* After smfi_main(): close in the reverse order. */
+static void
+stop(struct bd_config *c, struct store *lst, int rc)
+{
 	daemon_notify("STOPPING=1");
 	milter_fini();
 	store_close(lst);
@@ -221,5 +240,32 @@ main(int argc, char *argv[])
 	log_info("stopped%s", rc == 0 ? "" : " after an error");
 	config_unref(c);
 	dsn_shutdown();
+}
+
+/*
+ * The numbers are the steps of STYLE.md 3.10; anything that fails before
+ * milter_run() ends the process with a sysexits(3) code.
+ */
+int
+main(int argc, char *argv[])
+{
+	struct opts		 o;
+	struct bd_config	*c;
+	struct store		*lst;
+	int			 rc;
+
+	parse_args(argc, argv, &o);			/* 1 */
+	c = load_or_die(&o);				/* 2 */
+	log_open("bounced", config_facility(c->syslog_facility),
+	    o.fg || !c->syslog || (!o.bg && isatty(STDERR_FILENO)));
+	log_set_debug(c->log_debug || opt_verbose);	/* 3 */
+	log_warnings(c);
+	lst = prepare(c);				/* 4 to 7 */
+	if (o.bg)
+		daemon_background();			/* 8 */
+	daemon_pidfile_write(c->pid_file);
+	start(c, lst);					/* 9 */
+	rc = milter_run();				/* 10 */
+	stop(c, lst, rc);
 	return rc == 0 ? EX_OK : EX_SOFTWARE;
 }

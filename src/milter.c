@@ -204,7 +204,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		cc->aflags |= SMFIF_CHGHDRS & f0;
 	}
 	if (f0 & SMFIF_SETSYMLIST) {
-		/* The queue id, at MAIL and again at EOM (smtpd sets it late). */
+		/* The queue id at MAIL and again at EOM (smtpd sets it late) */
 		if (smfi_setsymlist(ctx, SMFIM_ENVFROM, "i") ==
 		    MI_SUCCESS &&
 		    smfi_setsymlist(ctx, SMFIM_EOM, "i") == MI_SUCCESS)

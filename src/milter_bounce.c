@@ -37,7 +37,7 @@ struct summary {
 	size_t			 n;		/* events */
 	size_t			 recorded;	/* of them new */
 	const char		*action;
-	const char		*why;		/* NULL, or why nothing recorded */
+	const char		*why;		/* NULL, or why none recorded */
 	const char		*error;		/* NULL, or what went wrong */
 	bool			 ours;		/* our failure: log_err */
 };
@@ -248,11 +248,13 @@ record(const struct bd_config *c, const struct msg_ctx *mc,
     const struct bd_event *evs, size_t n, size_t *n_new)
 {
 	struct store_policy	 pol;
-	struct store		*st = milter_store();
+	struct milter_handles	 h;
+	struct store		*st;
 	enum bd_status		 s;
 	char			 san[LOG_SANITIZE_BUF];
 
-	if (st == NULL)
+	milter_shared(&h);
+	if ((st = h.store) == NULL)
 		return BD_EIO;
 	pol.soft_limit = c->soft_bounce_limit;
 	pol.soft_window = c->soft_bounce_window;

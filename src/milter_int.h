@@ -65,6 +65,13 @@ struct msg_ctx {
 	bool		 forged_done;	/* removal asked for */
 };
 
+/* What every connection shares (milter_shared()). */
+struct milter_handles {
+	struct store	*store;		/* recording */
+	struct store	*lookup;	/* RCPT TO lookups */
+	struct rcache	*rcache;	/* SuppressedRecipients answers */
+};
+
 /* One SMTP connection: from negotiation to close. */
 struct conn_ctx {
 	struct bd_config *conf;		/* snapshot for the whole connection */
@@ -80,12 +87,8 @@ const char *milter_qid(const struct msg_ctx *mc);
 /* milter_state.c */
 /* milter_now - the event clock: time(3) unless milter_set_clock() */
 int64_t milter_now(void);
-/* milter_store - the recording handle (borrowed), NULL before init */
-struct store *milter_store(void);
-/* milter_lookup_handle - the handle for RCPT TO lookups (borrowed) */
-struct store *milter_lookup_handle(void);
-/* milter_rcache - the recipient cache, NULL when it could not be made */
-struct rcache *milter_rcache(void);
+/* milter_shared - the shared handles (borrowed; each may be NULL) */
+void milter_shared(struct milter_handles *out);
 
 /* milter_rcpt.c */
 /* milter_rcpt_check - SuppressedRecipients for one RCPT TO of mc */

@@ -27,15 +27,16 @@ static bool
 suppressed(const struct msg_ctx *mc, const char *rcpt, char *reason,
     size_t reasonlen)
 {
-	struct rcache		*rc = milter_rcache();
+	struct milter_handles	 h;
 	enum rcache_answer	 a;
 	enum rcache_incident	 inc;
 	enum bd_status		 err;
 
-	if (rc == NULL)
+	milter_shared(&h);
+	if (h.rcache == NULL)
 		return false;
-	a = rcache_lookup(rc, milter_lookup_handle(), rcpt, milter_now(),
-	    reason, reasonlen, &inc, &err);
+	a = rcache_lookup(h.rcache, h.lookup, rcpt, milter_now(), reason,
+	    reasonlen, &inc, &err);
 	if (inc == RCACHE_STARTED)
 		log_warn("%s: recipient lookup failed (%s): not enforcing "
 		    "SuppressedRecipients until the database answers again",
@@ -114,9 +115,10 @@ milter_rcpt_check(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc,
 void
 milter_rcpt_forget(const struct bd_event *evs, size_t n)
 {
-	struct rcache	*rc = milter_rcache();
-	size_t		 i;
+	struct milter_handles	 h;
+	size_t			 i;
 
-	for (i = 0; rc != NULL && i < n; i++)
-		rcache_forget(rc, evs[i].recipient);
+	milter_shared(&h);
+	for (i = 0; h.rcache != NULL && i < n; i++)
+		rcache_forget(h.rcache, evs[i].recipient);
 }

@@ -153,52 +153,21 @@ milter_now(void)
 }
 
 /*
- * milter_store - the handle bounces are recorded through
+ * milter_shared - the handles every connection shares, as of now
  *
- * Returns the store given to milter_init() (borrowed), or NULL.
+ * Arguments: out, filled in under the lock: the recording store, the
+ * RCPT TO lookup store (the main one unless milter_set_lookup_store()
+ * gave another), the recipient cache; all borrowed, any may be NULL
+ * (before milter_init(), or no memory for the cache).
  */
-struct store *
-milter_store(void)
+void
+milter_shared(struct milter_handles *out)
 {
-	struct store	*st;
-
 	pthread_mutex_lock(&g_lock);
-	st = g_store;
+	out->store = g_store;
+	out->lookup = g_lookup_store != NULL ? g_lookup_store : g_store;
+	out->rcache = g_rcache;
 	pthread_mutex_unlock(&g_lock);
-	return st;
-}
-
-/*
- * milter_lookup_handle - the handle RCPT TO lookups go through
- *
- * Returns the one from milter_set_lookup_store(), else the main store
- * (borrowed; NULL before milter_init()).
- */
-struct store *
-milter_lookup_handle(void)
-{
-	struct store	*st;
-
-	pthread_mutex_lock(&g_lock);
-	st = g_lookup_store != NULL ? g_lookup_store : g_store;
-	pthread_mutex_unlock(&g_lock);
-	return st;
-}
-
-/*
- * milter_rcache - the SuppressedRecipients cache
- *
- * Returns it (thread-safe itself), or NULL when it could not be made.
- */
-struct rcache *
-milter_rcache(void)
-{
-	struct rcache	*rc;
-
-	pthread_mutex_lock(&g_lock);
-	rc = g_rcache;
-	pthread_mutex_unlock(&g_lock);
-	return rc;
 }
 
 /*

@@ -6,14 +6,21 @@
  *
  * It parses one message held in memory and flattens its MIME tree into
  * a bounded list of leaf parts, each with its content transfer-decoded
- * (RFC 2045 section 6) and, for text parts, converted to UTF-8 from its
- * declared charset (RFC 2046 section 4.1.2; ISO-2022-JP, Shift_JIS and
- * friends through GMime's iconv layer).  Enclosed messages (message/rfc822,
- * message/global, RFC 6532; text/rfc822-headers, RFC 6522 section 4) are
- * kept opaque: GMime parses their header block when one is looked up and
- * their body only when the caller asks (a forwarded bounce).  Header
- * values come back RFC 2047-decoded by GMime.  The input is read in place
- * (no copy); content that needs no transfer decoding is read in place too.
+ * (RFC 2045 section 6, GMime's decoders) and, for text parts, converted to
+ * UTF-8 from its declared charset (RFC 2046 section 4.1.2; ISO-2022-JP,
+ * Shift_JIS and friends through GMime's iconv layer).
+ *
+ * Where the time goes is GMime's object tree, so GMime is given only
+ * what needs it: the MIME structure.  The top header block is indexed
+ * here (RFC 5322 section 2.2 fields) and GMime parses the Content-*
+ * fields (RFC 2045 section 3) with the body; a field's value is unfolded
+ * and RFC 2047-decoded by GMime's decoder when first asked for.  Enclosed
+ * messages (message/rfc822, message/global, RFC 6532; text/rfc822-headers,
+ * RFC 6522 section 4) are kept opaque: their header block is read the
+ * same way when a field is looked up, their body parsed by GMime only
+ * when the caller asks (a forwarded bounce, mime_expand).  Content that
+ * needs no transfer decoding is read in place; HTML is converted only
+ * when the bounce has no text/plain.
  *
  * It must not: log, do I/O, keep state between calls (other than the
  * parser options made once by mime_init), or trust any byte of input.
@@ -316,26 +323,15 @@ release_parse(GMimeObject *m, GByteArray *ba)
  * (bounded by max); false when the bytes are not in ba as they are.
  */
 static bool
-leaf_view(GMimePart *part, GByteArray *ba, size_t max, const char **p,
-    size_t *n)
+raw_view(GMimeDataWrapper *w, GByteArray *ba, const char **p, size_t *n)
 {
-	GMimeDataWrapper	*w;
-	GMimeStream		*s;
-	gint64			 start, end;
+	GMimeStream	*s;
+	gint64		 start, end;
 
-	if (ba == NULL || (w = g_mime_part_get_content(part)) == NULL)
-		return false;
-	switch (g_mime_data_wrapper_get_encoding(w)) {
-	case GMIME_CONTENT_ENCODING_DEFAULT:
-	case GMIME_CONTENT_ENCODING_7BIT:
-	case GMIME_CONTENT_ENCODING_8BIT:
-	case GMIME_CONTENT_ENCODING_BINARY:
-		break;
-	default:
-		return false;
-	}
+	/* A substream of a memory stream shares its buffer; its bounds are
+	 * offsets into that buffer. */
 	s = g_mime_data_wrapper_get_stream(w);
-	if (s == NULL || !GMIME_IS_STREAM_MEM(s) || s->super_stream != NULL ||
+	if (s == NULL || !GMIME_IS_STREAM_MEM(s) ||
 	    g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s)) != ba)
 		return false;
 	start = s->bound_start;
@@ -343,11 +339,35 @@ leaf_view(GMimePart *part, GByteArray *ba, size_t max, const char **p,
 	if (start < 0 || end > (gint64)ba->len || start > end)
 		return false;
 	*p = ba->data != NULL ? (const char *)ba->data + start : "";
-	*n = (size_t)(end - start) < max ? (size_t)(end - start) : max;
+	*n = (size_t)(end - start);
 	return true;
 }
 
-/* Transfer-decoded content of a leaf, bounded; sets *n. */
+static bool
+identity_encoding(GMimeContentEncoding e)
+{
+	return e == GMIME_CONTENT_ENCODING_DEFAULT ||
+	    e == GMIME_CONTENT_ENCODING_7BIT ||
+	    e == GMIME_CONTENT_ENCODING_8BIT ||
+	    e == GMIME_CONTENT_ENCODING_BINARY;
+}
+
+static bool
+leaf_view(GMimePart *part, GByteArray *ba, size_t max, const char **p,
+    size_t *n)
+{
+	GMimeDataWrapper	*w;
+
+	if (ba == NULL || (w = g_mime_part_get_content(part)) == NULL ||
+	    !identity_encoding(g_mime_data_wrapper_get_encoding(w)) ||
+	    !raw_view(w, ba, p, n))
+		return false;
+	if (*n > max)
+		*n = max;
+	return true;
+}
+
+/* Transfer-decoded content of a leaf through GMime streams; sets *n. */
 static char *
 leaf_bytes(GMimePart *part, size_t max, size_t *n)
 {
@@ -371,6 +391,44 @@ leaf_bytes(GMimePart *part, size_t max, size_t *n)
 		*n = len;
 	}
 	g_object_unref(ms);
+	return out;
+}
+
+/*
+ * Transfer-decoded content (RFC 2045 section 6: base64, quoted-printable,
+ * and uuencode) of a leaf whose encoded bytes are in ba: GMime's decoder
+ * state machine (g_mime_encoding_*) run straight over them, without the
+ * stream and filter objects of g_mime_data_wrapper_write_to_stream.
+ * Bounded by max; sets *n.  Falls back to leaf_bytes.
+ */
+static char *
+leaf_decoded(GMimePart *part, GByteArray *ba, size_t max, size_t *n)
+{
+	GMimeDataWrapper	*w;
+	GMimeContentEncoding	 e;
+	GMimeEncoding		 st;
+	const char		*raw;
+	size_t			 rawlen, k;
+	char			*out;
+
+	*n = 0;
+	if ((w = g_mime_part_get_content(part)) == NULL)
+		return NULL;
+	e = g_mime_data_wrapper_get_encoding(w);
+	if (ba == NULL || identity_encoding(e) ||
+	    (e != GMIME_CONTENT_ENCODING_BASE64 &&
+	    e != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+	    e != GMIME_CONTENT_ENCODING_UUENCODE) ||
+	    !raw_view(w, ba, &raw, &rawlen))
+		return leaf_bytes(part, max, n);
+	g_mime_encoding_init_decode(&st, e);
+	if ((out = malloc(g_mime_encoding_outlen(&st, rawlen) + 1)) == NULL)
+		return NULL;
+	k = g_mime_encoding_flush(&st, raw, rawlen, out);
+	if (k > max)
+		k = max;
+	out[k] = '\0';
+	*n = k;
 	return out;
 }
 
@@ -439,7 +497,7 @@ read_text(struct mime_part *mp, GMimePart *part, GByteArray *ba, size_t max)
 	if (leaf_view(part, ba, max, &view, &n))
 		mp->text = mime_to_utf8(view, n, cs);
 	else {
-		if ((raw = leaf_bytes(part, max, &n)) == NULL)
+		if ((raw = leaf_decoded(part, ba, max, &n)) == NULL)
 			return;
 		mp->text = mime_to_utf8(raw, n, cs);
 		free(raw);
@@ -468,7 +526,8 @@ walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
 		if (leaf_view(part, w->ba, w->max_text, &mp->raw,
 		    &mp->rawlen))
 			return;
-		mp->rawbuf = leaf_bytes(part, w->max_text, &mp->rawlen);
+		mp->rawbuf = leaf_decoded(part, w->ba, w->max_text,
+		    &mp->rawlen);
 		mp->raw = mp->rawbuf;
 		if (mp->raw == NULL)
 			mp->rawlen = 0;
@@ -551,7 +610,8 @@ split_headers(struct mime_doc *doc, const char *p, size_t len)
 	while (next_field(&q, end, &f)) {
 		if (doc->nfields < MIME_MAX_FIELDS)
 			doc->fields[doc->nfields++] = f;
-		if (f.nlen < 8 || g_ascii_strncasecmp(f.name, "Content-", 8) != 0)
+		if (f.nlen < 8 ||
+		    g_ascii_strncasecmp(f.name, "Content-", 8) != 0)
 			continue;
 		memcpy(o, f.name, f.end - f.name);
 		o += f.end - f.name;
@@ -939,7 +999,8 @@ mime_header(struct mime_doc *doc, const char *name)
 
 	for (i = 0; i < doc->nfields; i++) {
 		f = &doc->fields[i];
-		if (f->nlen != nl || g_ascii_strncasecmp(f->name, name, nl) != 0)
+		if (f->nlen != nl ||
+		    g_ascii_strncasecmp(f->name, name, nl) != 0)
 			continue;
 		if (f->dec == NULL)
 			f->dec = keep_value(doc, f->val, f->end - f->val);

@@ -18,9 +18,10 @@
 
 struct mime_part {
 	char		 type[MIME_TYPE_MAX];	/* "text/plain", lower-case */
-	char		*text;		/* decoded content, NUL-terminated; UTF-8
-					   for text parts; NULL for an enclosed
-					   message and for text inside one */
+	char		*text;		/* decoded content, NUL-terminated;
+					   UTF-8 for text parts; NULL for an
+					   enclosed message and for text
+					   inside one */
 	size_t		 len;
 	unsigned	 depth;		/* enclosing messages: 0 = the bounce */
 	bool		 message;	/* an enclosed message (message/rfc822,
@@ -31,7 +32,7 @@ struct mime_part {
 	const char	*raw;		/* the enclosed message's bytes */
 	size_t		 rawlen;
 	char		*rawbuf;	/* raw, when it had to be decoded */
-	void		*html;		/* a GMimePart of text/html not read yet */
+	void		*html;		/* GMimePart of text/html, unread */
 	bool		 expandable;	/* a message whose body may be walked */
 	bool		 expanded;	/* its body parts are in the doc */
 };
@@ -50,11 +51,12 @@ struct mime_field {
 struct mime_str;
 
 struct mime_doc {
-	void		*msg;		/* the top GMimeObject (Content-* only) */
+	void		*msg;		/* top GMimeObject (Content-* only) */
 	void		*ba;		/* GByteArray wrapping gbuf */
-	char		*gbuf;		/* what GMime parses: Content-* + body */
+	char		*gbuf;		/* GMime's input: Content-* + body */
 	size_t		 glen;
-	char		*report_type;	/* multipart/report report-type, lower-case */
+	char		*report_type;	/* multipart/report report-type,
+					   lower-case */
 	char		*top_type;	/* top-level Content-Type, lower-case */
 	size_t		 nparts;
 	size_t		 max_text;	/* bytes kept per part */

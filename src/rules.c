@@ -664,29 +664,91 @@ parse_commands(const char *v, unsigned *bits)
 	}
 }
 
+/* "67,75,78": up to RULES_MAX_ALTS exit statuses 1-255 (0 is EX_OK). */
+static bool
+parse_exit_list(const char *v, struct rules_cond *c)
+{
+	int	 x, d;
+
+	for (;;) {
+		for (x = 0, d = 0; isdigit((unsigned char)*v) && d < 4;
+		    v++, d++)
+			x = x * 10 + (*v - '0');
+		if (d == 0 || d > 3 || x < 1 || x > 255 ||
+		    c->nexit == RULES_MAX_ALTS)
+			return false;
+		c->exits[c->nexit++] = x;
+		if (*v == '\0')
+			return true;
+		if (*v++ != ',')
+			return false;
+	}
+}
+
+/* advice=: the word of an enum ev_advice, or -1. */
+static int
+parse_advice(const char *v)
+{
+	int	 a;
+
+	for (a = EV_ADV_NONE; a <= EV_ADV_INVESTIGATE; a++)
+		if (strcasecmp(v, ev_advice_name((enum ev_advice)a)) == 0)
+			return a;
+	return -1;
+}
+
+/* "a,b" made ",a,b," lower-case, for a list option; NULL if no memory. */
+static char *
+word_list(const char *v)
+{
+	size_t	 i, n = strlen(v);
+	char	*m;
+
+	if ((m = malloc(n + 3)) == NULL)
+		return NULL;
+	m[0] = ',';
+	for (i = 0; i < n; i++)
+		m[i + 1] = (char)tolower((unsigned char)v[i]);
+	m[n + 1] = ',';
+	m[n + 2] = '\0';
+	return m;
+}
+
 static bool
 parse_option(struct parser *p, struct rule *ru, const char *opt)
 {
 	const char	*v = strchr(opt, '=');
-	size_t		 klen, i, n;
-	char		*m;
+	size_t		 klen;
+	char		**list = NULL;
 
 	if (v == NULL || v[1] == '\0')
 		return perr(p, "option \"%s\" is not key=value", opt);
 	klen = (size_t)(v - opt);
 	v++;
-	if (klen == 3 && strncasecmp(opt, "mta", 3) == 0) {
-		if (ru->cond.mtas != NULL)
-			return perr(p, "duplicate option mta");
-		n = strlen(v);
-		if ((m = malloc(n + 3)) == NULL)
+	if (klen == 3 && strncasecmp(opt, "mta", 3) == 0)
+		list = &ru->cond.mtas;
+	else if (klen == 5 && strncasecmp(opt, "dtype", 5) == 0)
+		list = &ru->cond.dtypes;
+	else if (klen == 6 && strncasecmp(opt, "remote", 6) == 0)
+		list = &ru->cond.remotes;
+	if (list != NULL) {
+		if (*list != NULL)
+			return perr(p, "duplicate option %.*s", (int)klen,
+			    opt);
+		if ((*list = word_list(v)) == NULL)
 			return perr(p, "out of memory");
-		m[0] = ',';
-		for (i = 0; i < n; i++)
-			m[i + 1] = (char)tolower((unsigned char)v[i]);
-		m[n + 1] = ',';
-		m[n + 2] = '\0';
-		ru->cond.mtas = m;
+	} else if (klen == 4 && strncasecmp(opt, "exit", 4) == 0) {
+		if (ru->cond.nexit != 0)
+			return perr(p, "duplicate option exit");
+		if (!parse_exit_list(v, &ru->cond))
+			return perr(p, "bad exit status list \"%s\" (want "
+			    "up to %d numbers 1-255 joined by commas)", v,
+			    RULES_MAX_ALTS);
+	} else if (klen == 6 && strncasecmp(opt, "advice", 6) == 0) {
+		if (ru->advice >= 0)
+			return perr(p, "duplicate option advice");
+		if ((ru->advice = parse_advice(v)) < 0)
+			return perr(p, "unknown advice \"%s\"", v);
 	} else if (klen == 6 && strncasecmp(opt, "status", 6) == 0) {
 		if (ru->cond.nstatus != 0)
 			return perr(p, "duplicate option status");
@@ -850,6 +912,7 @@ parse_line(struct parser *p, char *s)
 	ru->reason = rr->word;
 	ru->line = p->line;
 	ru->cond.action = -1;
+	ru->advice = -1;
 	r->n++;		/* counted now so that rules_unref frees parts */
 	if ((ru->src = strdup(src)) == NULL)
 		return perr(p, "out of memory");
@@ -1130,6 +1193,8 @@ rules_unref(struct rules *r)
 		free(r->v[i].literal);
 		free(r->v[i].src);
 		free(r->v[i].cond.mtas);
+		free(r->v[i].cond.dtypes);
+		free(r->v[i].cond.remotes);
 		pcre2_code_free(r->v[i].re);
 	}
 	for (i = 0; i < r->nneedles; i++) {

@@ -68,6 +68,13 @@ struct rules_query {
 	enum dsn_kind	 kind;
 	const char	*mta;		/* report's MTA hint or NULL */
 	const char	*command;	/* SMTP command answered, or NULL */
+	const char	*dtype;		/* Diagnostic-Code type ("smtp",
+					   "x-unix"), or NULL */
+	const char	*remote;	/* remote MTA host name (lower-case,
+					   no trailing dot), or NULL */
+	int		 exit_status;	/* sysexits(3) status of a local
+					   delivery agent (X-Unix), 1-255;
+					   0 if none (EX_OK is no failure) */
 };
 
 /* One matching rule. reason is NULL when nothing of that kind matched. */
@@ -76,6 +83,7 @@ struct rules_hit {
 	unsigned	 line;		/* line in the rules file */
 	enum rules_sel	 sel;
 	bool		 generic;	/* x.0.0, wildcard, conflict=no */
+	int		 advice;	/* advice= (enum ev_advice), or -1 */
 };
 
 struct rules_result {

@@ -44,6 +44,10 @@ struct rules_cond {
 	int		 action;	/* enum ev_action, or -1 */
 	unsigned	 cmds;		/* command=: 1 << smtpcmd_index(), or
 					   RULES_CMD_NONE */
+	char		*dtypes;	/* dtype=: ",a,b," or NULL */
+	char		*remotes;	/* remote=: ",a,b," domain suffixes */
+	size_t		 nexit;		/* exit=a,b: any of them */
+	int		 exits[RULES_MAX_ALTS];
 };
 
 /* command=none: the text named no command. */
@@ -66,6 +70,7 @@ struct rule {
 	bool		 always;	/* regex without a usable prefilter */
 	bool		 exact;		/* regex equivalent to its literals */
 	bool		 generic;
+	int		 advice;	/* advice=: enum ev_advice, or -1 */
 };
 
 /* A literal the prefilter looks for, and the text rules that need it. */

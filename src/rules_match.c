@@ -75,6 +75,33 @@ mta_in(const char *list, const char *mta)
 	return false;
 }
 
+/*
+ * Is host (lower-case) one of the ",a,b," domains or below one of them?
+ * "mx1.docomo.ne.jp" is below "docomo.ne.jp"; "xdocomo.ne.jp" is not.
+ */
+static bool
+domain_in(const char *list, const char *host)
+{
+	const char	*p, *e;
+	size_t		 n, hl;
+
+	if (host == NULL || *host == '\0')
+		return false;
+	hl = strlen(host);
+	for (p = list; *p == ',' && p[1] != '\0'; p = e) {
+		p++;
+		if ((e = strchr(p, ',')) == NULL)
+			break;
+		n = (size_t)(e - p);
+		if (n == 0 || n > hl)
+			continue;
+		if (strncmp(host + hl - n, p, n) == 0 &&
+		    (n == hl || host[hl - n - 1] == '.'))
+			return true;
+	}
+	return false;
+}
+
 static bool
 cond_ok(const struct rule *ru, const struct rules_query *q, bool have_st,
     const struct rules_status *st)
@@ -83,6 +110,19 @@ cond_ok(const struct rule *ru, const struct rules_query *q, bool have_st,
 
 	if (c->mtas != NULL && !mta_in(c->mtas, q->mta))
 		return false;
+	if (c->dtypes != NULL && !mta_in(c->dtypes, q->dtype))
+		return false;
+	if (c->remotes != NULL && !domain_in(c->remotes, q->remote))
+		return false;
+	if (c->nexit != 0) {
+		size_t k;
+
+		for (k = 0; k < c->nexit; k++)
+			if (c->exits[k] == q->exit_status)
+				break;
+		if (k == c->nexit)
+			return false;
+	}
 	if (c->nstatus != 0) {
 		size_t k;
 
@@ -137,6 +177,7 @@ hit_set(struct rules_hit *h, const struct rule *ru)
 	h->line = ru->line;
 	h->sel = ru->sel;
 	h->generic = ru->generic;
+	h->advice = ru->advice;
 }
 
 static int

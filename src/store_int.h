@@ -25,7 +25,7 @@
 #include "state.h"
 #include "store.h"
 
-#define STORE_STMT_CACHE	16	/* statements kept (the recording path) */
+#define STORE_STMT_CACHE	16	/* statements kept, recording path */
 
 struct store {
 	sqlite3		*db;

@@ -13,29 +13,19 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "../src/config.h"	/* not the autoconf config.h of the build root */
+#include "../src/config.h"	/* not the build root's autoconf config.h */
 #include "buf.h"
 #include "conffile.h"
 #include "pattern.h"
+#include "testutil.h"
 
-static struct bd_config *
-parse_ok(const char *text)
-{
-	struct bd_config	*c;
-	char			 err[512] = "";
-	enum bd_status		 s;
-
-	s = config_parse("t.conf", text, strlen(text), &c, err, sizeof(err));
-	ck_assert_msg(s == BD_OK, "parse \"%s\": got %s (%s), want success",
-	    text, bd_strerror(s), err);
-	return c;
-}
 
 START_TEST(test_config_defaults)
 {
-	struct bd_config *c = parse_ok("");
+	struct bd_config *c = testutil_config("");
 
-	ck_assert_str_eq(c->socket, "unix:" RUNSTATEDIR "/bounced/bounced.sock");
+	ck_assert_str_eq(c->socket,
+	    "unix:" RUNSTATEDIR "/bounced/bounced.sock");
 	ck_assert_str_eq(c->user, "bounced");
 	ck_assert_str_eq(c->pid_file, "");
 	ck_assert_str_eq(c->database, LOCALSTATEDIR "/lib/bounced/bounced.db");
@@ -89,7 +79,7 @@ START_TEST(test_config_every_key)
 	    "RejectReply \"550 5.7.1 no thanks\"\n"
 	    "SuppressionExpiry soft-limit:180d, complaint:1y\n"
 	    "SenderSideAlertRate 0\n";
-	struct bd_config *c = parse_ok(text);
+	struct bd_config *c = testutil_config(text);
 
 	ck_assert_str_eq(c->socket, "inet:8895@127.0.0.1");
 	ck_assert_str_eq(c->user, "milter:postfix");
@@ -111,7 +101,8 @@ START_TEST(test_config_every_key)
 	ck_assert_str_eq(c->campaign_header, "X-Campaign-ID");
 	ck_assert_int_eq(c->suppressed_rcpt, RCPT_REJECT);
 	ck_assert_str_eq(c->reject_reply, "550 5.7.1 no thanks");
-	ck_assert_str_eq(c->suppression_expiry, "soft-limit:180d, complaint:1y");
+	ck_assert_str_eq(c->suppression_expiry,
+	    "soft-limit:180d, complaint:1y");
 	ck_assert_uint_eq(c->n_expiry, 2);
 	ck_assert_str_eq(c->expiry[0].reason, "soft-limit");
 	ck_assert_int_eq(c->expiry[0].after, 180 * 86400);
@@ -145,7 +136,7 @@ static const struct unit_case {
 START_TEST(test_config_units)
 {
 	const struct unit_case	*u = &unit_cases[_i];
-	struct bd_config	*c = parse_ok(u->line);
+	struct bd_config	*c = testutil_config(u->line);
 	int64_t			 got;
 
 	got = u->field == 0 ? (int64_t)c->max_message_bytes :
@@ -171,7 +162,7 @@ START_TEST(test_config_booleans)
 	struct bd_config	*c;
 
 	(void)snprintf(line, sizeof(line), "Syslog %s\n", bool_cases[_i].v);
-	c = parse_ok(line);
+	c = testutil_config(line);
 	ck_assert_msg(c->syslog == bool_cases[_i].want, "%s: got %d, want %d",
 	    bool_cases[_i].v, c->syslog, bool_cases[_i].want);
 	config_free(c);
@@ -187,7 +178,8 @@ static const struct bad_case {
 	{ "Syslog yep\n", "t.conf:1: Syslog: not a boolean" },
 	{ "Syslog t\n", "t.conf:1: Syslog: not a boolean" },
 	{ "Syslog\n", "t.conf:1: Syslog: empty value" },
-	{ "SoftBounceLimit 0\n", "t.conf:1: SoftBounceLimit: 0 is out of range" },
+	{ "SoftBounceLimit 0\n",
+	    "t.conf:1: SoftBounceLimit: 0 is out of range" },
 	{ "SoftBounceLimit 21\n", "SoftBounceLimit: 21 is out of range 1..20" },
 	{ "SoftBounceLimit 3x\n", "not a whole number" },
 	{ "SoftBounceLimit -1\n", "negative" },
@@ -224,7 +216,8 @@ static const struct bad_case {
 	{ "RejectReply 550 100%\n", "RejectReply: not an SMTP reply" },
 	{ "RejectReply 550\n", "RejectReply: not an SMTP reply" },
 	{ "BounceAddresses a b@x\n", "white space" },
-	{ "RulesFile /nonexistent/bounced.rules\n", "/nonexistent/bounced.rules" },
+	{ "RulesFile /nonexistent/bounced.rules\n",
+	    "/nonexistent/bounced.rules" },
 };
 
 START_TEST(test_config_rejects_bad_input)
@@ -268,7 +261,7 @@ END_TEST
 
 START_TEST(test_config_warns_outside_advised_range)
 {
-	struct bd_config *c = parse_ok("\nSoftBounceLimit 10\n");
+	struct bd_config *c = testutil_config("\nSoftBounceLimit 10\n");
 
 	ck_assert_ptr_nonnull(c->warnings);
 	ck_assert_msg(strstr(c->warnings, "t.conf:2: SoftBounceLimit 10 is "
@@ -279,19 +272,17 @@ END_TEST
 
 START_TEST(test_config_load_file)
 {
+	static const char	 text[] = "OnError accept\nOnError tempfail\n";
 	struct bd_config	*c;
-	char			 path[] = "/tmp/check_config.XXXXXX", err[512];
-	FILE			*fp;
-	int			 fd;
+	char			 dir[256], path[300], err[512];
 
-	ck_assert_int_ne(fd = mkstemp(path), -1);
-	ck_assert_ptr_nonnull(fp = fdopen(fd, "w"));
-	fputs("OnError accept\nOnError tempfail\n", fp);
-	fclose(fp);
+	testutil_tmpdir("check_config", dir, sizeof(dir));
+	(void)snprintf(path, sizeof(path), "%s/bounced.conf", dir);
+	testutil_write_file(path, text, sizeof(text) - 1);
 	ck_assert_int_eq(config_load(path, &c, err, sizeof(err)), BD_ECONFIG);
 	ck_assert_msg(strncmp(err, path, strlen(path)) == 0 &&
 	    strstr(err, ":2: duplicate key OnError") != NULL, "got %s", err);
-	unlink(path);
+	testutil_rmtree(dir);
 	ck_assert_int_eq(config_load(path, &c, err, sizeof(err)), BD_EIO);
 	ck_assert_int_eq(config_load(NULL, &c, err, sizeof(err)), BD_OK);
 	ck_assert_str_eq(c->syslog_facility, "mail");
@@ -306,7 +297,7 @@ START_TEST(test_config_print_non_default)
 	size_t			 len = 0;
 	FILE			*fp;
 
-	c = parse_ok("SoftBounceWindow 7d\nBounceAction discard\n"
+	c = testutil_config("SoftBounceWindow 7d\nBounceAction discard\n"
 	    "MaxMessageBytes 1024k\n");
 	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
 	config_print(c, fp, false);
@@ -319,8 +310,8 @@ END_TEST
 
 START_TEST(test_config_fixed_changed)
 {
-	struct bd_config	*a = parse_ok("Socket inet:1@localhost\n");
-	struct bd_config	*b = parse_ok("Socket inet:2@localhost\n"
+	struct bd_config	*a = testutil_config("Socket inet:1@x\n");
+	struct bd_config	*b = testutil_config("Socket inet:2@x\n"
 	    "BounceAction discard\nDatabase /x.db\n");
 	char			 out[256];
 
@@ -335,7 +326,7 @@ END_TEST
 
 START_TEST(test_config_refcount)
 {
-	struct bd_config *c = parse_ok("");
+	struct bd_config *c = testutil_config("");
 
 	ck_assert_ptr_eq(config_ref(c), c);
 	config_unref(c);
@@ -357,7 +348,7 @@ static const struct glob_case {
 	{ "a?c", "ac", false },
 	{ "*", "", true },
 	{ "**a*b*c*", "xxaxxbxxc", true },
-	{ "*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
+	{ "*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
 };
 
 START_TEST(test_pattern_match)
@@ -371,8 +362,8 @@ END_TEST
 
 START_TEST(test_config_bounce_address)
 {
-	struct bd_config *c = parse_ok("BounceAddresses bounces+*@example.com,"
-	    "*-bounce@x.org\n");
+	struct bd_config *c = testutil_config("BounceAddresses "
+	    "bounces+*@example.com,*-bounce@x.org\n");
 
 	ck_assert(config_is_bounce_address(c, "<bounces+u=d@example.com>"));
 	ck_assert(config_is_bounce_address(c, "list-Bounce@X.org"));
@@ -489,19 +480,15 @@ config_suite(void)
 	tc = tcase_create("keys");
 	tcase_add_test(tc, test_config_defaults);
 	tcase_add_test(tc, test_config_every_key);
-	tcase_add_loop_test(tc, test_config_units, 0,
-	    sizeof(unit_cases) / sizeof(unit_cases[0]));
-	tcase_add_loop_test(tc, test_config_booleans, 0,
-	    sizeof(bool_cases) / sizeof(bool_cases[0]));
+	TESTUTIL_LOOP(tc, test_config_units, unit_cases);
+	TESTUTIL_LOOP(tc, test_config_booleans, bool_cases);
 	tcase_add_test(tc, test_config_warns_outside_advised_range);
 	tcase_add_test(tc, test_config_load_file);
-	tcase_add_loop_test(tc, test_conffile_format_round_trip, 0,
-	    sizeof(fmt_cases) / sizeof(fmt_cases[0]));
+	TESTUTIL_LOOP(tc, test_conffile_format_round_trip, fmt_cases);
 	tcase_add_test(tc, test_conffile_scaled_refuses);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
-	tcase_add_loop_test(tc, test_config_rejects_bad_input, 0,
-	    sizeof(bad_cases) / sizeof(bad_cases[0]));
+	TESTUTIL_LOOP(tc, test_config_rejects_bad_input, bad_cases);
 	tcase_add_test(tc, test_config_rejects_nul_and_long_lines);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("snapshot");
@@ -510,8 +497,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_refcount);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("patterns");
-	tcase_add_loop_test(tc, test_pattern_match, 0,
-	    sizeof(glob_cases) / sizeof(glob_cases[0]));
+	TESTUTIL_LOOP(tc, test_pattern_match, glob_cases);
 	tcase_add_test(tc, test_pattern_list_split);
 	tcase_add_test(tc, test_config_bounce_address);
 	tcase_add_test(tc, test_config_facility);
@@ -522,11 +508,5 @@ config_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(config_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_run(config_suite()) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -210,6 +210,9 @@ static const struct sample {
 	  "5.1.1", 0 },
 	{ "012-fuzz-forwarded.eml", DSN_KIND_REPORT, 1, "inner@example.com",
 	  "5.2.2", 0 },
+	/* X-Failed-Recipients in another order than the text */
+	{ "013-fuzz-xfailed-order.eml", DSN_KIND_TEXT, 2, "second@example.jp",
+	  "5.2.2", 552 },
 };
 
 START_TEST(test_dsn_samples)
@@ -415,10 +418,11 @@ make_ds(size_t nrcpts, size_t diaglen, size_t *len)
 	    "Reporting-MTA: dns; x.example\n");
 	for (i = 0; i < nrcpts; i++) {
 		buf_printf(&b, "\nFinal-Recipient: rfc822; u%zu@example.com\n"
-		    "Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 ",
-		    i);
+		    "Action: failed\nStatus: 5.1.1\n"
+		    "Diagnostic-Code: smtp; 550 ", i);
 		for (size_t k = 0; k < diaglen; k++)
-			buf_append(&b, k % 70 == 69 ? "\n " : "x", k % 70 == 69 ? 2 : 1);
+			buf_append(&b, k % 70 == 69 ? "\n " : "x",
+			    k % 70 == 69 ? 2 : 1);
 		buf_puts(&b, "\n");
 	}
 	buf_puts(&b, "\n--Z--\n");

@@ -16,10 +16,11 @@
 
 #include <sqlite3.h>
 
-#include "../src/config.h"	/* not the autoconf config.h of the build root */
+#include "../src/config.h"	/* not the build root's autoconf config.h */
 #include "log.h"
 #include "maint.h"
 #include "store.h"
+#include "testutil.h"
 
 #define NOW	1795478400
 
@@ -43,13 +44,8 @@ hook(int prio, const char *line)
 static void
 setup(void)
 {
-	char	 err[256];
-
-	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_maint.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	(void)snprintf(dbpath, sizeof(dbpath), "%s/bounced.db", tmpdir);
-	ck_assert_msg(store_open(dbpath, 0, 2000, &store, err, sizeof(err))
-	    == BD_OK, "store_open: %s", err);
+	testutil_tmpdir("check_maint", tmpdir, sizeof(tmpdir));
+	testutil_store(tmpdir, dbpath, sizeof(dbpath), &store);
 	ck_assert_int_eq(maint_new(&maint), BD_OK);
 	n_warnings = n_infos = 0;
 	last_warning[0] = '\0';
@@ -59,24 +55,10 @@ setup(void)
 static void
 teardown(void)
 {
-	char	 cmd[400];
-
 	log_set_hook(NULL);
 	maint_free(maint);
 	store_close(store);
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	(void)system(cmd);
-}
-
-static struct bd_config *
-conf(const char *text)
-{
-	struct bd_config	*c;
-	char			 err[512];
-
-	ck_assert_msg(config_parse("t.conf", text, strlen(text), &c, err,
-	    sizeof(err)) == BD_OK, "config: %s", err);
-	return c;
+	testutil_rmtree(tmpdir);
 }
 
 /* n sender-side failures of reason to domain, dated when. */
@@ -109,7 +91,7 @@ sender_side(const char *domain, const char *reason, int n, int64_t when)
 
 START_TEST(test_maint_warns_per_domain_once_an_hour)
 {
-	struct bd_config	*c = conf("SenderSideAlertRate 10\n");
+	struct bd_config	*c = testutil_config("SenderSideAlertRate 10");
 	struct maint_result	 res;
 
 	/* 6 + 5 to one domain: each reason under the rate, the sum over */
@@ -147,7 +129,7 @@ END_TEST
 
 START_TEST(test_maint_rate_zero_is_off)
 {
-	struct bd_config	*c = conf("SenderSideAlertRate 0\n");
+	struct bd_config	*c = testutil_config("SenderSideAlertRate 0\n");
 	struct maint_result	 res;
 
 	sender_side("example.net", "blocked", 30, NOW - 60);
@@ -157,21 +139,6 @@ START_TEST(test_maint_rate_zero_is_off)
 	config_free(c);
 }
 END_TEST
-
-static void
-suppress(const char *addr, const char *reason, int64_t when)
-{
-	struct store_manual	 m;
-
-	memset(&m, 0, sizeof(m));
-	m.address = addr;
-	m.suppress = true;
-	m.reason = reason;
-	m.by = "check_maint";
-	m.when = when;
-	m.source = EV_SRC_IMPORT;
-	ck_assert_int_eq(store_manual(store, &m, 1, NULL), BD_OK);
-}
 
 static void
 want_state(const char *addr, const char *state)
@@ -185,14 +152,16 @@ want_state(const char *addr, const char *state)
 
 START_TEST(test_maint_expiry)
 {
-	struct bd_config	*c = conf("SuppressionExpiry hard:7d\n"
-	    "SenderSideAlertRate 0\n");
-	struct bd_config	*off = conf("SenderSideAlertRate 0\n");
+	struct bd_config	*c = testutil_config("SuppressionExpiry "
+	    "hard:7d\nSenderSideAlertRate 0\n");
+	struct bd_config	*off = testutil_config("SenderSideAlertRate 0");
 	struct maint_result	 res;
 
-	suppress("old@example.net", "hard", NOW - 8 * 86400);
-	suppress("new@example.net", "hard", NOW - 86400);
-	suppress("mine@example.net", "manual", NOW - 30 * 86400);
+	testutil_manual(store, "old@example.net", true, "hard",
+	    NOW - 8 * 86400);
+	testutil_manual(store, "new@example.net", true, "hard", NOW - 86400);
+	testutil_manual(store, "mine@example.net", true, "manual",
+	    NOW - 30 * 86400);
 	maint_run(maint, store, off, NOW, &res);
 	ck_assert_msg(res.expired == 0, "expiry off: got %lld ended, want 0",
 	    (long long)res.expired);
@@ -213,8 +182,8 @@ END_TEST
 
 START_TEST(test_maint_store_failure_logged_once)
 {
-	struct bd_config	*c = conf("SuppressionExpiry hard:7d\n"
-	    "SenderSideAlertRate 5\n");
+	struct bd_config	*c = testutil_config("SuppressionExpiry "
+	    "hard:7d\nSenderSideAlertRate 5\n");
 	struct maint_result	 res;
 	sqlite3			*db;
 	int			 i;
@@ -251,11 +220,5 @@ maint_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(maint_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_run(maint_suite()) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

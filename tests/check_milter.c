@@ -1,18 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Copyright (c) 2026 The bounced authors. */
 /*
- * check_milter.c - unit tests of the libmilter glue (src/milter.c),
+ * check_milter.c - unit tests of the libmilter glue (src/milter*.c),
  * driven through tests/fake_smfi.c in the order libmilter calls the
- * callbacks, against a real store in a temporary folder.  The Postfix
- * DSNs come from ../shared/fixtures/postfix relative to the source tree;
- * without them the fixture cases are left out and the test exits 77 if
- * the rest passed.
+ * callbacks, against a real store in a temporary folder.  What the
+ * milter logs is caught with log_set_hook().  The Postfix DSNs come from
+ * ../shared/fixtures/postfix relative to the source tree; without them
+ * the fixture cases are left out and the test exits 77 if the rest
+ * passed.
  */
-#include <sys/stat.h>
-
 #include <check.h>
 #include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +21,19 @@
 #include <sqlite3.h>
 
 #include "buf.h"
-#include "../src/config.h"	/* not the autoconf config.h of the build root */
+#include "../src/config.h"	/* not the build root's autoconf config.h */
 #include "dsn.h"
 #include "fake_smfi.h"
 #include "log.h"
 #include "milter.h"
 #include "rcache.h"
 #include "store.h"
+#include "testutil.h"
 
 #define NOW		1795457500	/* just after the fixtures were made */
 #define ALL_ACTIONS	0x1ffUL
 #define ALL_PROTO	0x1fffffUL
+#define LOG_KEPT	32		/* log lines a test can look at */
 
 static char		 tmpdir[256], dbpath[300];
 static char		 fixdir[1024];
@@ -49,7 +49,12 @@ struct run {
 };
 
 static int64_t		 clock_now = NOW;
-static int		 n_warnings, n_recovered;
+static unsigned long	 offer_proto = ALL_PROTO;	/* the MTA offers */
+static struct {
+	int		 prio;
+	char		 text[1024];
+}			 logged[LOG_KEPT];
+static int		 n_logged;
 
 static int64_t
 fixed_now(void)
@@ -57,30 +62,41 @@ fixed_now(void)
 	return clock_now;
 }
 
-/* Count what the milter logs (log_set_hook). */
+/* Keep what the milter logs (log_set_hook), DEBUG included. */
 static void
-count_log(int prio, const char *line)
+capture_log(int prio, const char *line)
 {
-	if (prio == LOG_WARNING && strstr(line, "recipient lookup failed"))
-		n_warnings++;
-	if (strstr(line, "recipient lookups work again") != NULL)
-		n_recovered++;
+	if (n_logged < LOG_KEPT) {
+		logged[n_logged].prio = prio;
+		(void)snprintf(logged[n_logged].text,
+		    sizeof(logged[n_logged].text), "%s", line);
+	}
+	n_logged++;
+}
+
+/* Lines logged at prio (-1: any) that contain needle ("" : all). */
+static int
+count_logged(int prio, const char *needle)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < n_logged && i < LOG_KEPT; i++)
+		if ((prio < 0 || logged[i].prio == prio) &&
+		    strstr(logged[i].text, needle) != NULL)
+			n++;
+	return n;
 }
 
 static void
 setup(void)
 {
-	char	 err[256];
-
-	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_milter.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	(void)snprintf(dbpath, sizeof(dbpath), "%s/bounced.db", tmpdir);
-	ck_assert_msg(store_open(dbpath, 0, 2000, &store, err, sizeof(err))
-	    == BD_OK, "store_open: %s", err);
-	log_set_quiet(true);
+	testutil_tmpdir("check_milter", tmpdir, sizeof(tmpdir));
+	testutil_store(tmpdir, dbpath, sizeof(dbpath), &store);
+	log_set_quiet(false);
+	log_set_hook(capture_log);
 	clock_now = NOW;
-	n_warnings = n_recovered = 0;
-	dsn_init();
+	offer_proto = ALL_PROTO;
+	n_logged = 0;
 	milter_set_clock(fixed_now);
 	ck_assert_int_eq(milter_register(), BD_OK);
 }
@@ -88,56 +104,24 @@ setup(void)
 static void
 teardown(void)
 {
-	char	 cmd[400];
-
 	milter_fini();
+	log_set_hook(NULL);
+	log_set_debug(false);
 	store_close(store);
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	(void)system(cmd);
+	testutil_rmtree(tmpdir);
 }
 
 /* A snapshot from config text; the milter takes it over. */
 static void
 use_conf(const char *text)
 {
-	struct bd_config	*c;
-	char			 err[512];
-
-	ck_assert_msg(config_parse("test.conf", text, strlen(text), &c, err,
-	    sizeof(err)) == BD_OK, "config: %s", err);
-	milter_init(c, store);
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE	*fp;
-	char	*p;
-	long	 n;
-
-	if ((fp = fopen(path, "rb")) == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	p = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(p);
-	*len = fread(p, 1, (size_t)n, fp);
-	p[*len] = '\0';
-	fclose(fp);
-	return p;
+	milter_init(testutil_config(text), store);
 }
 
 static char *
 fixture(const char *name, size_t *len)
 {
-	char	 path[1200];
-	char	*p;
-
-	(void)snprintf(path, sizeof(path), "%s/%s", fixdir, name);
-	p = slurp(path, len);
-	ck_assert_msg(p != NULL, "cannot read %s", path);
-	return p;
+	return testutil_read_in(fixdir, name, len);
 }
 
 static void
@@ -146,11 +130,11 @@ negotiate(SMFICTX *ctx, struct run *r)
 	sfsistat	 s;
 	unsigned long	 p2, p3;
 
-	s = fake_desc.xxfi_negotiate(ctx, ALL_ACTIONS, ALL_PROTO, 0, 0,
+	s = fake_desc.xxfi_negotiate(ctx, ALL_ACTIONS, offer_proto, 0, 0,
 	    &r->pf0, &r->pf1, &p2, &p3);
 	ck_assert_int_eq(s, SMFIS_CONTINUE);
-	ck_assert_msg((r->pf1 & ~ALL_PROTO) == 0 && (r->pf0 & ~ALL_ACTIONS) ==
-	    0, "asked for flags not offered");
+	ck_assert_msg((r->pf1 & ~offer_proto) == 0 && (r->pf0 & ~ALL_ACTIONS)
+	    == 0, "asked for flags not offered");
 }
 
 static bool
@@ -182,6 +166,8 @@ feed_message(SMFICTX *ctx, struct run *r, const char *msg, size_t len)
 				ck_assert_int_eq(s, SMFIS_NOREPLY);
 			else if (stops(s))
 				return false;
+			ck_assert_msg(s != SMFIS_NOREPLY || (r->pf1 &
+			    SMFIP_NR_HDR), "NOREPLY without SMFIP_NR_HDR");
 			have = false;
 		}
 		if (n == 0 || eol == NULL)
@@ -216,8 +202,11 @@ feed_message(SMFICTX *ctx, struct run *r, const char *msg, size_t len)
 		n = (size_t)(end - p) > 65535 ? 65535 : (size_t)(end - p);
 		s = fake_desc.xxfi_body(ctx, (unsigned char *)p, n);
 		r->rejected |= s == SMFIS_REJECT;
+		ck_assert_msg(s != SMFIS_NOREPLY || (r->pf1 & SMFIP_NR_BODY),
+		    "NOREPLY without SMFIP_NR_BODY");
 		if (s == SMFIS_SKIP) {
-			ck_assert_msg(r->pf1 & SMFIP_SKIP, "SKIP not negotiated");
+			ck_assert_msg(r->pf1 & SMFIP_SKIP,
+			    "SKIP not negotiated");
 			r->skips++;
 			break;
 		}
@@ -228,9 +217,9 @@ feed_message(SMFICTX *ctx, struct run *r, const char *msg, size_t len)
 	return true;
 }
 
-/* One message on an already negotiated connection. */
-static void
-drive(SMFICTX *ctx, struct run *r, const char *sender,
+/* A message up to its end, not included; false: the milter stopped it. */
+static bool
+drive_body(SMFICTX *ctx, struct run *r, const char *sender,
     const char *const *rcpts, const char *msg, size_t len)
 {
 	char	*argv[2];
@@ -242,7 +231,7 @@ drive(SMFICTX *ctx, struct run *r, const char *sender,
 	r->last = r->from = fake_desc.xxfi_envfrom(ctx, argv);
 	r->rejected |= r->from == SMFIS_REJECT;
 	if (stops(r->from))
-		return;
+		return false;
 	if (!(r->pf1 & SMFIP_NORCPT))
 		for (i = 0; rcpts[i] != NULL && i < 8; i++) {
 			argv[0] = (char *)rcpts[i];
@@ -252,16 +241,42 @@ drive(SMFICTX *ctx, struct run *r, const char *sender,
 	if (!(r->pf1 & SMFIP_NODATA)) {
 		r->last = r->data = fake_desc.xxfi_data(ctx);
 		if (stops(r->data))
-			return;
+			return false;
 	}
-	if (!feed_message(ctx, r, msg, len))
+	return feed_message(ctx, r, msg, len);
+}
+
+/* One message on an already negotiated connection. */
+static void
+drive(SMFICTX *ctx, struct run *r, const char *sender,
+    const char *const *rcpts, const char *msg, size_t len)
+{
+	if (!drive_body(ctx, r, sender, rcpts, msg, len))
 		return;
 	r->last = r->eom = fake_desc.xxfi_eom(ctx);
 	r->rejected |= r->eom == SMFIS_REJECT;
 	r->reached_eom = true;
 }
 
-/* Connect, negotiate, one message, close: the Postfix internal path. */
+/* A new connection, negotiated with everything offered. */
+static void
+conn_open(SMFICTX *ctx, struct run *r)
+{
+	fake_ctx_init(ctx);
+	memset(r, 0, sizeof(*r));
+	negotiate(ctx, r);
+}
+
+/* Close the connection: its context must be gone; forget the fake. */
+static void
+conn_end(SMFICTX *ctx)
+{
+	(void)fake_desc.xxfi_close(ctx);
+	ck_assert_ptr_null(ctx->priv);
+	fake_ctx_free(ctx);
+}
+
+/* Connect, negotiate, one message: the Postfix internal path. */
 static void
 one_dsn(SMFICTX *ctx, struct run *r, const char *sender, const char *file)
 {
@@ -269,19 +284,22 @@ one_dsn(SMFICTX *ctx, struct run *r, const char *sender, const char *file)
 	size_t	 len;
 	char	*msg = fixture(file, &len);
 
-	fake_ctx_init(ctx);
-	memset(r, 0, sizeof(*r));
+	conn_open(ctx, r);
 	fake_set_macro(ctx, "i", "CA2EBA7626A");
-	negotiate(ctx, r);
 	drive(ctx, r, sender, rcpts, msg, len);
 	free(msg);
 }
 
+/* One whole connection delivering fixture file as Postfix's own DSN. */
 static void
-close_ctx(SMFICTX *ctx)
+record_fixture(const char *file)
 {
-	(void)fake_desc.xxfi_close(ctx);
-	ck_assert_ptr_null(ctx->priv);
+	SMFICTX		 ctx;
+	struct run	 r;
+
+	one_dsn(&ctx, &r, "", file);
+	ck_assert_msg(r.reached_eom, "%s: stopped with %d", file, r.last);
+	conn_end(&ctx);
 }
 
 static void
@@ -378,10 +396,8 @@ START_TEST(test_milter_remote_dsn_source)
 	char		*msg = fixture("postfix-failed-5xx.eml", &len);
 
 	use_conf("");
-	fake_ctx_init(&ctx);
-	memset(&r, 0, sizeof(r));
+	conn_open(&ctx, &r);
 	fake_set_macro(&ctx, "{client_addr}", "192.0.2.7");
-	negotiate(&ctx, &r);
 	drive(&ctx, &r, "<>", rcpts, msg, len);
 	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
 	ck_assert_int_eq(store_history(store, "bob@remote.test", source_cb,
@@ -809,27 +825,10 @@ END_TEST
 static void
 ordinary(SMFICTX *ctx, struct run *r, const char *const *rcpts)
 {
-	fake_ctx_init(ctx);
-	memset(r, 0, sizeof(*r));
-	negotiate(ctx, r);
+	conn_open(ctx, r);
 	drive(ctx, r, "<alice@sender.test>", rcpts, "X: y\r\n\r\nhi\r\n",
 	    13);
-	close_ctx(ctx);
-	fake_ctx_free(ctx);
-}
-
-static void
-unsuppress(const char *addr)
-{
-	struct store_manual	 m;
-
-	memset(&m, 0, sizeof(m));
-	m.address = addr;
-	m.suppress = false;
-	m.by = "check_milter";
-	m.when = clock_now;
-	m.source = EV_SRC_MANUAL;
-	ck_assert_int_eq(store_manual(store, &m, 1, NULL), BD_OK);
+	conn_end(ctx);
 }
 
 START_TEST(test_milter_rcpt_answer_cached_for_ttl)
@@ -844,7 +843,7 @@ START_TEST(test_milter_rcpt_answer_cached_for_ttl)
 	ck_assert_msg(r.rcpt[0] == SMFIS_REJECT, "suppressed: got %d, want "
 	    "REJECT", r.rcpt[0]);
 	/* bouncectl unsuppress: the cached answer holds for the TTL */
-	unsuppress("bob@remote.test");
+	testutil_manual(store, "bob@remote.test", false, NULL, clock_now);
 	clock_now += RCACHE_TTL - 1;
 	ordinary(&ctx, &r, rcpts);
 	ck_assert_msg(r.rcpt[0] == SMFIS_REJECT, "within the TTL: got %d, "
@@ -924,7 +923,7 @@ START_TEST(test_milter_rcpt_database_failure_accepts)
 	struct store	*bs;
 	static const char *const rcpts[] = { "bob@remote.test",
 	    "dave@remote.test", NULL };
-	int		 i, k;
+	int		 i, k, n;
 
 	use_conf("SuppressedRecipients reject\n");
 	record_fixture("postfix-failed-5xx.eml");
@@ -932,8 +931,6 @@ START_TEST(test_milter_rcpt_database_failure_accepts)
 
 	bs = broken_store();
 	milter_set_lookup_store(bs);
-	log_set_quiet(false);
-	log_set_hook(count_log);
 	for (i = 0; i < 6; i++) {	/* in and after the back-off */
 		clock_now += i % 2 ? 0 : RCACHE_BACKOFF;
 		ordinary(&ctx, &r, rcpts);
@@ -944,8 +941,8 @@ START_TEST(test_milter_rcpt_database_failure_accepts)
 		    SMFIS_ACCEPT && !r.rejected, "message %d: got from %d "
 		    "data %d, want CONTINUE and ACCEPT", i, r.from, r.data);
 	}
-	ck_assert_msg(n_warnings == 1, "got %d warnings, want 1 per incident",
-	    n_warnings);
+	n = count_logged(LOG_WARNING, "recipient lookup failed");
+	ck_assert_msg(n == 1, "got %d warnings, want 1 per incident", n);
 	/* The database answers again: enforced, and said once. */
 	milter_set_lookup_store(NULL);
 	clock_now += RCACHE_BACKOFF;
@@ -953,10 +950,282 @@ START_TEST(test_milter_rcpt_database_failure_accepts)
 	ck_assert_msg(r.rcpt[0] == SMFIS_REJECT, "after recovery: got %d, "
 	    "want REJECT", r.rcpt[0]);
 	ordinary(&ctx, &r, rcpts);
-	ck_assert_msg(n_recovered == 1 && n_warnings == 1, "got %d recovery "
-	    "lines and %d warnings, want 1 and 1", n_recovered, n_warnings);
-	log_set_hook(NULL);
+	n = count_logged(-1, "recipient lookups work again");
+	k = count_logged(LOG_WARNING, "recipient lookup failed");
+	ck_assert_msg(n == 1 && k == 1, "got %d recovery lines and %d "
+	    "warnings, want 1 and 1", n, k);
 	store_close(bs);
+}
+END_TEST
+
+/*
+ * Every word after "QID: bounce" is key=value, and the line begins with
+ * the queue id (STYLE.md 3.7).
+ */
+static void
+want_bounce_line(const char *line, const char *qid)
+{
+	const char	*p;
+	size_t		 n;
+
+	ck_assert_msg(strncmp(line, qid, strlen(qid)) == 0 &&
+	    strncmp(line + strlen(qid), ": bounce ", 9) == 0,
+	    "got \"%s\", want \"%s: bounce ...\"", line, qid);
+	for (p = line + strlen(qid) + 9; *p != '\0'; p += strspn(p, " ")) {
+		n = strcspn(p, " ");
+		ck_assert_msg(memchr(p, '=', n) != NULL, "\"%.*s\" in \"%s\": "
+		    "want key=value", (int)n, p, line);
+		p += n;
+	}
+}
+
+/* Not enough memory for a connection (here: no snapshot yet). */
+START_TEST(test_milter_no_context_never_delays_mail)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "bob@remote.test", NULL };
+	static const char msg[] = "Subject: x\r\n\r\nnot a DSN\r\n";
+	unsigned long	 p2, p3;
+	sfsistat	 s;
+	char		*argv[] = { (char *)"<alice@sender.test>", NULL };
+
+	fake_ctx_init(&ctx);
+	memset(&r, 0, sizeof(r));
+	s = fake_desc.xxfi_negotiate(&ctx, ALL_ACTIONS, ALL_PROTO, 0, 0,
+	    &r.pf0, &r.pf1, &p2, &p3);
+	ck_assert_msg(s == SMFIS_CONTINUE, "negotiate: got %d, want CONTINUE "
+	    "(a refusal applies the MTA's default action to all mail)", s);
+	ck_assert_msg(r.pf0 == 0 && (r.pf1 & (SMFIP_NR_HDR | SMFIP_NR_EOH |
+	    SMFIP_SKIP | SMFIP_HDR_LEADSPC | SMFIP_NORCPT | SMFIP_NODATA)) ==
+	    0, "got actions 0x%lx protocol 0x%lx, want neither changes nor "
+	    "NR_*, SKIP or steps left out", r.pf0, r.pf1);
+	ck_assert_int_eq(count_logged(LOG_ERR, "out of memory"), 1);
+	s = fake_desc.xxfi_envfrom(&ctx, argv);
+	ck_assert_msg(s == SMFIS_ACCEPT, "ordinary: got %d, want ACCEPT", s);
+	argv[0] = (char *)"<>";
+	s = fake_desc.xxfi_envfrom(&ctx, argv);
+	ck_assert_msg(s == SMFIS_TEMPFAIL, "bounce: got %d, want TEMPFAIL "
+	    "(the MTA keeps it)", s);
+	/* Memory again: the plain protocol that was negotiated is kept. */
+	use_conf("BounceAction headers\n");
+	drive(&ctx, &r, "<>", rcpts, msg, sizeof(msg) - 1);
+	ck_assert_msg(r.reached_eom && r.eom == SMFIS_CONTINUE, "got %d, "
+	    "want CONTINUE at the end", r.last);
+	ck_assert_msg(r.skips == 0 && ctx.nhdrs == 0 && ctx.nchgs == 0,
+	    "got %d SKIP, %zu added, %zu changed; want none un-negotiated",
+	    r.skips, ctx.nhdrs, ctx.nchgs);
+	conn_end(&ctx);
+}
+END_TEST
+
+/* Malformed, binary, truncated and huge bounces: no recipient in any. */
+#define BIN	"Subject: \xff\xfe\r\nContent-Type: text/plain\r\n\r\n" \
+		"\x00\x01\x02\xff\x00" "bounce\x00\r\n\x1b[2J"
+static const struct hostile_case {
+	const char	*name;
+	const char	*msg;
+	size_t		 len;		/* 0: strlen(msg) */
+	size_t		 junk;		/* binary bytes appended */
+	bool		 noskip;	/* the MTA does not offer SKIP */
+	const char	*want;		/* in the log line */
+} hostile_cases[] = {
+	{ "report without recipients", "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; "
+	    "report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\n"
+	    "Content-Type: text/plain\r\n\r\nfailed\r\n--b\r\nContent-Type: "
+	    "message/delivery-status\r\n\r\nReporting-MTA: dns; x.test\r\n"
+	    "\r\n--b--\r\n", 0, 0, false, "why=no-recipient" },
+	{ "unterminated MIME", "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; boundary="
+	    "\"zz\"\r\n\r\n--zz\r\nContent-Type: message/delivery-status\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n!!!not base64 at all",
+	    0, 0, false, "action=pass" },
+	{ "binary bytes", BIN, sizeof(BIN) - 1, 0, false, "action=pass" },
+	{ "truncated in the header", "Content-Type: multipart/report; bou",
+	    0, 0, false, "action=pass" },
+	{ "huge, SKIP", "Content-Type: multipart/report; boundary=\"h\"\r\n"
+	    "\r\n--h\r\n", 0, 3 << 20, false, "truncated=yes" },
+	{ "huge, no SKIP", "Content-Type: text/plain\r\n\r\n", 0, 3 << 20,
+	    true, "truncated=yes" },
+};
+
+START_TEST(test_milter_hostile_bounce_passes_with_one_line)
+{
+	const struct hostile_case	*h = &hostile_cases[_i];
+	SMFICTX				 ctx;
+	struct run			 r;
+	static const char *const	 rcpts[] = { "alice@x.test", NULL };
+	struct buf			 b;
+	size_t				 i;
+	char				 junk[4093];
+
+	buf_init(&b, 0);
+	ck_assert_int_eq(buf_append(&b, h->msg, h->len ? h->len :
+	    strlen(h->msg)), BD_OK);
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)(i * 131 % 251);	/* NUL, CR, LF, 8-bit */
+	for (i = 0; i < h->junk; i += sizeof(junk))
+		ck_assert_int_eq(buf_append(&b, junk, sizeof(junk)), BD_OK);
+	if (h->noskip)
+		offer_proto &= ~SMFIP_SKIP;
+	use_conf("BounceAction discard\nMaxMessageBytes 64k\n");
+	conn_open(&ctx, &r);
+	fake_set_macro(&ctx, "i", "HOSTILE1");
+	drive(&ctx, &r, "<>", rcpts, b.data, b.len);
+	ck_assert_msg(r.reached_eom && r.eom == SMFIS_CONTINUE && !r.rejected,
+	    "%s: got %d, want CONTINUE at the end (let through)", h->name,
+	    r.last);
+	ck_assert_msg(n_logged == 1 && logged[0].prio == LOG_INFO, "%s: got "
+	    "%d lines (first at %d), want 1 at INFO", h->name, n_logged,
+	    logged[0].prio);
+	want_bounce_line(logged[0].text, "HOSTILE1");
+	ck_assert_msg(strstr(logged[0].text, h->want) != NULL, "%s: got "
+	    "\"%s\", want \"%s\" in it", h->name, logged[0].text, h->want);
+	conn_end(&ctx);
+	buf_free(&b);
+}
+END_TEST
+
+/* Ordinary mail, whatever the milter did to it, is silent at INFO. */
+START_TEST(test_milter_ordinary_mail_silent_at_info)
+{
+	static const char *const confs[] = { "SuppressedRecipients reject\n",
+	    "SuppressedRecipients tag\n",
+	    "BounceAddresses bounces+*@example.com\n", "" };
+	static const char *const rcpts[] = { "bob@remote.test",
+	    "carol@else.test", NULL };
+	SMFICTX		 ctx;
+	struct run	 r;
+	size_t		 i;
+	int		 n;
+
+	testutil_manual(store, "bob@remote.test", true, NULL, clock_now);
+	for (i = 0; i < sizeof(confs) / sizeof(confs[0]); i++) {
+		use_conf(confs[i]);
+		n_logged = 0;
+		ordinary(&ctx, &r, rcpts);
+		ck_assert_msg(i != 0 || r.rcpt[0] == SMFIS_REJECT, "got %d, "
+		    "want bob refused", r.rcpt[0]);
+		n = count_logged(LOG_INFO, "");
+		ck_assert_msg(n == 0, "\"%s\": got %d INFO lines (\"%s\"), "
+		    "want none for ordinary mail", confs[i], n,
+		    logged[0].text);
+	}
+}
+END_TEST
+
+/* One INFO line per bounce, with the sanitised queue id first. */
+START_TEST(test_milter_one_info_line_per_bounce)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "alice@sender.test", NULL };
+	static const char *const want[] = { "recorded=1 rcpt=<bob@remote."
+	    "test> status=5.1.1 ", "recorded=0 rcpt=<bob@remote.test> " };
+	size_t		 len;
+	char		*msg = fixture("postfix-failed-5xx.eml", &len);
+	int		 i;
+
+	use_conf("");
+	for (i = 0; i < 2; i++) {	/* new, then offered again */
+		n_logged = 0;
+		conn_open(&ctx, &r);
+		fake_set_macro(&ctx, "i", "QU\x01OTE D");
+		drive(&ctx, &r, "", rcpts, msg, len);
+		ck_assert_msg(n_logged == 1 && logged[0].prio == LOG_INFO,
+		    "got %d lines, want 1 at INFO", n_logged);
+		want_bounce_line(logged[0].text, "QU?OTE?D");
+		ck_assert_msg(strstr(logged[0].text, want[i]) != NULL &&
+		    strstr(logged[0].text, " source=dsn-internal "
+		    "action=continue") != NULL, "got \"%s\", want \"%s\" and "
+		    "source, action", logged[0].text, want[i]);
+		conn_end(&ctx);
+	}
+	free(msg);
+}
+END_TEST
+
+/* The connection's snapshot reference is dropped on every path. */
+START_TEST(test_milter_snapshot_released_on_every_path)
+{
+	SMFICTX			 ctx;
+	struct run		 r;
+	struct bd_config	*c;
+	struct store		*ro;
+	static const char *const rcpts[] = { "alice@sender.test", NULL };
+	char			*argv[] = { (char *)"", NULL }, err[256];
+	unsigned		 base;
+	size_t			 len;
+	char			*msg = fixture("postfix-failed-5xx.eml", &len);
+	int			 path;
+
+	use_conf("");
+	c = milter_current_config();
+	base = c->refs;
+	ck_assert_int_eq(store_open(dbpath, STORE_RDONLY, 100, &ro, err,
+	    sizeof(err)), BD_OK);
+	for (path = 0; path < 5; path++) {
+		conn_open(&ctx, &r);
+		ck_assert_msg(c->refs == base + 1, "path %d: got %u references "
+		    "in the connection, want %u", path, c->refs, base + 1);
+		if (path == 1) {		/* abort */
+			(void)fake_desc.xxfi_envfrom(&ctx, argv);
+			(void)fake_desc.xxfi_abort(&ctx);
+		} else if (path == 2) {		/* close without eom */
+			ck_assert(drive_body(&ctx, &r, "", rcpts, msg, len));
+		} else if (path == 3) {		/* eom, store failing */
+			milter_init(config_ref(c), ro);
+			drive(&ctx, &r, "", rcpts, msg, len);
+			ck_assert_int_eq(r.eom, SMFIS_TEMPFAIL);
+			milter_init(config_ref(c), store);
+		} else if (path == 4) {		/* two messages */
+			drive(&ctx, &r, "", rcpts, msg, len);
+			drive(&ctx, &r, "<>", rcpts, msg, len);
+			ck_assert(r.reached_eom);
+		}
+		conn_end(&ctx);
+		ck_assert_msg(c->refs == base, "path %d: got %u references "
+		    "after close, want %u", path, c->refs, base);
+	}
+	config_unref(c);
+	milter_fini();
+	store_close(ro);
+	free(msg);
+}
+END_TEST
+
+/* Each callback uses the SMFICTX it was given, never a stored one. */
+START_TEST(test_milter_uses_only_the_callers_ctx)
+{
+	SMFICTX		 a, b;
+	struct run	 r;
+	static const char *const rcpts[] = { "alice@sender.test", NULL };
+	static const char forged[] = "X-Bounce-Hard: yes\r\n";
+	struct buf	 m;
+	size_t		 len;
+	char		*msg = fixture("postfix-failed-5xx.eml", &len);
+	sfsistat	 s;
+
+	buf_init(&m, 0);
+	ck_assert_int_eq(buf_puts(&m, forged), BD_OK);
+	ck_assert_int_eq(buf_append(&m, msg, len), BD_OK);
+	use_conf("BounceAction headers\n");
+	conn_open(&a, &r);
+	ck_assert(drive_body(&a, &r, "", rcpts, m.data, m.len));
+	fake_ctx_init(&b);		/* another handle, same connection */
+	b.priv = a.priv;
+	a.priv = NULL;
+	s = fake_desc.xxfi_eom(&b);
+	ck_assert_int_eq(s, SMFIS_CONTINUE);
+	ck_assert_msg(a.nhdrs == 0 && a.nchgs == 0 && b.nhdrs > 0 &&
+	    b.nchgs == 1, "got %zu/%zu changes on the old handle, %zu/%zu on "
+	    "the caller's; want 0/0 and some/1", a.nhdrs, a.nchgs, b.nhdrs,
+	    b.nchgs);
+	conn_end(&b);
+	fake_ctx_free(&a);
+	buf_free(&m);
+	free(msg);
 }
 END_TEST
 
@@ -972,6 +1241,9 @@ milter_suite(bool fixtures)
 	tcase_add_test(tc, test_milter_ordinary_accepted_at_data_with_patterns);
 	tcase_add_test(tc, test_milter_not_a_bounce_passes);
 	tcase_add_test(tc, test_milter_abort_frees_message);
+	tcase_add_test(tc, test_milter_no_context_never_delays_mail);
+	TESTUTIL_LOOP(tc, test_milter_hostile_bounce_passes_with_one_line,
+	    hostile_cases);
 	suite_add_tcase(s, tc);
 	if (!fixtures)
 		return s;
@@ -992,6 +1264,9 @@ milter_suite(bool fixtures)
 	tcase_add_test(tc, test_milter_headers_removes_forged);
 	tcase_add_test(tc, test_milter_forged_kept_outside_headers_mode);
 	tcase_add_test(tc, test_milter_forged_removed_from_unrecorded_bounce);
+	tcase_add_test(tc, test_milter_one_info_line_per_bounce);
+	tcase_add_test(tc, test_milter_snapshot_released_on_every_path);
+	tcase_add_test(tc, test_milter_uses_only_the_callers_ctx);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("recipients");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -1001,6 +1276,7 @@ milter_suite(bool fixtures)
 	tcase_add_test(tc, test_milter_rcpt_recording_refreshes_cache);
 	tcase_add_test(tc, test_milter_rcpt_bounce_never_refused);
 	tcase_add_test(tc, test_milter_rcpt_database_failure_accepts);
+	tcase_add_test(tc, test_milter_ordinary_mail_silent_at_info);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -1008,22 +1284,16 @@ milter_suite(bool fixtures)
 int
 main(void)
 {
-	const char	*top = getenv("TOP_SRCDIR");
-	struct stat	 sb;
-	SRunner		*sr;
-	bool		 fixtures;
-	int		 failed;
+	bool	 fixtures;
+	int	 failed;
 
-	(void)snprintf(fixdir, sizeof(fixdir), "%s/../shared/fixtures/postfix",
-	    top ? top : ".");
-	fixtures = stat(fixdir, &sb) == 0 && S_ISDIR(sb.st_mode);
+	fixtures = testutil_shared("fixtures/postfix", fixdir, sizeof(fixdir));
 	if (!fixtures)
 		fprintf(stderr, "check_milter: %s absent: fixture cases "
 		    "skipped\n", fixdir);
-	sr = srunner_create(milter_suite(fixtures));
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	dsn_init();	/* once: GMime's types are registered for good */
+	failed = testutil_run(milter_suite(fixtures));
+	dsn_shutdown();
 	if (failed != 0)
 		return EXIT_FAILURE;
 	return fixtures ? EXIT_SUCCESS : 77;

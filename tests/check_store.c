@@ -4,7 +4,8 @@
  *
  * check_store.c - unit tests of the SQLite store: schema and migration,
  * idempotent recording, the suppression rule as stored, operator
- * actions, listing, statistics, pruning and failure on a bad path.
+ * actions, listing, the events that led to a suppression, statistics,
+ * pruning, failure on a bad path and no database created by accident.
  * Every test works on a fresh database in its own temporary directory.
  */
 #include <check.h>
@@ -982,6 +983,145 @@ START_TEST(test_store_expire_by_reason)
 }
 END_TEST
 
+/* A missing file is not created by a read-only or STORE_NOCREATE open. */
+START_TEST(test_store_nocreate_refuses_missing)
+{
+	static const unsigned flags[] = { STORE_RDONLY, STORE_NOCREATE,
+	    STORE_NOCREATE | STORE_RDONLY };
+	struct store	*s2 = NULL;
+	struct stat	 sb;
+	char		 p[400], err[256];
+	enum bd_status	 r;
+	size_t		 i;
+
+	snprintf(p, sizeof(p), "%s/mistyped.db", tmpdir);
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		r = store_open(p, flags[i], 100, &s2, err, sizeof(err));
+		ck_assert_msg(r == BD_ENOTFOUND, "flags %#x: got %s, want %s",
+		    flags[i], bd_strerror(r), bd_strerror(BD_ENOTFOUND));
+		ck_assert_ptr_null(s2);
+		ck_assert_msg(strstr(err, p) != NULL, "err: got \"%s\", want "
+		    "the path", err);
+		ck_assert_msg(stat(p, &sb) != 0, "flags %#x: got a file at "
+		    "%s, want none", flags[i], p);
+	}
+	/* a missing directory too */
+	snprintf(p, sizeof(p), "%s/no/such/dir.db", tmpdir);
+	r = store_open(p, STORE_NOCREATE, 100, &s2, err, sizeof(err));
+	ck_assert_msg(r == BD_ENOTFOUND, "missing dir: got %s, want %s",
+	    bd_strerror(r), bd_strerror(BD_ENOTFOUND));
+}
+END_TEST
+
+/* STORE_NOCREATE opens (and may write) a database that exists. */
+START_TEST(test_store_nocreate_opens_existing)
+{
+	struct bd_event	 ev = mkev("nc@example.org", "N1", EV_ACT_FAILED,
+	    "5.1.1", "userunknown", true, 100);
+	struct store	*s2 = NULL;
+	char		 err[256];
+	enum bd_status	 r;
+
+	r = store_open(dbpath, STORE_NOCREATE, 100, &s2, err, sizeof(err));
+	ck_assert_msg(r == BD_OK, "got %s (%s), want ok", bd_strerror(r),
+	    err);
+	r = store_record(s2, &ev, 1, &pol, 200, NULL);
+	ck_assert_msg(r == BD_OK, "record: got %s (%s), want ok",
+	    bd_strerror(r), store_errmsg(s2));
+	store_close(s2);
+	assert_state("nc@example.org", "suppressed", "hard", 0);
+}
+END_TEST
+
+struct led_seen {
+	int64_t	 id[8];
+	int64_t	 when[8];
+	size_t	 n;
+};
+
+static int
+led_cb(void *arg, const struct store_event_row *e)
+{
+	struct led_seen	*ls = arg;
+
+	if (ls->n < 8) {
+		ls->id[ls->n] = e->id;
+		ls->when[ls->n] = e->when;
+	}
+	ls->n++;
+	return 0;
+}
+
+static void
+assert_led_by(const char *addr, const int64_t *want, size_t nwant)
+{
+	struct led_seen	 ls;
+	enum bd_status	 r;
+	size_t		 i;
+
+	memset(&ls, 0, sizeof(ls));
+	r = store_led_by(st, addr, led_cb, &ls);
+	ck_assert_msg(r == BD_OK, "led_by %s: got %s (%s), want ok", addr,
+	    bd_strerror(r), store_errmsg(st));
+	ck_assert_msg(ls.n == nwant, "led_by %s: got %zu events, want %zu",
+	    addr, ls.n, nwant);
+	for (i = 0; i < nwant && i < 8; i++)
+		ck_assert_msg(ls.id[i] == want[i], "led_by %s [%zu]: got id "
+		    "%lld, want %lld", addr, i, (long long)ls.id[i],
+		    (long long)want[i]);
+	for (i = 1; i < ls.n && i < 8; i++)
+		ck_assert_msg(ls.when[i - 1] <= ls.when[i], "led_by %s: "
+		    "got %lld before %lld, want oldest first", addr,
+		    (long long)ls.when[i - 1], (long long)ls.when[i]);
+}
+
+/* The events named in suppress_events, as status lists them. */
+START_TEST(test_store_led_by_lists_events)
+{
+	static const int64_t soft[] = { 1, 2, 3 }, hard[] = { 5 };
+	static const int64_t pruned[] = { 2, 3 };
+	static const char *const q[] = { "L1", "L2", "L3" };
+	struct bd_event	 ev;
+	size_t		 i;
+
+	for (i = 0; i < 3; i++) {
+		ev = mkev("lb@x.example", q[i], EV_ACT_DELAYED, "4.2.2",
+		    "mailboxfull", false, 1000 + (int64_t)i * 100);
+		record(&ev, 1000 + (int64_t)i * 100);
+	}
+	assert_state("lb@x.example", "suppressed", "soft-limit", 3);
+	/* a delivery to another address and a soft bounce not in the streak */
+	ev = mkev("other@x.example", "O1", EV_ACT_DELAYED, "4.2.2",
+	    "mailboxfull", false, 1050);
+	record(&ev, 1050);
+	ev = mkev("hd@x.example", "H1", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 2000);
+	record(&ev, 2000);
+	assert_led_by("lb@x.example", soft, 3);
+	assert_led_by("lb@X.Example", soft, 3);
+	assert_led_by("hd@x.example", hard, 1);
+	/* not suppressed, never seen: nothing */
+	assert_led_by("other@x.example", NULL, 0);
+	assert_led_by("never@x.example", NULL, 0);
+	ck_assert_int_eq(store_led_by(st, "not an address", led_cb, NULL),
+	    BD_EPARSE);
+	/* an event pruned is no longer listed */
+	ck_assert_int_eq(store_prune(st, 1050, NULL), BD_OK);
+	assert_led_by("lb@x.example", pruned, 2);
+	/* unsuppressed: nothing led there any more */
+	{
+		struct store_manual	 m;
+
+		memset(&m, 0, sizeof(m));
+		m.address = "lb@x.example";
+		m.when = 3000;
+		m.source = EV_SRC_MANUAL;
+		ck_assert_int_eq(store_manual(st, &m, 1, NULL), BD_OK);
+	}
+	assert_led_by("lb@x.example", NULL, 0);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -995,6 +1135,8 @@ store_suite(void)
 	tcase_add_test(tc, test_store_unwritable_path_fails);
 	tcase_add_test(tc, test_store_readonly_refuses_writes);
 	tcase_add_test(tc, test_store_migrates_v1_to_v2);
+	tcase_add_test(tc, test_store_nocreate_refuses_missing);
+	tcase_add_test(tc, test_store_nocreate_opens_existing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rule");
@@ -1021,6 +1163,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_list_filters_and_paging);
 	tcase_add_test(tc, test_store_stats_and_prune);
 	tcase_add_test(tc, test_store_history_oldest_first);
+	tcase_add_test(tc, test_store_led_by_lists_events);
 	tcase_add_test(tc, test_store_threads_share_handle);
 	suite_add_tcase(s, tc);
 	return s;

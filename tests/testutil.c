@@ -2,10 +2,11 @@
 /* Copyright (c) 2026 The bounced authors. */
 /*
  * testutil.c - helpers shared by the Check unit tests (tests/check_*.c):
- * reading a file whole (bodies may hold NUL bytes, so the length is
- * returned), a private temporary folder and its removal without a shell,
- * locating ../shared relative to the source tree (STYLE.md 3.11: tests
- * skip with 77 when it is absent) and the srunner boilerplate of main().
+ * reading and writing a file whole (bodies may hold NUL bytes, so lengths
+ * are explicit), a private temporary folder and its removal without a
+ * shell, a store and a config snapshot for a test, locating ../shared
+ * relative to the source tree (STYLE.md 3.11: tests skip with 77 when it
+ * is absent) and the srunner boilerplate of main().
  *
  * It must not: log, read the clock, or touch anything outside the
  * folders it is given.  Not thread-safe (nftw); tests are single-threaded.
@@ -22,6 +23,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "../src/config.h"	/* not the build root's autoconf config.h */
+#include "store.h"
 #include "testutil.h"
 
 /*
@@ -75,6 +78,22 @@ testutil_read_in(const char *dir, const char *name, size_t *len)
 }
 
 /*
+ * testutil_write_file - create or replace a file
+ *
+ * Arguments: path; p and len, the bytes.  Failure fails the test.
+ */
+void
+testutil_write_file(const char *path, const void *p, size_t len)
+{
+	FILE	*fp;
+
+	ck_assert_msg((fp = fopen(path, "wb")) != NULL, "create %s: %s",
+	    path, strerror(errno));
+	ck_assert_msg(fwrite(p, 1, len, fp) == len && fclose(fp) == 0,
+	    "write %s: %s", path, strerror(errno));
+}
+
+/*
  * testutil_tmpdir - create a private folder for one test
  *
  * Arguments: prefix, such as "check_milter"; out and outlen receive
@@ -117,6 +136,75 @@ testutil_rmtree(const char *dir)
 	if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0 &&
 	    errno != ENOENT)
 		ck_abort_msg("remove %s: %s", dir, strerror(errno));
+}
+
+/*
+ * testutil_store - a fresh store for one test
+ *
+ * Arguments: dir, the test's folder; path and pathlen receive
+ * "dir/bounced.db"; out, the handle (store_close() it).
+ * Notes: read-write, busy timeout 2 s; failure fails the test.
+ */
+void
+testutil_store(const char *dir, char *path, size_t pathlen,
+    struct store **out)
+{
+	char		 err[256];
+	enum bd_status	 s;
+	int		 n;
+
+	n = snprintf(path, pathlen, "%s/bounced.db", dir);
+	ck_assert_msg(n > 0 && (size_t)n < pathlen, "database path too long");
+	s = store_open(path, 0, 2000, out, err, sizeof(err));
+	ck_assert_msg(s == BD_OK, "store_open %s: got %s (%s), want success",
+	    path, bd_strerror(s), err);
+}
+
+/*
+ * testutil_manual - a manual suppression or unsuppression
+ *
+ * Arguments: st; addr; on, suppress (else unsuppress); reason, for a
+ * suppression (NULL: manual); when, its date.  Recorded as an operator's
+ * command (EV_SRC_MANUAL, by "testutil"); failure fails the test.
+ */
+void
+testutil_manual(struct store *st, const char *addr, bool on,
+    const char *reason, int64_t when)
+{
+	struct store_manual	 m;
+	enum bd_status		 s;
+
+	memset(&m, 0, sizeof(m));
+	m.address = addr;
+	m.suppress = on;
+	m.reason = reason;
+	m.by = "testutil";
+	m.when = when;
+	m.source = EV_SRC_MANUAL;
+	s = store_manual(st, &m, 1, NULL);
+	ck_assert_msg(s == BD_OK, "%s %s: got %s, want success", on ?
+	    "suppress" : "unsuppress", addr, bd_strerror(s));
+}
+
+/*
+ * testutil_config - a configuration snapshot from text
+ *
+ * Arguments: text, bounced.conf(5) lines; errors name it "t.conf".
+ *
+ * Returns the snapshot (one reference: config_free() or hand it over).
+ * A text that does not parse fails the test with the parser's message.
+ */
+struct bd_config *
+testutil_config(const char *text)
+{
+	struct bd_config	*c = NULL;
+	char			 err[512] = "";
+	enum bd_status		 s;
+
+	s = config_parse("t.conf", text, strlen(text), &c, err, sizeof(err));
+	ck_assert_msg(s == BD_OK, "parse \"%s\": got %s (%s), want success",
+	    text, bd_strerror(s), err);
+	return c;
 }
 
 /*

@@ -17,7 +17,7 @@ awk=$(command -v gawk || command -v awk)
 "$awk" -v lines="$lines" -f "$srcdir/bench/logstore/gen-maillog.awk" \
     > "$tmp/mail.log"
 echo "generated $(wc -l < "$tmp/mail.log") lines ($(wc -c < "$tmp/mail.log") bytes)"
-"$builddir/bouncectl" --db "$tmp/b.db" ingest-log "$tmp/mail.log"
+"$builddir/bouncectl" --db "$tmp/b.db" --create ingest-log "$tmp/mail.log"
 "$builddir/bouncectl" --db "$tmp/b.db" ingest-log "$tmp/mail.log"
 "$builddir/bouncectl" --db "$tmp/b.db" ingest-log --from-start "$tmp/mail.log"
 "$builddir/bouncectl" --db "$tmp/b.db" stats || [ $? -eq 1 ]	# 1: a threshold crossed

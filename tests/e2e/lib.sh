@@ -333,6 +333,7 @@ e2e_routes()
 		soft)	port=$P_SOFT ;;
 		block)	port=$P_BLOCK ;;
 		ok)	port=$P_OK ;;
+		flip)	port=$P_FLIP ;;
 		*)	e2e_log "ERROR: unknown route kind $kind" >&2
 			return 1 ;;
 		esac
@@ -344,9 +345,10 @@ e2e_routes()
 # e2e_start_postfix ROUTE... - the whole Postfix side.
 # Each ROUTE is ADDRESS=KIND (ADDRESS may also be a domain) with KIND one
 # of hard, soft, block, ok: mail to ADDRESS goes to the smtp-sink that
-# behaves so.  Any other address in remote.test is accepted; mail to any
-# other domain goes to the relayhost sink, which accepts it too.  DSNs go
-# to the relayhost sink.
+# behaves so; or flip: to e2e_start_flip's server, which defers or
+# accepts as e2e_flip says.  Any other address in remote.test is
+# accepted; mail to any other domain goes to the relayhost sink, which
+# accepts it too.  DSNs go to the relayhost sink.
 #
 # With E2E_BOUNCE_AT_ONCE=1 (the default) a 4xx is given up at once
 # (queue lifetimes 0), so that Postfix writes a DSN; with 0 the default
@@ -356,9 +358,9 @@ e2e_start_postfix()
 {
 	local routes lifetimes=
 
-	read -r P_SMTPD P_RETURN P_HARD P_SOFT P_BLOCK P_OK \
-	    <<<"$(e2e_free_ports 6)"
-	[ -n "$P_OK" ] || e2e_error "no free ports"
+	read -r P_SMTPD P_RETURN P_HARD P_SOFT P_BLOCK P_OK P_FLIP \
+	    <<<"$(e2e_free_ports 7)"
+	[ -n "$P_FLIP" ] || e2e_error "no free ports"
 	e2e_start_sink return "$P_RETURN" -d "$E2E_DIR/returned/%H%M%S."
 	e2e_start_sink hard "$P_HARD" -f RCPT \
 	    -B "550 5.1.1 Error: no such user here"
@@ -367,6 +369,9 @@ e2e_start_postfix()
 	e2e_start_sink block "$P_BLOCK" -f RCPT -B "550 5.7.1 Service \
 unavailable; client [127.0.0.1] blocked using zen.spamhaus.org"
 	e2e_start_sink ok "$P_OK"
+	case " $* " in
+	*=flip\ *)	e2e_start_flip "$P_FLIP" ;;
+	esac
 
 	routes=$(e2e_routes "$@") || e2e_error "bad routes: $*"
 	if [ "${E2E_BOUNCE_AT_ONCE:-1}" = 1 ]; then
@@ -655,23 +660,78 @@ e2e_unlock_db()
 
 # --- the mail log as a source; enforcement at RCPT TO (issue 4) ---------
 
-# e2e_reroute ROUTE... - replace transport_maps (ROUTEs as for
-# e2e_start_postfix), `postfix reload`, wait for the reload to be logged,
-# then flush the deferred queue so that it is tried on the new routes
-e2e_reroute()
+# e2e_start_flip PORT - a remote MTA whose answer to RCPT TO can be
+# changed while Postfix runs (no reload, no restart, no refused
+# connection): "451 4.2.2 Mailbox full" until `e2e_flip ok`, then 250
+# (and the message is taken), again 451 after `e2e_flip soft`.  A small
+# threaded Python SMTP server (RFC 5321 subset: no PIPELINING, no ESMTP
+# extensions), bounded line lengths and an idle timeout.
+e2e_start_flip()
 {
-	local routes n re='postfix/master\[[0-9]+\]: reload '
+	rm -f "$E2E_DIR/flip-ok"
+	python3 - "$1" "$E2E_DIR/flip-ok" >"$E2E_DIR/sink-flip.log" 2>&1 <<'PY' &
+import os, socketserver, sys
+port, flag = int(sys.argv[1]), sys.argv[2]
+class Smtp(socketserver.StreamRequestHandler):
+	timeout = 60
+	def say(self, text):
+		self.wfile.write(text.encode() + b"\r\n")
+		self.wfile.flush()
+	def handle(self):
+		self.say("220 flip.test ESMTP e2e")
+		rcpts = 0
+		while True:
+			line = self.rfile.readline(4096)
+			if not line:
+				return
+			verb = line[:4].decode("latin-1").upper()
+			if verb == "EHLO" or verb == "HELO":
+				self.say("250 flip.test")
+			elif verb == "MAIL":
+				rcpts = 0
+				self.say("250 2.1.0 Ok")
+			elif verb == "RCPT" and os.path.exists(flag):
+				rcpts += 1
+				self.say("250 2.1.5 Ok")
+			elif verb == "RCPT":
+				self.say("451 4.2.2 Mailbox full, try again later")
+			elif verb == "DATA" and rcpts == 0:
+				self.say("503 5.5.1 Error: need RCPT command")
+			elif verb == "DATA":
+				self.say("354 End data with <CR><LF>.<CR><LF>")
+				while True:
+					d = self.rfile.readline(65536)
+					if not d or d.rstrip(b"\r\n") == b".":
+						break
+				self.say("250 2.0.0 Ok: queued")
+				rcpts = 0
+			elif verb in ("RSET", "NOOP"):
+				self.say("250 2.0.0 Ok")
+			elif verb == "QUIT":
+				self.say("221 2.0.0 Bye")
+				return
+			else:
+				self.say("502 5.5.2 Error: command not recognized")
+class Server(socketserver.ThreadingTCPServer):
+	allow_reuse_address = True
+	daemon_threads = True
+Server(("127.0.0.1", port), Smtp).serve_forever()
+PY
+	E2E_PIDS+=($!)
+	e2e_wait_port "$1" 10 || e2e_error "flip server not listening on $1"
+}
 
-	routes=$(e2e_routes "$@") || e2e_error "bad routes: $*"
-	n=$(e2e_count_log "$re")
-	postconf -c "$E2E_DIR/etc" -e "transport_maps = $routes" ||
-	    e2e_error "postconf -e transport_maps failed"
-	postfix -c "$E2E_DIR/etc" reload >>"$E2E_DIR/postfix-start.log" 2>&1 ||
-	    e2e_error "postfix reload failed"
-	e2e_wait_log "$re" $((n + 1)) 10 ||
-	    e2e_error "Postfix logged no reload within 10 s"
-	postqueue -c "$E2E_DIR/etc" -f >>"$E2E_DIR/postfix-start.log" 2>&1 ||
-	    e2e_error "postqueue -f failed"
+# e2e_flip ok|soft - what e2e_start_flip's server answers to RCPT TO from
+# now on; with ok, the deferred queue is flushed so that it is tried now
+e2e_flip()
+{
+	case $1 in
+	ok)	touch "$E2E_DIR/flip-ok"
+		postqueue -c "$E2E_DIR/etc" -f >/dev/null 2>&1 ||
+		    e2e_error "postqueue -f failed" ;;
+	soft)	rm -f "$E2E_DIR/flip-ok" ;;
+	*)	e2e_error "e2e_flip: ok or soft, not $1" ;;
+	esac
 }
 
 # e2e_qids ADDR STATUS - the queue ids of the mail log's delivery lines
