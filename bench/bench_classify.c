@@ -162,6 +162,11 @@ main(int argc, char **argv)
 			in[nin].feedback_type =
 			    dup_or_null(a->report->feedback_type);
 			in[nin].smtp_command = rc->smtp_command; /* static */
+			in[nin].diagnostic_type =
+			    dup_or_null(rc->diagnostic_type);
+			in[nin].remote_mta = dup_or_null(rc->remote_mta);
+			in[nin].status_comment =
+			    dup_or_null(rc->status_comment);
 			nin++;
 		}
 		analysis_free(a);
@@ -184,6 +189,9 @@ main(int argc, char **argv)
 		free((char *)in[i].diagnostic);
 		free((char *)in[i].mta);
 		free((char *)in[i].feedback_type);
+		free((char *)in[i].diagnostic_type);
+		free((char *)in[i].remote_mta);
+		free((char *)in[i].status_comment);
 	}
 	free(in);
 	for (i = 0; i < n; i++)

@@ -95,8 +95,45 @@ static const struct case_ {
 	/* the words alone, no status, no command: not proof, not hard */
 	{ NULL, 550, "Sorry, no mailbox here by that name", EV_ACT_FAILED,
 	    "filtered", false, EV_WHO_RECIPIENT, "5.2.0" },
+	/* a time-out while the MTA still retries is the network's ... */
 	{ NULL, 0, "connect to example.org[192.0.2.1]:25: Connection timed "
-	    "out", EV_ACT_DELAYED, "expired", false, EV_WHO_BOTH, "4.4.7" },
+	    "out", EV_ACT_DELAYED, "networkerror", false, EV_WHO_BOTH,
+	    "4.4.0" },
+	/* ... once it gave up, the message expired */
+	{ NULL, 0, "connect to example.org[192.0.2.1]:25: Connection timed "
+	    "out", EV_ACT_FAILED, "expired", false, EV_WHO_BOTH, "5.4.7" },
+	/* a refused TCP connection: the host is down, not a block */
+	{ NULL, 0, "Deferred: Connection refused by mx.example.org.",
+	    EV_ACT_DELAYED, "networkerror", false, EV_WHO_BOTH, "4.4.0" },
+	/* qmail's give-up after a directory (DNS) server failure */
+	{ "4.4.3", 0, "4.4.3)I'm not going to try again; this message has "
+	    "been in the queue too long.", EV_ACT_FAILED, "systemerror",
+	    false, EV_WHO_RECIPIENT, "4.4.3" },
+	{ "4.4.1", 0, "4.4.1) I'm not going to try again; this message has "
+	    "been in the queue too long.", EV_ACT_FAILED, "expired", false,
+	    EV_WHO_BOTH, "4.4.1" },
+	/* a policy refusal before any content, with a security status */
+	{ "5.7.0", 550, "550 5.7.0 <a@example.org>: Recipient address "
+	    "rejected: Policy violation", EV_ACT_FAILED, "securityerror",
+	    false, EV_WHO_SENDER, "5.7.0" },
+	{ "5.0.0", 550, "550 Denied by policy", EV_ACT_FAILED,
+	    "policyviolation", false, EV_WHO_SENDER, "5.0.0" },
+	/* Postfix lost its record of the failure: nothing is known */
+	{ "5.0.0", 0, "The mail system --- Delivery report unavailable ---",
+	    EV_ACT_FAILED, "undefined", false, EV_WHO_NONE, "5.0.0" },
+	/* Sendmail's mail.local found no such user */
+	{ "5.5.0", 554, "mail.local: unknown user: neko 554 "
+	    "<neko@example.org>... Service unavailable", EV_ACT_FAILED,
+	    "userunknown", true, EV_WHO_RECIPIENT, "5.5.0" },
+	/* "Recipient address rejected" alone says nothing of the address */
+	{ "5.7.1", 554, "554 5.7.1 <a@example.org>: Recipient address "
+	    "rejected: Try later", EV_ACT_FAILED, "rejected", false,
+	    EV_WHO_SENDER, "5.7.1" },
+	{ "4.7.1", 450, "450 4.7.1 <a@example.org>: Recipient address "
+	    "rejected: Greylisted", EV_ACT_DELAYED, "blocked", false,
+	    EV_WHO_SENDER, "4.7.1" },
+	{ "5.1.0", 550, "550 #5.1.0 Address rejected.", EV_ACT_FAILED,
+	    "userunknown", true, EV_WHO_RECIPIENT, "5.1.0" },
 	/* a delivery is never a failure, whatever else is said */
 	{ "2.0.0", 250, "250 2.0.0 Ok: queued", EV_ACT_DELIVERED, "delivered",
 	    false, EV_WHO_NONE, "2.0.0" },
@@ -330,6 +367,129 @@ static const struct find_case {
 	{ "", NULL, NULL },
 };
 
+/*
+ * Facts of the report besides the text: the Diagnostic-Code type and a
+ * local agent's sysexits(3) status, the host that answered, the comment
+ * of the Status field, a mail log line (no report at all).
+ */
+static const struct fact_case {
+	const char	*status;
+	const char	*dtype;
+	const char	*remote;
+	const char	*comment;
+	const char	*command;
+	enum dsn_kind	 kind;
+	enum ev_action	 action;
+	const char	*text;
+	const char	*reason;
+	bool		 hard;
+	enum ev_advice	 advice;
+} fact_cases[] = {
+	/* X-Unix: sysexits(3) numbers */
+	{ "4.5.0", "x-unix", NULL, NULL, NULL, DSN_KIND_REPORT,
+	    EV_ACT_DELAYED, "71", "mailererror", false, EV_ADV_INVESTIGATE },
+	{ "5.3.0", "X-Unix", NULL, NULL, NULL, DSN_KIND_REPORT,
+	    EV_ACT_FAILED, "77", "systemerror", false, EV_ADV_RETRY },
+	{ "4.3.0", "x-unix", NULL, NULL, NULL, DSN_KIND_REPORT,
+	    EV_ACT_DELAYED, "75", "systemerror", false, EV_ADV_RETRY },
+	{ "5.0.0", "x-unix", NULL, NULL, NULL, DSN_KIND_REPORT,
+	    EV_ACT_FAILED, "67", "userunknown", true, EV_ADV_SUPPRESS },
+	/* X-Unix words no rule names: the agent failed */
+	{ "4.3.0", "x-unix", NULL, NULL, NULL, DSN_KIND_REPORT,
+	    EV_ACT_DELAYED, "temporary failure", "mailererror", false,
+	    EV_ADV_INVESTIGATE },
+	/* ... but words that name the failure still decide */
+	{ "4.3.0", "x-unix", NULL, NULL, NULL, DSN_KIND_REPORT,
+	    EV_ACT_DELAYED, "/var/mail/neko: Disk quota exceeded",
+	    "mailboxfull", false, EV_ADV_RETRY },
+	/* the same bare number from SMTP is no exit status */
+	{ "5.3.0", "smtp", NULL, NULL, NULL, DSN_KIND_REPORT,
+	    EV_ACT_FAILED, "77", "systemerror", false, EV_ADV_RETRY },
+	/* docomo's "Unknown user" after DATA refuses the sender */
+	{ "5.0.0", "smtp", "mfsmax.docomo.ne.jp", NULL, "data",
+	    DSN_KIND_REPORT, EV_ACT_FAILED, "550 Unknown user a@example.jp",
+	    "rejected", false, EV_ADV_INVESTIGATE },
+	{ "5.0.0", "smtp", "mx.example.ne.jp", NULL, "data",
+	    DSN_KIND_REPORT, EV_ACT_FAILED, "550 Unknown user a@example.jp",
+	    "filtered", false, EV_ADV_INVESTIGATE },
+	/* only the domain and hosts below it */
+	{ "5.0.0", "smtp", "xdocomo.ne.jp", NULL, "data",
+	    DSN_KIND_REPORT, EV_ACT_FAILED, "550 Unknown user a@example.jp",
+	    "filtered", false, EV_ADV_INVESTIGATE },
+	/* the Status comment is read as text */
+	{ "5.2.1", "smtp", NULL, "mailbox disabled, not accepting messages",
+	    NULL, DSN_KIND_REPORT, EV_ACT_FAILED, "550 5.2.1 <a@example.jp>"
+	    "... User Unknown", "suspend", false, EV_ADV_RETRY },
+	{ "5.2.1", "smtp", NULL, NULL, NULL, DSN_KIND_REPORT,
+	    EV_ACT_FAILED, "550 5.2.1 <a@example.jp>... User Unknown",
+	    "filtered", false, EV_ADV_INVESTIGATE },
+	{ "4.2.2", NULL, NULL, "Over quota", NULL, DSN_KIND_REPORT,
+	    EV_ACT_DELAYED, NULL, "mailboxfull", false, EV_ADV_RETRY },
+	/* mail log lines: the command is read from the text */
+	{ NULL, NULL, NULL, NULL, NULL, DSN_KIND_NONE, EV_ACT_DELAYED,
+	    "host mx.example.org[192.0.2.1] said: 450 4.7.1 <a@example.org>: "
+	    "Recipient address rejected: Greylisted, see "
+	    "http://postgrey.schweikert.ch/help/example.org.html (in reply "
+	    "to RCPT TO command)", "blocked", false, EV_ADV_RETRY },
+	{ NULL, NULL, NULL, NULL, NULL, DSN_KIND_NONE, EV_ACT_FAILED,
+	    "host mx.example.org[192.0.2.1] said: 550 5.1.1 <a@example.org>: "
+	    "Recipient address rejected: User unknown in virtual mailbox "
+	    "table (in reply to RCPT TO command)", "userunknown", true,
+	    EV_ADV_SUPPRESS },
+	{ NULL, NULL, NULL, NULL, NULL, DSN_KIND_NONE, EV_ACT_FAILED,
+	    "host mx.example.org[192.0.2.1] said: 550 No such user here "
+	    "(in reply to end of DATA command)", "filtered", false,
+	    EV_ADV_INVESTIGATE },
+	{ NULL, NULL, NULL, NULL, NULL, DSN_KIND_NONE, EV_ACT_DELAYED,
+	    "451 4.7.1 Greylisting in action, please come back later",
+	    "blocked", false, EV_ADV_RETRY },
+	{ "4.4.1", NULL, NULL, NULL, NULL, DSN_KIND_NONE, EV_ACT_DELAYED,
+	    "connect to mx.example.org[192.0.2.1]:25: Connection timed out",
+	    "networkerror", false, EV_ADV_RETRY },
+	{ "4.4.2", NULL, NULL, NULL, NULL, DSN_KIND_NONE, EV_ACT_DELAYED,
+	    "conversation with mx.example.org[192.0.2.1] timed out while "
+	    "receiving the initial server greeting", "networkerror", false,
+	    EV_ADV_RETRY },
+	{ NULL, NULL, NULL, NULL, NULL, DSN_KIND_NONE, EV_ACT_DELAYED,
+	    "Deferred: Connection refused by mx.example.org.",
+	    "networkerror", false, EV_ADV_RETRY },
+	/* the greeting refused with 5.7.1: a block, whatever it adds */
+	{ "5.7.1", NULL, NULL, NULL, "connect", DSN_KIND_REPORT,
+	    EV_ACT_FAILED, "554 5.7.1 Missing reverse DNS for 192.0.2.1",
+	    "blocked", false, EV_ADV_INVESTIGATE },
+	{ NULL, NULL, NULL, NULL, "connect", DSN_KIND_REPORT,
+	    EV_ACT_FAILED, "554 Example requires that all mail servers have "
+	    "a PTR record with a valid reverse DNS entry", "requireptr",
+	    false, EV_ADV_FIX_AUTH },
+};
+
+START_TEST(test_classify_report_facts)
+{
+	const struct fact_case	*c = &fact_cases[_i];
+	struct classify_input	 in;
+	struct verdict		 v;
+
+	memset(&in, 0, sizeof(in));
+	in.status = c->status;
+	in.diagnostic_type = c->dtype;
+	in.remote_mta = c->remote;
+	in.status_comment = c->comment;
+	in.smtp_command = c->command;
+	in.kind = c->kind;
+	in.action = c->action;
+	in.diagnostic = c->text;
+	classify(rules, &in, &v);
+	ck_assert_msg(strcmp(v.reason, c->reason) == 0,
+	    "case %d: reason: got %s, want %s (rule %s, %s)", _i, v.reason,
+	    c->reason, v.rule, v.why);
+	ck_assert_msg(v.hard == c->hard, "case %d: hard: got %d, want %d",
+	    _i, v.hard, c->hard);
+	ck_assert_msg(v.advice == c->advice,
+	    "case %d: advice: got %s, want %s", _i, ev_advice_name(v.advice),
+	    ev_advice_name(c->advice));
+}
+END_TEST
+
 START_TEST(test_classify_smtpcmd_find)
 {
 	const struct find_case	*c = &find_cases[_i];
@@ -509,6 +669,8 @@ classify_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_classify_command_aware, 0,
 	    sizeof(cmd_cases) / sizeof(cmd_cases[0]));
+	tcase_add_loop_test(tc, test_classify_report_facts, 0,
+	    sizeof(fact_cases) / sizeof(fact_cases[0]));
 	tcase_add_loop_test(tc, test_classify_smtpcmd_find, 0,
 	    sizeof(find_cases) / sizeof(find_cases[0]));
 	tcase_add_test(tc, test_classify_smtpcmd_hostile);

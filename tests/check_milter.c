@@ -831,45 +831,43 @@ ordinary(SMFICTX *ctx, struct run *r, const char *const *rcpts)
 	conn_end(ctx);
 }
 
-START_TEST(test_milter_rcpt_answer_cached_for_ttl)
+/* An ordinary message to rcpts; its first RCPT TO must be answered want. */
+static void
+want_rcpt(const char *const *rcpts, sfsistat want, const char *when)
 {
 	SMFICTX		 ctx;
 	struct run	 r;
+
+	ordinary(&ctx, &r, rcpts);
+	ck_assert_msg(r.rcpt[0] == want, "%s: got %d, want %d", when,
+	    r.rcpt[0], want);
+}
+
+START_TEST(test_milter_rcpt_answer_cached_for_ttl)
+{
 	static const char *const rcpts[] = { "bob@remote.test", NULL };
 
 	use_conf("SuppressedRecipients reject\n");
 	record_fixture("postfix-failed-5xx.eml");
-	ordinary(&ctx, &r, rcpts);
-	ck_assert_msg(r.rcpt[0] == SMFIS_REJECT, "suppressed: got %d, want "
-	    "REJECT", r.rcpt[0]);
+	want_rcpt(rcpts, SMFIS_REJECT, "suppressed");
 	/* bouncectl unsuppress: the cached answer holds for the TTL */
 	testutil_manual(store, "bob@remote.test", false, NULL, clock_now);
 	clock_now += RCACHE_TTL - 1;
-	ordinary(&ctx, &r, rcpts);
-	ck_assert_msg(r.rcpt[0] == SMFIS_REJECT, "within the TTL: got %d, "
-	    "want REJECT from the cache", r.rcpt[0]);
+	want_rcpt(rcpts, SMFIS_REJECT, "within the TTL (from the cache)");
 	clock_now += 1;
-	ordinary(&ctx, &r, rcpts);
-	ck_assert_msg(r.rcpt[0] == SMFIS_CONTINUE, "after the TTL: got %d, "
-	    "want CONTINUE from the store", r.rcpt[0]);
+	want_rcpt(rcpts, SMFIS_CONTINUE, "after the TTL (from the store)");
 }
 END_TEST
 
 START_TEST(test_milter_rcpt_recording_refreshes_cache)
 {
-	SMFICTX		 ctx;
-	struct run	 r;
 	static const char *const rcpts[] = { "carol@remote.test", NULL };
 
 	use_conf("SuppressedRecipients reject\n");
-	ordinary(&ctx, &r, rcpts);
-	ck_assert_msg(r.rcpt[0] == SMFIS_CONTINUE, "never seen: got %d, want "
-	    "CONTINUE", r.rcpt[0]);
+	want_rcpt(rcpts, SMFIS_CONTINUE, "never seen");
 	record_fixture("postfix-failed-5xx-2rcpt-envid-hdrs.eml");
 	want_state("carol@remote.test", "suppressed");
-	ordinary(&ctx, &r, rcpts);
-	ck_assert_msg(r.rcpt[0] == SMFIS_REJECT, "just suppressed: got %d, "
-	    "want REJECT (no stale cached answer)", r.rcpt[0]);
+	want_rcpt(rcpts, SMFIS_REJECT, "just suppressed (no stale answer)");
 }
 END_TEST
 

@@ -78,6 +78,18 @@ static const struct bad_case {
 	{ "any * blocked command=rcpt,\n", "t:1: bad command list" },
 	{ "any * blocked command=rcpt command=data\n",
 	    "t:1: duplicate option command" },
+	{ "any * mailererror exit=0\n", "t:1: bad exit status list" },
+	{ "any * mailererror exit=256\n", "t:1: bad exit status list" },
+	{ "any * mailererror exit=71,\n", "t:1: bad exit status list" },
+	{ "any * mailererror exit=1,2,3,4,5,6,7,8,9\n",
+	    "t:1: bad exit status list" },
+	{ "any * mailererror dtype=x-unix dtype=smtp\n",
+	    "t:1: duplicate option dtype" },
+	{ "any * blocked remote=a.example remote=b.example\n",
+	    "t:1: duplicate option remote" },
+	{ "any * blocked advice=later\n", "t:1: unknown advice" },
+	{ "any * blocked advice=retry advice=none\n",
+	    "t:1: duplicate option advice" },
 	{ "any * blocked status=5.1.1,5.1\n", "t:1: bad status pattern list" },
 	{ "any * blocked status=5.1.1,,5.1.2\n",
 	    "t:1: bad status pattern list" },
@@ -207,6 +219,71 @@ START_TEST(test_rules_command_and_status_lists)
 	ck_assert_str_eq(match_cmd(r, "whatever", NULL, "HELO"), "blocked");
 	ck_assert_str_eq(match_cmd(r, "whatever", NULL, "rcpt"), "(none)");
 	ck_assert_str_eq(match_cmd(r, "whatever", NULL, NULL), "(none)");
+	rules_unref(r);
+}
+END_TEST
+
+/* Match text under r with the report facts rules can look at. */
+static const struct rules_result *
+match_facts(const struct rules *r, const char *text, const char *dtype,
+    const char *remote, int exit_status, struct rules_result *res)
+{
+	static char	 norm[RULES_TEXT_MAX + 1];
+	struct rules_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.textlen = rules_normalize(text, norm, sizeof(norm));
+	q.text = norm;
+	q.action = EV_ACT_FAILED;
+	q.kind = DSN_KIND_REPORT;
+	q.dtype = dtype;
+	q.remote = remote;
+	q.exit_status = exit_status;
+	rules_match(r, &q, res);
+	return res;
+}
+
+START_TEST(test_rules_report_fact_conditions)
+{
+	struct rules		*r;
+	struct rules_result	 res;
+	static const struct {
+		const char	*text, *dtype, *remote;
+		int		 exit_status;
+		const char	*want;
+		int		 advice;
+	} c[] = {
+		{ "75", "x-unix", NULL, 75, "systemerror", -1 },
+		{ "75", "X-UNIX", NULL, 75, "systemerror", -1 },
+		{ "71", "x-unix", NULL, 71, "mailererror", -1 },
+		{ "75", "smtp", NULL, 0, "(none)", -1 },
+		{ "unknown user", "smtp", "mx1.docomo.ne.jp", 0, "rejected",
+		    -1 },
+		{ "unknown user", "smtp", "docomo.ne.jp", 0, "rejected", -1 },
+		{ "unknown user", "smtp", "xdocomo.ne.jp", 0, "(none)", -1 },
+		{ "unknown user", "smtp", "docomo.ne.jp.example", 0, "(none)",
+		    -1 },
+		{ "unknown user", "smtp", NULL, 0, "(none)", -1 },
+		{ "greylisted", NULL, NULL, 0, "blocked", EV_ADV_RETRY },
+	};
+	size_t	 i;
+
+	r = parse_ok("any * systemerror dtype=x-unix exit=75,77,78\n"
+	    "any * mailererror dtype=x-unix\n"
+	    "text \"unknown user\" rejected remote=docomo.ne.jp,au.com\n"
+	    "text \"greylist\" blocked advice=retry\n");
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		match_facts(r, c[i].text, c[i].dtype, c[i].remote,
+		    c[i].exit_status, &res);
+		ck_assert_msg(strcmp(res.win.reason != NULL ? res.win.reason :
+		    "(none)", c[i].want) == 0, "case %zu: got %s, want %s", i,
+		    res.win.reason != NULL ? res.win.reason : "(none)",
+		    c[i].want);
+		if (res.win.reason != NULL)
+			ck_assert_msg(res.win.advice == c[i].advice,
+			    "case %zu: advice: got %d, want %d", i,
+			    res.win.advice, c[i].advice);
+	}
 	rules_unref(r);
 }
 END_TEST
@@ -395,6 +472,7 @@ rules_suite(void)
 	tcase_add_test(tc, test_rules_first_match_wins);
 	tcase_add_test(tc, test_rules_conditions_restrict);
 	tcase_add_test(tc, test_rules_command_and_status_lists);
+	tcase_add_test(tc, test_rules_report_fact_conditions);
 	tcase_add_loop_test(tc, test_rules_regex_prefilter_is_exact, 0,
 	    sizeof(re_cases) / sizeof(re_cases[0]));
 	tcase_add_test(tc, test_rules_hostile_regex_is_bounded);
