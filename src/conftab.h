@@ -68,11 +68,11 @@ static const char *const conf_rcptpolicy[] = {
 	"off", "tag", "reject", NULL		/* enum rcpt_policy */
 };
 
-#ifndef RUNSTATEDIR
-#define RUNSTATEDIR	"/run"
+#ifndef BD_RUNDIR
+#define BD_RUNDIR	"/run/bounced"
 #endif
-#ifndef LOCALSTATEDIR
-#define LOCALSTATEDIR	"/var"
+#ifndef BD_STATEDIR
+#define BD_STATEDIR	"/var/lib/bounced"
 #endif
 
 #define K64	(int64_t)1024
@@ -86,7 +86,7 @@ static const struct conf_key conftab[] = {
 	  CONF_FIELD(bounce_addresses), true, NULL, CK_PATTERNS, true },
 	{ "CampaignHeader", CT_STR, "", 0, 0, 0, 0,
 	  CONF_FIELD(campaign_header), true, NULL, CK_HEADER, true },
-	{ "Database", CT_STR, LOCALSTATEDIR "/lib/bounced/bounced.db", 0, 0,
+	{ "Database", CT_STR, BD_STATEDIR "/bounced.db", 0, 0,
 	  0, 0, CONF_FIELD(database), false, NULL, CK_PATH, false },
 	{ "DatabaseBusyTimeout", CT_MSEC, "5s", 0, 600000, 0, 0,
 	  CONF_FIELD(busy_timeout), false, NULL, CK_NONE, false },
@@ -104,7 +104,7 @@ static const struct conf_key conftab[] = {
 	  CONF_FIELD(rules_file), true, NULL, CK_PATH, true },
 	{ "SenderSideAlertRate", CT_COUNT, "50", 0, 1000000, 0, 0,
 	  CONF_FIELD(sender_alert_rate), true, NULL, CK_NONE, false },
-	{ "Socket", CT_STR, "unix:" RUNSTATEDIR "/bounced/bounced.sock", 0, 0,
+	{ "Socket", CT_STR, "unix:" BD_RUNDIR "/bounced.sock", 0, 0,
 	  0, 0, CONF_FIELD(socket), false, NULL, CK_SOCKET, false },
 	{ "SoftBounceLimit", CT_COUNT, "3", 1, 20, 3, 5,
 	  CONF_FIELD(soft_bounce_limit), true, NULL, CK_NONE, false },

@@ -25,10 +25,10 @@ START_TEST(test_config_defaults)
 	struct bd_config *c = testutil_config("");
 
 	ck_assert_str_eq(c->socket,
-	    "unix:" RUNSTATEDIR "/bounced/bounced.sock");
+	    "unix:" BD_RUNDIR "/bounced.sock");
 	ck_assert_str_eq(c->user, "bounced");
 	ck_assert_str_eq(c->pid_file, "");
-	ck_assert_str_eq(c->database, LOCALSTATEDIR "/lib/bounced/bounced.db");
+	ck_assert_str_eq(c->database, BD_STATEDIR "/bounced.db");
 	ck_assert_ptr_null(c->rules_file);
 	ck_assert_ptr_nonnull(c->rules);
 	ck_assert(c->syslog);
