@@ -10,7 +10,12 @@
 #include "bd.h"
 
 #define CTL_EXIT_OK		0
-#define CTL_EXIT_SUPPRESSED	1	/* status: an address is suppressed */
+/*
+ * Needs attention: status, an address given is suppressed; stats, a
+ * group crossed --warn-total or --warn-hard.  (rules-test also exits 1,
+ * when no rule matched, as postmap -q does for a key not found.)
+ */
+#define CTL_EXIT_SUPPRESSED	1
 #define CTL_EXIT_ERROR		2
 
 struct ctl_opts {

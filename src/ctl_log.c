@@ -32,16 +32,16 @@
 #include "ctl_out.h"
 #include "ctl_state.h"
 #include "follow.h"
+#include "log.h"
 #include "logsource.h"
+#include "maint.h"
 #include "rules.h"
 #include "store.h"
 
 #define BATCH_LINES	5000	/* most lines per transaction */
 #define BATCH_MS	500	/* longest a batch keeps the write lock */
-#define SPIKE_EVERY	60	/* seconds between sender-side spike checks */
 #define REPORT_EVERY	600	/* seconds between follow-log counter lines */
 #define SPIKE_DEFAULT	50	/* sender-side failures per domain and hour */
-#define WARNED_MAX	64	/* spikes remembered so as to warn once an hour */
 
 static volatile sig_atomic_t	 stop_sig;
 
@@ -351,71 +351,37 @@ usage:
 	return CTL_EXIT_ERROR;
 }
 
-struct warned {
-	char	 key[320];
-	int64_t	 at;
-};
-
-struct spike_arg {
-	struct warned	*w;
-	size_t		*nw;
-	int64_t		 now, rate;
-};
-
-static int
-spike_cb(void *arg, const struct store_rate_row *r)
+/* follow-log's words for a domain over --spike-rate (stderr). */
+static void
+spike_cb(void *arg, const struct maint_spike *sp)
 {
-	struct spike_arg	*a = arg;
-	char			 key[320];
-	size_t			 i, oldest = 0;
+	char	 san[LOG_SANITIZE_BUF], sand[LOG_SANITIZE_BUF];
 
-	snprintf(key, sizeof(key), "%s %s", r->domain, r->reason);
-	for (i = 0; i < *a->nw; i++) {
-		if (strcmp(a->w[i].key, key) == 0) {
-			if (a->now - a->w[i].at < 3600)
-				return 0;	/* warned within the hour */
-			break;
-		}
-		if (a->w[i].at < a->w[oldest].at)
-			oldest = i;
-	}
-	if (i == *a->nw) {
-		if (*a->nw < WARNED_MAX)
-			(*a->nw)++;
-		else
-			i = oldest;
-	}
-	snprintf(a->w[i].key, sizeof(a->w[i].key), "%s", key);
-	a->w[i].at = a->now;
+	(void)arg;
 	fprintf(stderr, "bouncectl: warning: sender-side spike: %" PRId64
-	    " %s failures at %s in the last hour (threshold %" PRId64
-	    "/h)\n", r->count, r->reason[0] ? r->reason : "unclassified",
-	    r->domain, a->rate);
-	return 0;
+	    " failures at %s in the last hour (threshold %u/h): %s\n",
+	    sp->total, log_sanitize(sp->domain, san, sizeof(san)), sp->rate,
+	    log_sanitize(sp->detail, sand, sizeof(sand)));
 }
 
 /*
  * The follow-log loop: batches of lines, each committed with its
- * position; a spike check each minute, counters every ten.  Returns at
- * a signal, the end of input or a failure (*fr says which).
+ * position; a spike check each MAINT_SPIKE_EVERY seconds (maint.c, the
+ * rule bounced's SenderSideAlertRate uses: one warning per domain per
+ * hour), counters every ten minutes.  Returns at a signal, the end of
+ * input or a failure (*fr says which).
  */
 static enum bd_status
 follow_loop(const struct ctl_opts *o, struct logctx *c, struct follow *f,
-    bool keep, int64_t rate, enum follow_result *fr)
+    bool keep, unsigned rate, struct maint *m, enum follow_result *fr)
 {
-	struct warned		 warned[WARNED_MAX];
-	struct spike_arg	 sa;
 	const char		*line;
 	enum bd_status		 st = BD_OK;
-	size_t			 len, inbatch = 0, nwarned = 0;
-	int64_t			 t0, batch_t = 0, last_spike = 0, now;
+	size_t			 len, inbatch = 0;
+	int64_t			 t0, batch_t = 0, now;
 	int64_t			 last_report;
 	bool			 cut;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.w = warned;
-	sa.nw = &nwarned;
-	sa.rate = rate;
 	t0 = last_report = mono_ms();
 	*fr = FOLLOW_TIMEOUT;
 	while (!stop_sig) {
@@ -443,13 +409,10 @@ follow_loop(const struct ctl_opts *o, struct logctx *c, struct follow *f,
 		if (*fr == FOLLOW_EOF || *fr == FOLLOW_ERROR)
 			break;
 		now = (int64_t)time(NULL);
-		if (inbatch == 0 && now - last_spike >= SPIKE_EVERY) {
-			last_spike = now;
-			sa.now = now;
-			if ((st = store_sender_spikes(c->s, now, rate, spike_cb,
-			    &sa, NULL)) != BD_OK)
-				return st;
-		}
+		if (inbatch == 0 && maint_due(m, now, MAINT_SPIKE_EVERY) &&
+		    (st = maint_spikes(m, c->s, now, rate, spike_cb, NULL,
+		    NULL)) != BD_OK)
+			return st;
 		if (mono_ms() - last_report >= REPORT_EVERY * 1000) {
 			last_report = mono_ms();
 			report(o, stderr, "so far", c, last_report - t0);
@@ -462,9 +425,11 @@ follow_loop(const struct ctl_opts *o, struct logctx *c, struct follow *f,
  * ctl_follow_log - bouncectl follow-log [--from-end] [--spike-rate N]
  * FILE|-: follow the log until SIGINT/SIGTERM (or the end of standard
  * input), from the position kept by the last run; with no position, from
- * the top of the current file (--from-end: from its end).  Every hour's
- * sender-side failures per domain and reason are checked each minute and
- * a warning is written when one reaches N (default 50).
+ * the top of the current file (--from-end: from its end).  The last
+ * hour's sender-side failures per destination domain (its reasons
+ * summed) are checked each minute (MAINT_SPIKE_EVERY) and a domain that
+ * reaches N (default 50) is named in one warning, at most once an hour
+ * (maint_spikes(), as bounced's SenderSideAlertRate).
  *
  * Returns 0 on a signal or the end of input; 2 when the database fails
  * (the last batch is not kept; a restart resumes before it).
@@ -484,8 +449,10 @@ ctl_follow_log(const struct ctl_opts *o, int argc, char **argv)
 	struct logctx		 c;
 	const char		*path;
 	enum follow_result	 fr = FOLLOW_TIMEOUT;
+	struct maint		*m = NULL;
 	enum bd_status		 st;
-	int64_t			 t0, rate = SPIKE_DEFAULT;
+	int64_t			 t0;
+	long long		 rate = SPIKE_DEFAULT;
 	char			*end;
 	int			 ch;
 	bool			 from_end = false, resumed, keep;
@@ -498,6 +465,7 @@ ctl_follow_log(const struct ctl_opts *o, int argc, char **argv)
 		case 'r':
 			errno = 0;
 			rate = strtoll(optarg, &end, 10);
+			/* at most 100000000: it fits an unsigned */
 			if (errno != 0 || *end != '\0' || rate < 1 ||
 			    rate > 100000000) {
 				fprintf(stderr, "bouncectl: --spike-rate: not "
@@ -512,8 +480,14 @@ ctl_follow_log(const struct ctl_opts *o, int argc, char **argv)
 	if (optind != argc - 1)
 		goto usage;
 	path = argv[optind];
-	if (logctx_open(o, path, &c) != CTL_EXIT_OK)
+	if (maint_new(&m) != BD_OK) {
+		fprintf(stderr, "bouncectl: out of memory\n");
 		return CTL_EXIT_ERROR;
+	}
+	if (logctx_open(o, path, &c) != CTL_EXIT_OK) {
+		maint_free(m);
+		return CTL_EXIT_ERROR;
+	}
 	keep = strcmp(c.source, "stdin") != 0;
 	resumed = start_pos(&c, false, &pos);
 	memset(&fo, 0, sizeof(fo));
@@ -522,6 +496,7 @@ ctl_follow_log(const struct ctl_opts *o, int argc, char **argv)
 	    BD_OK) {
 		fprintf(stderr, "bouncectl: %s: cannot follow\n", path);
 		logctx_free(&c);
+		maint_free(m);
 		return CTL_EXIT_ERROR;
 	}
 	memset(&sact, 0, sizeof(sact));
@@ -530,11 +505,12 @@ ctl_follow_log(const struct ctl_opts *o, int argc, char **argv)
 	sigaction(SIGINT, &sact, NULL);
 	sigaction(SIGTERM, &sact, NULL);
 	fprintf(stderr, "bouncectl: following %s%s (soft limit %u in %"
-	    PRId64 " days, sender-side spike %" PRId64 "/h)\n", c.source,
+	    PRId64 " days, sender-side spike %lld/h per domain)\n", c.source,
 	    resumed ? ", resuming at the kept position" : "",
 	    c.pol.soft_limit, c.pol.soft_window / 86400, rate);
 	t0 = mono_ms();
-	st = follow_loop(o, &c, f, keep, rate, &fr);
+	st = follow_loop(o, &c, f, keep, (unsigned)rate, m, &fr);
+	maint_free(m);
 	return log_finish(o, &c, f, st, fr, argv[0],
 	    stop_sig ? "stopped" : "finished", t0);
 usage:

@@ -1037,8 +1037,10 @@ original_to(struct dsn_ctx *c, const char *t, size_t cut, size_t n)
 static void
 set_commands(struct dsn_ctx *c, const char *t, size_t n)
 {
-	struct dsn_rcpt	*rc;
-	size_t		 i;
+	struct smtpcmd_marks	 ms;
+	struct dsn_rcpt		*rc;
+	size_t			 i;
+	bool			 scanned = false;
 
 	for (i = 0; i < c->r->nrcpts; i++) {
 		rc = &c->r->rcpts[i];
@@ -1047,9 +1049,15 @@ set_commands(struct dsn_ctx *c, const char *t, size_t n)
 		if (rc->diagnostic != NULL)
 			rc->smtp_command = smtpcmd_find(rc->diagnostic,
 			    strlen(rc->diagnostic), NULL);
-		if (rc->smtp_command == NULL)
-			rc->smtp_command = smtpcmd_find(t, n,
-			    rc->final_recipient);
+		if (rc->smtp_command != NULL)
+			continue;
+		/* The bounce text is read once for all recipients. */
+		if (!scanned) {
+			smtpcmd_scan(t, n, &ms);
+			scanned = true;
+		}
+		rc->smtp_command = smtpcmd_pick(t, n, &ms,
+		    rc->final_recipient);
 	}
 }
 

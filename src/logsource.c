@@ -9,7 +9,9 @@
  * "from= ... msgid=") are remembered per queue id in a small bounded map
  * (least recently used evicted first, an entry dropped at qmgr's
  * "removed"), so that a delivery line, which names only the queue id,
- * gets its Message-ID, sender and campaign.  Each delivery line (Postfix
+ * gets its Message-ID, sender and campaign (the null sender of a DSN,
+ * RFC 5321 section 4.5.5, is an event sender of "": the store counts no
+ * send for it).  Each delivery line (Postfix
  * status=sent|deferred|bounced, Sendmail stat=) becomes one event per
  * recipient, classified by classify() exactly as a DSN's recipient is
  * (status from dsn=, reply code, diagnostic, action; no report kind, no
@@ -47,13 +49,14 @@ struct qrcpt {
 struct qent {
 	char		 qid[MAILLOG_QID_MAX];
 	char		*msgid;
-	char		*sender;
+	char		*sender;	/* NULL: unknown or the null sender */
 	char		*campaign;
 	struct qrcpt	*rcpts;		/* LOGSOURCE_QRCPT_MAX, allocated on need */
 	size_t		 nrcpts;
 	int32_t		 hnext;		/* hash chain */
 	int32_t		 prev, next;	/* use order: head is the oldest */
 	bool		 used;
+	bool		 null_sender;	/* from=<>: a DSN or an MDN */
 };
 
 struct logsource {
@@ -344,8 +347,9 @@ attach(const struct qent *q, struct bd_event *ev)
 		return;
 	if (ev->message_id == NULL)
 		ev->message_id = q->msgid;
+	/* "" says null sender (a DSN, no send of ours); NULL unknown */
 	if (ev->sender == NULL)
-		ev->sender = q->sender;
+		ev->sender = q->null_sender ? "" : q->sender;
 	ev->campaign = q->campaign;
 }
 
@@ -376,6 +380,7 @@ logsource_events(struct logsource *ls, const struct maillog_rec *r,
 	case ML_FROM:
 		if ((q = q_get(ls, r->queue_id, true)) != NULL) {
 			set_str(&q->sender, r->sender, ADDR_MAX);
+			q->null_sender = r->sender[0] == '\0';
 			if (r->message_id[0] != '\0')
 				set_str(&q->msgid, r->message_id,
 				    MAILLOG_MSGID_MAX);

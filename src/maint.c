@@ -13,7 +13,9 @@
  *   summed per domain, and a domain at or over the rate is named in one
  *   WARNING, at most once per MAINT_ALERT_EVERY.  Sender-side reasons
  *   never move an address, so this warning is how an operator learns
- *   that a receiver is refusing us.
+ *   that a receiver is refusing us.  That rule (maint_spikes()) does not
+ *   log and takes "now": bouncectl follow-log --spike-rate uses it too,
+ *   every MAINT_SPIKE_EVERY seconds (maint_due()).
  *
  * Memory is bounded: at most MAINT_ROWS_MAX groups are read per round
  * (the largest first, as the store orders them) and MAINT_DOMAINS_MAX
@@ -38,6 +40,8 @@ struct warned {
 struct maint {
 	struct warned	 warned[MAINT_DOMAINS_MAX];
 	bool		 failing;	/* a store incident is open */
+	bool		 checked;	/* maint_due() said yes once */
+	int64_t		 last_check;	/* when it last did */
 };
 
 /* A (domain, reason) group copied out of the store's callback. */
@@ -176,71 +180,131 @@ may_warn(struct maint *m, const char *domain, int64_t now)
 	return true;
 }
 
+/* "reason=count ..." of one domain's groups (most first), into b. */
 static void
-warn_domain(const struct group *g, size_t n, int64_t total,
-    const struct bd_config *c)
+detail(struct buf *b, const struct group *g, size_t n)
 {
-	struct buf	 b;
-	char		 san[LOG_SANITIZE_BUF];
-	size_t		 i;
+	size_t	 i;
 
-	buf_init(&b, 1024);
 	for (i = 0; i < n && i < 8; i++)
-		(void)buf_printf(&b, "%s%s=%lld", i ? " " : "",
-		    log_sanitize(g[i].reason, san, sizeof(san)),
+		(void)buf_printf(b, "%s%s=%lld", i ? " " : "", g[i].reason,
 		    (long long)g[i].count);
 	if (n > 8)
-		(void)buf_printf(&b, " +%zu", n - 8);
+		(void)buf_printf(b, " +%zu", n - 8);
+}
+
+/*
+ * maint_due - is a periodic check due?
+ *
+ * Arguments: m; now, seconds; period, seconds between two checks.
+ * Returns true on the first call, when period seconds have passed since
+ * the last check it allowed, or when the clock went back; that check is
+ * then remembered as made.
+ * Notes: pure (no clock): bouncectl follow-log calls it with time(NULL)
+ * between lines, the tests with a simulated hour.
+ */
+bool
+maint_due(struct maint *m, int64_t now, int64_t period)
+{
+	if (m->checked && now >= m->last_check && now - m->last_check < period)
+		return false;
+	m->checked = true;
+	m->last_check = now;
+	return true;
+}
+
+/*
+ * maint_spikes - domains over the sender-side failure rate
+ *
+ * Arguments: m, remembers which domain was named when; st; now, seconds;
+ * rate, the threshold per hour (0 is taken as 1); cb/arg, called once
+ * for each domain whose sender-side failures dated in [now - 3600, now],
+ * summed over the reasons, reach rate, unless it was passed within the
+ * last MAINT_ALERT_EVERY seconds; res (may be NULL): alerts is counted
+ * up, cut is set when more than MAINT_ROWS_MAX groups were left unread.
+ * Returns BD_OK, BD_ENOMEM, or the store's failure (store_errmsg()).
+ * Notes: does not log: bounced(8) and bouncectl follow-log each word
+ * the warning their way.  Not thread-safe: one caller.
+ */
+enum bd_status
+maint_spikes(struct maint *m, struct store *st, int64_t now, unsigned rate,
+    maint_spike_cb cb, void *arg, struct maint_result *res)
+{
+	struct maint_spike	 sp;
+	struct groups		 g;
+	struct buf		 b;
+	enum bd_status		 s;
+	size_t			 i, j;
+	int64_t			 total;
+
+	memset(&g, 0, sizeof(g));
+	if ((g.v = calloc(MAINT_ROWS_MAX, sizeof(*g.v))) == NULL)
+		return BD_ENOMEM;
+	/* Every group (threshold 1): a domain's reasons add up. */
+	s = store_sender_spikes(st, now, 1, collect, &g, NULL);
+	if (s == BD_OK && g.nomem)
+		s = BD_ENOMEM;
+	if (s == BD_OK && res != NULL && g.cut)
+		res->cut = true;
+	if (s == BD_OK)
+		qsort(g.v, g.n, sizeof(*g.v), by_domain);
+	for (i = 0; s == BD_OK && i < g.n; i = j) {
+		total = 0;
+		for (j = i; j < g.n &&
+		    strcmp(g.v[j].domain, g.v[i].domain) == 0; j++)
+			total += g.v[j].count;
+		if (total < (int64_t)(rate > 0 ? rate : 1) ||
+		    !may_warn(m, g.v[i].domain, now))
+			continue;
+		buf_init(&b, 1024);
+		detail(&b, &g.v[i], j - i);
+		sp.domain = g.v[i].domain;
+		sp.total = total;
+		sp.detail = b.data != NULL ? b.data : "";
+		sp.rate = rate;
+		if (cb != NULL)
+			cb(arg, &sp);
+		buf_free(&b);
+		if (res != NULL)
+			res->alerts++;
+	}
+	for (i = 0; i < g.n; i++)
+		free(g.v[i].domain);
+	free(g.v);
+	return s;
+}
+
+/* bounced's words for a domain over SenderSideAlertRate. */
+static void
+warn_domain(void *arg, const struct maint_spike *sp)
+{
+	char	 san[LOG_SANITIZE_BUF], sand[LOG_SANITIZE_BUF];
+
+	(void)arg;
 	log_warn("sender-side failures to %s: %lld in the last hour, "
-	    "SenderSideAlertRate %u: %s", log_sanitize(g[0].domain, san,
-	    sizeof(san)), (long long)total, c->sender_alert_rate,
-	    b.data != NULL ? b.data : "");
-	buf_free(&b);
+	    "SenderSideAlertRate %u: %s", log_sanitize(sp->domain, san,
+	    sizeof(san)), (long long)sp->total, sp->rate,
+	    log_sanitize(sp->detail, sand, sizeof(sand)));
 }
 
 static void
 spikes(struct maint *m, struct store *st, const struct bd_config *c,
     int64_t now, struct maint_result *res)
 {
-	struct groups	 g;
 	enum bd_status	 s;
-	size_t		 i, j;
-	int64_t		 total;
 
 	if (c->sender_alert_rate == 0)
 		return;
-	memset(&g, 0, sizeof(g));
-	if ((g.v = calloc(MAINT_ROWS_MAX, sizeof(*g.v))) == NULL) {
+	s = maint_spikes(m, st, now, c->sender_alert_rate, warn_domain, NULL,
+	    res);
+	if (s == BD_ENOMEM)
 		log_err("maintenance: out of memory");
-		return;
-	}
-	/* Every group (threshold 1): a domain's reasons add up. */
-	s = store_sender_spikes(st, now, 1, collect, &g, NULL);
-	if (s != BD_OK)
+	else if (s != BD_OK)
 		store_trouble(m, st, "sender-side counts", s, res);
-	else if (g.nomem)
-		log_err("maintenance: out of memory");
-	else {
-		if (g.cut)
-			log_debug("maintenance: more than %d (domain, reason) "
-			    "groups in the last hour; the smallest are not "
-			    "counted", MAINT_ROWS_MAX);
-		qsort(g.v, g.n, sizeof(*g.v), by_domain);
-		for (i = 0; i < g.n; i = j) {
-			total = 0;
-			for (j = i; j < g.n &&
-			    strcmp(g.v[j].domain, g.v[i].domain) == 0; j++)
-				total += g.v[j].count;
-			if (total < (int64_t)c->sender_alert_rate ||
-			    !may_warn(m, g.v[i].domain, now))
-				continue;
-			warn_domain(&g.v[i], j - i, total, c);
-			res->alerts++;
-		}
-	}
-	for (i = 0; i < g.n; i++)
-		free(g.v[i].domain);
-	free(g.v);
+	else if (res->cut)
+		log_debug("maintenance: more than %d (domain, reason) groups "
+		    "in the last hour; the smallest are not counted",
+		    MAINT_ROWS_MAX);
 }
 
 /*

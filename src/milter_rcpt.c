@@ -31,16 +31,18 @@ suppressed(const struct msg_ctx *mc, const char *rcpt, char *reason,
 	enum rcache_answer	 a;
 	enum rcache_incident	 inc;
 	enum bd_status		 err;
+	char			 msg[256], san[LOG_SANITIZE_BUF];
 
 	milter_shared(&h);
 	if (h.rcache == NULL)
 		return false;
-	a = rcache_lookup(h.rcache, h.lookup, rcpt, milter_now(), reason,
-	    reasonlen, &inc, &err);
+	a = rcache_lookup_msg(h.rcache, h.lookup, rcpt, milter_now(), reason,
+	    reasonlen, &inc, &err, msg, sizeof(msg));
 	if (inc == RCACHE_STARTED)
-		log_warn("%s: recipient lookup failed (%s): not enforcing "
+		log_warn("%s: recipient lookup failed (%s: %s): not enforcing "
 		    "SuppressedRecipients until the database answers again",
-		    milter_qid(mc), bd_strerror(err));
+		    milter_qid(mc), bd_strerror(err), msg[0] != '\0' ?
+		    log_sanitize(msg, san, sizeof(san)) : "no detail");
 	else if (inc == RCACHE_RECOVERED)
 		log_info("%s: recipient lookups work again", milter_qid(mc));
 	return a == RCACHE_SUPPRESSED;
@@ -78,7 +80,8 @@ split_reply(const char *reply, char *code, char *xcode, const char **text)
  *
  * Returns OUT_MORE (not suppressed, or the lookup failed) or
  * OUT_RCPT_SUPPRESSED, with the reply set (reject) or the address added
- * to mc->tag (tag).
+ * to mc->tag (tag), normalised by addr_normalize() ("<Bob@X.test>"
+ * becomes "Bob@x.test").
  */
 enum outcome
 milter_rcpt_check(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc,
@@ -86,13 +89,19 @@ milter_rcpt_check(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc,
 {
 	const struct bd_config	*c = cc->conf;
 	char			 reason[32], code[4], xcode[16];
-	char			 san[LOG_SANITIZE_BUF];
+	char			 addr[ADDR_MAX + 1], san[LOG_SANITIZE_BUF];
 	const char		*text;
 
 	if (mc->bounce || c->suppressed_rcpt == RCPT_OFF ||
 	    !suppressed(mc, rcpt, reason, sizeof(reason)))
 		return OUT_MORE;
-	(void)log_sanitize(rcpt, san, sizeof(san));
+	/*
+	 * The MTA's RCPT argument keeps its angle brackets (RFC 5321
+	 * section 4.1.2 Forward-path): log and tag the address as stored.
+	 */
+	if (!addr_normalize(rcpt, addr, sizeof(addr)))
+		(void)snprintf(addr, sizeof(addr), "%s", rcpt);
+	(void)log_sanitize(addr, san, sizeof(san));
 	log_debug("%s: suppressed rcpt=<%s> reason=%s action=%s",
 	    milter_qid(mc), san, reason,
 	    c->suppressed_rcpt == RCPT_REJECT ? "reject" : "tag");

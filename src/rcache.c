@@ -212,12 +212,29 @@ put_reason(char *reason, size_t reasonlen, const char *r)
 /*
  * rcache_lookup - is a recipient suppressed?
  *
+ * Arguments and returns: as rcache_lookup_msg() without the error text.
+ */
+enum rcache_answer
+rcache_lookup(struct rcache *rc, struct store *st, const char *rcpt,
+    int64_t now, char *reason, size_t reasonlen,
+    enum rcache_incident *incident, enum bd_status *err)
+{
+	return rcache_lookup_msg(rc, st, rcpt, now, reason, reasonlen,
+	    incident, err, NULL, 0);
+}
+
+/*
+ * rcache_lookup_msg - is a recipient suppressed, and why not answered?
+ *
  * Arguments: rc; st, the store asked on a miss (a read-only handle of
  * its own keeps RCPT TO away from the writers' lock); rcpt, as the MTA
  * gave it; now, seconds; reason and reasonlen (may be NULL), receives
  * the suppression reason ("" otherwise); incident (may be NULL), whether
  * this lookup started or ended a run of failures; err (may be NULL),
- * the store's status when the answer is RCACHE_FAILED.
+ * the store's status when the answer is RCACHE_FAILED; errmsg and
+ * errmsglen (may be NULL), the store's text of that failure
+ * (store_errmsg(), unsanitised: the caller sanitises it) when this call
+ * asked the store, "" otherwise.
  *
  * Returns RCACHE_SUPPRESSED, RCACHE_ACTIVE (also for what is not an
  * address), or RCACHE_FAILED when the store could not answer or is in
@@ -225,9 +242,10 @@ put_reason(char *reason, size_t reasonlen, const char *r)
  * store is asked.
  */
 enum rcache_answer
-rcache_lookup(struct rcache *rc, struct store *st, const char *rcpt,
+rcache_lookup_msg(struct rcache *rc, struct store *st, const char *rcpt,
     int64_t now, char *reason, size_t reasonlen,
-    enum rcache_incident *incident, enum bd_status *err)
+    enum rcache_incident *incident, enum bd_status *err, char *errmsg,
+    size_t errmsglen)
 {
 	struct store_recipient	*r;
 	struct rc_entry		*e;
@@ -242,6 +260,7 @@ rcache_lookup(struct rcache *rc, struct store *st, const char *rcpt,
 	if (err != NULL)
 		*err = BD_OK;
 	put_reason(reason, reasonlen, "");
+	put_reason(errmsg, errmsglen, "");
 	if (rcpt == NULL || !addr_normalize(rcpt, a, sizeof(a)))
 		return RCACHE_ACTIVE;
 	h = hash_addr(rc, a);
@@ -265,10 +284,14 @@ rcache_lookup(struct rcache *rc, struct store *st, const char *rcpt,
 	}
 	stat_add(&rc->stats.misses);
 	gen = __atomic_load_n(&rc->gen, __ATOMIC_ACQUIRE);
-	if (st == NULL || (r = malloc(sizeof(*r))) == NULL)
+	if (st == NULL || (r = malloc(sizeof(*r))) == NULL) {
 		s = st == NULL ? BD_EIO : BD_ENOMEM;
-	else {
+		put_reason(errmsg, errmsglen, st == NULL ? "no store" :
+		    "out of memory");
+	} else {
 		s = store_lookup(st, a, r);
+		if (s != BD_OK && s != BD_ENOTFOUND && s != BD_EPARSE)
+			put_reason(errmsg, errmsglen, store_errmsg(st));
 		if (s == BD_OK) {
 			sup = strcmp(r->state, "suppressed") == 0;
 			insert(rc, h, a, sup, sup ? r->reason : "", now, gen);

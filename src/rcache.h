@@ -59,6 +59,15 @@ void rcache_free(struct rcache *rc);
 enum rcache_answer rcache_lookup(struct rcache *rc, struct store *st,
     const char *rcpt, int64_t now, char *reason, size_t reasonlen,
     enum rcache_incident *incident, enum bd_status *err);
+/*
+ * rcache_lookup_msg - rcache_lookup(), and errmsg (errmsglen bytes, may be
+ * NULL) gets the store's own text of a failure when this call asked the
+ * store (store_errmsg(), unsanitised), else ""
+ */
+enum rcache_answer rcache_lookup_msg(struct rcache *rc, struct store *st,
+    const char *rcpt, int64_t now, char *reason, size_t reasonlen,
+    enum rcache_incident *incident, enum bd_status *err, char *errmsg,
+    size_t errmsglen);
 /* rcache_forget - drop the cached answer for rcpt (its state changed) */
 void rcache_forget(struct rcache *rc, const char *rcpt);
 /* rcache_clear - drop every cached answer */

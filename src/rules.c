@@ -514,28 +514,146 @@ branch_literals(const char *pat, size_t len, struct litset *best)
 }
 
 /*
- * Register the prefilter literals of a regular expression: those of each
- * top-level branch.  A branch without a usable literal makes the rule
- * run on every text.
+ * May pat be matched one top-level branch at a time?  Not when a branch
+ * could depend on another: an option setting "(?i)" carries into the
+ * branches after it, a back reference or recursion names a group of any
+ * branch, "(?|" renumbers groups, "(*VERB)" acts on the whole match.
+ * Only plain groups and lookaround "(?:", "(?=", "(?!", "(?<=", "(?<!"
+ * are allowed.
  */
 static bool
-regex_needles(struct parser *p, const char *pat, size_t len, size_t rule)
+branches_independent(const char *pat, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (pat[i] == '\\') {
+			if (i + 1 < len && (isdigit((unsigned char)pat[i + 1]) ||
+			    strchr("gkKRPQ", pat[i + 1]) != NULL))
+				return false;
+			i++;
+		} else if (pat[i] == '[') {
+			i = skip_class(pat, len, i) - 1;
+		} else if (pat[i] == '(' && i + 1 < len &&
+		    (pat[i + 1] == '?' || pat[i + 1] == '*')) {
+			if (pat[i + 1] == '*' || i + 2 >= len)
+				return false;
+			if (strchr(":=!", pat[i + 2]) != NULL)
+				continue;
+			if (pat[i + 2] == '<' && i + 3 < len &&
+			    (pat[i + 3] == '=' || pat[i + 3] == '!'))
+				continue;
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+branches_free(struct rule *ru)
+{
+	size_t	 k;
+
+	for (k = 0; k < ru->nbr; k++) {
+		pcre2_code_free(ru->br[k].re);
+		free(ru->br[k].needles);
+	}
+	free(ru->br);
+	ru->br = NULL;
+	ru->nbr = 0;
+}
+
+/*
+ * Split the expression into its nb branches (bstart/blen) and compile
+ * each that is not exact.  Returns 1 on success, 0 when a branch does not
+ * compile on its own (then nothing is kept), -1 when out of memory.
+ */
+static int
+branches_compile(struct rule *ru, const char *pat, uint32_t flags,
+    const size_t *bstart, const size_t *blen, const struct litset *sets,
+    const bool *lit, size_t nb)
+{
+	PCRE2_SIZE	 off;
+	size_t		 k;
+	int		 ec;
+
+	if ((ru->br = calloc(nb, sizeof(*ru->br))) == NULL)
+		return -1;
+	ru->nbr = nb;
+	for (k = 0; k < nb; k++) {
+		if (lit[k] && sets[k].flushes)
+			continue;	/* exact: finding a literal is a match */
+		ru->br[k].re = pcre2_compile((PCRE2_SPTR)pat + bstart[k],
+		    blen[k], flags, &ec, &off, NULL);
+		if (ru->br[k].re == NULL) {
+			branches_free(ru);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Add the literals of sets[0..nb) (those with lit[k]) to the prefilter;
+ * with split branches, remember each branch's needles. */
+static bool
+needles_register(struct parser *p, struct rule *ru, size_t rule,
+    const struct litset *sets, const bool *lit, size_t nb)
+{
+	struct rules_branch	*b;
+	size_t			 k, j;
+	long			 id;
+
+	for (k = 0; k < nb; k++) {
+		if (!lit[k])
+			continue;
+		b = ru->br != NULL ? &ru->br[k] : NULL;
+		if (b != NULL && (b->needles = calloc(sets[k].n,
+		    sizeof(*b->needles))) == NULL)
+			return perr(p, "out of memory");
+		for (j = 0; j < sets[k].n; j++) {
+			if ((id = needle_add(p, sets[k].s[j], sets[k].len[j],
+			    rule)) < 0)
+				return perr(p, "out of memory");
+			if (b != NULL)
+				b->needles[b->nneedles++] = (uint32_t)id;
+		}
+	}
+	return true;
+}
+
+/*
+ * Register the prefilter literals of a regular expression: those of each
+ * top-level branch.  A branch without a usable literal makes the rule
+ * run on every text.  When the branches are independent
+ * (branches_independent()), each is also compiled on its own so that
+ * only the branches whose literals occur run (ru->br): the same matches,
+ * without running fifteen alternatives where one literal was found.
+ */
+static bool
+regex_needles(struct parser *p, const char *pat, size_t len, size_t rule,
+    uint32_t flags)
 {
 	struct rule	*ru = &p->r->v[rule];
 	struct litset	*sets;
-	size_t		 i = 0, start = 0, nb = 0, k, j;
-	bool		 ok = true;
+	size_t		 i = 0, start = 0, nb = 0, k;
+	size_t		 bstart[64], blen[64];
+	bool		 ok = true, lit[64];
+	int		 rc;
 
 	if ((sets = calloc(64, sizeof(*sets))) == NULL)
 		return perr(p, "out of memory");
 	for (;;) {
 		if (i >= len || pat[i] == '|') {
-			if (nb == 64 || branch_literals(pat + start,
-			    i - start, &sets[nb]) < RULES_MIN_NEEDLE) {
+			if (nb == 64) {
 				ru->always = true;
 				goto done;
 			}
-			nb++;
+			lit[nb] = branch_literals(pat + start, i - start,
+			    &sets[nb]) >= RULES_MIN_NEEDLE;
+			if (!lit[nb])
+				ru->always = true;
+			bstart[nb] = start;
+			blen[nb++] = i - start;
 			if (i >= len)
 				break;
 			start = ++i;
@@ -550,15 +668,20 @@ regex_needles(struct parser *p, const char *pat, size_t len, size_t rule)
 		else
 			i++;
 	}
-	ru->exact = true;
+	ru->exact = !ru->always;
 	for (k = 0; k < nb; k++)
 		if (!sets[k].flushes)
 			ru->exact = false;
-	for (k = 0; k < nb && ok; k++)
-		for (j = 0; j < sets[k].n && ok; j++)
-			if (needle_add(p, sets[k].s[j], sets[k].len[j],
-			    rule) < 0)
-				ok = perr(p, "out of memory");
+	if (!ru->exact && nb > 1 && branches_independent(pat, len)) {
+		if ((rc = branches_compile(ru, pat, flags, bstart, blen, sets,
+		    lit, nb)) < 0) {
+			ok = perr(p, "out of memory");
+			goto done;
+		}
+	}
+	/* Unsplit, a rule that runs on every text needs no literal. */
+	if (ru->br != NULL || !ru->always)
+		ok = needles_register(p, ru, rule, sets, lit, nb);
 done:
 	free(sets);
 	return ok;
@@ -804,7 +927,7 @@ compile_regex(struct parser *p, struct rule *ru, const char *pat, size_t idx)
 		return perr(p, "bad regular expression at offset %zu: %s",
 		    (size_t)off, (char *)msg);
 	}
-	return regex_needles(p, pat, len, idx);
+	return regex_needles(p, pat, len, idx, flags);
 }
 
 static bool
@@ -1011,17 +1134,18 @@ finish(struct parser *p)
 		return false;
 	}
 	for (i = 0; i < r->nneedles; i++) {
-		const unsigned char *u = (const unsigned char *)
-		    r->needles[i].s;
-		uint32_t b = (uint32_t)u[0] << 8 | u[1];
+		uint32_t h = rules_hash3(rules_gram((const unsigned char *)
+		    r->needles[i].s));
+		uint32_t g = h >> (32 - RULES_GRAM_BITS);
 
-		r->first2[b >> 3] |= (uint8_t)(1u << (b & 7));
-		r->bucket[rules_hash3(u) + 1]++;
+		r->gram3[g >> 3] |= (uint8_t)(1u << (g & 7));
+		r->bucket[(h >> (32 - RULES_HASH_BITS)) + 1]++;
 	}
 	for (j = 0; j < nb; j++)
 		r->bucket[j + 1] += r->bucket[j];
 	for (i = 0; i < r->nneedles; i++) {
-		k = rules_hash3((const unsigned char *)r->needles[i].s);
+		k = rules_hash3(rules_gram((const unsigned char *)
+		    r->needles[i].s)) >> (32 - RULES_HASH_BITS);
 		r->bucket_ids[r->bucket[k] + fill[k]++] = (uint32_t)i;
 	}
 	free(fill);
@@ -1196,6 +1320,7 @@ rules_unref(struct rules *r)
 		free(r->v[i].cond.dtypes);
 		free(r->v[i].cond.remotes);
 		pcre2_code_free(r->v[i].re);
+		branches_free(&r->v[i]);
 	}
 	for (i = 0; i < r->nneedles; i++) {
 		free(r->needles[i].s);

@@ -18,7 +18,8 @@
 #define RULES_MAX_RULES		4096	/* rules per file */
 #define RULES_MAX_LINE		4096	/* bytes per line */
 #define RULES_MIN_NEEDLE	3	/* shortest literal the prefilter indexes */
-#define RULES_HASH_BITS		12
+#define RULES_HASH_BITS		12	/* buckets of the needle table */
+#define RULES_GRAM_BITS		16	/* bits of the three-byte filter */
 #define RULES_MATCH_LIMIT	20000	/* pcre2 match() calls per subject */
 #define RULES_DEPTH_LIMIT	2000	/* pcre2 backtracking depth */
 #define RULES_HEAP_LIMIT	256	/* KiB of pcre2 backtracking heap */
@@ -50,6 +51,18 @@ struct rules_cond {
 	int		 exits[RULES_MAX_ALTS];
 };
 
+/*
+ * One top-level branch of a text regex ("a|b|c"), matched on its own:
+ * a text can match the expression only through a branch one of whose
+ * literals it contains, so rules_match() runs just those branches.
+ */
+struct rules_branch {
+	pcre2_code	*re;		/* NULL: exact, finding a literal is
+					   a match */
+	uint32_t	*needles;	/* its literals' needle indexes */
+	size_t		 nneedles;	/* 0: no literal, run on every text */
+};
+
 /* command=none: the text named no command. */
 #define RULES_CMD_NONE	(1u << SMTPCMD_N)
 
@@ -67,6 +80,8 @@ struct rule {
 	char		*literal;	/* RULES_SEL_TEXT "..." (normalised) */
 	size_t		 litlen;
 	pcre2_code	*re;		/* RULES_SEL_TEXT /.../ */
+	struct rules_branch *br;	/* re split at its top-level '|', */
+	size_t		 nbr;		/* or NULL and 0: run re whole */
 	bool		 always;	/* regex without a usable prefilter */
 	bool		 exact;		/* regex equivalent to its literals */
 	bool		 generic;
@@ -100,7 +115,9 @@ struct rules {
 	size_t		 nneedles;
 	uint32_t	*bucket;	/* 1 << RULES_HASH_BITS + 1 offsets */
 	uint32_t	*bucket_ids;	/* needle indexes */
-	uint8_t		 first2[8192];	/* bit set: first two bytes of a needle */
+	uint8_t		 gram3[1u << (RULES_GRAM_BITS - 3)];
+					/* bit set: rules_hash3() of the first
+					   three bytes of a needle */
 	pcre2_match_context *mctx;
 };
 
@@ -128,14 +145,22 @@ rules_load8(const unsigned char *p, size_t n)
 	return v;
 }
 
-/* rules_hash3 - prefilter bucket of three bytes */
+/*
+ * rules_hash3 - hash of the three bytes k holds (p[0] << 16 | p[1] << 8 |
+ * p[2]), multiplicative: the top RULES_GRAM_BITS bits index the filter
+ * bit set, the top RULES_HASH_BITS the needle buckets.
+ */
 static inline uint32_t
-rules_hash3(const unsigned char *p)
+rules_hash3(uint32_t k)
 {
-	uint32_t h = (uint32_t)p[0] * 0x9e3779b1u ^
-	    (uint32_t)p[1] * 0x85ebca77u ^ (uint32_t)p[2] * 0xc2b2ae3du;
+	return k * 0x9e3779b1u;
+}
 
-	return h >> (32 - RULES_HASH_BITS);
+/* rules_gram - the three bytes at p as a key for rules_hash3() */
+static inline uint32_t
+rules_gram(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
 }
 
 #endif

@@ -180,14 +180,6 @@ hit_set(struct rules_hit *h, const struct rule *ru)
 	h->advice = ru->advice;
 }
 
-static int
-cmp_size(const void *a, const void *b)
-{
-	size_t	 x = *(const size_t *)a, y = *(const size_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * One pass of the prefilter: mark the needles found in t and collect the
  * text rules that use them into cand (sorted, unique).  Returns the
@@ -200,16 +192,23 @@ prefilter(const struct rules *r, const unsigned char *t, size_t n,
 {
 	size_t	 i, j, k, nc = 0;
 	uint64_t head;
+	uint32_t gram = 0;
 	bool	 overflow = false;
 
 	for (k = 0; k < r->nalways; k++)
 		cand[nc++] = r->always[k];
+	if (n >= RULES_MIN_NEEDLE)
+		gram = rules_gram(t) >> 8;
 	for (i = 0; i + RULES_MIN_NEEDLE <= n; i++) {
-		uint32_t b = (uint32_t)t[i] << 8 | t[i + 1];
+		uint32_t h, g, b;
 
-		if (!(r->first2[b >> 3] & (1u << (b & 7))))
+		/* Rolling: the three bytes at i. */
+		gram = (gram << 8 | t[i + 2]) & 0xffffff;
+		h = rules_hash3(gram);
+		g = h >> (32 - RULES_GRAM_BITS);
+		if (!(r->gram3[g >> 3] & (1u << (g & 7))))
 			continue;
-		b = rules_hash3(t + i);
+		b = h >> (32 - RULES_HASH_BITS);
 		head = rules_load8(t + i, n - i);
 
 		for (j = r->bucket[b]; j < r->bucket[b + 1]; j++) {
@@ -234,7 +233,14 @@ prefilter(const struct rules *r, const unsigned char *t, size_t n,
 	if (overflow)
 		return SIZE_MAX;
 	if (nc > 1) {
-		qsort(cand, nc, sizeof(*cand), cmp_size);
+		/* Few candidates, mostly in order: insertion sort. */
+		for (i = 1; i < nc; i++) {
+			size_t v = cand[i];
+
+			for (j = i; j > 0 && cand[j - 1] > v; j--)
+				cand[j] = cand[j - 1];
+			cand[j] = v;
+		}
 		for (i = 1, j = 1; i < nc; i++)
 			if (cand[i] != cand[j - 1])
 				cand[j++] = cand[i];
@@ -296,33 +302,77 @@ arena_free(void *p, void *data)
 	free(p);
 }
 
-/* Run one text rule on t; counts regex runs in *nre. */
-static bool
-text_verify(const struct rules *r, const struct rule *ru,
-    const struct rules_query *q, pcre2_match_data **md, struct arena *ar,
-    int *nre)
+/* The match data, made on first use from the arena; NULL on failure. */
+static pcre2_match_data *
+match_data(pcre2_match_data **md, struct arena *ar)
 {
 	pcre2_general_context	*gc;
-	int			 rc;
 
-	if (ru->re == NULL || ru->exact)
-		return true;	/* literal(s): the prefilter found it */
 	if (*md == NULL) {
 		gc = pcre2_general_context_create(arena_malloc, arena_free, ar);
 		if (gc != NULL)
 			*md = pcre2_match_data_create(1, gc);
 		pcre2_general_context_free(gc);
-		if (*md == NULL) {
-			*nre = -1;
-			return false;
-		}
+	}
+	return *md;
+}
+
+/* Is one of the needles ids[0..n) in the text (hits)? */
+static bool
+any_hit(const uint32_t *ids, size_t n, const uint64_t *hits)
+{
+	size_t	 k;
+
+	for (k = 0; k < n; k++)
+		if (hits[ids[k] >> 6] & ((uint64_t)1 << (ids[k] & 63)))
+			return true;
+	return false;
+}
+
+/* Run one expression on the text; counts runs in *nre. */
+static bool
+regex_run(const struct rules *r, const pcre2_code *re,
+    const struct rules_query *q, pcre2_match_data **md, struct arena *ar,
+    int *nre)
+{
+	if (match_data(md, ar) == NULL) {
+		*nre = -1;
+		return false;
 	}
 	if (*nre >= 0)
 		(*nre)++;
-	rc = pcre2_match(ru->re, (PCRE2_SPTR)q->text, q->textlen, 0, 0, *md,
-	    r->mctx);
 	/* A limit error (PCRE2_ERROR_MATCHLIMIT ...) counts as no match. */
-	return rc >= 0;
+	return pcre2_match(re, (PCRE2_SPTR)q->text, q->textlen, 0, 0, *md,
+	    r->mctx) >= 0;
+}
+
+/*
+ * Run one text rule on t; counts regex runs in *nre.  A split expression
+ * runs only its branches whose literals the prefilter found (hits), and
+ * those without a literal.
+ */
+static bool
+text_verify(const struct rules *r, const struct rule *ru,
+    const struct rules_query *q, const uint64_t *hits,
+    pcre2_match_data **md, struct arena *ar, int *nre)
+{
+	const struct rules_branch *b;
+	size_t			 k;
+
+	if (ru->re == NULL || ru->exact)
+		return true;	/* literal(s): the prefilter found it */
+	if (ru->nbr == 0)
+		return regex_run(r, ru->re, q, md, ar, nre);
+	for (k = 0; k < ru->nbr; k++) {
+		b = &ru->br[k];
+		if (b->nneedles > 0 && !any_hit(b->needles, b->nneedles, hits))
+			continue;
+		if (b->re == NULL)
+			return true;	/* an exact branch: its literal */
+		if (regex_run(r, b->re, q, md, ar, nre))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -413,7 +463,7 @@ rules_match(const struct rules *r, const struct rules_query *q,
 			    (!ru->always && !needles_hit(r, i, hits)))
 				continue;
 			if (cond_ok(ru, q, have_st, &st) &&
-			    text_verify(r, ru, q, &md, &ar, &nre))
+			    text_verify(r, ru, q, hits, &md, &ar, &nre))
 				twin = i;
 		}
 	} else {
@@ -421,7 +471,7 @@ rules_match(const struct rules *r, const struct rules_query *q,
 			const struct rule *ru = &r->v[cand[i]];
 
 			if (cond_ok(ru, q, have_st, &st) &&
-			    text_verify(r, ru, q, &md, &ar, &nre))
+			    text_verify(r, ru, q, hits, &md, &ar, &nre))
 				twin = cand[i];
 		}
 	}

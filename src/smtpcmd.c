@@ -30,7 +30,7 @@
 
 #include "smtpcmd.h"
 
-#define MAX_MARKS	32	/* command mentions remembered */
+#define MAX_MARKS	SMTPCMD_MAX_MARKS
 #define NEAR		1024	/* bytes after a recipient a mention counts */
 
 static const char *const cmd_words[] = {
@@ -38,12 +38,7 @@ static const char *const cmd_words[] = {
 };
 
 /* A command mention: where, which, and the transcript lines it spans. */
-struct mark {
-	size_t		 pos;
-	const char	*cmd;
-	size_t		 from, to;	/* transcript: command line to reply */
-	bool		 transcript;
-};
+#define mark	smtpcmd_mark
 
 static bool
 is_sp(unsigned char c)
@@ -278,6 +273,23 @@ transcript_line(const char *t, size_t i, size_t n, struct block *b,
 	return nm + 1;
 }
 
+/*
+ * The bytes collect() stops at: a line end, a blank, the '>' and '<' of
+ * a transcript, and the first letters of its phrases ("in reply to",
+ * "after", "smtp", qmail's "but", "does", "failed"); everything else is
+ * C_OTHER and only ends a line's indentation.
+ */
+enum { C_OTHER, C_NL, C_BLANK, C_ANGLE, C_LETTER };
+
+static const unsigned char ctab[256] = {
+	['\n'] = C_NL, [' '] = C_BLANK, ['\t'] = C_BLANK,
+	['<'] = C_ANGLE, ['>'] = C_ANGLE,
+	['a'] = C_LETTER, ['b'] = C_LETTER, ['d'] = C_LETTER,
+	['f'] = C_LETTER, ['i'] = C_LETTER, ['s'] = C_LETTER,
+	['A'] = C_LETTER, ['B'] = C_LETTER, ['D'] = C_LETTER,
+	['F'] = C_LETTER, ['I'] = C_LETTER, ['S'] = C_LETTER,
+};
+
 /* Collect the command mentions of t[0..n) into m; returns how many. */
 static size_t
 collect(const char *t, size_t n, struct mark *m)
@@ -291,22 +303,27 @@ collect(const char *t, size_t n, struct mark *m)
 		unsigned char c = (unsigned char)t[i];
 		const char *cmd = NULL;
 
-		if (c == '\n') {
+		switch (ctab[c]) {
+		case C_OTHER:
+			bol = false;
+			continue;
+		case C_NL:
 			bol = true;
 			continue;
-		}
-		if (bol && (c == ' ' || c == '\t'))
-			continue;
-		if (bol && (c == '>' || c == '<') && i + 4 <= n &&
-		    t[i + 1] == c && t[i + 2] == c && t[i + 3] == ' ') {
+		case C_BLANK:
+			continue;	/* indentation, or between words */
+		case C_ANGLE:
+			if (bol && i + 4 <= n && t[i + 1] == c &&
+			    t[i + 2] == c && t[i + 3] == ' ')
+				nm = transcript_line(t, i, n, &b, m, nm);
 			bol = false;
-			nm = transcript_line(t, i, n, &b, m, nm);
 			continue;
 		}
 		bol = false;
 		switch (c | 0x20) {
 		case 'i':
-			if ((e = words_at(t, i, n, "in reply to")) != 0)
+			if (i + 1 < n && (t[i + 1] | 0x20) == 'n' &&
+			    (e = words_at(t, i, n, "in reply to")) != 0)
 				cmd = cmd_at(t, e, n, false, false, &e);
 			break;
 		case 'a':
@@ -335,7 +352,8 @@ collect(const char *t, size_t n, struct mark *m)
 				break;
 			for (k = 0; qmail[k].words != NULL && cmd == NULL;
 			    k++)
-				if (words_at(t, i, n, qmail[k].words) != 0)
+				if ((c | 0x20) == qmail[k].words[0] &&
+				    words_at(t, i, n, qmail[k].words) != 0)
 					cmd = qmail[k].cmd;
 			break;
 		}
@@ -352,10 +370,23 @@ collect(const char *t, size_t n, struct mark *m)
 }
 
 /*
- * smtpcmd_find - the command a failure in text[0..n) answered
+ * smtpcmd_scan - read the command mentions of a text once
  *
- * Arguments: text (need not be NUL-terminated), n its length; rcpt,
- * the recipient's address or NULL.
+ * Arguments: text (need not be NUL-terminated), n its length; ms
+ * receives the mentions (at most SMTPCMD_MAX_MARKS).
+ * Notes: one bounded linear pass; see smtpcmd_pick().
+ */
+void
+smtpcmd_scan(const char *text, size_t n, struct smtpcmd_marks *ms)
+{
+	ms->n = text != NULL && n > 0 ? collect(text, n, ms->m) : 0;
+}
+
+/*
+ * smtpcmd_pick - the command a failure answered, from scanned mentions
+ *
+ * Arguments: text and n, as given to smtpcmd_scan(); ms, what it read;
+ * rcpt, the recipient's address or NULL.
  * Returns a static word ("connect", "helo", "starttls", "auth", "mail",
  * "rcpt", "data") or NULL.
  * Notes: when the text names one command, or names several that agree,
@@ -364,15 +395,14 @@ collect(const char *t, size_t n, struct mark *m)
  * bytes), else there is no answer.
  */
 const char *
-smtpcmd_find(const char *text, size_t n, const char *rcpt)
+smtpcmd_pick(const char *text, size_t n, const struct smtpcmd_marks *ms,
+    const char *rcpt)
 {
-	struct mark	 m[MAX_MARKS];
-	size_t		 nm, k, rl, p, ls;
+	const struct mark *m = ms->m;
+	size_t		 nm = ms->n, k, rl, p, ls;
 	bool		 agree = true;
 
-	if (text == NULL || n == 0)
-		return NULL;
-	if ((nm = collect(text, n, m)) == 0)
+	if (nm == 0)
 		return NULL;
 	for (k = 1; k < nm; k++)
 		if (m[k].cmd != m[0].cmd)
@@ -394,6 +424,26 @@ smtpcmd_find(const char *text, size_t n, const char *rcpt)
 				return m[k].cmd;
 	}
 	return NULL;
+}
+
+/*
+ * smtpcmd_find - the command a failure in text[0..n) answered
+ *
+ * Arguments: text (need not be NUL-terminated), n its length; rcpt,
+ * the recipient's address or NULL.
+ * Returns a static word or NULL, as smtpcmd_pick().
+ * Notes: smtpcmd_scan() and smtpcmd_pick() in one; for several
+ * recipients of one text, call those instead.
+ */
+const char *
+smtpcmd_find(const char *text, size_t n, const char *rcpt)
+{
+	struct smtpcmd_marks	 ms;
+
+	if (text == NULL || n == 0)
+		return NULL;
+	smtpcmd_scan(text, n, &ms);
+	return smtpcmd_pick(text, n, &ms, rcpt);
 }
 
 /*

@@ -9,6 +9,7 @@
 #ifndef BD_SMTPCMD_H
 #define BD_SMTPCMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -21,6 +22,33 @@
  * which one is about it.
  */
 const char *smtpcmd_find(const char *text, size_t n, const char *rcpt);
+
+#define SMTPCMD_MAX_MARKS	32	/* command mentions remembered */
+
+/* The command mentions of one text, read once (private to smtpcmd.c). */
+struct smtpcmd_marks {
+	size_t		 n;
+	struct smtpcmd_mark {
+		size_t		 pos;
+		const char	*cmd;
+		size_t		 from, to;	/* transcript: command line
+						   to reply */
+		bool		 transcript;
+	}		 m[SMTPCMD_MAX_MARKS];
+};
+
+/*
+ * smtpcmd_scan - read the command mentions of text[0..n) into *ms once,
+ * for smtpcmd_pick() to answer for each recipient of a bounce without
+ * reading the whole text again.
+ */
+void smtpcmd_scan(const char *text, size_t n, struct smtpcmd_marks *ms);
+/*
+ * smtpcmd_pick - smtpcmd_find(text, n, rcpt) from the marks that
+ * smtpcmd_scan() read from the same text
+ */
+const char *smtpcmd_pick(const char *text, size_t n,
+    const struct smtpcmd_marks *ms, const char *rcpt);
 
 /* smtpcmd_word - the static word for a command name (any case), or NULL */
 const char *smtpcmd_word(const char *name);

@@ -18,7 +18,11 @@
  * - an operator's suppress/unsuppress always wins: automatic events dated
  *   before the last manual action change nothing.
  * Events may arrive out of order (a DSN after the log line), so the rule
- * compares event dates, never arrival order.
+ * compares event dates first.  Dates are whole seconds, so a tie between
+ * a delivery and a soft bounce is broken by recording order (the event
+ * id, state_input.seq): a soft bounce recorded after a delivery dated the
+ * same second counts (the log's "sent" and the next "deferred" often
+ * share a second).  An operator's unsuppress wins every tie.
  *
  * Pure: no I/O, no clock, no logging.
  */
@@ -45,7 +49,7 @@ state_init(struct state *st)
 	st->reason = STATE_REASON_NONE;
 }
 
-/* Drop the marks dated at or before t (a delivery or an unsuppress). */
+/* Drop the marks dated at or before t (recorded before a delivery at t). */
 static void
 drop_marks_upto(struct state *st, int64_t t)
 {
@@ -102,7 +106,8 @@ soft_bounce(struct state *st, const struct state_input *in,
 	size_t		 i, limit;
 	char		 key[STATE_KEY_MAX];
 
-	if (st->reset_at > 0 && in->when <= st->reset_at)
+	if (st->reset_at > 0 && (in->when < st->reset_at ||
+	    (in->when == st->reset_at && in->seq <= st->reset_seq)))
 		return;		/* a later delivery or unsuppress wins */
 	for (i = 0; i < st->nmarks; i++)
 		if (st->marks[i].when > newest)
@@ -136,6 +141,9 @@ soft_bounce(struct state *st, const struct state_input *in,
  * Returns true when the kind, the reason or the soft count changed.
  * Notes: an already suppressed address stays suppressed whatever
  * automatic event comes; only STATE_IN_UNSUPPRESS makes it active.
+ * Inputs are compared by date, then by in->seq (recording order): a soft
+ * bounce dated the second of the last delivery counts only when its seq
+ * is greater (never with seq 0, never after an unsuppress).
  */
 bool
 state_apply(struct state *st, const struct state_input *in,
@@ -160,8 +168,10 @@ state_apply(struct state *st, const struct state_input *in,
 	case STATE_IN_UNSUPPRESS:
 		if (in->when > st->manual_at)
 			st->manual_at = in->when;
-		if (in->when > st->reset_at)
+		if (in->when >= st->reset_at) {
 			st->reset_at = in->when;
+			st->reset_seq = STATE_SEQ_MANUAL;
+		}
 		st->kind = STATE_ACTIVE;
 		st->reason = STATE_REASON_NONE;
 		st->since = 0;
@@ -187,9 +197,16 @@ state_apply(struct state *st, const struct state_input *in,
 	case STATE_IN_DELIVERED:
 		if (in->when < st->manual_at)
 			break;
-		if (in->when > st->reset_at)
+		if (in->when > st->reset_at || (in->when == st->reset_at &&
+		    in->seq > st->reset_seq)) {
 			st->reset_at = in->when;
-		drop_marks_upto(st, st->reset_at);
+			st->reset_seq = in->seq;
+		}
+		/*
+		 * The marks of its second were recorded before it; a late
+		 * older delivery keeps those of a newer reset's second.
+		 */
+		drop_marks_upto(st, in->when);
 		if (st->kind != STATE_SUPPRESSED)
 			st->kind = st->nmarks > 0 ? STATE_SOFT : STATE_ACTIVE;
 		break;

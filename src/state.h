@@ -41,6 +41,7 @@ enum state_input_kind {
 #define STATE_SOFT_MARKS	32	/* most soft-bounced messages remembered */
 #define STATE_KEY_MAX		200	/* bytes of a message key, with the NUL */
 #define STATE_MARKS_TEXT_MAX	(STATE_SOFT_MARKS * (STATE_KEY_MAX + 24))
+#define STATE_SEQ_MANUAL	INT64_MAX	/* reset_seq of an unsuppress */
 
 /* One soft-bounced message of the current streak. */
 struct state_mark {
@@ -53,6 +54,7 @@ struct state {
 	enum state_reason reason;	/* NONE unless suppressed */
 	int64_t		 since;		/* when it became suppressed, else 0 */
 	int64_t		 reset_at;	/* last delivery or unsuppress */
+	int64_t		 reset_seq;	/* its seq (STATE_SEQ_MANUAL: manual) */
 	int64_t		 manual_at;	/* last manual action: older events lose */
 	int64_t		 first_bounce;	/* 0 if none */
 	int64_t		 last_bounce;
@@ -63,6 +65,7 @@ struct state {
 struct state_input {
 	enum state_input_kind kind;
 	int64_t		 when;
+	int64_t		 seq;		/* the event id (order); 0 unknown */
 	const char	*msgkey;	/* the original message, for SOFT */
 	enum state_reason reason;	/* for SUPPRESS */
 	bool		 manual;	/* SUPPRESS/UNSUPPRESS from an operator */

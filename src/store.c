@@ -10,7 +10,7 @@
  * threads may share a handle; WAL journal so that bouncectl reads while
  * bounced writes; a busy timeout so that a short lock is waited out.
  * The schema is versioned with PRAGMA user_version and brought up to
- * date by the ordered migrations[] below (append v3, never edit v1, v2).
+ * date by the ordered migrations[] below (append v4, never edit v1 to v3).
  * A read-only open, or one with STORE_NOCREATE, never creates a file.
  * store_batch_begin() wraps many records and a log position in one
  * transaction (savepoints inside, journalled in memory).
@@ -136,6 +136,21 @@ static const char *const migrations[] = {
 	/* a v1 suppression's one known event */
 	"UPDATE recipients SET suppress_events = CAST(suppress_event AS TEXT)"
 	" WHERE state = 'suppressed' AND suppress_event IS NOT NULL;",
+	/*
+	 * v3: reset_event, the id of the delivery behind reset_at, so that a
+	 * soft bounce recorded after it in the same second counts (state.c);
+	 * 9223372036854775807 (STATE_SEQ_MANUAL) when it was an unsuppress.
+	 */
+	"ALTER TABLE recipients ADD COLUMN reset_event INTEGER NOT NULL "
+	" DEFAULT 0;"
+	"UPDATE recipients SET reset_event = COALESCE((SELECT MAX(e.id) FROM "
+	" events e WHERE e.recipient = recipients.address AND e.ts = "
+	" recipients.reset_at AND e.class = 'delivered'), 0) "
+	" WHERE reset_at > 0;"
+	"UPDATE recipients SET reset_event = 9223372036854775807 "
+	" WHERE reset_at > 0 AND EXISTS (SELECT 1 FROM events e WHERE "
+	" e.recipient = recipients.address AND e.ts = recipients.reset_at AND "
+	" e.class = 'unsuppress');",
 };
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
 

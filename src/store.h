@@ -39,7 +39,8 @@ const char *store_errmsg(struct store *s);
  * transaction and apply the suppression rules; idempotent: an event
  * already recorded changes nothing.  *n_new (may be NULL) counts the events
  * that were new.  now is the time used for state changes.  A log event
- * (EV_SRC_LOG) with a queue id is also a send (schema v2); any event
+ * (EV_SRC_LOG) with a queue id is also a send (schema v2), unless its
+ * sender is the null sender ("" or "<>": a DSN); any event
  * about a known send updates its outcome.
  */
 enum bd_status store_record(struct store *s, const struct bd_event *evs,
@@ -47,7 +48,7 @@ enum bd_status store_record(struct store *s, const struct bd_event *evs,
 
 /* ---- additions for bouncectl (lookup, list, manual actions, stats) ---- */
 
-#define STORE_SCHEMA_VERSION	2	/* PRAGMA user_version after migration */
+#define STORE_SCHEMA_VERSION	3	/* PRAGMA user_version, migrated */
 #define STORE_DIAG_MAX		2048	/* bytes of a diagnostic kept */
 #define STORE_TEXT_MAX		998	/* bytes of any other text field kept */
 #define STORE_EVENTS_MAX	32	/* event ids kept for a suppression */

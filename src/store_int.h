@@ -111,4 +111,12 @@ store_addr_domain(const char *addr)
 	return at != NULL ? at + 1 : "";
 }
 
+/* Whether an envelope sender is the null sender ("" or "<>"; NULL: unknown). */
+static inline bool
+store_null_sender(const char *sender)
+{
+	return sender != NULL && (sender[0] == '\0' ||
+	    strcmp(sender, "<>") == 0);
+}
+
 #endif

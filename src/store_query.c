@@ -340,8 +340,9 @@ store_stats(struct store *s, const char *by, store_stat_cb cb, void *arg)
  * the event that suppressed them (its reason, campaign), by their
  * domain, or by the day they were suppressed.  Operator actions are not
  * counted as events.  Sends come from the MTA log only (schema v2),
- * grouped by the recipient's domain, the day of the first attempt or the
- * campaign; each counts once, by its latest outcome.
+ * never from the null sender (the MTA's DSNs, also in rows an older
+ * version kept), grouped by the recipient's domain, the day of the first
+ * attempt or the campaign; each counts once, by its latest outcome.
  */
 enum bd_status
 store_stats_since(struct store *s, const char *by, int64_t since,
@@ -371,7 +372,8 @@ store_stats_since(struct store *s, const char *by, int64_t since,
 		snprintf(sends, sizeof(sends), "UNION ALL SELECT %s, 0, 0, 0, "
 		    "0, 0, 0, 1, outcome = 'delivered', outcome = 'soft', "
 		    "outcome = 'hard', outcome = 'sender' FROM sends "
-		    "WHERE ts >= ?1 ", stat_keys[k].skey);
+		    "WHERE ts >= ?1 AND COALESCE(sender, '?') NOT IN "
+		    "('', '<>') ", stat_keys[k].skey);
 	/* The keys are constants of this file, never user text. */
 	snprintf(sql, sizeof(sql),
 	    "SELECT k, SUM(ev), SUM(h), SUM(so), SUM(se), SUM(de), SUM(su), "

@@ -50,8 +50,8 @@ load_state(struct store *s, const char *addr, struct rstate *rs)
 	state_init(&rs->st);
 	if ((r = store_cached(s, "SELECT state, reason, suppressed_since, "
 	    "reset_at, manual_at, first_bounce, last_bounce, soft_marks, "
-	    "last_seen, suppress_event, suppress_events FROM recipients "
-	    "WHERE address = ?",
+	    "last_seen, suppress_event, suppress_events, reset_event "
+	    "FROM recipients WHERE address = ?",
 	    &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, addr, ADDR_MAX);
@@ -69,6 +69,7 @@ load_state(struct store *s, const char *addr, struct rstate *rs)
 		rs->suppress_event = sqlite3_column_int64(st, 9);
 		store_copy_col(rs->suppress_events,
 		    sizeof(rs->suppress_events), st, 10);
+		rs->st.reset_seq = sqlite3_column_int64(st, 11);
 		rc = SQLITE_DONE;
 	}
 	r = rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, "load state");
@@ -96,8 +97,8 @@ save_state(struct store *s, const char *addr, const struct rstate *rs)
 	if ((r = store_cached(s, "UPDATE recipients SET state = ?, reason = ?, "
 	    "soft_count = ?, soft_marks = ?, suppressed_since = ?, "
 	    "reset_at = ?, manual_at = ?, first_bounce = ?, last_bounce = ?, "
-	    "suppress_event = ?, suppress_events = ? WHERE address = ?",
-	    &st)) != BD_OK)
+	    "suppress_event = ?, suppress_events = ?, reset_event = ? "
+	    "WHERE address = ?", &st)) != BD_OK)
 		return r;
 	state_marks_encode(&rs->st, marks, sizeof(marks));
 	sqlite3_bind_text(st, 1, state_kind_name(rs->st.kind), -1,
@@ -118,7 +119,8 @@ save_state(struct store *s, const char *addr, const struct rstate *rs)
 		sqlite3_bind_null(st, 10);
 	store_bind_text(st, 11, rs->st.kind == STATE_SUPPRESSED ?
 	    rs->suppress_events : "", sizeof(rs->suppress_events) - 1);
-	store_bind_text(st, 12, addr, ADDR_MAX);
+	sqlite3_bind_int64(st, 12, rs->st.reset_seq);
+	store_bind_text(st, 13, addr, ADDR_MAX);
 	rc = sqlite3_step(st);
 	store_release(s, st);
 	return rc == SQLITE_DONE ? BD_OK :
@@ -173,8 +175,9 @@ led_by(struct store *s, const char *addr, struct rstate *rs, int64_t ev_id,
 		return BD_OK;
 	}
 	if ((r = store_prepare(s, "SELECT id FROM events WHERE recipient = ?1 "
-	    "AND class = 'soft' AND ts > ?2 AND ts >= ?3 AND ts >= ?4 "
-	    "AND ts <= ?5 ORDER BY ts, id LIMIT ?6", &st)) != BD_OK)
+	    "AND class = 'soft' AND (ts > ?2 OR (ts = ?2 AND id > ?7)) "
+	    "AND ts >= ?3 AND ts >= ?4 AND ts <= ?5 ORDER BY ts, id LIMIT ?6",
+	    &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, addr, ADDR_MAX);
 	sqlite3_bind_int64(st, 2, rs->st.reset_at);
@@ -183,6 +186,7 @@ led_by(struct store *s, const char *addr, struct rstate *rs, int64_t ev_id,
 	    rs->st.since - pol->soft_window : INT64_MIN);
 	sqlite3_bind_int64(st, 5, rs->st.since);
 	sqlite3_bind_int(st, 6, STORE_EVENTS_MAX);
+	sqlite3_bind_int64(st, 7, rs->st.reset_seq);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n = snprintf(rs->suppress_events + len,
 		    sizeof(rs->suppress_events) - len, "%s%" PRId64,
@@ -313,6 +317,9 @@ insert_event(struct store *s, const struct bd_event *ev, const char *rcpt,
  * about a known send, from the log or a DSN, moves its outcome when it
  * is at least as recent; a campaign value names every send of the
  * message.  Idempotent like the events: a line read twice adds nothing.
+ * A message from the null sender (RFC 5321 section 4.5.5: the MTA's own
+ * DSN, whatever producer reports it) is no send: counting it would
+ * dilute the bounce rates of bouncectl stats.
  */
 static enum bd_status
 note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
@@ -323,6 +330,8 @@ note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
 
 	if (ev->queue_id == NULL || ev->queue_id[0] == '\0')
 		return BD_OK;
+	if (store_null_sender(ev->sender))
+		return BD_OK;	/* a DSN the MTA sent: not a send of ours */
 	if (ev->source == EV_SRC_LOG && (ev->action == EV_ACT_FAILED ||
 	    ev->action == EV_ACT_DELAYED || ev->action == EV_ACT_DELIVERED)) {
 		if ((r = store_cached(s, "INSERT OR IGNORE INTO sends "
@@ -398,6 +407,7 @@ record_one(struct store *s, const struct bd_event *ev,
 	if (id == 0)
 		return BD_OK;	/* seen before: change nothing */
 	*isnew = true;
+	in.seq = id;		/* breaks a tie of dates (state.c) */
 	if ((r = fold(s, rcpt, &in, id, pol)) != BD_OK)
 		return r;
 	return save_last(s, rcpt, id, ev->when, ev->status,
@@ -493,6 +503,7 @@ store_manual_one(struct store *s, const struct store_manual *m,
 	memset(&in, 0, sizeof(in));
 	in.kind = m->suppress ? STATE_IN_SUPPRESS : STATE_IN_UNSUPPRESS;
 	in.when = m->when;
+	in.seq = id;
 	in.reason = reason;
 	in.manual = true;
 	if ((r = fold(s, rcpt, &in, id, NULL)) != BD_OK)
@@ -573,6 +584,7 @@ row_input(const struct store_event_row *e, struct state_input *in,
 
 	memset(in, 0, sizeof(*in));
 	in->when = e->when;
+	in->seq = e->id;
 	if (e->action != NULL && (strcmp(e->action, "suppress") == 0 ||
 	    strcmp(e->action, "unsuppress") == 0)) {
 		in->kind = e->action[0] == 's' ? STATE_IN_SUPPRESS :

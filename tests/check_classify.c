@@ -16,6 +16,7 @@
 
 #include "classify.h"
 #include "smtpcmd.h"
+#include "testutil.h"
 
 static struct rules *rules;
 
@@ -34,6 +35,22 @@ teardown(void)
 {
 	rules_unref(rules);
 	rules = NULL;
+}
+
+/*
+ * Classify in under the built-in rules into v: the reason and whether
+ * it is hard must be as wanted.  what names the case in a failure.
+ */
+static void
+want_verdict(const struct classify_input *in, const char *what,
+    const char *reason, bool hard, struct verdict *v)
+{
+	classify(rules, in, v);
+	ck_assert_msg(strcmp(v->reason, reason) == 0,
+	    "%s: reason: got %s, want %s (rule %s, %s)", what, v->reason,
+	    reason, v->rule, v->why);
+	ck_assert_msg(v->hard == hard, "%s: hard: got %d, want %d", what,
+	    v->hard, hard);
 }
 
 static const struct case_ {
@@ -145,29 +162,22 @@ static const struct case_ {
 START_TEST(test_classify_table)
 {
 	const struct case_	*c = &cases[_i];
-	struct classify_input	 in;
+	const struct classify_input in = { .status = c->status,
+	    .reply_code = c->code, .diagnostic = c->text,
+	    .action = c->action, .kind = DSN_KIND_REPORT };
 	struct verdict		 v;
+	char			 what[32];
 
-	memset(&in, 0, sizeof(in));
-	in.status = c->status;
-	in.reply_code = c->code;
-	in.diagnostic = c->text;
-	in.action = c->action;
-	in.kind = DSN_KIND_REPORT;
-	classify(rules, &in, &v);
-	ck_assert_msg(strcmp(v.reason, c->reason) == 0,
-	    "case %d: reason: got %s, want %s (rule %s, %s)", _i, v.reason,
-	    c->reason, v.rule, v.why);
-	ck_assert_msg(v.hard == c->hard, "case %d: hard: got %d, want %d",
-	    _i, v.hard, c->hard);
-	ck_assert_msg(v.who == c->who, "case %d: who: got %s, want %s", _i,
+	snprintf(what, sizeof(what), "case %d", _i);
+	want_verdict(&in, what, c->reason, c->hard, &v);
+	ck_assert_msg(v.who == c->who, "%s: who: got %s, want %s", what,
 	    ev_who_name(v.who), ev_who_name(c->who));
 	ck_assert_msg(strcmp(v.status, c->want_status) == 0,
-	    "case %d: status: got \"%s\", want \"%s\"", _i, v.status,
+	    "%s: status: got \"%s\", want \"%s\"", what, v.status,
 	    c->want_status);
 	ck_assert_msg(strncmp(v.rule, RULES_DEFAULT_NAME ":",
 	    strlen(RULES_DEFAULT_NAME) + 1) == 0,
-	    "case %d: rule: got \"%s\", want \"%s:N\"", _i, v.rule,
+	    "%s: rule: got \"%s\", want \"%s:N\"", what, v.rule,
 	    RULES_DEFAULT_NAME);
 }
 END_TEST
@@ -268,23 +278,16 @@ static const struct cmd_case {
 START_TEST(test_classify_command_aware)
 {
 	const struct cmd_case	*c = &cmd_cases[_i];
-	struct classify_input	 in;
+	const struct classify_input in = { .status = c->status,
+	    .diagnostic = c->text, .action = EV_ACT_FAILED,
+	    .kind = DSN_KIND_REPORT, .mta = c->mta,
+	    .smtp_command = c->command };
 	struct verdict		 v;
+	char			 what[32];
 
-	memset(&in, 0, sizeof(in));
-	in.status = c->status;
-	in.diagnostic = c->text;
-	in.action = EV_ACT_FAILED;
-	in.kind = DSN_KIND_REPORT;
-	in.mta = c->mta;
-	in.smtp_command = c->command;
-	classify(rules, &in, &v);
-	ck_assert_msg(strcmp(v.reason, c->reason) == 0,
-	    "case %d (%s): reason: got %s, want %s (rule %s, %s)", _i,
-	    c->command != NULL ? c->command : "-", v.reason, c->reason,
-	    v.rule, v.why);
-	ck_assert_msg(v.hard == c->hard, "case %d: hard: got %d, want %d",
-	    _i, v.hard, c->hard);
+	snprintf(what, sizeof(what), "case %d (%s)", _i,
+	    c->command != NULL ? c->command : "-");
+	want_verdict(&in, what, c->reason, c->hard, &v);
 }
 END_TEST
 
@@ -466,27 +469,17 @@ static const struct fact_case {
 START_TEST(test_classify_report_facts)
 {
 	const struct fact_case	*c = &fact_cases[_i];
-	struct classify_input	 in;
+	const struct classify_input in = { .status = c->status,
+	    .diagnostic_type = c->dtype, .remote_mta = c->remote,
+	    .status_comment = c->comment, .smtp_command = c->command,
+	    .kind = c->kind, .action = c->action, .diagnostic = c->text };
 	struct verdict		 v;
+	char			 what[32];
 
-	memset(&in, 0, sizeof(in));
-	in.status = c->status;
-	in.diagnostic_type = c->dtype;
-	in.remote_mta = c->remote;
-	in.status_comment = c->comment;
-	in.smtp_command = c->command;
-	in.kind = c->kind;
-	in.action = c->action;
-	in.diagnostic = c->text;
-	classify(rules, &in, &v);
-	ck_assert_msg(strcmp(v.reason, c->reason) == 0,
-	    "case %d: reason: got %s, want %s (rule %s, %s)", _i, v.reason,
-	    c->reason, v.rule, v.why);
-	ck_assert_msg(v.hard == c->hard, "case %d: hard: got %d, want %d",
-	    _i, v.hard, c->hard);
-	ck_assert_msg(v.advice == c->advice,
-	    "case %d: advice: got %s, want %s", _i, ev_advice_name(v.advice),
-	    ev_advice_name(c->advice));
+	snprintf(what, sizeof(what), "case %d", _i);
+	want_verdict(&in, what, c->reason, c->hard, &v);
+	ck_assert_msg(v.advice == c->advice, "%s: advice: got %s, want %s",
+	    what, ev_advice_name(v.advice), ev_advice_name(c->advice));
 }
 END_TEST
 
@@ -529,28 +522,21 @@ END_TEST
 
 START_TEST(test_classify_conflict_recorded)
 {
-	struct classify_input	 in;
+	/* 5.1.1 says "no such user", the text says "mailbox full". */
+	struct classify_input	 in = { .status = "5.1.1", .reply_code = 552,
+	    .diagnostic = "552 5.2.2 Over quota", .action = EV_ACT_FAILED,
+	    .kind = DSN_KIND_REPORT };
 	struct verdict		 v;
 
-	/* 5.1.1 says "no such user", the text says "mailbox full". */
-	memset(&in, 0, sizeof(in));
-	in.status = "5.1.1";
-	in.reply_code = 552;
-	in.diagnostic = "552 5.2.2 Over quota";
-	in.action = EV_ACT_FAILED;
-	in.kind = DSN_KIND_REPORT;
-	classify(rules, &in, &v);
-	ck_assert_str_eq(v.reason, "mailboxfull");
+	want_verdict(&in, "disagreeing text", "mailboxfull", false, &v);
 	ck_assert_msg(v.conflict, "conflict: got false, want true");
-	ck_assert_msg(!v.hard, "hard: got true, want false");
 	ck_assert_msg(strstr(v.why, "beat status 5.1.1") != NULL,
 	    "why: got \"%s\", want \"... beat status 5.1.1 ...\"", v.why);
 	ck_assert_str_eq(v.status, "5.1.1");	/* as sent */
 
 	/* The same status with agreeing text is no conflict. */
 	in.diagnostic = "550 5.1.1 User unknown";
-	classify(rules, &in, &v);
-	ck_assert_str_eq(v.reason, "userunknown");
+	want_verdict(&in, "agreeing text", "userunknown", true, &v);
 	ck_assert_msg(!v.conflict, "conflict: got true (%s), want false",
 	    v.why);
 }
@@ -585,27 +571,19 @@ START_TEST(test_classify_report_context)
 	struct classify_input	 in;
 	struct verdict		 v;
 
-	memset(&in, 0, sizeof(in));
-	in.kind = DSN_KIND_ARF;
-	in.feedback_type = "abuse";
-	in.diagnostic = "550 5.1.1 user unknown";	/* ignored */
-	classify(rules, &in, &v);
-	ck_assert_str_eq(v.reason, "feedback");
-	ck_assert_msg(!v.hard, "feedback: got hard, want soft");
+	in = (struct classify_input){ .kind = DSN_KIND_ARF,
+	    .feedback_type = "abuse",
+	    .diagnostic = "550 5.1.1 user unknown" };	/* ignored */
+	want_verdict(&in, "ARF", "feedback", false, &v);
 	ck_assert_str_eq(v.status, "5.1.1");
 
-	memset(&in, 0, sizeof(in));
-	in.kind = DSN_KIND_AUTOREPLY;
-	classify(rules, &in, &v);
-	ck_assert_str_eq(v.reason, "vacation");
+	in = (struct classify_input){ .kind = DSN_KIND_AUTOREPLY };
+	want_verdict(&in, "auto-reply", "vacation", false, &v);
 	ck_assert_str_eq(v.status, "");
 
-	memset(&in, 0, sizeof(in));
-	in.kind = DSN_KIND_REPORT;
-	in.action = EV_ACT_RELAYED;
-	in.status = "2.0.0";
-	classify(rules, &in, &v);
-	ck_assert_str_eq(v.reason, "delivered");
+	in = (struct classify_input){ .kind = DSN_KIND_REPORT,
+	    .action = EV_ACT_RELAYED, .status = "2.0.0" };
+	want_verdict(&in, "relayed", "delivered", false, &v);
 
 	/* NULL rules: still a verdict */
 	classify(NULL, &in, &v);
@@ -631,11 +609,9 @@ START_TEST(test_classify_hostile_input_fast)
 		big[i] = "user unknown mailbox full spam 550-5.7.1 \xff\x80"
 		    [i % 42];
 	big[n] = '\0';
-	memset(&in, 0, sizeof(in));
-	in.diagnostic = big;
-	in.status = "5.9.999999";	/* malformed: ignored */
-	in.action = EV_ACT_FAILED;
-	in.kind = DSN_KIND_TEXT;
+	in = (struct classify_input){ .diagnostic = big,
+	    .status = "5.9.999999",	/* malformed: ignored */
+	    .action = EV_ACT_FAILED, .kind = DSN_KIND_TEXT };
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (k = 0; k < 200; k++)
 		classify(rules, &in, &v);
@@ -658,8 +634,7 @@ classify_suite(void)
 
 	tc = tcase_create("verdicts");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_classify_table, 0,
-	    sizeof(cases) / sizeof(cases[0]));
+	TESTUTIL_LOOP(tc, test_classify_table, cases);
 	tcase_add_test(tc, test_classify_conflict_recorded);
 	tcase_add_test(tc, test_classify_sender_side_never_hard);
 	tcase_add_test(tc, test_classify_report_context);
@@ -667,12 +642,9 @@ classify_suite(void)
 
 	tc = tcase_create("command");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_classify_command_aware, 0,
-	    sizeof(cmd_cases) / sizeof(cmd_cases[0]));
-	tcase_add_loop_test(tc, test_classify_report_facts, 0,
-	    sizeof(fact_cases) / sizeof(fact_cases[0]));
-	tcase_add_loop_test(tc, test_classify_smtpcmd_find, 0,
-	    sizeof(find_cases) / sizeof(find_cases[0]));
+	TESTUTIL_LOOP(tc, test_classify_command_aware, cmd_cases);
+	TESTUTIL_LOOP(tc, test_classify_report_facts, fact_cases);
+	TESTUTIL_LOOP(tc, test_classify_smtpcmd_find, find_cases);
 	tcase_add_test(tc, test_classify_smtpcmd_hostile);
 	suite_add_tcase(s, tc);
 
@@ -686,11 +658,6 @@ classify_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(classify_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_run(classify_suite()) == 0 ? EXIT_SUCCESS :
+	    EXIT_FAILURE;
 }

@@ -10,38 +10,18 @@
  * huge fields, many recipients) are made in memory.
  */
 #include <check.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "dsn.h"
 #include "mime.h"
+#include "testutil.h"
 
-static char	 fixdir[4096];
-static char	 datadir[4096];
-static bool	 have_shared;
-
-static char *
-slurp(const char *dir, const char *name, size_t *len)
-{
-	char	 path[8192];
-	FILE	*fp;
-	struct buf b;
-	char	 chunk[8192];
-	size_t	 n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "rb");
-	ck_assert_msg(fp != NULL, "cannot open %s", path);
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		ck_assert_int_eq(buf_append(&b, chunk, n), BD_OK);
-	fclose(fp);
-	*len = b.len;
-	return buf_steal(&b);
-}
+static char	 fixdir[4096];	/* ../shared/fixtures/postfix */
+static char	 datadir[4096];	/* tests/data/dsn */
 
 static struct dsn_report *
 parse_file(const char *dir, const char *name, const struct dsn_options *o)
@@ -50,7 +30,7 @@ parse_file(const char *dir, const char *name, const struct dsn_options *o)
 	char			*m;
 	size_t			 len;
 
-	m = slurp(dir, name, &len);
+	m = testutil_read_in(dir, name, &len);
 	ck_assert_int_eq(dsn_parse(m, len, o, &r), BD_OK);
 	ck_assert_ptr_nonnull(r);
 	free(m);
@@ -106,8 +86,6 @@ START_TEST(test_dsn_postfix_fixtures)
 	struct dsn_report	*r;
 	size_t			 i;
 
-	if (!have_shared)
-		return;
 	r = parse_file(fixdir, f->file, NULL);
 	ck_assert_msg(r->kind == DSN_KIND_REPORT, "%s: kind got %s, want "
 	    "report", f->file, dsn_kind_name(r->kind));
@@ -147,35 +125,96 @@ START_TEST(test_dsn_postfix_fixtures)
 }
 END_TEST
 
-START_TEST(test_dsn_multi_recipient_folded)
+/*
+ * One string field of a parsed sample: the report's own (rcpt -1) or a
+ * recipient's.  Every sample is parsed with a campaign header so that
+ * 001's X-Campaign is read; it changes no other field.
+ */
+static const struct field_case {
+	const char	*file;
+	int		 rcpt;		/* -1: a field of the report */
+	size_t		 off;		/* of the char * field */
+	const char	*field;
+	const char	*want;
+} field_cases[] = {
+#define REP(f)		-1, offsetof(struct dsn_report, f), #f
+#define RCPT(i, f)	i, offsetof(struct dsn_rcpt, f), "rcpts[" #i "]." #f
+	{ "001-multi-folded.eml", REP(reporting_mta), "mx.example.net" },
+	{ "001-multi-folded.eml", REP(queue_id), "4F1A2B3C" },
+	{ "001-multi-folded.eml", REP(envelope_id), "ENV-001" },
+	{ "001-multi-folded.eml", REP(orig_message_id),
+	  "orig-001@example.org" },
+	{ "001-multi-folded.eml", REP(campaign), "spring-sale" },
+	{ "001-multi-folded.eml", RCPT(0, final_recipient),
+	  "first@example.com" },
+	{ "001-multi-folded.eml", RCPT(0, original_recipient),
+	  "First@Example.COM" },
+	{ "001-multi-folded.eml", RCPT(0, diagnostic), "550 5.1.1 "
+	  "<first@example.com>: Recipient address rejected: User unknown in "
+	  "virtual mailbox table" },
+	/* status missing: taken from the diagnostic */
+	{ "001-multi-folded.eml", RCPT(1, final_recipient),
+	  "second@example.com" },
+	{ "001-multi-folded.eml", RCPT(1, status), "4.2.2" },
+	/* no blank line before the third group; comment after status */
+	{ "001-multi-folded.eml", RCPT(2, final_recipient),
+	  "third@example.com" },
+	{ "001-multi-folded.eml", RCPT(2, status), "5.7.1" },
+	{ "001-multi-folded.eml", RCPT(2, diagnostic_type), "x-unix" },
+	{ "006-exim-text.eml", REP(mta), "exim" },
+	{ "006-exim-text.eml", RCPT(0, diagnostic), "550 5.1.1 "
+	  "<gone@example.com>: Recipient address rejected: User unknown" },
+	{ "006-exim-text.eml", RCPT(1, final_recipient), "full@example.com" },
+	{ "006-exim-text.eml", RCPT(1, status), "5.2.2" },
+	{ "006-exim-text.eml", REP(orig_message_id), "orig-006@example.org" },
+	{ "007-arf.eml", REP(feedback_type), "abuse" },
+	{ "007-arf.eml", REP(sender), "sender@example.org" },
+	{ "007-arf.eml", REP(orig_message_id), "orig-007@example.org" },
+	/* a bounce forwarded whole: its report is read from inside
+	 * message/rfc822, the original's Message-ID from the base64
+	 * message inside that */
+	{ "012-fuzz-forwarded.eml", REP(orig_message_id),
+	  "inner-012@example.org" },
+	{ "012-fuzz-forwarded.eml", REP(subject), "Fwd: returned mail" },
+#undef REP
+#undef RCPT
+};
+
+START_TEST(test_dsn_sample_fields)
 {
+	const struct field_case	*c = &field_cases[_i];
 	struct dsn_options	 o = DSN_OPTIONS_DEFAULT;
 	struct dsn_report	*r;
+	const void		*base = NULL;
+	const char		*got;
 
 	o.campaign_header = "X-Campaign";
-	r = parse_file(datadir, "001-multi-folded.eml", &o);
+	r = parse_file(datadir, c->file, &o);
+	if (c->rcpt < 0)
+		base = r;
+	else if ((size_t)c->rcpt < r->nrcpts)
+		base = &r->rcpts[c->rcpt];
+	ck_assert_msg(base != NULL, "%s: nrcpts got %zu, want > %d", c->file,
+	    r->nrcpts, c->rcpt);
+	got = *(char *const *)(const void *)((const char *)base + c->off);
+	ck_assert_msg(got != NULL && strcmp(got, c->want) == 0,
+	    "%s: %s got %s, want %s", c->file, c->field,
+	    got != NULL ? got : "NULL", c->want);
+	dsn_report_free(r);
+}
+END_TEST
+
+/* The other fields of 001: recipients, dates, codes, actions. */
+START_TEST(test_dsn_multi_recipient_folded)
+{
+	struct dsn_report	*r;
+
+	r = parse_file(datadir, "001-multi-folded.eml", NULL);
 	ck_assert_msg(r->nrcpts == 3, "nrcpts got %zu, want 3", r->nrcpts);
-	STR_EQ(r->reporting_mta, "mx.example.net");
-	STR_EQ(r->queue_id, "4F1A2B3C");
-	STR_EQ(r->envelope_id, "ENV-001");
-	STR_EQ(r->orig_message_id, "orig-001@example.org");
-	STR_EQ(r->campaign, "spring-sale");
-	STR_EQ(r->rcpts[0].final_recipient, "first@example.com");
-	STR_EQ(r->rcpts[0].original_recipient, "First@Example.COM");
-	STR_EQ(r->rcpts[0].diagnostic, "550 5.1.1 <first@example.com>: "
-	    "Recipient address rejected: User unknown in virtual mailbox "
-	    "table");
 	ck_assert_int_eq(r->rcpts[0].last_attempt, 1772532000);
-	/* status missing: taken from the diagnostic */
-	STR_EQ(r->rcpts[1].final_recipient, "second@example.com");
-	STR_EQ(r->rcpts[1].status, "4.2.2");
 	ck_assert_int_eq(r->rcpts[1].reply_code, 452);
 	ck_assert(r->rcpts[1].action == EV_ACT_DELAYED);
 	ck_assert_int_eq(r->rcpts[1].will_retry_until, 1772791200);
-	/* no blank line before the third group; comment after status */
-	STR_EQ(r->rcpts[2].final_recipient, "third@example.com");
-	STR_EQ(r->rcpts[2].status, "5.7.1");
-	STR_EQ(r->rcpts[2].diagnostic_type, "x-unix");
 	ck_assert_int_eq(r->rcpts[2].reply_code, 0);
 	dsn_report_free(r);
 }
@@ -236,34 +275,6 @@ START_TEST(test_dsn_samples)
 }
 END_TEST
 
-START_TEST(test_dsn_exim_text_details)
-{
-	struct dsn_report	*r;
-
-	r = parse_file(datadir, "006-exim-text.eml", NULL);
-	ck_assert_uint_eq(r->nrcpts, 2);
-	STR_EQ(r->mta, "exim");
-	STR_EQ(r->rcpts[0].diagnostic, "550 5.1.1 <gone@example.com>: "
-	    "Recipient address rejected: User unknown");
-	STR_EQ(r->rcpts[1].final_recipient, "full@example.com");
-	STR_EQ(r->rcpts[1].status, "5.2.2");
-	STR_EQ(r->orig_message_id, "orig-006@example.org");
-	dsn_report_free(r);
-}
-END_TEST
-
-START_TEST(test_dsn_arf_fields)
-{
-	struct dsn_report	*r;
-
-	r = parse_file(datadir, "007-arf.eml", NULL);
-	STR_EQ(r->feedback_type, "abuse");
-	STR_EQ(r->sender, "sender@example.org");
-	STR_EQ(r->orig_message_id, "orig-007@example.org");
-	dsn_report_free(r);
-}
-END_TEST
-
 START_TEST(test_dsn_iso2022jp_subject_and_text)
 {
 	struct dsn_report	*r;
@@ -276,19 +287,6 @@ START_TEST(test_dsn_iso2022jp_subject_and_text)
 	ck_assert_ptr_nonnull(r->rcpts[0].diagnostic);
 	ck_assert_msg(strstr(r->rcpts[0].diagnostic, "mailbox is full") !=
 	    NULL, "diagnostic got %s", r->rcpts[0].diagnostic);
-	dsn_report_free(r);
-}
-END_TEST
-
-/* A bounce forwarded whole: its report is read from inside message/rfc822,
- * the original's Message-ID from the base64 message inside that. */
-START_TEST(test_dsn_forwarded_bounce_original)
-{
-	struct dsn_report	*r;
-
-	r = parse_file(datadir, "012-fuzz-forwarded.eml", NULL);
-	STR_EQ(r->orig_message_id, "inner-012@example.org");
-	STR_EQ(r->subject, "Fwd: returned mail");
 	dsn_report_free(r);
 }
 END_TEST
@@ -328,7 +326,7 @@ START_TEST(test_dsn_truncated_input)
 	char			*m;
 	size_t			 len, cut;
 
-	m = slurp(datadir, "001-multi-folded.eml", &len);
+	m = testutil_read_in(datadir, "001-multi-folded.eml", &len);
 	/* Every prefix must parse without crashing. */
 	for (cut = 0; cut <= len; cut += 7) {
 		ck_assert_int_eq(dsn_parse(m, cut, NULL, &r), BD_OK);
@@ -382,7 +380,7 @@ START_TEST(test_dsn_nul_and_crlf)
 	char			*m, *crlf;
 	size_t			 len, i, j;
 
-	m = slurp(datadir, "003-base64.eml", &len);
+	m = testutil_read_in(datadir, "003-base64.eml", &len);
 	crlf = malloc(2 * len + 32);
 	ck_assert_ptr_nonnull(crlf);
 	j = 0;
@@ -430,42 +428,53 @@ make_ds(size_t nrcpts, size_t diaglen, size_t *len)
 	return buf_steal(&b);
 }
 
-START_TEST(test_dsn_huge_field)
+/*
+ * Generated reports against the limits: every kept recipient is
+ * u<i>@example.com with a 550 diagnostic cut to max_diagnostic, and the
+ * defect says what was cut (none for a report within the limits).
+ */
+static const struct limit_case {
+	size_t		 nrcpts;	/* recipients generated */
+	size_t		 diaglen;	/* their diagnostics' length */
+	size_t		 max_recipients; /* 0: the default */
+	size_t		 want;		/* recipients kept */
+	unsigned	 defect;	/* 0: want no defect at all */
+} limit_cases[] = {
+	{ 3, 10, 0, 3, 0 },
+	{ 1, 200000, 0, 1, DSN_DEFECT_BAD_FIELD },	/* huge field */
+	{ 25, 10, 10, 10, DSN_DEFECT_TOO_MANY },	/* too many */
+};
+
+START_TEST(test_dsn_limits)
 {
+	const struct limit_case	*c = &limit_cases[_i];
 	struct dsn_options	 o = DSN_OPTIONS_DEFAULT;
 	struct dsn_report	*r;
-	char			*m;
-	size_t			 len;
+	char			*m, want[48];
+	size_t			 len, i;
 
-	m = make_ds(1, 200000, &len);
+	if (c->max_recipients > 0)
+		o.max_recipients = c->max_recipients;
+	m = make_ds(c->nrcpts, c->diaglen, &len);
 	ck_assert_int_eq(dsn_parse(m, len, &o, &r), BD_OK);
-	ck_assert_uint_eq(r->nrcpts, 1);
-	ck_assert_ptr_nonnull(r->rcpts[0].diagnostic);
-	ck_assert_msg(strlen(r->rcpts[0].diagnostic) <= o.max_diagnostic,
-	    "diagnostic length got %zu, want <= %zu",
-	    strlen(r->rcpts[0].diagnostic), o.max_diagnostic);
-	ck_assert_int_eq(r->rcpts[0].reply_code, 550);
-	ck_assert_msg(r->defects & DSN_DEFECT_BAD_FIELD, "defects got %#x",
-	    r->defects);
-	dsn_report_free(r);
-	free(m);
-}
-END_TEST
-
-START_TEST(test_dsn_too_many_recipients)
-{
-	struct dsn_options	 o = DSN_OPTIONS_DEFAULT;
-	struct dsn_report	*r;
-	char			*m;
-	size_t			 len;
-
-	o.max_recipients = 10;
-	m = make_ds(25, 10, &len);
-	ck_assert_int_eq(dsn_parse(m, len, &o, &r), BD_OK);
-	ck_assert_msg(r->nrcpts == 10, "nrcpts got %zu, want 10", r->nrcpts);
-	STR_EQ(r->rcpts[9].final_recipient, "u9@example.com");
-	ck_assert_msg(r->defects & DSN_DEFECT_TOO_MANY, "defects got %#x",
-	    r->defects);
+	ck_assert_msg(r->nrcpts == c->want, "nrcpts got %zu, want %zu",
+	    r->nrcpts, c->want);
+	for (i = 0; i < r->nrcpts; i++) {
+		(void)snprintf(want, sizeof(want), "u%zu@example.com", i);
+		STR_EQ(r->rcpts[i].final_recipient, want);
+		ck_assert_ptr_nonnull(r->rcpts[i].diagnostic);
+		ck_assert_msg(strlen(r->rcpts[i].diagnostic) <=
+		    o.max_diagnostic, "diagnostic length got %zu, want <= %zu",
+		    strlen(r->rcpts[i].diagnostic), o.max_diagnostic);
+		ck_assert_msg(r->rcpts[i].reply_code == 550,
+		    "reply_code got %d, want 550", r->rcpts[i].reply_code);
+	}
+	if (c->defect == 0)
+		ck_assert_msg(r->defects == 0, "defects got %#x, want 0",
+		    r->defects);
+	else
+		ck_assert_msg(r->defects & c->defect, "defects got %#x, want "
+		    "%#x set", r->defects, c->defect);
 	dsn_report_free(r);
 	free(m);
 }
@@ -493,21 +502,16 @@ dsn_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("fixtures");
-	tcase_add_loop_test(tc, test_dsn_postfix_fixtures, 0,
-	    sizeof(fixtures) / sizeof(fixtures[0]));
+	TESTUTIL_LOOP(tc, test_dsn_postfix_fixtures, fixtures);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rfc3464");
+	TESTUTIL_LOOP(tc, test_dsn_sample_fields, field_cases);
 	tcase_add_test(tc, test_dsn_multi_recipient_folded);
-	tcase_add_loop_test(tc, test_dsn_samples, 0,
-	    sizeof(samples) / sizeof(samples[0]));
-	tcase_add_test(tc, test_dsn_exim_text_details);
-	tcase_add_test(tc, test_dsn_arf_fields);
+	TESTUTIL_LOOP(tc, test_dsn_samples, samples);
 	tcase_add_test(tc, test_dsn_iso2022jp_subject_and_text);
 	tcase_add_test(tc, test_dsn_not_a_bounce);
-	tcase_add_test(tc, test_dsn_forwarded_bounce_original);
-	tcase_add_loop_test(tc, test_dsn_dates, 0,
-	    sizeof(dates) / sizeof(dates[0]));
+	TESTUTIL_LOOP(tc, test_dsn_dates, dates);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");
@@ -515,8 +519,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_dsn_truncated_input);
 	tcase_add_test(tc, test_dsn_garbage_input);
 	tcase_add_test(tc, test_dsn_nul_and_crlf);
-	tcase_add_test(tc, test_dsn_huge_field);
-	tcase_add_test(tc, test_dsn_too_many_recipients);
+	TESTUTIL_LOOP(tc, test_dsn_limits, limit_cases);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -524,24 +527,15 @@ dsn_suite(void)
 int
 main(void)
 {
-	const char	*top = getenv("TOP_SRCDIR");
-	SRunner		*sr;
-	int		 failed;
+	int	 failed;
 
-	if (top == NULL)
-		top = ".";
-	snprintf(fixdir, sizeof(fixdir), "%s/../shared/fixtures/postfix", top);
-	snprintf(datadir, sizeof(datadir), "%s/tests/data/dsn", top);
-	have_shared = access(fixdir, R_OK) == 0;
-	if (!have_shared) {
+	if (!testutil_shared("fixtures/postfix", fixdir, sizeof(fixdir))) {
 		fprintf(stderr, "check_dsn: %s absent, skipping\n", fixdir);
 		return 77;
 	}
+	(void)testutil_srcdir("tests/data/dsn", datadir, sizeof(datadir));
 	dsn_init();
-	sr = srunner_create(dsn_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = testutil_run(dsn_suite());
 	dsn_shutdown();
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -4,7 +4,8 @@
  * check_follow.c - unit tests for the log follower: appends, partial
  * lines, logrotate's rename and copytruncate, a file that appears late,
  * resuming from a stored position, cut lines, FOLLOW_ONCE and stdin.
- * Each test works in its own temporary folder; the waits add up to a
+ * The file cases are scripts (a table of steps: write, rotate, read,
+ * check) run in a temporary folder of their own; the waits add up to a
  * few hundred milliseconds at most.
  */
 #include <sys/stat.h>
@@ -19,19 +20,16 @@
 #include <unistd.h>
 
 #include "follow.h"
+#include "testutil.h"
 
 static char	 dir[256];
-static char	 path[300];
-static char	 path1[300];
+static char	 path[300];	/* dir/maillog, the file followed */
+static char	 path1[300];	/* dir/maillog.1, where rotation puts it */
 
 static void
 setup(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/check_follow.XXXXXX",
-	    t != NULL && *t != '\0' ? t : "/tmp");
-	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+	testutil_tmpdir("check_follow", dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/maillog", dir);
 	snprintf(path1, sizeof(path1), "%s/maillog.1", dir);
 }
@@ -39,9 +37,7 @@ setup(void)
 static void
 teardown(void)
 {
-	unlink(path);
-	unlink(path1);
-	rmdir(dir);
+	testutil_rmtree(dir);
 }
 
 /* Append text to a file, creating it if need be. */
@@ -58,11 +54,10 @@ append(const char *p, const char *text)
 	close(fd);
 }
 
-static const struct follow_opts fast = { 0, 10, 0 };
-
-/* The next line must be want. */
+/* The next line must be want, cut (longer than max_line) or whole. */
 static void
-want_line(struct follow *f, const char *want)
+want_line(struct follow *f, const char *want, bool want_cut,
+    const char *where)
 {
 	const char		*line = NULL;
 	size_t			 len = 0;
@@ -70,16 +65,17 @@ want_line(struct follow *f, const char *want)
 	enum follow_result	 r;
 
 	r = follow_next(f, 0, &line, &len, &cut);
-	ck_assert_msg(r == FOLLOW_LINE, "want \"%s\": got result %d, want "
-	    "FOLLOW_LINE", want, r);
+	ck_assert_msg(r == FOLLOW_LINE, "%s: want \"%s\": got result %d, "
+	    "want FOLLOW_LINE", where, want, r);
 	ck_assert_msg(len == strlen(want) && memcmp(line, want, len) == 0 &&
-	    line[len] == '\0', "got \"%.*s\", want \"%s\"", (int)len, line,
-	    want);
-	ck_assert_msg(!cut, "\"%s\": got cut, want whole", want);
+	    line[len] == '\0', "%s: got \"%.*s\", want \"%s\"", where,
+	    (int)len, line, want);
+	ck_assert_msg(cut == want_cut, "%s: \"%s\": got %s, want %s", where,
+	    want, cut ? "cut" : "whole", want_cut ? "cut" : "whole");
 }
 
 static void
-want_result(struct follow *f, enum follow_result want)
+want_result(struct follow *f, enum follow_result want, const char *where)
 {
 	const char		*line = NULL;
 	size_t			 len = 0;
@@ -87,268 +83,252 @@ want_result(struct follow *f, enum follow_result want)
 	enum follow_result	 r;
 
 	r = follow_next(f, 0, &line, &len, &cut);
-	ck_assert_msg(r == want, "got result %d (\"%.*s\"), want %d", r,
-	    r == FOLLOW_LINE ? (int)len : 0, r == FOLLOW_LINE ? line : "",
-	    want);
+	ck_assert_msg(r == want, "%s: got result %d (\"%.*s\"), want %d",
+	    where, r, r == FOLLOW_LINE ? (int)len : 0,
+	    r == FOLLOW_LINE ? line : "", want);
 }
 
-START_TEST(test_follow_reads_appended_lines)
-{
-	struct follow	*f;
+static const struct follow_opts fast = { 0, 10, 0 };
+static const struct follow_opts end = { 0, 10, FOLLOW_FROM_END };
+static const struct follow_opts once = { 0, 10, FOLLOW_ONCE };
+static const struct follow_opts small = { 16, 10, 0 };
 
-	append(path, "one\ntwo\n");
-	ck_assert_int_eq(follow_open(path, NULL, &fast, &f), BD_OK);
-	want_line(f, "one");
-	want_line(f, "two");
-	want_result(f, FOLLOW_TIMEOUT);
-	append(path, "three\n\n");
-	want_line(f, "three");
-	want_line(f, "");
-	want_result(f, FOLLOW_TIMEOUT);
-	follow_close(f);
+enum op {
+	S_END = 0,
+	S_APPEND,	/* s to the file followed */
+	S_APPEND_OLD,	/* s to the rotated file */
+	S_ROTATE,	/* logrotate: rename; the writer keeps the old one */
+	S_TRUNCATE,	/* copytruncate */
+	S_UNLINK,
+	S_UNLINK_OLD,
+	S_OPEN,		/* follow_open() with o, no position: BD_OK */
+	S_OPEN_FAILS,	/* follow_open() with o, no position: BD_EIO */
+	S_SAVE,		/* keep follow_position() */
+	S_RESUME,	/* follow_open() with o from the kept position */
+	S_CLOSE,
+	S_LINE,		/* the next line is s, whole */
+	S_CUT,		/* the next line is s, cut at max_line */
+	S_RESULT,	/* the next result is n */
+	S_OFFSET,	/* the position's offset is n */
+	S_INODE,	/* the position's inode is the file's (0: none) */
+	S_ROTATIONS,	/* the counters say n */
+	S_TRUNCATIONS,
+	S_CUT_LINES,
+};
+
+struct step {
+	enum op			 op;
+	const char		*s;
+	uint64_t		 n;
+	const struct follow_opts *o;
+};
+
+#define APPEND(t)	{ S_APPEND, (t), 0, NULL }
+#define APPEND_OLD(t)	{ S_APPEND_OLD, (t), 0, NULL }
+#define DO(op)		{ (op), NULL, 0, NULL }
+#define OPEN(o)		{ S_OPEN, NULL, 0, &(o) }
+#define OPEN_FAILS(o)	{ S_OPEN_FAILS, NULL, 0, &(o) }
+#define RESUME(o)	{ S_RESUME, NULL, 0, &(o) }
+#define LINE(t)		{ S_LINE, (t), 0, NULL }
+#define CUT(t)		{ S_CUT, (t), 0, NULL }
+#define CHECK(op, v)	{ (op), NULL, (v), NULL }
+#define TIMEOUT		CHECK(S_RESULT, FOLLOW_TIMEOUT)
+
+static const struct script {
+	const char	*name;
+	struct step	 steps[20];
+} scripts[] = {
+	{ "reads appended lines", {
+	    APPEND("one\ntwo\n"), OPEN(fast), LINE("one"), LINE("two"),
+	    TIMEOUT, APPEND("three\n\n"), LINE("three"), LINE(""), TIMEOUT,
+	    DO(S_CLOSE) } },
+	{ "waits for the newline", {
+	    APPEND("first\npart"), OPEN(fast), LINE("first"), TIMEOUT,
+	    CHECK(S_OFFSET, 6), APPEND("ial line\n"), LINE("partial line"),
+	    CHECK(S_OFFSET, 19), DO(S_CLOSE) } },
+	{ "finishes the old file after a rename", {
+	    APPEND("a1\na2\n"), OPEN(fast), LINE("a1"), DO(S_ROTATE),
+	    LINE("a2"), TIMEOUT,		/* no new file yet */
+	    APPEND_OLD("a3\nlast-without-newline"), APPEND("b1\n"),
+	    LINE("a3"), LINE("last-without-newline"), LINE("b1"), TIMEOUT,
+	    CHECK(S_ROTATIONS, 1), DO(S_INODE), CHECK(S_OFFSET, 3),
+	    DO(S_CLOSE) } },
+	{ "restarts after copytruncate", {
+	    APPEND("old1\nold2\n"), OPEN(fast), LINE("old1"), LINE("old2"),
+	    DO(S_TRUNCATE), APPEND("new\n"), LINE("new"), TIMEOUT,
+	    CHECK(S_TRUNCATIONS, 1), DO(S_CLOSE) } },
+	{ "waits for a missing file", {
+	    OPEN(fast), TIMEOUT, DO(S_INODE), CHECK(S_OFFSET, 0),
+	    APPEND("hello\n"), LINE("hello"), DO(S_CLOSE),
+	    /* FOLLOW_ONCE on a missing file is an error */
+	    DO(S_UNLINK), OPEN_FAILS(once) } },
+	{ "starts at the end with FOLLOW_FROM_END", {
+	    APPEND("before\n"), OPEN(end), TIMEOUT, APPEND("after\n"),
+	    LINE("after"), DO(S_CLOSE) } },
+	{ "reads to the end with FOLLOW_ONCE", {
+	    APPEND("x\ny"), OPEN(once), LINE("x"), LINE("y"),
+	    CHECK(S_RESULT, FOLLOW_EOF), DO(S_CLOSE) } },
+	{ "cuts long lines", {
+	    /* whole in one read */
+	    APPEND("0123456789abcdefXYZ-the-rest\nshort\n"), OPEN(small),
+	    CUT("0123456789abcdef"), LINE("short"),
+	    /* arriving in pieces: cut when the buffer holds max_line */
+	    APPEND("ABCDEFGHIJ"), TIMEOUT, APPEND("KLMNOPQRSTUVWXYZ"),
+	    CUT("ABCDEFGHIJKLMNOP"), TIMEOUT,
+	    APPEND("more-of-the-same\nnext\n"), LINE("next"),
+	    CHECK(S_CUT_LINES, 2), DO(S_CLOSE) } },
+	{ "resumes from a saved position", {
+	    APPEND("l1\nl2\nl3\n"), OPEN(fast), LINE("l1"), LINE("l2"),
+	    DO(S_SAVE), DO(S_CLOSE), APPEND("l4\n"), RESUME(fast), LINE("l3"),
+	    LINE("l4"), TIMEOUT, DO(S_CLOSE),
+	    /* FOLLOW_FROM_END does not override a position */
+	    RESUME(end), LINE("l3"), DO(S_CLOSE) } },
+	{ "resumes in the rotated file", {
+	    APPEND("r1\nr2\n"), OPEN(fast), LINE("r1"), DO(S_SAVE),
+	    DO(S_CLOSE),
+	    /* while we were down: more lines, a rotation, a new file */
+	    APPEND("r3\n"), DO(S_ROTATE), APPEND("n1\n"), RESUME(fast),
+	    LINE("r2"), LINE("r3"), LINE("n1"), TIMEOUT, DO(S_CLOSE),
+	    /* the old file gone: the current one from its start */
+	    DO(S_UNLINK_OLD), RESUME(fast), LINE("n1"), DO(S_CLOSE) } },
+	{ "resumes after a truncation at zero", {
+	    APPEND("t1\nt2\n"), OPEN(fast), LINE("t1"), LINE("t2"),
+	    DO(S_SAVE), DO(S_CLOSE), DO(S_TRUNCATE), APPEND("u\n"),
+	    RESUME(fast), LINE("u"), DO(S_CLOSE) } },
+};
+
+/* A counter of the follower against the step's number. */
+static void
+want_count(struct follow *f, const struct step *st, const char *where)
+{
+	struct follow_stats	 fs;
+	uint64_t		 got;
+	const char		*what;
+
+	follow_get_stats(f, &fs);
+	switch (st->op) {
+	case S_ROTATIONS:
+		got = fs.rotations;
+		what = "rotations";
+		break;
+	case S_TRUNCATIONS:
+		got = fs.truncations;
+		what = "truncations";
+		break;
+	default:
+		got = fs.cut_lines;
+		what = "cut_lines";
+		break;
+	}
+	ck_assert_msg(got == st->n, "%s: %s: got %llu, want %llu", where,
+	    what, (unsigned long long)got, (unsigned long long)st->n);
 }
-END_TEST
 
-START_TEST(test_follow_waits_for_the_newline)
+/* The position's inode against the file's, 0 when there is none. */
+static void
+want_inode(struct follow *f, const char *where)
 {
-	struct follow		*f;
-	struct follow_pos	 pos;
-
-	append(path, "first\npart");
-	ck_assert_int_eq(follow_open(path, NULL, &fast, &f), BD_OK);
-	want_line(f, "first");
-	want_result(f, FOLLOW_TIMEOUT);
-	follow_position(f, &pos);
-	ck_assert_msg(pos.off == 6, "position: got %llu, want 6",
-	    (unsigned long long)pos.off);
-	append(path, "ial line\n");
-	want_line(f, "partial line");
-	follow_position(f, &pos);
-	ck_assert_msg(pos.off == 19, "position: got %llu, want 19",
-	    (unsigned long long)pos.off);
-	follow_close(f);
-}
-END_TEST
-
-START_TEST(test_follow_finishes_old_file_after_rename)
-{
-	struct follow		*f;
-	struct follow_stats	 st;
 	struct follow_pos	 pos;
 	struct stat		 sb;
+	uint64_t		 ino = 0;
 
-	append(path, "a1\na2\n");
-	ck_assert_int_eq(follow_open(path, NULL, &fast, &f), BD_OK);
-	want_line(f, "a1");
-	/* logrotate: rename, the writer still has the old file open */
-	ck_assert_int_eq(rename(path, path1), 0);
-	want_line(f, "a2");
-	want_result(f, FOLLOW_TIMEOUT);	/* no new file yet */
-	append(path1, "a3\nlast-without-newline");
-	append(path, "b1\n");
-	want_line(f, "a3");
-	want_line(f, "last-without-newline");
-	want_line(f, "b1");
-	want_result(f, FOLLOW_TIMEOUT);
-	follow_get_stats(f, &st);
-	ck_assert_msg(st.rotations == 1, "rotations: got %llu, want 1",
-	    (unsigned long long)st.rotations);
+	if (stat(path, &sb) == 0)
+		ino = (uint64_t)sb.st_ino;
 	follow_position(f, &pos);
-	ck_assert_int_eq(stat(path, &sb), 0);
-	ck_assert_msg(pos.ino == (uint64_t)sb.st_ino && pos.off == 3,
-	    "position: got ino %llu off %llu, want ino %llu off 3",
-	    (unsigned long long)pos.ino, (unsigned long long)pos.off,
-	    (unsigned long long)sb.st_ino);
-	follow_close(f);
+	ck_assert_msg(pos.ino == ino, "%s: position: got ino %llu, want %llu",
+	    where, (unsigned long long)pos.ino, (unsigned long long)ino);
 }
-END_TEST
 
-START_TEST(test_follow_restarts_after_copytruncate)
+START_TEST(test_follow_scripts)
 {
-	struct follow		*f;
-	struct follow_stats	 st;
+	const struct script	*sc = &scripts[_i];
+	const struct step	*st;
+	struct follow		*f = NULL;
+	struct follow_pos	 saved, pos;
+	char			 where[128];
 
-	append(path, "old1\nold2\n");
-	ck_assert_int_eq(follow_open(path, NULL, &fast, &f), BD_OK);
-	want_line(f, "old1");
-	want_line(f, "old2");
-	ck_assert_int_eq(truncate(path, 0), 0);
-	append(path, "new\n");
-	want_line(f, "new");
-	want_result(f, FOLLOW_TIMEOUT);
-	follow_get_stats(f, &st);
-	ck_assert_msg(st.truncations == 1, "truncations: got %llu, want 1",
-	    (unsigned long long)st.truncations);
-	follow_close(f);
-}
-END_TEST
-
-START_TEST(test_follow_waits_for_a_missing_file)
-{
-	struct follow		*f;
-	struct follow_pos	 pos;
-
-	ck_assert_int_eq(follow_open(path, NULL, &fast, &f), BD_OK);
-	want_result(f, FOLLOW_TIMEOUT);
-	follow_position(f, &pos);
-	ck_assert_msg(pos.ino == 0 && pos.off == 0,
-	    "position: got ino %llu off %llu, want 0 0",
-	    (unsigned long long)pos.ino, (unsigned long long)pos.off);
-	append(path, "hello\n");
-	want_line(f, "hello");
-	follow_close(f);
-
-	/* FOLLOW_ONCE on a missing file is an error */
-	{
-		struct follow_opts once = { 0, 10, FOLLOW_ONCE };
-		unlink(path);
-		ck_assert_int_eq(follow_open(path, NULL, &once, &f), BD_EIO);
-		ck_assert_ptr_null(f);
+	memset(&saved, 0, sizeof(saved));
+	for (st = sc->steps; st->op != S_END; st++) {
+		snprintf(where, sizeof(where), "%s, step %d", sc->name,
+		    (int)(st - sc->steps) + 1);
+		switch (st->op) {
+		case S_APPEND:
+		case S_APPEND_OLD:
+			append(st->op == S_APPEND ? path : path1, st->s);
+			break;
+		case S_ROTATE:
+			ck_assert_msg(rename(path, path1) == 0,
+			    "%s: rename: %s", where, strerror(errno));
+			break;
+		case S_TRUNCATE:
+			ck_assert_msg(truncate(path, 0) == 0,
+			    "%s: truncate: %s", where, strerror(errno));
+			break;
+		case S_UNLINK:
+		case S_UNLINK_OLD:
+			(void)unlink(st->op == S_UNLINK ? path : path1);
+			break;
+		case S_OPEN:
+		case S_RESUME:
+			ck_assert_msg(follow_open(path, st->op == S_RESUME ?
+			    &saved : NULL, st->o, &f) == BD_OK, "%s: "
+			    "follow_open: got an error, want success", where);
+			break;
+		case S_OPEN_FAILS:
+			ck_assert_msg(follow_open(path, NULL, st->o, &f) ==
+			    BD_EIO && f == NULL, "%s: follow_open: got "
+			    "success, want BD_EIO", where);
+			break;
+		case S_SAVE:
+			follow_position(f, &saved);
+			break;
+		case S_CLOSE:
+			follow_close(f);
+			f = NULL;
+			break;
+		case S_LINE:
+		case S_CUT:
+			want_line(f, st->s, st->op == S_CUT, where);
+			break;
+		case S_RESULT:
+			want_result(f, (enum follow_result)st->n, where);
+			break;
+		case S_OFFSET:
+			follow_position(f, &pos);
+			ck_assert_msg(pos.off == st->n, "%s: position: got off "
+			    "%llu, want %llu", where,
+			    (unsigned long long)pos.off,
+			    (unsigned long long)st->n);
+			break;
+		case S_INODE:
+			want_inode(f, where);
+			break;
+		default:
+			want_count(f, st, where);
+			break;
+		}
 	}
+	ck_assert_msg(f == NULL, "%s: script left the follower open",
+	    sc->name);
 }
 END_TEST
 
-START_TEST(test_follow_resumes_from_saved_position)
+/* follow_next() on an empty source: the timeout, and how long it took. */
+static long
+timed_out_after(struct follow *f, int timeout_ms)
 {
-	struct follow		*f;
-	struct follow_pos	 pos;
-
-	append(path, "l1\nl2\nl3\n");
-	ck_assert_int_eq(follow_open(path, NULL, &fast, &f), BD_OK);
-	want_line(f, "l1");
-	want_line(f, "l2");
-	follow_position(f, &pos);
-	follow_close(f);
-
-	append(path, "l4\n");
-	ck_assert_int_eq(follow_open(path, &pos, &fast, &f), BD_OK);
-	want_line(f, "l3");
-	want_line(f, "l4");
-	want_result(f, FOLLOW_TIMEOUT);
-	follow_close(f);
-
-	/* FOLLOW_FROM_END does not override a position */
-	{
-		struct follow_opts end = { 0, 10, FOLLOW_FROM_END };
-		ck_assert_int_eq(follow_open(path, &pos, &end, &f), BD_OK);
-		want_line(f, "l3");
-		follow_close(f);
-	}
-}
-END_TEST
-
-START_TEST(test_follow_resumes_in_rotated_file)
-{
-	struct follow		*f;
-	struct follow_pos	 pos;
-
-	append(path, "r1\nr2\n");
-	ck_assert_int_eq(follow_open(path, NULL, &fast, &f), BD_OK);
-	want_line(f, "r1");
-	follow_position(f, &pos);
-	follow_close(f);
-
-	/* while we were down: more lines, a rotation, a new file */
-	append(path, "r3\n");
-	ck_assert_int_eq(rename(path, path1), 0);
-	append(path, "n1\n");
-	ck_assert_int_eq(follow_open(path, &pos, &fast, &f), BD_OK);
-	want_line(f, "r2");
-	want_line(f, "r3");
-	want_line(f, "n1");
-	want_result(f, FOLLOW_TIMEOUT);
-	follow_close(f);
-
-	/* the old file gone: the current one from its start */
-	unlink(path1);
-	ck_assert_int_eq(follow_open(path, &pos, &fast, &f), BD_OK);
-	want_line(f, "n1");
-	follow_close(f);
-}
-END_TEST
-
-START_TEST(test_follow_resume_after_truncation_starts_at_zero)
-{
-	struct follow		*f;
-	struct follow_pos	 pos;
-
-	append(path, "t1\nt2\n");
-	ck_assert_int_eq(follow_open(path, NULL, &fast, &f), BD_OK);
-	want_line(f, "t1");
-	want_line(f, "t2");
-	follow_position(f, &pos);
-	follow_close(f);
-	ck_assert_int_eq(truncate(path, 0), 0);
-	append(path, "u\n");
-	ck_assert_int_eq(follow_open(path, &pos, &fast, &f), BD_OK);
-	want_line(f, "u");
-	follow_close(f);
-}
-END_TEST
-
-START_TEST(test_follow_from_end_skips_existing)
-{
-	struct follow		*f;
-	struct follow_opts	 end = { 0, 10, FOLLOW_FROM_END };
-
-	append(path, "before\n");
-	ck_assert_int_eq(follow_open(path, NULL, &end, &f), BD_OK);
-	want_result(f, FOLLOW_TIMEOUT);
-	append(path, "after\n");
-	want_line(f, "after");
-	follow_close(f);
-}
-END_TEST
-
-START_TEST(test_follow_once_reads_to_end)
-{
-	struct follow		*f;
-	struct follow_opts	 once = { 0, 10, FOLLOW_ONCE };
-
-	append(path, "x\ny");
-	ck_assert_int_eq(follow_open(path, NULL, &once, &f), BD_OK);
-	want_line(f, "x");
-	want_line(f, "y");
-	want_result(f, FOLLOW_EOF);
-	follow_close(f);
-}
-END_TEST
-
-START_TEST(test_follow_cuts_long_lines)
-{
-	struct follow		*f;
-	struct follow_opts	 small = { 16, 10, 0 };
-	struct follow_stats	 st;
+	struct timespec		 t0, t1;
 	const char		*line;
 	size_t			 len;
 	bool			 cut;
 
-	/* whole in one read */
-	append(path, "0123456789abcdefXYZ-the-rest\nshort\n");
-	ck_assert_int_eq(follow_open(path, NULL, &small, &f), BD_OK);
-	ck_assert_int_eq(follow_next(f, 0, &line, &len, &cut), FOLLOW_LINE);
-	ck_assert_msg(cut && len == 16 && memcmp(line, "0123456789abcdef",
-	    16) == 0 && line[16] == '\0', "got \"%.*s\" cut=%d, want the "
-	    "first 16 bytes, cut", (int)len, line, cut);
-	want_line(f, "short");
-
-	/* arriving in pieces: cut when the buffer holds max_line bytes */
-	append(path, "ABCDEFGHIJ");
-	want_result(f, FOLLOW_TIMEOUT);
-	append(path, "KLMNOPQRSTUVWXYZ");
-	ck_assert_int_eq(follow_next(f, 0, &line, &len, &cut), FOLLOW_LINE);
-	ck_assert_msg(cut && len == 16 && memcmp(line, "ABCDEFGHIJKLMNOP",
-	    16) == 0, "got \"%.*s\" cut=%d, want ABCDEFGHIJKLMNOP, cut",
-	    (int)len, line, cut);
-	want_result(f, FOLLOW_TIMEOUT);
-	append(path, "more-of-the-same\nnext\n");
-	want_line(f, "next");
-	follow_get_stats(f, &st);
-	ck_assert_msg(st.cut_lines == 2, "cut_lines: got %llu, want 2",
-	    (unsigned long long)st.cut_lines);
-	follow_close(f);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(follow_next(f, timeout_ms, &line, &len, &cut),
+	    FOLLOW_TIMEOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) /
+	    1000000;
 }
-END_TEST
 
 START_TEST(test_follow_reads_stdin)
 {
@@ -358,7 +338,6 @@ START_TEST(test_follow_reads_stdin)
 	size_t			 len;
 	bool			 cut;
 	int			 p[2];
-	struct timespec		 t0, t1;
 	long			 ms;
 
 	ck_assert_int_eq(pipe(p), 0);
@@ -367,23 +346,18 @@ START_TEST(test_follow_reads_stdin)
 	ck_assert_int_eq(follow_open("-", NULL, NULL, &f), BD_OK);
 
 	/* an open, empty pipe: the wait ends at the timeout */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ck_assert_int_eq(follow_next(f, 60, &line, &len, &cut),
-	    FOLLOW_TIMEOUT);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) /
-	    1000000;
+	ms = timed_out_after(f, 60);
 	ck_assert_msg(ms >= 50 && ms < 1000, "waited %ld ms, want about 60",
 	    ms);
 
 	ck_assert_int_eq(write(p[1], "s1\ns2", 5), 5);
-	want_line(f, "s1");
-	want_result(f, FOLLOW_TIMEOUT);
+	want_line(f, "s1", false, "stdin");
+	want_result(f, FOLLOW_TIMEOUT, "stdin");
 	close(p[1]);
 	ck_assert_int_eq(follow_next(f, 100, &line, &len, &cut), FOLLOW_LINE);
 	ck_assert_msg(len == 2 && memcmp(line, "s2", 2) == 0,
 	    "got \"%.*s\", want \"s2\"", (int)len, line);
-	want_result(f, FOLLOW_EOF);
+	want_result(f, FOLLOW_EOF, "stdin");
 	follow_position(f, &pos);
 	ck_assert_msg(pos.ino == 0 && pos.off == 5,
 	    "position: got ino %llu off %llu, want 0 5",
@@ -394,21 +368,12 @@ END_TEST
 
 START_TEST(test_follow_file_wait_honours_timeout)
 {
-	struct follow		*f;
-	const char		*line;
-	size_t			 len;
-	bool			 cut;
-	struct timespec		 t0, t1;
-	long			 ms;
+	struct follow	*f;
+	long		 ms;
 
 	append(path, "");
 	ck_assert_int_eq(follow_open(path, NULL, &fast, &f), BD_OK);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ck_assert_int_eq(follow_next(f, 50, &line, &len, &cut),
-	    FOLLOW_TIMEOUT);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) /
-	    1000000;
+	ms = timed_out_after(f, 50);
 	ck_assert_msg(ms >= 45 && ms < 1000, "waited %ld ms, want about 50",
 	    ms);
 	follow_close(f);
@@ -423,22 +388,8 @@ follow_suite(void)
 
 	tc = tcase_create("file");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_follow_reads_appended_lines);
-	tcase_add_test(tc, test_follow_waits_for_the_newline);
-	tcase_add_test(tc, test_follow_finishes_old_file_after_rename);
-	tcase_add_test(tc, test_follow_restarts_after_copytruncate);
-	tcase_add_test(tc, test_follow_waits_for_a_missing_file);
-	tcase_add_test(tc, test_follow_from_end_skips_existing);
-	tcase_add_test(tc, test_follow_once_reads_to_end);
-	tcase_add_test(tc, test_follow_cuts_long_lines);
+	TESTUTIL_LOOP(tc, test_follow_scripts, scripts);
 	tcase_add_test(tc, test_follow_file_wait_honours_timeout);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("resume");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_follow_resumes_from_saved_position);
-	tcase_add_test(tc, test_follow_resumes_in_rotated_file);
-	tcase_add_test(tc, test_follow_resume_after_truncation_starts_at_zero);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stdin");
@@ -450,11 +401,6 @@ follow_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(follow_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return testutil_run(follow_suite()) == 0 ? EXIT_SUCCESS :
+	    EXIT_FAILURE;
 }

@@ -30,6 +30,7 @@
 #include "rules.h"
 #include "state.h"
 #include "store.h"
+#include "testutil.h"
 
 #define T0	1795456258	/* 2026-11-23T18:30:58Z */
 #define DAY	86400
@@ -46,17 +47,11 @@ static void
 setup(void)
 {
 	struct logsource_opts	 o;
-	const char		*t = getenv("TMPDIR");
 	char			 err[256];
 	enum bd_status		 r;
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/check_logsource.XXXXXX",
-	    t != NULL ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(dbpath, sizeof(dbpath), "%s/bounced.db", tmpdir);
-	r = store_open(dbpath, 0, 1000, &st, err, sizeof(err));
-	ck_assert_msg(r == BD_OK, "store_open: got %s (%s), want ok",
-	    bd_strerror(r), err);
+	testutil_tmpdir("check_logsource", tmpdir, sizeof(tmpdir));
+	testutil_store(tmpdir, dbpath, sizeof(dbpath), &st);
 	r = rules_default(&rules, err, sizeof(err));
 	ck_assert_msg(r == BD_OK, "rules_default: got %s (%s)",
 	    bd_strerror(r), err);
@@ -70,21 +65,12 @@ setup(void)
 static void
 teardown(void)
 {
-	char	 p[400];
-
 	logsource_free(ls);
 	ls = NULL;
 	rules_unref(rules);
 	store_close(st);
 	st = NULL;
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
-	unlink(dbpath);
-	snprintf(p, sizeof(p), "%s/mail.log", tmpdir);
-	unlink(p);
-	rmdir(tmpdir);
+	testutil_rmtree(tmpdir);
 }
 
 /* An RFC 3339 stamp of t, as journalctl -o short-iso-precise writes it. */
@@ -330,25 +316,12 @@ END_TEST
 static char *
 read_fixture(const char *name, size_t *len)
 {
-	const char	*top = getenv("TOP_SRCDIR");
-	char		 path[1024], *buf;
-	FILE		*fp;
-	long		 n;
+	char	 dir[1024];
 
-	snprintf(path, sizeof(path), "%s/../shared/fixtures/postfix/%s",
-	    top != NULL ? top : "..", name);
-	if ((fp = fopen(path, "rb")) == NULL)
+	*len = 0;
+	if (!testutil_shared("fixtures/postfix", dir, sizeof(dir)))
 		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_int_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
+	return testutil_read_in(dir, name, len);
 }
 
 /* The DSN of postfix-failed-5xx.eml recorded as the milter does. */
@@ -621,6 +594,55 @@ START_TEST(test_logsource_sends_and_campaign)
 }
 END_TEST
 
+/*
+ * Postfix's own DSN (from=<>) delivered to the original sender is no
+ * send of ours, from the log or from any other producer, nor is a row an
+ * older version kept: the bounce rates are not diluted by it.
+ */
+START_TEST(test_logsource_null_sender_is_no_send)
+{
+	struct statw	 w;
+	struct bd_event	 ev;
+	sqlite3		*db;
+
+	queued(T0, "CB0000000B1", "n1@example.org");
+	deferred(T0 + 1, "CB0000000B1", "h6@example.net", "4.2.2", FULL);
+	feedf(T0 + 2, "postfix/cleanup[2105]: CB0000000B2: "
+	    "message-id=<dsn-1@relay.example.org>");
+	feedf(T0 + 2, "postfix/qmgr[2099]: CB0000000B2: from=<>, size=2345, "
+	    "nrcpt=1 (queue active)");
+	sent(T0 + 3, "CB0000000B2", "news@example.org");
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events WHERE "
+	    "action = 'delivered' AND queue_id = 'CB0000000B2'"), 1);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sends WHERE "
+	    "queue_id = 'CB0000000B2'"), 0);
+	/* another producer's event with "<>" */
+	memset(&ev, 0, sizeof(ev));
+	ev.when = T0 + 4;
+	ev.recipient = "news@example.org";
+	ev.action = EV_ACT_DELIVERED;
+	ev.status = "2.0.0";
+	ev.queue_id = "CB0000000B3";
+	ev.sender = "<>";
+	ev.source = EV_SRC_LOG;
+	ck_assert_int_eq(store_record(st, &ev, 1, &pol, T0 + 4, NULL), BD_OK);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sends WHERE "
+	    "queue_id = 'CB0000000B3'"), 0);
+	/* a row kept by an older version is not counted either */
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "INSERT INTO sends (queue_id, "
+	    "recipient, ts, domain, sender, outcome) VALUES ('CB0000000B4', "
+	    "'news@example.org', 1795456262, 'example.org', '', 'delivered')",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(store_stats(st, NULL, stat_cb, &w), BD_OK);
+	ck_assert_msg(w.sends == 1 && w.soft == 1 && w.delivered == 0,
+	    "total: got sends %lld soft %lld delivered %lld, want 1 1 0",
+	    (long long)w.sends, (long long)w.soft, (long long)w.delivered);
+}
+END_TEST
+
 START_TEST(test_logsource_expired_fails_deferred)
 {
 	queued(T0, "E0000000001", "x@example.org");
@@ -693,6 +715,7 @@ logsource_suite(void)
 	tcase_add_test(tc, test_logsource_batch_rollback);
 	tcase_add_test(tc, test_logsource_malformed_lines_counted);
 	tcase_add_test(tc, test_logsource_sends_and_campaign);
+	tcase_add_test(tc, test_logsource_null_sender_is_no_send);
 	tcase_add_test(tc, test_logsource_expired_fails_deferred);
 	tcase_add_test(tc, test_logsource_queue_memory_bounded);
 	suite_add_tcase(s, tc);
@@ -702,13 +725,7 @@ logsource_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nf;
-
 	mime_init();
-	sr = srunner_create(logsource_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_run(logsource_suite()) == 0 ? EXIT_SUCCESS :
+	    EXIT_FAILURE;
 }

@@ -9,12 +9,12 @@
  * counts, made with grep, not with this parser).
  */
 #include <check.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "maillog.h"
+#include "testutil.h"
 
 /* 2026-11-24T00:00:00Z: the sample logs are from 23 November 2026. */
 #define NOW	INT64_C(1795478400)
@@ -46,6 +46,18 @@ struct parse_case {
 };
 
 #define PFX	"Nov 23 18:35:18 relay "
+
+/* A line that yields no record: res is MAILLOG_IGNORED or _EMALFORMED. */
+#define NOT_READ(name, line, res)					\
+	{ name, line, NOW, 0, res, ML_NONE, NOCHECK, NULL, NULL, NULL,	\
+	  NULL, EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 }
+#define IGNORED(name, line)	NOT_READ(name, line, MAILLOG_IGNORED)
+#define MALFORMED(name, line)	NOT_READ(name, line, MAILLOG_EMALFORMED)
+/* A qmgr "removed" record: the timestamp forms (qid NULL: not checked). */
+#define REMOVED(name, line, now, gmtoff, when, qid, defects)		\
+	{ name, line, now, gmtoff, MAILLOG_RECORD, ML_REMOVED, when, qid, \
+	  NULL, NULL, NULL, EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL,	\
+	  NULL, NULL, defects }
 
 static const struct parse_case cases[] = {
 	{ "postfix smtp bounced (real, maillog_file)",
@@ -199,10 +211,8 @@ static const struct parse_case cases[] = {
 	  NOW, 0, MAILLOG_RECORD, ML_MESSAGE_ID, T1, "AB4EAA72252", NULL, NULL,
 	  NULL, EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL,
 	  "<hard-1@relay.example.test>", NULL, 0 },
-	{ "cleanup empty message-id",
-	  PFX "postfix/cleanup[10076]: AB4EAA72252: message-id=",
-	  NOW, 0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
+	IGNORED("cleanup empty message-id",
+	  PFX "postfix/cleanup[10076]: AB4EAA72252: message-id="),
 	{ "qmgr from, null sender",
 	  PFX "postfix/qmgr[10031]: B413CA72259: from=<>, size=2558, nrcpt=1 "
 	  "(queue active)",
@@ -214,10 +224,9 @@ static const struct parse_case cases[] = {
 	  NOW, 0, MAILLOG_RECORD, ML_FROM, T1, "AB4EAA72252", NULL, NULL, NULL,
 	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL,
 	  "Alice@relay.example.test", 0 },
-	{ "qmgr removed",
+	REMOVED("qmgr removed",
 	  PFX "postfix/qmgr[10031]: AFAD2A72255: removed",
-	  NOW, 0, MAILLOG_RECORD, ML_REMOVED, T1, "AFAD2A72255", NULL, NULL,
-	  NULL, EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
+	  NOW, 0, T1, "AFAD2A72255", 0),
 	{ "sendmail sent",
 	  "Nov 23 18:20:03 mail sm-mta[4103]: 2ANIK1cQ004101: "
 	  "to=<alice@example.com>, delay=00:00:02, xdelay=00:00:02, "
@@ -254,12 +263,10 @@ static const struct parse_case cases[] = {
 	  NOW, 0, MAILLOG_RECORD, ML_DELIVERY, NOCHECK, NULL,
 	  "frank@example.com", "", "sent", EV_ACT_DELIVERED, "2.0.0", 0, "",
 	  "2ANIKFcU004110 Message accepted for delivery", "", NULL, NULL, 0 },
-	{ "sendmail queued: no attempt",
+	IGNORED("sendmail queued: no attempt",
 	  "Nov 23 18:20:18 mail sm-mta[4115]: 2ANIKIcX004115: "
 	  "to=<ivy@example.com>, delay=00:00:00, mailer=esmtp, pri=30380, "
-	  "dsn=4.7.0, stat=queued",
-	  NOW, 0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
+	  "dsn=4.7.0, stat=queued"),
 	{ "sendmail from with msgid",
 	  "Nov 23 18:20:01 mail sm-mta[4101]: 2ANIK1cQ004101: "
 	  "from=<newsletter@example.org>, size=5120, class=0, nrcpts=2, "
@@ -271,164 +278,101 @@ static const struct parse_case cases[] = {
 	  0 },
 
 	/* ---- timestamps ---- */
-	{ "ISO precise, +00:00 (journalctl -o short-iso-precise)",
+	REMOVED("ISO precise, +00:00 (journalctl -o short-iso-precise)",
 	  "2026-11-23T18:35:18.123456+00:00 mx1 postfix/qmgr[1]: ABCDEF12: "
 	  "removed",
-	  NOW, 7200, MAILLOG_RECORD, ML_REMOVED, T1, "ABCDEF12", NULL, NULL,
-	  NULL, EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "ISO +0100 without colon (older journalctl -o short-iso)",
+	  NOW, 7200, T1, "ABCDEF12", 0),
+	REMOVED("ISO +0100 without colon (older journalctl -o short-iso)",
 	  "2026-11-23T19:35:18+0100 mx1 postfix/qmgr[1]: ABCDEF12: removed",
-	  NOW, 0, MAILLOG_RECORD, ML_REMOVED, T1, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "ISO -05:30, Z-less fraction",
+	  NOW, 0, T1, NULL, 0),
+	REMOVED("ISO -05:30, Z-less fraction",
 	  "2026-11-23T13:05:18.5-05:30 mx1 postfix/qmgr[1]: ABCDEF12: removed",
-	  NOW, 0, MAILLOG_RECORD, ML_REMOVED, T1, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "ISO Z",
+	  NOW, 0, T1, NULL, 0),
+	REMOVED("ISO Z",
 	  "2026-11-23T18:35:18Z mx1 postfix/qmgr[1]: ABCDEF12: removed",
-	  NOW, 3600, MAILLOG_RECORD, ML_REMOVED, T1, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "ISO without zone: local time",
+	  NOW, 3600, T1, NULL, 0),
+	REMOVED("ISO without zone: local time",
 	  "2026-11-23 19:35:18 mx1 postfix/qmgr[1]: ABCDEF12: removed",
-	  NOW, 3600, MAILLOG_RECORD, ML_REMOVED, T1, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL,
-	  ML_DEF_NO_ZONE },
-	{ "classic stamp in local time (gmtoff +1h)",
+	  NOW, 3600, T1, NULL, ML_DEF_NO_ZONE),
+	REMOVED("classic stamp in local time (gmtoff +1h)",
 	  "Nov 23 19:35:18 relay postfix/qmgr[1]: ABCDEF12: removed",
-	  NOW, 3600, MAILLOG_RECORD, ML_REMOVED, T1, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "classic stamp with microseconds (journalctl -o short-precise)",
+	  NOW, 3600, T1, NULL, 0),
+	REMOVED("classic stamp with microseconds (journalctl -o short-precise)",
 	  "Nov 23 18:35:18.654321 relay postfix/qmgr[1]: ABCDEF12: removed",
-	  NOW, 0, MAILLOG_RECORD, ML_REMOVED, T1, "ABCDEF12", NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "classic stamp, a dot and no digits",
-	  "Nov 23 18:35:18. relay postfix/qmgr[1]: ABCDEF12: removed",
-	  NOW, 0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "classic stamp, space-padded day",
+	  NOW, 0, T1, "ABCDEF12", 0),
+	IGNORED("classic stamp, a dot and no digits",
+	  "Nov 23 18:35:18. relay postfix/qmgr[1]: ABCDEF12: removed"),
+	REMOVED("classic stamp, space-padded day",
 	  "Nov  3 18:35:18 relay postfix/qmgr[1]: ABCDEF12: removed",
-	  NOW, 0, MAILLOG_RECORD, ML_REMOVED, T1 - 20 * 86400, NULL, NULL, NULL,
-	  NULL, EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "year rollover: December read in January is last year",
+	  NOW, 0, T1 - 20 * 86400, NULL, 0),
+	REMOVED("year rollover: December read in January is last year",
 	  /* now 2027-01-01T00:00:10Z; want 2026-12-31T23:59:59Z */
 	  "Dec 31 23:59:59 relay postfix/qmgr[1]: ABCDEF12: removed",
-	  INT64_C(1798761610), 0, MAILLOG_RECORD, ML_REMOVED,
-	  INT64_C(1798761599), NULL, NULL, NULL, NULL, EV_ACT_UNKNOWN, NULL,
-	  -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "year rollover: 1 January a little ahead of our clock",
+	  INT64_C(1798761610), 0, INT64_C(1798761599), NULL, 0),
+	REMOVED("year rollover: 1 January a little ahead of our clock",
 	  /* now 2026-12-31T23:59:58Z; want 2027-01-01T00:00:05Z */
 	  "Jan  1 00:00:05 relay postfix/qmgr[1]: ABCDEF12: removed",
-	  INT64_C(1798761598), 0, MAILLOG_RECORD, ML_REMOVED,
-	  INT64_C(1798761605), NULL, NULL, NULL, NULL, EV_ACT_UNKNOWN, NULL,
-	  -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "a month still to come is last year",
+	  INT64_C(1798761598), 0, INT64_C(1798761605), NULL, 0),
+	REMOVED("a month still to come is last year",
 	  /* now 2026-11-24; want 2025-12-05T00:00:00Z */
 	  "Dec  5 00:00:00 relay postfix/qmgr[1]: ABCDEF12: removed",
-	  NOW, 0, MAILLOG_RECORD, ML_REMOVED, INT64_C(1764892800), NULL, NULL,
-	  NULL, NULL, EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL,
-	  0 },
-	{ "29 February goes back to the last leap year",
+	  NOW, 0, INT64_C(1764892800), NULL, 0),
+	REMOVED("29 February goes back to the last leap year",
 	  /* now 2029-01-15T00:00:00Z; want 2028-02-29T12:00:00Z */
 	  "Feb 29 12:00:00 relay postfix/qmgr[1]: ABCDEF12: removed",
-	  INT64_C(1863129600), 0, MAILLOG_RECORD, ML_REMOVED,
-	  INT64_C(1835438400), NULL, NULL, NULL, NULL, EV_ACT_UNKNOWN, NULL,
-	  -1, NULL, NULL, NULL, NULL, NULL, 0 },
+	  INT64_C(1863129600), 0, INT64_C(1835438400), NULL, 0),
 
 	/* ---- not for us ---- */
-	{ "empty", "", NOW, 0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL,
-	  NULL, NULL, EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL,
-	  0 },
-	{ "words", "hello world", NOW, 0, MAILLOG_IGNORED, ML_NONE, NOCHECK,
-	  NULL, NULL, NULL, NULL, EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL,
-	  NULL, NULL, 0 },
-	{ "stamp only", "Nov 23 18:35:18", NOW, 0, MAILLOG_IGNORED, ML_NONE,
-	  NOCHECK, NULL, NULL, NULL, NULL, EV_ACT_UNKNOWN, NULL, -1, NULL,
-	  NULL, NULL, NULL, NULL, 0 },
-	{ "stamp and host", "Nov 23 18:35:18 relay", NOW, 0, MAILLOG_IGNORED,
-	  ML_NONE, NOCHECK, NULL, NULL, NULL, NULL, EV_ACT_UNKNOWN, NULL, -1,
-	  NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "bad month",
-	  "Foo 23 18:35:18 relay postfix/qmgr[1]: ABCDEF12: removed", NOW, 0,
-	  MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "bad hour",
-	  "Nov 23 25:35:18 relay postfix/qmgr[1]: ABCDEF12: removed", NOW, 0,
-	  MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "bad ISO date",
-	  "2026-02-30T18:35:18Z mx1 postfix/qmgr[1]: ABCDEF12: removed", NOW,
-	  0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "ISO 29 February of a common year",
-	  "2026-02-29T18:35:18Z mx1 postfix/qmgr[1]: ABCDEF12: removed", NOW,
-	  0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "ISO 29 February of a leap year",
-	  "2028-02-29T00:00:00Z mx1 postfix/qmgr[1]: ABCDEF12: removed", NOW,
-	  0, MAILLOG_RECORD, ML_REMOVED, INT64_C(1835395200), NULL, NULL, NULL,
-	  NULL, EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "bad ISO zone",
-	  "2026-11-23T18:35:18+2x:00 mx1 postfix/qmgr[1]: ABCDEF12: removed",
-	  NOW, 0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "smtpd connect",
-	  PFX "postfix/smtpd[10073]: connect from localhost[127.0.0.1]", NOW,
-	  0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "smtpd NOQUEUE reject",
+	IGNORED("empty", ""),
+	IGNORED("words", "hello world"),
+	IGNORED("stamp only", "Nov 23 18:35:18"),
+	IGNORED("stamp and host", "Nov 23 18:35:18 relay"),
+	IGNORED("bad month",
+	  "Foo 23 18:35:18 relay postfix/qmgr[1]: ABCDEF12: removed"),
+	IGNORED("bad hour",
+	  "Nov 23 25:35:18 relay postfix/qmgr[1]: ABCDEF12: removed"),
+	IGNORED("bad ISO date",
+	  "2026-02-30T18:35:18Z mx1 postfix/qmgr[1]: ABCDEF12: removed"),
+	IGNORED("ISO 29 February of a common year",
+	  "2026-02-29T18:35:18Z mx1 postfix/qmgr[1]: ABCDEF12: removed"),
+	REMOVED("ISO 29 February of a leap year",
+	  "2028-02-29T00:00:00Z mx1 postfix/qmgr[1]: ABCDEF12: removed",
+	  NOW, 0, INT64_C(1835395200), NULL, 0),
+	IGNORED("bad ISO zone",
+	  "2026-11-23T18:35:18+2x:00 mx1 postfix/qmgr[1]: ABCDEF12: removed"),
+	IGNORED("smtpd connect",
+	  PFX "postfix/smtpd[10073]: connect from localhost[127.0.0.1]"),
+	IGNORED("smtpd NOQUEUE reject",
 	  PFX "postfix/smtpd[10073]: NOQUEUE: reject: RCPT from localhost"
 	  "[127.0.0.1]: 550 5.1.2 <gina@err.test>: Recipient address "
-	  "rejected; from=<a@b> to=<gina@err.test> proto=ESMTP helo=<x>",
-	  NOW, 0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "smtpd client=",
-	  PFX "postfix/smtpd[10073]: AB4EAA72252: client=localhost[127.0.0.1]",
-	  NOW, 0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "pickup uid= from=",
+	  "rejected; from=<a@b> to=<gina@err.test> proto=ESMTP helo=<x>"),
+	IGNORED("smtpd client=",
+	  PFX "postfix/smtpd[10073]: AB4EAA72252: client=localhost[127.0.0.1]"),
+	IGNORED("pickup uid= from=",
 	  PFX "postfix/pickup[10353]: 4jYF4d4FGNz1bXxL: uid=0 "
-	  "from=<root@relay.example.test>",
-	  NOW, 0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "bounce notification",
+	  "from=<root@relay.example.test>"),
+	IGNORED("bounce notification",
 	  PFX "postfix/bounce[10079]: AB4EAA72252: sender non-delivery "
-	  "notification: B413CA72259",
-	  NOW, 0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "warning",
-	  PFX "postfix/smtp[2503]: warning: TLS library problem: error:0A0",
-	  NOW, 0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "program without pid, sendmail STARTTLS",
+	  "notification: B413CA72259"),
+	IGNORED("warning",
+	  PFX "postfix/smtp[2503]: warning: TLS library problem: error:0A0"),
+	IGNORED("program without pid, sendmail STARTTLS",
 	  "Nov 23 18:20:02 mail sm-mta: STARTTLS=client, relay=mx., "
-	  "version=TLSv1.3", NOW, 0, MAILLOG_IGNORED, ML_NONE, NOCHECK, NULL,
-	  NULL, NULL, NULL, EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL,
-	  NULL, 0 },
-	{ "unterminated pid",
-	  PFX "postfix/qmgr[12: ABCDEF12: removed", NOW, 0, MAILLOG_IGNORED,
-	  ML_NONE, NOCHECK, NULL, NULL, NULL, NULL, EV_ACT_UNKNOWN, NULL, -1,
-	  NULL, NULL, NULL, NULL, NULL, 0 },
+	  "version=TLSv1.3"),
+	IGNORED("unterminated pid", PFX "postfix/qmgr[12: ABCDEF12: removed"),
 
 	/* ---- delivery-shaped but broken ---- */
-	{ "no status (line cut short)",
+	MALFORMED("no status (line cut short)",
 	  PFX "postfix/smtp[10077]: AB4EAA72252: to=<bob@hard.test>, "
-	  "relay=127.0.0.1[127.0.0.1]:10026, delay=0.04, del",
-	  NOW, 0, MAILLOG_EMALFORMED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "unknown status word",
+	  "relay=127.0.0.1[127.0.0.1]:10026, delay=0.04, del"),
+	MALFORMED("unknown status word",
 	  PFX "postfix/smtp[1]: AB4EAA72252: to=<bob@hard.test>, relay=none, "
-	  "dsn=5.1.1, status=frobnicated (x)",
-	  NOW, 0, MAILLOG_EMALFORMED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "empty recipient",
+	  "dsn=5.1.1, status=frobnicated (x)"),
+	MALFORMED("empty recipient",
 	  PFX "postfix/smtp[1]: AB4EAA72252: to=<>, relay=none, dsn=5.1.1, "
-	  "status=bounced (x)",
-	  NOW, 0, MAILLOG_EMALFORMED, ML_NONE, NOCHECK, NULL, NULL, NULL, NULL,
-	  EV_ACT_UNKNOWN, NULL, -1, NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "to= not followed by fields",
-	  PFX "postfix/smtp[1]: AB4EAA72252: to=", NOW, 0, MAILLOG_EMALFORMED,
-	  ML_NONE, NOCHECK, NULL, NULL, NULL, NULL, EV_ACT_UNKNOWN, NULL, -1,
-	  NULL, NULL, NULL, NULL, NULL, 0 },
+	  "status=bounced (x)"),
+	MALFORMED("to= not followed by fields",
+	  PFX "postfix/smtp[1]: AB4EAA72252: to="),
 	{ "cut in the diagnostic: kept, flagged",
 	  PFX "postfix/smtp[1]: AB4EAA72252: to=<a@b.example>, relay=none, "
 	  "dsn=4.2.2, status=deferred (host mx[1.2.3.4] said: 452 4.2.2 Mail",
@@ -758,14 +702,6 @@ static const char *const samples[] = {
 	"postfix-maillog_file", "postfix-journal-iso", "sendmail", "damaged",
 };
 
-static const char *
-srcdir(void)
-{
-	const char *d = getenv("TOP_SRCDIR");
-
-	return d != NULL && *d != '\0' ? d : ".";
-}
-
 static long
 expect_get(const char *expect, const char *key)
 {
@@ -782,38 +718,27 @@ expect_get(const char *expect, const char *key)
 
 START_TEST(test_maillog_sample_logs_count)
 {
-	const char	*name = samples[_i];
-	char		 path[4096], expect[512];
-	char		*line = NULL;
-	size_t		 sz = 0;
-	ssize_t		 n;
-	FILE		*fp;
+	const char		*name = samples[_i];
+	char			 dir[4096], file[256];
+	char			*expect, *log, *p, *nl;
+	size_t			 len, i;
 	static struct maillog_rec r;
-	long		 lines = 0, kinds[6] = { 0 }, res[3] = { 0 };
-	long		 acts[6] = { 0 }, rcpts = 0;
-	static const struct { const char *key; int k; } kk[] = {
-		{ "delivery", ML_DELIVERY }, { "expired", ML_EXPIRED },
-		{ "from", ML_FROM }, { "message-id", ML_MESSAGE_ID },
-		{ "removed", ML_REMOVED },
-	};
-	size_t		 i;
+	long			 lines = 0, kinds[6] = { 0 }, res[3] = { 0 };
+	long			 acts[6] = { 0 }, rcpts = 0, want;
 
-	snprintf(path, sizeof(path), "%s/tests/data/maillog/%s.expect",
-	    srcdir(), name);
-	fp = fopen(path, "r");
-	ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
-	ck_assert_ptr_nonnull(fgets(expect, sizeof(expect), fp));
-	fclose(fp);
-
-	snprintf(path, sizeof(path), "%s/tests/data/maillog/%s.maillog",
-	    srcdir(), name);
-	fp = fopen(path, "r");
-	ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
-	while ((n = getline(&line, &sz, fp)) != -1) {
+	(void)testutil_srcdir("tests/data/maillog", dir, sizeof(dir));
+	snprintf(file, sizeof(file), "%s.expect", name);
+	expect = testutil_read_in(dir, file, &len);
+	snprintf(file, sizeof(file), "%s.maillog", name);
+	log = testutil_read_in(dir, file, &len);
+	/* each line with its newline, as read from the file */
+	for (p = log; p < log + len; p = nl) {
 		enum maillog_result x;
 
+		nl = memchr(p, '\n', (size_t)(log + len - p));
+		nl = nl != NULL ? nl + 1 : log + len;
 		lines++;
-		x = maillog_parse(line, (size_t)n, NOW, 0, &r);
+		x = maillog_parse(p, (size_t)(nl - p), NOW, 0, &r);
 		res[x]++;
 		if (x != MAILLOG_RECORD)
 			continue;
@@ -823,34 +748,31 @@ START_TEST(test_maillog_sample_logs_count)
 			rcpts += (long)r.nrcpt;
 		}
 	}
-	free(line);
-	fclose(fp);
+	free(log);
 
-	ck_assert_msg(lines == expect_get(expect, "lines"),
-	    "%s: lines: got %ld, want %ld", name, lines,
-	    expect_get(expect, "lines"));
-	for (i = 0; i < sizeof(kk) / sizeof(kk[0]); i++)
-		ck_assert_msg(kinds[kk[i].k] == expect_get(expect, kk[i].key),
-		    "%s: %s: got %ld, want %ld", name, kk[i].key,
-		    kinds[kk[i].k], expect_get(expect, kk[i].key));
-	ck_assert_msg(res[MAILLOG_IGNORED] == expect_get(expect, "ignored"),
-	    "%s: ignored: got %ld, want %ld", name, res[MAILLOG_IGNORED],
-	    expect_get(expect, "ignored"));
-	ck_assert_msg(res[MAILLOG_EMALFORMED] == expect_get(expect,
-	    "malformed"), "%s: malformed: got %ld, want %ld", name,
-	    res[MAILLOG_EMALFORMED], expect_get(expect, "malformed"));
-	ck_assert_msg(acts[EV_ACT_DELIVERED] == expect_get(expect, "delivered"),
-	    "%s: delivered: got %ld, want %ld", name, acts[EV_ACT_DELIVERED],
-	    expect_get(expect, "delivered"));
-	ck_assert_msg(acts[EV_ACT_DELAYED] == expect_get(expect, "delayed"),
-	    "%s: delayed: got %ld, want %ld", name, acts[EV_ACT_DELAYED],
-	    expect_get(expect, "delayed"));
-	ck_assert_msg(acts[EV_ACT_FAILED] == expect_get(expect, "failed"),
-	    "%s: failed: got %ld, want %ld", name, acts[EV_ACT_FAILED],
-	    expect_get(expect, "failed"));
-	ck_assert_msg(rcpts == expect_get(expect, "rcpts"),
-	    "%s: rcpts: got %ld, want %ld", name, rcpts,
-	    expect_get(expect, "rcpts"));
+	const struct {
+		const char	*key;
+		long		 got;
+	} tally[] = {
+		{ "lines", lines },
+		{ "delivery", kinds[ML_DELIVERY] },
+		{ "expired", kinds[ML_EXPIRED] },
+		{ "from", kinds[ML_FROM] },
+		{ "message-id", kinds[ML_MESSAGE_ID] },
+		{ "removed", kinds[ML_REMOVED] },
+		{ "ignored", res[MAILLOG_IGNORED] },
+		{ "malformed", res[MAILLOG_EMALFORMED] },
+		{ "delivered", acts[EV_ACT_DELIVERED] },
+		{ "delayed", acts[EV_ACT_DELAYED] },
+		{ "failed", acts[EV_ACT_FAILED] },
+		{ "rcpts", rcpts },
+	};
+	for (i = 0; i < sizeof(tally) / sizeof(tally[0]); i++) {
+		want = expect_get(expect, tally[i].key);
+		ck_assert_msg(tally[i].got == want, "%s: %s: got %ld, want %ld",
+		    name, tally[i].key, tally[i].got, want);
+	}
+	free(expect);
 }
 END_TEST
 
@@ -861,8 +783,7 @@ maillog_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("lines");
-	tcase_add_loop_test(tc, test_maillog_parses_table, 0,
-	    (int)(sizeof(cases) / sizeof(cases[0])));
+	TESTUTIL_LOOP(tc, test_maillog_parses_table, cases);
 	tcase_add_test(tc, test_maillog_keeps_raw_and_program);
 	tcase_add_test(tc, test_maillog_sendmail_recipient_list);
 	tcase_add_test(tc, test_maillog_sendmail_recipient_cap);
@@ -880,8 +801,7 @@ maillog_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("samples");
-	tcase_add_loop_test(tc, test_maillog_sample_logs_count, 0,
-	    (int)(sizeof(samples) / sizeof(samples[0])));
+	TESTUTIL_LOOP(tc, test_maillog_sample_logs_count, samples);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -889,11 +809,6 @@ maillog_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(maillog_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return testutil_run(maillog_suite()) == 0 ? EXIT_SUCCESS :
+	    EXIT_FAILURE;
 }

@@ -127,6 +127,105 @@ START_TEST(test_maint_warns_per_domain_once_an_hour)
 }
 END_TEST
 
+START_TEST(test_maint_due_every_period)
+{
+	int64_t	 t;
+	int	 n = 0;
+
+	ck_assert_msg(maint_due(maint, NOW, MAINT_SPIKE_EVERY), "first call: "
+	    "got not due, want due");
+	for (t = NOW + 1; t < NOW + 3600; t++)
+		n += maint_due(maint, t, MAINT_SPIKE_EVERY);
+	ck_assert_msg(n == 3600 / MAINT_SPIKE_EVERY - 1, "checks in the rest "
+	    "of an hour: got %d, want %d", n, 3600 / MAINT_SPIKE_EVERY - 1);
+	/* the clock went back: check at once rather than wait an hour */
+	ck_assert(maint_due(maint, NOW, MAINT_SPIKE_EVERY));
+	ck_assert(!maint_due(maint, NOW + 1, MAINT_SPIKE_EVERY));
+}
+END_TEST
+
+/* Warnings per domain, by maint_spikes()'s callback (one per hour). */
+struct spike_count {
+	int	 over, split, under, other;
+	char	 detail[256];
+};
+
+static void
+count_spike(void *arg, const struct maint_spike *sp)
+{
+	struct spike_count	*sc = arg;
+
+	if (strcmp(sp->domain, "over.test") == 0)
+		sc->over++;
+	else if (strcmp(sp->domain, "split.test") == 0) {
+		sc->split++;
+		(void)snprintf(sc->detail, sizeof(sc->detail), "%s",
+		    sp->detail);
+	} else if (strcmp(sp->domain, "under.test") == 0)
+		sc->under++;
+	else
+		sc->other++;
+}
+
+/*
+ * Two hours of bouncectl follow-log, second by second: checked every
+ * MAINT_SPIKE_EVERY, a domain kept over the rate is named exactly once
+ * an hour (its reasons summed, not once per reason); one under it never.
+ * Then bounced's cadence, maint_run() every MAINT_PERIOD: the same.
+ */
+START_TEST(test_maint_spike_once_per_domain_per_hour)
+{
+	struct bd_config	*c = testutil_config("SenderSideAlertRate 10");
+	struct maint_result	 res;
+	struct spike_count	 sc[2];
+	int64_t			 t, b;
+	int			 hour, checks = 0, warned[2] = { 0, 0 };
+
+	for (b = NOW - 10; b < NOW + 7200; b += 1800) {
+		sender_side("over.test", "blocked", 12, b);
+		sender_side("split.test", "blocked", 10, b);
+		sender_side("split.test", "badreputation", 10, b);
+	}
+	sender_side("under.test", "blocked", 9, NOW - 10);
+	memset(sc, 0, sizeof(sc));
+	for (t = NOW; t < NOW + 7200; t++) {
+		hour = (int)((t - NOW) / 3600);
+		if (!maint_due(maint, t, MAINT_SPIKE_EVERY))
+			continue;
+		checks++;
+		memset(&res, 0, sizeof(res));
+		ck_assert_int_eq(maint_spikes(maint, store, t, 10, count_spike,
+		    &sc[hour], &res), BD_OK);
+	}
+	ck_assert_msg(checks == 7200 / MAINT_SPIKE_EVERY, "checks: got %d, "
+	    "want %d", checks, 7200 / MAINT_SPIKE_EVERY);
+	for (hour = 0; hour < 2; hour++) {
+		ck_assert_msg(sc[hour].over == 1 && sc[hour].split == 1,
+		    "hour %d: got %d and %d warnings, want 1 per domain", hour,
+		    sc[hour].over, sc[hour].split);
+		ck_assert_msg(sc[hour].under == 0 && sc[hour].other == 0,
+		    "hour %d: got %d warnings under the rate, want 0", hour,
+		    sc[hour].under + sc[hour].other);
+	}
+	ck_assert_msg(strstr(sc[0].detail, "badreputation=") != NULL &&
+	    strstr(sc[0].detail, "blocked=") != NULL, "detail: got \"%s\", "
+	    "want both reasons", sc[0].detail);
+	ck_assert_int_eq(n_warnings, 0);	/* maint_spikes() never logs */
+
+	/* bounced: maint_run() every MAINT_PERIOD, a fresh state */
+	maint_free(maint);
+	ck_assert_int_eq(maint_new(&maint), BD_OK);
+	for (t = NOW; t < NOW + 7200; t += MAINT_PERIOD) {
+		maint_run(maint, store, c, t, &res);
+		warned[(t - NOW) / 3600] += (int)res.alerts;
+	}
+	ck_assert_msg(warned[0] == 2 && warned[1] == 2 && n_warnings == 4,
+	    "maint_run: got %d and %d alerts, %d warnings, want 2, 2 (one "
+	    "per domain per hour), 4", warned[0], warned[1], n_warnings);
+	config_free(c);
+}
+END_TEST
+
 START_TEST(test_maint_rate_zero_is_off)
 {
 	struct bd_config	*c = testutil_config("SenderSideAlertRate 0\n");
@@ -211,6 +310,8 @@ maint_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_maint_warns_per_domain_once_an_hour);
 	tcase_add_test(tc, test_maint_rate_zero_is_off);
+	tcase_add_test(tc, test_maint_due_every_period);
+	tcase_add_test(tc, test_maint_spike_once_per_domain_per_hour);
 	tcase_add_test(tc, test_maint_expiry);
 	tcase_add_test(tc, test_maint_store_failure_logged_once);
 	suite_add_tcase(s, tc);

@@ -620,9 +620,12 @@ START_TEST(test_milter_suppressed_recipient_rejected)
 	record_fixture("postfix-failed-5xx.eml");
 	want_state("bob@remote.test", "suppressed");
 
+	log_set_debug(true);
+	n_logged = 0;
 	conn_open(&ctx, &r);
 	drive(&ctx, &r, "<alice@sender.test>", rcpts, "X: y\r\n\r\nhi\r\n",
 	    13);
+	log_set_debug(false);
 	ck_assert_msg(r.rcpt[0] == SMFIS_CONTINUE, "RCPT 1: got %d, want "
 	    "CONTINUE", r.rcpt[0]);
 	ck_assert_msg(r.rcpt[1] == SMFIS_REJECT, "RCPT 2: got %d, want "
@@ -631,6 +634,12 @@ START_TEST(test_milter_suppressed_recipient_rejected)
 	ck_assert_str_eq(ctx.reply[1], "5.1.1");
 	ck_assert_str_eq(ctx.reply[2], "recipient address suppressed");
 	ck_assert_int_eq(r.data, SMFIS_ACCEPT);
+	/* the RCPT argument's brackets are not doubled in the log */
+	ck_assert_msg(count_logged(LOG_DEBUG, "suppressed rcpt=<bob@remote."
+	    "test> reason=hard action=reject") == 1 &&
+	    count_logged(-1, "<<") == 0, "got %d lines, \"%s\" first, want "
+	    "one \"suppressed rcpt=<bob@remote.test> ...\"", n_logged,
+	    n_logged > 0 ? logged[0].text : "");
 	conn_end(&ctx);
 }
 END_TEST
@@ -639,7 +648,7 @@ START_TEST(test_milter_suppressed_recipient_tagged)
 {
 	SMFICTX		 ctx;
 	struct run	 r;
-	static const char *const rcpts[] = { "bob@remote.test", NULL };
+	static const char *const rcpts[] = { "<bob@REMOTE.test>", NULL };
 	const char	*v;
 
 	use_conf("SuppressedRecipients tag\n");
@@ -941,6 +950,10 @@ START_TEST(test_milter_rcpt_database_failure_accepts)
 	}
 	n = count_logged(LOG_WARNING, "recipient lookup failed");
 	ck_assert_msg(n == 1, "got %d warnings, want 1 per incident", n);
+	/* SQLite's own words, not just "input/output error" */
+	n = count_logged(LOG_WARNING, "no such table: recipients");
+	ck_assert_msg(n == 1, "got %d warnings naming the missing table "
+	    "(\"%s\" first), want 1", n, n_logged > 0 ? logged[0].text : "");
 	/* The database answers again: enforced, and said once. */
 	milter_set_lookup_store(NULL);
 	clock_now += RCACHE_BACKOFF;

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "rules.h"
+#include "testutil.h"
 
 static struct rules *
 parse_ok(const char *text)
@@ -29,25 +29,34 @@ parse_ok(const char *text)
 	return r;
 }
 
-/* Match text (already normalised here) with optional status/code. */
+/*
+ * Match text, normalised here, under r with the facts of q (its text,
+ * action and kind are set here: a failed delivery in a report).
+ */
 static struct rules_result
-match(const struct rules *r, const char *text, const char *status,
-    int code, const char *mta)
+match(const struct rules *r, const char *text, struct rules_query q)
 {
-	struct rules_query	 q;
+	static char		 norm[RULES_TEXT_MAX + 1];
 	struct rules_result	 res;
-	char			 norm[RULES_TEXT_MAX + 1];
 
-	memset(&q, 0, sizeof(q));
 	q.textlen = rules_normalize(text, norm, sizeof(norm));
 	q.text = norm;
-	q.status = status;
-	q.reply_code = code;
 	q.action = EV_ACT_FAILED;
 	q.kind = DSN_KIND_REPORT;
-	q.mta = mta;
 	rules_match(r, &q, &res);
 	return res;
+}
+
+/* A query of the given facts: Q(.status = "5.1.1", .reply_code = 550) */
+#define Q(...)	((struct rules_query){ __VA_ARGS__ })
+/* No facts but the text. */
+static const struct rules_query none;
+
+/* The winning reason, "(none)" if no rule matched. */
+static const char *
+won(const struct rules_result *res)
+{
+	return res->win.reason != NULL ? res->win.reason : "(none)";
 }
 
 static const struct bad_case {
@@ -124,166 +133,132 @@ START_TEST(test_rules_first_match_wins)
 	    "code 5xx rejected\n");
 	ck_assert_uint_eq(rules_count(r), 5);
 	/* text before a status: the text rule wins */
-	res = match(r, "550 5.1.1 Mailbox FULL", "5.1.1", 550, NULL);
+	res = match(r, "550 5.1.1 Mailbox FULL",
+	    Q(.status = "5.1.1", .reply_code = 550));
 	ck_assert_msg(res.win.line == 2, "got line %u, want 2", res.win.line);
 	ck_assert_str_eq(res.win.reason, "mailboxfull");
 	ck_assert_str_eq(res.status.reason, "userunknown");
 	/* a status before a text: the status wins, the text is reported */
-	res = match(r, "user unknown", "5.1.1", 550, NULL);
+	res = match(r, "user unknown",
+	    Q(.status = "5.1.1", .reply_code = 550));
 	ck_assert_msg(res.win.line == 3, "got line %u, want 3", res.win.line);
 	ck_assert_msg(res.text.line == 4, "got text line %u, want 4",
 	    res.text.line);
 	/* a later regex only when nothing before matched */
-	res = match(r, "the mail   full now", "5.0.0", 550, NULL);
+	res = match(r, "the mail   full now",
+	    Q(.status = "5.0.0", .reply_code = 550));
 	ck_assert_msg(res.win.line == 5, "got line %u, want 5", res.win.line);
 	/* reply code last */
-	res = match(r, "go away", NULL, 554, NULL);
+	res = match(r, "go away", Q(.reply_code = 554));
 	ck_assert_msg(res.win.line == 6, "got line %u, want 6", res.win.line);
 	/* nothing at all */
-	res = match(r, "go away", NULL, 250, NULL);
+	res = match(r, "go away", Q(.reply_code = 250));
 	ck_assert_msg(res.win.reason == NULL, "got %s, want no match",
 	    res.win.reason);
 	rules_unref(r);
 }
 END_TEST
 
+/* Conditions on the report's facts: mta=, status=, code=, conflict=. */
+#define COND_RULES							\
+	"text \"access denied\" userunknown mta=outlook,office365\n"	\
+	"text \"access denied\" blocked status=5.7.*\n"			\
+	"text \"access denied\" rejected code=55x\n"			\
+	"text \"access denied\" securityerror\n"			\
+	"status 4.*.* onhold conflict=no\n"
+/* Lists of SMTP commands (none: the text named none) and statuses. */
+#define CMD_RULES							\
+	"text \"user unknown\" rejected command=mail\n"			\
+	"text \"user unknown\" filtered command=data,none "		\
+	"status=*.2.0,*.7.*\n"						\
+	"text \"user unknown\" userunknown\n"				\
+	"any * blocked command=connect,helo\n"
+/* Diagnostic-Code type, exit status, remote host (and its subdomains). */
+#define FACT_RULES							\
+	"any * systemerror dtype=x-unix exit=75,77,78\n"		\
+	"any * mailererror dtype=x-unix\n"				\
+	"text \"unknown user\" rejected remote=docomo.ne.jp,au.com\n"	\
+	"text \"greylist\" blocked advice=retry\n"
+
+static const struct cond_case {
+	const char		*rules;
+	const char		*text;
+	struct rules_query	 q;
+	const char		*want;		/* "(none)": no rule */
+	int			 advice;	/* the winner's, -1: none */
+} cond_cases[] = {
+	{ COND_RULES, "Access denied", { .status = "5.7.1", .reply_code = 554,
+	    .mta = "office365" }, "userunknown", -1 },
+	{ COND_RULES, "Access denied", { .status = "5.7.1", .reply_code = 554,
+	    .mta = "gmail" }, "blocked", -1 },
+	{ COND_RULES, "Access denied", { .status = "5.0.0",
+	    .reply_code = 553 }, "rejected", -1 },
+	{ COND_RULES, "Access denied", { .status = NULL }, "securityerror",
+	    -1 },
+	{ COND_RULES, "nothing", { .status = "4.4.1" }, "onhold", -1 },
+	{ CMD_RULES, "User unknown", { .command = "mail" }, "rejected", -1 },
+	{ CMD_RULES, "User unknown", { .status = "5.7.1", .command = "data" },
+	    "filtered", -1 },
+	/* command=none: the text named no command */
+	{ CMD_RULES, "User unknown", { .status = "5.2.0" }, "filtered", -1 },
+	/* the status list must hold too */
+	{ CMD_RULES, "User unknown", { .status = "5.1.1", .command = "data" },
+	    "userunknown", -1 },
+	{ CMD_RULES, "User unknown", { .status = "5.7.1", .command = "rcpt" },
+	    "userunknown", -1 },
+	{ CMD_RULES, "whatever", { .command = "connect" }, "blocked", -1 },
+	{ CMD_RULES, "whatever", { .command = "HELO" }, "blocked", -1 },
+	{ CMD_RULES, "whatever", { .command = "rcpt" }, "(none)", -1 },
+	{ CMD_RULES, "whatever", { .command = NULL }, "(none)", -1 },
+	{ FACT_RULES, "75", { .dtype = "x-unix", .exit_status = 75 },
+	    "systemerror", -1 },
+	{ FACT_RULES, "75", { .dtype = "X-UNIX", .exit_status = 75 },
+	    "systemerror", -1 },
+	{ FACT_RULES, "71", { .dtype = "x-unix", .exit_status = 71 },
+	    "mailererror", -1 },
+	{ FACT_RULES, "75", { .dtype = "smtp" }, "(none)", -1 },
+	{ FACT_RULES, "unknown user", { .dtype = "smtp",
+	    .remote = "mx1.docomo.ne.jp" }, "rejected", -1 },
+	{ FACT_RULES, "unknown user", { .dtype = "smtp",
+	    .remote = "docomo.ne.jp" }, "rejected", -1 },
+	{ FACT_RULES, "unknown user", { .dtype = "smtp",
+	    .remote = "xdocomo.ne.jp" }, "(none)", -1 },
+	{ FACT_RULES, "unknown user", { .dtype = "smtp",
+	    .remote = "docomo.ne.jp.example" }, "(none)", -1 },
+	{ FACT_RULES, "unknown user", { .dtype = "smtp" }, "(none)", -1 },
+	{ FACT_RULES, "greylisted", { .dtype = NULL }, "blocked",
+	    EV_ADV_RETRY },
+};
+
 START_TEST(test_rules_conditions_restrict)
 {
+	const struct cond_case	*c = &cond_cases[_i];
 	struct rules		*r;
 	struct rules_result	 res;
 
-	r = parse_ok("text \"access denied\" userunknown mta=outlook,office365"
-	    "\ntext \"access denied\" blocked status=5.7.*\n"
-	    "text \"access denied\" rejected code=55x\n"
-	    "text \"access denied\" securityerror\n"
-	    "status 4.*.* onhold conflict=no\n");
-	res = match(r, "Access denied", "5.7.1", 554, "office365");
-	ck_assert_str_eq(res.win.reason, "userunknown");
-	res = match(r, "Access denied", "5.7.1", 554, "gmail");
-	ck_assert_str_eq(res.win.reason, "blocked");
-	res = match(r, "Access denied", "5.0.0", 553, NULL);
-	ck_assert_str_eq(res.win.reason, "rejected");
-	res = match(r, "Access denied", NULL, 0, NULL);
-	ck_assert_str_eq(res.win.reason, "securityerror");
-	res = match(r, "nothing", "4.4.1", 0, NULL);
-	ck_assert_str_eq(res.win.reason, "onhold");
+	r = parse_ok(c->rules);
+	res = match(r, c->text, c->q);
+	ck_assert_msg(strcmp(won(&res), c->want) == 0,
+	    "case %d \"%s\": got %s, want %s", _i, c->text, won(&res),
+	    c->want);
+	if (res.win.reason != NULL)
+		ck_assert_msg(res.win.advice == c->advice,
+		    "case %d: advice: got %d, want %d", _i, res.win.advice,
+		    c->advice);
+	rules_unref(r);
+}
+END_TEST
+
+START_TEST(test_rules_conflict_no_is_generic)
+{
+	struct rules		*r;
+	struct rules_result	 res;
+
+	r = parse_ok(COND_RULES);
+	res = match(r, "nothing", Q(.status = "4.4.1"));
+	ck_assert_str_eq(won(&res), "onhold");
 	ck_assert_msg(res.win.generic, "conflict=no: got specific, want "
 	    "generic");
-	rules_unref(r);
-}
-END_TEST
-
-/* Match with the SMTP command the failure answered. */
-static const char *
-match_cmd(const struct rules *r, const char *text, const char *status,
-    const char *command)
-{
-	struct rules_query	 q;
-	struct rules_result	 res;
-	char			 norm[RULES_TEXT_MAX + 1];
-
-	memset(&q, 0, sizeof(q));
-	q.textlen = rules_normalize(text, norm, sizeof(norm));
-	q.text = norm;
-	q.status = status;
-	q.action = EV_ACT_FAILED;
-	q.kind = DSN_KIND_REPORT;
-	q.command = command;
-	rules_match(r, &q, &res);
-	return res.win.reason != NULL ? res.win.reason : "(none)";
-}
-
-START_TEST(test_rules_command_and_status_lists)
-{
-	struct rules	*r;
-
-	r = parse_ok("text \"user unknown\" rejected command=mail\n"
-	    "text \"user unknown\" filtered command=data,none "
-	    "status=*.2.0,*.7.*\n"
-	    "text \"user unknown\" userunknown\n"
-	    "any * blocked command=connect,helo\n");
-	ck_assert_str_eq(match_cmd(r, "User unknown", NULL, "mail"),
-	    "rejected");
-	ck_assert_str_eq(match_cmd(r, "User unknown", "5.7.1", "data"),
-	    "filtered");
-	/* command=none: the text named no command */
-	ck_assert_str_eq(match_cmd(r, "User unknown", "5.2.0", NULL),
-	    "filtered");
-	/* the status list must hold too */
-	ck_assert_str_eq(match_cmd(r, "User unknown", "5.1.1", "data"),
-	    "userunknown");
-	ck_assert_str_eq(match_cmd(r, "User unknown", "5.7.1", "rcpt"),
-	    "userunknown");
-	ck_assert_str_eq(match_cmd(r, "whatever", NULL, "connect"),
-	    "blocked");
-	ck_assert_str_eq(match_cmd(r, "whatever", NULL, "HELO"), "blocked");
-	ck_assert_str_eq(match_cmd(r, "whatever", NULL, "rcpt"), "(none)");
-	ck_assert_str_eq(match_cmd(r, "whatever", NULL, NULL), "(none)");
-	rules_unref(r);
-}
-END_TEST
-
-/* Match text under r with the report facts rules can look at. */
-static const struct rules_result *
-match_facts(const struct rules *r, const char *text, const char *dtype,
-    const char *remote, int exit_status, struct rules_result *res)
-{
-	static char	 norm[RULES_TEXT_MAX + 1];
-	struct rules_query q;
-
-	memset(&q, 0, sizeof(q));
-	q.textlen = rules_normalize(text, norm, sizeof(norm));
-	q.text = norm;
-	q.action = EV_ACT_FAILED;
-	q.kind = DSN_KIND_REPORT;
-	q.dtype = dtype;
-	q.remote = remote;
-	q.exit_status = exit_status;
-	rules_match(r, &q, res);
-	return res;
-}
-
-START_TEST(test_rules_report_fact_conditions)
-{
-	struct rules		*r;
-	struct rules_result	 res;
-	static const struct {
-		const char	*text, *dtype, *remote;
-		int		 exit_status;
-		const char	*want;
-		int		 advice;
-	} c[] = {
-		{ "75", "x-unix", NULL, 75, "systemerror", -1 },
-		{ "75", "X-UNIX", NULL, 75, "systemerror", -1 },
-		{ "71", "x-unix", NULL, 71, "mailererror", -1 },
-		{ "75", "smtp", NULL, 0, "(none)", -1 },
-		{ "unknown user", "smtp", "mx1.docomo.ne.jp", 0, "rejected",
-		    -1 },
-		{ "unknown user", "smtp", "docomo.ne.jp", 0, "rejected", -1 },
-		{ "unknown user", "smtp", "xdocomo.ne.jp", 0, "(none)", -1 },
-		{ "unknown user", "smtp", "docomo.ne.jp.example", 0, "(none)",
-		    -1 },
-		{ "unknown user", "smtp", NULL, 0, "(none)", -1 },
-		{ "greylisted", NULL, NULL, 0, "blocked", EV_ADV_RETRY },
-	};
-	size_t	 i;
-
-	r = parse_ok("any * systemerror dtype=x-unix exit=75,77,78\n"
-	    "any * mailererror dtype=x-unix\n"
-	    "text \"unknown user\" rejected remote=docomo.ne.jp,au.com\n"
-	    "text \"greylist\" blocked advice=retry\n");
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		match_facts(r, c[i].text, c[i].dtype, c[i].remote,
-		    c[i].exit_status, &res);
-		ck_assert_msg(strcmp(res.win.reason != NULL ? res.win.reason :
-		    "(none)", c[i].want) == 0, "case %zu: got %s, want %s", i,
-		    res.win.reason != NULL ? res.win.reason : "(none)",
-		    c[i].want);
-		if (res.win.reason != NULL)
-			ck_assert_msg(res.win.advice == c[i].advice,
-			    "case %zu: advice: got %d, want %d", i,
-			    res.win.advice, c[i].advice);
-	}
 	rules_unref(r);
 }
 END_TEST
@@ -323,7 +298,7 @@ START_TEST(test_rules_regex_prefilter_is_exact)
 
 	snprintf(text, sizeof(text), "text %s filtered\n", c->rule);
 	r = parse_ok(text);
-	res = match(r, c->text, NULL, 0, NULL);
+	res = match(r, c->text, none);
 	ck_assert_msg((res.win.reason != NULL) == c->match,
 	    "case %d %s on \"%s\": got %s, want %s", _i, c->rule, c->text,
 	    res.win.reason != NULL ? "match" : "none",
@@ -391,7 +366,7 @@ START_TEST(test_rules_hostile_regex_is_bounded)
 	text[RULES_TEXT_MAX] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < 20; i++)
-		res = match(r, text, NULL, 0, NULL);
+		res = match(r, text, none);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -426,11 +401,11 @@ END_TEST
 
 START_TEST(test_rules_default_and_load)
 {
-	struct rules	*r = NULL;
-	char		 err[256], path[] = "/tmp/check_rules.XXXXXX";
-	FILE		*fp;
-	int		 fd;
-	enum bd_status	 st;
+	static const char	 bad[] = "status 5.1.1 userunknown\n"
+	    "status 5.x.y onhold\n";
+	struct rules		*r = NULL;
+	char			 err[256], dir[256], path[300];
+	enum bd_status		 st;
 
 	st = rules_default(&r, err, sizeof(err));
 	ck_assert_msg(st == BD_OK, "rules_default: got %d (%s)", st, err);
@@ -439,17 +414,15 @@ START_TEST(test_rules_default_and_load)
 	ck_assert_str_eq(rules_name(r), RULES_DEFAULT_NAME);
 	rules_unref(r);
 
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	fp = fdopen(fd, "w");
-	fputs("status 5.1.1 userunknown\nstatus 5.x.y onhold\n", fp);
-	fclose(fp);
+	testutil_tmpdir("check_rules", dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/bounced.rules", dir);
+	testutil_write_file(path, bad, sizeof(bad) - 1);
 	st = rules_load(path, &r, err, sizeof(err));
 	ck_assert_int_eq(st, BD_ECONFIG);
 	ck_assert_msg(strstr(err, ":2: bad status pattern") != NULL &&
 	    strncmp(err, path, strlen(path)) == 0,
 	    "got \"%s\", want \"%s:2: bad status pattern...\"", err, path);
-	unlink(path);
+	testutil_rmtree(dir);
 	st = rules_load(path, &r, err, sizeof(err));
 	ck_assert_msg(st == BD_EIO, "missing file: got %d, want BD_EIO", st);
 }
@@ -462,25 +435,21 @@ rules_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("parse");
-	tcase_add_loop_test(tc, test_rules_rejects_bad_file_with_line, 0,
-	    sizeof(bad_cases) / sizeof(bad_cases[0]));
+	TESTUTIL_LOOP(tc, test_rules_rejects_bad_file_with_line, bad_cases);
 	tcase_add_test(tc, test_rules_refcount_and_lines);
 	tcase_add_test(tc, test_rules_default_and_load);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("match");
 	tcase_add_test(tc, test_rules_first_match_wins);
-	tcase_add_test(tc, test_rules_conditions_restrict);
-	tcase_add_test(tc, test_rules_command_and_status_lists);
-	tcase_add_test(tc, test_rules_report_fact_conditions);
-	tcase_add_loop_test(tc, test_rules_regex_prefilter_is_exact, 0,
-	    sizeof(re_cases) / sizeof(re_cases[0]));
+	TESTUTIL_LOOP(tc, test_rules_conditions_restrict, cond_cases);
+	tcase_add_test(tc, test_rules_conflict_no_is_generic);
+	TESTUTIL_LOOP(tc, test_rules_regex_prefilter_is_exact, re_cases);
 	tcase_add_test(tc, test_rules_hostile_regex_is_bounded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("normalize");
-	tcase_add_loop_test(tc, test_rules_normalize_folds, 0,
-	    sizeof(norm_cases) / sizeof(norm_cases[0]));
+	TESTUTIL_LOOP(tc, test_rules_normalize_folds, norm_cases);
 	tcase_add_test(tc, test_rules_normalize_bounded);
 	suite_add_tcase(s, tc);
 	return s;
@@ -489,11 +458,5 @@ rules_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(rules_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_run(rules_suite()) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

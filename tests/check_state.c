@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "state.h"
+#include "testutil.h"
 
 static const struct store_policy pol3 = { 3, 86400 };
 
@@ -92,7 +93,7 @@ START_TEST(test_state_msgkey_precedence)
 }
 END_TEST
 
-/* A sequence of inputs and the state after each. */
+/* A sequence of inputs, recorded in that order, and the state after each. */
 struct step {
 	enum state_input_kind	 kind;
 	int64_t			 when;
@@ -114,6 +115,7 @@ run_steps(const struct step *steps, size_t n, const struct store_policy *pol)
 		memset(&in, 0, sizeof(in));
 		in.kind = steps[i].kind;
 		in.when = steps[i].when;
+		in.seq = (int64_t)i + 1;	/* as event ids */
 		in.msgkey = steps[i].key;
 		in.manual = steps[i].kind == STATE_IN_SUPPRESS ||
 		    steps[i].kind == STATE_IN_UNSUPPRESS;
@@ -186,6 +188,50 @@ START_TEST(test_state_manual_wins)
 	};
 
 	run_steps(steps, sizeof(steps) / sizeof(steps[0]), &pol3);
+}
+END_TEST
+
+/*
+ * Dates are whole seconds: a soft bounce recorded after a delivery of
+ * the same second counts (the log's "sent" and the next "deferred"
+ * share it), one recorded before does not, an unsuppress wins the tie.
+ */
+START_TEST(test_state_same_second_tie_by_recording_order)
+{
+	static const struct step steps[] = {
+		{ STATE_IN_SOFT, 100, "q:A", STATE_SOFT, 0, 1 },
+		{ STATE_IN_SOFT, 101, "q:B", STATE_SOFT, 0, 2 },
+		{ STATE_IN_DELIVERED, 105, "q:A", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_SOFT, 105, "q:C", STATE_SOFT, 0, 1 },
+		/* a newer delivery in that second ends it again */
+		{ STATE_IN_DELIVERED, 105, "q:D", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_SOFT, 105, "q:E", STATE_SOFT, 0, 1 },
+		/* a late, older delivery keeps it */
+		{ STATE_IN_DELIVERED, 103, "q:F", STATE_SOFT, 0, 1 },
+		{ STATE_IN_SOFT, 107, "q:G", STATE_SOFT, 0, 2 },
+		{ STATE_IN_UNSUPPRESS, 110, NULL, STATE_ACTIVE, 0, 0 },
+		/* the operator wins a tie whatever the order */
+		{ STATE_IN_SOFT, 110, "q:H", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_DELIVERED, 110, "q:I", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_SOFT, 110, "q:J", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_SOFT, 111, "q:K", STATE_SOFT, 0, 1 },
+	};
+	struct state		 st;
+	struct state_input	 in;
+
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]), &pol3);
+
+	/* No recording order known (seq 0): the delivery wins the tie. */
+	state_init(&st);
+	memset(&in, 0, sizeof(in));
+	in.kind = STATE_IN_DELIVERED;
+	in.when = 200;
+	state_apply(&st, &in, &pol3);
+	in.kind = STATE_IN_SOFT;
+	in.msgkey = "q:Z";
+	state_apply(&st, &in, &pol3);
+	ck_assert_msg(st.kind == STATE_ACTIVE && st.nmarks == 0, "seq 0: got "
+	    "%s/%zu, want active/0", state_kind_name(st.kind), st.nmarks);
 }
 END_TEST
 
@@ -265,12 +311,12 @@ state_suite(void)
 	Suite	*s = suite_create("state");
 	TCase	*tc = tcase_create("rule");
 
-	tcase_add_loop_test(tc, test_state_event_kind, 0,
-	    (int)(sizeof(kinds) / sizeof(kinds[0])));
+	TESTUTIL_LOOP(tc, test_state_event_kind, kinds);
 	tcase_add_test(tc, test_state_msgkey_precedence);
 	tcase_add_test(tc, test_state_soft_limit_and_reset);
 	tcase_add_test(tc, test_state_window_and_order);
 	tcase_add_test(tc, test_state_manual_wins);
+	tcase_add_test(tc, test_state_same_second_tie_by_recording_order);
 	tcase_add_test(tc, test_state_limit_zero_never_suppresses);
 	tcase_add_test(tc, test_state_marks_roundtrip);
 	tcase_add_test(tc, test_state_names_roundtrip);
@@ -281,11 +327,5 @@ state_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(state_suite());
-	int	 nfail;
-
-	srunner_run_all(sr, CK_ENV);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_run(state_suite()) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

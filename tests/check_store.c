@@ -20,6 +20,7 @@
 
 #include "state.h"
 #include "store.h"
+#include "testutil.h"
 
 static char	 tmpdir[256];
 static char	 dbpath[300];
@@ -29,32 +30,16 @@ static const struct store_policy pol = { 3, 7 * 86400 };
 static void
 setup(void)
 {
-	const char	*t = getenv("TMPDIR");
-	char		 err[256];
-	enum bd_status	 r;
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/check_store.XXXXXX",
-	    t != NULL ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(dbpath, sizeof(dbpath), "%s/bounced.db", tmpdir);
-	r = store_open(dbpath, 0, 1000, &st, err, sizeof(err));
-	ck_assert_msg(r == BD_OK, "store_open: got %s (%s), want ok",
-	    bd_strerror(r), err);
+	testutil_tmpdir("check_store", tmpdir, sizeof(tmpdir));
+	testutil_store(tmpdir, dbpath, sizeof(dbpath), &st);
 }
 
 static void
 teardown(void)
 {
-	char	 p[400];
-
 	store_close(st);
 	st = NULL;
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
-	unlink(dbpath);
-	rmdir(tmpdir);
+	testutil_rmtree(tmpdir);
 }
 
 /* A failed event for rcpt about message qid. */
@@ -168,12 +153,10 @@ START_TEST(test_store_readonly_refuses_empty_db)
 {
 	struct store	*ro = NULL;
 	char		 p[400], err[256];
-	FILE		*fp;
 	enum bd_status	 r;
 
 	snprintf(p, sizeof(p), "%s/empty.db", tmpdir);
-	ck_assert_ptr_nonnull(fp = fopen(p, "w"));
-	fclose(fp);
+	testutil_write_file(p, "", 0);
 	r = store_open(p, STORE_RDONLY, 100, &ro, err, sizeof(err));
 	ck_assert_msg(r == BD_ECONFIG, "got %s, want %s", bd_strerror(r),
 	    bd_strerror(BD_ECONFIG));
@@ -182,11 +165,6 @@ START_TEST(test_store_readonly_refuses_empty_db)
 	r = store_open(p, 0, 100, &ro, err, sizeof(err));
 	ck_assert_msg(r == BD_OK, "got %s (%s), want ok", bd_strerror(r), err);
 	store_close(ro);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/empty.db-wal", tmpdir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/empty.db-shm", tmpdir);
-	unlink(p);
 }
 END_TEST
 
@@ -359,34 +337,26 @@ START_TEST(test_store_feedback_not_suppressed)
 }
 END_TEST
 
-static void
-manual(const char *addr, bool suppress, int64_t when)
-{
-	struct store_manual	 m;
-	enum bd_status		 r;
-
-	memset(&m, 0, sizeof(m));
-	m.address = addr;
-	m.suppress = suppress;
-	m.by = "tester";
-	m.why = "ticket 42";
-	m.when = when;
-	m.source = EV_SRC_MANUAL;
-	r = store_manual(st, &m, 1, NULL);
-	ck_assert_msg(r == BD_OK, "store_manual: got %s (%s), want ok",
-	    bd_strerror(r), store_errmsg(st));
-}
-
 START_TEST(test_store_manual_unsuppress_wins)
 {
+	struct store_manual	 m;
 	struct bd_event		 ev;
 	struct store_recipient	 rc;
+	enum bd_status		 r;
 
 	ev = mkev("m@example.org", "Q1", EV_ACT_FAILED, "5.1.1",
 	    "userunknown", true, 1000);
 	record(&ev, 1000);
 	assert_state("m@example.org", "suppressed", "hard", 0);
-	manual("m@example.org", false, 2000);
+	memset(&m, 0, sizeof(m));
+	m.address = "m@example.org";
+	m.by = "tester";
+	m.why = "ticket 42";
+	m.when = 2000;
+	m.source = EV_SRC_MANUAL;
+	r = store_manual(st, &m, 1, NULL);
+	ck_assert_msg(r == BD_OK, "store_manual: got %s (%s), want ok",
+	    bd_strerror(r), store_errmsg(st));
 	assert_state("m@example.org", "active", "", 0);
 	ck_assert_int_eq(store_lookup(st, "m@example.org", &rc), BD_OK);
 	ck_assert_str_eq(rc.manual_by, "tester");
@@ -404,7 +374,7 @@ START_TEST(test_store_manual_unsuppress_wins)
 	record(&ev, 3000);
 	assert_state("m@example.org", "suppressed", "hard", 0);
 	/* Manual suppression wins over a later delivery. */
-	manual("n@example.org", true, 4000);
+	testutil_manual(st, "n@example.org", true, NULL, 4000);
 	ev = mkev("n@example.org", "Q9", EV_ACT_DELIVERED, "2.0.0",
 	    "delivered", false, 5000);
 	record(&ev, 5000);
@@ -609,7 +579,7 @@ START_TEST(test_store_history_oldest_first)
 	ev = mkev("h@example.org", "H1", EV_ACT_FAILED, "4.2.2",
 	    "mailboxfull", false, 1000);
 	record(&ev, 2001);
-	manual("h@example.org", true, 3000);
+	testutil_manual(st, "h@example.org", true, NULL, 3000);
 	ck_assert_int_eq(store_history(st, "h@EXAMPLE.org", hist_cb, &h),
 	    BD_OK);
 	ck_assert_msg(h.n == 3, "history: got %d events, want 3", h.n);
@@ -644,8 +614,67 @@ START_TEST(test_store_rebuild_matches_incremental)
 }
 END_TEST
 
+/*
+ * The log's "sent" and the next "deferred" often share a second: a soft
+ * bounce recorded after a delivery of its second counts, as stored, as
+ * rebuilt and among the events named by the suppression; after an
+ * unsuppress of that second it does not.
+ */
+START_TEST(test_store_same_second_soft_after_delivery)
+{
+	static const struct {
+		const char	*qid;
+		enum ev_action	 act;
+		int64_t		 when;
+	} evs[] = {
+		{ "A", EV_ACT_DELAYED, 100 }, { "B", EV_ACT_DELAYED, 101 },
+		{ "A", EV_ACT_DELIVERED, 105 }, { "C", EV_ACT_DELAYED, 105 },
+		{ "D", EV_ACT_DELAYED, 105 }, { "E", EV_ACT_DELAYED, 106 },
+	};
+	struct store_recipient	 rc;
+	struct bd_event		 ev;
+	size_t			 i;
+
+	for (i = 0; i < 4; i++) {
+		ev = mkev("tie@x.example", evs[i].qid, evs[i].act,
+		    evs[i].act == EV_ACT_DELIVERED ? "2.0.0" : "4.2.2",
+		    evs[i].act == EV_ACT_DELIVERED ? NULL : "mailboxfull",
+		    false, evs[i].when);
+		record(&ev, evs[i].when);
+	}
+	assert_state("tie@x.example", "soft", "", 1);
+	for (; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		ev = mkev("tie@x.example", evs[i].qid, evs[i].act, "4.2.2",
+		    "mailboxfull", false, evs[i].when);
+		record(&ev, evs[i].when);
+	}
+	assert_state("tie@x.example", "suppressed", "soft-limit", 3);
+	ck_assert_int_eq(store_lookup(st, "tie@x.example", &rc), BD_OK);
+	ck_assert_msg(strcmp(rc.suppress_events, "4,5,6") == 0,
+	    "suppress_events: got \"%s\", want \"4,5,6\"",
+	    rc.suppress_events);
+	ck_assert_int_eq(store_rebuild(st, &pol), BD_OK);
+	assert_state("tie@x.example", "suppressed", "soft-limit", 3);
+	ck_assert_int_eq(store_lookup(st, "tie@x.example", &rc), BD_OK);
+	ck_assert_msg(strcmp(rc.suppress_events, "4,5,6") == 0,
+	    "after rebuild: got \"%s\", want \"4,5,6\"",
+	    rc.suppress_events);
+
+	/* the operator wins a tie */
+	testutil_manual(st, "tie@x.example", false, NULL, 200);
+	ev = mkev("tie@x.example", "F", EV_ACT_DELAYED, "4.2.2",
+	    "mailboxfull", false, 200);
+	record(&ev, 200);
+	assert_state("tie@x.example", "active", "", 0);
+	ck_assert_int_eq(store_rebuild(st, &pol), BD_OK);
+	assert_state("tie@x.example", "active", "", 0);
+}
+END_TEST
+
 START_TEST(test_store_unwritable_path_fails)
 {
+	static const char junk[] = "this is not an SQLite database, not at "
+	    "all.....\n0123456789012345678901234567890123456789012345\n";
 	struct store	*s2 = (struct store *)1;
 	char		 err[256], p[400];
 	enum bd_status	 r;
@@ -670,18 +699,10 @@ START_TEST(test_store_unwritable_path_fails)
 	}
 	/* A file that is not a database. */
 	snprintf(p, sizeof(p), "%s/junk.db", tmpdir);
-	{
-		FILE *fp = fopen(p, "w");
-
-		ck_assert_ptr_nonnull(fp);
-		fputs("this is not an SQLite database, not at all.....\n"
-		    "0123456789012345678901234567890123456789012345\n", fp);
-		fclose(fp);
-	}
+	testutil_write_file(p, junk, sizeof(junk) - 1);
 	r = store_open(p, 0, 100, &s2, err, sizeof(err));
 	ck_assert_msg(r != BD_OK, "junk file: got ok");
 	ck_assert_ptr_null(s2);
-	unlink(p);
 }
 END_TEST
 
@@ -784,10 +805,16 @@ static const char v1_schema[] =
 	"INSERT INTO recipients (address, domain, state, reason, "
 	"suppressed_since, suppress_event, last_seen) VALUES "
 	"('old@v1.example', 'v1.example', 'suppressed', 'hard', 100, 7, 100);"
+	"INSERT INTO events (id, ts, recipient, domain, action, status, "
+	"class, source, recorded_at, identity, queue_id) VALUES (9, 200, "
+	"'ok@v1.example', 'v1.example', 'delivered', '2.0.0', 'delivered', "
+	"'log', 200, 'q:V2|ok@v1.example|delivered|2.0.0', 'V2');"
+	"INSERT INTO recipients (address, domain, reset_at, last_seen) VALUES "
+	"('ok@v1.example', 'v1.example', 200, 200);"
 	"INSERT INTO sends VALUES ('V1', 'old@v1.example', NULL, 90);"
 	"PRAGMA user_version = 1;";
 
-START_TEST(test_store_migrates_v1_to_v2)
+START_TEST(test_store_migrates_v1_to_current)
 {
 	struct store_recipient	 rc;
 	struct store_cursor	 c;
@@ -812,7 +839,8 @@ START_TEST(test_store_migrates_v1_to_v2)
 	ck_assert_msg(r == BD_OK, "migrate: got %s (%s), want ok",
 	    bd_strerror(r), err);
 	ck_assert_int_eq(store_schema_version(st, &v), BD_OK);
-	ck_assert_msg(v == 2, "version: got %d, want 2", v);
+	ck_assert_msg(v == STORE_SCHEMA_VERSION, "version: got %d, want %d", v,
+	    STORE_SCHEMA_VERSION);
 	/* the v1 data is all there, with its suppressing event named */
 	ck_assert_int_eq(store_lookup(st, "old@v1.example", &rc), BD_OK);
 	ck_assert_msg(strcmp(rc.state, "suppressed") == 0 &&
@@ -822,6 +850,9 @@ START_TEST(test_store_migrates_v1_to_v2)
 	    rc.suppress_events);
 	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sends WHERE "
 	    "queue_id = 'V1' AND outcome = '' AND domain = ''"), 1);
+	/* v3: the delivery behind reset_at is named */
+	ck_assert_int_eq(count_rows("SELECT reset_event FROM recipients "
+	    "WHERE address = 'ok@v1.example'"), 9);
 	/* the v2 tables work */
 	memset(&c, 0, sizeof(c));
 	c.dev = 1;
@@ -838,7 +869,7 @@ START_TEST(test_store_migrates_v1_to_v2)
 	store_close(st);
 	r = store_open(dbpath, 0, 1000, &st, err, sizeof(err));
 	ck_assert_msg(r == BD_OK, "reopen: got %s (%s)", bd_strerror(r), err);
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 1);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 2);
 }
 END_TEST
 
@@ -1134,7 +1165,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_readonly_refuses_empty_db);
 	tcase_add_test(tc, test_store_unwritable_path_fails);
 	tcase_add_test(tc, test_store_readonly_refuses_writes);
-	tcase_add_test(tc, test_store_migrates_v1_to_v2);
+	tcase_add_test(tc, test_store_migrates_v1_to_current);
 	tcase_add_test(tc, test_store_nocreate_refuses_missing);
 	tcase_add_test(tc, test_store_nocreate_opens_existing);
 	suite_add_tcase(s, tc);
@@ -1153,6 +1184,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_manual_is_atomic);
 	tcase_add_test(tc, test_store_domain_case_insensitive);
 	tcase_add_test(tc, test_store_rebuild_matches_incremental);
+	tcase_add_test(tc, test_store_same_second_soft_after_delivery);
 	tcase_add_test(tc, test_store_soft_limit_names_events);
 	tcase_add_test(tc, test_store_expiry_parse);
 	tcase_add_test(tc, test_store_expire_by_reason);
@@ -1172,11 +1204,5 @@ store_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(store_suite());
-	int	 nfail;
-
-	srunner_run_all(sr, CK_ENV);
-	nfail = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testutil_run(store_suite()) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

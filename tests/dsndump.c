@@ -35,6 +35,14 @@ slurp(const char *path, struct buf *b)
 	return 0;
 }
 
+/* One "key":"value" member; value NULL is JSON null. */
+static void
+put(const char *key, const char *value, bool *first)
+{
+	json_key(stdout, key, first);
+	json_string(stdout, value);
+}
+
 static void
 dump(const char *path, const struct dsn_report *r)
 {
@@ -46,28 +54,19 @@ dump(const char *path, const struct dsn_report *r)
 		rc = &r->rcpts[i];
 		first = true;
 		fputc('{', stdout);
-		json_key(stdout, "file", &first);
-		json_string(stdout, path);
+		put("file", path, &first);
 		json_key(stdout, "index", &first);
 		printf("%zu", i + 1);
-		json_key(stdout, "recipient", &first);
-		json_string(stdout, rc->final_recipient);
-		json_key(stdout, "original_recipient", &first);
-		json_string(stdout, rc->original_recipient);
-		json_key(stdout, "action", &first);
-		json_string(stdout, ev_action_name(rc->action));
-		json_key(stdout, "status", &first);
-		json_string(stdout, rc->status);
+		put("recipient", rc->final_recipient, &first);
+		put("original_recipient", rc->original_recipient, &first);
+		put("action", ev_action_name(rc->action), &first);
+		put("status", rc->status, &first);
 		json_key(stdout, "reply_code", &first);
 		printf("%d", rc->reply_code);
-		json_key(stdout, "diagnostic", &first);
-		json_string(stdout, rc->diagnostic);
-		json_key(stdout, "remote_mta", &first);
-		json_string(stdout, rc->remote_mta);
-		json_key(stdout, "mta", &first);
-		json_string(stdout, r->mta);
-		json_key(stdout, "kind", &first);
-		json_string(stdout, dsn_kind_name(r->kind));
+		put("diagnostic", rc->diagnostic, &first);
+		put("remote_mta", rc->remote_mta, &first);
+		put("mta", r->mta, &first);
+		put("kind", dsn_kind_name(r->kind), &first);
 		fputs("}\n", stdout);
 	}
 }
@@ -90,19 +89,15 @@ main(int argc, char *argv[])
 		if (slurp(argv[i], &b) != 0) {
 			fprintf(stderr, "dsndump: %s: %s\n", argv[i],
 			    strerror(errno));
-			buf_free(&b);
 			rc = 1;
-			continue;
-		}
-		if (dsn_parse(b.data, b.len, &opt, &r) != BD_OK) {
+		} else if (dsn_parse(b.data, b.len, &opt, &r) != BD_OK) {
 			fprintf(stderr, "dsndump: %s: out of memory\n",
 			    argv[i]);
-			buf_free(&b);
 			rc = 1;
-			continue;
+		} else {
+			dump(argv[i], r);
+			dsn_report_free(r);
 		}
-		dump(argv[i], r);
-		dsn_report_free(r);
 		buf_free(&b);
 	}
 	dsn_shutdown();

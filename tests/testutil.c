@@ -6,7 +6,8 @@
  * are explicit), a private temporary folder and its removal without a
  * shell, a store and a config snapshot for a test, locating ../shared
  * relative to the source tree (STYLE.md 3.11: tests skip with 77 when it
- * is absent) and the srunner boilerplate of main().
+ * is absent) and the tree's own data folders, and the srunner
+ * boilerplate of main().
  *
  * It must not: log, read the clock, or touch anything outside the
  * folders it is given.  Not thread-safe (nftw); tests are single-threaded.
@@ -207,11 +208,27 @@ testutil_config(const char *text)
 	return c;
 }
 
+/* "$TOP_SRCDIR/" pre sub into out (TOP_SRCDIR unset or empty: "."). */
+static bool
+top_path(const char *pre, const char *sub, char *out, size_t outlen)
+{
+	const char	*top = getenv("TOP_SRCDIR");
+	struct stat	 sb;
+	int		 n;
+
+	n = snprintf(out, outlen, "%s/%s%s", top != NULL && *top != '\0' ?
+	    top : ".", pre, sub);
+	if (n < 0 || (size_t)n >= outlen)
+		return false;
+	return stat(out, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
 /*
  * testutil_shared - where the shared reference material is
  *
  * Arguments: sub, a path below ../shared ("fixtures/postfix"); out and
- * outlen receive "$TOP_SRCDIR/../shared/sub" (TOP_SRCDIR unset: ".").
+ * outlen receive "$TOP_SRCDIR/../shared/sub" (TOP_SRCDIR unset or empty:
+ * ".").
  *
  * Returns whether that is a folder; a test that needs it exits 77
  * (skip) when it is not.
@@ -219,14 +236,23 @@ testutil_config(const char *text)
 bool
 testutil_shared(const char *sub, char *out, size_t outlen)
 {
-	const char	*top = getenv("TOP_SRCDIR");
-	struct stat	 sb;
-	int		 n;
+	return top_path("../shared/", sub, out, outlen);
+}
 
-	n = snprintf(out, outlen, "%s/../shared/%s", top ? top : ".", sub);
-	if (n < 0 || (size_t)n >= outlen)
-		return false;
-	return stat(out, &sb) == 0 && S_ISDIR(sb.st_mode);
+/*
+ * testutil_srcdir - where a folder of the source tree is
+ *
+ * Arguments: sub, a path below the top of the source tree
+ * ("tests/data/dsn"); out and outlen receive "$TOP_SRCDIR/sub"
+ * (TOP_SRCDIR unset or empty: ".").
+ *
+ * Returns whether that is a folder.  Unlike ../shared it is part of the
+ * tree: a test reading from it fails, not skips, when it is missing.
+ */
+bool
+testutil_srcdir(const char *sub, char *out, size_t outlen)
+{
+	return top_path("", sub, out, outlen);
 }
 
 /*

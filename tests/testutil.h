@@ -3,9 +3,10 @@
  * testutil.h - helpers shared by the Check unit tests: whole-file reads
  * and writes, a temporary folder per test and its removal, a store in
  * it, a config snapshot from text, the path of the shared reference
- * material (../shared relative to the source tree) and the standard
- * main() body.  Every helper fails the running test through
- * ck_assert when the system does not cooperate; none of them logs.
+ * material (../shared relative to the source tree) or of a folder of
+ * the source tree itself, and the standard main() body.  Every helper
+ * fails the running test through ck_assert when the system does not
+ * cooperate; none of them logs.
  */
 #ifndef BD_TESTUTIL_H
 #define BD_TESTUTIL_H
@@ -47,6 +48,8 @@ void testutil_manual(struct store *st, const char *addr, bool on,
 struct bd_config *testutil_config(const char *text);
 /* testutil_shared - "$TOP_SRCDIR/../shared/sub" into out; whether a folder */
 bool testutil_shared(const char *sub, char *out, size_t outlen);
+/* testutil_srcdir - "$TOP_SRCDIR/sub" into out; whether a folder */
+bool testutil_srcdir(const char *sub, char *out, size_t outlen);
 /* TESTUTIL_LOOP - tcase_add_loop_test() over every entry of the array cases */
 #define TESTUTIL_LOOP(tc, fn, cases) \
 	tcase_add_loop_test((tc), (fn), 0, sizeof(cases) / sizeof((cases)[0]))
