@@ -33,7 +33,7 @@ for my $run (1 .. $runs) {
 	do {
 		$results = 0;
 		for my $m (@mail) {
-			# A scalar reference: Sisimai::Mail::Memory, no file I/O.
+			# A scalar reference: Sisimai::Mail::Memory, no I/O.
 			my $v = Sisimai->$parse(\$m) // [];
 			$results += scalar @$v;
 		}

@@ -142,8 +142,12 @@ struct sb {
 static void
 sb_cat(struct sb *b, const char *s)
 {
-	while (*s != '\0' && b->len + 1 < b->cap)
-		b->p[b->len++] = *s++;
+	size_t	 n = strlen(s);
+
+	if (n > b->cap - b->len - 1)
+		n = b->cap - b->len - 1;	/* cut, as snprintf() would */
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
 	b->p[b->len] = '\0';
 }
 
@@ -290,9 +294,13 @@ classify(const struct rules *rules, const struct classify_input *in,
 	if (out->status[0] == '\0' && (cls == 4 || cls == 5) &&
 	    strcmp(rr->word, "feedback") != 0 &&
 	    strcmp(rr->word, "vacation") != 0 &&
-	    strcmp(rr->word, "delivered") != 0)
-		snprintf(out->status, sizeof(out->status), "%d.%s", cls,
-		    rr->detail);
+	    strcmp(rr->word, "delivered") != 0) {
+		struct sb b = { out->status, sizeof(out->status), 0 };
+
+		sb_uint(&b, (unsigned)cls);
+		sb_cat(&b, ".");
+		sb_cat(&b, rr->detail);
+	}
 
 	/* Did the status code and the text point different ways? */
 	why.p = out->why;

@@ -18,7 +18,8 @@
  * caller's buffer; advisory warnings are collected in c->warnings for the
  * daemon to log.  The input is treated as hostile (see conffile.c).
  * RFC 5321 section 4.2 (RejectReply), RFC 3463 (its enhanced code),
- * RFC 5322 section 3.6.8 (CampaignHeader).
+ * RFC 5322 section 3.6.8 (CampaignHeader), RFC 5965 section 7.3
+ * (ComplaintSuppress: the Feedback-Type registry, state.c's list).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include "config.h"
 #include "conftab.h"
 #include "pattern.h"
+#include "state.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -214,6 +216,8 @@ check_value(struct bd_config *c, const struct conf_key *k, const char *v,
 	if (*v == '\0') {
 		if (k->check == CK_EXPIRY)
 			c->n_expiry = 0;
+		else if (k->check == CK_FEEDBACK)
+			c->complaint_types = 0;	/* off */
 		return k->empty_ok ? NULL : "empty value";
 	}
 	switch (k->check) {
@@ -238,6 +242,9 @@ check_value(struct bd_config *c, const struct conf_key *k, const char *v,
 		    "\"550 5.1.1 text\" (4xx or 5xx, no '%')";
 	case CK_EXPIRY:
 		return parse_expiry(c, v, why, whylen);
+	case CK_FEEDBACK:
+		return state_complaint_parse(v, &c->complaint_types, why,
+		    whylen) ? NULL : why;
 	}
 	return NULL;
 }
@@ -260,8 +267,14 @@ set_value(struct bd_config *c, const struct conf_key *k, const char *v,
 	switch (k->type) {
 	case CT_STR: {
 		char **sp = field(c, k);
-		char *dup;
+		char *dup, canon[STATE_FB_TEXT_MAX];
 
+		/* ComplaintSuppress as bounced -n shows it */
+		if (k->check == CK_FEEDBACK) {
+			state_complaint_format(c->complaint_types, canon,
+			    sizeof(canon));
+			v = canon;
+		}
 		if ((dup = strdup(v)) == NULL)
 			return "out of memory";
 		free(*sp);

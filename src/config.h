@@ -51,12 +51,14 @@ struct bd_config {
 	char		*reject_reply;		/* RejectReply, e.g. "550 5.1.1 ..." */
 	char		*suppression_expiry;	/* SuppressionExpiry, as written */
 	unsigned	 sender_alert_rate;	/* SenderSideAlertRate, per hour; 0 off */
+	char		*complaint_suppress;	/* ComplaintSuppress (printed) */
 	struct rules	*rules;			/* compiled RulesFile (or built-in) */
 	/* Added by the daemon (config.c); derived at load, read-only after. */
 	char		**bounce_patterns;	/* BounceAddresses split, lower-cased */
 	size_t		 n_bounce_patterns;
 	struct store_expiry expiry[STORE_EXPIRY_MAX]; /* SuppressionExpiry */
 	size_t		 n_expiry;		/* 0: expiry off */
+	unsigned	 complaint_types;	/* ComplaintSuppress: bits */
 	char		*warnings;		/* "file:line: warning" lines, or NULL */
 	unsigned	 refs;			/* config_ref/config_unref */
 };

@@ -38,6 +38,7 @@ enum conf_check {
 	CK_PATTERNS,	/* comma-separated glob patterns, or empty */
 	CK_REPLY,	/* "4xx|5xx [x.y.z] text" */
 	CK_EXPIRY,	/* store_expiry_parse() rules, or empty */
+	CK_FEEDBACK,	/* comma-separated ARF Feedback-Types, or empty */
 };
 
 struct conf_key {
@@ -86,6 +87,8 @@ static const struct conf_key conftab[] = {
 	  CONF_FIELD(bounce_addresses), true, NULL, CK_PATTERNS, true },
 	{ "CampaignHeader", CT_STR, "", 0, 0, 0, 0,
 	  CONF_FIELD(campaign_header), true, NULL, CK_HEADER, true },
+	{ "ComplaintSuppress", CT_STR, "abuse,opt-out", 0, 0, 0, 0,
+	  CONF_FIELD(complaint_suppress), true, NULL, CK_FEEDBACK, true },
 	{ "Database", CT_STR, BD_STATEDIR "/bounced.db", 0, 0,
 	  0, 0, CONF_FIELD(database), false, NULL, CK_PATH, false },
 	{ "DatabaseBusyTimeout", CT_MSEC, "5s", 0, 600000, 0, 0,

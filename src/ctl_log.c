@@ -36,6 +36,7 @@
 #include "logsource.h"
 #include "maint.h"
 #include "rules.h"
+#include "state.h"
 #include "store.h"
 
 #define BATCH_LINES	5000	/* most lines per transaction */
@@ -82,8 +83,10 @@ logctx_free(struct logctx *c)
 
 /*
  * The config (-c, else the default when it exists and no --db was given)
- * gives the rules, SoftBounceLimit/Window and CampaignHeader; without one
- * the built-in rules and the defaults (3 sends in 30 days) apply.
+ * gives the rules, SoftBounceLimit/Window, ComplaintSuppress and
+ * CampaignHeader; without one the built-in rules and the defaults of
+ * bounced.conf(5) apply (3 sends in 30 days; abuse and opt-out
+ * complaints suppress).
  */
 static int
 logctx_open(const struct ctl_opts *o, const char *path, struct logctx *c)
@@ -97,34 +100,24 @@ logctx_open(const struct ctl_opts *o, const char *path, struct logctx *c)
 	time_t			 now = time(NULL);
 
 	memset(c, 0, sizeof(*c));
-	c->pol.soft_limit = 3;
-	c->pol.soft_window = 30 * 86400;
 	if (cpath == NULL && o->db_path == NULL &&
 	    access(config_default_path(), F_OK) == 0)
 		cpath = config_default_path();
 	err[0] = '\0';
-	if (cpath != NULL) {
-		if ((st = config_load(cpath, &cfg, err, sizeof(err))) !=
-		    BD_OK) {
-			fprintf(stderr, "bouncectl: %s\n", err[0] ? err :
-			    bd_strerror(st));
-			return CTL_EXIT_ERROR;
-		}
-		c->rules = rules_ref(cfg->rules);
-		if (cfg->soft_bounce_limit > 0)
-			c->pol.soft_limit = cfg->soft_bounce_limit;
-		if (cfg->soft_bounce_window > 0)
-			c->pol.soft_window = cfg->soft_bounce_window;
-		if (cfg->campaign_header != NULL)
-			snprintf(c->campaign, sizeof(c->campaign), "%s",
-			    cfg->campaign_header);
-		config_free(cfg);
-	}
-	if (c->rules == NULL &&
-	    (st = rules_default(&c->rules, err, sizeof(err))) != BD_OK) {
-		fprintf(stderr, "bouncectl: built-in rules: %s\n", err);
+	/* NULL: the defaults of every key, and the built-in rules */
+	if ((st = config_load(cpath, &cfg, err, sizeof(err))) != BD_OK) {
+		fprintf(stderr, "bouncectl: %s\n", err[0] ? err :
+		    bd_strerror(st));
 		return CTL_EXIT_ERROR;
 	}
+	c->rules = rules_ref(cfg->rules);
+	c->pol.soft_limit = cfg->soft_bounce_limit;
+	c->pol.soft_window = cfg->soft_bounce_window;
+	c->pol.complaint_types = cfg->complaint_types;
+	if (cfg->campaign_header != NULL)
+		snprintf(c->campaign, sizeof(c->campaign), "%s",
+		    cfg->campaign_header);
+	config_free(cfg);
 	if (ctl_store_open(o, 0, &c->s) != CTL_EXIT_OK) {
 		logctx_free(c);
 		return CTL_EXIT_ERROR;
@@ -453,7 +446,7 @@ ctl_follow_log(const struct ctl_opts *o, int argc, char **argv)
 	enum bd_status		 st;
 	int64_t			 t0;
 	long long		 rate = SPIKE_DEFAULT;
-	char			*end;
+	char			*end, fbtypes[STATE_FB_TEXT_MAX];
 	int			 ch;
 	bool			 from_end = false, resumed, keep;
 
@@ -504,10 +497,14 @@ ctl_follow_log(const struct ctl_opts *o, int argc, char **argv)
 	sigemptyset(&sact.sa_mask);
 	sigaction(SIGINT, &sact, NULL);
 	sigaction(SIGTERM, &sact, NULL);
+	state_complaint_format(c.pol.complaint_types, fbtypes,
+	    sizeof(fbtypes));
 	fprintf(stderr, "bouncectl: following %s%s (soft limit %u in %"
-	    PRId64 " days, sender-side spike %lld/h per domain)\n", c.source,
+	    PRId64 " days, complaints suppress: %s, sender-side spike "
+	    "%lld/h per domain)\n", c.source,
 	    resumed ? ", resuming at the kept position" : "",
-	    c.pol.soft_limit, c.pol.soft_window / 86400, rate);
+	    c.pol.soft_limit, c.pol.soft_window / 86400,
+	    fbtypes[0] != '\0' ? fbtypes : "none", rate);
 	t0 = mono_ms();
 	st = follow_loop(o, &c, f, keep, (unsigned)rate, m, &fr);
 	maint_free(m);

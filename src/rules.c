@@ -7,7 +7,9 @@
  * [key=value ...]", first match wins, each rule remembers its line.
  * Text patterns are literals or PCRE2 expressions compiled once here;
  * the literals (and the longest literal every branch of an expression
- * must contain) feed the prefilter of rules_match.c.
+ * must contain) feed the prefilter of rules_match.c, and the top-level
+ * branches of an expression are also compiled one by one, so that only
+ * those whose literals occur in a text run.
  *
  * Pure: no logging, no I/O except reading the named file in
  * rules_load().  Refuses a bad file with "name:line: why".
@@ -528,7 +530,8 @@ branches_independent(const char *pat, size_t len)
 
 	for (i = 0; i < len; i++) {
 		if (pat[i] == '\\') {
-			if (i + 1 < len && (isdigit((unsigned char)pat[i + 1]) ||
+			if (i + 1 < len &&
+			    (isdigit((unsigned char)pat[i + 1]) ||
 			    strchr("gkKRPQ", pat[i + 1]) != NULL))
 				return false;
 			i++;
@@ -582,7 +585,7 @@ branches_compile(struct rule *ru, const char *pat, uint32_t flags,
 	ru->nbr = nb;
 	for (k = 0; k < nb; k++) {
 		if (lit[k] && sets[k].flushes)
-			continue;	/* exact: finding a literal is a match */
+			continue;	/* exact: a literal found is a match */
 		ru->br[k].re = pcre2_compile((PCRE2_SPTR)pat + bstart[k],
 		    blen[k], flags, &ec, &off, NULL);
 		if (ru->br[k].re == NULL) {
@@ -1101,6 +1104,7 @@ static bool
 finish(struct parser *p)
 {
 	struct rules	*r = p->r;
+	struct needle_ref *ref;
 	size_t		 i, j, k, nb = (size_t)1 << RULES_HASH_BITS;
 	uint32_t	*fill;
 
@@ -1146,7 +1150,11 @@ finish(struct parser *p)
 	for (i = 0; i < r->nneedles; i++) {
 		k = rules_hash3(rules_gram((const unsigned char *)
 		    r->needles[i].s)) >> (32 - RULES_HASH_BITS);
-		r->bucket_ids[r->bucket[k] + fill[k]++] = (uint32_t)i;
+		ref = &r->bucket_ids[r->bucket[k] + fill[k]++];
+		ref->head = r->needles[i].head;
+		ref->mask = r->needles[i].mask;
+		ref->id = (uint32_t)i;
+		ref->len = (uint32_t)r->needles[i].len;
 	}
 	free(fill);
 	if ((r->mctx = pcre2_match_context_create(NULL)) == NULL)

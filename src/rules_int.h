@@ -98,6 +98,15 @@ struct needle {
 	size_t		 nrules;
 };
 
+/* A needle in its hash bucket: what the prefilter compares first, kept
+ * together so that a bucket is one run of memory. */
+struct needle_ref {
+	uint64_t	 head;		/* = needles[id].head */
+	uint64_t	 mask;		/* = needles[id].mask */
+	uint32_t	 id;		/* index in needles */
+	uint32_t	 len;		/* = needles[id].len */
+};
+
 struct rules {
 	atomic_uint	 refs;
 	char		*name;
@@ -114,7 +123,7 @@ struct rules {
 	struct needle	*needles;
 	size_t		 nneedles;
 	uint32_t	*bucket;	/* 1 << RULES_HASH_BITS + 1 offsets */
-	uint32_t	*bucket_ids;	/* needle indexes */
+	struct needle_ref *bucket_ids;	/* the needles of each bucket */
 	uint8_t		 gram3[1u << (RULES_GRAM_BITS - 3)];
 					/* bit set: rules_hash3() of the first
 					   three bytes of a needle */
@@ -146,9 +155,9 @@ rules_load8(const unsigned char *p, size_t n)
 }
 
 /*
- * rules_hash3 - hash of the three bytes k holds (p[0] << 16 | p[1] << 8 |
- * p[2]), multiplicative: the top RULES_GRAM_BITS bits index the filter
- * bit set, the top RULES_HASH_BITS the needle buckets.
+ * rules_hash3 - hash of the three bytes k holds (rules_gram()),
+ * multiplicative: the top RULES_GRAM_BITS bits index the filter bit set,
+ * the top RULES_HASH_BITS the needle buckets.
  */
 static inline uint32_t
 rules_hash3(uint32_t k)
@@ -160,7 +169,7 @@ rules_hash3(uint32_t k)
 static inline uint32_t
 rules_gram(const unsigned char *p)
 {
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
 }
 
 #endif

@@ -5,11 +5,13 @@
  * rules_match.c - evaluate a compiled rules table against the facts of
  * one recipient: the first rule in file order that matches wins.
  *
- * Speed: the diagnostic is normalised once (rules_normalize()), then one
- * pass over it looks up every three-byte window in a hash table of the
- * literals the text rules need (the prefilter), so only the few text
- * rules whose literal occurs are looked at, and a regular expression
- * runs only when its literal is present.  Every pcre2_match() runs under
+ * Speed: the diagnostic is normalised once (rules_normalize(), a word
+ * at a time), then one pass over it looks up every three-byte window in
+ * a bit set and, on a hit, a hash table of the literals the text rules
+ * need (the prefilter), so only the few text rules whose literal occurs
+ * are looked at, and a regular expression runs only when its literal is
+ * present: of an expression "a|b|c" only the branches whose literals
+ * occur (rules.c compiles them one by one).  Every pcre2_match() runs under
  * a match, depth and heap limit on at most RULES_TEXT_MAX bytes, so
  * hostile text cannot make it backtrack without bound.
  *
@@ -21,6 +23,7 @@
  * RFC 3463 section 2 (status codes), RFC 5321 section 4.2 (replies).
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,7 +73,9 @@ mta_in(const char *list, const char *mta)
 		return false;
 	n = strlen(mta);
 	for (p = list; (p = strchr(p, ',')) != NULL && p[1] != '\0'; p++)
-		if (strncasecmp(p + 1, mta, n) == 0 && p[1 + n] == ',')
+		if (tolower((unsigned char)p[1]) ==
+		    tolower((unsigned char)mta[0]) &&
+		    strncasecmp(p + 1, mta, n) == 0 && p[1 + n] == ',')
 			return true;
 	return false;
 }
@@ -148,7 +153,7 @@ cond_ok(const struct rule *ru, const struct rules_query *q, bool have_st,
 	return true;
 }
 
-static bool
+static inline bool
 plain_match(const struct rule *ru, const struct rules_query *q, bool have_st,
     const struct rules_status *st)
 {
@@ -192,36 +197,36 @@ prefilter(const struct rules *r, const unsigned char *t, size_t n,
 {
 	size_t	 i, j, k, nc = 0;
 	uint64_t head;
-	uint32_t gram = 0;
 	bool	 overflow = false;
 
 	for (k = 0; k < r->nalways; k++)
 		cand[nc++] = r->always[k];
-	if (n >= RULES_MIN_NEEDLE)
-		gram = rules_gram(t) >> 8;
 	for (i = 0; i + RULES_MIN_NEEDLE <= n; i++) {
+		const struct needle_ref *ref, *end;
 		uint32_t h, g, b;
 
-		/* Rolling: the three bytes at i. */
-		gram = (gram << 8 | t[i + 2]) & 0xffffff;
-		h = rules_hash3(gram);
+		/* Each window on its own: no chain from one to the next. */
+		h = rules_hash3(rules_gram(t + i));
 		g = h >> (32 - RULES_GRAM_BITS);
 		if (!(r->gram3[g >> 3] & (1u << (g & 7))))
 			continue;
 		b = h >> (32 - RULES_HASH_BITS);
 		head = rules_load8(t + i, n - i);
+		ref = r->bucket_ids + r->bucket[b];
+		end = r->bucket_ids + r->bucket[b + 1];
+		for (; ref < end; ref++) {
+			const struct needle *nd;
+			uint32_t id = ref->id;
 
-		for (j = r->bucket[b]; j < r->bucket[b + 1]; j++) {
-			uint32_t id = r->bucket_ids[j];
-			const struct needle *nd = &r->needles[id];
-
-			if ((head & nd->mask) != nd->head ||
+			if ((head & ref->mask) != ref->head ||
 			    (hits[id >> 6] & ((uint64_t)1 << (id & 63))))
 				continue;
-			if (nd->len > 8 && (nd->len > n - i ||
-			    memcmp(nd->s + 8, t + i + 8, nd->len - 8) != 0))
+			if (ref->len > 8 && (ref->len > n - i ||
+			    memcmp(r->needles[id].s + 8, t + i + 8,
+			    ref->len - 8) != 0))
 				continue;
 			hits[id >> 6] |= (uint64_t)1 << (id & 63);
+			nd = &r->needles[id];
 			if (nc + nd->nrules > MAX_CANDS) {
 				overflow = true;
 				continue;
@@ -531,12 +536,48 @@ continuation_len(const unsigned char *in, size_t i, size_t n, int *code)
 }
 
 /*
+ * Copy the eight bytes at p to out lower-cased (ASCII A-Z; bytes >= 0x80
+ * unchanged) and return how many of them come before the first byte
+ * below 0x21 (a blank or a control byte), 8 if none.  The bytes after
+ * that are written too, and overwritten by the caller.
+ */
+static inline size_t
+word_run(const unsigned char *p, char *out)
+{
+	const uint64_t	 hi = UINT64_C(0x8080808080808080);
+	const uint64_t	 ones = UINT64_C(0x0101010101010101);
+	uint64_t	 w, x, up, low;
+	size_t		 k;
+
+	memcpy(&w, p, 8);
+	/* Bit 7 of a byte: set for the bytes below 0x21 (a borrow comes
+	 * only from such a byte, so the lowest one set is exact). */
+	low = (w - ones * 0x21) & ~w & hi;
+	/* Bit 7: set for a 7-bit byte in 'A'..'Z'. */
+	x = w & ~hi;
+	up = (x + ones * (0x80 - 'A')) & ~(x + ones * (0x7f - 'Z')) & ~w & hi;
+	w |= up >> 2;
+	memcpy(out, &w, 8);
+	if (low == 0)
+		return 8;
+#if defined(__GNUC__) && (defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+	k = (size_t)__builtin_ctzll(low) >> 3;
+#else
+	for (k = 0; k < 8 && p[k] >= 0x21; k++)
+		;
+#endif
+	return k;
+}
+
+/*
  * rules_normalize - the form of a diagnostic text rules look at
  *
  * Arguments: in, NUL-terminated (NULL gives ""); out/outlen, the result.
  * Returns the length written; at most RULES_TEXT_MAX and outlen - 1.
  * Notes: only the first RULES_TEXT_MAX bytes of in are read.  Bytes
- * >= 0x80 are copied unchanged (UTF-8 stays UTF-8).
+ * >= 0x80 are copied unchanged (UTF-8 stays UTF-8).  Bytes of out after
+ * the terminating NUL (within outlen) may be written too.
  */
 size_t
 rules_normalize(const char *in, char *out, size_t outlen)
@@ -553,7 +594,7 @@ rules_normalize(const char *in, char *out, size_t outlen)
 		['Z'] = 1,
 	};
 	const unsigned char	*p = (const unsigned char *)in;
-	size_t			 n, i, o = 0, cap, skip;
+	size_t			 n, i = 0, o = 0, cap, skip;
 	bool			 space = false;
 	int			 code = 0;
 
@@ -569,9 +610,33 @@ rules_normalize(const char *in, char *out, size_t outlen)
 	if (n >= 4 && p[0] >= '2' && p[0] <= '5' && isdigit(p[1]) &&
 	    isdigit(p[2]) && p[3] == '-')
 		code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
-	for (i = 0; i < n && o < cap; i++) {
-		unsigned char c = p[i];
+	while (i < n && o < cap) {
+		unsigned char c;
 
+		/* Inside a word: eight bytes at a time up to a blank. */
+		while (!space) {
+			while (i + 8 <= n && o + 8 <= cap) {
+				size_t k = word_run(p + i, out + o);
+
+				i += k;
+				o += k;
+				if (k < 8)
+					break;
+			}
+			/* One space before a word (not a reply code that may
+			 * continue the reply): nothing to decide. */
+			if (o > 0 && o + 1 < cap && i + 1 < n && p[i] == ' ' &&
+			    p[i + 1] > ' ' && (p[i + 1] < '2' ||
+			    p[i + 1] > '5')) {
+				out[o++] = ' ';
+				i++;
+				continue;
+			}
+			break;
+		}
+		if (i >= n || o >= cap)
+			break;
+		c = p[i++];
 		switch (cls[c]) {
 		case 0:
 			break;
@@ -588,7 +653,7 @@ rules_normalize(const char *in, char *out, size_t outlen)
 				/* RFC 5321 4.2.1: "550-" starts a continued
 				 * line. */
 				if (c >= '2' && c <= '5' && (skip =
-				    continuation_len(p, i, n, &code)) > 0) {
+				    continuation_len(p, i - 1, n, &code)) > 0) {
 					i += skip - 1;
 					space = true;
 					continue;

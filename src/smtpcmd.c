@@ -19,8 +19,9 @@
  * MAIL FROM they are about the sender.
  *
  * Pure: no I/O, no logging, no allocation; one bounded linear pass over
- * the text plus, when several commands are named, a bounded search for
- * the recipient.  It must not guess: prose that only resembles a
+ * the text (smtpcmd_scan(), once per bounce however many recipients it
+ * has) plus, when several commands are named, a bounded search for each
+ * recipient (smtpcmd_pick()).  It must not guess: prose that only resembles a
  * command ("after data was lost") does not count.
  */
 #include <ctype.h>
@@ -279,7 +280,7 @@ transcript_line(const char *t, size_t i, size_t n, struct block *b,
  * "after", "smtp", qmail's "but", "does", "failed"); everything else is
  * C_OTHER and only ends a line's indentation.
  */
-enum { C_OTHER, C_NL, C_BLANK, C_ANGLE, C_LETTER };
+enum { C_OTHER, C_BLANK, C_ANGLE, C_NL, C_LETTER };	/* in this order */
 
 static const unsigned char ctab[256] = {
 	['\n'] = C_NL, [' '] = C_BLANK, ['\t'] = C_BLANK,
@@ -300,9 +301,16 @@ collect(const char *t, size_t n, struct mark *m)
 
 	memset(&b, 0, sizeof(b));
 	for (i = 0; i < n && nm < MAX_MARKS; i++) {
-		unsigned char c = (unsigned char)t[i];
+		unsigned char c;
 		const char *cmd = NULL;
 
+		/* Within a line only a phrase's first letter matters. */
+		if (!bol)
+			while (i < n && ctab[(unsigned char)t[i]] < C_NL)
+				i++;
+		if (i == n)
+			break;
+		c = (unsigned char)t[i];
 		switch (ctab[c]) {
 		case C_OTHER:
 			bol = false;

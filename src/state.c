@@ -13,8 +13,12 @@
  *   retries and delay notices of one message are one; soft_limit distinct
  *   messages inside soft_window suppress (soft-limit);
  * - a delivery (RFC 3464 section 2.3.3 action "delivered") ends the streak;
- * - sender-side reasons, feedback reports (RFC 5965) and auto-replies
- *   (RFC 3834) never move the address;
+ * - a feedback report (ARF, RFC 5965) is never a bounce: it neither counts
+ *   nor ends a streak, but one whose Feedback-Type (section 7.3 registry)
+ *   is in the policy's complaint_types suppresses (complaint); not-spam
+ *   (RFC 6430) never does;
+ * - sender-side reasons and auto-replies (RFC 3834) never move the
+ *   address;
  * - an operator's suppress/unsuppress always wins: automatic events dated
  *   before the last manual action change nothing.
  * Events may arrive out of order (a DSN after the log line), so the rule
@@ -22,7 +26,8 @@
  * a delivery and a soft bounce is broken by recording order (the event
  * id, state_input.seq): a soft bounce recorded after a delivery dated the
  * same second counts (the log's "sent" and the next "deferred" often
- * share a second).  An operator's unsuppress wins every tie.
+ * share a second).  An operator's unsuppress wins every tie (also
+ * against a complaint dated its second).
  *
  * Pure: no I/O, no clock, no logging.
  */
@@ -131,16 +136,37 @@ soft_bounce(struct state *st, const struct state_input *in,
 		st->kind = st->nmarks > 0 ? STATE_SOFT : STATE_ACTIVE;
 }
 
+/* Does this feedback report suppress under pol?  not-spam never does. */
+static bool
+complaint_suppresses(const struct state_input *in,
+    const struct store_policy *pol)
+{
+	enum state_feedback	 t;
+	const char		*v = in->feedback_type;
+
+	if (pol == NULL || v == NULL)
+		return false;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (!state_feedback_parse(v, strcspn(v, " \t;("), &t) ||
+	    t == STATE_FB_NOT_SPAM)
+		return false;
+	return (pol->complaint_types & STATE_FB_BIT(t)) != 0;
+}
+
 /*
  * state_apply - fold one input into a recipient's state
  *
  * Arguments: st, the state so far (state_init() for a new address);
- * in, the event as the rule sees it; pol, soft_limit and soft_window
+ * in, the event as the rule sees it; pol, soft_limit, soft_window
  * (a soft_limit of 0 never suppresses on soft bounces; a window of 0 is
- * unbounded).
+ * unbounded) and complaint_types (NULL: no complaint suppresses).
  * Returns true when the kind, the reason or the soft count changed.
  * Notes: an already suppressed address stays suppressed whatever
  * automatic event comes; only STATE_IN_UNSUPPRESS makes it active.
+ * A feedback report whose type is in pol->complaint_types suppresses
+ * (STATE_REASON_COMPLAINT) unless an operator acted at or after its
+ * date; any other leaves the state, the streak and the bounce dates be.
  * Inputs are compared by date, then by in->seq (recording order): a soft
  * bounce dated the second of the last delivery counts only when its seq
  * is greater (never with seq 0, never after an unsuppress).
@@ -194,6 +220,16 @@ state_apply(struct state *st, const struct state_input *in,
 		} else
 			soft_bounce(st, in, pol);
 		break;
+	case STATE_IN_FEEDBACK:
+		/* Not a bounce: first/last_bounce and the streak stay. */
+		if (!complaint_suppresses(in, pol) ||
+		    st->kind == STATE_SUPPRESSED ||
+		    (st->manual_at > 0 && in->when <= st->manual_at))
+			break;
+		st->kind = STATE_SUPPRESSED;
+		st->reason = STATE_REASON_COMPLAINT;
+		st->since = in->when;
+		break;
 	case STATE_IN_DELIVERED:
 		if (in->when < st->manual_at)
 			break;
@@ -224,9 +260,11 @@ reason_is(const char *reason, const char *word)
  * state_event_kind - what a recorded event means to the rule
  *
  * Arguments: ev, an event with its verdict.
- * Returns STATE_IN_DELIVERED for "delivered"; STATE_IN_IGNORE for
- * relayed/expanded (RFC 3464 section 2.3.3: no final outcome), feedback
- * reports and auto-replies; STATE_IN_SENDER when the reason is about the
+ * Returns STATE_IN_FEEDBACK for a feedback report with a Feedback-Type
+ * (RFC 5965 section 3.1), whatever its action; STATE_IN_DELIVERED for
+ * "delivered"; STATE_IN_IGNORE for relayed/expanded (RFC 3464 section
+ * 2.3.3: no final outcome), a feedback verdict without a type and
+ * auto-replies; STATE_IN_SENDER when the reason is about the
  * sender (classify_reason_sender_side() or who == sender); STATE_IN_HARD
  * for a hard verdict on a failed recipient; STATE_IN_SOFT otherwise.
  * Notes: a hard verdict on a "delayed" action is soft: the MTA is still
@@ -237,6 +275,8 @@ state_event_kind(const struct bd_event *ev)
 {
 	const char	*reason = ev->verdict.reason;
 
+	if (ev->feedback_type != NULL && ev->feedback_type[0] != '\0')
+		return STATE_IN_FEEDBACK;
 	switch (ev->action) {
 	case EV_ACT_DELIVERED:
 		return STATE_IN_DELIVERED;
@@ -248,8 +288,6 @@ state_event_kind(const struct bd_event *ev)
 	case EV_ACT_UNKNOWN:
 		break;
 	}
-	if (ev->feedback_type != NULL && ev->feedback_type[0] != '\0')
-		return STATE_IN_IGNORE;
 	if (reason_is(reason, "feedback") || reason_is(reason, "complaint") ||
 	    reason_is(reason, "vacation") || reason_is(reason, "autoreply") ||
 	    reason_is(reason, "delivered"))
@@ -321,6 +359,17 @@ static const char *const input_names[] = {
 	[STATE_IN_DELIVERED] = "delivered",
 	[STATE_IN_SUPPRESS] = "suppress",
 	[STATE_IN_UNSUPPRESS] = "unsuppress",
+	[STATE_IN_FEEDBACK] = "feedback",
+};
+
+static const char *const feedback_names[] = {
+	[STATE_FB_ABUSE] = "abuse",
+	[STATE_FB_AUTH_FAILURE] = "auth-failure",
+	[STATE_FB_FRAUD] = "fraud",
+	[STATE_FB_NOT_SPAM] = "not-spam",
+	[STATE_FB_OPT_OUT] = "opt-out",
+	[STATE_FB_OTHER] = "other",
+	[STATE_FB_VIRUS] = "virus",
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -405,6 +454,131 @@ state_input_name(enum state_input_kind k)
 	if ((size_t)k >= NELEM(input_names))
 		return "ignore";
 	return input_names[k];
+}
+
+/*
+ * state_feedback_parse - an ARF Feedback-Type to enum
+ *
+ * Arguments: s, the name (any case, need not be NUL-terminated); len,
+ * its bytes; out, set on success.
+ * Returns false (and leaves *out alone) for a type outside the RFC 5965
+ * section 7.3 registry and opt-out.
+ */
+bool
+state_feedback_parse(const char *s, size_t len, enum state_feedback *out)
+{
+	size_t	 i;
+
+	for (i = 0; s != NULL && i < NELEM(feedback_names); i++) {
+		if (strlen(feedback_names[i]) == len &&
+		    strncasecmp(s, feedback_names[i], len) == 0) {
+			*out = (enum state_feedback)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * state_feedback_name - name of an ARF Feedback-Type
+ *
+ * Returns a static string; "" for an out-of-range value.
+ */
+const char *
+state_feedback_name(enum state_feedback t)
+{
+	if ((size_t)t >= NELEM(feedback_names))
+		return "";
+	return feedback_names[t];
+}
+
+/*
+ * state_complaint_parse - a ComplaintSuppress list to a mask
+ *
+ * Arguments: list, Feedback-Types separated by commas, white space
+ * around them ignored ("" or only white space: none); mask, receives
+ * STATE_FB_BIT() of each; why/whylen, why the list is refused.
+ * Returns false for an empty item, a type not in the RFC 5965 section
+ * 7.3 registry (nor opt-out) and not-spam (RFC 6430: the recipient
+ * wants the mail); *mask is then 0.  Items are bounded: at most 64
+ * bytes each are quoted back.
+ */
+bool
+state_complaint_parse(const char *list, unsigned *mask, char *why,
+    size_t whylen)
+{
+	enum state_feedback	 t;
+	const char		*p = list, *e;
+	size_t			 n;
+
+	*mask = 0;
+	if (list == NULL)
+		return true;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return true;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, ",");
+		e = p + n;
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0) {
+			(void)snprintf(why, whylen, "empty item in the list");
+			goto bad;
+		}
+		if (!state_feedback_parse(p, n, &t)) {
+			(void)snprintf(why, whylen, "\"%.*s\" is not a "
+			    "Feedback-Type (abuse, auth-failure, fraud, "
+			    "opt-out, other, virus)", (int)(n > 64 ? 64 : n),
+			    p);
+			goto bad;
+		}
+		if (t == STATE_FB_NOT_SPAM) {
+			(void)snprintf(why, whylen, "not-spam says the mail "
+			    "was wanted: it never suppresses");
+			goto bad;
+		}
+		*mask |= STATE_FB_BIT(t);
+		if (*e == '\0')
+			return true;
+		p = e + 1;
+	}
+bad:
+	*mask = 0;
+	return false;
+}
+
+/*
+ * state_complaint_format - a mask of Feedback-Types as text
+ *
+ * Arguments: mask, STATE_FB_BIT() values (others are ignored);
+ * out/outlen (STATE_FB_TEXT_MAX always suffices).
+ * Notes: names in registry order, comma-separated, "" for none; the
+ * inverse of state_complaint_parse().
+ */
+void
+state_complaint_format(unsigned mask, char *out, size_t outlen)
+{
+	size_t	 i, len = 0;
+	int	 n;
+
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
+	for (i = 0; i < NELEM(feedback_names); i++) {
+		if ((mask & STATE_FB_BIT(i)) == 0)
+			continue;
+		n = snprintf(out + len, outlen - len, "%s%s",
+		    len > 0 ? "," : "", feedback_names[i]);
+		if (n < 0 || (size_t)n >= outlen - len) {
+			out[len] = '\0';
+			return;
+		}
+		len += (size_t)n;
+	}
 }
 
 /*

@@ -29,14 +29,37 @@ enum state_reason {
 
 /* What one event means to the rule. */
 enum state_input_kind {
-	STATE_IN_IGNORE = 0,	/* relayed, expanded, feedback, auto-reply */
+	STATE_IN_IGNORE = 0,	/* relayed, expanded, auto-reply */
 	STATE_IN_SENDER,	/* sender-side failure: never moves the address */
 	STATE_IN_HARD,
 	STATE_IN_SOFT,
 	STATE_IN_DELIVERED,
 	STATE_IN_SUPPRESS,	/* manual or imported suppression */
 	STATE_IN_UNSUPPRESS,	/* manual unsuppression */
+	STATE_IN_FEEDBACK,	/* an ARF report (RFC 5965): never a bounce */
 };
+
+/*
+ * ARF Feedback-Type values (RFC 5965 section 7.3, the IANA "Feedback
+ * Report Type Values" registry: RFC 5965, RFC 6430 not-spam, RFC 6591
+ * auth-failure), plus opt-out of the ARF drafts, still sent (and made
+ * of an unsubscribe request by dsn.c).  Bits of store_policy's
+ * complaint_types are 1u << these.
+ */
+enum state_feedback {
+	STATE_FB_ABUSE = 0,
+	STATE_FB_AUTH_FAILURE,
+	STATE_FB_FRAUD,
+	STATE_FB_NOT_SPAM,	/* never suppresses */
+	STATE_FB_OPT_OUT,
+	STATE_FB_OTHER,
+	STATE_FB_VIRUS,
+	STATE_FB_N
+};
+
+#define STATE_FB_BIT(t)		(1u << (t))
+#define STATE_FB_MASK		(STATE_FB_BIT(STATE_FB_N) - 1)
+#define STATE_FB_TEXT_MAX	96	/* every name, comma-separated */
 
 #define STATE_SOFT_MARKS	32	/* most soft-bounced messages remembered */
 #define STATE_KEY_MAX		200	/* bytes of a message key, with the NUL */
@@ -69,6 +92,7 @@ struct state_input {
 	const char	*msgkey;	/* the original message, for SOFT */
 	enum state_reason reason;	/* for SUPPRESS */
 	bool		 manual;	/* SUPPRESS/UNSUPPRESS from an operator */
+	const char	*feedback_type;	/* FEEDBACK: its ARF Feedback-Type */
 };
 
 /* state_init - an address with no history: active, count 0 */
@@ -91,6 +115,20 @@ const char *state_reason_name(enum state_reason r);
 bool state_reason_parse(const char *s, enum state_reason *out);
 /* state_input_name - "ignore", "sender", "hard", "soft", "delivered", ... */
 const char *state_input_name(enum state_input_kind k);
+
+/* state_feedback_parse - Feedback-Type (any case) to enum; false if unknown */
+bool state_feedback_parse(const char *s, size_t len, enum state_feedback *out);
+/* state_feedback_name - "abuse", "auth-failure", ...; "" if out of range */
+const char *state_feedback_name(enum state_feedback t);
+/*
+ * state_complaint_parse - a ComplaintSuppress list ("abuse, opt-out";
+ * "" for none) to a mask of STATE_FB_BIT(); false with why (whylen bytes)
+ * for an unregistered type, an empty item or not-spam
+ */
+bool state_complaint_parse(const char *list, unsigned *mask, char *why,
+    size_t whylen);
+/* state_complaint_format - a mask as "abuse,opt-out" (registry order) */
+void state_complaint_format(unsigned mask, char *out, size_t outlen);
 
 /* state_marks_encode - the streak as text ("WHEN KEY\n" lines) for storage */
 void state_marks_encode(const struct state *st, char *out, size_t outlen);

@@ -20,6 +20,11 @@ struct store;
 struct store_policy {
 	unsigned	 soft_limit;	/* consecutive soft-bounced sends that suppress */
 	int64_t		 soft_window;	/* seconds a soft bounce counts */
+	/*
+	 * The ARF Feedback-Types that suppress (reason complaint): bits
+	 * 1u << enum state_feedback (state.h); 0: none (ComplaintSuppress).
+	 */
+	unsigned	 complaint_types;
 };
 
 /*
@@ -41,7 +46,9 @@ const char *store_errmsg(struct store *s);
  * that were new.  now is the time used for state changes.  A log event
  * (EV_SRC_LOG) with a queue id is also a send (schema v2), unless its
  * sender is the null sender ("" or "<>": a DSN); any event
- * about a known send updates its outcome.
+ * about a known send updates its outcome.  A feedback report (an event
+ * with a feedback_type) is never a bounce; it suppresses with reason
+ * complaint when its type is in pol->complaint_types.
  */
 enum bd_status store_record(struct store *s, const struct bd_event *evs,
     size_t n, const struct store_policy *pol, int64_t now, size_t *n_new);

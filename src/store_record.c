@@ -14,7 +14,10 @@
  * recipient's state by state_apply() (state.c), the one rule, here and
  * in the rebuild alike; a suppression keeps the ids of the events that
  * led to it (schema v2).  A log event with a queue id is also a send,
- * whose latest outcome feeds the bounce rates (store_query.c).
+ * whose latest outcome feeds the bounce rates (store_query.c).  A
+ * feedback report (RFC 5965) is kept with class "feedback": no send
+ * outcome, no bounce count; the policy's complaint_types decide, here
+ * and when rebuilding, whether it suppresses (reason complaint).
  *
  * No logging; the caller holds no lock (the public functions take the
  * handle's).  Text is bound, cut to the STORE_*_MAX bounds.
@@ -395,6 +398,7 @@ record_one(struct store *s, const struct bd_event *ev,
 	memset(&in, 0, sizeof(in));
 	in.kind = state_event_kind(ev);
 	in.when = ev->when;
+	in.feedback_type = ev->feedback_type;
 	state_msgkey(ev, key, sizeof(key));
 	in.msgkey = key;
 	event_identity(ev, rcpt, key, ident, sizeof(ident));
@@ -607,6 +611,7 @@ row_input(const struct store_event_row *e, struct state_input *in,
 	ev.verdict.who = (e->who != NULL && strcmp(e->who, "sender") == 0) ?
 	    EV_WHO_SENDER : EV_WHO_RECIPIENT;
 	in->kind = state_event_kind(&ev);
+	in->feedback_type = e->feedback_type;
 	state_msgkey(&ev, key, keylen);
 	in->msgkey = key;
 }
@@ -646,9 +651,12 @@ rebuild_one(struct store *s, const char *addr, const struct store_policy *pol)
 /*
  * store_rebuild - recompute every state from the events kept
  *
- * Arguments: s (read-write); pol, the policy to apply.
+ * Arguments: s (read-write); pol, the policy to apply (soft limit and
+ * window, the Feedback-Types that suppress).
  * Returns BD_OK or a failure (then nothing changed).
  * Notes: addresses whose events were all pruned keep their state.
+ * Events recorded before complaints suppressed (class "ignore") are
+ * replayed from their stored Feedback-Type all the same.
  */
 enum bd_status
 store_rebuild(struct store *s, const struct store_policy *pol)

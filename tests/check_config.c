@@ -17,7 +17,11 @@
 #include "buf.h"
 #include "conffile.h"
 #include "pattern.h"
+#include "state.h"
 #include "testutil.h"
+
+#define FB_DEFAULT	(STATE_FB_BIT(STATE_FB_ABUSE) | \
+			STATE_FB_BIT(STATE_FB_OPT_OUT))
 
 
 START_TEST(test_config_defaults)
@@ -49,6 +53,8 @@ START_TEST(test_config_defaults)
 	ck_assert_str_eq(c->suppression_expiry, "");
 	ck_assert_uint_eq(c->n_expiry, 0);
 	ck_assert_uint_eq(c->sender_alert_rate, 50);
+	ck_assert_str_eq(c->complaint_suppress, "abuse,opt-out");
+	ck_assert_uint_eq(c->complaint_types, FB_DEFAULT);
 	ck_assert_ptr_null(c->warnings);
 	config_free(c);
 }
@@ -78,7 +84,8 @@ START_TEST(test_config_every_key)
 	    "SuppressedRecipients reject\n"
 	    "RejectReply \"550 5.7.1 no thanks\"\n"
 	    "SuppressionExpiry soft-limit:180d, complaint:1y\n"
-	    "SenderSideAlertRate 0\n";
+	    "SenderSideAlertRate 0\n"
+	    "ComplaintSuppress Virus , opt-out,fraud\n";
 	struct bd_config *c = testutil_config(text);
 
 	ck_assert_str_eq(c->socket, "inet:8895@127.0.0.1");
@@ -109,7 +116,44 @@ START_TEST(test_config_every_key)
 	ck_assert_str_eq(c->expiry[1].reason, "complaint");
 	ck_assert_int_eq(c->expiry[1].after, 365 * 86400);
 	ck_assert_uint_eq(c->sender_alert_rate, 0);
+	/* kept in the registry's order, as bounced -n prints it */
+	ck_assert_str_eq(c->complaint_suppress, "fraud,opt-out,virus");
+	ck_assert_uint_eq(c->complaint_types, STATE_FB_BIT(STATE_FB_FRAUD) |
+	    STATE_FB_BIT(STATE_FB_OPT_OUT) | STATE_FB_BIT(STATE_FB_VIRUS));
 	config_free(c);
+}
+END_TEST
+
+/* ComplaintSuppress: empty is off; the same set is the default. */
+START_TEST(test_config_complaint_suppress)
+{
+	struct bd_config	*c, *d;
+	char			*out = NULL, fixed[256];
+	size_t			 len = 0;
+	FILE			*fp;
+
+	c = testutil_config("ComplaintSuppress\n");
+	ck_assert_str_eq(c->complaint_suppress, "");
+	ck_assert_msg(c->complaint_types == 0, "empty: got 0x%x, want 0 "
+	    "(off)", c->complaint_types);
+	config_free(c);
+	c = testutil_config("ComplaintSuppress   \n");
+	ck_assert_uint_eq(c->complaint_types, 0);
+	config_free(c);
+	c = testutil_config("complaintsuppress OPT-OUT,abuse\n");
+	ck_assert_uint_eq(c->complaint_types, FB_DEFAULT);
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	config_print(c, fp, false);
+	fclose(fp);
+	ck_assert_msg(strcmp(out, "") == 0, "non-default: got \"%s\", want "
+	    "\"\" (the default set)", out);
+	free(out);
+	/* reloadable: not among the keys a reload cannot change */
+	d = testutil_config("ComplaintSuppress abuse,virus\n");
+	config_fixed_changed(c, d, fixed, sizeof(fixed));
+	ck_assert_str_eq(fixed, "");
+	config_free(c);
+	config_free(d);
 }
 END_TEST
 
@@ -216,6 +260,13 @@ static const struct bad_case {
 	{ "RejectReply 550 100%\n", "RejectReply: not an SMTP reply" },
 	{ "RejectReply 550\n", "RejectReply: not an SMTP reply" },
 	{ "BounceAddresses a b@x\n", "white space" },
+	{ "ComplaintSuppress abuse,spam\n", "t.conf:1: ComplaintSuppress: "
+	    "\"spam\" is not a Feedback-Type" },
+	{ "\n# no\nComplaintSuppress not-spam\n", "t.conf:3: "
+	    "ComplaintSuppress: not-spam says the mail was wanted" },
+	{ "ComplaintSuppress abuse,,virus\n", "t.conf:1: ComplaintSuppress: "
+	    "empty item" },
+	{ "ComplaintSuppress abuse opt-out\n", "is not a Feedback-Type" },
 	{ "RulesFile /nonexistent/bounced.rules\n",
 	    "/nonexistent/bounced.rules" },
 };
@@ -480,6 +531,7 @@ config_suite(void)
 	tc = tcase_create("keys");
 	tcase_add_test(tc, test_config_defaults);
 	tcase_add_test(tc, test_config_every_key);
+	tcase_add_test(tc, test_config_complaint_suppress);
 	TESTUTIL_LOOP(tc, test_config_units, unit_cases);
 	TESTUTIL_LOOP(tc, test_config_booleans, bool_cases);
 	tcase_add_test(tc, test_config_warns_outside_advised_range);

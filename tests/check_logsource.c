@@ -41,7 +41,7 @@ static struct store *st;
 static struct rules *rules;
 static struct logsource *ls;
 static struct logsource_result res;
-static const struct store_policy pol = { 3, 30 * DAY };
+static const struct store_policy pol = { 3, 30 * DAY, 0 };
 
 static void
 setup(void)

@@ -66,7 +66,7 @@ static void
 sender_side(const char *domain, const char *reason, int n, int64_t when)
 {
 	static int		 seq;
-	struct store_policy	 pol = { 3, 30 * 86400 };
+	struct store_policy	 pol = { 3, 30 * 86400, 0 };
 	struct bd_event		 ev;
 	char			 rcpt[128], qid[32];
 	int			 i;

@@ -1098,6 +1098,71 @@ START_TEST(test_milter_hostile_bounce_passes_with_one_line)
 }
 END_TEST
 
+/*
+ * An ARF feedback report (RFC 5965, tests/data/dsn/007-arf.eml: abuse
+ * about complainer@isp.example) sent to the feedback-loop address: it
+ * is recorded as a report, never as a bounce, and suppresses with reason
+ * complaint when ComplaintSuppress names its type.
+ */
+static const struct arf_case {
+	const char	*conf;
+	const char	*want_state;
+	const char	*want_reason;
+} arf_cases[] = {
+	{ "", "suppressed", "complaint" },	/* abuse,opt-out */
+	{ "ComplaintSuppress abuse\n", "suppressed", "complaint" },
+	{ "ComplaintSuppress opt-out, fraud\n", "active", "" },
+	{ "ComplaintSuppress\n", "active", "" },	/* off */
+};
+
+static int
+class_cb(void *arg, const struct store_event_row *e)
+{
+	(void)snprintf(arg, 64, "%s/%s", e->class ? e->class : "",
+	    e->feedback_type ? e->feedback_type : "");
+	return 0;
+}
+
+START_TEST(test_milter_arf_complaint)
+{
+	const struct arf_case	*a = &arf_cases[_i];
+	SMFICTX			 ctx;
+	struct run		 r;
+	struct store_recipient	 rec;
+	static const char *const rcpts[] = { "fbl@example.com", NULL };
+	char			 dir[1024], conf[256], cls[64] = "";
+	size_t			 len;
+	char			*msg;
+
+	ck_assert(testutil_srcdir("tests/data/dsn", dir, sizeof(dir)));
+	msg = testutil_read_in(dir, "007-arf.eml", &len);
+	(void)snprintf(conf, sizeof(conf), "BounceAddresses fbl@example.com\n"
+	    "%s", a->conf);
+	use_conf(conf);
+	conn_open(&ctx, &r);
+	fake_set_macro(&ctx, "i", "ARF1");
+	drive(&ctx, &r, "<fbl@isp.example>", rcpts, msg, len);
+	ck_assert_msg(r.reached_eom && r.eom == SMFIS_CONTINUE, "\"%s\": got "
+	    "%d, want CONTINUE at the end", a->conf, r.last);
+	ck_assert_int_eq(store_lookup(store, "complainer@isp.example", &rec),
+	    BD_OK);
+	ck_assert_msg(strcmp(rec.state, a->want_state) == 0 &&
+	    strcmp(rec.reason, a->want_reason) == 0, "\"%s\": got %s/%s, "
+	    "want %s/%s", a->conf, rec.state, rec.reason, a->want_state,
+	    a->want_reason);
+	ck_assert_msg(rec.soft_count == 0 && rec.first_bounce == 0,
+	    "\"%s\": got soft count %u, first bounce %lld; want 0, 0 (a "
+	    "report is no bounce)", a->conf, rec.soft_count,
+	    (long long)rec.first_bounce);
+	ck_assert_int_eq(store_history(store, "complainer@isp.example",
+	    class_cb, cls), BD_OK);
+	ck_assert_msg(strcmp(cls, "feedback/abuse") == 0, "class: got %s, "
+	    "want feedback/abuse", cls);
+	conn_end(&ctx);
+	free(msg);
+}
+END_TEST
+
 /* Ordinary mail, whatever the milter did to it, is silent at INFO. */
 START_TEST(test_milter_ordinary_mail_silent_at_info)
 {
@@ -1255,6 +1320,7 @@ milter_suite(bool fixtures)
 	tcase_add_test(tc, test_milter_no_context_never_delays_mail);
 	TESTUTIL_LOOP(tc, test_milter_hostile_bounce_passes_with_one_line,
 	    hostile_cases);
+	TESTUTIL_LOOP(tc, test_milter_arf_complaint, arf_cases);
 	suite_add_tcase(s, tc);
 	if (!fixtures)
 		return s;

@@ -4,7 +4,8 @@
  *
  * check_state.c - unit tests of the suppression rule (state.c), a pure
  * fold of events: what an event means, how a sequence of them moves an
- * address, and the storage form of the soft streak.
+ * address, feedback reports (RFC 5965) and the ComplaintSuppress list,
+ * and the storage form of the soft streak.
  */
 #include <check.h>
 #include <stdio.h>
@@ -14,7 +15,11 @@
 #include "state.h"
 #include "testutil.h"
 
-static const struct store_policy pol3 = { 3, 86400 };
+/* ComplaintSuppress's default: abuse,opt-out */
+#define FB_DEFAULT	(STATE_FB_BIT(STATE_FB_ABUSE) | \
+			STATE_FB_BIT(STATE_FB_OPT_OUT))
+
+static const struct store_policy pol3 = { 3, 86400, FB_DEFAULT };
 
 static const struct {
 	enum ev_action	 act;
@@ -47,6 +52,18 @@ static const struct {
 	{ EV_ACT_EXPANDED, "undefined", false, EV_WHO_NONE, NULL,
 	    STATE_IN_IGNORE },
 	{ EV_ACT_FAILED, "feedback", false, EV_WHO_NONE, "abuse",
+	    STATE_IN_FEEDBACK },
+	{ EV_ACT_UNKNOWN, "feedback", false, EV_WHO_NONE, "not-spam",
+	    STATE_IN_FEEDBACK },
+	/* a report is never a delivery nor a hard bounce */
+	{ EV_ACT_DELIVERED, "feedback", false, EV_WHO_NONE, "opt-out",
+	    STATE_IN_FEEDBACK },
+	{ EV_ACT_FAILED, "userunknown", true, EV_WHO_RECIPIENT, "abuse",
+	    STATE_IN_FEEDBACK },
+	/* no Feedback-Type: nothing to match a list against */
+	{ EV_ACT_FAILED, "feedback", false, EV_WHO_NONE, NULL,
+	    STATE_IN_IGNORE },
+	{ EV_ACT_FAILED, "feedback", false, EV_WHO_NONE, "",
 	    STATE_IN_IGNORE },
 	{ EV_ACT_FAILED, "vacation", false, EV_WHO_NONE, NULL,
 	    STATE_IN_IGNORE },
@@ -237,7 +254,7 @@ END_TEST
 
 START_TEST(test_state_limit_zero_never_suppresses)
 {
-	static const struct store_policy off = { 0, 0 };
+	static const struct store_policy off = { 0, 0, 0 };
 	static const struct step steps[] = {
 		{ STATE_IN_SOFT, 1, "q:A", STATE_SOFT, 0, 1 },
 		{ STATE_IN_SOFT, 2, "q:B", STATE_SOFT, 0, 2 },
@@ -248,6 +265,246 @@ START_TEST(test_state_limit_zero_never_suppresses)
 	};
 
 	run_steps(steps, sizeof(steps) / sizeof(steps[0]), &off);
+}
+END_TEST
+
+/* One feedback report under a policy: does it suppress? */
+static const struct complaint_case {
+	const char	*type;		/* the event's Feedback-Type */
+	unsigned	 types;		/* policy's complaint_types */
+	bool		 nopol;		/* no policy at all */
+	bool		 want;		/* suppressed (complaint) */
+} complaint_cases[] = {
+	{ "abuse", FB_DEFAULT, false, true },
+	{ "opt-out", FB_DEFAULT, false, true },
+	{ "Abuse", FB_DEFAULT, false, true },	/* types are case-blind */
+	{ " abuse ", FB_DEFAULT, false, true },
+	{ "not-spam", FB_DEFAULT, false, false },
+	/* not-spam never suppresses, even when forced into the mask */
+	{ "not-spam", STATE_FB_MASK, false, false },
+	{ "fraud", FB_DEFAULT, false, false },	/* not in the list */
+	{ "virus", FB_DEFAULT, false, false },
+	{ "fraud", STATE_FB_BIT(STATE_FB_FRAUD), false, true },
+	{ "auth-failure", STATE_FB_MASK, false, true },
+	{ "x-unregistered", STATE_FB_MASK, false, false },
+	{ "abuse-ish", STATE_FB_MASK, false, false },
+	{ NULL, STATE_FB_MASK, false, false },
+	{ "abuse", 0, false, false },		/* the key empty */
+	{ "abuse", FB_DEFAULT, true, false },
+};
+
+START_TEST(test_state_complaint_by_type)
+{
+	const struct complaint_case	*c = &complaint_cases[_i];
+	struct store_policy		 pol = { 3, 86400, 0 };
+	struct state			 st;
+	struct state_input		 in;
+	bool				 changed;
+
+	pol.complaint_types = c->types;
+	state_init(&st);
+	memset(&in, 0, sizeof(in));
+	in.kind = STATE_IN_FEEDBACK;
+	in.when = 1000;
+	in.seq = 1;
+	in.feedback_type = c->type;
+	changed = state_apply(&st, &in, c->nopol ? NULL : &pol);
+	ck_assert_msg(changed == c->want, "case %d (%s): changed got %d, "
+	    "want %d", _i, c->type ? c->type : "(null)", changed, c->want);
+	ck_assert_msg(st.kind == (c->want ? STATE_SUPPRESSED : STATE_ACTIVE) &&
+	    st.reason == (c->want ? STATE_REASON_COMPLAINT : STATE_REASON_NONE),
+	    "case %d (%s): got %s/%s, want %s", _i, c->type ? c->type :
+	    "(null)", state_kind_name(st.kind), state_reason_name(st.reason),
+	    c->want ? "suppressed/complaint" : "active/");
+	ck_assert_msg(st.since == (c->want ? 1000 : 0), "case %d: since got "
+	    "%lld", _i, (long long)st.since);
+	/* never a bounce */
+	ck_assert_msg(st.first_bounce == 0 && st.last_bounce == 0 &&
+	    st.nmarks == 0, "case %d: got bounce dates %lld/%lld, count %zu, "
+	    "want 0/0/0", _i, (long long)st.first_bounce,
+	    (long long)st.last_bounce, st.nmarks);
+}
+END_TEST
+
+/* A sequence with feedback reports: the operator always wins. */
+struct cstep {
+	enum state_input_kind	 kind;
+	int64_t			 when;
+	const char		*arg;	/* FEEDBACK: type; else msgkey */
+	enum state_kind		 want;
+	enum state_reason	 want_reason;
+	size_t			 want_count;
+};
+
+static void
+run_csteps(const struct cstep *steps, size_t n, struct state *st)
+{
+	struct state_input	 in;
+	size_t			 i;
+
+	state_init(st);
+	for (i = 0; i < n; i++) {
+		memset(&in, 0, sizeof(in));
+		in.kind = steps[i].kind;
+		in.when = steps[i].when;
+		in.seq = (int64_t)i + 1;
+		if (in.kind == STATE_IN_FEEDBACK)
+			in.feedback_type = steps[i].arg;
+		else
+			in.msgkey = steps[i].arg;
+		in.manual = in.kind == STATE_IN_SUPPRESS ||
+		    in.kind == STATE_IN_UNSUPPRESS;
+		in.reason = STATE_REASON_MANUAL;
+		state_apply(st, &in, &pol3);
+		ck_assert_msg(st->kind == steps[i].want &&
+		    st->reason == steps[i].want_reason &&
+		    st->nmarks == steps[i].want_count,
+		    "step %zu (%s %s at %lld): got %s/%s/%zu, want %s/%s/%zu",
+		    i, state_input_name(steps[i].kind), steps[i].arg ?
+		    steps[i].arg : "", (long long)steps[i].when,
+		    state_kind_name(st->kind), state_reason_name(st->reason),
+		    st->nmarks, state_kind_name(steps[i].want),
+		    state_reason_name(steps[i].want_reason),
+		    steps[i].want_count);
+	}
+}
+
+START_TEST(test_state_complaint_manual_wins)
+{
+	static const struct cstep steps[] = {
+		{ STATE_IN_SOFT, 50, "q:A", STATE_SOFT, 0, 1 },
+		/* not in the list: the streak is untouched */
+		{ STATE_IN_FEEDBACK, 60, "not-spam", STATE_SOFT, 0, 1 },
+		{ STATE_IN_FEEDBACK, 70, "fraud", STATE_SOFT, 0, 1 },
+		{ STATE_IN_FEEDBACK, 100, "abuse", STATE_SUPPRESSED,
+		    STATE_REASON_COMPLAINT, 1 },
+		/* a delivery does not lift it; a later hard keeps the reason */
+		{ STATE_IN_DELIVERED, 110, "q:B", STATE_SUPPRESSED,
+		    STATE_REASON_COMPLAINT, 0 },
+		{ STATE_IN_HARD, 120, "q:C", STATE_SUPPRESSED,
+		    STATE_REASON_COMPLAINT, 0 },
+		{ STATE_IN_UNSUPPRESS, 200, NULL, STATE_ACTIVE, 0, 0 },
+		/* dated before or at the operator's action: nothing */
+		{ STATE_IN_FEEDBACK, 150, "abuse", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_FEEDBACK, 200, "opt-out", STATE_ACTIVE, 0, 0 },
+		/* a later complaint suppresses again */
+		{ STATE_IN_FEEDBACK, 300, "opt-out", STATE_SUPPRESSED,
+		    STATE_REASON_COMPLAINT, 0 },
+		{ STATE_IN_UNSUPPRESS, 400, NULL, STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_SUPPRESS, 500, NULL, STATE_SUPPRESSED,
+		    STATE_REASON_MANUAL, 0 },
+		/* already suppressed by the operator: the reason stays */
+		{ STATE_IN_FEEDBACK, 600, "abuse", STATE_SUPPRESSED,
+		    STATE_REASON_MANUAL, 0 },
+	};
+	struct state	 st;
+
+	run_csteps(steps, sizeof(steps) / sizeof(steps[0]), &st);
+	ck_assert_msg(st.since == 500, "since: got %lld, want 500",
+	    (long long)st.since);
+}
+END_TEST
+
+/* A hard-suppressed address keeps reason hard; reports are no bounces. */
+START_TEST(test_state_complaint_not_a_bounce)
+{
+	static const struct cstep steps[] = {
+		{ STATE_IN_SOFT, 100, "q:A", STATE_SOFT, 0, 1 },
+		{ STATE_IN_SOFT, 200, "q:B", STATE_SOFT, 0, 2 },
+		{ STATE_IN_FEEDBACK, 300, "virus", STATE_SOFT, 0, 2 },
+		{ STATE_IN_FEEDBACK, 310, "other", STATE_SOFT, 0, 2 },
+		/* the third soft message is the limit, reports counted none */
+		{ STATE_IN_SOFT, 400, "q:C", STATE_SUPPRESSED,
+		    STATE_REASON_SOFT_LIMIT, 3 },
+		{ STATE_IN_FEEDBACK, 500, "abuse", STATE_SUPPRESSED,
+		    STATE_REASON_SOFT_LIMIT, 3 },
+	};
+	struct state	 st;
+
+	run_csteps(steps, sizeof(steps) / sizeof(steps[0]), &st);
+	ck_assert_msg(st.first_bounce == 100 && st.last_bounce == 400,
+	    "bounce dates: got %lld..%lld, want 100..400",
+	    (long long)st.first_bounce, (long long)st.last_bounce);
+	ck_assert_msg(st.since == 400, "since: got %lld, want 400",
+	    (long long)st.since);
+}
+END_TEST
+
+static const struct clist_case {
+	const char	*list;
+	bool		 ok;
+	unsigned	 want;		/* mask when ok */
+	const char	*why;		/* substring of why when not */
+} clist_cases[] = {
+	{ "abuse,opt-out", true, FB_DEFAULT, NULL },
+	{ " Opt-Out ,\tABUSE ", true, FB_DEFAULT, NULL },
+	{ "abuse,abuse", true, STATE_FB_BIT(STATE_FB_ABUSE), NULL },
+	{ "", true, 0, NULL },
+	{ " \t", true, 0, NULL },
+	{ "abuse,auth-failure,fraud,opt-out,other,virus", true,
+	    STATE_FB_MASK & ~STATE_FB_BIT(STATE_FB_NOT_SPAM), NULL },
+	{ "not-spam", false, 0, "not-spam" },
+	{ "abuse,not-spam", false, 0, "never suppresses" },
+	{ "spam", false, 0, "\"spam\" is not a Feedback-Type" },
+	{ "abuse opt-out", false, 0, "\"abuse opt-out\" is not" },
+	{ "abuse,,virus", false, 0, "empty item" },
+	{ "abuse,", false, 0, "empty item" },
+	{ ",abuse", false, 0, "empty item" },
+	{ "abuse;virus", false, 0, "is not a Feedback-Type" },
+};
+
+START_TEST(test_state_complaint_parse)
+{
+	const struct clist_case	*c = &clist_cases[_i];
+	unsigned		 mask = 12345;
+	char			 why[256] = "", text[STATE_FB_TEXT_MAX];
+	unsigned		 back;
+	bool			 ok;
+
+	ok = state_complaint_parse(c->list, &mask, why, sizeof(why));
+	ck_assert_msg(ok == c->ok, "\"%s\": got %s (%s), want %s", c->list,
+	    ok ? "ok" : "refused", why, c->ok ? "ok" : "refused");
+	if (!ok) {
+		ck_assert_msg(mask == 0, "\"%s\": mask got %u, want 0",
+		    c->list, mask);
+		ck_assert_msg(strstr(why, c->why) != NULL, "\"%s\": got "
+		    "\"%s\", want \"%s\" in it", c->list, why, c->why);
+		return;
+	}
+	ck_assert_msg(mask == c->want, "\"%s\": mask got 0x%x, want 0x%x",
+	    c->list, mask, c->want);
+	/* the canonical text parses back to the same mask */
+	state_complaint_format(mask, text, sizeof(text));
+	ck_assert_msg(state_complaint_parse(text, &back, why, sizeof(why)) &&
+	    back == mask, "\"%s\" -> \"%s\": got 0x%x, want 0x%x", c->list,
+	    text, back, mask);
+}
+END_TEST
+
+START_TEST(test_state_complaint_format)
+{
+	char	 text[STATE_FB_TEXT_MAX];
+	int	 i;
+	enum state_feedback t;
+
+	state_complaint_format(FB_DEFAULT, text, sizeof(text));
+	ck_assert_str_eq(text, "abuse,opt-out");
+	state_complaint_format(0, text, sizeof(text));
+	ck_assert_str_eq(text, "");
+	state_complaint_format(STATE_FB_MASK, text, sizeof(text));
+	ck_assert_str_eq(text,
+	    "abuse,auth-failure,fraud,not-spam,opt-out,other,virus");
+	/* too small: whole names only */
+	state_complaint_format(FB_DEFAULT, text, 8);
+	ck_assert_str_eq(text, "abuse");
+	for (i = 0; i < STATE_FB_N; i++) {
+		const char *n = state_feedback_name((enum state_feedback)i);
+
+		ck_assert(state_feedback_parse(n, strlen(n), &t));
+		ck_assert_int_eq(t, i);
+	}
+	ck_assert_str_eq(state_feedback_name(STATE_FB_N), "");
+	ck_assert(!state_feedback_parse("abuse", 4, &t));
 }
 END_TEST
 
@@ -300,6 +557,9 @@ START_TEST(test_state_names_roundtrip)
 		ck_assert(state_reason_parse(state_reason_name(i), &r));
 		ck_assert_int_eq(r, i);
 	}
+	ck_assert_str_eq(state_input_name(STATE_IN_FEEDBACK), "feedback");
+	ck_assert_str_eq(state_reason_name(STATE_REASON_COMPLAINT),
+	    "complaint");
 	ck_assert(!state_kind_parse("bogus", &k));
 	ck_assert(!state_reason_parse("bogus", &r));
 }
@@ -318,6 +578,11 @@ state_suite(void)
 	tcase_add_test(tc, test_state_manual_wins);
 	tcase_add_test(tc, test_state_same_second_tie_by_recording_order);
 	tcase_add_test(tc, test_state_limit_zero_never_suppresses);
+	TESTUTIL_LOOP(tc, test_state_complaint_by_type, complaint_cases);
+	tcase_add_test(tc, test_state_complaint_manual_wins);
+	tcase_add_test(tc, test_state_complaint_not_a_bounce);
+	TESTUTIL_LOOP(tc, test_state_complaint_parse, clist_cases);
+	tcase_add_test(tc, test_state_complaint_format);
 	tcase_add_test(tc, test_state_marks_roundtrip);
 	tcase_add_test(tc, test_state_names_roundtrip);
 	suite_add_tcase(s, tc);

@@ -25,7 +25,10 @@
 static char	 tmpdir[256];
 static char	 dbpath[300];
 static struct store *st;
-static const struct store_policy pol = { 3, 7 * 86400 };
+/* ComplaintSuppress empty; cpol: its default (abuse, opt-out) */
+static const struct store_policy pol = { 3, 7 * 86400, 0 };
+static const struct store_policy cpol = { 3, 7 * 86400,
+    STATE_FB_BIT(STATE_FB_ABUSE) | STATE_FB_BIT(STATE_FB_OPT_OUT) };
 
 static void
 setup(void)
@@ -323,6 +326,7 @@ START_TEST(test_store_sender_side_not_suppressed)
 }
 END_TEST
 
+/* ComplaintSuppress empty: a report, even abuse, moves nothing. */
 START_TEST(test_store_feedback_not_suppressed)
 {
 	struct bd_event	 ev = mkev("f@example.org", "F1", EV_ACT_FAILED,
@@ -334,6 +338,149 @@ START_TEST(test_store_feedback_not_suppressed)
 	    false, 1001);
 	record(&ev, 1001);
 	assert_state("f@example.org", "active", "", 0);
+}
+END_TEST
+
+struct stat_want {
+	int64_t	 events, hard, soft, sender, suppressed;
+	int	 rows;
+};
+
+static int
+stat_cb(void *arg, const struct store_stat_row *row)
+{
+	struct stat_want	*w = arg;
+
+	if (strcmp(row->key, "b.example") == 0 ||
+	    strcmp(row->key, "total") == 0) {
+		w->events = row->events;
+		w->hard = row->hard;
+		w->soft = row->soft;
+		w->sender = row->sender;
+		w->suppressed = row->suppressed;
+	}
+	w->rows++;
+	return 0;
+}
+
+/* An ARF report (RFC 5965) as analysis_event() presents it. */
+static struct bd_event
+mkarf(const char *rcpt, const char *qid, const char *msgid,
+    const char *type, int64_t when)
+{
+	struct bd_event	 ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.when = when;
+	ev.recipient = rcpt;
+	ev.action = EV_ACT_UNKNOWN;
+	ev.queue_id = qid;
+	ev.message_id = msgid;
+	ev.sender = "news@example.org";
+	ev.verdict.reason = "feedback";
+	ev.verdict.who = EV_WHO_NONE;
+	ev.feedback_type = type;
+	ev.reporting_mta = "fbl.isp.example";
+	ev.source = EV_SRC_DSN_REMOTE;
+	return ev;
+}
+
+static size_t
+record_pol(const struct bd_event *ev, const struct store_policy *p,
+    int64_t now)
+{
+	enum bd_status	 r;
+	size_t		 n = 99;
+
+	r = store_record(st, ev, 1, p, now, &n);
+	ck_assert_msg(r == BD_OK, "store_record: got %s (%s), want ok",
+	    bd_strerror(r), store_errmsg(st));
+	return n;
+}
+
+/*
+ * ComplaintSuppress abuse,opt-out: an abuse report suppresses with reason
+ * complaint and is the suppressing event; it is no bounce (no bounce
+ * date, no soft count, the send keeps its outcome); not-spam and a type
+ * not in the list leave the address; a newer unsuppress wins, a later
+ * complaint suppresses again; a rebuild replays it under any policy.
+ */
+START_TEST(test_store_complaint_suppresses)
+{
+	struct store_recipient	 rc;
+	struct bd_event		 ev;
+	struct stat_want	 w;
+	struct store_policy	 off = cpol;
+	char			 want_ids[32];
+
+	/* the send the report is about, seen in the log */
+	ev = mkev("c@isp.example", "S1", EV_ACT_DELIVERED, "2.0.0",
+	    "delivered", false, 900);
+	ev.source = EV_SRC_LOG;
+	ev.sender = "news@example.org";
+	record_pol(&ev, &cpol, 900);
+	ev = mkarf("c@isp.example", "S1", "<orig-1@example.org>", "abuse",
+	    1000);
+	ck_assert_uint_eq(record_pol(&ev, &cpol, 1001), 1);
+	assert_state("c@isp.example", "suppressed", "complaint", 0);
+	ck_assert_int_eq(store_lookup(st, "c@isp.example", &rc), BD_OK);
+	ck_assert_msg(rc.suppressed_since == 1000, "since: got %lld, want "
+	    "1000", (long long)rc.suppressed_since);
+	ck_assert_msg(rc.first_bounce == 0 && rc.last_bounce == 0, "bounce "
+	    "dates: got %lld/%lld, want 0/0 (a report is no bounce)",
+	    (long long)rc.first_bounce, (long long)rc.last_bounce);
+	(void)snprintf(want_ids, sizeof(want_ids), "%lld", count_rows(
+	    "SELECT id FROM events WHERE class = 'feedback'"));
+	ck_assert_msg(strcmp(rc.suppress_events, want_ids) == 0,
+	    "suppress_events: got \"%s\", want \"%s\"", rc.suppress_events,
+	    want_ids);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sends WHERE "
+	    "queue_id = 'S1' AND outcome = 'delivered'"), 1);
+	/* the same report again changes nothing */
+	ck_assert_uint_eq(record_pol(&ev, &cpol, 1002), 0);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events WHERE "
+	    "class = 'feedback'"), 1);
+
+	/* not-spam, and a type not in the list: no change */
+	ev = mkarf("n@isp.example", NULL, "<orig-2@example.org>", "not-spam",
+	    1000);
+	record_pol(&ev, &cpol, 1000);
+	assert_state("n@isp.example", "active", "", 0);
+	ev = mkarf("n@isp.example", NULL, "<orig-3@example.org>", "fraud",
+	    1100);
+	record_pol(&ev, &cpol, 1100);
+	assert_state("n@isp.example", "active", "", 0);
+
+	/* the operator wins over reports dated before the unsuppress */
+	testutil_manual(st, "c@isp.example", false, NULL, 2000);
+	assert_state("c@isp.example", "active", "", 0);
+	ev = mkarf("c@isp.example", NULL, "<orig-4@example.org>", "abuse",
+	    1500);
+	record_pol(&ev, &cpol, 2100);
+	assert_state("c@isp.example", "active", "", 0);
+	ev = mkarf("c@isp.example", NULL, "<orig-5@example.org>", "opt-out",
+	    3000);
+	record_pol(&ev, &cpol, 3000);
+	assert_state("c@isp.example", "suppressed", "complaint", 0);
+
+	/* not bounces: nothing hard, soft or sender-side in the stats */
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(store_stats(st, NULL, stat_cb, &w), BD_OK);
+	ck_assert_msg(w.hard == 0 && w.soft == 0 && w.sender == 0 &&
+	    w.suppressed == 1, "total: got hard %lld soft %lld sender %lld "
+	    "suppressed %lld, want 0 0 0 1", (long long)w.hard,
+	    (long long)w.soft, (long long)w.sender, (long long)w.suppressed);
+
+	/* replayed: ComplaintSuppress empty, then its default again */
+	off.complaint_types = 0;
+	ck_assert_int_eq(store_rebuild(st, &off), BD_OK);
+	assert_state("c@isp.example", "active", "", 0);
+	ck_assert_int_eq(store_rebuild(st, &cpol), BD_OK);
+	assert_state("c@isp.example", "suppressed", "complaint", 0);
+	ck_assert_int_eq(store_lookup(st, "c@isp.example", &rc), BD_OK);
+	ck_assert_msg(rc.suppressed_since == 3000, "rebuilt since: got %lld, "
+	    "want 3000", (long long)rc.suppressed_since);
+	assert_state("n@isp.example", "active", "", 0);
 }
 END_TEST
 
@@ -486,28 +633,6 @@ START_TEST(test_store_list_filters_and_paging)
 }
 END_TEST
 
-struct stat_want {
-	int64_t	 events, hard, soft, sender, suppressed;
-	int	 rows;
-};
-
-static int
-stat_cb(void *arg, const struct store_stat_row *row)
-{
-	struct stat_want	*w = arg;
-
-	if (strcmp(row->key, "b.example") == 0 ||
-	    strcmp(row->key, "total") == 0) {
-		w->events = row->events;
-		w->hard = row->hard;
-		w->soft = row->soft;
-		w->sender = row->sender;
-		w->suppressed = row->suppressed;
-	}
-	w->rows++;
-	return 0;
-}
-
 START_TEST(test_store_stats_and_prune)
 {
 	struct bd_event		 ev;
@@ -604,7 +729,7 @@ START_TEST(test_store_rebuild_matches_incremental)
 	assert_state("rb@example.org", "suppressed", "soft-limit", 3);
 	/* Replayed with a higher limit, the same history is only soft. */
 	{
-		struct store_policy	 p5 = { 5, 7 * 86400 };
+		struct store_policy	 p5 = { 5, 7 * 86400, 0 };
 
 		ck_assert_int_eq(store_rebuild(st, &p5), BD_OK);
 		assert_state("rb@example.org", "soft", "", 3);
@@ -1180,6 +1305,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_soft_window);
 	tcase_add_test(tc, test_store_sender_side_not_suppressed);
 	tcase_add_test(tc, test_store_feedback_not_suppressed);
+	tcase_add_test(tc, test_store_complaint_suppresses);
 	tcase_add_test(tc, test_store_manual_unsuppress_wins);
 	tcase_add_test(tc, test_store_manual_is_atomic);
 	tcase_add_test(tc, test_store_domain_case_insensitive);
