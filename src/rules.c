@@ -286,6 +286,7 @@ struct litset {
 	size_t	 n;
 	unsigned flushes;	/* (in best) runs ended before the end */
 	bool	 cut;		/* (in best) an alternative was cut */
+	bool	 trimmed;	/* an edge space was dropped */
 };
 
 /* Shortest alternative once edge spaces are dropped (the score). */
@@ -306,6 +307,8 @@ litset_score(struct litset *ls)
 			memmove(t, t + 1, n - 1);
 			n--;
 		}
+		if (n != ls->len[i])
+			ls->trimmed = true;
 		ls->len[i] = n;
 		if (n < min)
 			min = n;
@@ -321,6 +324,7 @@ lit_flush(struct litset *cur, struct litset *best, size_t *bestscore)
 	best->flushes++;
 
 	if (cur->n > 0 && cur->len[0] + 1 > 1) {
+		cur->trimmed = false;
 		sc = litset_score(cur);
 		if (sc > *bestscore) {
 			unsigned f = best->flushes;
@@ -425,6 +429,7 @@ branch_literals(const char *pat, size_t len, struct litset *best)
 	cur.len[0] = 0;
 	best->n = 0;
 	best->flushes = 0;
+	best->trimmed = false;
 	best->cut = false;
 	while (i < len) {
 		unsigned char c = (unsigned char)pat[i];
@@ -511,7 +516,7 @@ branch_literals(const char *pat, size_t len, struct litset *best)
 	lit_flush(&cur, best, &bestscore);
 	/* Exact: one run covered the whole branch, so finding one of its
 	 * literals is finding a match (the final flush is the only one). */
-	best->flushes = best->flushes == 1 && !best->cut;
+	best->flushes = best->flushes == 1 && !best->cut && !best->trimmed;
 	return bestscore;
 }
 
