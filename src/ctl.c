@@ -4,7 +4,8 @@
  *
  * ctl.c - bouncectl(8): main(), the global options and the dispatch to
  * subcommands.  Each group of subcommands lives in its own file
- * (ctl_status.c, ctl_manual.c, ctl_import.c, ctl_stats.c: the store;
+ * (ctl_status.c, ctl_manual.c, ctl_import.c, ctl_stats.c,
+ * ctl_rebuild.c: the store;
  * ctl_log.c: the MTA log; ctl_classify.c: classify and rules-test), all
  * writing through ctl_out.c.
  *
@@ -21,7 +22,9 @@
  * the subcommands that need it, and never creates one by accident: a
  * command that writes refuses a missing file unless --create is given
  * (a mistyped --db must not become a new, empty database), one that
- * reads opens read-only.  It never links libmilter.
+ * reads opens read-only; one for which creating makes no sense
+ * (rebuild) refuses a missing file even with --create.  It never links
+ * libmilter.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -63,6 +66,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "import", ctl_import, "[--by WHO] FILE|-" },
 	{ "prune", ctl_prune, "--older-than DAYS" },
 	{ "expire", ctl_expire, "REASON:AGE... (e.g. soft-limit:180d)" },
+	{ "rebuild", ctl_rebuild, "[--dry-run]" },
 	{ "ingest-log", ctl_ingest_log, "[--from-start] FILE|-" },
 	{ "follow-log", ctl_follow_log, "[--from-end] [--spike-rate N] "
 	    "FILE|-" },
@@ -107,7 +111,8 @@ ctl_getopt_reset(void)
  * ctl_store_open - open the store for a subcommand
  *
  * Arguments: o, the global options; flags, STORE_RDONLY for commands
- * that only read, else 0; *out receives the handle.
+ * that only read, STORE_NOCREATE for a write that needs an existing
+ * database whatever --create says, else 0; *out receives the handle.
  * Returns CTL_EXIT_OK, or CTL_EXIT_ERROR after a message on stderr.
  * Notes: the path is --db, else the config's Database (from -c, else from
  * the default config when that file exists).  The busy timeout comes from
@@ -123,6 +128,7 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 	char			 err[512];
 	int			 busy = CTL_BUSY_MS;
 	enum bd_status		 st;
+	bool			 must_exist = (flags & STORE_NOCREATE) != 0;
 
 	*out = NULL;
 	if (cpath == NULL && path == NULL) {
@@ -160,6 +166,10 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 		fprintf(stderr, "bouncectl: no database at %s: bounced has not "
 		    "created it yet, or --db or the config's Database names "
 		    "another file\n", path);
+	else if (st == BD_ENOTFOUND && must_exist)
+		fprintf(stderr, "bouncectl: no database at %s: start bounced "
+		    "once, or --db or the config's Database names another "
+		    "file\n", path);
 	else if (st == BD_ENOTFOUND)
 		fprintf(stderr, "bouncectl: no database at %s: start bounced "
 		    "once, or pass --create\n", path);

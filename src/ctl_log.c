@@ -92,28 +92,15 @@ static int
 logctx_open(const struct ctl_opts *o, const char *path, struct logctx *c)
 {
 	struct logsource_opts	 lo;
-	struct bd_config	*cfg = NULL;
-	const char		*cpath = o->config_path;
-	char			 err[512], real[PATH_MAX];
-	enum bd_status		 st;
+	struct bd_config	*cfg;
+	char			 real[PATH_MAX];
 	struct tm		 tm;
 	time_t			 now = time(NULL);
 
 	memset(c, 0, sizeof(*c));
-	if (cpath == NULL && o->db_path == NULL &&
-	    access(config_default_path(), F_OK) == 0)
-		cpath = config_default_path();
-	err[0] = '\0';
-	/* NULL: the defaults of every key, and the built-in rules */
-	if ((st = config_load(cpath, &cfg, err, sizeof(err))) != BD_OK) {
-		fprintf(stderr, "bouncectl: %s\n", err[0] ? err :
-		    bd_strerror(st));
+	if (ctl_config_policy(o, &cfg, &c->pol) != CTL_EXIT_OK)
 		return CTL_EXIT_ERROR;
-	}
 	c->rules = rules_ref(cfg->rules);
-	c->pol.soft_limit = cfg->soft_bounce_limit;
-	c->pol.soft_window = cfg->soft_bounce_window;
-	c->pol.complaint_types = cfg->complaint_types;
 	if (cfg->campaign_header != NULL)
 		snprintf(c->campaign, sizeof(c->campaign), "%s",
 		    cfg->campaign_header);

@@ -8,6 +8,7 @@
  *	ctl_manual.c	suppress, unsuppress
  *	ctl_import.c	import
  *	ctl_stats.c	stats, prune, expire
+ *	ctl_rebuild.c	rebuild
  *	ctl_log.c	ingest-log, follow-log
  *	ctl_out.c	the output writer (ctl_out.h)
  */
@@ -26,15 +27,25 @@
 /*
  * ctl_store_open - open the database named by --db or the config; flags
  * STORE_RDONLY for a command that only reads, else 0 (a missing file is
- * refused unless --create); message on stderr
+ * refused unless --create), or STORE_NOCREATE (refused even with
+ * --create); message on stderr
  */
 int ctl_store_open(const struct ctl_opts *o, unsigned flags,
     struct store **out);
 /* ctl_getopt_reset - make the next getopt_long() call start afresh on a new argv */
 void ctl_getopt_reset(void);
 
+struct bd_config;
+
 /* ctl_util.c */
 int ctl_store_fail(struct store *s, const char *what);
+/*
+ * ctl_config_policy - -c CONFIG (else the default one unless --db, else
+ * the defaults) and its SoftBounceLimit, SoftBounceWindow and
+ * ComplaintSuppress; message on stderr; config_free() *cfg
+ */
+int ctl_config_policy(const struct ctl_opts *o, struct bd_config **cfg,
+    struct store_policy *pol);
 bool ctl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 bool ctl_parse_date(const char *s, int64_t now, int64_t *out);
 bool ctl_opt_since(const char *arg, int64_t now, int64_t *out);
@@ -54,6 +65,8 @@ int ctl_export(const struct ctl_opts *o, int argc, char **argv);
 int ctl_import(const struct ctl_opts *o, int argc, char **argv);
 int ctl_prune(const struct ctl_opts *o, int argc, char **argv);
 int ctl_expire(const struct ctl_opts *o, int argc, char **argv);
+/* ctl_rebuild.c: replay every state under the current policy */
+int ctl_rebuild(const struct ctl_opts *o, int argc, char **argv);
 
 /* ctl_log.c: the MTA log */
 int ctl_ingest_log(const struct ctl_opts *o, int argc, char **argv);

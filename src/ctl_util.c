@@ -4,8 +4,9 @@
  *
  * ctl_util.c - small pieces the bouncectl(8) store subcommands share:
  * numbers and dates of options (--since, --limit), who runs the command
- * (--by), input files read line by line with a bound, and the message
- * for a store failure.
+ * (--by), input files read line by line with a bound, the message for a
+ * store failure, and the config and suppression policy of the commands
+ * that record or replay events (ingest-log, follow-log, rebuild).
  *
  * Dates are UTC: "YYYY-MM-DD[(T| )HH:MM[:SS]][Z]" (ISO 8601 / RFC 3339
  * section 5.6, without offsets), "@EPOCH" or "Nd" (N days ago); the
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ctl_state.h"
 
 /*
@@ -34,6 +36,46 @@ ctl_store_fail(struct store *s, const char *what)
 {
 	fprintf(stderr, "bouncectl: %s: %s\n", what, store_errmsg(s));
 	return CTL_EXIT_ERROR;
+}
+
+/*
+ * ctl_config_policy - the config and suppression policy of a command
+ * that records or replays events
+ *
+ * Arguments: o, the global options; *cfg receives the snapshot (the
+ * caller config_free()s it); *pol receives SoftBounceLimit,
+ * SoftBounceWindow and ComplaintSuppress.
+ * Returns CTL_EXIT_OK, or CTL_EXIT_ERROR after a message on stderr.
+ * Notes: the config is -c, else the default one when it exists and no
+ * --db was given; without one, the defaults of every key of
+ * bounced.conf(5) (3 sends in 30 days; abuse and opt-out complaints
+ * suppress) and the built-in rules.
+ */
+int
+ctl_config_policy(const struct ctl_opts *o, struct bd_config **cfg,
+    struct store_policy *pol)
+{
+	const char	*cpath = o->config_path;
+	char		 err[512];
+	enum bd_status	 st;
+
+	*cfg = NULL;
+	memset(pol, 0, sizeof(*pol));
+	if (cpath == NULL && o->db_path == NULL &&
+	    access(config_default_path(), F_OK) == 0)
+		cpath = config_default_path();
+	err[0] = '\0';
+	/* NULL: the defaults of every key, and the built-in rules */
+	if ((st = config_load(cpath, cfg, err, sizeof(err))) != BD_OK) {
+		fprintf(stderr, "bouncectl: %s\n", err[0] ? err :
+		    bd_strerror(st));
+		*cfg = NULL;
+		return CTL_EXIT_ERROR;
+	}
+	pol->soft_limit = (*cfg)->soft_bounce_limit;
+	pol->soft_window = (*cfg)->soft_bounce_window;
+	pol->complaint_types = (*cfg)->complaint_types;
+	return CTL_EXIT_OK;
 }
 
 /*

@@ -616,7 +616,58 @@ row_input(const struct store_event_row *e, struct state_input *in,
 	in->msgkey = key;
 }
 
-/* Rebuild one address: fold its events, oldest first, from scratch. */
+/*
+ * The start of a rebuild of addr: a fresh state, unless the address is
+ * suppressed since before its oldest event kept, i.e. the events that
+ * suppressed it were pruned: a suppression that cannot be judged again
+ * is kept (reason, date and the events it names), and the events left
+ * are folded on top of it.
+ */
+static enum bd_status
+rebuild_start(struct store *s, const char *addr, struct rstate *rs)
+{
+	struct state_input	 in;
+	struct rstate		 old;
+	sqlite3_stmt		*st;
+	enum bd_status		 r;
+	int64_t			 oldest = INT64_MAX;
+	int			 rc;
+
+	memset(rs, 0, sizeof(*rs));
+	state_init(&rs->st);
+	if ((r = load_state(s, addr, &old)) != BD_OK)
+		return r;
+	if (old.st.kind != STATE_SUPPRESSED)
+		return BD_OK;
+	if ((r = store_prepare(s, "SELECT MIN(ts) FROM events WHERE "
+	    "recipient = ?", &st)) != BD_OK)
+		return r;
+	store_bind_text(st, 1, addr, ADDR_MAX);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		oldest = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return store_dberr(s, rc, "rebuild");
+	if (old.st.since >= oldest)
+		return BD_OK;	/* its cause is kept: judge it again */
+	memset(&in, 0, sizeof(in));
+	in.kind = STATE_IN_SUPPRESS;
+	in.when = old.st.since;
+	in.reason = old.st.reason;
+	in.manual = old.st.reason == STATE_REASON_MANUAL ||
+	    old.st.reason == STATE_REASON_IMPORTED;
+	state_apply(&rs->st, &in, NULL);
+	rs->suppress_event = old.suppress_event;
+	memcpy(rs->suppress_events, old.suppress_events,
+	    sizeof(rs->suppress_events));
+	return BD_OK;
+}
+
+/*
+ * Rebuild one address: fold its events, oldest first, from scratch (or
+ * from a suppression whose events were pruned: rebuild_start()).
+ */
 static enum bd_status
 rebuild_one(struct store *s, const char *addr, const struct store_policy *pol)
 {
@@ -628,8 +679,8 @@ rebuild_one(struct store *s, const char *addr, const struct store_policy *pol)
 	char			 key[STATE_KEY_MAX];
 	int			 rc;
 
-	memset(&rs, 0, sizeof(rs));
-	state_init(&rs.st);
+	if ((r = rebuild_start(s, addr, &rs)) != BD_OK)
+		return r;
 	if ((r = store_prepare(s, "SELECT " STORE_EVENT_COLUMNS " FROM events "
 	    "WHERE recipient = ? ORDER BY ts, id", &st)) != BD_OK)
 		return r;
@@ -654,7 +705,13 @@ rebuild_one(struct store *s, const char *addr, const struct store_policy *pol)
  * Arguments: s (read-write); pol, the policy to apply (soft limit and
  * window, the Feedback-Types that suppress).
  * Returns BD_OK or a failure (then nothing changed).
- * Notes: addresses whose events were all pruned keep their state.
+ * Notes: one transaction, or a savepoint inside an open batch
+ * (store_batch_begin()), so that a caller can compare the states before
+ * and after and still roll it all back (bouncectl rebuild --dry-run).
+ * Operator actions are events too and are replayed in their place, so
+ * a manual suppress or unsuppress survives.
+ * Addresses whose events were all pruned keep their state; so does a
+ * suppression whose suppressing events were pruned (rebuild_start()).
  * Events recorded before complaints suppressed (class "ignore") are
  * replayed from their stored Feedback-Type all the same.
  */
@@ -669,7 +726,7 @@ store_rebuild(struct store *s, const struct store_policy *pol)
 	if (store_writable(s) != BD_OK)
 		return BD_EIO;
 	pthread_mutex_lock(&s->lock);
-	if ((r = store_exec(s, "BEGIN IMMEDIATE")) != BD_OK)
+	if ((r = store_tx_begin(s)) != BD_OK)
 		goto out;
 	if ((r = store_prepare(s, "SELECT DISTINCT recipient FROM events "
 	    "ORDER BY recipient", &st)) != BD_OK)
@@ -688,10 +745,12 @@ store_rebuild(struct store *s, const struct store_policy *pol)
 	if (r == BD_OK && rc != SQLITE_DONE)
 		r = store_dberr(s, rc, "rebuild");
 	sqlite3_finalize(st);
-	if (r == BD_OK && (r = store_exec(s, "COMMIT")) == BD_OK)
+	if (r == BD_OK) {
+		r = store_tx_commit(s);	/* rolled back on failure */
 		goto out;
+	}
 fail:
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	store_tx_rollback(s);
 out:
 	pthread_mutex_unlock(&s->lock);
 	return r;

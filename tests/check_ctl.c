@@ -4,9 +4,10 @@
  *
  * check_ctl.c - unit tests of bouncectl's output writer (src/ctl_out.c:
  * table alignment, CSV quoting per RFC 4180, JSON that stays valid
- * whatever bytes it is given, RFC 8259) and of bouncectl itself never
- * creating a database by accident (the program is run from
- * $TOP_BUILDDIR, "." without it; make check builds it first).
+ * whatever bytes it is given, RFC 8259) and of bouncectl itself: never
+ * creating a database by accident, and rebuild replaying the states
+ * under a new SoftBounceLimit (the program is run from $TOP_BUILDDIR,
+ * "." without it; make check builds it first).
  * The JSON and CSV are checked by small strict readers written here, so
  * that a test compares what a consumer would read back, not bytes.
  */
@@ -20,6 +21,9 @@
 #include <unistd.h>
 
 #include "ctl_out.h"
+#include "state.h"
+#include "store.h"
+#include "testutil.h"
 
 /* ---- a strict JSON reader (RFC 8259), decoding strings ---- */
 
@@ -577,17 +581,38 @@ END_TEST
 
 static char	 ctl_path[512], tdir[256];
 
-/* Run bouncectl with argv (stdin from input, or /dev/null); its status. */
-static int
-run_ctl(const char *const *args, const char *input, char *err,
-    size_t errlen)
+/* Read what a child wrote to path into buf, then remove it. */
+static void
+slurp(const char *path, char *buf, size_t len)
 {
-	char		*argv[16], ep[300];
+	ssize_t	 n = -1, k;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY)) >= 0) {
+		n = 0;
+		while ((size_t)n < len - 1 &&
+		    (k = read(fd, buf + n, len - 1 - (size_t)n)) > 0)
+			n += k;
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = '\0';
+	unlink(path);
+}
+
+/*
+ * Run bouncectl with argv (stdin from input, or /dev/null); its status.
+ * Its stderr goes to err, its stdout to out when out is not NULL.
+ */
+static int
+run_ctl_out(const char *const *args, const char *input, char *out,
+    size_t outlen, char *err, size_t errlen)
+{
+	char		*argv[16], ep[300], op[300];
 	pid_t		 pid;
-	ssize_t		 n;
 	int		 i, fd, status;
 
 	snprintf(ep, sizeof(ep), "%s/stderr", tdir);
+	snprintf(op, sizeof(op), "%s/stdout", tdir);
 	argv[0] = ctl_path;
 	for (i = 0; args[i] != NULL && i < 14; i++)
 		argv[i + 1] = (char *)args[i];
@@ -596,7 +621,8 @@ run_ctl(const char *const *args, const char *input, char *err,
 	if (pid == 0) {
 		fd = open(input != NULL ? input : "/dev/null", O_RDONLY);
 		dup2(fd, 0);
-		fd = open("/dev/null", O_WRONLY);
+		fd = out != NULL ? open(op, O_WRONLY | O_CREAT | O_TRUNC,
+		    0600) : open("/dev/null", O_WRONLY);
 		dup2(fd, 1);
 		fd = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(fd, 2);
@@ -604,13 +630,17 @@ run_ctl(const char *const *args, const char *input, char *err,
 		_exit(127);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	fd = open(ep, O_RDONLY);
-	n = fd >= 0 ? read(fd, err, errlen - 1) : -1;
-	err[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-	unlink(ep);
+	slurp(ep, err, errlen);
+	if (out != NULL)
+		slurp(op, out, outlen);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int
+run_ctl(const char *const *args, const char *input, char *err,
+    size_t errlen)
+{
+	return run_ctl_out(args, input, NULL, 0, err, errlen);
 }
 
 static void
@@ -628,34 +658,32 @@ ctl_setup(void)
 static void
 ctl_teardown(void)
 {
-	static const char *const f[] = { "x.db", "x.db-wal", "x.db-shm",
-	    "addr" };
-	char	 p[400];
-	size_t	 i;
-
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", tdir, f[i]);
-		unlink(p);
-	}
-	rmdir(tdir);
+	testutil_rmtree(tdir);
 }
+
+#define WRITES	"start bounced once, or pass --create"
+#define READS	"bounced has not created it yet"
+#define EXISTS	"start bounced once, or --db or the config's Database"
 
 static const struct {
 	const char	*args[6];
-	bool		 writes;
+	const char	*want;	/* after "no database at PATH: " */
 } missing_cases[] = {
-	{ { "suppress", "a@example.org" }, true },
-	{ { "unsuppress", "a@example.org" }, true },
-	{ { "import", "ADDR" }, true },
-	{ { "ingest-log", "/dev/null" }, true },
-	{ { "follow-log", "/dev/null" }, true },
-	{ { "expire", "hard:1d" }, true },
-	{ { "prune", "--older-than", "1" }, true },
-	{ { "status", "a@example.org" }, false },
-	{ { "list" }, false },
-	{ { "history", "a@example.org" }, false },
-	{ { "stats" }, false },
-	{ { "export" }, false },
+	{ { "suppress", "a@example.org" }, WRITES },
+	{ { "unsuppress", "a@example.org" }, WRITES },
+	{ { "import", "ADDR" }, WRITES },
+	{ { "ingest-log", "/dev/null" }, WRITES },
+	{ { "follow-log", "/dev/null" }, WRITES },
+	{ { "expire", "hard:1d" }, WRITES },
+	{ { "prune", "--older-than", "1" }, WRITES },
+	/* nothing to replay in a new database: --create does not help */
+	{ { "rebuild" }, EXISTS },
+	{ { "rebuild", "--dry-run", "--create" }, EXISTS },
+	{ { "status", "a@example.org" }, READS },
+	{ { "list" }, READS },
+	{ { "history", "a@example.org" }, READS },
+	{ { "stats" }, READS },
+	{ { "export" }, READS },
 };
 
 START_TEST(test_ctl_refuses_missing_db)
@@ -684,8 +712,7 @@ START_TEST(test_ctl_refuses_missing_db)
 	ck_assert_msg(rc == 2, "%s: exit got %d, want 2 (%s)", args[2], rc,
 	    err);
 	snprintf(want, sizeof(want), "no database at %s: %s", db,
-	    missing_cases[_i].writes ? "start bounced once, or pass --create" :
-	    "bounced has not created it yet");
+	    missing_cases[_i].want);
 	ck_assert_msg(strstr(err, want) != NULL, "%s: stderr got \"%s\", "
 	    "want \"%s\"", args[2], err, want);
 	ck_assert_msg(stat(db, &sb) != 0, "%s: got a database at %s, want "
@@ -721,6 +748,160 @@ START_TEST(test_ctl_create_makes_db)
 }
 END_TEST
 
+/* ---- rebuild: the states replayed under a new SoftBounceLimit ---- */
+
+/* A soft bounce of rcpt about message qid, recorded under p. */
+static void
+record_soft(struct store *s, const char *rcpt, const char *qid,
+    int64_t when, const struct store_policy *p)
+{
+	struct bd_event	 ev;
+	enum bd_status	 r;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.when = when;
+	ev.recipient = rcpt;
+	ev.action = EV_ACT_DELAYED;
+	ev.status = "4.2.2";
+	ev.queue_id = qid;
+	ev.diagnostic = "smtp; 452 4.2.2 mailbox full";
+	ev.verdict.reason = "mailboxfull";
+	ev.verdict.who = EV_WHO_RECIPIENT;
+	ev.source = EV_SRC_DSN_INTERNAL;
+	r = store_record(s, &ev, 1, p, when, NULL);
+	ck_assert_msg(r == BD_OK, "record %s: got %s, want ok", rcpt,
+	    bd_strerror(r));
+}
+
+/* The stored state of addr is want ("suppressed(soft-limit)", "soft"). */
+static void
+assert_ctl_state(const char *db, const char *addr, const char *want,
+    unsigned want_count)
+{
+	struct store_recipient	 rc;
+	struct store		*s;
+	char			 err[256], got[64];
+
+	ck_assert_int_eq(store_open(db, STORE_RDONLY, 2000, &s, err,
+	    sizeof(err)), BD_OK);
+	ck_assert_int_eq(store_lookup(s, addr, &rc), BD_OK);
+	store_close(s);
+	snprintf(got, sizeof(got), rc.reason[0] != '\0' ? "%s(%s)" : "%s",
+	    rc.state, rc.reason);
+	ck_assert_msg(strcmp(got, want) == 0, "%s: got %s, want %s", addr,
+	    got, want);
+	ck_assert_msg(rc.soft_count == want_count, "%s soft count: got %u, "
+	    "want %u", addr, rc.soft_count, want_count);
+}
+
+/* bouncectl -c conf --db db [--json] rebuild [--dry-run]: its stdout. */
+static void
+ctl_rebuild(const char *conf, const char *db, bool json, bool dry_run,
+    char *out, size_t outlen)
+{
+	const char	*args[8];
+	char		 err[1024];
+	size_t		 n = 0;
+	int		 rc;
+
+	args[n++] = "-c";
+	args[n++] = conf;
+	args[n++] = "--db";
+	args[n++] = db;
+	if (json)
+		args[n++] = "--json";
+	args[n++] = "rebuild";
+	if (dry_run)
+		args[n++] = "--dry-run";
+	args[n] = NULL;
+	rc = run_ctl_out(args, NULL, out, outlen, err, sizeof(err));
+	ck_assert_msg(rc == 0, "rebuild: exit got %d, want 0 (%s)", rc, err);
+}
+
+/*
+ * Soft bounces recorded under SoftBounceLimit 5 leave lim@ soft; a
+ * rebuild under 3 suppresses it and says so (soft -> suppressed), a dry
+ * run says the same and changes nothing; the operator's unsuppress of
+ * op@ and suppress of ms@ survive; a second rebuild changes nothing.
+ */
+START_TEST(test_ctl_rebuild_new_limit)
+{
+	static const struct store_policy p5 = { 5, 30 * 86400, 0 };
+	static const char want_t[] = "{\"from\":\"soft\","
+	    "\"to\":\"suppressed(soft-limit)\",\"count\":1}";
+	struct store	*s;
+	struct jr	 j;
+	char		 db[300], c3[300], c5[300], out[4096], err[256];
+	char		 q[16];
+	int		 i;
+
+	ck_assert_msg(access(ctl_path, X_OK) == 0, "got no program at %s",
+	    ctl_path);
+	snprintf(db, sizeof(db), "%s/x.db", tdir);
+	snprintf(c3, sizeof(c3), "%s/limit3.conf", tdir);
+	snprintf(c5, sizeof(c5), "%s/limit5.conf", tdir);
+	testutil_write_file(c3, "SoftBounceLimit 3\n", 18);
+	testutil_write_file(c5, "SoftBounceLimit 5\n", 18);
+	ck_assert_int_eq(store_open(db, 0, 2000, &s, err, sizeof(err)), BD_OK);
+	for (i = 0; i < 4; i++) {
+		snprintf(q, sizeof(q), "L%d", i);
+		record_soft(s, "lim@x.example", q, 1000 + i, &p5);
+		snprintf(q, sizeof(q), "O%d", i);
+		record_soft(s, "op@x.example", q, 1000 + i, &p5);
+	}
+	record_soft(s, "one@x.example", "N0", 1000, &p5);
+	testutil_manual(s, "op@x.example", false, NULL, 1100);
+	testutil_manual(s, "ms@x.example", true, NULL, 1100);
+	store_close(s);
+	assert_ctl_state(db, "lim@x.example", "soft", 4);
+	assert_ctl_state(db, "op@x.example", "active", 0);
+
+	/* the same limit: nothing changes */
+	ctl_rebuild(c5, db, true, true, out, sizeof(out));
+	ck_assert_msg(json_valid(out, &j), "got invalid JSON: %s", out);
+	ck_assert_msg(strstr(out, "\"changed\":0,") != NULL &&
+	    strstr(out, "\"soft_limit\":5,") != NULL &&
+	    strstr(out, "\"transitions\":[]") != NULL,
+	    "limit 5: got %s, want 0 changed under soft_limit 5", out);
+
+	/* limit 3, dry run: reported, not kept */
+	ctl_rebuild(c3, db, true, true, out, sizeof(out));
+	ck_assert_msg(json_valid(out, &j), "got invalid JSON: %s", out);
+	ck_assert_msg(strstr(out, "\"dry_run\":true,") != NULL &&
+	    strstr(out, "\"soft_limit\":3,") != NULL &&
+	    strstr(out, "\"recipients\":4,") != NULL &&
+	    strstr(out, "\"changed\":1,") != NULL &&
+	    strstr(out, want_t) != NULL,
+	    "dry run: got %s, want 1 changed: %s", out, want_t);
+	assert_ctl_state(db, "lim@x.example", "soft", 4);
+
+	/* limit 3: kept */
+	ctl_rebuild(c3, db, false, false, out, sizeof(out));
+	ck_assert_msg(strstr(out, "changed state: 1\n") != NULL &&
+	    strstr(out, "\n  soft -> suppressed(soft-limit): 1\n") != NULL &&
+	    strstr(out, "dry run") == NULL,
+	    "rebuild: got \"%s\", want soft -> suppressed(soft-limit): 1",
+	    out);
+	assert_ctl_state(db, "lim@x.example", "suppressed(soft-limit)", 3);
+	assert_ctl_state(db, "op@x.example", "active", 0);
+	assert_ctl_state(db, "ms@x.example", "suppressed(manual)", 0);
+	assert_ctl_state(db, "one@x.example", "soft", 1);
+
+	/* replayed again: the same states */
+	ctl_rebuild(c3, db, false, false, out, sizeof(out));
+	ck_assert_msg(strstr(out, "changed state: 0\n") != NULL &&
+	    strstr(out, " -> ") == NULL,
+	    "second rebuild: got \"%s\", want nothing changed", out);
+	/* back to 5: the way back is reported too */
+	ctl_rebuild(c5, db, false, false, out, sizeof(out));
+	ck_assert_msg(strstr(out, "\n  suppressed(soft-limit) -> soft: 1\n") !=
+	    NULL, "limit 5 again: got \"%s\", want suppressed(soft-limit) "
+	    "-> soft: 1", out);
+	assert_ctl_state(db, "lim@x.example", "soft", 4);
+	assert_ctl_state(db, "ms@x.example", "suppressed(manual)", 0);
+}
+END_TEST
+
 static Suite *
 ctl_suite(void)
 {
@@ -740,6 +921,7 @@ ctl_suite(void)
 	tcase_add_loop_test(tc, test_ctl_refuses_missing_db, 0,
 	    (int)(sizeof(missing_cases) / sizeof(missing_cases[0])));
 	tcase_add_test(tc, test_ctl_create_makes_db);
+	tcase_add_test(tc, test_ctl_rebuild_new_limit);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -5,7 +5,8 @@
  * check_store.c - unit tests of the SQLite store: schema and migration,
  * idempotent recording, the suppression rule as stored, operator
  * actions, listing, the events that led to a suppression, statistics,
- * pruning, failure on a bad path and no database created by accident.
+ * pruning, rebuilding (in a batch, after a prune), failure on a bad
+ * path and no database created by accident.
  * Every test works on a fresh database in its own temporary directory.
  */
 #include <check.h>
@@ -796,6 +797,112 @@ START_TEST(test_store_same_second_soft_after_delivery)
 }
 END_TEST
 
+/*
+ * bouncectl rebuild's transaction: a rebuild inside a batch is a
+ * savepoint, seen by the handle, undone by a rollback (--dry-run) and
+ * kept by a commit.  An operator's unsuppress survives it: the soft
+ * bounces before it do not count again.
+ */
+START_TEST(test_store_rebuild_in_batch_rolls_back)
+{
+	static const struct store_policy p5 = { 5, 7 * 86400, 0 };
+	struct bd_event	 ev;
+	char		 q[16];
+	int		 i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(q, sizeof(q), "S%d", i);
+		ev = mkev("lim@x.example", q, EV_ACT_DELAYED, "4.2.2",
+		    "mailboxfull", false, 1000 + i);
+		ck_assert_int_eq(store_record(st, &ev, 1, &p5, 1000 + i, NULL),
+		    BD_OK);
+		snprintf(q, sizeof(q), "U%d", i);
+		ev = mkev("op@x.example", q, EV_ACT_DELAYED, "4.2.2",
+		    "mailboxfull", false, 1000 + i);
+		ck_assert_int_eq(store_record(st, &ev, 1, &p5, 1000 + i, NULL),
+		    BD_OK);
+	}
+	testutil_manual(st, "op@x.example", false, NULL, 1100);
+	assert_state("lim@x.example", "soft", "", 4);
+	assert_state("op@x.example", "active", "", 0);
+
+	ck_assert_int_eq(store_batch_begin(st), BD_OK);
+	ck_assert_int_eq(store_rebuild(st, &pol), BD_OK);
+	/* the third suppresses; the fourth, after it, is not counted */
+	assert_state("lim@x.example", "suppressed", "soft-limit", 3);
+	assert_state("op@x.example", "active", "", 0);
+	ck_assert_int_eq(store_batch_end(st, false), BD_OK);
+	assert_state("lim@x.example", "soft", "", 4);
+
+	ck_assert_int_eq(store_batch_begin(st), BD_OK);
+	ck_assert_int_eq(store_rebuild(st, &pol), BD_OK);
+	ck_assert_int_eq(store_batch_end(st, true), BD_OK);
+	assert_state("lim@x.example", "suppressed", "soft-limit", 3);
+	assert_state("op@x.example", "active", "", 0);
+	/* and outside a batch, as before: its own transaction */
+	ck_assert_int_eq(store_rebuild(st, &p5), BD_OK);
+	assert_state("lim@x.example", "soft", "", 4);
+	assert_state("op@x.example", "active", "", 0);
+}
+END_TEST
+
+/*
+ * A suppression whose events were pruned cannot be judged again: a
+ * rebuild keeps it (hard, manual) and folds the events left on top; one
+ * whose events are kept is judged again under the new policy.
+ */
+START_TEST(test_store_rebuild_keeps_pruned_suppression)
+{
+	static const struct store_policy p5 = { 5, 7 * 86400, 0 };
+	struct store_recipient	 rc;
+	struct bd_event		 ev;
+
+	ev = mkev("hp@x.example", "H1", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 100);
+	record(&ev, 100);
+	ev = mkev("hp@x.example", "H2", EV_ACT_DELAYED, "4.2.2",
+	    "mailboxfull", false, 500);
+	record(&ev, 500);
+	testutil_manual(st, "mp@x.example", true, NULL, 100);
+	ev = mkev("mp@x.example", "M1", EV_ACT_DELIVERED, "2.0.0", NULL,
+	    false, 500);
+	record(&ev, 500);
+	/* soft-limit, events kept (after the prune's date) */
+	ev = mkev("sp@x.example", "P1", EV_ACT_DELAYED, "4.2.2",
+	    "mailboxfull", false, 300);
+	record(&ev, 300);
+	ev = mkev("sp@x.example", "P2", EV_ACT_DELAYED, "4.2.2",
+	    "mailboxfull", false, 301);
+	record(&ev, 301);
+	ev = mkev("sp@x.example", "P3", EV_ACT_DELAYED, "4.2.2",
+	    "mailboxfull", false, 302);
+	record(&ev, 302);
+	assert_state("hp@x.example", "suppressed", "hard", 0);
+	assert_state("mp@x.example", "suppressed", "manual", 0);
+	assert_state("sp@x.example", "suppressed", "soft-limit", 3);
+	ck_assert_int_eq(store_lookup(st, "hp@x.example", &rc), BD_OK);
+	ck_assert_msg(strcmp(rc.suppress_events, "1") == 0,
+	    "suppress_events: got \"%s\", want \"1\"", rc.suppress_events);
+
+	ck_assert_int_eq(store_prune(st, 250, NULL), BD_OK);
+	ck_assert_int_eq(store_rebuild(st, &p5), BD_OK);
+	assert_state("hp@x.example", "suppressed", "hard", 0);
+	assert_state("mp@x.example", "suppressed", "manual", 0);
+	assert_state("sp@x.example", "soft", "", 3);
+	ck_assert_int_eq(store_lookup(st, "hp@x.example", &rc), BD_OK);
+	ck_assert_msg(rc.suppressed_since == 100,
+	    "suppressed_since: got %lld, want 100",
+	    (long long)rc.suppressed_since);
+	ck_assert_msg(strcmp(rc.suppress_events, "1") == 0,
+	    "after rebuild: got \"%s\", want \"1\"", rc.suppress_events);
+	/* an unsuppress after the prune still makes it active */
+	testutil_manual(st, "hp@x.example", false, NULL, 600);
+	ck_assert_int_eq(store_rebuild(st, &pol), BD_OK);
+	assert_state("hp@x.example", "active", "", 0);
+	assert_state("sp@x.example", "suppressed", "soft-limit", 3);
+}
+END_TEST
+
 START_TEST(test_store_unwritable_path_fails)
 {
 	static const char junk[] = "this is not an SQLite database, not at "
@@ -1311,6 +1418,8 @@ store_suite(void)
 	tcase_add_test(tc, test_store_domain_case_insensitive);
 	tcase_add_test(tc, test_store_rebuild_matches_incremental);
 	tcase_add_test(tc, test_store_same_second_soft_after_delivery);
+	tcase_add_test(tc, test_store_rebuild_in_batch_rolls_back);
+	tcase_add_test(tc, test_store_rebuild_keeps_pruned_suppression);
 	tcase_add_test(tc, test_store_soft_limit_names_events);
 	tcase_add_test(tc, test_store_expiry_parse);
 	tcase_add_test(tc, test_store_expire_by_reason);
