@@ -108,20 +108,7 @@ static const struct sig text_sigs[] = {
 static bool
 ci_has(const char *hay, size_t n, const char *needle)
 {
-	size_t	 nl = strlen(needle), i;
-	char	 f0, f1;
-
-	if (hay == NULL || nl == 0 || nl > n)
-		return false;
-	f0 = tolower((unsigned char)needle[0]);
-	f1 = toupper((unsigned char)needle[0]);
-	for (i = 0; i + nl <= n; i++) {
-		if (hay[i] != f0 && hay[i] != f1)
-			continue;
-		if (strncasecmp(hay + i, needle, nl) == 0)
-			return true;
-	}
-	return false;
+	return dsn_ci_find(hay, n, needle) != NULL;
 }
 
 /*
@@ -332,6 +319,21 @@ cut_point(const char *t, size_t n)
 
 static char	*header_addr(struct dsn_ctx *, const char *);
 
+/* A new failed recipient owning a (malloc'd, freed on failure), or NULL. */
+static struct dsn_rcpt *
+add_failed(struct dsn_ctx *c, char *a)
+{
+	struct dsn_rcpt	*rc;
+
+	if ((rc = dsn_add_rcpt(c)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	rc->final_recipient = a;
+	rc->action = EV_ACT_FAILED;
+	return rc;
+}
+
 struct anchor {
 	size_t	 addr, alen;	/* the address in the text */
 	size_t	 body;		/* where its paragraph starts */
@@ -531,6 +533,27 @@ unfold(struct buf *b, const char *s, const char *e)
 	}
 }
 
+/*
+ * Start of the paragraph that ends at e: just after a blank line, or lo.
+ * The counterpart of para_end(), scanning back no further than lo.
+ */
+static const char *
+para_start(const char *e, const char *lo)
+{
+	const char	*s, *q;
+
+	for (s = e; s > lo; s--) {
+		if (s[-1] != '\n')
+			continue;
+		for (q = s - 1; q > lo && (q[-1] == ' ' || q[-1] == '\t' ||
+		    q[-1] == '\r'); q--)
+			;
+		if (q == lo || q[-1] == '\n')
+			break;
+	}
+	return s;
+}
+
 /* End of the paragraph starting at p: a blank line, or end. */
 static const char *
 para_end(const char *p, const char *end)
@@ -700,7 +723,7 @@ before_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *t,
     const struct anchor *a, size_t i)
 {
 	const char	*lo = i > 0 ? t + a[i - 1].addr + a[i - 1].alen : t;
-	const char	*s, *e = t + a[i].addr, *q, *ps, *pe;
+	const char	*s, *e = t + a[i].addr, *ps, *pe;
 	size_t		 alnum = 0;
 
 	if (e - lo > BEFORE_MAX)
@@ -712,15 +735,7 @@ before_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *t,
 		/* the paragraph above: skip blank lines, then back to one */
 		for (e = s; e > lo && isspace((unsigned char)e[-1]); e--)
 			;
-		for (s = e; s > lo; s--) {
-			if (s[-1] != '\n')
-				continue;
-			for (q = s - 1; q > lo && (q[-1] == ' ' ||
-			    q[-1] == '\t' || q[-1] == '\r'); q--)
-				;
-			if (q == lo || q[-1] == '\n')
-				break;
-		}
+		s = para_start(e, lo);
 		/*
 		 * No code there ("The following recipients were affected:"
 		 * introducing the list): the nearest paragraph above that
@@ -731,15 +746,7 @@ before_block(struct dsn_ctx *c, struct dsn_rcpt *rc, const char *t,
 		    e - s); pe = ps) {
 			while (pe > lo && isspace((unsigned char)pe[-1]))
 				pe--;
-			for (ps = pe; ps > lo; ps--) {
-				if (ps[-1] != '\n')
-					continue;
-				for (q = ps - 1; q > lo && (q[-1] == ' ' ||
-				    q[-1] == '\t' || q[-1] == '\r'); q--)
-					;
-				if (q == lo || q[-1] == '\n')
-					break;
-			}
+			ps = para_start(pe, lo);
 			if (ps == pe)
 				break;
 			if (has_failure_code(ps, pe - ps)) {
@@ -1019,14 +1026,8 @@ original_to(struct dsn_ctx *c, const char *t, size_t cut, size_t n)
 			free(v);
 		}
 	}
-	if (a == NULL)
+	if (a == NULL || (rc = add_failed(c, a)) == NULL)
 		return;
-	if ((rc = dsn_add_rcpt(c)) == NULL) {
-		free(a);
-		return;
-	}
-	rc->final_recipient = a;
-	rc->action = EV_ACT_FAILED;
 	fill_from_block(c, rc, t, t + cut);
 }
 
@@ -1190,7 +1191,6 @@ header_addr(struct dsn_ctx *c, const char *v)
 void
 dsn_text_arf(struct dsn_ctx *c)
 {
-	struct dsn_rcpt	*rc;
 	char		*a = NULL;
 	size_t		 i;
 
@@ -1204,14 +1204,8 @@ dsn_text_arf(struct dsn_ctx *c)
 	}
 	if (a == NULL)
 		a = header_addr(c, mime_header(&c->doc, "To"));
-	if (a == NULL)
-		return;
-	if ((rc = dsn_add_rcpt(c)) == NULL) {
-		free(a);
-		return;
-	}
-	rc->final_recipient = a;
-	rc->action = EV_ACT_FAILED;
+	if (a != NULL)
+		(void)add_failed(c, a);
 }
 
 /*

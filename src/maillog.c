@@ -34,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "datetime.h"
 #include "maillog.h"
 
 /* A stamp this far ahead of now is still "now": clocks disagree. */
@@ -149,39 +150,6 @@ lower_ascii(char *s)
 
 /* ---- time ------------------------------------------------------------ */
 
-/* Days from 1970-01-01 to y-m-d, proleptic Gregorian (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t		 era;
-	unsigned	 yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* The year of a day count since 1970-01-01. */
-static int64_t
-year_from_days(int64_t z)
-{
-	int64_t		 era, y;
-	unsigned	 doe, yoe, doy, mp, m;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = (int64_t)yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	return y + (m <= 2);
-}
-
 static bool
 is_leap(int64_t y)
 {
@@ -265,13 +233,13 @@ parse_classic(const char *p, size_t len, int64_t now, long gmtoff,
 			return 0;
 	}
 	local = now + gmtoff;
-	y = year_from_days(local / 86400 - (local % 86400 < 0));
+	y = datetime_year_from_days(local / 86400 - (local % 86400 < 0));
 	/* Try next year, this year, then back to the last leap year. */
 	for (i = 0; i < 6; i++) {
 		yy = y + 1 - (int64_t)i;
 		if (day > month_days(yy, mon))
 			continue;
-		t = days_from_civil(yy, mon, day) * 86400 +
+		t = datetime_days_from_civil(yy, mon, day) * 86400 +
 		    (int64_t)(h * 3600 + mi * 60 + s) - gmtoff;
 		if (t <= now + SLACK) {
 			*when = t;
@@ -312,8 +280,8 @@ parse_iso(const char *p, size_t len, long gmtoff, int64_t *when,
 		if (i == start)
 			return 0;
 	}
-	t = days_from_civil(y, mon, day) * 86400 + (int64_t)(h * 3600 +
-	    mi * 60 + s);
+	t = datetime_days_from_civil(y, mon, day) * 86400 +
+	    (int64_t)(h * 3600 + mi * 60 + s);
 	if (i < len && (p[i] == 'Z' || p[i] == 'z')) {
 		i++;
 		off = 0;

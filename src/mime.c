@@ -35,6 +35,7 @@
 
 #include <gmime/gmime.h>
 
+#include "datetime.h"
 #include "mime.h"
 
 #if defined(__has_feature)
@@ -1009,21 +1010,6 @@ mime_header(struct mime_doc *doc, const char *name)
 	return NULL;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t		 era;
-	unsigned	 yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 static const char *
 num(const char *p, int min, int max, int *out)
 {
@@ -1095,8 +1081,8 @@ fast_date(const char *s, int64_t *out)
 	    (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))) || hh > 23 ||
 	    mm > 59 || ss > 59 || zh > 23 || zm > 59)
 		return false;
-	t = days_from_civil(y, mon + 1, d) * 86400 + hh * 3600 + mm * 60 +
-	    ss - sign * (zh * 3600 + zm * 60);
+	t = datetime_days_from_civil(y, mon + 1, d) * 86400 + hh * 3600 +
+	    mm * 60 + ss - sign * (zh * 3600 + zm * 60);
 	*out = t;
 	return true;
 }

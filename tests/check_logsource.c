@@ -135,44 +135,6 @@ sent(int64_t t, const char *qid, const char *rcpt)
 
 #define FULL	"452 4.2.2 <carol@example.net>: Mailbox full"
 
-static void
-assert_state(const char *addr, const char *want_state,
-    const char *want_reason, unsigned want_count)
-{
-	struct store_recipient	 rc;
-	enum bd_status		 r;
-
-	r = store_lookup(st, addr, &rc);
-	ck_assert_msg(r == BD_OK, "lookup %s: got %s, want ok", addr,
-	    bd_strerror(r));
-	ck_assert_msg(strcmp(rc.state, want_state) == 0,
-	    "%s state: got %s, want %s", addr, rc.state, want_state);
-	ck_assert_msg(strcmp(rc.reason, want_reason) == 0,
-	    "%s reason: got \"%s\", want \"%s\"", addr, rc.reason,
-	    want_reason);
-	ck_assert_msg(rc.soft_count == want_count,
-	    "%s soft count: got %u, want %u", addr, rc.soft_count,
-	    want_count);
-}
-
-static long long
-count_rows(const char *sql)
-{
-	sqlite3		*db;
-	sqlite3_stmt	*s;
-	long long	 n = -1;
-
-	ck_assert_int_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY,
-	    NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
-}
-
 START_TEST(test_logsource_three_messages_suppress)
 {
 	struct store_recipient	 rc;
@@ -188,10 +150,11 @@ START_TEST(test_logsource_three_messages_suppress)
 		deferred(T0 + i * DAY + 5, qids[i], "carol@example.net",
 		    "4.2.2", FULL);
 		if (i < 2)
-			assert_state("carol@example.net", "soft", "",
-			    (unsigned)i + 1);
+			testutil_assert_state(st, "carol@example.net", "soft",
+			    "", (unsigned)i + 1);
 	}
-	assert_state("carol@example.net", "suppressed", "soft-limit", 3);
+	testutil_assert_state(st, "carol@example.net", "suppressed",
+	    "soft-limit", 3);
 	ck_assert_msg(res.bounces == 3 && res.events_new == 3,
 	    "bounces/new: got %llu/%llu, want 3/3",
 	    (unsigned long long)res.bounces,
@@ -203,7 +166,8 @@ START_TEST(test_logsource_three_messages_suppress)
 	ck_assert_msg(commas == 2, "suppress_events: got \"%s\", want 3 ids",
 	    rc.suppress_events);
 	/* the message ids came from the cleanup lines */
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events WHERE "
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events WHERE "
 	    "message_id LIKE '<m_@example.org>' AND sender = "
 	    "'news@example.org' AND source = 'log'"), 3);
 }
@@ -217,10 +181,11 @@ START_TEST(test_logsource_retries_count_once)
 	deferred(T0 + 3600, "C0FFEE12345", "dan@example.net", "4.4.1",
 	    "421 4.4.1 Try again later");
 	deferred(T0 + 7200, "C0FFEE12345", "dan@example.net", "4.2.2", FULL);
-	assert_state("dan@example.net", "soft", "", 1);
+	testutil_assert_state(st, "dan@example.net", "soft", "", 1);
 	ck_assert_msg(res.duplicates == 2, "duplicates: got %llu, want 2",
 	    (unsigned long long)res.duplicates);
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sends"), 1);
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM sends"), 1);
 }
 END_TEST
 
@@ -231,14 +196,14 @@ START_TEST(test_logsource_delivery_resets)
 	queued(T0 + DAY, "D00000000A2", "b@example.org");
 	deferred(T0 + DAY + 1, "D00000000A2", "erin@example.net", "4.2.2",
 	    FULL);
-	assert_state("erin@example.net", "soft", "", 2);
+	testutil_assert_state(st, "erin@example.net", "soft", "", 2);
 	queued(T0 + 2 * DAY, "D00000000A3", "c@example.org");
 	sent(T0 + 2 * DAY + 1, "D00000000A3", "erin@example.net");
-	assert_state("erin@example.net", "active", "", 0);
+	testutil_assert_state(st, "erin@example.net", "active", "", 0);
 	queued(T0 + 3 * DAY, "D00000000A4", "d@example.org");
 	deferred(T0 + 3 * DAY + 1, "D00000000A4", "erin@example.net",
 	    "4.2.2", FULL);
-	assert_state("erin@example.net", "soft", "", 1);
+	testutil_assert_state(st, "erin@example.net", "soft", "", 1);
 	ck_assert_msg(res.deliveries == 1, "deliveries: got %llu, want 1",
 	    (unsigned long long)res.deliveries);
 	/* a soft bounce older than the window drops out */
@@ -248,7 +213,7 @@ START_TEST(test_logsource_delivery_resets)
 	queued(T0 + 41 * DAY, "D00000000A6", "f@example.org");
 	deferred(T0 + 41 * DAY, "D00000000A6", "erin@example.net", "4.2.2",
 	    FULL);
-	assert_state("erin@example.net", "soft", "", 2);
+	testutil_assert_state(st, "erin@example.net", "soft", "", 2);
 }
 END_TEST
 
@@ -289,7 +254,7 @@ START_TEST(test_logsource_block_counts_for_domain)
 		    "554 5.7.1 Service unavailable; Client host "
 		    "[198.51.100.7] blocked using zen.spamhaus.org)", qid);
 	}
-	assert_state("ops@example.com", "active", "", 0);
+	testutil_assert_state(st, "ops@example.com", "active", "", 0);
 	ck_assert_msg(res.sender_side == 4, "sender side: got %llu, want 4",
 	    (unsigned long long)res.sender_side);
 	ck_assert_int_eq(store_sender_spikes(st, T0 + 600, 5, NULL, NULL,
@@ -387,10 +352,13 @@ START_TEST(test_logsource_dsn_and_log_one_event)
 			ck_assert_msg(n == 0, "DSN after log: got %zu new, "
 			    "want 0", n);
 		}
-		ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 1);
-		assert_state("bob@remote.test", "suppressed", "hard", 0);
+		ck_assert_int_eq(testutil_count_rows(dbpath,
+		    "SELECT COUNT(*) FROM events"), 1);
+		testutil_assert_state(st, "bob@remote.test", "suppressed",
+		    "hard", 0);
 		/* the send seen in the log has the failure as its outcome */
-		ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sends WHERE "
+		ck_assert_int_eq(testutil_count_rows(dbpath,
+		    "SELECT COUNT(*) FROM sends WHERE "
 		    "queue_id = 'D5FAEA761C6' AND outcome = 'hard'"), 1);
 	}
 	free(msg);
@@ -451,7 +419,7 @@ START_TEST(test_logsource_resume_from_cursor)
 	n = follow_batch(path, &pos);
 	ck_assert_msg(n == 2, "first run: got %llu lines, want 2",
 	    (unsigned long long)n);
-	assert_state("fay@example.net", "soft", "", 2);
+	testutil_assert_state(st, "fay@example.net", "soft", "", 2);
 	/* a new run starts from the stored position, not from the top */
 	ck_assert_int_eq(store_cursor_get(st, "file:test", &c), BD_OK);
 	ck_assert_msg(c.off == pos.off && c.ino == pos.ino, "cursor: got "
@@ -474,7 +442,8 @@ START_TEST(test_logsource_resume_from_cursor)
 	n = follow_batch(path, &pos);
 	ck_assert_msg(n == 1 && res.lines == 1, "resumed run: got %llu "
 	    "lines, want 1", (unsigned long long)n);
-	assert_state("fay@example.net", "suppressed", "soft-limit", 3);
+	testutil_assert_state(st, "fay@example.net", "suppressed", "soft-limit",
+	    3);
 	/* reading the whole file again counts nothing twice */
 	memset(&pos, 0, sizeof(pos));
 	memset(&res, 0, sizeof(res));
@@ -482,8 +451,10 @@ START_TEST(test_logsource_resume_from_cursor)
 	ck_assert_msg(n == 3 && res.events_new == 0 && res.duplicates == 3,
 	    "reread: got %llu lines, %llu new, want 3 lines, 0 new",
 	    (unsigned long long)n, (unsigned long long)res.events_new);
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 3);
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sends"), 3);
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events"), 3);
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM sends"), 3);
 }
 END_TEST
 
@@ -495,7 +466,8 @@ START_TEST(test_logsource_batch_rollback)
 	ck_assert_int_eq(store_batch_begin(st), BD_ECONFIG);
 	deferred(T0, "AAAA0000001", "gil@example.net", "4.2.2", FULL);
 	ck_assert_int_eq(store_batch_end(st, false), BD_OK);
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 0);
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events"), 0);
 	ck_assert_int_eq(store_lookup(st, "gil@example.net", &rc),
 	    BD_ENOTFOUND);
 }
@@ -532,7 +504,8 @@ START_TEST(test_logsource_malformed_lines_counted)
 	    (unsigned long long)res.malformed,
 	    (unsigned long long)res.ignored,
 	    (unsigned long long)res.records);
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 0);
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events"), 0);
 }
 END_TEST
 
@@ -589,8 +562,8 @@ START_TEST(test_logsource_sends_and_campaign)
 	ck_assert_msg(w.sends == 5 && w.soft == 1 && w.hard == 1,
 	    "total: got sends %lld soft %lld hard %lld, want 5 1 1",
 	    (long long)w.sends, (long long)w.soft, (long long)w.hard);
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events WHERE "
-	    "campaign = 'spring'"), 5);
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events WHERE campaign = 'spring'"), 5);
 }
 END_TEST
 
@@ -612,10 +585,11 @@ START_TEST(test_logsource_null_sender_is_no_send)
 	feedf(T0 + 2, "postfix/qmgr[2099]: CB0000000B2: from=<>, size=2345, "
 	    "nrcpt=1 (queue active)");
 	sent(T0 + 3, "CB0000000B2", "news@example.org");
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events WHERE "
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events WHERE "
 	    "action = 'delivered' AND queue_id = 'CB0000000B2'"), 1);
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sends WHERE "
-	    "queue_id = 'CB0000000B2'"), 0);
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM sends WHERE queue_id = 'CB0000000B2'"), 0);
 	/* another producer's event with "<>" */
 	memset(&ev, 0, sizeof(ev));
 	ev.when = T0 + 4;
@@ -626,8 +600,8 @@ START_TEST(test_logsource_null_sender_is_no_send)
 	ev.sender = "<>";
 	ev.source = EV_SRC_LOG;
 	ck_assert_int_eq(store_record(st, &ev, 1, &pol, T0 + 4, NULL), BD_OK);
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sends WHERE "
-	    "queue_id = 'CB0000000B3'"), 0);
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM sends WHERE queue_id = 'CB0000000B3'"), 0);
 	/* a row kept by an older version is not counted either */
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "INSERT INTO sends (queue_id, "
@@ -653,13 +627,15 @@ START_TEST(test_logsource_expired_fails_deferred)
 	sent(T0 + 3, "E0000000001", "jon@example.net");
 	feedf(T0 + 5 * DAY, "postfix/qmgr[2099]: E0000000001: "
 	    "from=<news@example.org>, status=expired, returned to sender");
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events WHERE "
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events WHERE "
 	    "action = 'failed' AND recipient = 'ivy@example.net' AND "
 	    "status = '4.3.0' AND queue_id = 'E0000000001'"), 1);
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events WHERE "
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events WHERE "
 	    "action = 'failed' AND recipient = 'jon@example.net'"), 0);
 	/* one message, however many lines: still one soft-bounced send */
-	assert_state("ivy@example.net", "soft", "", 1);
+	testutil_assert_state(st, "ivy@example.net", "soft", "", 1);
 	feedf(T0 + 5 * DAY, "postfix/qmgr[2099]: E0000000001: removed");
 	ck_assert_uint_eq(logsource_queue_size(ls), 0);
 }
@@ -687,9 +663,10 @@ START_TEST(test_logsource_queue_memory_bounded)
 	/* the newest are kept: a delivery of the last gets its message-id */
 	deferred(T0 + 20, "A0000000009", "kim@example.net", "4.2.2", FULL);
 	deferred(T0 + 20, "A0000000000", "kim@example.net", "4.2.2", FULL);
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events WHERE "
-	    "message_id IS NOT NULL"), 1);
-	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 2);
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events WHERE message_id IS NOT NULL"), 1);
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events"), 2);
 	memset(&o, 0, sizeof(o));
 	ck_assert_int_eq(logsource_new(&o, &norules), BD_ECONFIG);
 	ck_assert_ptr_null(norules);

@@ -79,42 +79,18 @@ record(const struct bd_event *ev, int64_t now)
 	return n;
 }
 
+/* The shared assertions, bound to this file's store and database. */
 static void
 assert_state(const char *addr, const char *want_state,
     const char *want_reason, unsigned want_count)
 {
-	struct store_recipient	 rc;
-	enum bd_status		 r;
-
-	r = store_lookup(st, addr, &rc);
-	ck_assert_msg(r == BD_OK, "lookup %s: got %s, want ok", addr,
-	    bd_strerror(r));
-	ck_assert_msg(strcmp(rc.state, want_state) == 0,
-	    "%s state: got %s, want %s", addr, rc.state, want_state);
-	ck_assert_msg(strcmp(rc.reason, want_reason) == 0,
-	    "%s reason: got \"%s\", want \"%s\"", addr, rc.reason,
-	    want_reason);
-	ck_assert_msg(rc.soft_count == want_count,
-	    "%s soft count: got %u, want %u", addr, rc.soft_count,
-	    want_count);
+	testutil_assert_state(st, addr, want_state, want_reason, want_count);
 }
 
 static long long
 count_rows(const char *sql)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*s;
-	long long	 n = -1;
-
-	ck_assert_int_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY,
-	    NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
+	return testutil_count_rows(dbpath, sql);
 }
 
 START_TEST(test_store_schema_version)

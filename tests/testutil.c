@@ -4,7 +4,8 @@
  * testutil.c - helpers shared by the Check unit tests (tests/check_*.c):
  * reading and writing a file whole (bodies may hold NUL bytes, so lengths
  * are explicit), a private temporary folder and its removal without a
- * shell, a store and a config snapshot for a test, locating ../shared
+ * shell, a store and a config snapshot for a test, assertions on what a
+ * store holds (a recipient's state, a row count), locating ../shared
  * relative to the source tree (STYLE.md 3.11: tests skip with 77 when it
  * is absent) and the tree's own data folders, and the srunner
  * boilerplate of main().
@@ -22,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "buf.h"
 #include "../src/config.h"	/* not the build root's autoconf config.h */
@@ -185,6 +188,62 @@ testutil_manual(struct store *st, const char *addr, bool on,
 	s = store_manual(st, &m, 1, NULL);
 	ck_assert_msg(s == BD_OK, "%s %s: got %s, want success", on ?
 	    "suppress" : "unsuppress", addr, bd_strerror(s));
+}
+
+/*
+ * testutil_assert_state - what the store holds about one recipient
+ *
+ * Arguments: st; addr, looked up as given; want_state, want_reason and
+ * want_count, the state ("active", "soft", "suppressed"), the reason ("",
+ * "hard", ...) and the soft-bounce count it must have.
+ * Notes: a failed lookup or any difference fails the test, naming addr.
+ */
+void
+testutil_assert_state(struct store *st, const char *addr,
+    const char *want_state, const char *want_reason, unsigned want_count)
+{
+	struct store_recipient	 rc;
+	enum bd_status		 r;
+
+	r = store_lookup(st, addr, &rc);
+	ck_assert_msg(r == BD_OK, "lookup %s: got %s, want ok", addr,
+	    bd_strerror(r));
+	ck_assert_msg(strcmp(rc.state, want_state) == 0,
+	    "%s state: got %s, want %s", addr, rc.state, want_state);
+	ck_assert_msg(strcmp(rc.reason, want_reason) == 0,
+	    "%s reason: got \"%s\", want \"%s\"", addr, rc.reason,
+	    want_reason);
+	ck_assert_msg(rc.soft_count == want_count,
+	    "%s soft count: got %u, want %u", addr, rc.soft_count,
+	    want_count);
+}
+
+/*
+ * testutil_count_rows - the first column of a query's first row
+ *
+ * Arguments: dbpath, the database, opened read-only on its own handle (so
+ * it sees what the store has committed); sql, a query such as
+ * "SELECT COUNT(*) FROM events".
+ *
+ * Returns that value, or -1 when the query yields no row.  A database
+ * that does not open or a query that does not prepare fails the test.
+ */
+long long
+testutil_count_rows(const char *dbpath, const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*s;
+	long long	 n = -1;
+
+	ck_assert_int_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
 }
 
 /*

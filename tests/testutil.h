@@ -2,9 +2,10 @@
 /*
  * testutil.h - helpers shared by the Check unit tests: whole-file reads
  * and writes, a temporary folder per test and its removal, a store in
- * it, a config snapshot from text, the path of the shared reference
- * material (../shared relative to the source tree) or of a folder of
- * the source tree itself, and the standard main() body.  Every helper
+ * it and assertions on what it holds, a config snapshot from text, the
+ * path of the shared reference material (../shared relative to the
+ * source tree) or of a folder of the source tree itself, and the
+ * standard main() body.  Every helper
  * fails the running test through ck_assert when the system does not
  * cooperate; none of them logs.
  */
@@ -44,6 +45,17 @@ void testutil_store(const char *dir, char *path, size_t pathlen,
  */
 void testutil_manual(struct store *st, const char *addr, bool on,
     const char *reason, int64_t when);
+/*
+ * testutil_assert_state - fail unless addr's state, reason and soft count
+ * in st are the wanted ones
+ */
+void testutil_assert_state(struct store *st, const char *addr,
+    const char *want_state, const char *want_reason, unsigned want_count);
+/*
+ * testutil_count_rows - first column of sql's first row (-1: no row), on a
+ * read-only handle of dbpath
+ */
+long long testutil_count_rows(const char *dbpath, const char *sql);
 /* testutil_config - a snapshot parsed from text as "t.conf"; config_free() */
 struct bd_config *testutil_config(const char *text);
 /* testutil_shared - "$TOP_SRCDIR/../shared/sub" into out; whether a folder */
