@@ -111,8 +111,9 @@ runtests() {
 	skip=$(sed -n 's/^# SKIP: *//p' test-suite.log 2>/dev/null | head -1)
 	fail=$(sed -n 's/^# \(FAIL\|ERROR\|XPASS\): *//p' test-suite.log 2>/dev/null |
 	    awk '{ n += $1 } END { print n + 0 }')
-	if [ "$rc" -eq 0 ]; then
-		sanitized || rc=$?
+	if [ "$rc" -eq 0 ] && ! sanitized; then
+		rc=1
+		fail=$((fail + 1))	# the sanitizer run counts as one failed test
 	fi
 	echo "tests: ${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
 	exit "$rc"

@@ -305,7 +305,8 @@ replay(struct store *s, const struct store_policy *pol, struct rebuild *rb)
 		fprintf(stderr, "bouncectl: rebuild: out of memory\n");
 		return false;
 	}
-	qsort(rb->t, rb->nt, sizeof(*rb->t), transition_cmp);
+	if (rb->nt > 1)	/* qsort() must not be given NULL, even for 0 */
+		qsort(rb->t, rb->nt, sizeof(*rb->t), transition_cmp);
 	return true;
 }
 
