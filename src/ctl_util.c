@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "ctl_state.h"
+#include "datetime.h"
 
 /*
  * ctl_store_fail - report a store failure
@@ -100,20 +101,6 @@ ctl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 	return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant). */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t	 era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* "Nd": N days before now. */
 static bool
 days_ago(const char *s, size_t len, int64_t now, int64_t *out)
@@ -165,7 +152,7 @@ ctl_parse_date(const char *s, int64_t now, int64_t *out)
 	    d > 31 || h > 23 || mi > 59 || se > 60 || h < 0 || mi < 0 ||
 	    se < 0)
 		return false;
-	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	*out = datetime_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
 	return true;
 }
 
