@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analyze.h"
+#include "verdict/analyze.h"
 
 #ifndef BENCH_CFLAGS
 #define BENCH_CFLAGS	"(unknown)"

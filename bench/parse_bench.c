@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "dsn.h"
+#include "util/buf.h"
+#include "parse/dsn.h"
 
 struct msg {
 	char	*path;

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "classify.h"
-#include "smtpcmd.h"
+#include "verdict/classify.h"
+#include "parse/smtpcmd.h"
 #include "testutil.h"
 
 static struct rules *rules;

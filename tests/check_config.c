@@ -4,7 +4,7 @@
  * check_config.c - unit tests of bounced.conf(5) parsing (src/config.c):
  * every key, units, bounds, strict booleans, unknown and duplicate keys
  * with "file:line" errors, defaults, printing, the generic reader
- * (conffile.c) and the address patterns (pattern.c).
+ * (conf_file.c) and the address patterns (pattern.c).
  */
 #include <check.h>
 #include <stdio.h>
@@ -13,11 +13,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "../src/config.h"	/* not the build root's autoconf config.h */
-#include "buf.h"
-#include "conffile.h"
-#include "pattern.h"
-#include "state.h"
+#include "conf/conf.h"
+#include "util/buf.h"
+#include "conf/conf_file.h"
+#include "util/pattern.h"
+#include "verdict/state.h"
 #include "testutil.h"
 
 #define FB_DEFAULT	(STATE_FB_BIT(STATE_FB_ABUSE) | \
@@ -166,13 +166,13 @@ static const struct unit_case {
 	{ "MaxMessageBytes 4k", 4096, 0 },
 	{ "MaxMessageBytes 2M", 2 << 20, 0 },
 	{ "MaxMessageBytes 2m", 2 << 20, 0 },
-	{ "SoftBounceWindow 3600", 3600, 1 },
+	{ "SoftBounceWindow 3600s", 3600, 1 },
 	{ "SoftBounceWindow 90m", 5400, 1 },
 	{ "SoftBounceWindow 1h", 3600, 1 },
 	{ "SoftBounceWindow 7d", 7 * 86400, 1 },
 	{ "SoftBounceWindow 1w", 7 * 86400, 1 },
 	{ "DatabaseBusyTimeout 30s", 30000, 2 },
-	{ "DatabaseBusyTimeout 2", 2000, 2 },
+	{ "DatabaseBusyTimeout 2s", 2000, 2 },
 	{ "DatabaseBusyTimeout 1m", 60000, 2 },
 	{ "DatabaseBusyTimeout 0", 0, 2 },
 };
@@ -231,7 +231,9 @@ static const struct bad_case {
 	{ "MaxMessageBytes 1k\n", "MaxMessageBytes: 1k is out of range" },
 	{ "MaxMessageBytes 10q\n", "bad size unit" },
 	{ "MaxMessageBytes 9999999999999999G\n", "too large" },
-	{ "SoftBounceWindow 5y\n", "bad time unit" },
+	{ "SoftBounceWindow 5x\n", "bad time unit" },
+	{ "SoftBounceWindow 30\n", "a unit is required" },
+	{ "SuppressionExpiry hard:30\n", "a unit is required" },
 	{ "SoftBounceWindow 1m\n", "out of range" },
 	{ "DatabaseBusyTimeout 1h\n", "out of range" },
 	{ "BounceAction reject\n", "BounceAction: not one of continue, "
@@ -252,7 +254,7 @@ static const struct bad_case {
 	    "the reason is not" },
 	{ "SuppressionExpiry hard\n", "want REASON:DURATION" },
 	{ "SuppressionExpiry hard:1d hard:2d\n", "hard given twice" },
-	{ "SuppressionExpiry hard:soon\n", "bad duration" },
+	{ "SuppressionExpiry hard:soon\n", "not a number" },
 	{ "SenderSideAlertRate 1000001\n", "out of range 0..1000000" },
 	{ "SenderSideAlertRate 5/h\n", "not a whole number" },
 	{ "CampaignHeader X:y\n", "not a header field name" },
@@ -468,6 +470,8 @@ START_TEST(test_conffile_scaled_refuses)
 		{ CONFFILE_BYTES, "99999999999999999999" },
 		{ CONFFILE_BYTES, "9999999999G" }, { CONFFILE_SECONDS, "1ms" },
 		{ CONFFILE_SECONDS, "5 m" }, { CONFFILE_MSEC, "5us" },
+		/* one grammar: a bare number is no duration (but 0) */
+		{ CONFFILE_SECONDS, "30" }, { CONFFILE_MSEC, "5" },
 	};
 	int64_t	 v;
 	size_t	 i;

@@ -20,9 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctl_out.h"
-#include "state.h"
-#include "store.h"
+#include "bouncectl/ctl_out.h"
+#include "verdict/state.h"
+#include "store/store.h"
 #include "testutil.h"
 
 /* ---- a strict JSON reader (RFC 8259), decoding strings ---- */
@@ -753,7 +753,7 @@ END_TEST
 /* A soft bounce of rcpt about message qid, recorded under p. */
 static void
 record_soft(struct store *s, const char *rcpt, const char *qid,
-    int64_t when, const struct store_policy *p)
+    int64_t when, const struct state_policy *p)
 {
 	struct bd_event	 ev;
 	enum bd_status	 r;
@@ -826,7 +826,7 @@ ctl_rebuild(const char *conf, const char *db, bool json, bool dry_run,
  */
 START_TEST(test_ctl_rebuild_new_limit)
 {
-	static const struct store_policy p5 = { 5, 30 * 86400, 0 };
+	static const struct state_policy p5 = { 5, 30 * 86400, 0 };
 	static const char want_t[] = "{\"from\":\"soft\","
 	    "\"to\":\"suppressed(soft-limit)\",\"count\":1}";
 	struct store	*s;

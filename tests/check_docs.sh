@@ -1,14 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# check_docs.sh - fail when a key of src/conftab.h is missing from
+# check_docs.sh - fail when a key of src/lib/conf/conf_tab.h is missing from
 # bounced.conf(5) or from the sample etc/bounced.conf (after Postfix's
 # check-postconf-undocumented).  Runs mandoc -Tlint on the pages when
 # mandoc is installed.
 set -eu
 
 top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-tab=$top/src/conftab.h
+tab=$top/src/lib/conf/conf_tab.h
 man=$top/man/bounced.conf.5.in
 sample=$top/etc/bounced.conf
 

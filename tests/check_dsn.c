@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "dsn.h"
-#include "mime.h"
+#include "util/buf.h"
+#include "parse/dsn.h"
+#include "parse/mime.h"
 #include "testutil.h"
 
 static char	 fixdir[4096];	/* ../shared/fixtures/postfix */

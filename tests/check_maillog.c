@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "maillog.h"
+#include "maillog/maillog.h"
 #include "testutil.h"
 
 /* 2026-11-24T00:00:00Z: the sample logs are from 23 November 2026. */

@@ -16,10 +16,11 @@
 
 #include <sqlite3.h>
 
-#include "../src/config.h"	/* not the build root's autoconf config.h */
-#include "log.h"
-#include "maint.h"
-#include "store.h"
+#include "conf/conf.h"
+#include "log/log.h"
+#include "bounced/maint.h"
+#include "verdict/spike.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define NOW	1795478400
@@ -27,6 +28,7 @@
 static char		 tmpdir[256], dbpath[300];
 static struct store	*store;
 static struct maint	*maint;
+static struct spike_watch *watch;
 static char		 last_warning[2048];
 static int		 n_warnings, n_infos;
 
@@ -47,6 +49,7 @@ setup(void)
 	testutil_tmpdir("check_maint", tmpdir, sizeof(tmpdir));
 	testutil_store(tmpdir, dbpath, sizeof(dbpath), &store);
 	ck_assert_int_eq(maint_new(&maint), BD_OK);
+	ck_assert_int_eq(spike_watch_new(&watch), BD_OK);
 	n_warnings = n_infos = 0;
 	last_warning[0] = '\0';
 	log_set_hook(hook);
@@ -57,6 +60,7 @@ teardown(void)
 {
 	log_set_hook(NULL);
 	maint_free(maint);
+	spike_watch_free(watch);
 	store_close(store);
 	testutil_rmtree(tmpdir);
 }
@@ -66,7 +70,7 @@ static void
 sender_side(const char *domain, const char *reason, int n, int64_t when)
 {
 	static int		 seq;
-	struct store_policy	 pol = { 3, 30 * 86400, 0 };
+	struct state_policy	 pol = { 3, 30 * 86400, 0 };
 	struct bd_event		 ev;
 	char			 rcpt[128], qid[32];
 	int			 i;
@@ -132,26 +136,26 @@ START_TEST(test_maint_due_every_period)
 	int64_t	 t;
 	int	 n = 0;
 
-	ck_assert_msg(maint_due(maint, NOW, MAINT_SPIKE_EVERY), "first call: "
+	ck_assert_msg(spike_due(watch, NOW, SPIKE_CHECK_EVERY), "first call: "
 	    "got not due, want due");
 	for (t = NOW + 1; t < NOW + 3600; t++)
-		n += maint_due(maint, t, MAINT_SPIKE_EVERY);
-	ck_assert_msg(n == 3600 / MAINT_SPIKE_EVERY - 1, "checks in the rest "
-	    "of an hour: got %d, want %d", n, 3600 / MAINT_SPIKE_EVERY - 1);
+		n += spike_due(watch, t, SPIKE_CHECK_EVERY);
+	ck_assert_msg(n == 3600 / SPIKE_CHECK_EVERY - 1, "checks in the rest "
+	    "of an hour: got %d, want %d", n, 3600 / SPIKE_CHECK_EVERY - 1);
 	/* the clock went back: check at once rather than wait an hour */
-	ck_assert(maint_due(maint, NOW, MAINT_SPIKE_EVERY));
-	ck_assert(!maint_due(maint, NOW + 1, MAINT_SPIKE_EVERY));
+	ck_assert(spike_due(watch, NOW, SPIKE_CHECK_EVERY));
+	ck_assert(!spike_due(watch, NOW + 1, SPIKE_CHECK_EVERY));
 }
 END_TEST
 
-/* Warnings per domain, by maint_spikes()'s callback (one per hour). */
+/* Warnings per domain, by spike_scan()'s callback (one per hour). */
 struct spike_count {
 	int	 over, split, under, other;
 	char	 detail[256];
 };
 
 static void
-count_spike(void *arg, const struct maint_spike *sp)
+count_spike(void *arg, const struct spike *sp)
 {
 	struct spike_count	*sc = arg;
 
@@ -169,7 +173,7 @@ count_spike(void *arg, const struct maint_spike *sp)
 
 /*
  * Two hours of bouncectl follow-log, second by second: checked every
- * MAINT_SPIKE_EVERY, a domain kept over the rate is named exactly once
+ * SPIKE_CHECK_EVERY, a domain kept over the rate is named exactly once
  * an hour (its reasons summed, not once per reason); one under it never.
  * Then bounced's cadence, maint_run() every MAINT_PERIOD: the same.
  */
@@ -177,6 +181,7 @@ START_TEST(test_maint_spike_once_per_domain_per_hour)
 {
 	struct bd_config	*c = testutil_config("SenderSideAlertRate 10");
 	struct maint_result	 res;
+	struct spike_result	 sres;
 	struct spike_count	 sc[2];
 	int64_t			 t, b;
 	int			 hour, checks = 0, warned[2] = { 0, 0 };
@@ -190,15 +195,15 @@ START_TEST(test_maint_spike_once_per_domain_per_hour)
 	memset(sc, 0, sizeof(sc));
 	for (t = NOW; t < NOW + 7200; t++) {
 		hour = (int)((t - NOW) / 3600);
-		if (!maint_due(maint, t, MAINT_SPIKE_EVERY))
+		if (!spike_due(watch, t, SPIKE_CHECK_EVERY))
 			continue;
 		checks++;
-		memset(&res, 0, sizeof(res));
-		ck_assert_int_eq(maint_spikes(maint, store, t, 10, count_spike,
-		    &sc[hour], &res), BD_OK);
+		memset(&sres, 0, sizeof(sres));
+		ck_assert_int_eq(spike_scan(watch, store, t, 10, count_spike,
+		    &sc[hour], &sres), BD_OK);
 	}
-	ck_assert_msg(checks == 7200 / MAINT_SPIKE_EVERY, "checks: got %d, "
-	    "want %d", checks, 7200 / MAINT_SPIKE_EVERY);
+	ck_assert_msg(checks == 7200 / SPIKE_CHECK_EVERY, "checks: got %d, "
+	    "want %d", checks, 7200 / SPIKE_CHECK_EVERY);
 	for (hour = 0; hour < 2; hour++) {
 		ck_assert_msg(sc[hour].over == 1 && sc[hour].split == 1,
 		    "hour %d: got %d and %d warnings, want 1 per domain", hour,
@@ -210,7 +215,7 @@ START_TEST(test_maint_spike_once_per_domain_per_hour)
 	ck_assert_msg(strstr(sc[0].detail, "badreputation=") != NULL &&
 	    strstr(sc[0].detail, "blocked=") != NULL, "detail: got \"%s\", "
 	    "want both reasons", sc[0].detail);
-	ck_assert_int_eq(n_warnings, 0);	/* maint_spikes() never logs */
+	ck_assert_int_eq(n_warnings, 0);	/* spike_scan() never logs */
 
 	/* bounced: maint_run() every MAINT_PERIOD, a fresh state */
 	maint_free(maint);

@@ -20,14 +20,14 @@
 
 #include <sqlite3.h>
 
-#include "buf.h"
-#include "../src/config.h"	/* not the build root's autoconf config.h */
-#include "dsn.h"
+#include "util/buf.h"
+#include "conf/conf.h"
+#include "parse/dsn.h"
 #include "fake_smfi.h"
-#include "log.h"
-#include "milter.h"
-#include "rcache.h"
-#include "store.h"
+#include "log/log.h"
+#include "bounced/milter.h"
+#include "bounced/rcache.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define NOW		1795457500	/* just after the fixtures were made */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "rules.h"
+#include "verdict/rules.h"
 #include "testutil.h"
 
 static struct rules *

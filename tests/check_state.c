@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state.h"
+#include "verdict/state.h"
 #include "testutil.h"
 
 /* ComplaintSuppress's default: abuse,opt-out */
 #define FB_DEFAULT	(STATE_FB_BIT(STATE_FB_ABUSE) | \
 			STATE_FB_BIT(STATE_FB_OPT_OUT))
 
-static const struct store_policy pol3 = { 3, 86400, FB_DEFAULT };
+static const struct state_policy pol3 = { 3, 86400, FB_DEFAULT };
 
 static const struct {
 	enum ev_action	 act;
@@ -121,7 +121,7 @@ struct step {
 };
 
 static void
-run_steps(const struct step *steps, size_t n, const struct store_policy *pol)
+run_steps(const struct step *steps, size_t n, const struct state_policy *pol)
 {
 	struct state		 st;
 	struct state_input	 in;
@@ -254,7 +254,7 @@ END_TEST
 
 START_TEST(test_state_limit_zero_never_suppresses)
 {
-	static const struct store_policy off = { 0, 0, 0 };
+	static const struct state_policy off = { 0, 0, 0 };
 	static const struct step steps[] = {
 		{ STATE_IN_SOFT, 1, "q:A", STATE_SOFT, 0, 1 },
 		{ STATE_IN_SOFT, 2, "q:B", STATE_SOFT, 0, 2 },
@@ -296,7 +296,7 @@ static const struct complaint_case {
 START_TEST(test_state_complaint_by_type)
 {
 	const struct complaint_case	*c = &complaint_cases[_i];
-	struct store_policy		 pol = { 3, 86400, 0 };
+	struct state_policy		 pol = { 3, 86400, 0 };
 	struct state			 st;
 	struct state_input		 in;
 	bool				 changed;

@@ -19,16 +19,16 @@
 
 #include <sqlite3.h>
 
-#include "state.h"
-#include "store.h"
+#include "verdict/state.h"
+#include "store/store.h"
 #include "testutil.h"
 
 static char	 tmpdir[256];
 static char	 dbpath[300];
 static struct store *st;
 /* ComplaintSuppress empty; cpol: its default (abuse, opt-out) */
-static const struct store_policy pol = { 3, 7 * 86400, 0 };
-static const struct store_policy cpol = { 3, 7 * 86400,
+static const struct state_policy pol = { 3, 7 * 86400, 0 };
+static const struct state_policy cpol = { 3, 7 * 86400,
     STATE_FB_BIT(STATE_FB_ABUSE) | STATE_FB_BIT(STATE_FB_OPT_OUT) };
 
 static void
@@ -363,7 +363,7 @@ mkarf(const char *rcpt, const char *qid, const char *msgid,
 }
 
 static size_t
-record_pol(const struct bd_event *ev, const struct store_policy *p,
+record_pol(const struct bd_event *ev, const struct state_policy *p,
     int64_t now)
 {
 	enum bd_status	 r;
@@ -387,7 +387,7 @@ START_TEST(test_store_complaint_suppresses)
 	struct store_recipient	 rc;
 	struct bd_event		 ev;
 	struct stat_want	 w;
-	struct store_policy	 off = cpol;
+	struct state_policy	 off = cpol;
 	char			 want_ids[32];
 
 	/* the send the report is about, seen in the log */
@@ -706,7 +706,7 @@ START_TEST(test_store_rebuild_matches_incremental)
 	assert_state("rb@example.org", "suppressed", "soft-limit", 3);
 	/* Replayed with a higher limit, the same history is only soft. */
 	{
-		struct store_policy	 p5 = { 5, 7 * 86400, 0 };
+		struct state_policy	 p5 = { 5, 7 * 86400, 0 };
 
 		ck_assert_int_eq(store_rebuild(st, &p5), BD_OK);
 		assert_state("rb@example.org", "soft", "", 3);
@@ -781,7 +781,7 @@ END_TEST
  */
 START_TEST(test_store_rebuild_in_batch_rolls_back)
 {
-	static const struct store_policy p5 = { 5, 7 * 86400, 0 };
+	static const struct state_policy p5 = { 5, 7 * 86400, 0 };
 	struct bd_event	 ev;
 	char		 q[16];
 	int		 i;
@@ -829,7 +829,7 @@ END_TEST
  */
 START_TEST(test_store_rebuild_keeps_pruned_suppression)
 {
-	static const struct store_policy p5 = { 5, 7 * 86400, 0 };
+	static const struct state_policy p5 = { 5, 7 * 86400, 0 };
 	struct store_recipient	 rc;
 	struct bd_event		 ev;
 
@@ -1128,7 +1128,8 @@ START_TEST(test_store_expiry_parse)
 		{ "soft-limit:180d", true, 1, 180 * 86400 },
 		{ "soft-limit:180d, hard:1y", true, 2, 180 * 86400 },
 		{ "hard:2w complaint:12h", true, 2, 14 * 86400 },
-		{ "imported:30", true, 1, 30 * 86400 },
+		{ "imported:30d", true, 1, 30 * 86400 },
+		{ "imported:30", false, 0, 0 },	/* a unit is required */
 		{ "", true, 0, 0 },
 		{ "manual:30d", false, 0, 0 },
 		{ "soft-limit", false, 0, 0 },

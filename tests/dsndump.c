@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "dsn.h"
-#include "json.h"
+#include "util/buf.h"
+#include "parse/dsn.h"
+#include "util/json.h"
 
 static int
 slurp(const char *path, struct buf *b)

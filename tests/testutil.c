@@ -26,9 +26,9 @@
 
 #include <sqlite3.h>
 
-#include "buf.h"
-#include "../src/config.h"	/* not the build root's autoconf config.h */
-#include "store.h"
+#include "util/buf.h"
+#include "conf/conf.h"
+#include "store/store.h"
 #include "testutil.h"
 
 /*

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "maillog.h"
+#include "maillog/maillog.h"
 
 struct lines {
 	char	**p;

@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "event.h"
-#include "rcache.h"
-#include "store.h"
+#include "util/event.h"
+#include "bounced/rcache.h"
+#include "store/store.h"
 
 #define BUSY_MS		100	/* as main.c's LOOKUP_BUSY_MS */
 #define NOW		1795478400

@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * ctl_rebuild.c - bouncectl(8) rebuild [--dry-run]: replay every
+ * recipient's state from its stored events under the current policy
+ * (SoftBounceLimit, SoftBounceWindow and ComplaintSuppress of -c CONFIG,
+ * else of the default config unless --db was given, else the defaults),
+ * and say what changed: how many recipients moved, grouped by
+ * transition ("soft -> suppressed(soft-limit): 3").
+ *
+ * Everything happens in one write transaction (store_batch_begin()):
+ * the states are listed, store_rebuild() replays them (a savepoint
+ * inside the batch), the states are listed again and compared, then the
+ * batch commits, or rolls back for --dry-run.  So the comparison sees
+ * no event recorded meanwhile, and a concurrent bounced only waits for
+ * the write lock (its busy timeout; WAL lets readers go on).  Operator
+ * actions are events and are replayed in their place (store_record.c).
+ *
+ * It must not create a database (there would be nothing to replay): a
+ * missing file is refused even with --create.  The states before are
+ * kept in memory, one small entry per recipient; nothing else is.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "bouncectl/ctl_out.h"
+#include "bouncectl/ctl_int.h"
+#include "util/json.h"
+#include "verdict/state.h"
+#include "store/store.h"
+
+/* "suppressed(soft-limit)": state[16] "(" reason[16] ")" and a NUL */
+#define LABEL_MAX	40
+
+/* A recipient's state before the replay. */
+struct before {
+	char		*addr;
+	char		 label[LABEL_MAX];
+	unsigned	 soft_count;
+};
+
+/* How many recipients went from one state to another. */
+struct transition {
+	char		 from[LABEL_MAX];
+	char		 to[LABEL_MAX];
+	int64_t		 count;
+};
+
+struct rebuild {
+	struct before	*b;		/* in store_list()'s order */
+	size_t		 nb, capb;
+	size_t		 next;		/* merge position in b */
+	struct transition *t;
+	size_t		 nt, capt;
+	int64_t		 recipients;	/* listed after the replay */
+	int64_t		 changed;	/* state or reason changed */
+	int64_t		 recounted;	/* same state, other count */
+	bool		 oom;
+};
+
+/* "active", "soft", "suppressed(hard)"; "suppressed" without a reason. */
+static void
+label_of(const struct store_recipient *r, char *out, size_t outlen)
+{
+	if (r->reason[0] != '\0' && strcmp(r->state, "suppressed") == 0)
+		snprintf(out, outlen, "%s(%s)", r->state, r->reason);
+	else
+		snprintf(out, outlen, "%s", r->state);
+}
+
+static int
+before_cb(void *arg, const struct store_recipient *r)
+{
+	struct rebuild	*rb = arg;
+	struct before	*nb;
+	size_t		 cap;
+
+	if (rb->nb == rb->capb) {
+		cap = rb->capb == 0 ? 1024 : rb->capb * 2;
+		if ((nb = reallocarray(rb->b, cap, sizeof(*nb))) == NULL) {
+			rb->oom = true;
+			return 1;
+		}
+		rb->b = nb;
+		rb->capb = cap;
+	}
+	if ((rb->b[rb->nb].addr = strdup(r->address)) == NULL) {
+		rb->oom = true;
+		return 1;
+	}
+	label_of(r, rb->b[rb->nb].label, sizeof(rb->b[rb->nb].label));
+	rb->b[rb->nb].soft_count = r->soft_count;
+	rb->nb++;
+	return 0;
+}
+
+/* Count one recipient that went from -> to. */
+static bool
+count_transition(struct rebuild *rb, const char *from, const char *to)
+{
+	struct transition	*nt;
+	size_t			 i, cap;
+
+	for (i = 0; i < rb->nt; i++)
+		if (strcmp(rb->t[i].from, from) == 0 &&
+		    strcmp(rb->t[i].to, to) == 0) {
+			rb->t[i].count++;
+			return true;
+		}
+	if (rb->nt == rb->capt) {
+		cap = rb->capt == 0 ? 16 : rb->capt * 2;
+		if ((nt = reallocarray(rb->t, cap, sizeof(*nt))) == NULL)
+			return false;
+		rb->t = nt;
+		rb->capt = cap;
+	}
+	snprintf(rb->t[rb->nt].from, sizeof(rb->t[rb->nt].from), "%s", from);
+	snprintf(rb->t[rb->nt].to, sizeof(rb->t[rb->nt].to), "%s", to);
+	rb->t[rb->nt].count = 1;
+	rb->nt++;
+	return true;
+}
+
+/*
+ * One recipient after the replay, against the list before: both are in
+ * store_list()'s order (address, binary), so a merge finds it.  A
+ * recipient absent before (a row the replay made) comes from "none".
+ */
+static int
+after_cb(void *arg, const struct store_recipient *r)
+{
+	struct rebuild		*rb = arg;
+	const struct before	*b = NULL;
+	char			 label[LABEL_MAX];
+	int			 c = 1;
+
+	rb->recipients++;
+	while (rb->next < rb->nb &&
+	    (c = strcmp(rb->b[rb->next].addr, r->address)) < 0)
+		rb->next++;
+	if (rb->next < rb->nb && c == 0)
+		b = &rb->b[rb->next++];
+	label_of(r, label, sizeof(label));
+	if (b != NULL && strcmp(b->label, label) == 0) {
+		if (b->soft_count != r->soft_count)
+			rb->recounted++;
+		return 0;
+	}
+	rb->changed++;
+	if (!count_transition(rb, b != NULL ? b->label : "none", label)) {
+		rb->oom = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Most frequent first, then by name, so that the output is stable. */
+static int
+transition_cmp(const void *a, const void *b)
+{
+	const struct transition	*x = a, *y = b;
+	int			 c;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	if ((c = strcmp(x->from, y->from)) != 0)
+		return c;
+	return strcmp(x->to, y->to);
+}
+
+static void
+rebuild_free(struct rebuild *rb)
+{
+	size_t	 i;
+
+	for (i = 0; i < rb->nb; i++)
+		free(rb->b[i].addr);
+	free(rb->b);
+	free(rb->t);
+}
+
+/* SoftBounceWindow as the config would say it: "30d", else seconds. */
+static void
+window_text(int64_t secs, char *out, size_t outlen)
+{
+	if (secs > 0 && secs % 86400 == 0)
+		snprintf(out, outlen, "%" PRId64 "d", secs / 86400);
+	else
+		snprintf(out, outlen, "%" PRId64 "s", secs);
+}
+
+static void
+print_json(const struct rebuild *rb, const struct state_policy *pol,
+    const char *fbtypes, bool dry_run)
+{
+	size_t	 i;
+	bool	 first = true, tfirst;
+
+	putchar('{');
+	json_key(stdout, "dry_run", &first);
+	fputs(dry_run ? "true" : "false", stdout);
+	json_key(stdout, "soft_limit", &first);
+	printf("%u", pol->soft_limit);
+	json_key(stdout, "soft_window", &first);
+	printf("%" PRId64, pol->soft_window);
+	json_key(stdout, "complaint_suppress", &first);
+	json_string(stdout, fbtypes);
+	json_key(stdout, "recipients", &first);
+	printf("%" PRId64, rb->recipients);
+	json_key(stdout, "changed", &first);
+	printf("%" PRId64, rb->changed);
+	json_key(stdout, "soft_count_changed", &first);
+	printf("%" PRId64, rb->recounted);
+	json_key(stdout, "transitions", &first);
+	putchar('[');
+	for (i = 0; i < rb->nt; i++) {
+		tfirst = true;
+		printf("%s{", i > 0 ? "," : "");
+		json_key(stdout, "from", &tfirst);
+		json_string(stdout, rb->t[i].from);
+		json_key(stdout, "to", &tfirst);
+		json_string(stdout, rb->t[i].to);
+		json_key(stdout, "count", &tfirst);
+		printf("%" PRId64 "}", rb->t[i].count);
+	}
+	fputs("]}\n", stdout);
+}
+
+static const struct ctl_col trans_cols[] = {
+	{ "from", CTL_COL_STR, true, 0 },
+	{ "to", CTL_COL_STR, true, 0 },
+	{ "count", CTL_COL_NUM, true, 0 },
+};
+#define NTRANS	(sizeof(trans_cols) / sizeof(trans_cols[0]))
+
+/* The transitions as CSV (from,to,count), for a spreadsheet. */
+static bool
+print_csv(const struct rebuild *rb)
+{
+	struct ctl_out	 out;
+	struct ctl_val	 v[NTRANS];
+	size_t		 i;
+
+	ctl_out_init(&out, stdout, CTL_FMT_CSV, trans_cols, NTRANS, 0);
+	for (i = 0; i < rb->nt; i++) {
+		memset(v, 0, sizeof(v));
+		v[0].s = rb->t[i].from;
+		v[1].s = rb->t[i].to;
+		v[2].n = rb->t[i].count;
+		ctl_out_row(&out, v);
+	}
+	return ctl_out_end(&out);
+}
+
+static void
+print_text(const struct rebuild *rb, const struct state_policy *pol,
+    const char *fbtypes, bool dry_run)
+{
+	char	 win[32];
+	size_t	 i;
+
+	window_text(pol->soft_window, win, sizeof(win));
+	printf("%s %" PRId64 " recipient%s%s\n", dry_run ? "replayed" :
+	    "rebuilt", rb->recipients, rb->recipients == 1 ? "" : "s",
+	    dry_run ? " (dry run)" : "");
+	printf("policy: SoftBounceLimit %u, SoftBounceWindow %s, "
+	    "ComplaintSuppress %s\n", pol->soft_limit, win,
+	    fbtypes[0] != '\0' ? fbtypes : "none");
+	printf("changed state: %" PRId64 "\n", rb->changed);
+	for (i = 0; i < rb->nt; i++)
+		printf("  %s -> %s: %" PRId64 "\n", rb->t[i].from,
+		    rb->t[i].to, rb->t[i].count);
+	if (rb->recounted > 0)
+		printf("soft count changed, same state: %" PRId64 "\n",
+		    rb->recounted);
+	if (dry_run)
+		printf("dry run: rolled back, nothing was changed\n");
+}
+
+/* List, replay, list again, inside the open batch; false on a failure. */
+static bool
+replay(struct store *s, const struct state_policy *pol, struct rebuild *rb)
+{
+	struct store_filter	 all;
+
+	memset(&all, 0, sizeof(all));
+	if (store_list(s, &all, before_cb, rb) != BD_OK) {
+		ctl_store_fail(s, "rebuild: list");
+		return false;
+	}
+	if (!rb->oom && store_rebuild(s, pol) != BD_OK) {
+		ctl_store_fail(s, "rebuild");
+		return false;
+	}
+	if (!rb->oom && store_list(s, &all, after_cb, rb) != BD_OK) {
+		ctl_store_fail(s, "rebuild: list");
+		return false;
+	}
+	if (rb->oom) {
+		fprintf(stderr, "bouncectl: rebuild: out of memory\n");
+		return false;
+	}
+	if (rb->nt > 1)	/* qsort() must not be given NULL, even for 0 */
+		qsort(rb->t, rb->nt, sizeof(*rb->t), transition_cmp);
+	return true;
+}
+
+/*
+ * ctl_rebuild - bouncectl rebuild [--dry-run]: recompute every
+ * recipient's state from its events under the current policy, in one
+ * transaction, and print how many changed, by transition
+ *
+ * Returns 0 (also when nothing changed), or 2 on a bad option, a bad
+ * config, a missing database (--create or not) or a database failure
+ * (then nothing was changed).
+ * Notes: --dry-run computes and prints the same, then rolls back.
+ * --json: one object (policy, counts, transitions); --csv: the
+ * transitions only.
+ */
+int
+ctl_rebuild(const struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct state_policy	 pol;
+	struct bd_config	*cfg;
+	struct rebuild		 rb;
+	struct store		*s;
+	enum bd_status		 st;
+	char			 fbtypes[STATE_FB_TEXT_MAX];
+	int			 ch, rc;
+	bool			 dry_run = false, ok;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch != 'n')
+			goto usage;
+		dry_run = true;
+	}
+	if (optind != argc)
+		goto usage;
+	if (ctl_config_policy(o, &cfg, &pol) != CTL_EXIT_OK)
+		return CTL_EXIT_ERROR;
+	config_free(cfg);
+	state_complaint_format(pol.complaint_types, fbtypes, sizeof(fbtypes));
+	if ((rc = ctl_store_open(o, STORE_NOCREATE, &s)) != CTL_EXIT_OK)
+		return rc;
+	memset(&rb, 0, sizeof(rb));
+	/* BEGIN IMMEDIATE: waits up to the busy timeout for bounced */
+	if ((st = store_batch_begin(s)) != BD_OK) {
+		rc = ctl_store_fail(s, "rebuild");
+		if (st == BD_EBUSY)
+			fprintf(stderr, "bouncectl: rebuild: the write lock "
+			    "stayed taken for DatabaseBusyTimeout; try again "
+			    "(nothing was changed)\n");
+		store_close(s);
+		return rc;
+	}
+	ok = replay(s, &pol, &rb);
+	if (store_batch_end(s, ok && !dry_run) != BD_OK) {
+		ok = false;
+		ctl_store_fail(s, "rebuild: commit");
+	}
+	store_close(s);
+	rc = ok ? CTL_EXIT_OK : CTL_EXIT_ERROR;
+	if (ok && o->json)
+		print_json(&rb, &pol, fbtypes, dry_run);
+	else if (ok && o->csv) {
+		if (!print_csv(&rb)) {
+			fprintf(stderr, "bouncectl: rebuild: out of memory\n");
+			rc = CTL_EXIT_ERROR;
+		}
+	} else if (ok)
+		print_text(&rb, &pol, fbtypes, dry_run);
+	rebuild_free(&rb);
+	return rc;
+usage:
+	fprintf(stderr, "usage: bouncectl rebuild [--dry-run]\n");
+	return CTL_EXIT_ERROR;
+}

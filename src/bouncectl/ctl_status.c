@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * ctl_status.c - bouncectl(8) subcommands that show recipients and their
+ * events: status (one block per address, with the events that led to a
+ * suppression), list (recipients by state, reason, domain, date), export
+ * (every recipient, in the form import reads back) and history (an
+ * address's events, oldest first).
+ *
+ * All of them open the store read-only, so they work while bounced
+ * writes (WAL), and never create a database.  Output goes through
+ * ctl_out.c (table, JSON, CSV); everything printed came from the
+ * network once and is made safe there.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bouncectl/ctl_out.h"
+#include "bouncectl/ctl_int.h"
+#include "verdict/state.h"
+#include "store/store.h"
+
+/* A recipient's columns: status (JSON, CSV), list, export. */
+static const struct ctl_col rcpt_cols[] = {
+	{ "address", CTL_COL_STR, true, 0 },
+	{ "state", CTL_COL_STR, true, 0 },
+	{ "reason", CTL_COL_STR, true, 0 },
+	{ "soft_count", CTL_COL_NUM, true, 0 },
+	{ "suppressed_since", CTL_COL_TIME, true, 0 },
+	{ "first_bounce", CTL_COL_TIME, false, 0 },
+	{ "last_bounce", CTL_COL_TIME, true, 0 },
+	{ "last_status", CTL_COL_STR, true, 0 },
+	{ "last_reason", CTL_COL_STR, true, 0 },
+	{ "last_diagnostic", CTL_COL_STR, false, 0 },
+	{ "manual_by", CTL_COL_STR, false, 0 },
+	{ "manual_why", CTL_COL_STR, false, 0 },
+	{ "manual_at", CTL_COL_TIME, false, 0 },
+	{ "suppress_events", CTL_COL_STR, false, 0 },
+};
+#define NRCPT	(sizeof(rcpt_cols) / sizeof(rcpt_cols[0]))
+
+/* The events that led to a suppression, in status's block. */
+static const struct ctl_col led_cols[] = {
+	{ "when", CTL_COL_TIME, true, 0 },
+	{ "status", CTL_COL_STR, true, 0 },
+	{ "reason", CTL_COL_STR, true, 0 },
+	{ "source", CTL_COL_STR, true, 0 },
+	{ "diagnostic", CTL_COL_STR, true, CTL_DIAG_W },
+};
+#define NLED	(sizeof(led_cols) / sizeof(led_cols[0]))
+
+static void
+recipient_vals(const struct store_recipient *r, struct ctl_val *v)
+{
+	memset(v, 0, sizeof(*v) * NRCPT);
+	v[0].s = r->address;
+	v[1].s = r->state;
+	v[2].s = r->reason;
+	v[3].n = r->soft_count;
+	v[4].n = r->suppressed_since;
+	v[5].n = r->first_bounce;
+	v[6].n = r->last_bounce;
+	v[7].s = r->last_status;
+	v[8].s = r->last_reason;
+	v[9].s = r->last_diagnostic;
+	v[10].s = r->manual_by;
+	v[11].s = r->manual_why;
+	v[12].n = r->manual_at;
+	v[13].s = r->suppress_events;
+}
+
+static int
+led_cb(void *arg, const struct store_event_row *e)
+{
+	struct ctl_val	 v[NLED];
+
+	memset(v, 0, sizeof(v));
+	v[0].n = e->when;
+	v[1].s = e->status;
+	v[2].s = e->reason;
+	v[3].s = e->source;
+	v[4].s = e->diagnostic;
+	ctl_out_row(arg, v);
+	return 0;
+}
+
+/* "  led by:" and one line per event (date, status, reason, source, text). */
+static void
+status_led_by(struct store *s, const struct store_recipient *r)
+{
+	struct ctl_out	 out;
+	const char	*p;
+	size_t		 named = 1;
+
+	for (p = r->suppress_events; *p != '\0'; p++)
+		if (*p == ',')
+			named++;
+	ctl_out_init(&out, stdout, CTL_FMT_TABLE, led_cols, NLED,
+	    CTL_OUT_NOHEAD);
+	out.margin[0] = "  led by:       ";
+	out.margin[1] = "                ";
+	if (store_led_by(s, r->address, led_cb, &out) != BD_OK) {
+		ctl_out_end(&out);
+		printf("  led by:       events %s (%s)\n", r->suppress_events,
+		    store_errmsg(s));
+		return;
+	}
+	ctl_out_end(&out);
+	if (out.nrows < named)
+		printf("%s%zu of %zu event%s no longer kept (pruned)\n",
+		    out.margin[out.nrows > 0], named - out.nrows, named,
+		    named == 1 ? "" : "s");
+}
+
+/* The human form of status: one block per address. */
+static void
+status_block(struct store *s, const struct store_recipient *r, bool known)
+{
+	char	 t1[64], t2[64], line[512];
+	char	*diag;
+
+	printf("%s\n", r->address);
+	if (!known) {
+		printf("  state:        active (never seen)\n");
+		return;
+	}
+	ctl_out_time(r->suppressed_since, t1, sizeof(t1));
+	printf("  state:        %s%s%s%s%s%s\n", r->state,
+	    r->reason[0] ? " (" : "", r->reason, r->reason[0] ? ")" : "",
+	    t1[0] ? " since " : "", t1);
+	printf("  soft count:   %u\n", r->soft_count);
+	ctl_out_time(r->first_bounce, t1, sizeof(t1));
+	ctl_out_time(r->last_bounce, t2, sizeof(t2));
+	printf("  first bounce: %s\n  last bounce:  %s\n", t1[0] ? t1 : "-",
+	    t2[0] ? t2 : "-");
+	printf("  last status:  %s%s%s%s\n", r->last_status[0] ?
+	    r->last_status : "-", r->last_reason[0] ? " (" : "",
+	    r->last_reason, r->last_reason[0] ? ")" : "");
+	if ((diag = ctl_out_cell(r->last_diagnostic[0] ? r->last_diagnostic :
+	    "-", 0)) != NULL) {
+		printf("  diagnostic:   %s\n", diag);
+		free(diag);
+	}
+	if (r->suppress_events[0] != '\0' &&
+	    strcmp(r->state, "suppressed") == 0)
+		status_led_by(s, r);
+	if (r->manual_at > 0) {
+		ctl_out_time(r->manual_at, t1, sizeof(t1));
+		snprintf(line, sizeof(line), "%s by %s: %s", t1,
+		    r->manual_by[0] ? r->manual_by : "-",
+		    r->manual_why[0] ? r->manual_why : "-");
+		/* the note may come from an imported file: made safe */
+		if ((diag = ctl_out_cell(line, 0)) != NULL) {
+			printf("  manual:       %s\n", diag);
+			free(diag);
+		}
+	}
+}
+
+/*
+ * One address of status: *r filled (an address never seen is active);
+ * 1 when it is suppressed, 0 when not, -1 after a message on stderr.
+ */
+static int
+status_one(struct store *s, const char *arg, struct store_recipient *r,
+    bool *known)
+{
+	enum bd_status	 st;
+
+	st = store_lookup(s, arg, r);
+	*known = st == BD_OK;
+	if (st == BD_ENOTFOUND) {
+		memset(r, 0, sizeof(*r));
+		addr_normalize(arg, r->address, sizeof(r->address));
+		snprintf(r->state, sizeof(r->state), "active");
+	} else if (st != BD_OK) {
+		ctl_store_fail(s, arg);
+		return -1;
+	}
+	return strcmp(r->state, "suppressed") == 0;
+}
+
+/*
+ * ctl_status - bouncectl status ADDRESS...
+ *
+ * Returns 0 when no address is suppressed, 1 when one is, 2 on an error
+ * (an address that is not one, a database failure).
+ */
+int
+ctl_status(const struct ctl_opts *o, int argc, char **argv)
+{
+	struct store_recipient	*r;
+	struct store		*s;
+	struct ctl_out		 out;
+	struct ctl_val		 v[NRCPT];
+	int			 i, rc, any = 0;
+	bool			 err = false, known;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: bouncectl status ADDRESS...\n");
+		return CTL_EXIT_ERROR;
+	}
+	if ((rc = ctl_store_open(o, STORE_RDONLY, &s)) != CTL_EXIT_OK)
+		return rc;
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		store_close(s);
+		return CTL_EXIT_ERROR;
+	}
+	ctl_out_init(&out, stdout, ctl_out_fmt(o), rcpt_cols, NRCPT, 0);
+	for (i = 1; i < argc; i++) {
+		switch (status_one(s, argv[i], r, &known)) {
+		case -1:
+			err = true;
+			continue;
+		case 1:
+			any = 1;
+			break;
+		}
+		if (out.fmt == CTL_FMT_TABLE) {
+			if (i > 1)
+				putchar('\n');
+			status_block(s, r, known);
+		} else {
+			recipient_vals(r, v);
+			ctl_out_row(&out, v);
+		}
+	}
+	if (out.fmt != CTL_FMT_TABLE)
+		ctl_out_end(&out);
+	free(r);
+	store_close(s);
+	if (err)
+		return CTL_EXIT_ERROR;
+	return any ? CTL_EXIT_SUPPRESSED : CTL_EXIT_OK;
+}
+
+static int
+list_cb(void *arg, const struct store_recipient *r)
+{
+	struct ctl_val	 v[NRCPT];
+
+	recipient_vals(r, v);
+	ctl_out_row(arg, v);
+	return 0;
+}
+
+/* Write the recipients of f (NULL: all) in fmt; the exit status. */
+static int
+list_out(const struct ctl_opts *o, const struct store_filter *f,
+    enum ctl_fmt fmt, unsigned flags, const char *what)
+{
+	struct store	*s;
+	struct ctl_out	 out;
+	int		 rc;
+
+	if ((rc = ctl_store_open(o, STORE_RDONLY, &s)) != CTL_EXIT_OK)
+		return rc;
+	ctl_out_init(&out, stdout, fmt, rcpt_cols, NRCPT, flags);
+	if (store_list(s, f, list_cb, &out) != BD_OK) {
+		ctl_out_end(&out);
+		rc = ctl_store_fail(s, what);
+	} else if (!ctl_out_end(&out)) {
+		fprintf(stderr, "bouncectl: out of memory\n");
+		rc = CTL_EXIT_ERROR;
+	}
+	store_close(s);
+	return rc;
+}
+
+/* One option of list into f; false after a message on stderr. */
+static bool
+list_opt(int ch, const char *arg, struct store_filter *f)
+{
+	enum state_kind	 k;
+
+	switch (ch) {
+	case 's':
+		if (!state_kind_parse(arg, &k)) {
+			fprintf(stderr, "bouncectl: --state: \"%s\" is not "
+			    "active, soft or suppressed\n", arg);
+			return false;
+		}
+		f->state = state_kind_name(k);
+		return true;
+	case 'r':
+		f->reason = arg;
+		return true;
+	case 'd':
+		f->domain = arg;
+		return true;
+	case 'S':
+		return ctl_opt_since(arg, (int64_t)time(NULL), &f->since);
+	case 'l':
+	case 'o':
+		if (ctl_parse_i64(arg, 0, INT64_MAX / 2, ch == 'l' ? &f->limit :
+		    &f->offset))
+			return true;
+		fprintf(stderr, "bouncectl: --%s: not a number: \"%s\"\n",
+		    ch == 'l' ? "limit" : "offset", arg);
+		return false;
+	}
+	fprintf(stderr, "usage: bouncectl list [--state S] [--reason R] "
+	    "[--domain D] [--since DATE] [--limit N] [--offset N]\n");
+	return false;
+}
+
+/*
+ * ctl_list - bouncectl list [--state S] [--reason R] [--domain D]
+ * [--since DATE] [--limit N] [--offset N]
+ *
+ * Returns 0, or 2 on a bad option or a database failure.
+ */
+int
+ctl_list(const struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "state",	required_argument, NULL, 's' },
+		{ "reason",	required_argument, NULL, 'r' },
+		{ "domain",	required_argument, NULL, 'd' },
+		{ "since",	required_argument, NULL, 'S' },
+		{ "limit",	required_argument, NULL, 'l' },
+		{ "offset",	required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_filter	 f;
+	int			 ch;
+
+	memset(&f, 0, sizeof(f));
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1)
+		if (!list_opt(ch, optarg, &f))
+			return CTL_EXIT_ERROR;
+	if (optind != argc) {
+		fprintf(stderr, "bouncectl: list: unexpected \"%s\"\n",
+		    argv[optind]);
+		return CTL_EXIT_ERROR;
+	}
+	return list_out(o, &f, ctl_out_fmt(o), 0, "list");
+}
+
+/*
+ * ctl_export - bouncectl export [--csv|--json]: every recipient with its
+ * state, in a form import reads back (CSV by default; --json writes JSON
+ * Lines)
+ *
+ * Returns 0, or 2 on a database failure.
+ */
+int
+ctl_export(const struct ctl_opts *o, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: bouncectl export [--csv|--json]\n");
+		return CTL_EXIT_ERROR;
+	}
+	return list_out(o, NULL, o->json ? CTL_FMT_JSON : CTL_FMT_CSV,
+	    CTL_OUT_JSONL, "export");
+}
+
+/* ---- history ---- */
+
+static const struct ctl_col hist_cols[] = {
+	{ "when", CTL_COL_TIME, true, 0 },
+	{ "action", CTL_COL_STR, true, 0 },
+	{ "status", CTL_COL_STR, true, 0 },
+	{ "reason", CTL_COL_STR, true, 0 },
+	{ "class", CTL_COL_STR, true, 0 },
+	{ "source", CTL_COL_STR, true, 0 },
+	{ "rule", CTL_COL_STR, true, 0 },
+	{ "diagnostic", CTL_COL_STR, true, CTL_DIAG_W },
+	{ "id", CTL_COL_NUM, false, 0 },
+	{ "recorded_at", CTL_COL_TIME, false, 0 },
+	{ "recipient", CTL_COL_STR, false, 0 },
+	{ "original_recipient", CTL_COL_STR, false, 0 },
+	{ "reply_code", CTL_COL_NUM, false, 0 },
+	{ "hard", CTL_COL_BOOL, false, 0 },
+	{ "who", CTL_COL_STR, false, 0 },
+	{ "advice", CTL_COL_STR, false, 0 },
+	{ "remote_mta", CTL_COL_STR, false, 0 },
+	{ "reporting_mta", CTL_COL_STR, false, 0 },
+	{ "queue_id", CTL_COL_STR, false, 0 },
+	{ "message_id", CTL_COL_STR, false, 0 },
+	{ "envelope_id", CTL_COL_STR, false, 0 },
+	{ "sender", CTL_COL_STR, false, 0 },
+	{ "campaign", CTL_COL_STR, false, 0 },
+	{ "feedback_type", CTL_COL_STR, false, 0 },
+	{ "trusted", CTL_COL_BOOL, false, 0 },
+};
+#define NHIST	(sizeof(hist_cols) / sizeof(hist_cols[0]))
+
+static int
+hist_cb(void *arg, const struct store_event_row *e)
+{
+	struct ctl_val	 v[NHIST];
+
+	memset(v, 0, sizeof(v));
+	v[0].n = e->when;
+	v[1].s = e->action;
+	v[2].s = e->status;
+	v[3].s = e->reason;
+	v[4].s = e->class;
+	v[5].s = e->source;
+	v[6].s = e->rule;
+	v[7].s = e->diagnostic;
+	v[8].n = e->id;
+	v[9].n = e->recorded_at;
+	v[10].s = e->recipient;
+	v[11].s = e->original_recipient;
+	v[12].n = e->reply_code;
+	v[13].n = e->hard;
+	v[14].s = e->who;
+	v[15].s = e->advice;
+	v[16].s = e->remote_mta;
+	v[17].s = e->reporting_mta;
+	v[18].s = e->queue_id;
+	v[19].s = e->message_id;
+	v[20].s = e->envelope_id;
+	v[21].s = e->sender;
+	v[22].s = e->campaign;
+	v[23].s = e->feedback_type;
+	v[24].n = e->trusted;
+	ctl_out_row(arg, v);
+	return 0;
+}
+
+/*
+ * ctl_history - bouncectl history ADDRESS: every event, oldest first
+ *
+ * Returns 0, or 2 on a bad address or a database failure.
+ */
+int
+ctl_history(const struct ctl_opts *o, int argc, char **argv)
+{
+	struct store	*s;
+	struct ctl_out	 out;
+	int		 rc;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: bouncectl history ADDRESS\n");
+		return CTL_EXIT_ERROR;
+	}
+	if ((rc = ctl_store_open(o, STORE_RDONLY, &s)) != CTL_EXIT_OK)
+		return rc;
+	ctl_out_init(&out, stdout, ctl_out_fmt(o), hist_cols, NHIST, 0);
+	if (store_history(s, argv[1], hist_cb, &out) != BD_OK) {
+		ctl_out_end(&out);
+		rc = ctl_store_fail(s, "history");
+	} else if (!ctl_out_end(&out))
+		rc = CTL_EXIT_ERROR;
+	store_close(s);
+	return rc;
+}

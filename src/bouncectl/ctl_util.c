@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * ctl_util.c - small pieces the bouncectl(8) store subcommands share:
+ * numbers and dates of options (--since, --limit), who runs the command
+ * (--by), input files read line by line with a bound, the message for a
+ * store failure, and the config and suppression policy of the commands
+ * that record or replay events (ingest-log, follow-log, rebuild).
+ *
+ * Dates are UTC: "YYYY-MM-DD[(T| )HH:MM[:SS]][Z]" (ISO 8601 / RFC 3339
+ * section 5.6, without offsets), "@EPOCH" or "Nd" (N days ago); the
+ * civil-date arithmetic is proleptic Gregorian, so no gmtime/timegm and
+ * no TZ.  Nothing here touches the store or writes to stdout.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "bouncectl/ctl_int.h"
+#include "util/datetime.h"
+
+/*
+ * ctl_store_fail - report a store failure
+ *
+ * Arguments: s; what, the command or argument it concerns.
+ * Returns CTL_EXIT_ERROR, after "bouncectl: WHAT: REASON" on stderr.
+ */
+int
+ctl_store_fail(struct store *s, const char *what)
+{
+	fprintf(stderr, "bouncectl: %s: %s\n", what, store_errmsg(s));
+	return CTL_EXIT_ERROR;
+}
+
+/*
+ * ctl_config_policy - the config and suppression policy of a command
+ * that records or replays events
+ *
+ * Arguments: o, the global options; *cfg receives the snapshot (the
+ * caller config_free()s it); *pol receives SoftBounceLimit,
+ * SoftBounceWindow and ComplaintSuppress.
+ * Returns CTL_EXIT_OK, or CTL_EXIT_ERROR after a message on stderr.
+ * Notes: the config is -c, else the default one when it exists and no
+ * --db was given; without one, the defaults of every key of
+ * bounced.conf(5) (3 sends in 30 days; abuse and opt-out complaints
+ * suppress) and the built-in rules.
+ */
+int
+ctl_config_policy(const struct ctl_opts *o, struct bd_config **cfg,
+    struct state_policy *pol)
+{
+	const char	*cpath = o->config_path;
+	char		 err[512];
+	enum bd_status	 st;
+
+	*cfg = NULL;
+	memset(pol, 0, sizeof(*pol));
+	if (cpath == NULL && o->db_path == NULL &&
+	    access(config_default_path(), F_OK) == 0)
+		cpath = config_default_path();
+	err[0] = '\0';
+	/* NULL: the defaults of every key, and the built-in rules */
+	if ((st = config_load(cpath, cfg, err, sizeof(err))) != BD_OK) {
+		fprintf(stderr, "bouncectl: %s\n", err[0] ? err :
+		    bd_strerror(st));
+		*cfg = NULL;
+		return CTL_EXIT_ERROR;
+	}
+	pol->soft_limit = (*cfg)->soft_bounce_limit;
+	pol->soft_window = (*cfg)->soft_bounce_window;
+	pol->complaint_types = (*cfg)->complaint_types;
+	return CTL_EXIT_OK;
+}
+
+/*
+ * ctl_parse_i64 - a whole decimal number in [min, max]
+ *
+ * Arguments: s (NULL or "" is refused); min/max; *out receives it.
+ * Returns true, or false (out untouched) on anything else.
+ */
+bool
+ctl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "Nd": N days before now. */
+static bool
+days_ago(const char *s, size_t len, int64_t now, int64_t *out)
+{
+	char	 num[8];
+	int64_t	 v;
+
+	if (len < 2 || len >= sizeof(num) || s[len - 1] != 'd')
+		return false;
+	memcpy(num, s, len - 1);
+	num[len - 1] = '\0';
+	if (!ctl_parse_i64(num, 0, 100000, &v))
+		return false;
+	*out = now - v * 86400;
+	return true;
+}
+
+/*
+ * ctl_parse_date - a date of an option or an imported record
+ *
+ * Arguments: s, "YYYY-MM-DD[(T| )HH:MM[:SS]][Z]" in UTC, "@EPOCH" or
+ * "Nd" (N days before now); now; *out receives seconds since the epoch.
+ * Returns true, or false on anything else (years before 1970 too).
+ */
+bool
+ctl_parse_date(const char *s, int64_t now, int64_t *out)
+{
+	int	 y, mo, d, h = 0, mi = 0, se = 0, n = 0, m = 0;
+
+	if (s[0] == '@')
+		return ctl_parse_i64(s + 1, 0, INT64_MAX / 2, out);
+	if (days_ago(s, strlen(s), now, out))
+		return true;
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+		return false;
+	if (s[n] == 'T' || s[n] == ' ') {
+		if (sscanf(s + n + 1, "%2d:%2d%n", &h, &mi, &m) != 2)
+			return false;
+		n += 1 + m;
+		if (s[n] == ':') {
+			if (sscanf(s + n + 1, "%2d%n", &se, &m) != 1)
+				return false;
+			n += 1 + m;
+		}
+	}
+	if (s[n] == 'Z')
+		n++;
+	if (s[n] != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > 31 || h > 23 || mi > 59 || se > 60 || h < 0 || mi < 0 ||
+	    se < 0)
+		return false;
+	*out = datetime_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+	return true;
+}
+
+/*
+ * ctl_opt_since - the argument of --since
+ *
+ * Arguments: arg; now; *out.
+ * Returns true, or false after a message on stderr.
+ */
+bool
+ctl_opt_since(const char *arg, int64_t now, int64_t *out)
+{
+	if (ctl_parse_date(arg, now, out))
+		return true;
+	fprintf(stderr, "bouncectl: --since: bad date \"%s\" "
+	    "(YYYY-MM-DD[THH:MM[:SS]], @EPOCH or Nd)\n", arg);
+	return false;
+}
+
+/*
+ * ctl_default_by - who runs the command, for --by's default
+ *
+ * Arguments: buf/len, room for the name.
+ * Returns $SUDO_USER, else the user name of the real uid (in buf), else
+ * "uid N" (in buf).
+ */
+const char *
+ctl_default_by(char *buf, size_t len)
+{
+	const char	*u;
+	struct passwd	 pw, *res = NULL;
+	char		 pwbuf[1024];
+
+	if ((u = getenv("SUDO_USER")) != NULL && *u != '\0')
+		return u;
+	if (getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &res) == 0 &&
+	    res != NULL) {
+		snprintf(buf, len, "%s", pw.pw_name);
+		return buf;
+	}
+	snprintf(buf, len, "uid %u", (unsigned)getuid());
+	return buf;
+}
+
+/*
+ * ctl_trim - strip surrounding white space, in place
+ *
+ * Returns s past its leading white space, its trailing one cut off.
+ */
+char *
+ctl_trim(char *s)
+{
+	size_t	 n;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/*
+ * ctl_open_input - open FILE, or standard input for "-"
+ *
+ * Returns the stream, or NULL after a message on stderr.  Close it with
+ * ctl_close_input().
+ */
+FILE *
+ctl_open_input(const char *path)
+{
+	FILE	*fp;
+
+	if (strcmp(path, "-") == 0)
+		return stdin;
+	if ((fp = fopen(path, "r")) == NULL)
+		fprintf(stderr, "bouncectl: %s: %s\n", path, strerror(errno));
+	return fp;
+}
+
+/* ctl_close_input - close what ctl_open_input() opened (NULL is fine) */
+void
+ctl_close_input(FILE *fp)
+{
+	if (fp != NULL && fp != stdin)
+		fclose(fp);
+}
+
+/*
+ * ctl_read_line - one line of an input file
+ *
+ * Arguments: fp; line and cap, a getline() buffer (the caller frees it).
+ * Returns the length of the line without its CR/LF; -1 at the end (or
+ * on a read error: see ferror()); -2 for a line longer than
+ * CTL_LINE_MAX or holding a NUL byte (the caller reports and skips it).
+ */
+ssize_t
+ctl_read_line(FILE *fp, char **line, size_t *cap)
+{
+	ssize_t	 n;
+
+	if ((n = getline(line, cap, fp)) < 0)
+		return -1;
+	if (n > CTL_LINE_MAX || strlen(*line) != (size_t)n)
+		return -2;
+	while (n > 0 && ((*line)[n - 1] == '\n' || (*line)[n - 1] == '\r'))
+		(*line)[--n] = '\0';
+	return n;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * milter_int.h - what the files of the libmilter glue share, and nothing
+ * else includes: the per-connection and per-message contexts, the
+ * outcome that decide() maps to an sfsistat, and the functions one file
+ * of libbdmilter.a calls in another.
+ *   milter.c         callbacks, negotiation, contexts, decide()
+ *   milter_state.c   shared state: snapshot, store handles, cache, clock;
+ *                    the socket and smfi_main()
+ *   milter_rcpt.c    SuppressedRecipients at RCPT TO (in front of rcache.c)
+ *   milter_bounce.c  end of message of a bounce: analysis, recording, the
+ *                    X-Bounce-* header actions and the one log line
+ * Only these files include <libmilter/mfapi.h>.  No SMFICTX is ever stored
+ * in a context: each function uses the one its callback was given.
+ */
+#ifndef BD_MILTER_INT_H
+#define BD_MILTER_INT_H
+
+#include <libmilter/mfapi.h>
+
+#include "util/buf.h"
+#include "conf/conf.h"
+#include "util/event.h"
+#include "bounced/rcache.h"
+#include "store/store.h"
+
+#define MILTER_QID_MAX		64
+#define MILTER_TAG_MAX		4096	/* bytes of X-Bounce-Suppressed */
+#define MILTER_FORGED_NAMES	16	/* distinct X-Bounce-* names removed */
+#define MILTER_FORGED_MAX	64	/* X-Bounce-* fields removed */
+#define MILTER_FORGED_NAME_LEN	64	/* bytes of one such name */
+
+/* The X-Bounce-* fields a bounce arrived with (forged or relayed). */
+struct forged {
+	char		 name[MILTER_FORGED_NAME_LEN];	/* as first seen */
+	unsigned	 count;			/* fields of that name */
+};
+
+/* What a callback found; decide() maps it to an sfsistat. */
+enum outcome {
+	OUT_ORDINARY,		/* not a bounce, nothing to do: accept */
+	OUT_MORE,		/* keep going */
+	OUT_RECORDED,		/* bounce recorded: BounceAction */
+	OUT_UNRECORDED,		/* bounce not recorded (our failure): OnError */
+	OUT_PASS,		/* not analysable as a bounce: let it through */
+	OUT_BODY_FULL,		/* buffer full: skip the rest if possible */
+	OUT_RCPT_SUPPRESSED,	/* ordinary mail to a suppressed address */
+};
+
+/* One message: from MAIL FROM to end of message or abort. */
+struct msg_ctx {
+	bool		 bounce;	/* treat as a bounce */
+	bool		 internal;	/* Postfix's own DSN */
+	bool		 by_address;	/* matched BounceAddresses */
+	bool		 in_body;
+	bool		 nomem;		/* an append failed: msg has a hole */
+	unsigned	 nrcpt;
+	char		 qid[MILTER_QID_MAX];
+	struct buf	 msg;		/* rebuilt header + body, bounded */
+	struct buf	 tag;		/* suppressed recipients (tag mode) */
+	struct forged	 forged[MILTER_FORGED_NAMES];
+	size_t		 nforged;
+	unsigned	 forged_total;
+	bool		 forged_kept;	/* more than we can remove */
+	bool		 forged_done;	/* removal asked for */
+};
+
+/* What every connection shares (milter_shared()). */
+struct milter_handles {
+	struct store	*store;		/* recording */
+	struct store	*lookup;	/* RCPT TO lookups */
+	struct rcache	*rcache;	/* SuppressedRecipients answers */
+};
+
+/* One SMTP connection: from negotiation to close. */
+struct conn_ctx {
+	struct bd_config *conf;		/* snapshot for the whole connection */
+	unsigned long	 pflags;	/* negotiated protocol flags */
+	unsigned long	 aflags;	/* negotiated actions */
+	struct msg_ctx	*mc;
+};
+
+/* milter.c */
+/* milter_qid - the message's sanitised queue id, or "NOQUEUE" */
+const char *milter_qid(const struct msg_ctx *mc);
+
+/* milter_state.c */
+/* milter_now - the event clock: time(3) unless milter_set_clock() */
+int64_t milter_now(void);
+/* milter_shared - the shared handles (borrowed; each may be NULL) */
+void milter_shared(struct milter_handles *out);
+
+/* milter_rcpt.c */
+/* milter_rcpt_check - SuppressedRecipients for one RCPT TO of mc */
+enum outcome milter_rcpt_check(SMFICTX *ctx, struct conn_ctx *cc,
+    struct msg_ctx *mc, const char *rcpt);
+/* milter_rcpt_forget - drop cached answers for recipients just recorded */
+void milter_rcpt_forget(const struct bd_event *evs, size_t n);
+
+/* milter_bounce.c */
+/* milter_note_forged - count an X-Bounce-* field a bounce came with */
+void milter_note_forged(struct msg_ctx *mc, const char *name);
+/* milter_remove_forged - delete the counted fields (headers mode), once */
+void milter_remove_forged(SMFICTX *ctx, const struct conn_ctx *cc,
+    struct msg_ctx *mc);
+/* milter_add_header - add name: value (sanitised); a failure is logged */
+void milter_add_header(SMFICTX *ctx, const struct conn_ctx *cc,
+    const struct msg_ctx *mc, const char *name, const char *value);
+/* milter_bounce_eom - analyse, record, act on and log a bounce */
+enum outcome milter_bounce_eom(SMFICTX *ctx, struct conn_ctx *cc,
+    struct msg_ctx *mc);
+
+#endif

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * conf.h - bounced.conf(5): an immutable configuration snapshot.
+ * The key table in conf_tab.h is the only definition of a key.
+ */
+#ifndef BD_CONFIG_H
+#define BD_CONFIG_H
+
+#include <stdio.h>
+
+#include "util/bd.h"
+#include "verdict/rules.h"
+#include "store/store.h"
+
+enum bounce_action {
+	BOUNCE_CONTINUE = 0,	/* let the bounce go on unchanged */
+	BOUNCE_HEADERS,		/* add X-Bounce-* headers */
+	BOUNCE_DISCARD,		/* drop it once recorded */
+};
+
+enum on_error {
+	ON_ERROR_TEMPFAIL = 0,	/* the MTA keeps the bounce and offers it again */
+	ON_ERROR_ACCEPT,	/* let it through unrecorded */
+};
+
+enum rcpt_policy {
+	RCPT_OFF = 0,		/* do not look at recipients of ordinary mail */
+	RCPT_TAG,		/* add a header naming suppressed recipients */
+	RCPT_REJECT,		/* refuse suppressed recipients at RCPT TO */
+};
+
+struct bd_config {
+	char		*path;			/* file it came from */
+	char		*socket;		/* Socket */
+	char		*user;			/* UserID (user[:group]) */
+	char		*pid_file;		/* PidFile */
+	char		*database;		/* Database */
+	char		*rules_file;		/* RulesFile; NULL = built-in */
+	bool		 syslog;		/* Syslog */
+	char		*syslog_facility;	/* SyslogFacility */
+	bool		 log_debug;		/* LogLevel debug */
+	char		*bounce_addresses;	/* BounceAddresses: comma-separated glob patterns */
+	enum bounce_action bounce_action;	/* BounceAction */
+	enum on_error	 on_error;		/* OnError */
+	size_t		 max_message_bytes;	/* MaxMessageBytes */
+	unsigned	 soft_bounce_limit;	/* SoftBounceLimit */
+	int64_t		 soft_bounce_window;	/* SoftBounceWindow, seconds */
+	int64_t		 busy_timeout;		/* DatabaseBusyTimeout, milliseconds */
+	char		*campaign_header;	/* CampaignHeader */
+	enum rcpt_policy suppressed_rcpt;	/* SuppressedRecipients */
+	char		*reject_reply;		/* RejectReply, e.g. "550 5.1.1 ..." */
+	char		*suppression_expiry;	/* SuppressionExpiry, as written */
+	unsigned	 sender_alert_rate;	/* SenderSideAlertRate, per hour; 0 off */
+	char		*complaint_suppress;	/* ComplaintSuppress (printed) */
+	struct rules	*rules;			/* compiled RulesFile (or built-in) */
+	/* Added by the daemon (conf.c); derived at load, read-only after. */
+	char		**bounce_patterns;	/* BounceAddresses split, lower-cased */
+	size_t		 n_bounce_patterns;
+	struct store_expiry expiry[STORE_EXPIRY_MAX]; /* SuppressionExpiry */
+	size_t		 n_expiry;		/* 0: expiry off */
+	unsigned	 complaint_types;	/* ComplaintSuppress: bits */
+	char		*warnings;		/* "file:line: warning" lines, or NULL */
+	unsigned	 refs;			/* config_ref/config_unref */
+};
+
+/*
+ * config_load - read a bounced.conf; path NULL means built-in defaults only.
+ * Unknown or duplicate keys and bad values fail with "file:line: why" in err.
+ * Also loads the rules file.  Free with config_free().
+ */
+enum bd_status config_load(const char *path, struct bd_config **out,
+    char *err, size_t errlen);
+/* config_free - NULL is fine */
+void config_free(struct bd_config *c);
+/* config_default_path - SYSCONFDIR "/bounced.conf" */
+const char *config_default_path(void);
+/*
+ * config_parse - config_load() of a text already in memory; name is used
+ * in "name:line" messages.
+ */
+enum bd_status config_parse(const char *name, const char *text, size_t len,
+    struct bd_config **out, char *err, size_t errlen);
+/* config_ref - take a reference (thread-safe); returns c */
+struct bd_config *config_ref(struct bd_config *c);
+/* config_unref - drop a reference, config_free() at zero; NULL is fine */
+void config_unref(struct bd_config *c);
+/* config_print - "Key value" lines; all keys, or only non-default ones */
+void config_print(const struct bd_config *c, FILE *fp, bool all);
+/*
+ * config_fixed_changed - names of the non-reloadable keys whose values
+ * differ between a and b, comma-separated into out ("" if none)
+ */
+void config_fixed_changed(const struct bd_config *a,
+    const struct bd_config *b, char *out, size_t outlen);
+/* config_is_bounce_address - rcpt matches a BounceAddresses pattern */
+bool config_is_bounce_address(const struct bd_config *c, const char *rcpt);
+/* config_facility - syslog facility code of a name ("mail"), -1 if none */
+int config_facility(const char *name);
+
+#endif

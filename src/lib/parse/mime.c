@@ -1,0 +1,777 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2026 The bounced authors.
+ *
+ * mime.c - a thin wrapper around GMime 3 for the bounce parser.
+ *
+ * It parses one message held in memory and flattens its MIME tree into
+ * a bounded list of leaf parts, each with its content transfer-decoded
+ * (RFC 2045 section 6, GMime's decoders) and, for text parts, converted to
+ * UTF-8 from its declared charset (RFC 2046 section 4.1.2; ISO-2022-JP,
+ * Shift_JIS and friends through GMime's iconv layer).
+ *
+ * Where the time goes is GMime's object tree, so GMime is given only
+ * what needs it: the MIME structure.  The top header block is indexed
+ * here (RFC 5322 section 2.2 fields) and GMime parses the Content-*
+ * fields (RFC 2045 section 3) with the body; a field's value is unfolded
+ * and RFC 2047-decoded by GMime's decoder when first asked for.  Enclosed
+ * messages (message/rfc822, message/global, RFC 6532; text/rfc822-headers,
+ * RFC 6522 section 4) are kept opaque: their header block is read the
+ * same way when a field is looked up, their body parsed by GMime only
+ * when the caller asks (a forwarded bounce, mime_expand).  Content that
+ * needs no transfer decoding is read in place; HTML is converted only
+ * when the bounce has no text/plain.
+ *
+ * It must not: log, do I/O, keep state between calls (other than the
+ * parser options made once by mime_init), or trust any byte of input.
+ * Thread-safe after mime_init.
+ */
+#include <ctype.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "util/datetime.h"
+#include "parse/mime.h"
+#include "parse/mime_int.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BD_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(BD_ASAN)
+#include <sanitizer/lsan_interface.h>
+#define LSAN_DISABLE()	__lsan_disable()
+#define LSAN_ENABLE()	__lsan_enable()
+#else
+#define LSAN_DISABLE()	do { } while (0)
+#define LSAN_ENABLE()	do { } while (0)
+#endif
+
+static GMimeParserOptions *popts;
+
+/*
+ * mime_parser_options - the parser options mime_init() made (RFC 2047
+ * decoding of header values uses them too)
+ */
+GMimeParserOptions *
+mime_parser_options(void)
+{
+	return popts;
+}
+
+/* The media types GMime would parse as an enclosed message (RFC 2046
+ * section 5.2.1, RFC 6532 section 3.5); mime_init makes them leaves. */
+static const char *const message_types[] = { "rfc822", "global",
+    "rfc2822", "news", NULL };
+
+
+/*
+ * mime_init - initialise GMime once per process
+ *
+ * Notes: must run before any other mime_* call and before threads that
+ * parse are started.
+ */
+void
+mime_init(void)
+{
+	static const char *fallback[] = { "UTF-8", "windows-1252", NULL };
+	size_t		 i;
+
+	if (popts != NULL)
+		return;
+	/*
+	 * g_mime_object_register_type() below replaces the entries that
+	 * g_mime_init() made for message/rfc822 ...; GMime drops the old
+	 * entry without freeing it (a few bytes, once per process).  Under
+	 * AddressSanitizer tell LeakSanitizer that GMime's own set-up is not
+	 * a leak, so that sanitized test runs stay meaningful.
+	 */
+	LSAN_DISABLE();
+	g_mime_init();
+	LSAN_ENABLE();
+	popts = g_mime_parser_options_new();
+	g_mime_parser_options_set_fallback_charsets(popts, fallback);
+	g_mime_parser_options_set_rfc2047_compliance_mode(popts,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(popts,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_address_compliance_mode(popts,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	/*
+	 * Enclosed messages become plain leaves: GMime would otherwise
+	 * build the whole object tree of every returned original (most of
+	 * a bounce's bytes) only for a Message-ID.  mime_part_header()
+	 * and mime_expand() parse them when, and as far as, needed.  The
+	 * registry is process-wide: nothing else in bounced uses GMime.
+	 */
+	for (i = 0; message_types[i] != NULL; i++)
+		g_mime_object_register_type("message", message_types[i],
+		    GMIME_TYPE_PART);
+}
+
+/*
+ * mime_shutdown - release GMime
+ *
+ * Notes: only after the last parse.
+ */
+void
+mime_shutdown(void)
+{
+	if (popts == NULL)
+		return;
+	g_mime_parser_options_free(popts);
+	popts = NULL;
+	g_mime_shutdown();
+}
+
+static bool
+has_jis_escape(const char *s, size_t n)
+{
+	const char	*p, *end = s + n;
+
+	for (p = s; p + 2 < end; p++) {
+		p = memchr(p, 0x1b, end - p);
+		if (p == NULL || p + 2 >= end)
+			return false;
+		if (p[1] == '$' && (p[2] == 'B' || p[2] == '@'))
+			return true;
+	}
+	return false;
+}
+
+static char *
+iconv_dup(const char *s, size_t n, const char *cs)
+{
+	iconv_t	 cd;
+	char	*out;
+
+	cd = g_mime_iconv_open("UTF-8", cs);
+	if (cd == (iconv_t)-1)
+		return NULL;
+	out = g_mime_iconv_strndup(cd, s, n);
+	g_mime_iconv_close(cd);
+	if (out != NULL && !g_utf8_validate(out, -1, NULL)) {
+		g_free(out);
+		out = NULL;
+	}
+	return out;
+}
+
+static char *
+gdup(char *g)
+{
+	char	*s;
+
+	if (g == NULL)
+		return NULL;
+	s = strdup(g);
+	g_free(g);
+	return s;
+}
+
+/*
+ * Charsets in which a byte below 0x80 is that ASCII character (not
+ * UTF-7, UTF-16/32, HZ, ...): undeclared, or a known family.
+ */
+static bool
+ascii_charset(const char *cs)
+{
+	static const char *const pfx[] = { "us-ascii", "ascii", "utf-8",
+	    "utf8", "iso-8859-", "iso8859-", "iso_8859-", "windows-125",
+	    "cp125", "iso-2022-jp", "shift_jis", "shift-jis", "sjis",
+	    "euc-", "gb2312", "gbk", "gb18030", "big5", "koi8-", "latin",
+	    "ks_c_5601", NULL };
+	size_t	 i;
+
+	if (cs == NULL)
+		return true;
+	for (i = 0; pfx[i] != NULL; i++)
+		if (g_ascii_strncasecmp(cs, pfx[i], strlen(pfx[i])) == 0)
+			return true;
+	return false;
+}
+
+/* 7-bit without control bytes but TAB, CR, LF, FF (no ESC, SO/SI, NUL). */
+static bool
+plain_ascii(const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s, *end = p + n;
+	uint64_t		 w;
+
+	for (; end - p >= 8; p += 8) {
+		memcpy(&w, p, 8);
+		/* any byte >= 0x80 or < 0x20: look closer */
+		if (((w | ((w & UINT64_C(0x6060606060606060)) +
+		    UINT64_C(0x6060606060606060))) &
+		    UINT64_C(0x8080808080808080)) !=
+		    UINT64_C(0x8080808080808080) ||
+		    (w & UINT64_C(0x8080808080808080)) != 0) {
+			int k;
+
+			for (k = 0; k < 8; k++)
+				if (p[k] >= 0x80 || (p[k] < 0x20 &&
+				    p[k] != '\t' && p[k] != '\n' &&
+				    p[k] != '\r' && p[k] != '\f'))
+					return false;
+		}
+	}
+	for (; p < end; p++)
+		if (*p >= 0x80 || (*p < 0x20 && *p != '\t' && *p != '\n' &&
+		    *p != '\r' && *p != '\f'))
+			return false;
+	return true;
+}
+
+/*
+ * mime_to_utf8 - convert n bytes to a malloc'd NUL-terminated UTF-8 string
+ *
+ * Arguments: s, n: the bytes; cs: declared charset or NULL.
+ * Returns: the string (free() it) or NULL on allocation failure.
+ * Notes: a charset GMime cannot convert, or text that is not what its
+ * label says, falls back to UTF-8 if valid, ISO-2022-JP when its escapes
+ * are present, else GMime's 8-bit guess over the fallback charsets.
+ * NUL bytes become spaces.
+ */
+char *
+mime_to_utf8(const char *s, size_t n, const char *cs)
+{
+	char	*out = NULL;
+	size_t	 i;
+
+	/* Printable ASCII in an ASCII-compatible charset is itself. */
+	if (ascii_charset(cs) && plain_ascii(s, n)) {
+		if ((out = malloc(n + 1)) == NULL)
+			return NULL;
+		memcpy(out, s, n);
+		out[n] = '\0';
+		return out;
+	}
+	if (cs != NULL && g_ascii_strcasecmp(cs, "us-ascii") != 0 &&
+	    g_ascii_strcasecmp(cs, "utf-8") != 0 &&
+	    g_ascii_strcasecmp(cs, "utf8") != 0)
+		out = gdup(iconv_dup(s, n, cs));
+	if (out == NULL && has_jis_escape(s, n))
+		out = gdup(iconv_dup(s, n, "iso-2022-jp"));
+	if (out == NULL && memchr(s, '\0', n) == NULL &&
+	    g_utf8_validate(s, n, NULL)) {
+		if ((out = malloc(n + 1)) == NULL)
+			return NULL;
+		memcpy(out, s, n);
+		out[n] = '\0';
+	}
+	if (out == NULL)
+		out = gdup(g_mime_utils_decode_8bit(popts, s, n));
+	if (out == NULL) {
+		/* Last resort: keep ASCII only. */
+		if ((out = malloc(n + 1)) == NULL)
+			return NULL;
+		for (i = 0; i < n; i++)
+			out[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+		out[n] = '\0';
+	}
+	return out;
+}
+
+struct walk {
+	struct mime_doc	*doc;
+	GByteArray	*ba;		/* the bytes GMime is reading */
+	size_t		 max_text;
+};
+
+/*
+ * A GMime memory stream reading p[0..len) in place: GMimeStreamMem over a
+ * GByteArray that does not own the bytes (they belong to the caller), so
+ * the message is never copied; the parts' content streams are substreams
+ * of it (see leaf_view).  *bap receives the wrapper to release with
+ * g_byte_array_free(ba, FALSE) once every object parsed from it is gone.
+ */
+static GMimeObject *
+parse_buffer(const char *p, size_t len, GByteArray **bap)
+{
+	GMimeStream	*st;
+	GMimeParser	*ps;
+	GMimeObject	*m;
+	GByteArray	*ba;
+
+	*bap = NULL;
+	if (len > G_MAXUINT)
+		len = G_MAXUINT;
+	ba = g_byte_array_new_take((guint8 *)(uintptr_t)p, len);
+	st = g_mime_stream_mem_new_with_byte_array(ba);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
+	ps = g_mime_parser_new_with_stream(st);
+	g_mime_parser_set_format(ps, GMIME_FORMAT_MESSAGE);
+	m = g_mime_parser_construct_part(ps, popts);
+	g_object_unref(ps);
+	g_object_unref(st);
+	if (m == NULL)
+		(void)g_byte_array_free(ba, FALSE);
+	else
+		*bap = ba;
+	return m;
+}
+
+static void
+release_parse(GMimeObject *m, GByteArray *ba)
+{
+	if (m != NULL)
+		g_object_unref(m);
+	if (ba != NULL)
+		(void)g_byte_array_free(ba, FALSE);
+}
+
+/*
+ * The content of a leaf without a copy when it needs no transfer decoding
+ * (7bit, 8bit, binary): a substream of the memory stream parse_buffer made
+ * (GMime keeps content as substreams of a seekable input).  Sets *p, *n
+ * (bounded by max); false when the bytes are not in ba as they are.
+ */
+static bool
+raw_view(GMimeDataWrapper *w, GByteArray *ba, const char **p, size_t *n)
+{
+	GMimeStream	*s;
+	gint64		 start, end;
+
+	/* A substream of a memory stream shares its buffer; its bounds are
+	 * offsets into that buffer. */
+	s = g_mime_data_wrapper_get_stream(w);
+	if (s == NULL || !GMIME_IS_STREAM_MEM(s) ||
+	    g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s)) != ba)
+		return false;
+	start = s->bound_start;
+	end = s->bound_end < 0 ? (gint64)ba->len : s->bound_end;
+	if (start < 0 || end > (gint64)ba->len || start > end)
+		return false;
+	*p = ba->data != NULL ? (const char *)ba->data + start : "";
+	*n = (size_t)(end - start);
+	return true;
+}
+
+static bool
+identity_encoding(GMimeContentEncoding e)
+{
+	return e == GMIME_CONTENT_ENCODING_DEFAULT ||
+	    e == GMIME_CONTENT_ENCODING_7BIT ||
+	    e == GMIME_CONTENT_ENCODING_8BIT ||
+	    e == GMIME_CONTENT_ENCODING_BINARY;
+}
+
+static bool
+leaf_view(GMimePart *part, GByteArray *ba, size_t max, const char **p,
+    size_t *n)
+{
+	GMimeDataWrapper	*w;
+
+	if (ba == NULL || (w = g_mime_part_get_content(part)) == NULL ||
+	    !identity_encoding(g_mime_data_wrapper_get_encoding(w)) ||
+	    !raw_view(w, ba, p, n))
+		return false;
+	if (*n > max)
+		*n = max;
+	return true;
+}
+
+/* Transfer-decoded content of a leaf through GMime streams; sets *n. */
+static char *
+leaf_bytes(GMimePart *part, size_t max, size_t *n)
+{
+	GMimeDataWrapper	*w;
+	GMimeStream		*ms;
+	GByteArray		*ba;
+	char			*out;
+	size_t			 len;
+
+	*n = 0;
+	if ((w = g_mime_part_get_content(part)) == NULL)
+		return NULL;
+	ms = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, ms);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
+	len = ba->len < max ? ba->len : max;
+	if ((out = malloc(len + 1)) != NULL) {
+		if (len > 0)
+			memcpy(out, ba->data, len);
+		out[len] = '\0';
+		*n = len;
+	}
+	g_object_unref(ms);
+	return out;
+}
+
+/*
+ * Transfer-decoded content (RFC 2045 section 6: base64, quoted-printable,
+ * and uuencode) of a leaf whose encoded bytes are in ba: GMime's decoder
+ * state machine (g_mime_encoding_*) run straight over them, without the
+ * stream and filter objects of g_mime_data_wrapper_write_to_stream.
+ * Bounded by max; sets *n.  Falls back to leaf_bytes.
+ */
+static char *
+leaf_decoded(GMimePart *part, GByteArray *ba, size_t max, size_t *n)
+{
+	GMimeDataWrapper	*w;
+	GMimeContentEncoding	 e;
+	GMimeEncoding		 st;
+	const char		*raw;
+	size_t			 rawlen, k;
+	char			*out;
+
+	*n = 0;
+	if ((w = g_mime_part_get_content(part)) == NULL)
+		return NULL;
+	e = g_mime_data_wrapper_get_encoding(w);
+	if (ba == NULL || identity_encoding(e) ||
+	    (e != GMIME_CONTENT_ENCODING_BASE64 &&
+	    e != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+	    e != GMIME_CONTENT_ENCODING_UUENCODE) ||
+	    !raw_view(w, ba, &raw, &rawlen))
+		return leaf_bytes(part, max, n);
+	g_mime_encoding_init_decode(&st, e);
+	if ((out = malloc(g_mime_encoding_outlen(&st, rawlen) + 1)) == NULL)
+		return NULL;
+	k = g_mime_encoding_flush(&st, raw, rawlen, out);
+	if (k > max)
+		k = max;
+	out[k] = '\0';
+	*n = k;
+	return out;
+}
+
+static void
+lower_copy(char *dst, size_t dstlen, const char *a, const char *b)
+{
+	size_t	 i = 0;
+
+	for (; a != NULL && *a != '\0' && i + 1 < dstlen; a++)
+		dst[i++] = tolower((unsigned char)*a);
+	if (i + 1 < dstlen)
+		dst[i++] = '/';
+	for (; b != NULL && *b != '\0' && i + 1 < dstlen; b++)
+		dst[i++] = tolower((unsigned char)*b);
+	dst[i] = '\0';
+}
+
+static struct mime_part *
+new_part(struct walk *w, GMimeObject *obj, unsigned depth)
+{
+	struct mime_part	*mp;
+	GMimeContentType	*ct;
+
+	if (w->doc->nparts >= MIME_MAX_PARTS) {
+		w->doc->defects |= MIME_DEFECT_MIME;
+		return NULL;
+	}
+	mp = &w->doc->parts[w->doc->nparts++];
+	memset(mp, 0, sizeof(*mp));
+	mp->depth = depth;
+	ct = g_mime_object_get_content_type(obj);
+	if (ct != NULL)
+		lower_copy(mp->type, sizeof(mp->type),
+		    g_mime_content_type_get_media_type(ct),
+		    g_mime_content_type_get_media_subtype(ct));
+	else
+		lower_copy(mp->type, sizeof(mp->type), "text", "plain");
+	return mp;
+}
+
+static bool
+is_message_type(const char *t)
+{
+	size_t	 i;
+
+	if (strncmp(t, "message/", 8) != 0)
+		return false;
+	for (i = 0; message_types[i] != NULL; i++)
+		if (strcmp(t + 8, message_types[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Decode a text part's content to UTF-8 into mp->text. */
+static void
+read_text(struct mime_part *mp, GMimePart *part, GByteArray *ba, size_t max)
+{
+	GMimeContentType	*ct;
+	const char		*cs, *view;
+	char			*raw;
+	size_t			 n;
+
+	ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	cs = ct != NULL ? g_mime_content_type_get_parameter(ct, "charset") :
+	    NULL;
+	if (leaf_view(part, ba, max, &view, &n))
+		mp->text = mime_to_utf8(view, n, cs);
+	else {
+		if ((raw = leaf_decoded(part, ba, max, &n)) == NULL)
+			return;
+		mp->text = mime_to_utf8(raw, n, cs);
+		free(raw);
+	}
+	mp->len = mp->text != NULL ? strlen(mp->text) : 0;
+}
+
+static void
+walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
+{
+	struct mime_part	*mp;
+	bool			 msg, hdrs;
+
+	if ((mp = new_part(w, GMIME_OBJECT(part), depth)) == NULL)
+		return;
+	/* Inside a returned message only report parts are of interest. */
+	if (depth > 0 && strncmp(mp->type, "message/", 8) != 0 &&
+	    strcmp(mp->type, "text/rfc822-headers") != 0)
+		return;
+	msg = is_message_type(mp->type);
+	hdrs = strcmp(mp->type, "text/rfc822-headers") == 0;
+	if (msg || hdrs) {
+		/* Kept opaque: headers parsed on demand, body on expand. */
+		mp->message = true;
+		mp->expandable = msg;
+		if (leaf_view(part, w->ba, w->max_text, &mp->raw,
+		    &mp->rawlen))
+			return;
+		mp->rawbuf = leaf_decoded(part, w->ba, w->max_text,
+		    &mp->rawlen);
+		mp->raw = mp->rawbuf;
+		if (mp->raw == NULL)
+			mp->rawlen = 0;
+		return;
+	}
+	/*
+	 * Only text and the report parts are read (images, archives,
+	 * other message/ types never are).  HTML is read only when the
+	 * bounce has no text/plain: decided after the walk.
+	 */
+	if (strcmp(mp->type, "text/html") == 0 && depth == 0) {
+		mp->html = part;
+		return;
+	}
+	if (strncmp(mp->type, "text/", 5) == 0 ||
+	    strcmp(mp->type, "message/global-delivery-status") == 0 ||
+	    strcmp(mp->type, "message/delivery-status") == 0 ||
+	    strcmp(mp->type, "message/feedback-report") == 0)
+		read_text(mp, part, w->ba, w->max_text);
+}
+
+static void
+walk_object(struct walk *w, GMimeObject *obj, unsigned depth, unsigned nest)
+{
+	struct mime_part	*mp;
+	int			 i, n;
+
+	if (obj == NULL)
+		return;
+	if (nest > MIME_MAX_DEPTH) {
+		w->doc->defects |= MIME_DEFECT_MIME;
+		return;
+	}
+	if (GMIME_IS_MULTIPART(obj)) {
+		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+		if (n == 0) {
+			/* No boundary found: the body is all prologue. */
+			const char *pro = g_mime_multipart_get_prologue(
+			    GMIME_MULTIPART(obj));
+
+			w->doc->defects |= MIME_DEFECT_MIME;
+			if (pro != NULL && (mp = new_part(w, obj, depth)) !=
+			    NULL) {
+				size_t plen = strlen(pro);
+
+				if (plen > w->max_text)
+					plen = w->max_text;
+				(void)snprintf(mp->type, sizeof(mp->type), "%s",
+				    "text/plain");
+				mp->text = mime_to_utf8(pro, plen, NULL);
+				mp->len = mp->text ? strlen(mp->text) : 0;
+			}
+		}
+		for (i = 0; i < n; i++)
+			walk_object(w, g_mime_multipart_get_part(
+			    GMIME_MULTIPART(obj), i), depth, nest + 1);
+	} else if (GMIME_IS_PART(obj))
+		walk_leaf(w, GMIME_PART(obj), depth);
+	/* GMimeMessagePart cannot occur: see mime_init. */
+}
+
+/*
+ * The top header block is read here, not by GMime: GMime would make an
+ * object per field and decode it, for the ten or so fields the parser
+ * looks at.  The fields are indexed in doc->fields (values decoded by
+ * GMime on first use, mime_header); GMime gets the Content-* fields (RFC
+ * 2045 section 3: all that MIME structure depends on) and the body, in
+ * doc->gbuf.
+ */
+static enum bd_status
+split_headers(struct mime_doc *doc, const char *p, size_t len)
+{
+	struct mime_field	 f;
+	const char		*q = p, *end = p + len;
+	char			*o;
+
+	if ((doc->gbuf = malloc(len + 2)) == NULL)
+		return BD_ENOMEM;
+	o = doc->gbuf;
+	while (mime_next_field(&q, end, &f)) {
+		if (doc->nfields < MIME_MAX_FIELDS)
+			doc->fields[doc->nfields++] = f;
+		if (f.nlen < 8 ||
+		    g_ascii_strncasecmp(f.name, "Content-", 8) != 0)
+			continue;
+		memcpy(o, f.name, f.end - f.name);
+		o += f.end - f.name;
+		if (o[-1] != '\n')
+			*o++ = '\n';
+	}
+	*o++ = '\n';
+	memcpy(o, q, end - q);
+	o += end - q;
+	doc->glen = o - doc->gbuf;
+	return BD_OK;
+}
+
+/*
+ * mime_open - parse a message held in memory
+ *
+ * Arguments: p, len: the message (LF or CRLF line ends), read in place:
+ * it must stay valid and unchanged until mime_close(); max_text: bytes
+ * kept per part; doc: filled in, release with mime_close().
+ * Returns: BD_OK (defects in doc->defects), BD_EPARSE when GMime could not
+ * make a message at all (doc is still safe to close).
+ * Notes: thread-safe.  Enclosed messages are not parsed here: see
+ * mime_part_header() and mime_expand().
+ */
+enum bd_status
+mime_open(const char *p, size_t len, size_t max_text, struct mime_doc *doc)
+{
+	struct walk		 w;
+	GMimeObject		*top;
+	GMimeContentType	*ct;
+	GByteArray		*ba;
+	const char		*rt;
+	char			 buf[MIME_TYPE_MAX];
+	size_t			 i;
+
+	/* fields and parts are set one by one as they fill. */
+	memset(doc, 0, offsetof(struct mime_doc, fields));
+	doc->max_text = max_text;
+	if (split_headers(doc, p, len) != BD_OK)
+		return BD_ENOMEM;
+	if ((top = parse_buffer(doc->gbuf, doc->glen, &ba)) == NULL) {
+		doc->defects |= MIME_DEFECT_MIME;
+		return BD_EPARSE;
+	}
+	doc->msg = top;
+	doc->ba = ba;
+	w.doc = doc;
+	w.ba = ba;
+	w.max_text = max_text;
+	ct = g_mime_object_get_content_type(top);
+	if (ct != NULL) {
+		lower_copy(buf, sizeof(buf),
+		    g_mime_content_type_get_media_type(ct),
+		    g_mime_content_type_get_media_subtype(ct));
+		doc->top_type = strdup(buf);
+		rt = g_mime_content_type_get_parameter(ct, "report-type");
+		if (rt != NULL && (doc->report_type = strdup(rt)) != NULL) {
+			char *q;
+
+			for (q = doc->report_type; *q != '\0'; q++)
+				*q = tolower((unsigned char)*q);
+		}
+	}
+	walk_object(&w, top, 0, 0);
+	/* HTML alternatives: read only when there is no plain text. */
+	for (i = 0; i < doc->nparts; i++)
+		if (doc->parts[i].depth == 0 &&
+		    strcmp(doc->parts[i].type, "text/plain") == 0)
+			break;
+	if (i == doc->nparts)
+		for (i = 0; i < doc->nparts; i++)
+			if (doc->parts[i].html != NULL)
+				read_text(&doc->parts[i], doc->parts[i].html,
+				    ba, max_text);
+	return BD_OK;
+}
+
+/*
+ * mime_expand - walk the bodies of the enclosed messages at a depth
+ *
+ * Arguments: doc; depth: the depth of the message parts to open (their
+ * parts get depth + 1); needle: open only the messages whose bytes hold
+ * this literal (any case), or NULL for all.
+ * Returns: the number of parts added.
+ * Notes: each enclosed message is parsed by GMime once, only when asked
+ * (a forwarded bounce whose report is inside message/rfc822); messages
+ * enclosed in it stay opaque until asked for in turn.  Bounded: at most
+ * MIME_MAX_PARTS parts in all, depth below MIME_MAX_DEPTH.
+ */
+size_t
+mime_expand(struct mime_doc *doc, unsigned depth, const char *needle)
+{
+	struct walk	 w;
+	GMimeObject	*m;
+	GByteArray	*ba;
+	size_t		 i, n, before = doc->nparts;
+	const char	*raw;
+	size_t		 rawlen;
+
+	if (depth + 1 >= MIME_MAX_DEPTH)
+		return 0;
+	n = doc->nparts;
+	for (i = 0; i < n; i++) {
+		struct mime_part *mp = &doc->parts[i];
+
+		if (mp->depth != depth || !mp->expandable || mp->expanded)
+			continue;
+		mp->expanded = true;
+		if (mp->raw == NULL || (needle != NULL &&
+		    !mime_ci_has(mp->raw, mp->rawlen, needle)))
+			continue;
+		raw = mp->raw;
+		rawlen = mp->rawlen;
+		if ((m = parse_buffer(raw, rawlen, &ba)) == NULL) {
+			doc->defects |= MIME_DEFECT_MIME;
+			continue;
+		}
+		w.doc = doc;
+		w.ba = ba;
+		w.max_text = doc->max_text;
+		/* Parts keep copies or views of raw, never GMime's memory. */
+		walk_object(&w, m, depth + 1, 0);
+		release_parse(m, ba);
+	}
+	return doc->nparts - before;
+}
+
+/*
+ * mime_close - release a parsed document
+ *
+ * Notes: safe on a zeroed or already closed doc.
+ */
+void
+mime_close(struct mime_doc *doc)
+{
+	size_t	 i;
+
+	struct mime_str	*ms;
+
+	for (i = 0; i < doc->nparts; i++) {
+		free(doc->parts[i].text);
+		free(doc->parts[i].rawbuf);
+	}
+	while ((ms = doc->strs) != NULL) {
+		doc->strs = ms->next;
+		free(ms);
+	}
+	release_parse(doc->msg, doc->ba);
+	free(doc->gbuf);
+	free(doc->report_type);
+	free(doc->top_type);
+	memset(doc, 0, offsetof(struct mime_doc, fields));
+}

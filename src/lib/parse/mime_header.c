@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2026 The bounced authors.
+ *
+ * mime_header.c - header fields of a parsed message and of its enclosed
+ * messages (RFC 5322 section 2.2: name, colon, folded value), looked up
+ * by name without regard to case, unfolded and RFC 2047-decoded by
+ * GMime when first asked for; the Message-ID of an enclosed original;
+ * and the Date field (RFC 5322 section 3.3), read by a fast path for
+ * the usual form and by GMime's lenient parser otherwise.
+ *
+ * It must not: log, do I/O, or trust any byte of input.
+ */
+#include <ctype.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "util/datetime.h"
+#include "parse/mime.h"
+#include "parse/mime_int.h"
+
+/*
+ * mime_ci_has - case-insensitive literal search in s[0..n); memchr for
+ * its first byte
+ */
+bool
+mime_ci_has(const char *s, size_t n, const char *needle)
+{
+	const char	*end, *a, *b, *p;
+	size_t		 nl = strlen(needle);
+	char		 lo, up;
+
+	if (nl == 0)
+		return true;
+	if (n < nl)
+		return false;
+	end = s + n - nl + 1;		/* one past the last start */
+	lo = g_ascii_tolower(needle[0]);
+	up = g_ascii_toupper(needle[0]);
+	a = memchr(s, lo, end - s);
+	b = lo == up ? NULL : memchr(s, up, end - s);
+	while (a != NULL || b != NULL) {
+		p = b == NULL || (a != NULL && a < b) ? a : b;
+		if (g_ascii_strncasecmp(p, needle, nl) == 0)
+			return true;
+		if (p == a)
+			a = memchr(a + 1, lo, end - a - 1);
+		else
+			b = memchr(b + 1, up, end - b - 1);
+	}
+	return false;
+}
+
+/* Keep a copy of g (a GMime string, freed here) until mime_close. */
+static const char *
+keep(struct mime_doc *doc, char *g)
+{
+	struct mime_str	*ms;
+	size_t		 n;
+
+	if (g == NULL)
+		return NULL;
+	n = strlen(g);
+	if ((ms = malloc(sizeof(*ms) + n + 1)) == NULL) {
+		g_free(g);
+		return NULL;
+	}
+	memcpy(ms->s, g, n + 1);
+	g_free(g);
+	ms->next = doc->strs;
+	doc->strs = ms;
+	return ms->s;
+}
+
+/*
+ * The next field of a header block (RFC 5322 section 2.2): "name:" at a
+ * line start, continuation lines start with white space.  Like GMime, a
+ * line without a colon is skipped; an empty line ends the block.  *pp
+ * moves past the field, or past the empty line when false is returned.
+ */
+bool
+mime_next_field(const char **pp, const char *end, struct mime_field *f)
+{
+	const char	*line, *eol, *ve, *colon, *ne;
+
+	for (line = *pp; line < end; line = ve) {
+		if ((eol = memchr(line, '\n', end - line)) == NULL)
+			eol = end;
+		if (eol == line || (eol == line + 1 && *line == '\r')) {
+			*pp = eol < end ? eol + 1 : end;
+			return false;
+		}
+		for (ve = eol; ve + 1 < end && (ve[1] == ' ' || ve[1] == '\t');)
+			if ((ve = memchr(ve + 1, '\n', end - ve - 1)) == NULL)
+				ve = end;
+		ve = ve < end ? ve + 1 : end;
+		if (*line == ' ' || *line == '\t' ||
+		    (colon = memchr(line, ':', eol - line)) == NULL)
+			continue;
+		for (ne = colon; ne > line && (ne[-1] == ' ' || ne[-1] == '\t');
+		    ne--)
+			;
+		f->name = line;
+		f->nlen = ne - line;
+		f->val = colon + 1;
+		f->end = ve;
+		f->dec = NULL;
+		*pp = ve;
+		return true;
+	}
+	*pp = end;
+	return false;
+}
+
+/*
+ * Field name of the header block p[0..n): the first occurrence, or the
+ * last when last is set.  True with *out filled if found.
+ */
+static bool
+block_field(const char *p, size_t n, const char *name, bool last,
+    struct mime_field *out)
+{
+	struct mime_field	 f;
+	const char		*end = p + n;
+	size_t			 nl = strlen(name);
+	bool			 found = false;
+
+	while (mime_next_field(&p, end, &f)) {
+		if (f.nlen != nl || g_ascii_strncasecmp(f.name, name, nl) != 0)
+			continue;
+		*out = f;
+		found = true;
+		if (!last)
+			break;
+	}
+	return found;
+}
+
+static bool
+is_lwsp(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/*
+ * A raw field value unfolded and RFC 2047-decoded, as
+ * g_mime_header_get_value does (g_mime_utils_header_unfold, then
+ * g_mime_utils_header_decode_text with the parser options), kept in doc
+ * until mime_close.  The unfolding is done here, in one copy (the same
+ * rule: trim white space, drop CR and LF); GMime's decoder runs only on a
+ * value that holds an encoded-word opener "=?" or 8-bit bytes, as on any
+ * other it is the identity.
+ */
+static const char *
+keep_value(struct mime_doc *doc, const char *v, size_t n)
+{
+	struct mime_str	*ms;
+	const char	*s = v, *e = v + n;
+	char		*o, *dec;
+	bool		 plain = true;
+
+	while (s < e && is_lwsp(*s))
+		s++;
+	while (e > s && is_lwsp(e[-1]))
+		e--;
+	if ((ms = malloc(sizeof(*ms) + (e - s) + 1)) == NULL)
+		return NULL;
+	for (o = ms->s; s < e; s++) {
+		if (*s == '\r' || *s == '\n')
+			continue;
+		if ((unsigned char)*s >= 0x80 || *s == '\0' ||
+		    (*s == '?' && o > ms->s && o[-1] == '='))
+			plain = false;
+		*o++ = *s;
+	}
+	*o = '\0';
+	if (plain) {
+		ms->next = doc->strs;
+		doc->strs = ms;
+		return ms->s;
+	}
+	dec = g_mime_utils_header_decode_text(mime_parser_options(), ms->s);
+	free(ms);
+	return keep(doc, dec);
+}
+
+/*
+ * mime_part_header - the decoded value of a header of an enclosed message
+ *
+ * Arguments: doc; i: index of a part with ->message set; name: header
+ * name, any case.
+ * Returns: the first such field, unfolded and RFC 2047-decoded by GMime
+ * (as g_mime_object_get_header would), owned by doc until mime_close; or
+ * NULL (absent, or part i is not a message).
+ * Notes: only the header block is read; the body is never parsed for it.
+ */
+const char *
+mime_part_header(struct mime_doc *doc, size_t i, const char *name)
+{
+	struct mime_part	*mp;
+	struct mime_field	 f;
+
+	if (i >= doc->nparts || !(mp = &doc->parts[i])->message ||
+	    mp->raw == NULL)
+		return NULL;
+	if (!block_field(mp->raw, mp->rawlen, name, false, &f))
+		return NULL;
+	return keep_value(doc, f.val, f.end - f.val);
+}
+
+/*
+ * mime_part_message_id - the Message-ID of an enclosed message
+ *
+ * Returns: the last Message-ID field's id without angle brackets (GMime's
+ * RFC 5322 section 3.6.4 msg-id decoder, as GMimeMessage keeps it),
+ * owned by doc; or NULL.
+ */
+const char *
+mime_part_message_id(struct mime_doc *doc, size_t i)
+{
+	struct mime_part	*mp;
+	struct mime_field	 f;
+	char			*raw, *id;
+
+	if (i >= doc->nparts || !(mp = &doc->parts[i])->message ||
+	    mp->raw == NULL)
+		return NULL;
+	if (!block_field(mp->raw, mp->rawlen, "Message-ID", true, &f))
+		return NULL;
+	raw = g_strndup(f.val, f.end - f.val);
+	id = g_mime_utils_decode_message_id(raw);
+	g_free(raw);
+	return keep(doc, id);
+}
+
+/*
+ * mime_header - the decoded value of a header of the top message
+ *
+ * Arguments: doc; name: header name, any case.
+ * Returns: the first such field, unfolded and RFC 2047-decoded by GMime
+ * (g_mime_utils_header_decode_text with the parser options, as
+ * g_mime_object_get_header would), owned by doc until mime_close; or NULL.
+ * Notes: decoded on first use; fields past MIME_MAX_FIELDS are not seen.
+ */
+const char *
+mime_header(struct mime_doc *doc, const char *name)
+{
+	struct mime_field	*f;
+	size_t			 i, nl = strlen(name);
+
+	for (i = 0; i < doc->nfields; i++) {
+		f = &doc->fields[i];
+		if (f->nlen != nl ||
+		    g_ascii_strncasecmp(f->name, name, nl) != 0)
+			continue;
+		if (f->dec == NULL)
+			f->dec = keep_value(doc, f->val, f->end - f->val);
+		return f->dec;
+	}
+	return NULL;
+}
+
+static const char *
+num(const char *p, int min, int max, int *out)
+{
+	int	 v = 0, n = 0;
+
+	while (*p >= '0' && *p <= '9' && n < max) {
+		v = v * 10 + (*p++ - '0');
+		n++;
+	}
+	if (n < min || (*p >= '0' && *p <= '9'))
+		return NULL;
+	*out = v;
+	return p;
+}
+
+/*
+ * The canonical RFC 5322 section 3.3 date-time only: "[Www, ]D Mon YYYY
+ * HH:MM[:SS] +HHMM" with nothing after it but a comment.  Returns false
+ * for anything else (obsolete zones, two-digit years, an impossible day),
+ * which GMime's lenient parser then reads.
+ */
+static bool
+fast_date(const char *s, int64_t *out)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	const char	*p = s;
+	int		 d, mon, y, hh, mm, ss = 0, zh, zm, sign;
+	int64_t		 t;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (g_ascii_isalpha(p[0])) {
+		if (!g_ascii_isalpha(p[1]) || !g_ascii_isalpha(p[2]) ||
+		    p[3] != ',')
+			return false;
+		p += 4;
+		while (*p == ' ')
+			p++;
+	}
+	if ((p = num(p, 1, 2, &d)) == NULL || *p++ != ' ')
+		return false;
+	for (mon = 0; mon < 12; mon++)
+		if (strncmp(p, months + 3 * mon, 3) == 0)
+			break;
+	if (mon == 12 || p[3] != ' ')
+		return false;
+	p += 4;
+	if ((p = num(p, 4, 4, &y)) == NULL || *p++ != ' ' || y < 1970)
+		return false;
+	if ((p = num(p, 2, 2, &hh)) == NULL || *p++ != ':' ||
+	    (p = num(p, 2, 2, &mm)) == NULL)
+		return false;
+	if (*p == ':' && (p = num(p + 1, 2, 2, &ss)) == NULL)
+		return false;
+	if (*p++ != ' ' || (*p != '+' && *p != '-'))
+		return false;
+	sign = *p++ == '-' ? -1 : 1;
+	if ((p = num(p, 4, 4, &zh)) == NULL)
+		return false;
+	zm = zh % 100;
+	zh /= 100;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '\0' && *p != '(')
+		return false;
+	if (d < 1 || (unsigned)d > datetime_month_days(y, mon + 1) || hh > 23 ||
+	    mm > 59 || ss > 59 || zh > 23 || zm > 59)
+		return false;
+	t = datetime_days_from_civil(y, mon + 1, d) * 86400 + hh * 3600 +
+	    mm * 60 + ss - sign * (zh * 3600 + zm * 60);
+	*out = t;
+	return true;
+}
+
+/*
+ * mime_date - parse an RFC 5322 section 3.3 date (GMime for all but the
+ * canonical form, which is read here)
+ *
+ * Returns: unix seconds, or 0 when s is NULL or not a date.
+ */
+int64_t
+mime_date(const char *s)
+{
+	GDateTime	*dt;
+	int64_t		 t;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	if (fast_date(s, &t))
+		return t < 0 ? 0 : t;
+	if ((dt = g_mime_utils_header_decode_date(s)) == NULL)
+		return 0;
+	t = g_date_time_to_unix(dt);
+	g_date_time_unref(dt);
+	return t < 0 ? 0 : t;
+}

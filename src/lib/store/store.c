@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * store.c - the SQLite store's handle: open, close, schema migrations,
+ * locking, transactions and the statement helpers the other store files
+ * share (store_int.h).
+ *
+ * One connection per handle, guarded by a mutex, so the milter's worker
+ * threads may share a handle; WAL journal so that bouncectl reads while
+ * bounced writes; a busy timeout so that a short lock is waited out.
+ * The schema is versioned with PRAGMA user_version and brought up to
+ * date by the ordered migrations[] below (append v4, never edit v1 to v3).
+ * A read-only open, or one with STORE_NOCREATE, never creates a file.
+ * store_batch_begin() wraps many records and a log position in one
+ * transaction (savepoints inside, journalled in memory).
+ *
+ * The rest of the store: store_record.c (recording, idempotency, state
+ * application), store_query.c (lookup, list, history, stats),
+ * store_cursor.c (log followers' positions) and store_upkeep.c
+ * (sender-side spikes, expiry, prune).
+ *
+ * The store never logs and never exits: failures return a bd_status and
+ * leave the text in store_errmsg().  Text from the network is bound as
+ * parameters, never spliced into SQL, and cut to STORE_DIAG_MAX or
+ * STORE_TEXT_MAX bytes (RFC 3464 section 2.3.6 diagnostics can be long).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/store_int.h"
+
+/*
+ * Ordered migrations: migrations[i] takes the schema from version i to
+ * version i + 1.  Each runs in its own transaction with the new
+ * user_version.
+ */
+static const char *const migrations[] = {
+	/* v1 */
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" ts INTEGER NOT NULL,"			/* when */
+	" recipient TEXT NOT NULL,"
+	" domain TEXT NOT NULL,"
+	" original_recipient TEXT,"
+	" action TEXT NOT NULL,"
+	" status TEXT,"
+	" reply_code INTEGER NOT NULL DEFAULT 0,"
+	" reason TEXT,"
+	" hard INTEGER NOT NULL DEFAULT 0,"
+	" who TEXT,"
+	" advice TEXT,"
+	" rule TEXT,"
+	" diagnostic TEXT,"
+	" remote_mta TEXT,"
+	" reporting_mta TEXT,"
+	" queue_id TEXT,"
+	" message_id TEXT,"
+	" envelope_id TEXT,"
+	" sender TEXT,"
+	" campaign TEXT,"
+	" feedback_type TEXT,"
+	" source TEXT NOT NULL,"
+	" trusted INTEGER NOT NULL DEFAULT 0,"
+	" class TEXT NOT NULL,"			/* state_input_name() */
+	" recorded_at INTEGER NOT NULL,"
+	" identity TEXT NOT NULL UNIQUE);"
+	"CREATE INDEX events_recipient ON events(recipient, ts);"
+	"CREATE INDEX events_ts ON events(ts);"
+	"CREATE INDEX events_queue ON events(queue_id, recipient);"
+	"CREATE TABLE recipients ("
+	" address TEXT PRIMARY KEY,"
+	" domain TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'active'"
+	"  CHECK (state IN ('active', 'soft', 'suppressed')),"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" soft_count INTEGER NOT NULL DEFAULT 0,"
+	" soft_marks TEXT NOT NULL DEFAULT '',"
+	" suppressed_since INTEGER NOT NULL DEFAULT 0,"
+	" suppress_event INTEGER,"
+	" reset_at INTEGER NOT NULL DEFAULT 0,"
+	" first_bounce INTEGER NOT NULL DEFAULT 0,"
+	" last_bounce INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_event INTEGER,"
+	" last_status TEXT,"
+	" last_reason TEXT,"
+	" last_diagnostic TEXT,"
+	" manual_by TEXT,"
+	" manual_why TEXT,"
+	" manual_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX recipients_state ON recipients(state, address);"
+	"CREATE INDEX recipients_domain ON recipients(domain);"
+	/*
+	 * Sends this relay made, for a later trust policy and delivery
+	 * awareness (DESIGN.md "Trust"); not filled in v1.
+	 */
+	"CREATE TABLE sends ("
+	" queue_id TEXT NOT NULL,"
+	" recipient TEXT NOT NULL,"
+	" message_id TEXT,"
+	" ts INTEGER NOT NULL,"
+	" PRIMARY KEY (queue_id, recipient));",
+	/*
+	 * v2: the MTA log as a source.  cursors: a follower's position per
+	 * source name.  sends: one row per original message x recipient
+	 * seen in the log, with the latest outcome (a class of
+	 * state_input_name()) for bounce rates.  suppress_events: the ids
+	 * of the events that led to a suppression.
+	 */
+	"CREATE TABLE cursors ("
+	" source TEXT PRIMARY KEY,"
+	" dev INTEGER NOT NULL DEFAULT 0,"
+	" inode INTEGER NOT NULL DEFAULT 0,"
+	" offset INTEGER NOT NULL DEFAULT 0,"
+	" updated INTEGER NOT NULL DEFAULT 0);"
+	"ALTER TABLE sends ADD COLUMN domain TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sends ADD COLUMN sender TEXT;"
+	"ALTER TABLE sends ADD COLUMN campaign TEXT;"
+	"ALTER TABLE sends ADD COLUMN outcome TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sends ADD COLUMN outcome_ts INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sends ADD COLUMN reason TEXT;"
+	"CREATE INDEX sends_ts ON sends(ts);"
+	"CREATE INDEX sends_domain ON sends(domain, ts);"
+	"CREATE INDEX events_class ON events(class, ts);"
+	"ALTER TABLE recipients ADD COLUMN suppress_events TEXT NOT NULL "
+	" DEFAULT '';"
+	/* a v1 suppression's one known event */
+	"UPDATE recipients SET suppress_events = CAST(suppress_event AS TEXT)"
+	" WHERE state = 'suppressed' AND suppress_event IS NOT NULL;",
+	/*
+	 * v3: reset_event, the id of the delivery behind reset_at, so that a
+	 * soft bounce recorded after it in the same second counts (state.c);
+	 * 9223372036854775807 (STATE_SEQ_MANUAL) when it was an unsuppress.
+	 */
+	"ALTER TABLE recipients ADD COLUMN reset_event INTEGER NOT NULL "
+	" DEFAULT 0;"
+	"UPDATE recipients SET reset_event = COALESCE((SELECT MAX(e.id) FROM "
+	" events e WHERE e.recipient = recipients.address AND e.ts = "
+	" recipients.reset_at AND e.class = 'delivered'), 0) "
+	" WHERE reset_at > 0;"
+	"UPDATE recipients SET reset_event = 9223372036854775807 "
+	" WHERE reset_at > 0 AND EXISTS (SELECT 1 FROM events e WHERE "
+	" e.recipient = recipients.address AND e.ts = recipients.reset_at AND "
+	" e.class = 'unsuppress');",
+};
+#define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+_Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
+    "STORE_SCHEMA_VERSION must match the migrations");
+
+/*
+ * store_seterr - keep the text of a failure on the handle
+ *
+ * Arguments: s; fmt and its arguments, as printf.
+ * Notes: cut to sizeof(s->err); read back with store_errmsg().
+ */
+void
+store_seterr(struct store *s, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * store_dberr - status for an SQLite failure, with its text kept
+ *
+ * Arguments: s; rc, SQLite's result code; what, the step that failed.
+ * Returns BD_EBUSY (locked), BD_ENOMEM, or BD_EIO for anything else.
+ */
+enum bd_status
+store_dberr(struct store *s, int rc, const char *what)
+{
+	store_seterr(s, "%s: %s", what, sqlite3_errmsg(s->db));
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return BD_EBUSY;
+	case SQLITE_NOMEM:
+		return BD_ENOMEM;
+	default:
+		return BD_EIO;
+	}
+}
+
+/*
+ * store_writable - refuse a change on a read-only handle
+ *
+ * Returns BD_OK, or BD_EIO with the reason kept.
+ */
+enum bd_status
+store_writable(struct store *s)
+{
+	if (!s->rdonly)
+		return BD_OK;
+	store_seterr(s, "store opened read-only");
+	return BD_EIO;
+}
+
+/*
+ * store_exec - run SQL that returns no row
+ *
+ * Returns BD_OK or store_dberr()'s status.
+ */
+enum bd_status
+store_exec(struct store *s, const char *sql)
+{
+	int	 rc;
+
+	if ((rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		return store_dberr(s, rc, sql[0] == 'C' ? "schema" : sql);
+	return BD_OK;
+}
+
+/*
+ * store_prepare - prepare a statement for one use
+ *
+ * Arguments: s; sql; *st receives it (NULL on failure); the caller
+ * finalizes it (or hands it to store_each_row()).
+ */
+enum bd_status
+store_prepare(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	int	 rc;
+
+	if ((rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL)) != SQLITE_OK) {
+		*st = NULL;
+		return store_dberr(s, rc, "prepare");
+	}
+	return BD_OK;
+}
+
+/*
+ * store_cached - a statement of the recording path
+ *
+ * Arguments: s; sql, a string literal (its address is the key); *st.
+ * Notes: prepared once for the handle's life (the log source records
+ * tens of thousands of events a run); give it back with store_release().
+ * When the cache is full the statement is prepared for one use.
+ */
+enum bd_status
+store_cached(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < STORE_STMT_CACHE && s->cache[i].sql != NULL; i++) {
+		if (s->cache[i].sql == sql) {
+			*st = s->cache[i].st;
+			return BD_OK;
+		}
+	}
+	if (i == STORE_STMT_CACHE)
+		return store_prepare(s, sql, st);
+	if ((rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    st, NULL)) != SQLITE_OK) {
+		*st = NULL;
+		return store_dberr(s, rc, "prepare");
+	}
+	s->cache[i].sql = sql;
+	s->cache[i].st = *st;
+	return BD_OK;
+}
+
+/*
+ * store_release - give back a statement
+ *
+ * Notes: a store_cached() one is reset for its next use, another is
+ * finalized.
+ */
+void
+store_release(struct store *s, sqlite3_stmt *st)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_STMT_CACHE && s->cache[i].sql != NULL; i++) {
+		if (s->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+static void
+cache_free(struct store *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_STMT_CACHE; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		s->cache[i].st = NULL;
+		s->cache[i].sql = NULL;
+	}
+}
+
+/*
+ * store_step_done - run a statement that returns no row
+ *
+ * Arguments: s; st, released afterwards; what, for the error text.
+ */
+enum bd_status
+store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int	 rc = sqlite3_step(st);
+
+	store_release(s, st);
+	return rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, what);
+}
+
+/*
+ * store_each_row - hand every row of a query to a function
+ *
+ * Arguments: s; st, prepared and bound, finalized here; what, for the
+ * error text; fn/arg, called per row until it returns non-zero.
+ * Returns BD_OK (also when fn stopped early) or a database failure.
+ */
+enum bd_status
+store_each_row(struct store *s, sqlite3_stmt *st, const char *what,
+    store_row_fn fn, void *arg)
+{
+	enum bd_status	 r;
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fn(st, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	r = rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, what);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * store_tx_begin - a transaction of its own, or a savepoint inside an
+ * open batch (so that a failure undoes only this call's changes and the
+ * batch goes on); end it with store_tx_commit() or store_tx_rollback()
+ */
+enum bd_status
+store_tx_begin(struct store *s)
+{
+	return store_exec(s, s->batch ? "SAVEPOINT rec" : "BEGIN IMMEDIATE");
+}
+
+/* store_tx_rollback - undo what store_tx_begin() started */
+void
+store_tx_rollback(struct store *s)
+{
+	sqlite3_exec(s->db, s->batch ? "ROLLBACK TO rec; RELEASE rec" :
+	    "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* store_tx_commit - keep it; on failure it is rolled back */
+enum bd_status
+store_tx_commit(struct store *s)
+{
+	enum bd_status	 r;
+
+	if ((r = store_exec(s, s->batch ? "RELEASE rec" : "COMMIT")) != BD_OK)
+		store_tx_rollback(s);
+	return r;
+}
+
+/*
+ * store_bind_text - bind text cut to max bytes, never inside a UTF-8
+ * sequence; NULL binds NULL
+ *
+ * Returns SQLite's result code.
+ */
+int
+store_bind_text(sqlite3_stmt *st, int i, const char *v, size_t max)
+{
+	size_t	 n;
+
+	if (v == NULL)
+		return sqlite3_bind_null(st, i);
+	if ((n = strnlen(v, max + 1)) > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return sqlite3_bind_text(st, i, v, (int)n, SQLITE_TRANSIENT);
+}
+
+static enum bd_status
+user_version(struct store *s, int *v)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 rs;
+	int		 rc;
+
+	if ((rs = store_prepare(s, "PRAGMA user_version", &st)) != BD_OK)
+		return rs;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		rs = store_dberr(s, rc, "user_version");
+		sqlite3_finalize(st);
+		return rs;
+	}
+	*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return BD_OK;
+}
+
+static enum bd_status
+migrate(struct store *s)
+{
+	enum bd_status	 rs;
+	char		 sql[64];
+	int		 v;
+
+	/* Up to date (the usual case): no need for the write lock. */
+	if ((rs = user_version(s, &v)) != BD_OK)
+		return rs;
+	if (v == NMIGRATIONS)
+		return BD_OK;
+	if ((rs = store_exec(s, "BEGIN IMMEDIATE")) != BD_OK)
+		return rs;
+	if ((rs = user_version(s, &v)) != BD_OK)
+		goto fail;
+	if (v > NMIGRATIONS) {
+		store_seterr(s, "database schema v%d is newer than this "
+		    "program's (v%d)", v, NMIGRATIONS);
+		rs = BD_ECONFIG;
+		goto fail;
+	}
+	for (; v < NMIGRATIONS; v++) {
+		if ((rs = store_exec(s, migrations[v])) != BD_OK)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if ((rs = store_exec(s, sql)) != BD_OK)
+			goto fail;
+	}
+	return store_exec(s, "COMMIT");
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rs;
+}
+
+/* Read-write: WAL, then the schema brought up to date. */
+static enum bd_status
+setup_rw(struct store *s)
+{
+	enum bd_status	 rs;
+
+	/* WAL: readers (bouncectl) do not block the milter. */
+	if ((rs = store_exec(s, "PRAGMA journal_mode = WAL")) != BD_OK ||
+	    (rs = store_exec(s, "PRAGMA synchronous = NORMAL")) != BD_OK ||
+	    (rs = store_exec(s, "PRAGMA cache_size = -16384")) != BD_OK ||
+	    /* savepoints of a batch journal in memory, not a file */
+	    (rs = store_exec(s, "PRAGMA temp_store = MEMORY")) != BD_OK)
+		return rs;
+	return migrate(s);
+}
+
+/* Read-only: the schema must be this program's, as it cannot migrate. */
+static enum bd_status
+check_ro(struct store *s)
+{
+	enum bd_status	 rs;
+	int		 v;
+
+	if ((rs = user_version(s, &v)) != BD_OK)
+		return rs;
+	if (v == NMIGRATIONS)
+		return BD_OK;
+	if (v == 0)
+		store_seterr(s, "not a bounced database (no schema)");
+	else
+		store_seterr(s, "database schema v%d, this program needs v%d%s",
+		    v, NMIGRATIONS, v < NMIGRATIONS ? " (open it read-write "
+		    "once to migrate)" : "");
+	return BD_ECONFIG;
+}
+
+/*
+ * store_open - open a bounced database
+ *
+ * Arguments: path; flags, STORE_RDONLY to open read-only (never created
+ * nor migrated), STORE_NOCREATE to open read-write a database that must
+ * exist already; busy_ms, how long to wait for a lock; *out receives the
+ * handle; err/errlen receive the reason of a failure.
+ * Returns BD_OK; BD_ENOTFOUND when there is no file at path and it may
+ * not be created (STORE_RDONLY, STORE_NOCREATE); BD_EIO when the file
+ * cannot be opened or created (an unwritable directory, a file that is
+ * not a database); BD_ECONFIG when the schema is newer than the program,
+ * or (read-only) older or absent; BD_EBUSY when locked past the timeout;
+ * BD_ENOMEM.
+ * Notes: the journal is switched to WAL (read-write opens only; the mode
+ * is persistent in the file).  The handle is thread-safe.
+ */
+enum bd_status
+store_open(const char *path, unsigned flags, int busy_ms,
+    struct store **out, char *err, size_t errlen)
+{
+	struct store	*s;
+	struct stat	 sb;
+	enum bd_status	 rs;
+	int		 rc, oflags;
+
+	*out = NULL;
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((flags & (STORE_RDONLY | STORE_NOCREATE)) != 0 &&
+	    stat(path, &sb) != 0 && errno == ENOENT) {
+		snprintf(err, errlen, "no database at %s", path);
+		return BD_ENOTFOUND;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return BD_ENOMEM;
+	}
+	if (pthread_mutex_init(&s->lock, NULL) != 0) {
+		free(s);
+		snprintf(err, errlen, "cannot create a mutex");
+		return BD_ENOMEM;
+	}
+	s->rdonly = (flags & STORE_RDONLY) != 0;
+	oflags = s->rdonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if ((flags & (STORE_RDONLY | STORE_NOCREATE)) == 0)
+		oflags |= SQLITE_OPEN_CREATE;
+	oflags |= SQLITE_OPEN_FULLMUTEX;
+	if ((rc = sqlite3_open_v2(path, &s->db, oflags, NULL)) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", s->db != NULL ?
+		    sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		rs = rc == SQLITE_NOMEM ? BD_ENOMEM : BD_EIO;
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 0);
+	sqlite3_busy_timeout(s->db, busy_ms > 0 ? busy_ms : 0);
+	if ((rs = s->rdonly ? check_ro(s) : setup_rw(s)) != BD_OK) {
+		snprintf(err, errlen, "%s", s->err);
+		goto fail;
+	}
+	*out = s;
+	return BD_OK;
+fail:
+	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return rs;
+}
+
+/*
+ * store_close - close a handle
+ *
+ * Arguments: s, NULL is fine.
+ * Notes: no other thread may be using s.
+ */
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	cache_free(s);
+	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/*
+ * store_errmsg - text of the last failure on a handle
+ *
+ * Returns a string owned by s, valid until its next call; "" if none.
+ * Notes: with several threads on one handle the text may be another
+ * thread's; read it right after the failing call.
+ */
+const char *
+store_errmsg(struct store *s)
+{
+	return s != NULL ? s->err : "no store";
+}
+
+/*
+ * store_schema_version - the database's schema version
+ *
+ * Arguments: s; *version receives PRAGMA user_version.
+ * Returns BD_OK or a database failure.
+ */
+enum bd_status
+store_schema_version(struct store *s, int *version)
+{
+	enum bd_status	 rs;
+
+	pthread_mutex_lock(&s->lock);
+	rs = user_version(s, version);
+	pthread_mutex_unlock(&s->lock);
+	return rs;
+}
+
+/*
+ * store_batch_begin - open a transaction around many calls
+ *
+ * Arguments: s (read-write).
+ * Returns BD_OK; BD_ECONFIG when a batch is already open; a database
+ * failure (BD_EBUSY when the write lock stayed taken).
+ * Notes: store_record() and store_cursor_set() then use savepoints inside
+ * it; nothing is visible to other connections before store_batch_end().
+ * Only one thread may use the handle while the batch is open.
+ */
+enum bd_status
+store_batch_begin(struct store *s)
+{
+	enum bd_status	 r;
+
+	if (store_writable(s) != BD_OK)
+		return BD_EIO;
+	pthread_mutex_lock(&s->lock);
+	if (s->batch) {
+		store_seterr(s, "a batch is already open");
+		r = BD_ECONFIG;
+	} else if ((r = store_exec(s, "BEGIN IMMEDIATE")) == BD_OK)
+		s->batch = true;
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * store_batch_end - close the batch
+ *
+ * Arguments: s; commit, true to keep what the batch did, false to undo it.
+ * Returns BD_OK (also when no batch was open) or a database failure,
+ * after which the batch is rolled back.
+ */
+enum bd_status
+store_batch_end(struct store *s, bool commit)
+{
+	enum bd_status	 r = BD_OK;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->batch) {
+		s->batch = false;
+		if (!commit || (r = store_exec(s, "COMMIT")) != BD_OK)
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * store_int.h - what the files of the store share, and nothing else
+ * includes: the handle, the SQLite helpers (errors, statements,
+ * transactions, bounded binding) and the few pieces of the recording
+ * path that the queries and the maintenance reuse.
+ *
+ *	store.c		open, close, migrations, locking, transactions
+ *	store_record.c	recording, operator actions, state application, rebuild
+ *	store_query.c	lookup, list, history, led-by, stats
+ *	store_cursor.c	the MTA log followers' positions
+ *	store_upkeep.c	sender-side spikes, expiry, prune
+ *
+ * Every helper here expects the handle's lock to be held by the caller
+ * (the public functions take it); none of them logs.
+ */
+#ifndef BD_STORE_INT_H
+#define BD_STORE_INT_H
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "verdict/state.h"
+#include "store/store.h"
+
+#define STORE_STMT_CACHE	16	/* statements kept, recording path */
+
+struct store {
+	sqlite3		*db;
+	pthread_mutex_t	 lock;
+	bool		 rdonly;
+	bool		 batch;		/* store_batch_begin() is open */
+	char		 err[512];
+	struct {
+		const char	*sql;	/* the literal's address is the key */
+		sqlite3_stmt	*st;
+	}		 cache[STORE_STMT_CACHE];
+};
+
+/* The columns of struct store_event_row, in store_fill_event()'s order. */
+#define STORE_EVENT_COLUMNS \
+	"id, ts, recorded_at, recipient, original_recipient, action, " \
+	"status, reply_code, reason, hard, who, advice, rule, diagnostic, " \
+	"remote_mta, reporting_mta, queue_id, message_id, envelope_id, " \
+	"sender, campaign, feedback_type, source, trusted, class"
+
+/* store.c: errors */
+void store_seterr(struct store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* store_dberr - keep SQLite's text for what; BD_EBUSY, BD_ENOMEM or BD_EIO */
+enum bd_status store_dberr(struct store *s, int rc, const char *what);
+/* store_writable - BD_OK, or BD_EIO (text kept) on a read-only handle */
+enum bd_status store_writable(struct store *s);
+
+/* store.c: statements */
+enum bd_status store_exec(struct store *s, const char *sql);
+enum bd_status store_prepare(struct store *s, const char *sql,
+    sqlite3_stmt **st);
+/* store_cached - a statement kept for the handle's life; sql a literal */
+enum bd_status store_cached(struct store *s, const char *sql,
+    sqlite3_stmt **st);
+/* store_release - reset a store_cached() statement, finalize another */
+void store_release(struct store *s, sqlite3_stmt *st);
+/* store_step_done - step a statement that returns no row, then release */
+enum bd_status store_step_done(struct store *s, sqlite3_stmt *st,
+    const char *what);
+/* store_each_row - a row callback: 0 goes on, anything else stops */
+typedef int (*store_row_fn)(sqlite3_stmt *st, void *arg);
+/* store_each_row - step st to the end (or until fn stops), finalize it */
+enum bd_status store_each_row(struct store *s, sqlite3_stmt *st,
+    const char *what, store_row_fn fn, void *arg);
+/* store_bind_text - bind v cut to max bytes on a UTF-8 boundary (NULL: NULL) */
+int store_bind_text(sqlite3_stmt *st, int i, const char *v, size_t max);
+
+/* store.c: a transaction, or a savepoint inside an open batch */
+enum bd_status store_tx_begin(struct store *s);
+void store_tx_rollback(struct store *s);
+enum bd_status store_tx_commit(struct store *s);
+
+/* store_record.c: one operator action, inside an open transaction */
+enum bd_status store_manual_one(struct store *s, const struct store_manual *m,
+    const char *rcpt, enum state_reason reason);
+
+/* store_query.c: a row of STORE_EVENT_COLUMNS; strings borrowed from st */
+void store_fill_event(sqlite3_stmt *st, struct store_event_row *e);
+
+/* A column as text (NULL when SQL NULL). */
+static inline const char *
+store_col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+/* A column copied into dst, "" when NULL, cut to dstlen. */
+static inline void
+store_copy_col(char *dst, size_t dstlen, sqlite3_stmt *st, int i)
+{
+	const char	*v = store_col_text(st, i);
+
+	snprintf(dst, dstlen, "%s", v != NULL ? v : "");
+}
+
+/* The domain of a normalised address ("" without '@'). */
+static inline const char *
+store_addr_domain(const char *addr)
+{
+	const char	*at = strrchr(addr, '@');
+
+	return at != NULL ? at + 1 : "";
+}
+
+#endif

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * store_upkeep.c - the store's own upkeep (schema v2): the count of
+ * sender-side failures per destination domain and reason in the last
+ * hour (store_sender_spikes), suppression expiry by reason
+ * (store_expiry_parse, store_expire) and the pruning of old events
+ * (store_prune).  The log followers' positions are in store_cursor.c.
+ *
+ * An expiry is an operator-like "unsuppress" event by "expiry"
+ * (store_manual_one(), store_record.c), so history says why an address
+ * came back; manual suppressions never expire.  No logging: the caller
+ * (bounced's maintenance, bouncectl) writes the warnings.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "util/duration.h"
+#include "store/store_int.h"
+
+struct spike_walk {
+	store_rate_cb	 cb;
+	void		*arg;
+	bool		 crossed;
+};
+
+static int
+spike_row(sqlite3_stmt *st, void *arg)
+{
+	struct spike_walk	*w = arg;
+	struct store_rate_row	 row;
+
+	w->crossed = true;
+	row.domain = store_col_text(st, 0) != NULL ? store_col_text(st, 0) : "";
+	row.reason = store_col_text(st, 1) != NULL ? store_col_text(st, 1) : "";
+	row.count = sqlite3_column_int64(st, 2);
+	return w->cb != NULL ? w->cb(w->arg, &row) : 0;
+}
+
+/*
+ * store_sender_spikes - sender-side failures of the last hour
+ *
+ * Arguments: s; now; rate_per_hour, the threshold (at least 1); cb/arg,
+ * called for each (domain, reason) group with at least rate_per_hour
+ * events dated in [now - 3600, now], most first (cb may be NULL);
+ * *crossed (may be NULL) receives whether any group did.
+ * Returns BD_OK or a database failure.
+ * Notes: sender-side reasons (blocked, reputation, authentication, rate
+ * limits, content) never count against an address (state.c); this is
+ * where they count, per destination domain and reason, so that the
+ * caller can log a warning that an operator alerts on.
+ */
+enum bd_status
+store_sender_spikes(struct store *s, int64_t now, int64_t rate_per_hour,
+    store_rate_cb cb, void *arg, bool *crossed)
+{
+	struct spike_walk	 w;
+	sqlite3_stmt		*st;
+	enum bd_status		 r;
+
+	w.cb = cb;
+	w.arg = arg;
+	w.crossed = false;
+	pthread_mutex_lock(&s->lock);
+	if ((r = store_prepare(s, "SELECT domain, COALESCE(reason, ''), "
+	    "COUNT(*) FROM events WHERE class = 'sender' AND ts >= ?1 AND "
+	    "ts <= ?2 GROUP BY domain, reason HAVING COUNT(*) >= ?3 "
+	    "ORDER BY 3 DESC, 1, 2", &st)) == BD_OK) {
+		sqlite3_bind_int64(st, 1, now - 3600);
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_int64(st, 3, rate_per_hour > 0 ?
+		    rate_per_hour : 1);
+		r = store_each_row(s, st, "sender spikes", spike_row, &w);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (crossed != NULL)
+		*crossed = w.crossed;
+	return r;
+}
+
+/*
+ * store_expiry_parse - parse expiry rules
+ *
+ * Arguments: text, rules separated by commas or white space, each
+ * REASON:DURATION ("soft-limit:180d"); rules/max receive them; *n their
+ * count; err/errlen why a rule was refused.
+ * Returns true, or false (nothing usable) on a bad rule.
+ * Notes: reasons are hard, soft-limit, complaint and imported; manual
+ * suppressions never expire (an operator's action always wins).  An
+ * empty text is no rule at all: expiry is off.
+ */
+bool
+store_expiry_parse(const char *text, struct store_expiry *rules, size_t max,
+    size_t *n, char *err, size_t errlen)
+{
+	static const char *const ok[] = { "hard", "soft-limit", "complaint",
+	    "imported" };
+	const char	*p = text, *e, *colon, *why;
+	size_t		 len, i, k;
+
+	*n = 0;
+	if (errlen > 0)
+		err[0] = '\0';
+	while (p != NULL && *p != '\0') {
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		for (e = p; *e != '\0' && *e != ',' && *e != ' ' &&
+		    *e != '\t'; e++)
+			;
+		len = (size_t)(e - p);
+		colon = memchr(p, ':', len);
+		if (colon == NULL) {
+			snprintf(err, errlen, "\"%.*s\": want REASON:DURATION",
+			    (int)(len > 60 ? 60 : len), p);
+			return false;
+		}
+		for (k = 0; k < sizeof(ok) / sizeof(ok[0]); k++)
+			if (strlen(ok[k]) == (size_t)(colon - p) &&
+			    strncmp(ok[k], p, (size_t)(colon - p)) == 0)
+				break;
+		if (k == sizeof(ok) / sizeof(ok[0])) {
+			snprintf(err, errlen, "\"%.*s\": the reason is not "
+			    "hard, soft-limit, complaint or imported (manual "
+			    "suppressions never expire)",
+			    (int)(colon - p > 40 ? 40 : colon - p), p);
+			return false;
+		}
+		for (i = 0; i < *n; i++) {
+			if (strcmp(rules[i].reason, ok[k]) == 0) {
+				snprintf(err, errlen, "%s given twice", ok[k]);
+				return false;
+			}
+		}
+		if (*n == max) {
+			snprintf(err, errlen, "more than %zu rules", max);
+			return false;
+		}
+		if ((why = duration_parse(colon + 1, (size_t)(e - colon - 1),
+		    DURATION_SECONDS, &rules[*n].after)) != NULL ||
+		    rules[*n].after == 0) {
+			snprintf(err, errlen, "\"%.*s\": %s", (int)(len > 60 ?
+			    60 : len), p, why != NULL ? why :
+			    "a zero duration");
+			return false;
+		}
+		snprintf(rules[*n].reason, sizeof(rules[*n].reason), "%s",
+		    ok[k]);
+		(*n)++;
+		p = e;
+	}
+	return true;
+}
+
+/* The suppressed addresses of a reason since before `before`, strdup'ed. */
+static enum bd_status
+expired_addrs(struct store *s, const char *reason, int64_t before,
+    char ***out, size_t *n)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	char		**v = NULL, **nv;
+	size_t		 cap = 0;
+	int		 rc;
+
+	*n = 0;
+	if ((r = store_prepare(s, "SELECT address FROM recipients WHERE "
+	    "state = 'suppressed' AND reason = ? AND suppressed_since <= ? "
+	    "ORDER BY address", &st)) != BD_OK)
+		return r;
+	store_bind_text(st, 1, reason, 15);
+	sqlite3_bind_int64(st, 2, before);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = nv;
+		}
+		if ((v[*n] = strdup(store_col_text(st, 0))) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	if (rc == SQLITE_NOMEM) {
+		store_seterr(s, "out of memory");
+		return BD_ENOMEM;
+	}
+	return rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, "expire");
+}
+
+/* Apply one rule: each address it covers becomes active, by "expiry". */
+static enum bd_status
+expire_rule(struct store *s, int64_t now, const struct store_expiry *rule,
+    int64_t *n_expired)
+{
+	struct store_manual	 m;
+	enum bd_status		 r;
+	char			**addrs = NULL, why[160];
+	size_t			 i, n = 0;
+
+	if (rule->after % 86400 == 0)
+		snprintf(why, sizeof(why), "expiry: %s suppression older than "
+		    "%" PRId64 " days", rule->reason, rule->after / 86400);
+	else
+		snprintf(why, sizeof(why), "expiry: %s suppression older than "
+		    "%" PRId64 " s", rule->reason, rule->after);
+	memset(&m, 0, sizeof(m));
+	m.suppress = false;
+	m.by = "expiry";
+	m.why = why;
+	m.when = now;
+	m.source = EV_SRC_MANUAL;
+	r = expired_addrs(s, rule->reason, now - rule->after, &addrs, &n);
+	for (i = 0; i < n && r == BD_OK; i++) {
+		m.address = addrs[i];
+		r = store_manual_one(s, &m, addrs[i], STATE_REASON_NONE);
+		if (r == BD_OK)
+			(*n_expired)++;
+	}
+	for (i = 0; i < n; i++)
+		free(addrs[i]);
+	free(addrs);
+	return r;
+}
+
+/*
+ * store_expire - end suppressions older than their reason's rule
+ *
+ * Arguments: s (read-write); now; rules/n (n 0: nothing to do);
+ * *n_expired (may be NULL) receives how many addresses became active.
+ * Returns BD_OK or a failure (then nothing changed).
+ * Notes: each expiry is an "unsuppress" event by "expiry" whose note
+ * names the rule, so history shows why; it counts as an operator action
+ * (older automatic events cannot suppress again).  Manual suppressions
+ * are never touched.
+ */
+enum bd_status
+store_expire(struct store *s, int64_t now, const struct store_expiry *rules,
+    size_t n, int64_t *n_expired)
+{
+	enum bd_status	 r;
+	int64_t		 done = 0;
+	size_t		 i;
+
+	if (n_expired != NULL)
+		*n_expired = 0;
+	if (n == 0)
+		return BD_OK;
+	if ((r = store_writable(s)) != BD_OK)
+		return r;
+	pthread_mutex_lock(&s->lock);
+	if ((r = store_tx_begin(s)) != BD_OK)
+		goto out;
+	for (i = 0; i < n && r == BD_OK; i++)
+		if (strcmp(rules[i].reason, "manual") != 0 &&
+		    rules[i].after > 0)
+			r = expire_rule(s, now, &rules[i], &done);
+	if (r == BD_OK)
+		r = store_tx_commit(s);
+	else
+		store_tx_rollback(s);
+	if (r == BD_OK && n_expired != NULL)
+		*n_expired = done;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * store_prune - forget old events
+ *
+ * Arguments: s (read-write); before, events dated earlier go;
+ * *n_deleted (may be NULL) receives how many.
+ * Returns BD_OK or a database failure.
+ * Notes: recipient states, soft streaks and manual notes are kept;
+ * store_rebuild() afterwards only sees the events left.
+ */
+enum bd_status
+store_prune(struct store *s, int64_t before, int64_t *n_deleted)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 rs;
+	int		 rc;
+
+	if (n_deleted != NULL)
+		*n_deleted = 0;
+	if (store_writable(s) != BD_OK)
+		return BD_EIO;
+	pthread_mutex_lock(&s->lock);
+	if ((rs = store_prepare(s, "DELETE FROM events WHERE ts < ?", &st)) !=
+	    BD_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, before);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		rs = store_dberr(s, rc, "prune");
+	else if (n_deleted != NULL)
+		*n_deleted = sqlite3_changes(s->db);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rs;
+}

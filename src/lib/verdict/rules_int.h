@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rules_int.h - the compiled form of a rules table, shared by rules.c
+ * (parser, life cycle) and rules_match.c (evaluation).  Private to the
+ * rules module.
+ */
+#ifndef BD_RULES_INT_H
+#define BD_RULES_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "verdict/rules.h"
+#include "parse/smtpcmd.h"
+
+#define RULES_MAX_RULES		4096	/* rules per file */
+#define RULES_MAX_LINE		4096	/* bytes per line */
+#define RULES_MIN_NEEDLE	3	/* shortest literal the prefilter indexes */
+#define RULES_HASH_BITS		12	/* buckets of the needle table */
+#define RULES_GRAM_BITS		16	/* bits of the three-byte filter */
+#define RULES_MATCH_LIMIT	20000	/* pcre2 match() calls per subject */
+#define RULES_DEPTH_LIMIT	2000	/* pcre2 backtracking depth */
+#define RULES_HEAP_LIMIT	256	/* KiB of pcre2 backtracking heap */
+#define RULES_MAX_ALTS		8	/* patterns of one status= option */
+
+/* A status pattern: -1 is a wildcard part. */
+struct rules_status {
+	int		 c, s, d;
+};
+
+/* A reply code pattern: lo..hi inclusive. */
+struct rules_code {
+	int		 lo, hi;
+};
+
+/* Extra conditions any rule may carry (key=value options). */
+struct rules_cond {
+	char		*mtas;		/* ",a,b," or NULL */
+	size_t		 nstatus;	/* status=a,b: any of them */
+	struct rules_status status[RULES_MAX_ALTS];
+	bool		 has_code;
+	struct rules_code code;
+	int		 action;	/* enum ev_action, or -1 */
+	unsigned	 cmds;		/* command=: 1 << smtpcmd_index(), or
+					   RULES_CMD_NONE */
+	char		*dtypes;	/* dtype=: ",a,b," or NULL */
+	char		*remotes;	/* remote=: ",a,b," domain suffixes */
+	size_t		 nexit;		/* exit=a,b: any of them */
+	int		 exits[RULES_MAX_ALTS];
+};
+
+/*
+ * One top-level branch of a text regex ("a|b|c"), matched on its own:
+ * a text can match the expression only through a branch one of whose
+ * literals it contains, so rules_match() runs just those branches.
+ */
+struct rules_branch {
+	pcre2_code	*re;		/* NULL: exact, finding a literal is
+					   a match */
+	uint32_t	*needles;	/* its literals' needle indexes */
+	size_t		 nneedles;	/* 0: no literal, run on every text */
+};
+
+/* command=none: the text named no command. */
+#define RULES_CMD_NONE	(1u << SMTPCMD_N)
+
+struct rule {
+	enum rules_sel	 sel;
+	const char	*reason;	/* static vocabulary word */
+	unsigned	 line;
+	char		*src;		/* the line as written, trimmed */
+	struct rules_cond cond;
+	/* selector argument */
+	int		 action;	/* RULES_SEL_ACTION */
+	int		 kind;		/* RULES_SEL_KIND */
+	struct rules_status status;	/* RULES_SEL_STATUS */
+	struct rules_code code;		/* RULES_SEL_CODE */
+	char		*literal;	/* RULES_SEL_TEXT "..." (normalised) */
+	size_t		 litlen;
+	pcre2_code	*re;		/* RULES_SEL_TEXT /.../ */
+	struct rules_branch *br;	/* re split at its top-level '|', */
+	size_t		 nbr;		/* or NULL and 0: run re whole */
+	bool		 always;	/* regex without a usable prefilter */
+	bool		 exact;		/* regex equivalent to its literals */
+	bool		 generic;
+	int		 advice;	/* advice=: enum ev_advice, or -1 */
+};
+
+/* A literal the prefilter looks for, and the text rules that need it. */
+struct needle {
+	char		*s;
+	size_t		 len;
+	uint64_t	 head;		/* first (up to) eight bytes */
+	uint64_t	 mask;		/* of the bytes head holds */
+	size_t		*rules;		/* rule indexes, ascending */
+	size_t		 nrules;
+};
+
+/* A needle in its hash bucket: what the prefilter compares first, kept
+ * together so that a bucket is one run of memory. */
+struct needle_ref {
+	uint64_t	 head;		/* = needles[id].head */
+	uint64_t	 mask;		/* = needles[id].mask */
+	uint32_t	 id;		/* index in needles */
+	uint32_t	 len;		/* = needles[id].len */
+};
+
+struct rules {
+	atomic_uint	 refs;
+	char		*name;
+	struct rule	*v;
+	size_t		 n;
+	size_t		*plain;		/* indexes of non-text rules, ascending */
+	size_t		 nplain;
+	size_t		*other;		/* non-text, non-status rules */
+	size_t		 nother;
+	uint32_t	*skey;		/* RULES_SKEYS + 1 offsets into sids */
+	size_t		*sids;		/* status rules that match a key */
+	size_t		*always;	/* text rules run on every text */
+	size_t		 nalways;
+	struct needle	*needles;
+	size_t		 nneedles;
+	uint32_t	*bucket;	/* 1 << RULES_HASH_BITS + 1 offsets */
+	struct needle_ref *bucket_ids;	/* the needles of each bucket */
+	uint8_t		 gram3[1u << (RULES_GRAM_BITS - 3)];
+					/* bit set: rules_hash3() of the first
+					   three bytes of a needle */
+	pcre2_match_context *mctx;
+};
+
+/* Status keys indexed directly: class 2/4/5, subject < 8, detail < 32. */
+#define RULES_SKEYS	(3 * 8 * 32)
+
+/* rules_skey - index of a status in the key table, or -1 if outside */
+static inline int
+rules_skey(int c, int s, int d)
+{
+	int ci = c == 2 ? 0 : c == 4 ? 1 : c == 5 ? 2 : -1;
+
+	if (ci < 0 || s < 0 || s >= 8 || d < 0 || d >= 32)
+		return -1;
+	return (ci * 8 + s) * 32 + d;
+}
+
+/* rules_load8 - up to eight bytes at p (n available) as a number */
+static inline uint64_t
+rules_load8(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, n < 8 ? n : 8);
+	return v;
+}
+
+/*
+ * rules_hash3 - hash of the three bytes k holds (rules_gram()),
+ * multiplicative: the top RULES_GRAM_BITS bits index the filter bit set,
+ * the top RULES_HASH_BITS the needle buckets.
+ */
+static inline uint32_t
+rules_hash3(uint32_t k)
+{
+	return k * 0x9e3779b1u;
+}
+
+/* rules_gram - the three bytes at p as a key for rules_hash3() */
+static inline uint32_t
+rules_gram(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+}
+
+#endif

@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2025 The bounced authors.
+ *
+ * rules_match.c - evaluate a compiled rules table against the facts of
+ * one recipient: the first rule in file order that matches wins.
+ *
+ * Speed: the diagnostic is normalised once (rules_normalize(), a word
+ * at a time), then one pass over it looks up every three-byte window in
+ * a bit set and, on a hit, a hash table of the literals the text rules
+ * need (the prefilter), so only the few text rules whose literal occurs
+ * are looked at, and a regular expression runs only when its literal is
+ * present: of an expression "a|b|c" only the branches whose literals
+ * occur (rules.c compiles them one by one).  Every pcre2_match() runs under
+ * a match, depth and heap limit on at most RULES_TEXT_MAX bytes, so
+ * hostile text cannot make it backtrack without bound.
+ *
+ * Pure: no I/O, no logging, no clock; thread-safe (the table is
+ * immutable, all scratch space is on the stack or per call).  PCRE2's
+ * match data and backtracking frames come from a 24 KiB arena on the
+ * stack, so a call does not allocate (larger needs fall back to
+ * malloc()).
+ * RFC 3463 section 2 (status codes), RFC 5321 section 4.2 (replies).
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verdict/rules_int.h"
+
+#define MAX_CANDS	256	/* text rules considered per subject */
+#define MAX_NEEDLES	8192	/* needles the per-call bitmap tracks */
+
+/* Parse "c.s.d" (each part 1-3 digits) into st; false if not one. */
+static bool
+status_parse(const char *s, struct rules_status *st)
+{
+	int	 v[3] = { 0, 0, 0 }, k, nd;
+
+	if (s == NULL)
+		return false;
+	for (k = 0; k < 3; k++) {
+		for (nd = 0; isdigit((unsigned char)*s) && nd < 4; nd++)
+			v[k] = v[k] * 10 + (*s++ - '0');
+		if (nd == 0 || nd > 3)
+			return false;
+		if (k < 2 && *s++ != '.')
+			return false;
+	}
+	st->c = v[0];
+	st->s = v[1];
+	st->d = v[2];
+	return true;
+}
+
+static bool
+status_match(const struct rules_status *pat, const struct rules_status *st)
+{
+	return (pat->c < 0 || pat->c == st->c) &&
+	    (pat->s < 0 || pat->s == st->s) &&
+	    (pat->d < 0 || pat->d == st->d);
+}
+
+/* Is mta (lower-case) in the ",a,b," list? */
+static bool
+mta_in(const char *list, const char *mta)
+{
+	const char	*p;
+	size_t		 n;
+
+	if (mta == NULL || *mta == '\0')
+		return false;
+	n = strlen(mta);
+	for (p = list; (p = strchr(p, ',')) != NULL && p[1] != '\0'; p++)
+		if (tolower((unsigned char)p[1]) ==
+		    tolower((unsigned char)mta[0]) &&
+		    strncasecmp(p + 1, mta, n) == 0 && p[1 + n] == ',')
+			return true;
+	return false;
+}
+
+/*
+ * Is host (lower-case) one of the ",a,b," domains or below one of them?
+ * "mx1.docomo.ne.jp" is below "docomo.ne.jp"; "xdocomo.ne.jp" is not.
+ */
+static bool
+domain_in(const char *list, const char *host)
+{
+	const char	*p, *e;
+	size_t		 n, hl;
+
+	if (host == NULL || *host == '\0')
+		return false;
+	hl = strlen(host);
+	for (p = list; *p == ',' && p[1] != '\0'; p = e) {
+		p++;
+		if ((e = strchr(p, ',')) == NULL)
+			break;
+		n = (size_t)(e - p);
+		if (n == 0 || n > hl)
+			continue;
+		if (strncmp(host + hl - n, p, n) == 0 &&
+		    (n == hl || host[hl - n - 1] == '.'))
+			return true;
+	}
+	return false;
+}
+
+static bool
+cond_ok(const struct rule *ru, const struct rules_query *q, bool have_st,
+    const struct rules_status *st)
+{
+	const struct rules_cond *c = &ru->cond;
+
+	if (c->mtas != NULL && !mta_in(c->mtas, q->mta))
+		return false;
+	if (c->dtypes != NULL && !mta_in(c->dtypes, q->dtype))
+		return false;
+	if (c->remotes != NULL && !domain_in(c->remotes, q->remote))
+		return false;
+	if (c->nexit != 0) {
+		size_t k;
+
+		for (k = 0; k < c->nexit; k++)
+			if (c->exits[k] == q->exit_status)
+				break;
+		if (k == c->nexit)
+			return false;
+	}
+	if (c->nstatus != 0) {
+		size_t k;
+
+		if (!have_st)
+			return false;
+		for (k = 0; k < c->nstatus; k++)
+			if (status_match(&c->status[k], st))
+				break;
+		if (k == c->nstatus)
+			return false;
+	}
+	if (c->has_code && (q->reply_code < c->code.lo ||
+	    q->reply_code > c->code.hi))
+		return false;
+	if (c->action >= 0 && (int)q->action != c->action)
+		return false;
+	if (c->cmds != 0) {
+		int k = smtpcmd_index(q->command);
+
+		if (!(c->cmds & (k < 0 ? RULES_CMD_NONE : 1u << k)))
+			return false;
+	}
+	return true;
+}
+
+static inline bool
+plain_match(const struct rule *ru, const struct rules_query *q, bool have_st,
+    const struct rules_status *st)
+{
+	switch (ru->sel) {
+	case RULES_SEL_ANY:
+		return true;
+	case RULES_SEL_ACTION:
+		return (int)q->action == ru->action;
+	case RULES_SEL_KIND:
+		return (int)q->kind == ru->kind;
+	case RULES_SEL_STATUS:
+		return have_st && status_match(&ru->status, st);
+	case RULES_SEL_CODE:
+		return q->reply_code >= ru->code.lo &&
+		    q->reply_code <= ru->code.hi;
+	case RULES_SEL_TEXT:
+		break;
+	}
+	return false;
+}
+
+static void
+hit_set(struct rules_hit *h, const struct rule *ru)
+{
+	h->reason = ru->reason;
+	h->line = ru->line;
+	h->sel = ru->sel;
+	h->generic = ru->generic;
+	h->advice = ru->advice;
+}
+
+/*
+ * One pass of the prefilter: mark the needles found in t and collect the
+ * text rules that use them into cand (sorted, unique).  Returns the
+ * number of candidates, or SIZE_MAX when there were too many to keep
+ * (then every text rule is a candidate and hits[] decides).
+ */
+static size_t
+prefilter(const struct rules *r, const unsigned char *t, size_t n,
+    uint64_t *hits, size_t *cand)
+{
+	size_t	 i, j, k, nc = 0;
+	uint64_t head;
+	bool	 overflow = false;
+
+	for (k = 0; k < r->nalways; k++)
+		cand[nc++] = r->always[k];
+	for (i = 0; i + RULES_MIN_NEEDLE <= n; i++) {
+		const struct needle_ref *ref, *end;
+		uint32_t h, g, b;
+
+		/* Each window on its own: no chain from one to the next. */
+		h = rules_hash3(rules_gram(t + i));
+		g = h >> (32 - RULES_GRAM_BITS);
+		if (!(r->gram3[g >> 3] & (1u << (g & 7))))
+			continue;
+		b = h >> (32 - RULES_HASH_BITS);
+		head = rules_load8(t + i, n - i);
+		ref = r->bucket_ids + r->bucket[b];
+		end = r->bucket_ids + r->bucket[b + 1];
+		for (; ref < end; ref++) {
+			const struct needle *nd;
+			uint32_t id = ref->id;
+
+			if ((head & ref->mask) != ref->head ||
+			    (hits[id >> 6] & ((uint64_t)1 << (id & 63))))
+				continue;
+			if (ref->len > 8 && (ref->len > n - i ||
+			    memcmp(r->needles[id].s + 8, t + i + 8,
+			    ref->len - 8) != 0))
+				continue;
+			hits[id >> 6] |= (uint64_t)1 << (id & 63);
+			nd = &r->needles[id];
+			if (nc + nd->nrules > MAX_CANDS) {
+				overflow = true;
+				continue;
+			}
+			for (k = 0; k < nd->nrules; k++)
+				cand[nc++] = nd->rules[k];
+		}
+	}
+	if (overflow)
+		return SIZE_MAX;
+	if (nc > 1) {
+		/* Few candidates, mostly in order: insertion sort. */
+		for (i = 1; i < nc; i++) {
+			size_t v = cand[i];
+
+			for (j = i; j > 0 && cand[j - 1] > v; j--)
+				cand[j] = cand[j - 1];
+			cand[j] = v;
+		}
+		for (i = 1, j = 1; i < nc; i++)
+			if (cand[i] != cand[j - 1])
+				cand[j++] = cand[i];
+		nc = j;
+	}
+	return nc;
+}
+
+/* Does the needle of a literal rule, or one of a regex's, occur? */
+static bool
+needles_hit(const struct rules *r, size_t idx, const uint64_t *hits)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < r->nneedles; i++)
+		if (hits[i >> 6] & ((uint64_t)1 << (i & 63)))
+			for (k = 0; k < r->needles[i].nrules; k++)
+				if (r->needles[i].rules[k] == idx)
+					return true;
+	return false;
+}
+
+/*
+ * Scratch memory for PCRE2 on the caller's stack: the match data and
+ * the backtracking frames it keeps (PCRE2 >= 10.41) come from here, so
+ * a classify() call does not go to malloc() at all; a request that does
+ * not fit falls back to malloc().
+ */
+#define ARENA_SIZE	(24u << 10)
+
+struct arena {
+	size_t		 used;
+	_Alignas(max_align_t) unsigned char mem[ARENA_SIZE];
+};
+
+static void *
+arena_malloc(size_t n, void *data)
+{
+	struct arena	*a = data;
+	size_t		 al = (n + 15) & ~(size_t)15;
+
+	if (al >= n && al <= ARENA_SIZE - a->used) {
+		void *p = a->mem + a->used;
+
+		a->used += al;
+		return p;
+	}
+	return malloc(n);
+}
+
+static void
+arena_free(void *p, void *data)
+{
+	struct arena	*a = data;
+
+	if ((unsigned char *)p >= a->mem &&
+	    (unsigned char *)p < a->mem + ARENA_SIZE)
+		return;		/* released with the arena */
+	free(p);
+}
+
+/* The match data, made on first use from the arena; NULL on failure. */
+static pcre2_match_data *
+match_data(pcre2_match_data **md, struct arena *ar)
+{
+	pcre2_general_context	*gc;
+
+	if (*md == NULL) {
+		gc = pcre2_general_context_create(arena_malloc, arena_free, ar);
+		if (gc != NULL)
+			*md = pcre2_match_data_create(1, gc);
+		pcre2_general_context_free(gc);
+	}
+	return *md;
+}
+
+/* Is one of the needles ids[0..n) in the text (hits)? */
+static bool
+any_hit(const uint32_t *ids, size_t n, const uint64_t *hits)
+{
+	size_t	 k;
+
+	for (k = 0; k < n; k++)
+		if (hits[ids[k] >> 6] & ((uint64_t)1 << (ids[k] & 63)))
+			return true;
+	return false;
+}
+
+/* Run one expression on the text; counts runs in *nre. */
+static bool
+regex_run(const struct rules *r, const pcre2_code *re,
+    const struct rules_query *q, pcre2_match_data **md, struct arena *ar,
+    int *nre)
+{
+	if (match_data(md, ar) == NULL) {
+		*nre = -1;
+		return false;
+	}
+	if (*nre >= 0)
+		(*nre)++;
+	/* A limit error (PCRE2_ERROR_MATCHLIMIT ...) counts as no match. */
+	return pcre2_match(re, (PCRE2_SPTR)q->text, q->textlen, 0, 0, *md,
+	    r->mctx) >= 0;
+}
+
+/*
+ * Run one text rule on t; counts regex runs in *nre.  A split expression
+ * runs only its branches whose literals the prefilter found (hits), and
+ * those without a literal.
+ */
+static bool
+text_verify(const struct rules *r, const struct rule *ru,
+    const struct rules_query *q, const uint64_t *hits,
+    pcre2_match_data **md, struct arena *ar, int *nre)
+{
+	const struct rules_branch *b;
+	size_t			 k;
+
+	if (ru->re == NULL || ru->exact)
+		return true;	/* literal(s): the prefilter found it */
+	if (ru->nbr == 0)
+		return regex_run(r, ru->re, q, md, ar, nre);
+	for (k = 0; k < ru->nbr; k++) {
+		b = &ru->br[k];
+		if (b->nneedles > 0 && !any_hit(b->needles, b->nneedles, hits))
+			continue;
+		if (b->re == NULL)
+			return true;	/* an exact branch: its literal */
+		if (regex_run(r, b->re, q, md, ar, nre))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * rules_match - the first rule in file order that matches q
+ *
+ * Arguments: r, the table; q, the facts (q->text normalised by
+ * rules_normalize()); res receives the winning rule and, for the
+ * status-versus-text comparison, the first text rule and the first
+ * status rule that match (each may come after the winner).
+ * Returns the number of regular expressions run, or -1 when the match
+ * data could not be allocated.
+ * Notes: thread-safe; r is only read.
+ */
+int
+rules_match(const struct rules *r, const struct rules_query *q,
+    struct rules_result *res)
+{
+	struct rules_status	 st;
+	uint64_t		 hits[MAX_NEEDLES / 64];
+	size_t			 cand[MAX_CANDS], nc = 0, i, k;
+	size_t			 pwin = SIZE_MAX, twin = SIZE_MAX;
+	pcre2_match_data	*md = NULL;
+	struct arena		 ar;
+	bool			 have_st, all = false;
+	int			 nre = 0, key;
+
+	memset(res, 0, sizeof(*res));
+	ar.used = 0;
+	if (r == NULL)
+		return 0;
+	have_st = status_parse(q->status, &st);
+	key = have_st ? rules_skey(st.c, st.s, st.d) : -1;
+	if (have_st && key < 0) {
+		/* Outside the key table: all non-text rules, in order. */
+		for (k = 0; k < r->nplain; k++) {
+			const struct rule *ru = &r->v[r->plain[k]];
+
+			if (!plain_match(ru, q, have_st, &st) ||
+			    !cond_ok(ru, q, have_st, &st))
+				continue;
+			if (pwin == SIZE_MAX)
+				pwin = r->plain[k];
+			if (ru->sel == RULES_SEL_STATUS) {
+				hit_set(&res->status, ru);
+				break;
+			}
+		}
+	} else {
+		/* Other non-text rules, then the status rules of the key. */
+		for (k = 0; k < r->nother; k++) {
+			const struct rule *ru = &r->v[r->other[k]];
+
+			if (plain_match(ru, q, have_st, &st) &&
+			    cond_ok(ru, q, have_st, &st)) {
+				pwin = r->other[k];
+				break;
+			}
+		}
+		for (k = key < 0 ? 0 : r->skey[key];
+		    key >= 0 && k < r->skey[key + 1]; k++) {
+			const struct rule *ru = &r->v[r->sids[k]];
+
+			if (cond_ok(ru, q, have_st, &st)) {
+				hit_set(&res->status, ru);
+				if (r->sids[k] < pwin)
+					pwin = r->sids[k];
+				break;
+			}
+		}
+	}
+	/* Text rules: only those the prefilter leaves. */
+	if (q->text != NULL && q->textlen > 0) {
+		size_t nw = (r->nneedles + 63) / 64;
+
+		if (nw > MAX_NEEDLES / 64)
+			nw = MAX_NEEDLES / 64;
+		memset(hits, 0, nw * sizeof(hits[0]));
+		nc = prefilter(r, (const unsigned char *)q->text,
+		    q->textlen, hits, cand);
+		if (nc == SIZE_MAX || r->nneedles > MAX_NEEDLES)
+			all = true;
+	}
+	if (all) {
+		for (i = 0; i < r->n && twin == SIZE_MAX; i++) {
+			const struct rule *ru = &r->v[i];
+
+			if (ru->sel != RULES_SEL_TEXT ||
+			    (!ru->always && !needles_hit(r, i, hits)))
+				continue;
+			if (cond_ok(ru, q, have_st, &st) &&
+			    text_verify(r, ru, q, hits, &md, &ar, &nre))
+				twin = i;
+		}
+	} else {
+		for (i = 0; i < nc && twin == SIZE_MAX; i++) {
+			const struct rule *ru = &r->v[cand[i]];
+
+			if (cond_ok(ru, q, have_st, &st) &&
+			    text_verify(r, ru, q, hits, &md, &ar, &nre))
+				twin = cand[i];
+		}
+	}
+	pcre2_match_data_free(md);
+	if (twin != SIZE_MAX)
+		hit_set(&res->text, &r->v[twin]);
+	if (twin < pwin)
+		hit_set(&res->win, &r->v[twin]);
+	else if (pwin != SIZE_MAX)
+		hit_set(&res->win, &r->v[pwin]);
+	return nre;
+}
+
+/*
+ * Is in[i..] a reply-code prefix of a continued SMTP reply: "NNN-" (any
+ * code, when *code is 0), or "NNN-"/"NNN " with the code of the
+ * continuation seen before?  Optionally followed by "x.y.z".  Returns
+ * the bytes to skip (0: not one) and remembers the code.
+ */
+static size_t
+continuation_len(const unsigned char *in, size_t i, size_t n, int *code)
+{
+	size_t	 j, k, parts;
+	int	 c;
+
+	if (i + 4 > n || in[i] < '2' || in[i] > '5' ||
+	    !isdigit(in[i + 1]) || !isdigit(in[i + 2]))
+		return 0;
+	c = (in[i] - '0') * 100 + (in[i + 1] - '0') * 10 + (in[i + 2] - '0');
+	if (in[i + 3] == '-') {
+		if (*code != 0 && *code != c)
+			return 0;
+	} else if (in[i + 3] != ' ' || *code != c)
+		return 0;
+	*code = c;
+	j = i + 4;
+	/* an optional enhanced status right after it */
+	k = j;
+	for (parts = 0; parts < 3; parts++) {
+		size_t d = 0;
+
+		while (k < n && isdigit(in[k]) && d < 4) {
+			k++;
+			d++;
+		}
+		if (d == 0 || d > 3)
+			break;
+		if (parts < 2) {
+			if (k >= n || in[k] != '.')
+				break;
+			k++;
+		}
+	}
+	if (parts == 3 && (k >= n || isspace(in[k])))
+		j = k;
+	return j - i;
+}
+
+/*
+ * Copy the eight bytes at p to out lower-cased (ASCII A-Z; bytes >= 0x80
+ * unchanged) and return how many of them come before the first byte
+ * below 0x21 (a blank or a control byte), 8 if none.  The bytes after
+ * that are written too, and overwritten by the caller.
+ */
+static inline size_t
+word_run(const unsigned char *p, char *out)
+{
+	const uint64_t	 hi = UINT64_C(0x8080808080808080);
+	const uint64_t	 ones = UINT64_C(0x0101010101010101);
+	uint64_t	 w, x, up, low;
+	size_t		 k;
+
+	memcpy(&w, p, 8);
+	/* Bit 7 of a byte: set for the bytes below 0x21 (a borrow comes
+	 * only from such a byte, so the lowest one set is exact). */
+	low = (w - ones * 0x21) & ~w & hi;
+	/* Bit 7: set for a 7-bit byte in 'A'..'Z'. */
+	x = w & ~hi;
+	up = (x + ones * (0x80 - 'A')) & ~(x + ones * (0x7f - 'Z')) & ~w & hi;
+	w |= up >> 2;
+	memcpy(out, &w, 8);
+	if (low == 0)
+		return 8;
+#if defined(__GNUC__) && (defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+	k = (size_t)__builtin_ctzll(low) >> 3;
+#else
+	for (k = 0; k < 8 && p[k] >= 0x21; k++)
+		;
+#endif
+	return k;
+}
+
+/*
+ * rules_normalize - the form of a diagnostic text rules look at
+ *
+ * Arguments: in, NUL-terminated (NULL gives ""); out/outlen, the result.
+ * Returns the length written; at most RULES_TEXT_MAX and outlen - 1.
+ * Notes: only the first RULES_TEXT_MAX bytes of in are read.  Bytes
+ * >= 0x80 are copied unchanged (UTF-8 stays UTF-8).  Bytes of out after
+ * the terminating NUL (within outlen) may be written too.
+ */
+size_t
+rules_normalize(const char *in, char *out, size_t outlen)
+{
+	/* 0: copy, 1: upper case, 2: white space */
+	static const unsigned char cls[256] = {
+		['\t'] = 2, ['\n'] = 2, ['\v'] = 2, ['\f'] = 2, ['\r'] = 2,
+		[' '] = 2,
+		['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
+		['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+		['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
+		['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+		['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1,
+		['Z'] = 1,
+	};
+	const unsigned char	*p = (const unsigned char *)in;
+	size_t			 n, i = 0, o = 0, cap, skip;
+	bool			 space = false;
+	int			 code = 0;
+
+	if (outlen == 0)
+		return 0;
+	if (in == NULL) {
+		out[0] = '\0';
+		return 0;
+	}
+	n = strnlen(in, RULES_TEXT_MAX);
+	cap = outlen - 1 < RULES_TEXT_MAX ? outlen - 1 : RULES_TEXT_MAX;
+	/* A reply that starts "550-" continues with "550-" and ends "550 ". */
+	if (n >= 4 && p[0] >= '2' && p[0] <= '5' && isdigit(p[1]) &&
+	    isdigit(p[2]) && p[3] == '-')
+		code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	while (i < n && o < cap) {
+		unsigned char c;
+
+		/* Inside a word: eight bytes at a time up to a blank. */
+		while (!space) {
+			while (i + 8 <= n && o + 8 <= cap) {
+				size_t k = word_run(p + i, out + o);
+
+				i += k;
+				o += k;
+				if (k < 8)
+					break;
+			}
+			/* One space before a word (not a reply code that may
+			 * continue the reply): nothing to decide. */
+			if (o > 0 && o + 1 < cap && i + 1 < n && p[i] == ' ' &&
+			    p[i + 1] > ' ' && (p[i + 1] < '2' ||
+			    p[i + 1] > '5')) {
+				out[o++] = ' ';
+				i++;
+				continue;
+			}
+			break;
+		}
+		if (i >= n || o >= cap)
+			break;
+		c = p[i++];
+		switch (cls[c]) {
+		case 0:
+			break;
+		case 1:
+			c += 'a' - 'A';
+			break;
+		default:
+			space = true;
+			continue;
+		}
+		if (space) {
+			space = false;
+			if (o > 0) {
+				/* RFC 5321 4.2.1: "550-" starts a continued
+				 * line. */
+				if (c >= '2' && c <= '5' && (skip =
+				    continuation_len(p, i - 1, n, &code)) > 0) {
+					i += skip - 1;
+					space = true;
+					continue;
+				}
+				out[o++] = ' ';
+				if (o == cap)
+					break;
+			}
+		}
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return o;
+}
