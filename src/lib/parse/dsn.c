@@ -197,31 +197,26 @@ is_ds_type(const char *t)
 	    strcmp(t, "message/global-delivery-status") == 0;
 }
 
-static void
-parse_doc(struct dsn_ctx *c)
+/*
+ * An ARF feedback report (RFC 5965 section 2: multipart/report;
+ * report-type=feedback-report) or Hotmail's JMRP complaint (the original
+ * alone, no report part): read it and return true; false when the
+ * message is neither.
+ */
+static bool
+read_feedback(struct dsn_ctx *c)
 {
 	struct mime_doc		*d = &c->doc;
 	struct dsn_report	*r = c->r;
-	const char		*v;
 	size_t			 i;
-	unsigned		 depth;
 	bool			 arf;
 
-	if ((v = mime_header(d, "Subject")) != NULL)
-		dsn_set(c, &r->subject, v, strlen(v), c->opt->max_field);
-	if ((v = mime_header(d, "From")) != NULL)
-		dsn_set(c, &r->from, v, strlen(v), c->opt->max_field);
-	r->date = mime_date(mime_header(d, "Date"));
-	find_original(c);
-
-	/* RFC 5965 section 2: multipart/report; report-type=feedback-report */
 	arf = d->report_type != NULL &&
 	    strcmp(d->report_type, "feedback-report") == 0;
 	for (i = 0; i < d->nparts && !arf; i++)
 		if (d->parts[i].depth == 0 &&
 		    strcmp(d->parts[i].type, "message/feedback-report") == 0)
 			arf = true;
-	/* Hotmail's JMRP complaints: the original alone, no report part. */
 	if (!arf && r->subject != NULL &&
 	    dsn_ci_find(r->subject, strlen(r->subject),
 	    "complaint about message") != NULL) {
@@ -231,54 +226,80 @@ parse_doc(struct dsn_ctx *c)
 		if (arf)
 			r->feedback_type = strdup("abuse");
 	}
-	if (arf) {
-		r->kind = DSN_KIND_ARF;
-		r->mta = strdup("arf");
-		for (i = 0; i < d->nparts; i++)
-			if (strcmp(d->parts[i].type,
-			    "message/feedback-report") == 0 &&
-			    d->parts[i].text != NULL) {
-				dsn_fields_parse(c, d->parts[i].text,
-				    d->parts[i].len,
-				    true);
-				break;
-			}
-		dsn_text_arf(c);
-		return;
-	}
+	if (!arf)
+		return false;
+	r->kind = DSN_KIND_ARF;
+	r->mta = strdup("arf");
+	for (i = 0; i < d->nparts; i++)
+		if (strcmp(d->parts[i].type, "message/feedback-report") == 0 &&
+		    d->parts[i].text != NULL) {
+			dsn_fields_parse(c, d->parts[i].text, d->parts[i].len,
+			    true);
+			break;
+		}
+	dsn_text_arf(c);
+	return true;
+}
 
-	/*
-	 * RFC 3464 / RFC 6533: the shallowest delivery-status parts (a
-	 * bounce forwarded inside message/rfc822 still counts).
-	 */
-	for (depth = 0; depth <= MIME_MAX_DEPTH && r->nrcpts == 0; depth++) {
-		bool seen = false;
+/*
+ * RFC 3464 / RFC 6533: read the shallowest delivery-status parts (a
+ * bounce forwarded inside message/rfc822 still counts); the enclosed
+ * messages are opened only when nothing was found, and only those that
+ * can hold a report part.  Returns the depth the reports were found at.
+ */
+static unsigned
+read_status_parts(struct dsn_ctx *c)
+{
+	struct mime_doc		*d = &c->doc;
+	const struct mime_part	*mp;
+	size_t			 i;
+	unsigned		 depth;
+	bool			 seen;
 
-		/*
-		 * Open the enclosed messages only when nothing was found,
-		 * and only those that can hold a report part.
-		 */
+	for (depth = 0; depth <= MIME_MAX_DEPTH && c->r->nrcpts == 0;
+	    depth++) {
 		if (depth > 0 && mime_expand(d, depth - 1,
 		    "delivery-status") == 0)
 			break;
-
+		seen = false;
 		for (i = 0; i < d->nparts; i++) {
-			if (d->parts[i].depth != depth)
+			mp = &d->parts[i];
+			if (mp->depth != depth)
 				continue;
-			if (is_ds_type(d->parts[i].type) ||
-			    (strncmp(d->parts[i].type, "text/", 5) == 0 &&
-			    strcmp(d->parts[i].type, "text/html") != 0 &&
-			    looks_like_ds(d->parts[i].text, d->parts[i].len))) {
+			if (is_ds_type(mp->type) ||
+			    (strncmp(mp->type, "text/", 5) == 0 &&
+			    strcmp(mp->type, "text/html") != 0 &&
+			    looks_like_ds(mp->text, mp->len))) {
 				seen = true;
-				if (d->parts[i].text != NULL)
-					dsn_fields_parse(c, d->parts[i].text,
-					    d->parts[i].len, false);
+				if (mp->text != NULL)
+					dsn_fields_parse(c, mp->text, mp->len,
+					    false);
 			}
 		}
 		finish_rcpts(c);
 		if (seen)
 			break;
 	}
+	return depth;
+}
+
+static void
+parse_doc(struct dsn_ctx *c)
+{
+	struct mime_doc		*d = &c->doc;
+	struct dsn_report	*r = c->r;
+	const char		*v;
+	unsigned		 depth;
+
+	if ((v = mime_header(d, "Subject")) != NULL)
+		dsn_set(c, &r->subject, v, strlen(v), c->opt->max_field);
+	if ((v = mime_header(d, "From")) != NULL)
+		dsn_set(c, &r->from, v, strlen(v), c->opt->max_field);
+	r->date = mime_date(mime_header(d, "Date"));
+	find_original(c);
+	if (read_feedback(c))
+		return;
+	depth = read_status_parts(c);
 	/* A forwarded bounce: the original is inside the opened message. */
 	if (r->nrcpts > 0 && depth > 0 && r->orig_message_id == NULL)
 		find_original(c);

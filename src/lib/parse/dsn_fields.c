@@ -110,105 +110,121 @@ group_rcpt(struct dsn_ctx *c, struct ds_state *st)
 	return st->cur;
 }
 
-/* One unfolded field of a delivery-status or feedback-report part. */
-static void
-ds_field(struct dsn_ctx *c, struct ds_state *st, const char *name,
+/* RFC 3464 section 2.2: the per-message fields; false: not one of them. */
+static bool
+message_field(struct dsn_ctx *c, struct ds_state *st, const char *name,
     const char *v)
 {
 	struct dsn_report	*r = c->r;
-	struct dsn_rcpt		*rc;
 	size_t			 maxf = c->opt->max_field;
 	size_t			 vl = strlen(v);
 	char			*a;
 
-	/* RFC 3464 section 2.2: per-message fields. */
 	if (name_is(name, "Reporting-MTA")) {
 		v = after_type(v, NULL, 0);
 		dsn_set(c, &r->reporting_mta, v, strlen(v), maxf);
-		return;
-	}
-	if (name_is(name, "Arrival-Date")) {
+	} else if (name_is(name, "Arrival-Date")) {
 		if (r->arrival_date == 0)
 			r->arrival_date = mime_date(v);
-		return;
-	}
-	if (name_is(name, "Original-Envelope-Id")) {
+	} else if (name_is(name, "Original-Envelope-Id"))
 		dsn_set(c, &r->envelope_id, v, vl, maxf);
-		return;
-	}
-	if (name_is(name, "X-Postfix-Queue-ID")) {
+	else if (name_is(name, "X-Postfix-Queue-ID"))
 		dsn_set(c, &r->queue_id, v, vl, maxf);
-		return;
-	}
-	if (name_is(name, "X-Postfix-Sender") ||
+	else if (name_is(name, "X-Postfix-Sender") ||
 	    (st->feedback && name_is(name, "Original-Mail-From"))) {
 		if ((a = dsn_clean_addr(c, v, vl)) != NULL) {
 			free(r->sender);
 			r->sender = a;
 		}
-		return;
-	}
-	if (st->feedback) {
-		/* RFC 5965 section 3.1/3.2 */
-		if (name_is(name, "Feedback-Type")) {
-			char *p;
+	} else
+		return false;
+	return true;
+}
 
-			dsn_set(c, &r->feedback_type, v, vl, 64);
-			for (p = r->feedback_type; p != NULL && *p; p++)
-				*p = tolower((unsigned char)*p);
-		} else if (name_is(name, "Original-Rcpt-To") ||
-		    name_is(name, "Removal-Recipient")) {
-			if ((a = dsn_clean_addr(c, v, vl)) == NULL)
-				return;
-			if (dsn_has_rcpt(r, a) ||
-			    (rc = dsn_add_rcpt(c)) == NULL) {
-				free(a);
-				return;
-			}
-			rc->final_recipient = a;
-			rc->action = EV_ACT_FAILED;
+/* RFC 5965 sections 3.1 and 3.2: the fields of a feedback report. */
+static void
+feedback_field(struct dsn_ctx *c, const char *name, const char *v)
+{
+	struct dsn_report	*r = c->r;
+	struct dsn_rcpt		*rc;
+	size_t			 vl = strlen(v);
+	char			*a, *p;
+
+	if (name_is(name, "Feedback-Type")) {
+		dsn_set(c, &r->feedback_type, v, vl, 64);
+		for (p = r->feedback_type; p != NULL && *p; p++)
+			*p = tolower((unsigned char)*p);
+	} else if (name_is(name, "Original-Rcpt-To") ||
+	    name_is(name, "Removal-Recipient")) {
+		if ((a = dsn_clean_addr(c, v, vl)) == NULL)
+			return;
+		if (dsn_has_rcpt(r, a) || (rc = dsn_add_rcpt(c)) == NULL) {
+			free(a);
+			return;
 		}
-		return;
+		rc->final_recipient = a;
+		rc->action = EV_ACT_FAILED;
 	}
-	/* RFC 3464 section 2.3: per-recipient fields. */
+}
+
+/* RFC 3464 section 2.3: the per-recipient fields. */
+static void
+recipient_field(struct dsn_ctx *c, struct ds_state *st, const char *name,
+    const char *v)
+{
+	struct dsn_rcpt	*rc;
+	char		*a, **dst;
+	bool		 fin;
+
 	if (name_is(name, "Final-Recipient") ||
 	    name_is(name, "Original-Recipient")) {
-		bool fin = name[0] == 'F' || name[0] == 'f';
-		char **dst;
-
+		fin = name[0] == 'F' || name[0] == 'f';
 		if (st->cur != NULL && (fin ? st->cur->final_recipient :
 		    st->cur->original_recipient) != NULL)
 			st->cur = NULL;	/* no blank line between groups */
 		if ((rc = group_rcpt(c, st)) == NULL)
 			return;
 		dst = fin ? &rc->final_recipient : &rc->original_recipient;
-		if ((a = dsn_clean_addr(c, v, vl)) != NULL) {
+		if ((a = dsn_clean_addr(c, v, strlen(v))) != NULL) {
 			free(*dst);
 			*dst = a;
 		}
 		return;
 	}
-	if (name_is(name, "Action")) {
-		if ((rc = group_rcpt(c, st)) != NULL)
-			rc->action = ev_action_parse(v);
-	} else if (name_is(name, "Status")) {
-		if ((rc = group_rcpt(c, st)) != NULL)
-			set_status(c, rc, v);
-	} else if (name_is(name, "Remote-MTA")) {
-		if ((rc = group_rcpt(c, st)) != NULL) {
-			v = after_type(v, NULL, 0);
-			dsn_set(c, &rc->remote_mta, v, strlen(v), maxf);
-		}
-	} else if (name_is(name, "Diagnostic-Code")) {
-		if ((rc = group_rcpt(c, st)) != NULL)
-			set_diagnostic(c, rc, v);
-	} else if (name_is(name, "Last-Attempt-Date")) {
-		if ((rc = group_rcpt(c, st)) != NULL)
-			rc->last_attempt = mime_date(v);
-	} else if (name_is(name, "Will-Retry-Until")) {
-		if ((rc = group_rcpt(c, st)) != NULL)
-			rc->will_retry_until = mime_date(v);
-	}
+	/* Other fields open no recipient group. */
+	if (!name_is(name, "Action") && !name_is(name, "Status") &&
+	    !name_is(name, "Remote-MTA") && !name_is(name, "Diagnostic-Code") &&
+	    !name_is(name, "Last-Attempt-Date") &&
+	    !name_is(name, "Will-Retry-Until"))
+		return;
+	if ((rc = group_rcpt(c, st)) == NULL)
+		return;
+	if (name_is(name, "Action"))
+		rc->action = ev_action_parse(v);
+	else if (name_is(name, "Status"))
+		set_status(c, rc, v);
+	else if (name_is(name, "Remote-MTA")) {
+		v = after_type(v, NULL, 0);
+		dsn_set(c, &rc->remote_mta, v, strlen(v), c->opt->max_field);
+	} else if (name_is(name, "Diagnostic-Code"))
+		set_diagnostic(c, rc, v);
+	else if (name_is(name, "Last-Attempt-Date"))
+		rc->last_attempt = mime_date(v);
+	else
+		rc->will_retry_until = mime_date(v);
+}
+
+/* One unfolded field of a delivery-status or feedback-report part. */
+static void
+ds_field(struct dsn_ctx *c, struct ds_state *st, const char *name,
+    const char *v)
+{
+	if (message_field(c, st, name, v))
+		return;
+	if (st->feedback)
+		feedback_field(c, name, v);
+	else
+		recipient_field(c, st, name, v);
 }
 
 /*

@@ -126,6 +126,50 @@ boring_addr(const char *a)
 	return false;
 }
 
+/*
+ * Crude, linear tag stripping of an HTML part into o (before lim): line
+ * breaks for <br>, <p>, <div> and <tr>, the four common entities; the
+ * rest of the markup is dropped.  Returns where the output stopped.
+ */
+static char *
+strip_html(const char *p, char *o, const char *lim)
+{
+	bool	 tag = false;
+
+#define PUT(ch)	do { if (o < lim) *o++ = (ch); } while (0)
+	for (; *p != '\0' && o < lim; p++) {
+		if (*p == '<') {
+			tag = true;
+			if (strncasecmp(p, "<br", 3) == 0 ||
+			    strncasecmp(p, "<p", 2) == 0 ||
+			    strncasecmp(p, "<div", 4) == 0 ||
+			    strncasecmp(p, "<tr", 3) == 0)
+				PUT('\n');
+		} else if (*p == '>' && tag)
+			tag = false;
+		else if (tag)
+			continue;
+		else if (*p != '&')
+			PUT(*p);
+		else if (strncmp(p, "&lt;", 4) == 0) {
+			PUT('<');
+			p += 3;
+		} else if (strncmp(p, "&gt;", 4) == 0) {
+			PUT('>');
+			p += 3;
+		} else if (strncmp(p, "&nbsp;", 6) == 0) {
+			PUT(' ');
+			p += 5;
+		} else if (strncmp(p, "&amp;", 5) == 0) {
+			PUT('&');
+			p += 4;
+		} else
+			PUT(*p);
+	}
+#undef PUT
+	return o;
+}
+
 /* The bounce text: depth-0 text parts, HTML stripped when nothing else. */
 static char *
 bounce_text(struct dsn_ctx *c, size_t *outlen)
@@ -162,41 +206,9 @@ bounce_text(struct dsn_ctx *c, size_t *outlen)
 		if (strcmp(mp->type, "text/plain") != 0 &&
 		    (plain || strncmp(mp->type, "text/", 5) != 0))
 			continue;
-		if (strcmp(mp->type, "text/html") == 0) {
-			/* crude tag stripping, linear */
-			const char *p;
-			bool tag = false;
-
-			for (p = mp->text; *p != '\0' && o < lim; p++) {
-				if (*p == '<') {
-					tag = true;
-					if (strncasecmp(p, "<br", 3) == 0 ||
-					    strncasecmp(p, "<p", 2) == 0 ||
-					    strncasecmp(p, "<div", 4) == 0 ||
-					    strncasecmp(p, "<tr", 3) == 0)
-						PUT('\n');
-				} else if (*p == '>' && tag)
-					tag = false;
-				else if (tag)
-					continue;
-				else if (*p != '&')
-					PUT(*p);
-				else if (strncmp(p, "&lt;", 4) == 0) {
-					PUT('<');
-					p += 3;
-				} else if (strncmp(p, "&gt;", 4) == 0) {
-					PUT('>');
-					p += 3;
-				} else if (strncmp(p, "&nbsp;", 6) == 0) {
-					PUT(' ');
-					p += 5;
-				} else if (strncmp(p, "&amp;", 5) == 0) {
-					PUT('&');
-					p += 4;
-				} else
-					PUT(*p);
-			}
-		} else {
+		if (strcmp(mp->type, "text/html") == 0)
+			o = strip_html(mp->text, o, lim);
+		else {
 			size_t n = mp->len < (size_t)(lim - o) ? mp->len :
 			    (size_t)(lim - o);
 
