@@ -291,18 +291,70 @@ static const unsigned char ctab[256] = {
 	['F'] = C_LETTER, ['I'] = C_LETTER, ['S'] = C_LETTER,
 };
 
+/*
+ * The command named by a phrase that starts at t[i] (its first letter),
+ * or NULL: "in reply to RCPT TO", "after RCPT TO", "SMTP command: DATA",
+ * "SMTP:RCPT", and qmail's fixed phrases.
+ */
+static const char *
+phrase_at(const char *t, size_t i, size_t n)
+{
+	const char	*cmd = NULL;
+	unsigned char	 c = (unsigned char)t[i];
+	size_t		 e, k;
+
+	switch (c | 0x20) {
+	case 'i':
+		if (i + 1 < n && (t[i + 1] | 0x20) == 'n' &&
+		    (e = words_at(t, i, n, "in reply to")) != 0)
+			cmd = cmd_at(t, e, n, false, false, &e);
+		break;
+	case 'a':
+		if ((i == 0 || !isalnum((unsigned char)t[i - 1])) &&
+		    (e = words_at(t, i, n, "after")) != 0 &&
+		    e < n && is_sp((unsigned char)t[e]))
+			cmd = cmd_at(t, e, n, false, true, &e);
+		break;
+	case 's':
+		if (i > 0 && isalnum((unsigned char)t[i - 1]))
+			break;
+		/* m-FILTER: "-------SMTP command" then "DATA" */
+		if ((e = words_at(t, i, n, "smtp command")) != 0) {
+			while (e < n && (t[e] == '-' || t[e] == ':' ||
+			    t[e] == '=' || is_sp((unsigned char)t[e])))
+				e++;
+			cmd = cmd_at(t, e, n, false, false, &e);
+		} else if ((e = words_at(t, i, n, "smtp:")) != 0)
+			/* "SMTP:RCPT host mx.example: 553 ..." */
+			cmd = cmd_at(t, e, n, false, true, &e);
+		break;
+	case 'b':
+	case 'd':
+	case 'f':
+		if (i > 0 && isalnum((unsigned char)t[i - 1]))
+			break;
+		for (k = 0; qmail[k].words != NULL && cmd == NULL;
+		    k++)
+			if ((c | 0x20) == qmail[k].words[0] &&
+			    words_at(t, i, n, qmail[k].words) != 0)
+				cmd = qmail[k].cmd;
+		break;
+	}
+	return cmd;
+}
+
 /* Collect the command mentions of t[0..n) into m; returns how many. */
 static size_t
 collect(const char *t, size_t n, struct mark *m)
 {
 	struct block	 b;
-	size_t		 nm = 0, i, e, k;
+	size_t		 nm = 0, i;
 	bool		 bol = true;
 
 	memset(&b, 0, sizeof(b));
 	for (i = 0; i < n && nm < MAX_MARKS; i++) {
 		unsigned char c;
-		const char *cmd = NULL;
+		const char *cmd;
 
 		/* Within a line only a phrase's first letter matters. */
 		if (!bol)
@@ -328,43 +380,7 @@ collect(const char *t, size_t n, struct mark *m)
 			continue;
 		}
 		bol = false;
-		switch (c | 0x20) {
-		case 'i':
-			if (i + 1 < n && (t[i + 1] | 0x20) == 'n' &&
-			    (e = words_at(t, i, n, "in reply to")) != 0)
-				cmd = cmd_at(t, e, n, false, false, &e);
-			break;
-		case 'a':
-			if ((i == 0 || !isalnum((unsigned char)t[i - 1])) &&
-			    (e = words_at(t, i, n, "after")) != 0 &&
-			    e < n && is_sp((unsigned char)t[e]))
-				cmd = cmd_at(t, e, n, false, true, &e);
-			break;
-		case 's':
-			if (i > 0 && isalnum((unsigned char)t[i - 1]))
-				break;
-			/* m-FILTER: "-------SMTP command" then "DATA" */
-			if ((e = words_at(t, i, n, "smtp command")) != 0) {
-				while (e < n && (t[e] == '-' || t[e] == ':' ||
-				    t[e] == '=' || is_sp((unsigned char)t[e])))
-					e++;
-				cmd = cmd_at(t, e, n, false, false, &e);
-			} else if ((e = words_at(t, i, n, "smtp:")) != 0)
-				/* "SMTP:RCPT host mx.example: 553 ..." */
-				cmd = cmd_at(t, e, n, false, true, &e);
-			break;
-		case 'b':
-		case 'd':
-		case 'f':
-			if (i > 0 && isalnum((unsigned char)t[i - 1]))
-				break;
-			for (k = 0; qmail[k].words != NULL && cmd == NULL;
-			    k++)
-				if ((c | 0x20) == qmail[k].words[0] &&
-				    words_at(t, i, n, qmail[k].words) != 0)
-					cmd = qmail[k].cmd;
-			break;
-		}
+		cmd = phrase_at(t, i, n);
 		if (cmd != NULL) {
 			m[nm].pos = i;
 			m[nm].cmd = cmd;
