@@ -48,6 +48,14 @@ E2E_PIDS=()
 E2E_POSTFIX_UP=0
 E2E_BOUNCED_PID=
 E2E_T0=$EPOCHREALTIME
+# This scenario's own loopback address, 127.64.0.0/10 plus its shell's
+# process id (< 2^22, unique among running processes): all of 127/8 is
+# the loopback interface on Linux, so every scenario listens on an
+# address no concurrent scenario uses, and ports cannot collide however
+# many run at once (issue 11: two scenarios run by make -j2 once received
+# each other's mail through a port both had chosen).
+E2E_ADDR=${E2E_ADDR:-127.$((64 + ($$ >> 16 & 63))).$(($$ >> 8 & 255)).$(($$ & 255))}
+export E2E_ADDR
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 # --- reporting ----------------------------------------------------------
@@ -225,18 +233,33 @@ e2e_need_postfix()
 
 # --- set-up -------------------------------------------------------------
 
-# e2e_free_ports N - N distinct free TCP ports on 127.0.0.1
+# e2e_free_ports N - N distinct TCP ports free on this scenario's own
+# address E2E_ADDR.  Scenarios run side by side (make -j2 check) and each
+# has an address of its own (see E2E_ADDR above), so no other scenario
+# can take a port between this choice and the server's bind.  The ports
+# come from 20025 up, below the kernel's ephemeral range (32768-60999),
+# so that no outgoing connection's source port takes one either; a port
+# something else holds (a wildcard listener, a stray server of an
+# earlier run) is skipped.
 e2e_free_ports()
 {
 	python3 -c '
 import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
+addr, want = sys.argv[1], int(sys.argv[2])
+got = []
+for p in range(20025, 32000):
 	s = socket.socket()
-	s.bind(("127.0.0.1", 0))
-	socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-' "$1"
+	try:
+		s.bind((addr, p))
+		got.append(p)
+	except OSError:
+		pass
+	finally:
+		s.close()
+	if len(got) == want:
+		break
+print(" ".join(str(p) for p in got))
+' "$E2E_ADDR" "$1"
 }
 
 # e2e_mkdir - the private folder, reachable by the postfix and bounced users
@@ -307,11 +330,11 @@ e2e_start_sink()
 	local name=$1 port=$2 i
 
 	shift 2
-	smtp-sink -u nobody "$@" "127.0.0.1:$port" 100 \
+	smtp-sink -u nobody "$@" "$E2E_ADDR:$port" 100 \
 	    >"$E2E_DIR/sink-$name.log" 2>&1 &
 	E2E_PIDS+=($!)
 	for i in $(seq 1 50); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		if (exec 3<>"/dev/tcp/$E2E_ADDR/$port") 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.1
@@ -324,7 +347,7 @@ e2e_routes()
 {
 	local r addr kind port routes
 
-	routes="remote.test=smtp:[127.0.0.1]:$P_OK"
+	routes="remote.test=smtp:[$E2E_ADDR]:$P_OK"
 	for r in "$@"; do
 		addr=${r%%=*}
 		kind=${r#*=}
@@ -337,7 +360,7 @@ e2e_routes()
 		*)	e2e_log "ERROR: unknown route kind $kind" >&2
 			return 1 ;;
 		esac
-		routes="$routes, $addr=smtp:[127.0.0.1]:$port"
+		routes="$routes, $addr=smtp:[$E2E_ADDR]:$port"
 	done
 	printf 'inline:{ %s }\n' "$routes"
 }
@@ -399,7 +422,7 @@ local_recipient_maps =
 alias_maps =
 alias_database =
 biff = no
-relayhost = [127.0.0.1]:$P_RETURN
+relayhost = [$E2E_ADDR]:$P_RETURN
 transport_maps = $routes
 smtpd_milters = unix:$E2E_SOCK
 non_smtpd_milters = unix:$E2E_SOCK
@@ -415,7 +438,7 @@ smtpd_tls_security_level = none
 EOF
 	cat >"$E2E_DIR/etc/master.cf" <<EOF
 # private test instance: nothing chrooted (POSTFIX-NOTES pitfall 3)
-127.0.0.1:$P_SMTPD inet n - n - - smtpd
+$E2E_ADDR:$P_SMTPD inet n - n - - smtpd
 pickup    unix  n - n 60  1 pickup
 cleanup   unix  n - n -   0 cleanup
 qmgr      unix  n - n 300 1 qmgr
@@ -445,13 +468,13 @@ EOF
 	e2e_wait_port "$P_SMTPD" 10 || e2e_error "Postfix smtpd not listening"
 }
 
-# e2e_wait_port PORT SECONDS - until something listens on 127.0.0.1:PORT
+# e2e_wait_port PORT SECONDS - until something listens on E2E_ADDR:PORT
 e2e_wait_port()
 {
 	local i
 
 	for i in $(seq 1 $(($2 * 10))); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+		if (exec 3<>"/dev/tcp/$E2E_ADDR/$1") 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.1
@@ -485,7 +508,7 @@ msg = ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\n"
        "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
        "bounced end-to-end test message.\r\n") % (sender, rcpt, subject,
     now, mid)
-with smtplib.SMTP("127.0.0.1", int(port), timeout=30) as s:
+with smtplib.SMTP(os.environ["E2E_ADDR"], int(port), timeout=30) as s:
 	s.sendmail(sender, [rcpt], msg)
 EOF
 	e2e_error "could not send from $1 to $2 over SMTP"
@@ -495,10 +518,10 @@ EOF
 e2e_send_file()
 {
 	python3 - "$P_SMTPD" "$1" "$2" "$3" <<'EOF' ||
-import smtplib, sys
+import os, smtplib, sys
 port, sender, rcpt, path = sys.argv[1:5]
 data = open(path, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-with smtplib.SMTP("127.0.0.1", int(port), timeout=30) as s:
+with smtplib.SMTP(os.environ["E2E_ADDR"], int(port), timeout=30) as s:
 	s.sendmail(sender, [rcpt], data)
 EOF
 	e2e_error "could not send $3 over SMTP"
@@ -529,7 +552,7 @@ e2e_wait_log()
 # through the relayhost sink, which happens only after the milter let it in
 e2e_returned_re()
 {
-	local ip='127\.0\.0\.1'
+	local ip=${E2E_ADDR//./\\.}
 
 	printf 'to=<%s>, relay=%s\\[%s\\]:%s,.* status=sent' \
 	    "$E2E_SENDER" "$ip" "$ip" "$P_RETURN"
@@ -715,7 +738,7 @@ class Smtp(socketserver.StreamRequestHandler):
 class Server(socketserver.ThreadingTCPServer):
 	allow_reuse_address = True
 	daemon_threads = True
-Server(("127.0.0.1", port), Smtp).serve_forever()
+Server((os.environ["E2E_ADDR"], port), Smtp).serve_forever()
 PY
 	E2E_PIDS+=($!)
 	e2e_wait_port "$1" 10 || e2e_error "flip server not listening on $1"
@@ -906,7 +929,7 @@ port, nodata, sender = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
 rcpts = sys.argv[4:]
 def show(what, r):
 	print(what, r[0], r[1].decode("utf-8", "replace").replace("\n", " "))
-with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+with smtplib.SMTP(os.environ["E2E_ADDR"], port, timeout=30) as s:
 	s.ehlo("client.test")
 	show("MAIL", s.mail(sender))
 	ok = []
