@@ -20,7 +20,7 @@ top=$(cd "$(dirname "$0")" && pwd)
 BUILD_DIR=${BUILD_DIR:-$top/_build}
 PACKAGES="build-essential autoconf automake pkg-config libmilter-dev \
 libsqlite3-dev sqlite3 check libgmime-3.0-dev libpcre2-dev postfix miltertest \
-python3"
+python3 clang libclang-rt-14-dev"
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -111,6 +111,12 @@ runtests() {
 	skip=$(sed -n 's/^# SKIP: *//p' test-suite.log 2>/dev/null | head -1)
 	fail=$(sed -n 's/^# \(FAIL\|ERROR\|XPASS\): *//p' test-suite.log 2>/dev/null |
 	    awk '{ n += $1 } END { print n + 0 }')
+	# The fuzz targets, a bounded run each (make check-fuzz, mk/fuzz.am);
+	# a finding fails the suite like a failed test.
+	if ! make check-fuzz; then
+		rc=1
+		fail=$((fail + 1))
+	fi
 	if [ "$rc" -eq 0 ] && ! sanitized; then
 		rc=1
 		fail=$((fail + 1))	# the sanitizer run counts as one failed test
