@@ -249,6 +249,62 @@ check_value(struct bd_config *c, const struct conf_key *k, const char *v,
 	return NULL;
 }
 
+/* An enumerated key: one of k->names, without regard to case. */
+static const char *
+set_enum(struct bd_config *c, const struct conf_key *k, const char *v,
+    char *why, size_t whylen)
+{
+	struct buf	 b;
+	size_t		 i;
+
+	for (i = 0; k->names[i] != NULL; i++)
+		if (strcasecmp(v, k->names[i]) == 0)
+			break;
+	if (k->names[i] == NULL) {
+		buf_init(&b, whylen ? whylen - 1 : 0);
+		(void)buf_puts(&b, "not one of");
+		for (i = 0; k->names[i] != NULL; i++)
+			(void)buf_printf(&b, "%s %s", i ? "," : "",
+			    k->names[i]);
+		(void)snprintf(why, whylen, "%s",
+		    b.data ? b.data : "bad value");
+		buf_free(&b);
+		return why;
+	}
+	if (k->size == sizeof(bool))
+		*(bool *)field(c, k) = i != 0;
+	else
+		*(int *)field(c, k) = (int)i;
+	return NULL;
+}
+
+/* A count, size or duration within the key's bounds. */
+static const char *
+set_number(struct bd_config *c, const struct conf_key *k, const char *v,
+    char *why, size_t whylen)
+{
+	const char	*msg;
+	int64_t		 n;
+
+	if ((msg = conffile_scaled(unit_of(k->type), v, &n)) != NULL)
+		return msg;
+	if (n < k->min || n > k->max) {
+		(void)snprintf(why, whylen, "%s is out of range %lld..%lld%s",
+		    v, (long long)k->min, (long long)k->max,
+		    k->type == CT_SIZE ? " bytes" :
+		    k->type == CT_SECONDS ? " seconds" :
+		    k->type == CT_MSEC ? " milliseconds" : "");
+		return why;
+	}
+	if (k->type == CT_COUNT)
+		*(unsigned *)field(c, k) = (unsigned)n;
+	else if (k->type == CT_SIZE)
+		*(size_t *)field(c, k) = (size_t)n;
+	else
+		*(int64_t *)field(c, k) = n;
+	return NULL;
+}
+
 /*
  * Set key k of c from the value text v.  Returns NULL, or why the value
  * is wrong (in the caller's buffer why).
@@ -258,9 +314,7 @@ set_value(struct bd_config *c, const struct conf_key *k, const char *v,
     char *why, size_t whylen)
 {
 	const char	*msg;
-	int64_t		 n;
 	bool		 b;
-	size_t		 i;
 
 	if ((msg = check_value(c, k, v, why, whylen)) != NULL)
 		return msg;
@@ -288,49 +342,12 @@ set_value(struct bd_config *c, const struct conf_key *k, const char *v,
 		*(bool *)field(c, k) = b;
 		return NULL;
 	case CT_ENUM:
-		for (i = 0; k->names[i] != NULL; i++)
-			if (strcasecmp(v, k->names[i]) == 0)
-				break;
-		if (k->names[i] == NULL) {
-			struct buf	 b2;
-
-			buf_init(&b2, whylen ? whylen - 1 : 0);
-			(void)buf_puts(&b2, "not one of");
-			for (i = 0; k->names[i] != NULL; i++)
-				(void)buf_printf(&b2, "%s %s",
-				    i ? "," : "", k->names[i]);
-			(void)snprintf(why, whylen, "%s",
-			    b2.data ? b2.data : "bad value");
-			buf_free(&b2);
-			return why;
-		}
-		if (k->size == sizeof(bool))
-			*(bool *)field(c, k) = i != 0;
-		else
-			*(int *)field(c, k) = (int)i;
-		return NULL;
+		return set_enum(c, k, v, why, whylen);
 	case CT_COUNT:
 	case CT_SIZE:
 	case CT_SECONDS:
 	case CT_MSEC:
-		if ((msg = conffile_scaled(unit_of(k->type), v, &n)) != NULL)
-			return msg;
-		if (n < k->min || n > k->max) {
-			(void)snprintf(why, whylen, "%s is out of range "
-			    "%lld..%lld%s", v, (long long)k->min,
-			    (long long)k->max,
-			    k->type == CT_SIZE ? " bytes" :
-			    k->type == CT_SECONDS ? " seconds" :
-			    k->type == CT_MSEC ? " milliseconds" : "");
-			return why;
-		}
-		if (k->type == CT_COUNT)
-			*(unsigned *)field(c, k) = (unsigned)n;
-		else if (k->type == CT_SIZE)
-			*(size_t *)field(c, k) = (size_t)n;
-		else
-			*(int64_t *)field(c, k) = n;
-		return NULL;
+		return set_number(c, k, v, why, whylen);
 	}
 	return "internal: unknown type";
 }
