@@ -3,8 +3,10 @@
 /*
  * main.c - bounced(8): argument parsing and the startup order.
  *
- * The order (STYLE.md 3.10): argv, config (-n stops here), log_open,
- * the socket's folder, privileges (never run as root), store, milter
+ * The order (STYLE.md 3.10): argv, config (-n checks what a start
+ * needs, preflight.c, and stops here), log_open,
+ * the socket's folder, privileges (never run as root), the instance
+ * lock (preflight.c), store, milter
  * socket, background (-b, before any thread), PID file, signal thread
  * (reload on SIGUSR1, periodic duties every 5 minutes), READY=1,
  * smfi_main().  Everything that can fail before smfi_main() is
@@ -28,6 +30,7 @@
 #include "log/log.h"
 #include "bounced/maint.h"
 #include "bounced/milter.h"
+#include "bounced/preflight.h"
 #include "store/store.h"
 
 #ifndef BD_VERSION
@@ -171,6 +174,11 @@ load_or_die(const struct opts *o)
 		fprintf(stderr, "bounced: warning: %s\n", c->warnings);
 	if (opt_verbose)
 		config_print(c, stdout, false);
+	/* what the start needs, checked as the user it will run as */
+	if (preflight_check(c, stderr) > 0) {
+		config_free(c);
+		exit(EX_CONFIG);
+	}
 	config_free(c);
 	exit(EX_OK);
 }
@@ -190,6 +198,9 @@ prepare(const struct bd_config *c)
 		daemon_drop_privileges(c->user);
 	if (geteuid() == 0 || getuid() == 0)
 		log_fatal(EX_CONFIG, "refusing to run as root");
+	/* one instance per database and socket: the live one is untouched */
+	if (!instance_lock(c, err, sizeof(err)))
+		log_fatal(EX_UNAVAILABLE, "%s", err);
 	if (store_open(c->database, 0, (int)c->busy_timeout, &store, err,
 	    sizeof(err)) != BD_OK)
 		log_fatal(EX_CANTCREAT, "Database %s: %s", c->database, err);
