@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The bounced authors. */
+/*
+ * db_sqlite.c - the SQLite engine of db.h: a file, one connection per
+ * handle, a busy timeout for locks.  The journal mode and the other
+ * PRAGMAs are the store's choice, not this file's.
+ *
+ * No logging; failures are kept in the handle (db_fail()).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/db_int.h"
+
+/* SQLite's result code as a bd_status: a lock that stayed is BD_EBUSY. */
+static enum bd_status
+status_of(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return BD_EBUSY;
+	case SQLITE_NOMEM:
+		return BD_ENOMEM;
+	default:
+		return BD_EIO;
+	}
+}
+
+static enum bd_status
+fail(struct db *db, int rc)
+{
+	return db_fail(db, status_of(rc), db->h != NULL ?
+	    sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+}
+
+/* db_sqlite_open - open (and create) the file at path */
+enum bd_status
+db_sqlite_open(struct db *db, const char *path)
+{
+	sqlite3	*h = NULL;
+	int	 rc;
+
+	rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	db->h = h;
+	if (rc != SQLITE_OK)
+		return fail(db, rc);
+	(void)sqlite3_busy_timeout(h, db->busy_ms);
+	(void)sqlite3_extended_result_codes(h, 1);
+	return BD_OK;
+}
+
+/* db_sqlite_close - close the file (sqlite3_close_v2 waits for nothing) */
+void
+db_sqlite_close(struct db *db)
+{
+	if (db->h != NULL)
+		(void)sqlite3_close_v2(db->h);
+	db->h = NULL;
+}
+
+/* db_sqlite_exec - statements without parameters or rows */
+enum bd_status
+db_sqlite_exec(struct db *db, const char *sql)
+{
+	int	 rc;
+
+	if ((rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		return fail(db, rc);
+	return BD_OK;
+}
+
+/* db_sqlite_prepare - compile sql; "?" placeholders are SQLite's own */
+enum bd_status
+db_sqlite_prepare(struct db_stmt *st, const char *sql)
+{
+	sqlite3_stmt	*h = NULL;
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(st->db->h, sql, -1, &h, NULL);
+	if (rc != SQLITE_OK)
+		return fail(st->db, rc);
+	if (sqlite3_bind_parameter_count(h) > DB_PARAMS_MAX) {
+		(void)sqlite3_finalize(h);
+		return db_fail(st->db, BD_ELIMIT, "too many parameters");
+	}
+	st->h = h;
+	return BD_OK;
+}
+
+void
+db_sqlite_bind_text(struct db_stmt *st, int i, const char *s, size_t n)
+{
+	if (s == NULL)
+		(void)sqlite3_bind_null(st->h, i);
+	else
+		(void)sqlite3_bind_text(st->h, i, s, (int)n,
+		    SQLITE_TRANSIENT);
+}
+
+void
+db_sqlite_bind_int64(struct db_stmt *st, int i, int64_t v)
+{
+	(void)sqlite3_bind_int64(st->h, i, v);
+}
+
+void
+db_sqlite_bind_null(struct db_stmt *st, int i)
+{
+	(void)sqlite3_bind_null(st->h, i);
+}
+
+/* db_sqlite_step - one step; a failure is kept in the handle */
+enum db_step
+db_sqlite_step(struct db_stmt *st)
+{
+	int	 rc = sqlite3_step(st->h);
+
+	if (rc == SQLITE_ROW)
+		return DB_ROW;
+	if (rc == SQLITE_DONE)
+		return DB_DONE;
+	(void)fail(st->db, rc);
+	return DB_ERROR;
+}
+
+bool
+db_sqlite_column_null(struct db_stmt *st, int i)
+{
+	return sqlite3_column_type(st->h, i) == SQLITE_NULL;
+}
+
+int64_t
+db_sqlite_column_int64(struct db_stmt *st, int i)
+{
+	return sqlite3_column_int64(st->h, i);
+}
+
+const char *
+db_sqlite_column_text(struct db_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st->h, i);
+}
+
+void
+db_sqlite_reset(struct db_stmt *st)
+{
+	(void)sqlite3_reset(st->h);
+}
+
+void
+db_sqlite_finalize(struct db_stmt *st)
+{
+	if (st->h != NULL)
+		(void)sqlite3_finalize(st->h);
+	st->h = NULL;
+}
