@@ -3,14 +3,15 @@
 /*
  * main.c - bounced(8): argument parsing and the startup order.
  *
- * The order (STYLE.md 3.10): argv, config (-n checks what a start
- * needs, preflight.c, and stops here), log_open,
- * the socket's folder, privileges (never run as root), the instance
- * lock (preflight.c), store, milter
- * socket, background (-b, before any thread), PID file, signal thread
- * (reload on SIGUSR1, periodic duties every 5 minutes), READY=1,
- * smfi_main().  Everything that can fail before smfi_main() is
- * fatal with a sysexits(3) code; nothing here touches mail.
+ * The order (STYLE.md 3.10, but for the database): argv, config (-n
+ * checks what a start needs, preflight.c, and stops here), log_open, the
+ * socket's folder, privileges (never run as root), umask, the instance
+ * lock (preflight.c), milter socket, background (-b, before any thread), PID
+ * file, signal mask, database (dbpool.c: after the fork, as SQLite's
+ * locks are not inherited; never fatal), signal thread (reload on
+ * SIGUSR1, periodic duties every 5 minutes), READY=1, smfi_main().
+ * Everything else that can fail before smfi_main() is fatal with a
+ * sysexits(3) code; nothing here touches mail.
  */
 #include <sys/stat.h>
 
@@ -26,6 +27,7 @@
 
 #include "conf/conf.h"
 #include "bounced/daemon.h"
+#include "bounced/dbpool.h"
 #include "parse/dsn.h"
 #include "log/log.h"
 #include "bounced/maint.h"
@@ -47,7 +49,7 @@
 static char		 conf_path[PATH_MAX];
 static bool		 opt_verbose;
 static struct maint	*maint;		/* the signal thread's only */
-static struct store	*store;		/* tick_lock; NULL: closed */
+static bool		 db_closed;	/* tick_lock: after dbpool_stop() */
 static pthread_mutex_t	 tick_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
@@ -107,7 +109,8 @@ tick(void)
 	struct bd_config	*c = milter_current_config();
 
 	pthread_mutex_lock(&tick_lock);	/* not while main() closes it */
-	maint_run(maint, store, c, (int64_t)time(NULL), NULL);
+	if (!db_closed)		/* NULL while not open: nothing done */
+		maint_run(maint, dbpool_main(), c, (int64_t)time(NULL), NULL);
 	pthread_mutex_unlock(&tick_lock);
 	config_unref(c);
 }
@@ -184,52 +187,56 @@ load_or_die(const struct opts *o)
 }
 
 /*
- * Steps 4 to 7: the unprivileged user (never root), the database (and a
- * read-only handle for RCPT TO lookups, or NULL), the milter socket.
+ * Steps 4 to 7: the unprivileged user (never root), the file mode
+ * creation mask, the milter socket.  The database is opened later, by
+ * the process that uses it (after the fork of -b).
  */
-static struct store *
+static void
 prepare(const struct bd_config *c)
 {
-	struct store	*lst = NULL;
-	char		 err[1024];
+	char	 err[1024];
 
 	daemon_socket_dir(c->socket, c->user);
 	if (geteuid() == 0)
 		daemon_drop_privileges(c->user);
 	if (geteuid() == 0 || getuid() == 0)
 		log_fatal(EX_CONFIG, "refusing to run as root");
+	/*
+	 * Every file but the socket (the instance locks, the database, its
+	 * -wal and -shm, the PID file) is ours and the group's to read at
+	 * most: the database holds addresses.
+	 */
+	(void)umask(0027);
 	/* one instance per database and socket: the live one is untouched */
 	if (!instance_lock(c, err, sizeof(err)))
 		log_fatal(EX_UNAVAILABLE, "%s", err);
-	if (store_open(c->database, 0, (int)c->busy_timeout, &store, err,
-	    sizeof(err)) != BD_OK)
-		log_fatal(EX_CANTCREAT, "Database %s: %s", c->database, err);
-	if (store_open(c->database, STORE_RDONLY, LOOKUP_BUSY_MS, &lst, err,
-	    sizeof(err)) != BD_OK)
-		log_warn("Database %s: no read-only handle for recipient "
-		    "lookups (%s); they share the main one", c->database, err);
 	/* Postfix reaches the socket through the group (STYLE.md 3.13). */
 	(void)umask(0007);
 	if (milter_register() != BD_OK)
 		log_fatal(EX_SOFTWARE, "smfi_register failed");
 	if (milter_listen(c->socket, err, sizeof(err)) != BD_OK)
 		log_fatal(EX_UNAVAILABLE, "Socket %s: %s", c->socket, err);
-	return lst;
+	(void)umask(0027);
 }
 
-/* Step 9: shared state, then the signal thread (the first thread). */
+/*
+ * Step 9: the signal mask (before any thread), the database, the shared
+ * state, then the signal thread.
+ */
 static void
-start(struct bd_config *c, struct store *lst)
+start(struct bd_config *c)
 {
 	dsn_init();
-	milter_init(config_ref(c), store);
-	milter_set_lookup_store(lst);
 	daemon_block_signals();
+	milter_init(config_ref(c), NULL);	/* connections: dbpool.c */
+	(void)dbpool_start(c->database, (int)c->busy_timeout, LOOKUP_BUSY_MS,
+	    c->on_error == ON_ERROR_TEMPFAIL);
 	if (maint_new(&maint) != BD_OK)
 		log_fatal(EX_OSERR, "out of memory");
 	daemon_signal_thread(reload, tick, MAINT_PERIOD);
-	log_info("starting bounced %s: socket=%s database=%s rules=%zu "
+	log_info("starting bounced %s: socket=%s database=%s%s rules=%zu "
 	    "from %s action=%s", BD_VERSION, c->socket, c->database,
+	    dbpool_ready() ? "" : " (not open yet)",
 	    rules_count(c->rules), rules_name(c->rules),
 	    c->bounce_action == BOUNCE_DISCARD ? "discard" :
 	    c->bounce_action == BOUNCE_HEADERS ? "headers" : "continue");
@@ -238,14 +245,13 @@ start(struct bd_config *c, struct store *lst)
 
 /* After smfi_main(): close in the reverse order. */
 static void
-stop(struct bd_config *c, struct store *lst, int rc)
+stop(struct bd_config *c, int rc)
 {
 	daemon_notify("STOPPING=1");
 	milter_fini();
-	store_close(lst);
 	pthread_mutex_lock(&tick_lock);
-	store_close(store);
-	store = NULL;
+	dbpool_stop();
+	db_closed = true;
 	pthread_mutex_unlock(&tick_lock);
 	daemon_pidfile_remove(c->pid_file);
 	log_info("stopped%s", rc == 0 ? "" : " after an error");
@@ -262,7 +268,6 @@ main(int argc, char *argv[])
 {
 	struct opts		 o;
 	struct bd_config	*c;
-	struct store		*lst;
 	int			 rc;
 
 	parse_args(argc, argv, &o);			/* 1 */
@@ -271,12 +276,12 @@ main(int argc, char *argv[])
 	    o.fg || !c->syslog || (!o.bg && isatty(STDERR_FILENO)));
 	log_set_debug(c->log_debug || opt_verbose);	/* 3 */
 	log_warnings(c);
-	lst = prepare(c);				/* 4 to 7 */
+	prepare(c);					/* 4 to 7 */
 	if (o.bg)
 		daemon_background();			/* 8 */
 	daemon_pidfile_write(c->pid_file);
-	start(c, lst);					/* 9 */
+	start(c);					/* 9 */
 	rc = milter_run();				/* 10 */
-	stop(c, lst, rc);
+	stop(c, rc);
 	return rc == 0 ? EX_OK : EX_SOFTWARE;
 }

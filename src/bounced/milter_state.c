@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bounced/dbpool.h"
 #include "log/log.h"
 #include "bounced/milter.h"
 #include "bounced/milter_int.h"
@@ -37,7 +38,9 @@ static struct rcache	*g_rcache;		/* SuppressedRecipients */
  * milter_init - set up the shared state
  *
  * Arguments: conf, the first snapshot (its reference is taken over);
- * store, the shared handle (borrowed, must outlive milter_run()).
+ * store, one handle shared by every thread (borrowed, must outlive
+ * milter_run()), or NULL: each thread uses its own connections from
+ * dbpool.c (bounced itself), none until dbpool_start().
  */
 void
 milter_init(struct bd_config *conf, struct store *store)
@@ -153,12 +156,16 @@ milter_now(void)
 }
 
 /*
- * milter_shared - the handles every connection shares, as of now
+ * milter_shared - the handles of the calling thread, as of now
  *
- * Arguments: out, filled in under the lock: the recording store, the
- * RCPT TO lookup store (the main one unless milter_set_lookup_store()
- * gave another), the recipient cache; all borrowed, any may be NULL
- * (before milter_init(), or no memory for the cache).
+ * Arguments: out, filled in: the recording store, the RCPT TO lookup
+ * store (the recording one unless milter_set_lookup_store() gave
+ * another), the recipient cache; all borrowed, any may be NULL (before
+ * milter_init(), the database not open, no memory for the cache).
+ * Notes: without a shared handle (milter_init() with NULL), the stores
+ * are the calling thread's own connections (dbpool.c): opened here on
+ * the thread's first bounce, outside g_lock, and never to be handed to
+ * another thread.
  */
 void
 milter_shared(struct milter_handles *out)
@@ -168,6 +175,10 @@ milter_shared(struct milter_handles *out)
 	out->lookup = g_lookup_store != NULL ? g_lookup_store : g_store;
 	out->rcache = g_rcache;
 	pthread_mutex_unlock(&g_lock);
+	if (out->store == NULL)
+		out->store = dbpool_worker();
+	if (out->lookup == NULL)
+		out->lookup = dbpool_lookup();
 }
 
 /*

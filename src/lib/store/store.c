@@ -542,6 +542,18 @@ store_open(const char *path, unsigned flags, int busy_ms,
 	}
 	sqlite3_extended_result_codes(s->db, 0);
 	sqlite3_busy_timeout(s->db, busy_ms > 0 ? busy_ms : 0);
+	/*
+	 * SQLite opens a file it may not write read-only without a word;
+	 * such a handle would stay read-only after the file is made
+	 * writable, and every recording would fail.  Say so now, so that
+	 * the caller tries again later with a new handle.
+	 */
+	if (!s->rdonly && sqlite3_db_readonly(s->db, "main") == 1) {
+		snprintf(err, errlen, "%s is read-only (file or folder "
+		    "permissions)", path);
+		rs = BD_EIO;
+		goto fail;
+	}
 	if ((rs = s->rdonly ? check_ro(s) : setup_rw(s)) != BD_OK) {
 		snprintf(err, errlen, "%s", s->err);
 		goto fail;
@@ -598,6 +610,28 @@ store_schema_version(struct store *s, int *version)
 
 	pthread_mutex_lock(&s->lock);
 	rs = user_version(s, version);
+	pthread_mutex_unlock(&s->lock);
+	return rs;
+}
+
+/*
+ * store_set_cache - the size of the handle's page cache
+ *
+ * Arguments: s; kib, KiB (SQLite's default is 2000).
+ * Returns BD_OK or a database failure.
+ * Notes: bounced gives each worker thread a handle of its own, and a
+ * recording touches few pages: a small cache keeps 64 of them small.
+ */
+enum bd_status
+store_set_cache(struct store *s, int kib)
+{
+	enum bd_status	 rs;
+	char		 sql[64];
+
+	(void)snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d",
+	    kib > 0 ? kib : 1);
+	pthread_mutex_lock(&s->lock);
+	rs = store_exec(s, sql);
 	pthread_mutex_unlock(&s->lock);
 	return rs;
 }

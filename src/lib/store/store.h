@@ -27,6 +27,8 @@ enum bd_status store_open(const char *path, unsigned flags, int busy_ms,
     struct store **out, char *err, size_t errlen);
 /* store_close - NULL is fine */
 void store_close(struct store *s);
+/* store_set_cache - the handle's page cache, in KiB */
+enum bd_status store_set_cache(struct store *s, int kib);
 /* store_errmsg - text of the last failure on this handle (thread-local copy not kept) */
 const char *store_errmsg(struct store *s);
 /*
