@@ -88,7 +88,9 @@ e2e_stop_bounced
 [ -s "$E2E_DB" ] || e2e_error "bounced made no database $E2E_DB"
 chmod 0444 "$E2E_DB"
 : >"$E2E_DIR/bounced.log"
-e2e_start_bounced
+"$BOUNCED" -c "$E2E_CONF" -n >/dev/null 2>&1
+e2e_check "bounced -n on a read-only database: a problem found" "$?" 78
+E2E_NO_PRECHECK=1 e2e_start_bounced
 e2e_check_match "bounced says the database is unavailable" \
     "$(grep -i 'unavailable' "$E2E_DIR/bounced.log")" \
     'database .* unavailable: .*bounces are deferred'
