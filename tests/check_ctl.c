@@ -391,7 +391,7 @@ csv_read(const char **pp, char f[][128], int max)
 			ck_assert_msg(*p == '"', "unterminated quoted field");
 			p++;
 		} else
-			while (*p != ',' && *p != '\n' && *p != '\0') {
+			while (*p != ',' && *p != '\r' && *p != '\0') {
 				ck_assert_msg(*p != '"' && *p != '\r',
 				    "got a bare quote or CR in \"%s\"", *pp);
 				if (k < 127)
@@ -403,8 +403,10 @@ csv_read(const char **pp, char f[][128], int max)
 			break;
 		p++;
 	}
-	ck_assert_msg(*p == '\n', "record not ended by a line break");
-	*pp = p + 1;
+	/* RFC 4180 section 2, rule 1: CRLF */
+	ck_assert_msg(p[0] == '\r' && p[1] == '\n', "record not ended by "
+	    "CRLF");
+	*pp = p + 2;
 	return n;
 }
 
@@ -569,7 +571,7 @@ START_TEST(test_ctl_out_object_and_empty)
 	fp = mem_open();
 	ctl_out_init(&out, fp, CTL_FMT_CSV, c5, 3, 0);
 	ck_assert(ctl_out_end(&out));
-	ck_assert_str_eq(mem_close(fp), "source,lines,seconds\n");
+	ck_assert_str_eq(mem_close(fp), "source,lines,seconds\r\n");
 	fp = mem_open();
 	ctl_out_init(&out, fp, CTL_FMT_TABLE, c5, 3, 0);
 	ck_assert(ctl_out_end(&out));

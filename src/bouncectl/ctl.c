@@ -44,49 +44,6 @@
 
 #define CTL_BUSY_MS	5000	/* default busy timeout when no config gives one */
 
-struct ctl_cmd {
-	const char	*name;
-	int		(*fn)(const struct ctl_opts *, int, char **);
-	const char	*args;
-};
-
-static const struct ctl_cmd ctl_cmds[] = {
-	{ "status", ctl_status, "ADDRESS..." },
-	{ "list", ctl_list, "[--state S] [--reason R] [--domain D] "
-	    "[--since DATE] [--limit N] [--offset N]" },
-	{ "history", ctl_history, "ADDRESS" },
-	{ "stats", ctl_stats, "[--by domain|reason|day|campaign] "
-	    "[--since DATE] [--warn-total PCT] [--warn-hard PCT] "
-	    "[--min-sends N]" },
-	{ "suppress", ctl_suppress, "[--reason TEXT] [--by WHO] "
-	    "[-f FILE] ADDRESS..." },
-	{ "unsuppress", ctl_unsuppress, "[--reason TEXT] [--by WHO] "
-	    "[-f FILE] ADDRESS..." },
-	{ "export", ctl_export, "[--csv|--json]" },
-	{ "import", ctl_import, "[--by WHO] FILE|-" },
-	{ "prune", ctl_prune, "--older-than DAYS" },
-	{ "expire", ctl_expire, "REASON:AGE... (e.g. soft-limit:180d)" },
-	{ "rebuild", ctl_rebuild, "[--dry-run]" },
-	{ "ingest-log", ctl_ingest_log, "[--from-start] FILE|-" },
-	{ "follow-log", ctl_follow_log, "[--from-end] [--spike-rate N] "
-	    "FILE|-" },
-	{ "classify", ctl_classify, "FILE|-..." },
-	{ "rules-test", ctl_rules_test, "\"TEXT\"" },
-};
-#define CTL_NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
-
-static void
-usage(FILE *fp)
-{
-	size_t	 i;
-
-	fprintf(fp, "usage: bouncectl [-c CONFIG] [--db PATH] [--create] "
-	    "[--json|--csv] COMMAND [ARGS]\n       bouncectl -h | -V\n"
-	    "commands:\n");
-	for (i = 0; i < CTL_NCMDS; i++)
-		fprintf(fp, "  %-11s %s\n", ctl_cmds[i].name, ctl_cmds[i].args);
-}
-
 /*
  * ctl_getopt_reset - restart getopt_long() on a fresh argv
  *
@@ -126,7 +83,7 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 	struct bd_config	*cfg = NULL;
 	const char		*path = o->db_path, *cpath = o->config_path;
 	char			 err[512];
-	int			 busy = CTL_BUSY_MS;
+	int			 busy = o->wait_ms >= 0 ? o->wait_ms : CTL_BUSY_MS;
 	enum bd_status		 st;
 	bool			 must_exist = (flags & STORE_NOCREATE) != 0;
 
@@ -149,7 +106,8 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 		}
 		if (path == NULL)
 			path = cfg->database;
-		if (cfg->busy_timeout > 0 && cfg->busy_timeout < 3600000)
+		if (o->wait_ms < 0 && cfg->busy_timeout > 0 &&
+		    cfg->busy_timeout < 3600000)
 			busy = (int)cfg->busy_timeout;
 	}
 	if (path == NULL || *path == '\0') {
@@ -180,17 +138,6 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 	return st == BD_OK ? CTL_EXIT_OK : CTL_EXIT_ERROR;
 }
 
-static const struct ctl_cmd *
-find_cmd(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < CTL_NCMDS; i++)
-		if (strcmp(ctl_cmds[i].name, name) == 0)
-			return &ctl_cmds[i];
-	return NULL;
-}
-
 /* The flag of a global option that may follow the command, or NULL. */
 static bool *
 global_flag(struct ctl_opts *o, const char *arg)
@@ -204,29 +151,65 @@ global_flag(struct ctl_opts *o, const char *arg)
 	return NULL;
 }
 
+/* --wait SECONDS (0 to 3600) into o; false after a message. */
+static bool
+opt_wait(struct ctl_opts *o, const char *arg)
+{
+	int64_t	 secs;
+
+	if (arg == NULL || !ctl_parse_i64(arg, 0, 3600, &secs)) {
+		fprintf(stderr, "bouncectl: --wait: not a number of seconds "
+		    "from 0 to 3600: \"%s\"\n", arg != NULL ? arg : "");
+		return false;
+	}
+	o->wait_ms = (int)secs * 1000;
+	return true;
+}
+
 /*
  * The subcommand's argv (argv[first..], NULL-terminated, *n long) with
- * the global --json, --csv and --create that follow the command taken
- * out into o; "--" stops that.  NULL without memory.
+ * the global --json, --csv, --create and --wait SECONDS that follow the
+ * command taken out into o; "--" stops that; *help is set by a --help
+ * (or -h right after the command).  NULL without memory or after a
+ * message (*n is then -1).
  */
 static char **
-sub_argv(int argc, char **argv, int first, struct ctl_opts *o, int *n)
+sub_argv(int argc, char **argv, int first, struct ctl_opts *o, int *n,
+    bool *help)
 {
 	char	**sub;
 	bool	*flag;
 	int	 i;
 	bool	 dashdash = false;
 
+	*n = 0;
 	if ((sub = calloc((size_t)(argc - first) + 1, sizeof(*sub))) == NULL)
 		return NULL;
-	for (*n = 0, i = first; i < argc; i++) {
-		if (i > first && !dashdash &&
-		    (flag = global_flag(o, argv[i])) != NULL) {
-			*flag = true;
-			continue;
+	for (i = first; i < argc; i++) {
+		if (i > first && !dashdash) {
+			if ((flag = global_flag(o, argv[i])) != NULL) {
+				*flag = true;
+				continue;
+			}
+			if (strcmp(argv[i], "--help") == 0 ||
+			    (i == first + 1 && strcmp(argv[i], "-h") == 0)) {
+				*help = true;
+				continue;
+			}
+			if (strcmp(argv[i], "--wait") == 0 ||
+			    strncmp(argv[i], "--wait=", 7) == 0) {
+				if (!opt_wait(o, argv[i][6] == '=' ?
+				    argv[i] + 7 : i + 1 < argc ?
+				    argv[++i] : NULL)) {
+					*n = -1;
+					free(sub);
+					return NULL;
+				}
+				continue;
+			}
+			if (strcmp(argv[i], "--") == 0)
+				dashdash = true;
 		}
-		if (i > first && strcmp(argv[i], "--") == 0)
-			dashdash = true;
 		sub[(*n)++] = argv[i];
 	}
 	sub[*n] = NULL;
@@ -234,8 +217,34 @@ sub_argv(int argc, char **argv, int first, struct ctl_opts *o, int *n)
 }
 
 /*
- * main - bouncectl [-c CONFIG] [--db PATH] [--create] [--json|--csv]
- * COMMAND [ARGS]
+ * A format the command does not write is refused, never ignored;
+ * false after a message.
+ */
+static bool
+format_ok(const struct ctl_opts *o, const struct ctl_cmd *cmd)
+{
+	if (o->json && o->csv) {
+		fprintf(stderr, "bouncectl: --json and --csv exclude each "
+		    "other\n");
+		return false;
+	}
+	if (o->csv && !(cmd->flags & CTL_F_CSV)) {
+		fprintf(stderr, "bouncectl: %s writes no CSV%s\n", cmd->name,
+		    (cmd->flags & (CTL_F_JSON | CTL_F_JSONL)) ?
+		    " (--json is there for programs)" : "");
+		return false;
+	}
+	if (o->json && !(cmd->flags & (CTL_F_JSON | CTL_F_JSONL))) {
+		fprintf(stderr, "bouncectl: %s writes no JSON (its output is "
+		    "already meant for programs)\n", cmd->name);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * main - bouncectl [-c CONFIG] [--db PATH] [--create] [--wait SECONDS]
+ * [--json|--csv] COMMAND [ARGS]
  *
  * Returns the subcommand's exit status (0, 1 or 2; see bouncectl(8)),
  * 2 for a usage error or when standard output could not be written.
@@ -249,6 +258,7 @@ main(int argc, char **argv)
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "csv",	no_argument,		NULL, 'C' },
 		{ "create",	no_argument,		NULL, 'N' },
+		{ "wait",	required_argument,	NULL, 'w' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 },
@@ -257,8 +267,10 @@ main(int argc, char **argv)
 	const struct ctl_cmd	*cmd;
 	char			**sub;
 	int			 ch, n, rc;
+	bool			 help = false;
 
 	memset(&o, 0, sizeof(o));
+	o.wait_ms = -1;
 	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -276,34 +288,48 @@ main(int argc, char **argv)
 		case 'N':
 			o.create = true;
 			break;
+		case 'w':
+			if (!opt_wait(&o, optarg))
+				return CTL_EXIT_ERROR;
+			break;
 		case 'h':
-			usage(stdout);
+			ctl_usage(stdout);
 			return CTL_EXIT_OK;
 		case 'V':
 			printf("bouncectl %s\n", BD_VERSION);
 			return CTL_EXIT_OK;
 		default:
-			usage(stderr);
+			ctl_usage(stderr);
 			return CTL_EXIT_ERROR;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		ctl_usage(stderr);
 		return CTL_EXIT_ERROR;
 	}
-	if ((cmd = find_cmd(argv[optind])) == NULL) {
+	if (strcmp(argv[optind], "help") == 0) {
+		if (optind + 1 >= argc) {
+			ctl_usage(stdout);
+			return CTL_EXIT_OK;
+		}
+		return ctl_help(stdout, argv[optind + 1]);
+	}
+	if ((cmd = ctl_cmd_find(argv[optind])) == NULL) {
 		fprintf(stderr, "bouncectl: unknown command \"%s\"\n",
 		    argv[optind]);
-		usage(stderr);
+		ctl_usage(stderr);
 		return CTL_EXIT_ERROR;
 	}
-	if ((sub = sub_argv(argc, argv, optind, &o, &n)) == NULL) {
-		fprintf(stderr, "bouncectl: out of memory\n");
+	if ((sub = sub_argv(argc, argv, optind, &o, &n, &help)) == NULL) {
+		if (n == 0)
+			fprintf(stderr, "bouncectl: out of memory\n");
 		return CTL_EXIT_ERROR;
 	}
-	if (o.json && o.csv) {
-		fprintf(stderr, "bouncectl: --json and --csv exclude each "
-		    "other\n");
+	if (help) {
+		free(sub);
+		return ctl_help(stdout, cmd->name);
+	}
+	if (!format_ok(&o, cmd)) {
 		free(sub);
 		return CTL_EXIT_ERROR;
 	}

@@ -7,6 +7,8 @@
 #ifndef BD_CTL_H
 #define BD_CTL_H
 
+#include <stdio.h>
+
 #include "util/bd.h"
 
 #define CTL_EXIT_OK		0
@@ -24,7 +26,27 @@ struct ctl_opts {
 	bool		 json;		/* --json */
 	bool		 csv;		/* --csv */
 	bool		 create;	/* --create: a write may create the db */
+	int		 wait_ms;	/* --wait: how long a lock is waited for; -1 default */
 };
+
+/* The formats a command writes besides its table or text (ctl_cmds.c). */
+#define CTL_F_CSV	0x01	/* --csv honoured */
+#define CTL_F_JSON	0x02	/* --json: one document (a report) */
+#define CTL_F_JSONL	0x04	/* --json: JSON Lines (records) */
+
+struct ctl_cmd {
+	const char	*name;
+	int		(*fn)(const struct ctl_opts *, int, char **);
+	unsigned	 flags;		/* CTL_F_* */
+	const char	*args;		/* synopsis after the name */
+	const char	*summary;	/* one line */
+	const char	*help;		/* bouncectl help NAME */
+};
+
+/* ctl_cmds.c: the command table and its help */
+const struct ctl_cmd *ctl_cmd_find(const char *name);
+void ctl_usage(FILE *fp);
+int ctl_help(FILE *fp, const char *name);
 
 /* ctl_classify.c: classify FILE|- ... (parse and classify, store nothing) */
 int ctl_classify(const struct ctl_opts *o, int argc, char **argv);

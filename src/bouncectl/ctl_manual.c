@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "bouncectl/ctl_int.h"
+#include "bouncectl/ctl_out.h"
 #include "util/json.h"
 #include "store/store.h"
 
@@ -108,15 +109,26 @@ read_addr_file(const char *path, struct addrs *a)
 	return ok;
 }
 
-/* What the command did: the addresses and their new state. */
+/*
+ * What the command did: the addresses and their new state; --json one
+ * document {"action":...,"addresses":[...]}, --csv rows address,state.
+ */
 static void
 manual_out(const struct ctl_opts *o, const char *cmd, bool suppress,
     const struct addrs *a)
 {
-	char	 norm[ADDR_MAX + 1];
-	size_t	 i;
-	bool	 first = true;
+	static const struct ctl_col cols[] = {
+		{ "address", CTL_COL_STR, true, 0 },
+		{ "state", CTL_COL_STR, true, 0 },
+	};
+	struct ctl_out	 out;
+	struct ctl_val	 v[2];
+	char		 norm[ADDR_MAX + 1];
+	size_t		 i;
+	bool		 first = true;
 
+	if (o->csv)
+		ctl_out_init(&out, stdout, CTL_FMT_CSV, cols, 2, 0);
 	if (o->json) {
 		putchar('{');
 		json_key(stdout, "action", &first);
@@ -126,7 +138,12 @@ manual_out(const struct ctl_opts *o, const char *cmd, bool suppress,
 	}
 	for (i = 0; i < a->n; i++) {
 		addr_normalize(a->v[i], norm, sizeof(norm));
-		if (o->json) {
+		if (o->csv) {
+			memset(v, 0, sizeof(v));
+			v[0].s = norm;
+			v[1].s = suppress ? "suppressed" : "active";
+			ctl_out_row(&out, v);
+		} else if (o->json) {
 			if (i > 0)
 				putchar(',');
 			json_string(stdout, norm);
@@ -134,6 +151,8 @@ manual_out(const struct ctl_opts *o, const char *cmd, bool suppress,
 			printf("%s: %s\n", norm, suppress ? "suppressed" :
 			    "active");
 	}
+	if (o->csv)
+		ctl_out_end(&out);
 	if (o->json)
 		fputs("]}\n", stdout);
 }

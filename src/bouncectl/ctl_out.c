@@ -12,9 +12,10 @@
  *    (one object a line), every string through json_string() so that
  *    any byte from the network still yields valid JSON (invalid UTF-8
  *    becomes U+FFFD), null for no value;
- *  - CSV (--csv; RFC 4180 section 2): a header line, a field quoted when
- *    it holds a comma, a quote, CR, LF or begins with white space, with
- *    quotes doubled; fields keep their line breaks inside the quotes.
+ *  - CSV (--csv; RFC 4180 section 2): a header line, records ended by
+ *    CRLF, a field quoted when it holds a comma, a quote, CR, LF or
+ *    begins with white space, with quotes doubled; fields keep their
+ *    line breaks inside the quotes.
  * Dates are UTC, ISO 8601 "YYYY-MM-DDTHH:MM:SSZ".
  *
  * It writes to the FILE it is given and nothing else: no store, no
@@ -226,7 +227,7 @@ ctl_out_init(struct ctl_out *out, FILE *fp, enum ctl_fmt fmt,
 				putc(',', fp);
 			csv_field(fp, cols[i].name);
 		}
-		putc('\n', fp);
+		fputs("\r\n", fp);
 	} else if (fmt == CTL_FMT_JSON && !(flags & CTL_OUT_JSONL))
 		putc('[', fp);
 }
@@ -284,7 +285,7 @@ ctl_out_row(struct ctl_out *out, const struct ctl_val *v)
 			    sizeof(buf));
 			csv_field(out->fp, t != NULL ? t : "");
 		}
-		putc('\n', out->fp);
+		fputs("\r\n", out->fp);
 		break;
 	case CTL_FMT_JSON:
 		if (out->nrows++ > 0 && !(out->flags & CTL_OUT_JSONL))
@@ -379,7 +380,7 @@ bool
 ctl_out_end(struct ctl_out *out)
 {
 	if (out->fmt == CTL_FMT_JSON && !(out->flags & CTL_OUT_JSONL))
-		fputs("]\n", out->fp);
+		fputs(out->flags & CTL_OUT_INNER ? "]" : "]\n", out->fp);
 	else if (out->fmt == CTL_FMT_TABLE)
 		table_write(out);
 	return !out->oom;

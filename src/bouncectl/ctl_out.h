@@ -40,6 +40,7 @@ struct ctl_val {
 
 #define CTL_OUT_JSONL	0x01	/* JSON: one object a line, no array */
 #define CTL_OUT_NOHEAD	0x02	/* table, CSV: no header line */
+#define CTL_OUT_INNER	0x04	/* JSON: the array inside a document, no newline */
 
 /* One output in progress; fields are private to ctl_out.c but margin. */
 struct ctl_out {

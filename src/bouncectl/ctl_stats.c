@@ -22,6 +22,7 @@
 #include "bouncectl/ctl_out.h"
 #include "bouncectl/ctl_int.h"
 #include "store/store.h"
+#include "util/json.h"
 
 static const struct ctl_col stat_cols[] = {
 	{ "key", CTL_COL_STR, true, 0 },
@@ -193,6 +194,37 @@ stats_opt(int ch, const char *arg, struct stat_arg *a)
 	return false;
 }
 
+/* {"by":...,"since":...,"warn_total":...,"groups": */
+static void
+stats_json_head(const struct stat_arg *a)
+{
+	char	 t[64];
+	bool	 first = true;
+
+	putchar('{');
+	json_key(stdout, "by", &first);
+	json_string(stdout, a->by);
+	json_key(stdout, "since", &first);
+	ctl_out_time(a->since, t, sizeof(t));
+	json_string(stdout, t[0] ? t : NULL);
+	json_key(stdout, "warn_total", &first);
+	printf("%" PRId64 ".%02" PRId64, a->warn_total / 100,
+	    a->warn_total % 100);
+	json_key(stdout, "warn_hard", &first);
+	printf("%" PRId64 ".%02" PRId64, a->warn_hard / 100,
+	    a->warn_hard % 100);
+	json_key(stdout, "min_sends", &first);
+	printf("%" PRId64, a->min_sends);
+	json_key(stdout, "groups", &first);
+}
+
+/* ,"crossed":bool} */
+static void
+stats_json_tail(const struct stat_arg *a)
+{
+	printf(",\"crossed\":%s}\n", a->crossed ? "true" : "false");
+}
+
 /*
  * ctl_stats - bouncectl stats [--by domain|reason|day|campaign]
  * [--since DATE] [--warn-total PCT] [--warn-hard PCT] [--min-sends N]
@@ -234,7 +266,11 @@ ctl_stats(const struct ctl_opts *o, int argc, char **argv)
 	}
 	if ((rc = ctl_store_open(o, STORE_RDONLY, &s)) != CTL_EXIT_OK)
 		return rc;
-	ctl_out_init(&sa.out, stdout, ctl_out_fmt(o), stat_cols, NSTAT, 0);
+	/* a report: one JSON document, the groups an array in it */
+	if (o->json)
+		stats_json_head(&sa);
+	ctl_out_init(&sa.out, stdout, ctl_out_fmt(o), stat_cols, NSTAT,
+	    CTL_OUT_INNER);
 	if (store_stats_since(s, sa.by, sa.since, stat_cb, &sa) != BD_OK) {
 		ctl_out_end(&sa.out);
 		rc = ctl_store_fail(s, "stats");
@@ -242,65 +278,191 @@ ctl_stats(const struct ctl_opts *o, int argc, char **argv)
 		rc = CTL_EXIT_ERROR;
 	else if (sa.crossed)
 		rc = CTL_EXIT_SUPPRESSED;	/* 1: needs attention */
+	if (o->json)
+		stats_json_tail(&sa);
 	store_close(s);
 	return rc;
 }
 
-/* The summary of prune or expire: {"NAME":N} with --json, else text. */
-static void
-count_out(const struct ctl_opts *o, const char *name, int64_t n,
-    const char *text)
-{
-	struct ctl_col	 col = { name, CTL_COL_NUM, true, 0 };
-	struct ctl_val	 v = { NULL, n };
+/* ---- prune and expire: the addresses they touch, then a count ---- */
 
-	if (o->json)
-		ctl_out_object(stdout, &col, &v, 1);
-	else
-		printf("%s\n", text);
+static const struct ctl_col expire_cols[] = {
+	{ "address", CTL_COL_STR, true, 0 },
+	{ "reason", CTL_COL_STR, true, 0 },
+	{ "suppressed_since", CTL_COL_TIME, true, 0 },
+};
+static const struct ctl_col prune_cols[] = {
+	{ "address", CTL_COL_STR, true, 0 },
+	{ "events", CTL_COL_NUM, true, 0 },
+	{ "oldest", CTL_COL_TIME, true, 0 },
+	{ "newest", CTL_COL_TIME, true, 0 },
+};
+
+/* One run of prune or expire: its output and counts. */
+struct upkeep {
+	const struct ctl_opts	*o;
+	const char		*cmd;		/* "prune", "expire" */
+	bool			 dry;
+	struct ctl_out		 out;
+	int64_t			 addrs;		/* rows listed */
+	int64_t			 events;	/* prune: events listed */
+};
+
+static int
+upkeep_row(void *arg, const struct store_addr_row *r)
+{
+	struct upkeep	*u = arg;
+	struct ctl_val	 v[4];
+
+	memset(v, 0, sizeof(v));
+	v[0].s = r->address;
+	if (strcmp(u->cmd, "expire") == 0) {
+		v[1].s = r->reason;
+		v[2].n = r->since;
+	} else {
+		v[1].n = r->count;
+		v[2].n = r->since;
+		v[3].n = r->until;
+		u->events += r->count;
+	}
+	ctl_out_row(&u->out, v);
+	u->addrs++;
+	return 0;
 }
 
 /*
- * ctl_prune - bouncectl prune --older-than DAYS: delete events older than
- * DAYS days; recipient states are kept
+ * Start the output: {"command":...,"dry_run":...,"addresses":[ with
+ * --json (one document), the CSV header, or a table to fill.
+ */
+static void
+upkeep_begin(struct upkeep *u)
+{
+	bool	 expire = strcmp(u->cmd, "expire") == 0, first = true;
+
+	if (u->o->json) {
+		putchar('{');
+		json_key(stdout, "command", &first);
+		json_string(stdout, u->cmd);
+		json_key(stdout, "dry_run", &first);
+		fputs(u->dry ? "true" : "false", stdout);
+		json_key(stdout, "addresses", &first);
+	}
+	ctl_out_init(&u->out, stdout, ctl_out_fmt(u->o), expire ?
+	    expire_cols : prune_cols, expire ? 3 : 4, CTL_OUT_INNER);
+}
+
+/* The list, then the count: ,"expired":N} or a sentence (not in CSV). */
+static void
+upkeep_end(struct upkeep *u, int64_t n, bool ok)
+{
+	bool	 expire = strcmp(u->cmd, "expire") == 0;
+
+	if (u->out.fmt == CTL_FMT_TABLE && u->out.nrows == 0)
+		u->out.flags |= CTL_OUT_NOHEAD;
+	ctl_out_end(&u->out);
+	if (u->o->json) {
+		printf(",\"%s\":%" PRId64 "}\n", expire ? "expired" : "pruned",
+		    ok ? n : 0);
+		return;
+	}
+	if (!ok || u->o->csv)
+		return;
+	if (expire)
+		printf("%s %" PRId64 " suppression%s%s\n", u->dry ?
+		    "would expire" : "expired", n, n == 1 ? "" : "s",
+		    u->dry ? " (dry run: nothing changed)" : "");
+	else
+		printf("%s %" PRId64 " event%s of %" PRId64 " address%s%s\n",
+		    u->dry ? "would prune" : "pruned", n, n == 1 ? "" : "s",
+		    u->addrs, u->addrs == 1 ? "" : "es",
+		    u->dry ? " (dry run: nothing changed)" : "");
+}
+
+/*
+ * Open the store for u (read-only for a dry run) and, for a real run,
+ * one write transaction, so that the list and the change see the same
+ * rows.  The exit status.
+ */
+static int
+upkeep_open(struct upkeep *u, struct store **s)
+{
+	int	 rc;
+
+	if ((rc = ctl_store_open(u->o, u->dry ? STORE_RDONLY : 0, s)) !=
+	    CTL_EXIT_OK)
+		return rc;
+	if (!u->dry && store_batch_begin(*s) != BD_OK) {
+		rc = ctl_store_fail(*s, u->cmd);
+		store_close(*s);
+		*s = NULL;
+	}
+	return rc;
+}
+
+/* Commit (ok) or roll back a real run; the exit status. */
+static int
+upkeep_close(struct upkeep *u, struct store *s, bool ok)
+{
+	int	 rc = ok ? CTL_EXIT_OK : CTL_EXIT_ERROR;
+
+	if (!u->dry && store_batch_end(s, ok) != BD_OK && ok)
+		rc = ctl_store_fail(s, u->cmd);
+	store_close(s);
+	return rc;
+}
+
+/*
+ * ctl_prune - bouncectl prune --older-than DAYS [--dry-run]: delete
+ * events older than DAYS days (recipient states are kept), listing the
+ * addresses whose events go
  *
  * Returns 0, or 2 on a bad option, a missing database (without
- * --create) or a database failure.
+ * --create) or a database failure (nothing deleted).
  */
 int
 ctl_prune(const struct ctl_opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "older-than", required_argument, NULL, 'o' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct upkeep	 u;
 	struct store	*s;
-	char		 text[128];
-	int64_t		 days = -1, n = 0;
+	int64_t		 days = -1, n = 0, before;
 	int		 ch, rc;
+	bool		 ok;
 
+	memset(&u, 0, sizeof(u));
+	u.o = o;
+	u.cmd = "prune";
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (ch != 'o' || !ctl_parse_i64(optarg, 1, 1000000, &days)) {
+		if (ch == 'n')
+			u.dry = true;
+		else if (ch != 'o' || !ctl_parse_i64(optarg, 1, 1000000,
+		    &days)) {
 			fprintf(stderr, "usage: bouncectl prune --older-than "
-			    "DAYS (a whole number, at least 1)\n");
+			    "DAYS (a whole number, at least 1) [--dry-run]\n");
 			return CTL_EXIT_ERROR;
 		}
 	}
 	if (days < 1 || optind != argc) {
-		fprintf(stderr, "usage: bouncectl prune --older-than DAYS\n");
+		fprintf(stderr, "usage: bouncectl prune --older-than DAYS "
+		    "[--dry-run]\n");
 		return CTL_EXIT_ERROR;
 	}
-	if ((rc = ctl_store_open(o, 0, &s)) != CTL_EXIT_OK)
+	if ((rc = upkeep_open(&u, &s)) != CTL_EXIT_OK)
 		return rc;
-	if (store_prune(s, (int64_t)time(NULL) - days * 86400, &n) != BD_OK)
-		rc = ctl_store_fail(s, "prune");
-	else {
-		snprintf(text, sizeof(text), "pruned %" PRId64 " event%s older "
-		    "than %" PRId64 " days", n, n == 1 ? "" : "s", days);
-		count_out(o, "pruned", n, text);
-	}
-	store_close(s);
-	return rc;
+	before = (int64_t)time(NULL) - days * 86400;
+	upkeep_begin(&u);
+	ok = store_prune_list(s, before, upkeep_row, &u) == BD_OK;
+	n = u.events;
+	if (ok && !u.dry)
+		ok = store_prune(s, before, &n) == BD_OK;
+	if (!ok)
+		ctl_store_fail(s, "prune");
+	upkeep_end(&u, n, ok);
+	return upkeep_close(&u, s, ok);
 }
 
 /* Add the rules of one argument to rules[*n]; false after a message. */
@@ -333,39 +495,54 @@ expire_arg(const char *arg, struct store_expiry *rules, size_t *n)
 }
 
 /*
- * ctl_expire - bouncectl expire RULE...: end suppressions older than
- * their rule ("soft-limit:180d", "hard:1y"; manual never expires)
+ * ctl_expire - bouncectl expire [--dry-run] RULE...: end suppressions
+ * older than their rule ("soft-limit:180d", "hard:1y"; manual never
+ * expires), listing the addresses
  *
  * Returns 0, or 2 on a bad rule, a missing database (without --create)
- * or a database failure.
+ * or a database failure (nothing changed).
  */
 int
 ctl_expire(const struct ctl_opts *o, int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct store_expiry	 rules[STORE_EXPIRY_MAX];
+	struct upkeep		 u;
 	struct store		*s;
-	char			 text[128];
 	size_t			 n = 0;
-	int64_t			 done = 0;
-	int			 a, rc;
+	int64_t			 done = 0, now = (int64_t)time(NULL);
+	int			 a, ch, rc;
+	bool			 ok;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: bouncectl expire REASON:AGE... (e.g. "
-		    "soft-limit:180d)\n");
-		return CTL_EXIT_ERROR;
+	memset(&u, 0, sizeof(u));
+	u.o = o;
+	u.cmd = "expire";
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch != 'n')
+			goto usage;
+		u.dry = true;
 	}
-	for (a = 1; a < argc; a++)
+	if (optind >= argc)
+		goto usage;
+	for (a = optind; a < argc; a++)
 		if (!expire_arg(argv[a], rules, &n))
 			return CTL_EXIT_ERROR;
-	if ((rc = ctl_store_open(o, 0, &s)) != CTL_EXIT_OK)
+	if ((rc = upkeep_open(&u, &s)) != CTL_EXIT_OK)
 		return rc;
-	if (store_expire(s, (int64_t)time(NULL), rules, n, &done) != BD_OK)
-		rc = ctl_store_fail(s, "expire");
-	else {
-		snprintf(text, sizeof(text), "expired %" PRId64
-		    " suppression%s", done, done == 1 ? "" : "s");
-		count_out(o, "expired", done, text);
-	}
-	store_close(s);
-	return rc;
+	upkeep_begin(&u);
+	ok = store_expire_list(s, now, rules, n, upkeep_row, &u) == BD_OK;
+	done = u.addrs;
+	if (ok && !u.dry)
+		ok = store_expire(s, now, rules, n, &done) == BD_OK;
+	if (!ok)
+		ctl_store_fail(s, "expire");
+	upkeep_end(&u, done, ok);
+	return upkeep_close(&u, s, ok);
+usage:
+	fprintf(stderr, "usage: bouncectl expire [--dry-run] REASON:AGE... "
+	    "(e.g. soft-limit:180d)\n");
+	return CTL_EXIT_ERROR;
 }

@@ -596,8 +596,8 @@ e2e_status()
 }
 
 # e2e_json_get JSON KEY[.KEY] - a field of a JSON object (of the first
-# object when JSON is an array, as `bouncectl --json status` prints);
-# "" if absent or null
+# object when JSON is an array or JSON Lines, as `bouncectl --json status`
+# prints); "" if absent or null
 e2e_json_get()
 {
 	python3 -c '
@@ -605,7 +605,10 @@ import json, sys
 try:
 	v = json.loads(sys.argv[1])
 except ValueError:
-	sys.exit(0)
+	try:
+		v = json.loads(sys.argv[1].splitlines()[0])
+	except (ValueError, IndexError):
+		sys.exit(0)
 if isinstance(v, list):
 	v = v[0] if v else None
 for k in sys.argv[2].split("."):
@@ -621,12 +624,13 @@ elif v is not None:
 }
 
 # e2e_history_count ADDR - events in `bouncectl --json history ADDR`
+# (JSON Lines: one object a line)
 e2e_history_count()
 {
 	e2e_ctl --json history "$1" 2>/dev/null | python3 -c '
 import json, sys
 try:
-	v = json.load(sys.stdin)
+	v = [json.loads(l) for l in sys.stdin.read().splitlines() if l.strip()]
 except ValueError:
 	print("unparsable"); sys.exit(0)
 if isinstance(v, dict):
@@ -894,7 +898,7 @@ e2e_ingest()
 }
 
 # e2e_json_row JSON KEY VALUE FIELD - FIELD of the object of the JSON
-# array whose KEY is VALUE ("" if null; "missing" if there is no such row)
+# array (or of the "groups" of a stats report) whose KEY is VALUE ("" if null; "missing" if there is no such row)
 e2e_json_row()
 {
 	python3 -c '
@@ -903,6 +907,8 @@ try:
 	v = json.loads(sys.argv[1])
 except ValueError:
 	print("unparsable"); sys.exit(0)
+if isinstance(v, dict):
+	v = v.get("groups")
 rows = [r for r in (v if isinstance(v, list) else [])
     if isinstance(r, dict) and str(r.get(sys.argv[2])) == sys.argv[3]]
 if not rows:

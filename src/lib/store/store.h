@@ -272,4 +272,38 @@ bool store_expiry_parse(const char *text, struct store_expiry *rules,
 enum bd_status store_expire(struct store *s, int64_t now,
     const struct store_expiry *rules, size_t n, int64_t *n_expired);
 
+
+/* ---- store_ops.c: an operator's tool (read snapshot, backup) ---- */
+
+/*
+ * store_read_begin - one read snapshot for many lookups (a deferred
+ * BEGIN); store_read_end lets it go.  Keep it short: a snapshot holds
+ * back WAL checkpoints.
+ */
+enum bd_status store_read_begin(struct store *s);
+enum bd_status store_read_end(struct store *s);
+/*
+ * store_backup - a consistent copy of the live database at path (which
+ * must not exist: BD_ECONFIG) through SQLite's online backup; *pages
+ * (may be NULL) receives the pages copied
+ */
+enum bd_status store_backup(struct store *s, const char *path,
+    int64_t *pages);
+
+/* An address that expire or prune would touch (strings borrowed). */
+struct store_addr_row {
+	const char	*address;
+	const char	*reason;	/* expire: the suppression's reason */
+	int64_t		 since;		/* expire: suppressed_since; prune: oldest event */
+	int64_t		 until;		/* prune: newest event that goes */
+	int64_t		 count;		/* prune: events that go */
+};
+typedef int (*store_addr_cb)(void *arg, const struct store_addr_row *r);
+/* store_expire_list - what store_expire() would make active; changes nothing */
+enum bd_status store_expire_list(struct store *s, int64_t now,
+    const struct store_expiry *rules, size_t n, store_addr_cb cb, void *arg);
+/* store_prune_list - whose events store_prune() would delete; changes nothing */
+enum bd_status store_prune_list(struct store *s, int64_t before,
+    store_addr_cb cb, void *arg);
+
 #endif

@@ -56,6 +56,15 @@ json_string(FILE *fp, const char *s)
 	}
 	putc('"', fp);
 	while (*p) {
+		/* plain ASCII needs no escape: written in one run */
+		for (n = 0; p[n] >= 0x20 && p[n] < 0x7f && p[n] != '"' &&
+		    p[n] != '\\'; n++)
+			;
+		if (n > 0) {
+			fwrite(p, 1, n, fp);
+			p += n;
+			continue;
+		}
 		switch (*p) {
 		case '"':  fputs("\\\"", fp); p++; continue;
 		case '\\': fputs("\\\\", fp); p++; continue;

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Copyright (c) 2026 The bounced authors.
+ *
+ * store_ops.c - what an operator's tool asks of the store beyond single
+ * queries: a read snapshot held across many lookups (bouncectl status -
+ * answers 100,000 addresses a second: one read transaction per lookup
+ * would cost two fcntl(2) locks and a stat(2) each), and a consistent
+ * copy of a live database through SQLite's online backup API (a cp(1)
+ * of the file while bounced writes loses what sits in the WAL).
+ *
+ * No logging; failures come back as a status and store_errmsg().
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store/store_int.h"
+
+/*
+ * store_read_begin - hold one read snapshot for the next calls
+ *
+ * Arguments: s (read-only or read-write, no batch open).
+ * Returns BD_OK or a database failure.
+ * Notes: a deferred BEGIN; the snapshot is taken by the first read and
+ * kept until store_read_end().  A long snapshot keeps the WAL from being
+ * checkpointed past it: end it every few thousand reads.
+ */
+enum bd_status
+store_read_begin(struct store *s)
+{
+	enum bd_status	 r;
+
+	pthread_mutex_lock(&s->lock);
+	r = s->batch ? BD_ECONFIG : store_exec(s, "BEGIN");
+	if (r == BD_ECONFIG)
+		store_seterr(s, "a batch is already open");
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * store_read_end - let go of the snapshot of store_read_begin()
+ *
+ * Returns BD_OK or a database failure.
+ */
+enum bd_status
+store_read_end(struct store *s)
+{
+	enum bd_status	 r = BD_OK;
+
+	pthread_mutex_lock(&s->lock);
+	if (!sqlite3_get_autocommit(s->db))
+		r = store_exec(s, "COMMIT");
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * store_backup - copy the database to a new file, consistently
+ *
+ * Arguments: s (read-only is enough); path, a file that must not exist;
+ * *pages receives the pages copied (may be NULL).
+ * Returns BD_OK; BD_ECONFIG when path exists already; BD_EIO or
+ * BD_EBUSY on a failure (text in store_errmsg(); the partial file is
+ * removed).
+ * Notes: SQLite's online backup (sqlite3_backup_*) in steps of 256 pages,
+ * restarted by SQLite when another connection writes meanwhile; in WAL
+ * mode the source is only read, so bounced goes on recording.  The copy
+ * is created mode 0600 (it holds addresses) and checked with
+ * PRAGMA quick_check.
+ */
+enum bd_status
+store_backup(struct store *s, const char *path, int64_t *pages)
+{
+	sqlite3		*dst = NULL;
+	sqlite3_backup	*b;
+	sqlite3_stmt	*st;
+	enum bd_status	 r = BD_OK;
+	int		 rc, fd, tries = 0;
+	const char	*ok;
+
+	if (pages != NULL)
+		*pages = 0;
+	/* O_EXCL: never over an existing file, whatever it is */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1) {
+		store_seterr(s, "%s: %s", path, strerror(errno));
+		return errno == EEXIST ? BD_ECONFIG : BD_EIO;
+	}
+	close(fd);
+	if ((rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE,
+	    NULL)) != SQLITE_OK) {
+		store_seterr(s, "%s: %s", path, dst != NULL ?
+		    sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+		r = BD_EIO;
+		goto out;
+	}
+	pthread_mutex_lock(&s->lock);
+	if ((b = sqlite3_backup_init(dst, "main", s->db, "main")) == NULL) {
+		store_seterr(s, "%s: %s", path, sqlite3_errmsg(dst));
+		pthread_mutex_unlock(&s->lock);
+		r = BD_EIO;
+		goto out;
+	}
+	do {
+		rc = sqlite3_backup_step(b, 256);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+			if (++tries > 500)	/* 5 s of a held lock */
+				break;
+			sqlite3_sleep(10);
+		}
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	if (pages != NULL)
+		*pages = sqlite3_backup_pagecount(b);
+	sqlite3_backup_finish(b);
+	pthread_mutex_unlock(&s->lock);
+	if (rc != SQLITE_DONE) {
+		store_seterr(s, "%s: %s", path, sqlite3_errstr(rc));
+		r = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? BD_EBUSY :
+		    BD_EIO;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(dst, "PRAGMA quick_check", -1, &st,
+	    NULL) == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		ok = (const char *)sqlite3_column_text(st, 0);
+		if (rc != SQLITE_ROW || ok == NULL || strcmp(ok, "ok") != 0) {
+			store_seterr(s, "%s: the copy fails its check: %s",
+			    path, ok != NULL ? ok : sqlite3_errmsg(dst));
+			r = BD_EIO;
+		}
+		sqlite3_finalize(st);
+	}
+out:
+	sqlite3_close(dst);
+	if (r != BD_OK)
+		(void)unlink(path);
+	return r;
+}
+
+/* A row of store_expire_list() or store_prune_list(). */
+static int
+row_cb(sqlite3_stmt *st, void *arg)
+{
+	struct { store_addr_cb cb; void *arg; } *w = arg;
+	struct store_addr_row	 row;
+
+	memset(&row, 0, sizeof(row));
+	row.address = store_col_text(st, 0);
+	row.reason = store_col_text(st, 1);
+	row.since = sqlite3_column_int64(st, 2);
+	row.count = sqlite3_column_int64(st, 3);
+	row.until = sqlite3_column_int64(st, 4);
+	return w->cb(w->arg, &row);
+}
+
+/*
+ * store_expire_list - the addresses store_expire() would make active
+ *
+ * Arguments: s; now; rules/n as store_expire(); cb/arg, one call per
+ * address (reason, since: suppressed_since), rule by rule, by address.
+ * Returns BD_OK or a database failure.  Changes nothing: expire
+ * --dry-run, and the list of a real run inside its transaction.
+ */
+enum bd_status
+store_expire_list(struct store *s, int64_t now,
+    const struct store_expiry *rules, size_t n, store_addr_cb cb, void *arg)
+{
+	struct { store_addr_cb cb; void *arg; } w = { cb, arg };
+	sqlite3_stmt	*st;
+	enum bd_status	 r = BD_OK;
+	size_t		 i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < n && r == BD_OK; i++) {
+		/* the same choice as store_upkeep.c's expired_addrs() */
+		if (strcmp(rules[i].reason, "manual") == 0 ||
+		    rules[i].after <= 0)
+			continue;
+		if ((r = store_prepare(s, "SELECT address, reason, "
+		    "suppressed_since, 0, 0 FROM recipients WHERE "
+		    "state = 'suppressed' AND reason = ? AND "
+		    "suppressed_since <= ? ORDER BY address", &st)) != BD_OK)
+			break;
+		store_bind_text(st, 1, rules[i].reason, 15);
+		sqlite3_bind_int64(st, 2, now - rules[i].after);
+		r = store_each_row(s, st, "expire", row_cb, &w);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * store_prune_list - the addresses whose events store_prune() would
+ * delete: count, since (oldest) and until (newest of those), by address
+ *
+ * Returns BD_OK or a database failure.  Changes nothing.
+ */
+enum bd_status
+store_prune_list(struct store *s, int64_t before, store_addr_cb cb,
+    void *arg)
+{
+	struct { store_addr_cb cb; void *arg; } w = { cb, arg };
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+
+	pthread_mutex_lock(&s->lock);
+	if ((r = store_prepare(s, "SELECT recipient, NULL, MIN(ts), "
+	    "COUNT(*), MAX(ts) FROM events WHERE ts < ? GROUP BY recipient "
+	    "ORDER BY recipient", &st)) == BD_OK) {
+		sqlite3_bind_int64(st, 1, before);
+		r = store_each_row(s, st, "prune", row_cb, &w);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}

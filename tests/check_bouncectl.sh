@@ -1,0 +1,157 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# check_bouncectl.sh - bouncectl(8) as an operator and an application use
+# it, on a database of its own (no bounced, no MTA): batch lookups
+# (status - and -f), help for every command, formats honoured or refused,
+# one "not an address" message, expire and prune --dry-run, backup, stats
+# by day within --since.  Each check says "got X, want Y".
+set -u
+
+build=${TOP_BUILDDIR:-$PWD}
+ctl=$build/bouncectl
+fails=0
+t=$(mktemp -d) || exit 99
+trap 'rm -rf "$t"' EXIT
+db=$t/b.db
+
+ok() { echo "ok:   $1"; }
+bad() { echo "FAIL: $1"; fails=$((fails + 1)); }
+check() {
+	if [ "$2" != "$3" ]; then bad "$1: got '$2', want '$3'"
+	elif [ "${#2}" -lt 60 ] && [ "${2%%
+*}" = "$2" ]; then ok "$1 (got $2)"
+	else ok "$1"; fi
+}
+check_has() {
+	case $2 in
+	*"$3"*) ok "$1" ;;
+	*) bad "$1: got '$2', want it to contain '$3'" ;;
+	esac
+}
+check_lacks() {
+	case $2 in
+	*"$3"*) bad "$1: got '$2', want no '$3'" ;;
+	*) ok "$1" ;;
+	esac
+}
+c() { "$ctl" --db "$db" "$@"; }
+
+# a database: one address suppressed by hand, one imported long ago
+c --create suppress --reason "test" hard@x.test >/dev/null ||
+    { echo "FAIL: cannot make a database"; exit 1; }
+printf 'address,state,reason,date\nold@x.test,suppressed,hard,2020-01-01\n' \
+    >"$t/old.csv"
+c import "$t/old.csv" >/dev/null || bad "import of old.csv"
+
+# --- status - and -f --------------------------------------------------
+
+printf 'hard@x.test\n\n# a comment\nnew@x.test\n' >"$t/ask.txt"
+out=$(c --json status - <"$t/ask.txt"); rc=$?
+check "status - (JSON Lines): exit status with one suppressed" "$rc" 1
+check "status -: one line per address" "$(printf '%s\n' "$out" | wc -l)" 2
+check "status -: first answer" "$(printf '%s\n' "$out" | head -1 |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["address"], d["state"])')" \
+    "hard@x.test suppressed"
+check "status -: second answer" "$(printf '%s\n' "$out" | tail -1 |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["address"], d["state"])')" \
+    "new@x.test active"
+out2=$(c --json status -f "$t/ask.txt"); rc=$?
+check "status -f FILE: exit status" "$rc" 1
+check "status -f FILE answers as status -" "$out2" "$out"
+printf 'new@x.test\nother@y.test\n' | c status - >/dev/null; rc=$?
+check "status - with none suppressed: exit status" "$rc" 0
+out=$(printf 'new@x.test\nnot-an-address\nhard@x.test\n' |
+    c --csv status - 2>"$t/err"); rc=$?
+check "status - with a line that is not an address: exit status" "$rc" 2
+check "status --csv: header and one row per line" \
+    "$(printf '%s\n' "$out" | wc -l)" 4
+check "status --csv: the bad line keeps its row" \
+    "$(printf '%s\n' "$out" | sed -n 3p | cut -d, -f1,2)" "not-an-address,invalid"
+check "status --csv: lines end in CRLF (RFC 4180)" \
+    "$(printf '%s\n' "$out" | head -1 | tail -c 2 | od -An -tx1 | tr -d ' ')" 0d0a
+check "status -: the bad line named once, with its line number" \
+    "$(cat "$t/err")" 'bouncectl: stdin:2: not an address: "not-an-address"'
+out=$(c status foo 2>&1); rc=$?
+check "status of a non-address: exit status" "$rc" 2
+check "status of a non-address: one message" "$out" \
+    'bouncectl: not an address: "foo"'
+
+# --- help for every command -------------------------------------------
+
+cmds=$("$ctl" help | sed -n 's/^  \([a-z-]*\) .*/\1/p')
+[ -n "$cmds" ] || bad "bouncectl help lists no command"
+for cmd in $cmds; do
+	h=$("$ctl" help "$cmd"); rc=$?
+	check "help $cmd: exit status" "$rc" 0
+	check "help $cmd: usage line" "$(printf '%s\n' "$h" | head -1 |
+	    cut -d' ' -f1-3)" "usage: bouncectl $cmd"
+	check "$cmd --help is help $cmd" "$("$ctl" "$cmd" --help)" "$h"
+done
+"$ctl" status --help >/dev/null 2>"$t/err"; rc=$?
+check "status --help: exit status" "$rc" 0
+check "status --help is not taken for an address" "$(cat "$t/err")" ""
+"$ctl" help no-such-command >/dev/null 2>&1; rc=$?
+check "help of an unknown command: exit status" "$rc" 2
+
+# --- formats honoured or refused ---------------------------------------
+
+for cmd in "rules-test x" "classify /dev/null" "import /dev/null" \
+    "backup $t/never.db" "ingest-log /dev/null"; do
+	out=$(c --csv $cmd 2>&1); rc=$?
+	check "--csv $cmd: refused" "$rc" 2
+	check_has "--csv $cmd: says why" "$out" "writes no CSV"
+done
+out=$(c --csv suppress --reason t csv@x.test); rc=$?
+check "--csv suppress: exit status" "$rc" 0
+check "--csv suppress: rows" "$(printf '%s' "$out" | tr -d '\r')" \
+    "$(printf 'address,state\ncsv@x.test,suppressed')"
+out=$(c --json stats)
+check "stats --json is one document" "$(printf '%s' "$out" |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print(type(d).__name__, "groups" in d)')" \
+    "dict True"
+"$ctl" --wait x status a@b.test >/dev/null 2>&1; rc=$?
+check "--wait with a bad value: exit status" "$rc" 2
+
+# --- stats --by day stays within --since -------------------------------
+
+out=$(c --csv stats --by day --since 10d)
+check_lacks "stats --since 10d --by day shows no day of 2020" "$out" "2020-"
+
+# --- expire and prune, --dry-run ---------------------------------------
+
+out=$(c expire --dry-run imported:30d); rc=$?
+check "expire --dry-run: exit status" "$rc" 0
+check_has "expire --dry-run names the address" "$out" "old@x.test"
+check_has "expire --dry-run says nothing changed" "$out" \
+    "would expire 1 suppression (dry run: nothing changed)"
+c status old@x.test >/dev/null; rc=$?
+check "after expire --dry-run the address is still suppressed" "$rc" 1
+out=$(c --json expire imported:30d)
+check "expire --json: one document" "$(printf '%s' "$out" |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["expired"], d["dry_run"], d["addresses"][0]["address"])')" \
+    "1 False old@x.test"
+c status old@x.test >/dev/null; rc=$?
+check "after expire the address is active" "$rc" 0
+
+n=$(c --json history old@x.test | wc -l)
+out=$(c prune --dry-run --older-than 30); rc=$?
+check "prune --dry-run: exit status" "$rc" 0
+check_has "prune --dry-run names the address" "$out" "old@x.test"
+check "prune --dry-run deletes nothing" "$(c --json history old@x.test | wc -l)" "$n"
+c prune --older-than 30 >/dev/null
+check "prune deletes the old event" "$(c --json history old@x.test | wc -l)" \
+    "$((n - 1))"
+
+# --- backup -------------------------------------------------------------
+
+out=$(c backup "$t/copy.db"); rc=$?
+check "backup: exit status" "$rc" 0
+"$ctl" --db "$t/copy.db" status hard@x.test >/dev/null; rc=$?
+check "the copy answers as the original" "$rc" 1
+out=$(c backup "$t/copy.db" 2>&1); rc=$?
+check "backup over an existing file: refused" "$rc" 2
+check_has "backup over an existing file: says so" "$out" "File exists"
+
+[ "$fails" -eq 0 ] || exit 1
+exit 0
