@@ -98,9 +98,13 @@ static const struct case_ {
 	    "norelaying", false, EV_WHO_SENDER, "5.0.0" },
 	{ "5.0.0", 550, "550 Virus Detected; Content Rejected", EV_ACT_FAILED,
 	    "virusdetected", false, EV_WHO_SENDER, "5.0.0" },
-	/* null MX: hard on a permanent code, soft on a temporary one */
-	{ "5.1.10", 0, NULL, EV_ACT_FAILED, "notaccept", true,
+	/* 5.1.10: Microsoft's "recipient not found" (RFC 7505's null MX
+	 * is "Recipient address has null MX", decided by its words) */
+	{ "5.1.10", 0, NULL, EV_ACT_FAILED, "userunknown", true,
 	    EV_WHO_RECIPIENT, "5.1.10" },
+	{ "5.1.10", 556, "556 5.1.10 Recipient address has null MX",
+	    EV_ACT_FAILED, "notaccept", true, EV_WHO_RECIPIENT, "5.1.10" },
+	/* null MX: soft on a temporary code */
 	{ "4.0.0", 0, "DNS Error: The domain example.org doesn't receive "
 	    "email according to the administrator: returned Null MX",
 	    EV_ACT_FAILED, "notaccept", false, EV_WHO_RECIPIENT, "4.0.0" },
@@ -109,9 +113,9 @@ static const struct case_ {
 	    "userunknown", true, EV_WHO_RECIPIENT, "5.1.1" },
 	{ NULL, 550, "Sorry, no mailbox here by that name (#5.1.1)",
 	    EV_ACT_FAILED, "userunknown", true, EV_WHO_RECIPIENT, "5.1.1" },
-	/* the words alone, no status, no command: not proof, not hard */
+	/* the words of an SMTP reply say so without a status */
 	{ NULL, 550, "Sorry, no mailbox here by that name", EV_ACT_FAILED,
-	    "filtered", false, EV_WHO_RECIPIENT, "5.2.0" },
+	    "userunknown", true, EV_WHO_RECIPIENT, "5.1.1" },
 	/* a time-out while the MTA still retries is the network's ... */
 	{ NULL, 0, "connect to example.org[192.0.2.1]:25: Connection timed "
 	    "out", EV_ACT_DELAYED, "networkerror", false, EV_WHO_BOTH,
@@ -135,28 +139,23 @@ static const struct case_ {
 	    false, EV_WHO_SENDER, "5.7.0" },
 	{ "5.0.0", 550, "550 Denied by policy", EV_ACT_FAILED,
 	    "policyviolation", false, EV_WHO_SENDER, "5.0.0" },
-	/* Postfix lost its record of the failure: nothing is known */
-	{ "5.0.0", 0, "The mail system --- Delivery report unavailable ---",
-	    EV_ACT_FAILED, "undefined", false, EV_WHO_NONE, "5.0.0" },
 	/* Sendmail's mail.local found no such user */
 	{ "5.5.0", 554, "mail.local: unknown user: neko 554 "
 	    "<neko@example.org>... Service unavailable", EV_ACT_FAILED,
 	    "userunknown", true, EV_WHO_RECIPIENT, "5.5.0" },
 	/* "Recipient address rejected" alone says nothing of the address */
 	{ "5.7.1", 554, "554 5.7.1 <a@example.org>: Recipient address "
-	    "rejected: Try later", EV_ACT_FAILED, "rejected", false,
-	    EV_WHO_SENDER, "5.7.1" },
+	    "rejected: Try later", EV_ACT_FAILED, "systemerror", false,
+	    EV_WHO_RECIPIENT, "5.7.1" },
+	/* greylisting (RFC 6647): not decided yet, retry */
 	{ "4.7.1", 450, "450 4.7.1 <a@example.org>: Recipient address "
-	    "rejected: Greylisted", EV_ACT_DELAYED, "blocked", false,
-	    EV_WHO_SENDER, "4.7.1" },
+	    "rejected: Greylisted", EV_ACT_DELAYED, "onhold", false,
+	    EV_WHO_NONE, "4.7.1" },
 	{ "5.1.0", 550, "550 #5.1.0 Address rejected.", EV_ACT_FAILED,
 	    "userunknown", true, EV_WHO_RECIPIENT, "5.1.0" },
 	/* a delivery is never a failure, whatever else is said */
 	{ "2.0.0", 250, "250 2.0.0 Ok: queued", EV_ACT_DELIVERED, "delivered",
 	    false, EV_WHO_NONE, "2.0.0" },
-	/* nothing known: undecided, not hard */
-	{ NULL, 0, "zzz qqq", EV_ACT_FAILED, "onhold", false, EV_WHO_NONE,
-	    "5.0.0" },
 };
 
 START_TEST(test_classify_table)
@@ -194,15 +193,20 @@ static const struct cmd_case {
 	{ "rcpt", NULL, NULL, "550 5.1.1 <a@example.org>: Recipient address "
 	    "rejected: User unknown", "userunknown", true },
 	{ "rcpt", NULL, NULL, "550 No such user here", "userunknown", true },
-	/* no command and no status: the words alone prove nothing */
-	{ NULL, NULL, NULL, "550 No such user here", "filtered", false },
+	/* no command and no status: the words of a 5xx reply say so */
+	{ NULL, NULL, NULL, "550 No such user here", "userunknown", true },
+	/* Yahoo's words without Yahoo's "dd": nothing known */
 	{ NULL, NULL, NULL, "This user doesn't have a example.net account",
-	    "filtered", false },
+	    "undefined", false },
 	/* an address status, or the undetailed x.0.0 of a report, does */
 	{ NULL, "5.0.0", NULL, "550 a@example.org... No such user",
 	    "userunknown", true },
-	{ NULL, "5.1.0", NULL, "550 Unknown user a@example.org",
+	{ NULL, "5.1.0", NULL, "550 a@example.org... Unknown user",
 	    "userunknown", true },
+	/* "Unknown user <address>": the DATA-phase refusal of docomo's and
+	 * au's reception settings, quoted without its command */
+	{ NULL, "5.1.0", NULL, "550 Unknown user a@example.org", "filtered",
+	    false },
 	/* a system status without RCPT TO points elsewhere */
 	{ NULL, "5.3.0", NULL, "550 Unknown user a@example.org", "filtered",
 	    false },
@@ -242,16 +246,8 @@ static const struct cmd_case {
 	{ NULL, "5.1.351", NULL, "550 5.1.351 Remote server returned unknown "
 	    "recipient -> 550 : User unknown", "filtered", false },
 	/* provider and product wording */
-	{ NULL, NULL, NULL, "User jdoe not listed in Domino Directory",
-	    "userunknown", true },
-	{ NULL, NULL, NULL, "User not listed in public Name & Address Book",
-	    "userunknown", true },
-	{ NULL, NULL, NULL, "Unable to deliver message to <a@example.org>. "
-	    "Please check if address is correct.", "userunknown", true },
 	{ NULL, NULL, NULL, "User mailbox exceeds allowed size: a@example.org",
 	    "mailboxfull", false },
-	{ NULL, NULL, NULL, "Delivery failed 12 attempts: a@example.org",
-	    "expired", false },
 	{ NULL, NULL, NULL, "554 delivery error: dd This user doesn't have a "
 	    "example.net account (a@example.net) [0]", "userunknown", true },
 	{ NULL, NULL, NULL, "550 <a@example.ne.jp>: User unknown",
@@ -266,9 +262,7 @@ static const struct cmd_case {
 	{ NULL, NULL, "verizon", "550 - Requested action not taken: no such "
 	    "user here", "userunknown", true },
 	{ NULL, NULL, NULL, "550 - Requested action not taken: no such user "
-	    "here", "filtered", false },
-	{ NULL, NULL, "gmail", "Your 'Send mail as' settings for this address "
-	    "are out of date", "rejected", false },
+	    "here", "userunknown", true },
 	{ NULL, NULL, NULL, "Your message was not delivered within 2 days. "
 	    "Remote host is not responding.", "expired", false },
 	{ NULL, NULL, "googlegroups", "Bonjour, le groupe n'existe pas ou vous "
@@ -408,17 +402,20 @@ static const struct fact_case {
 	/* the same bare number from SMTP is no exit status */
 	{ "5.3.0", "smtp", NULL, NULL, NULL, DSN_KIND_REPORT,
 	    EV_ACT_FAILED, "77", "systemerror", false, EV_ADV_RETRY },
-	/* docomo's "Unknown user" after DATA refuses the sender */
+	/* "Unknown user" after DATA: the recipient's settings refused */
 	{ "5.0.0", "smtp", "mfsmax.docomo.ne.jp", NULL, "data",
 	    DSN_KIND_REPORT, EV_ACT_FAILED, "550 Unknown user a@example.jp",
-	    "rejected", false, EV_ADV_INVESTIGATE },
-	{ "5.0.0", "smtp", "mx.example.ne.jp", NULL, "data",
-	    DSN_KIND_REPORT, EV_ACT_FAILED, "550 Unknown user a@example.jp",
 	    "filtered", false, EV_ADV_INVESTIGATE },
-	/* only the domain and hosts below it */
-	{ "5.0.0", "smtp", "xdocomo.ne.jp", NULL, "data",
-	    DSN_KIND_REPORT, EV_ACT_FAILED, "550 Unknown user a@example.jp",
-	    "filtered", false, EV_ADV_INVESTIGATE },
+	/* plain words without a code, a status or a command: in a report's
+	 * Diagnostic-Code they are the remote host's own reply (RFC 3464
+	 * section 2.3.6) ... */
+	{ NULL, "smtp", NULL, NULL, NULL, DSN_KIND_REPORT, EV_ACT_FAILED,
+	    "No such user", "userunknown", true, EV_ADV_SUPPRESS },
+	/* ... in a bounce's free text, anyone's summary: not proof */
+	{ NULL, NULL, NULL, NULL, NULL, DSN_KIND_TEXT, EV_ACT_FAILED,
+	    "[User unknown]", "filtered", false, EV_ADV_INVESTIGATE },
+	{ NULL, NULL, NULL, NULL, NULL, DSN_KIND_TEXT, EV_ACT_FAILED,
+	    "550 [User unknown]", "userunknown", true, EV_ADV_SUPPRESS },
 	/* the Status comment is read as text */
 	{ "5.2.1", "smtp", NULL, "mailbox disabled, not accepting messages",
 	    NULL, DSN_KIND_REPORT, EV_ACT_FAILED, "550 5.2.1 <a@example.jp>"
@@ -433,7 +430,7 @@ static const struct fact_case {
 	    "host mx.example.org[192.0.2.1] said: 450 4.7.1 <a@example.org>: "
 	    "Recipient address rejected: Greylisted, see "
 	    "http://postgrey.schweikert.ch/help/example.org.html (in reply "
-	    "to RCPT TO command)", "blocked", false, EV_ADV_RETRY },
+	    "to RCPT TO command)", "onhold", false, EV_ADV_RETRY },
 	{ NULL, NULL, NULL, NULL, NULL, DSN_KIND_NONE, EV_ACT_FAILED,
 	    "host mx.example.org[192.0.2.1] said: 550 5.1.1 <a@example.org>: "
 	    "Recipient address rejected: User unknown in virtual mailbox "
@@ -445,7 +442,7 @@ static const struct fact_case {
 	    EV_ADV_INVESTIGATE },
 	{ NULL, NULL, NULL, NULL, NULL, DSN_KIND_NONE, EV_ACT_DELAYED,
 	    "451 4.7.1 Greylisting in action, please come back later",
-	    "blocked", false, EV_ADV_RETRY },
+	    "onhold", false, EV_ADV_RETRY },
 	{ "4.4.1", NULL, NULL, NULL, NULL, DSN_KIND_NONE, EV_ACT_DELAYED,
 	    "connect to mx.example.org[192.0.2.1]:25: Connection timed out",
 	    "networkerror", false, EV_ADV_RETRY },
@@ -539,6 +536,107 @@ START_TEST(test_classify_conflict_recorded)
 	want_verdict(&in, "agreeing text", "userunknown", true, &v);
 	ck_assert_msg(!v.conflict, "conflict: got true (%s), want false",
 	    v.why);
+}
+END_TEST
+
+/*
+ * Hard needs positive evidence (issue 8): words that say the address or
+ * its domain is bad, or an address status that no words contradict.  A
+ * reply code alone decides nothing; words about the sender, its IP,
+ * authentication, rate or content outrank any status or code.
+ */
+static const struct evidence_case {
+	const char	*text;
+	const char	*reason;
+	bool		 hard;
+} evidence_cases[] = {
+	/* 1. a reply code alone: undefined, soft */
+	{ "550 Mail refused", "undefined", false },
+	{ "553 sorry, that is not possible", "undefined", false },
+	{ "554 Transaction refused (code 12)", "undefined", false },
+	{ "550 Invalid email address", "undefined", false },
+	/* ... sender-side words under a 5xx, whatever the status */
+	{ "550 Connection frequency limited. Blocked IP 192.0.2.1",
+	    "blocked", false },
+	{ "550 Connection frequency limited", "speeding", false },
+	{ "550 Please turn on SMTP Authentication in your mail client",
+	    "securityerror", false },
+	{ "550 5.7.1 Message rejected because of IP reputation",
+	    "badreputation", false },
+	{ "550 This route requires encryption (TLS)", "failedstarttls",
+	    false },
+	{ "550 Relaying disallowed", "norelaying", false },
+	{ "550 Administrative prohibition", "filtered", false },
+	{ "554 5.7.1 Message rejected: phishing detected", "virusdetected",
+	    false },
+	{ "550 Blank From: addresses are not allowed", "rejected", false },
+	{ "421 Too many messages in this session", "toomanyconn", false },
+	{ "550 5.7.1 <a@example.org>: Recipient address rejected: SPF "
+	    "Permanent Error: Invalid mechanism", "authfailure", false },
+	{ "552 5.6.0 x-dg-ref header is too long", "contenterror", false },
+	/* ... in both directions: an address status does not make them
+	 * hard, and words about the address beat a policy status */
+	{ "550 5.1.1 Service unavailable; client [192.0.2.1] blocked using "
+	    "zen.spamhaus.org", "blocked", false },
+	{ "550 5.1.1 Sender address rejected: Domain not found", "rejected",
+	    false },
+	{ "554 5.7.1 <a@example.org>: Recipient address rejected: Access "
+	    "denied", "userunknown", true },
+	/* an address status: hard when permanent and uncontradicted */
+	{ "550 5.1.1 Bad destination mailbox address", "userunknown", true },
+	{ "450 4.1.1 <a@example.org>: Recipient address rejected: "
+	    "unverified address", "onhold", false },
+	{ "550 5.1.0 Other address status", "undefined", false },
+	/* 2. plain user-unknown words in an SMTP reply */
+	{ "550 User unknown", "userunknown", true },
+	{ "No such user", "userunknown", true },
+	{ "550 Recipient not found", "userunknown", true },
+	{ "Account does not exist", "userunknown", true },
+	{ "551 User does not exist", "userunknown", true },
+	{ "550 Invalid Recipient", "userunknown", true },
+	{ "Requested action not taken: mailbox unavailable", "userunknown",
+	    true },
+	{ "450 Requested mail action not taken: mailbox unavailable",
+	    "onhold", false },
+	/* 3. temporary or sender-side DNS trouble: never hostunknown */
+	{ "Host or domain name not found. Name service error for "
+	    "name=example.org type=MX: Malformed or unexpected name server "
+	    "reply", "networkerror", false },
+	{ "MX lookup failure for example.org", "networkerror", false },
+	{ "450 4.7.1 <mx.example.net>: Helo command rejected: Host not found",
+	    "blocked", false },
+	{ "450 4.1.2 <a@example.org>: Recipient address rejected: Domain "
+	    "not found", "networkerror", false },
+	{ "550 5.1.2 <a@example.org>: Recipient address rejected: Domain "
+	    "not found", "hostunknown", true },
+	/* 4. everyday words */
+	{ "Envelope expired", "expired", false },
+	{ "Message will be retried for 2 more day(s)", "expired", false },
+	{ "all hosts have been failing for a long time and were last tried "
+	    "after this message arrived", "expired", false },
+	{ "The number of messages in recipient's mailbox exceeded",
+	    "mailboxfull", false },
+	{ "Remote server does not support TLS", "failedstarttls", false },
+	{ "553 malformed address: <a@>", "syntaxerror", false },
+};
+
+START_TEST(test_classify_hard_needs_evidence)
+{
+	const struct evidence_case *c = &evidence_cases[_i];
+	const struct classify_input in = { .diagnostic = c->text,
+	    .action = EV_ACT_FAILED, .kind = DSN_KIND_REPORT };
+	struct verdict		 v;
+	char			 what[32];
+
+	snprintf(what, sizeof(what), "case %d", _i);
+	want_verdict(&in, what, c->reason, c->hard, &v);
+	if (strcmp(c->reason, "undefined") == 0) {
+		ck_assert_msg(v.rule[0] == '\0', "%s: rule: got \"%s\", want "
+		    "none", what, v.rule);
+		ck_assert_msg(strcmp(v.why, "no rule matched") == 0,
+		    "%s: why: got \"%s\", want \"no rule matched\"", what,
+		    v.why);
+	}
 }
 END_TEST
 
@@ -637,6 +735,7 @@ classify_suite(void)
 	TESTUTIL_LOOP(tc, test_classify_table, cases);
 	tcase_add_test(tc, test_classify_conflict_recorded);
 	tcase_add_test(tc, test_classify_sender_side_never_hard);
+	TESTUTIL_LOOP(tc, test_classify_hard_needs_evidence, evidence_cases);
 	tcase_add_test(tc, test_classify_report_context);
 	suite_add_tcase(s, tc);
 

@@ -4,15 +4,19 @@
  *
  * check_rules.c - unit tests of the rules module: the parser's errors
  * (with file:line), first match wins, conditions, the prefilter of
- * regular expressions, normalising text, bounded matching and
- * reference counting.
+ * regular expressions, normalising text, bounded matching, reference
+ * counting, and the citations of the built-in rules: every rule names
+ * the documented replies (tests/data/replies) or corpus bounces that
+ * justify it, and its pattern matches each reply it cites.
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "verdict/classify.h"
 #include "verdict/rules.h"
 #include "testutil.h"
 
@@ -102,6 +106,12 @@ static const struct bad_case {
 	{ "any * blocked status=5.1.1,5.1\n", "t:1: bad status pattern list" },
 	{ "any * blocked status=5.1.1,,5.1.2\n",
 	    "t:1: bad status pattern list" },
+	{ "any * blocked kind=bounce\n", "t:1: bad kind list" },
+	{ "any * blocked kind=text,\n", "t:1: bad kind list" },
+	{ "any * blocked kind=text kind=report\n",
+	    "t:1: duplicate option kind" },
+	{ "any * blocked cite=mta:2 cite=mta:3\n",
+	    "t:1: duplicate option cite" },
 };
 
 START_TEST(test_rules_rejects_bad_file_with_line)
@@ -179,6 +189,10 @@ END_TEST
 	"any * mailererror dtype=x-unix\n"				\
 	"text \"unknown user\" rejected remote=docomo.ne.jp,au.com\n"	\
 	"text \"greylist\" blocked advice=retry\n"
+/* What the message is (kind=); cite= is no condition. */
+#define KIND_RULES							\
+	"text \"no such user\" filtered kind=text,autoreply cite=mta:2\n"	\
+	"text \"no such user\" userunknown cite=corpus:x\n"
 
 static const struct cond_case {
 	const char		*rules;
@@ -228,6 +242,8 @@ static const struct cond_case {
 	{ FACT_RULES, "unknown user", { .dtype = "smtp" }, "(none)", -1 },
 	{ FACT_RULES, "greylisted", { .dtype = NULL }, "blocked",
 	    EV_ADV_RETRY },
+	/* match() sets kind report */
+	{ KIND_RULES, "No such user", { .dtype = NULL }, "userunknown", -1 },
 };
 
 START_TEST(test_rules_conditions_restrict)
@@ -246,6 +262,211 @@ START_TEST(test_rules_conditions_restrict)
 		    "case %d: advice: got %d, want %d", _i, res.win.advice,
 		    c->advice);
 	rules_unref(r);
+}
+END_TEST
+
+START_TEST(test_rules_kind_and_cite)
+{
+	struct rules		*r;
+	struct rules_result	 res;
+	struct rules_query	 q = { 0 };
+	char			 norm[64];
+
+	r = parse_ok(KIND_RULES);
+	q.textlen = rules_normalize("No such user", norm, sizeof(norm));
+	q.text = norm;
+	q.action = EV_ACT_FAILED;
+	q.kind = DSN_KIND_TEXT;
+	rules_match(r, &q, &res);
+	ck_assert_msg(res.win.line == 1, "text: got line %u, want 1",
+	    res.win.line);
+	q.kind = DSN_KIND_NONE;
+	rules_match(r, &q, &res);
+	ck_assert_msg(res.win.line == 2, "none: got line %u, want 2",
+	    res.win.line);
+	ck_assert_str_eq(rules_line_cite(r, 1), "mta:2");
+	ck_assert_str_eq(rules_line_cite(r, 2), "corpus:x");
+	ck_assert_ptr_null(rules_line_cite(r, 3));
+	ck_assert_uint_eq(rules_line_at(r, 1), 2);
+	ck_assert_uint_eq(rules_line_at(r, 2), 0);
+	rules_unref(r);
+}
+END_TEST
+
+/*
+ * The catalogue of documented replies: the reply column of each file, by
+ * line number (1 is the header).
+ */
+#define CAT_MAX_ROWS	1024
+
+struct catalogue {
+	const char	*prefix;	/* as cited: prov, filt, mta */
+	const char	*file;
+	char		*text;		/* the file, cut into lines */
+	const char	*reply[CAT_MAX_ROWS + 1];
+	size_t		 nlines;
+};
+
+static void
+catalogue_load(struct catalogue *c, const char *dir)
+{
+	char	*p, *line, *end;
+	size_t	 len, col, reply_col = 0, n = 0;
+
+	c->text = testutil_read_in(dir, c->file, &len);
+	for (line = c->text; line != NULL && *line != '\0'; line = p) {
+		if ((p = strchr(line, '\n')) != NULL)
+			*p++ = '\0';
+		n++;
+		ck_assert_msg(n <= CAT_MAX_ROWS, "%s: more than %d lines",
+		    c->file, CAT_MAX_ROWS);
+		/* the reply column, found by name in the header */
+		for (col = 0; line != NULL; col++) {
+			end = strchr(line, '\t');
+			if (end != NULL)
+				*end = '\0';
+			if (n == 1 && strcmp(line, "reply") == 0)
+				reply_col = col;
+			if (n > 1 && col == reply_col)
+				c->reply[n] = line;
+			line = end != NULL ? end + 1 : NULL;
+		}
+		ck_assert_msg(n == 1 ? reply_col > 0 : c->reply[n] != NULL,
+		    "%s:%zu: no reply column", c->file, n);
+	}
+	c->nlines = n;
+}
+
+/*
+ * The rule of src without its options: "selector pattern reason"
+ * (options are the trailing words with '=', which no reason has).
+ */
+static void
+rule_bare(const char *src, char *out, size_t outlen)
+{
+	size_t	 n = strlen(src), k;
+
+	for (;;) {
+		while (n > 0 && (src[n - 1] == ' ' || src[n - 1] == '\t'))
+			n--;
+		for (k = n; k > 0 && src[k - 1] != ' ' && src[k - 1] != '\t';)
+			k--;
+		if (memchr(src + k, '=', n - k) == NULL)
+			break;
+		n = k;
+	}
+	ck_assert_msg(n + 2 <= outlen, "rule too long: %s", src);
+	memcpy(out, src, n);
+	out[n] = '\n';
+	out[n + 1] = '\0';
+}
+
+/* Does the rule (bare) decide the reply, classified as rules-test does? */
+static bool
+rule_matches(const char *bare, const char *reply)
+{
+	struct classify_input	 in = { 0 };
+	struct verdict		 v;
+	struct rules		*one = parse_ok(bare);
+
+	in.diagnostic = reply;
+	in.action = EV_ACT_FAILED;
+	in.kind = DSN_KIND_REPORT;
+	classify(one, &in, &v);
+	rules_unref(one);
+	return v.rule[0] != '\0';
+}
+
+/*
+ * Every built-in rule cites what justifies it (bounced.rules(5)
+ * CITATIONS): rows of the catalogue, whose reply its pattern must match,
+ * corpus bounces (which must exist when ../shared/corpus is there) or
+ * an RFC.
+ */
+START_TEST(test_rules_default_cites_its_evidence)
+{
+	struct catalogue cat[] = {
+		{ .prefix = "prov", .file = "replies-providers.tsv" },
+		{ .prefix = "filt", .file = "replies-filters-esps.tsv" },
+		{ .prefix = "mta", .file = "replies-mta.tsv" },
+	};
+	struct rules	*r = NULL;
+	char		 err[256], dir[4096], corpus[4096], path[4400];
+	char		 bare[4200], item[256];
+	const char	*cite, *src, *p, *e;
+	unsigned	 line;
+	size_t		 i, k, n, ncat = sizeof(cat) / sizeof(cat[0]);
+	size_t		 nrow = 0, ncorpus = 0;
+	bool		 have_corpus;
+	enum bd_status	 st;
+
+	ck_assert_msg(testutil_srcdir("tests/data/replies", dir, sizeof(dir)),
+	    "no tests/data/replies in the source tree");
+	for (k = 0; k < ncat; k++)
+		catalogue_load(&cat[k], dir);
+	have_corpus = testutil_shared("corpus/emails", corpus,
+	    sizeof(corpus));
+	st = rules_default(&r, err, sizeof(err));
+	ck_assert_msg(st == BD_OK, "rules_default: got %d (%s)", st, err);
+	for (i = 0; (line = rules_line_at(r, i)) != 0; i++) {
+		src = rules_line_text(r, line);
+		cite = rules_line_cite(r, line);
+		ck_assert_msg(cite != NULL, "bounced.rules:%u cites nothing: %s",
+		    line, src);
+		rule_bare(src, bare, sizeof(bare));
+		for (p = cite; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
+			if ((e = strchr(p, ',')) == NULL)
+				e = p + strlen(p);
+			n = (size_t)(e - p);
+			ck_assert_msg(n > 0 && n < sizeof(item),
+			    "bounced.rules:%u: empty or long cite item", line);
+			memcpy(item, p, n);
+			item[n] = '\0';
+			if (strncmp(item, "corpus:", 7) == 0) {
+				ncorpus++;
+				if (!have_corpus)
+					continue;
+				ck_assert_msg((size_t)snprintf(path,
+				    sizeof(path), "%s/%s.eml", corpus, item + 7) <
+				    sizeof(path), "path too long");
+				ck_assert_msg(access(path, R_OK) == 0,
+				    "bounced.rules:%u: cites %s: no %s", line,
+				    item, path);
+				continue;
+			}
+			if (strncmp(item, "rfc:", 4) == 0) {
+				ck_assert_msg(strspn(item + 4, "0123456789") ==
+				    strlen(item + 4) && item[4] != '\0',
+				    "bounced.rules:%u: bad cite %s", line, item);
+				continue;
+			}
+			for (k = 0; k < ncat; k++) {
+				size_t pl = strlen(cat[k].prefix);
+
+				if (strncmp(item, cat[k].prefix, pl) == 0 &&
+				    item[pl] == ':')
+					break;
+			}
+			ck_assert_msg(k < ncat, "bounced.rules:%u: unknown cite "
+			    "%s (want prov:N, filt:N, mta:N, corpus:NAME or "
+			    "rfc:N)", line, item);
+			n = strtoul(item + strlen(cat[k].prefix) + 1, NULL, 10);
+			ck_assert_msg(n >= 2 && n <= cat[k].nlines,
+			    "bounced.rules:%u: cites %s: no such row of %s",
+			    line, item, cat[k].file);
+			ck_assert_msg(rule_matches(bare, cat[k].reply[n]),
+			    "bounced.rules:%u: cites %s, which it does not "
+			    "match: \"%s\"", line, item, cat[k].reply[n]);
+			nrow++;
+		}
+	}
+	ck_assert_msg(i > 100, "got %zu rules, want > 100", i);
+	ck_assert_msg(nrow > i, "got %zu catalogue citations for %zu rules, "
+	    "want more", nrow, i);
+	(void)ncorpus;
+	rules_unref(r);
+	for (k = 0; k < ncat; k++)
+		free(cat[k].text);
 }
 END_TEST
 
@@ -438,12 +659,14 @@ rules_suite(void)
 	TESTUTIL_LOOP(tc, test_rules_rejects_bad_file_with_line, bad_cases);
 	tcase_add_test(tc, test_rules_refcount_and_lines);
 	tcase_add_test(tc, test_rules_default_and_load);
+	tcase_add_test(tc, test_rules_default_cites_its_evidence);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("match");
 	tcase_add_test(tc, test_rules_first_match_wins);
 	TESTUTIL_LOOP(tc, test_rules_conditions_restrict, cond_cases);
 	tcase_add_test(tc, test_rules_conflict_no_is_generic);
+	tcase_add_test(tc, test_rules_kind_and_cite);
 	TESTUTIL_LOOP(tc, test_rules_regex_prefilter_is_exact, re_cases);
 	tcase_add_test(tc, test_rules_hostile_regex_is_bounded);
 	suite_add_tcase(s, tc);

@@ -11,12 +11,14 @@
  * delivery report, the status and reply code read from the text), and
  * the score is compared with the limits of tests/replies-threshold.txt.
  *
- *	replies_score [--detail] [--rules FILE] [--threshold FILE] [TSV...]
+ *	replies_score [--detail|--all] [--rules FILE] [--threshold FILE]
+ *	    [TSV...]
  *
  * Without TSV arguments it reads every .tsv file of
  * $TOP_SRCDIR/tests/data/replies; without --threshold it uses
  * $TOP_SRCDIR/tests/replies-threshold.txt.  Prints one line per file and
- * a total line; --detail also lists every row it got wrong.  Exits 0
+ * a total line; --detail also lists every row it got wrong, --all every
+row (with the deciding rule: what a rule's cite= can name).  Exits 0
  * when every limit holds, 1 when one does not, 99 on a hard error (the
  * automake harness's code for a broken test).
  *
@@ -107,12 +109,12 @@ col_index(char **col, size_t n, const char *name)
 }
 
 /*
- * Score one catalogue file into s; with detail, print the rows the
- * classifier got wrong.  Returns false on a malformed file (told on
- * stderr).
+ * Score one catalogue file into s; with detail 1 print the rows the
+ * classifier got wrong, with 2 every row.  Returns false on a
+ * malformed file (told on stderr).
  */
 static bool
-score_file(const struct rules *rules, const char *path, bool detail,
+score_file(const struct rules *rules, const char *path, int detail,
     struct score *s)
 {
 	FILE			*fp;
@@ -190,8 +192,8 @@ score_file(const struct rules *rules, const char *path, bool detail,
 		}
 		if (v.rule[0] == '\0')
 			s->undefined++;
-		if (detail && (v.hard != want_hard ||
-		    strcasecmp(v.reason, col[c_reason]) != 0))
+		if (detail > 1 || (detail && (v.hard != want_hard ||
+		    strcasecmp(v.reason, col[c_reason]) != 0)))
 			printf("  %s:%u: want %s/%s, got %s/%s %s%s| %s\n",
 			    base, lineno, col[c_reason],
 			    want_hard ? "hard" : "soft", v.reason,
@@ -298,18 +300,20 @@ main(int argc, char **argv)
 	struct rules	*rules;
 	struct score	 s, total;
 	size_t		 n = 0, i;
-	bool		 detail = false, own = false;
-	int		 rc, a;
+	bool		 own = false;
+	int		 rc, a, detail = 0;
 
 	for (a = 1; a < argc; a++) {
 		if (strcmp(argv[a], "--detail") == 0)
-			detail = true;
+			detail = 1;
+		else if (strcmp(argv[a], "--all") == 0)
+			detail = 2;
 		else if (strcmp(argv[a], "--rules") == 0 && a + 1 < argc)
 			rules_path = argv[++a];
 		else if (strcmp(argv[a], "--threshold") == 0 && a + 1 < argc)
 			thr = argv[++a];
 		else if (argv[a][0] == '-') {
-			fprintf(stderr, "usage: replies_score [--detail] "
+			fprintf(stderr, "usage: replies_score [--detail|--all] "
 			    "[--rules FILE] [--threshold FILE] [TSV...]\n");
 			return 99;
 		} else if (n < MAX_FILES)

@@ -192,6 +192,33 @@ parse_status_list(const char *v, struct rules_cond *c)
 	}
 }
 
+/* "report,text": a bit per report kind (enum dsn_kind). */
+static bool
+parse_kinds(const char *v, unsigned *bits)
+{
+	char		 w[16];
+	const char	*e;
+	size_t		 n;
+	int		 k;
+
+	*bits = 0;
+	for (;;) {
+		if ((e = strchr(v, ',')) == NULL)
+			e = v + strlen(v);
+		n = (size_t)(e - v);
+		if (n == 0 || n >= sizeof(w))
+			return false;
+		memcpy(w, v, n);
+		w[n] = '\0';
+		if ((k = parse_kind(w)) < 0)
+			return false;
+		*bits |= 1u << k;
+		if (*e == '\0')
+			return true;
+		v = e + 1;
+	}
+}
+
 /* "rcpt,data", "none": a bit per command (smtpcmd_index()). */
 static bool
 parse_commands(const char *v, unsigned *bits)
@@ -303,6 +330,13 @@ parse_option(struct parser *p, struct rule *ru, const char *opt)
 			    "bad exit status list \"%s\" (want "
 			    "up to %d numbers 1-255 joined by commas)", v,
 			    RULES_MAX_ALTS);
+	} else if (klen == 4 && strncasecmp(opt, "cite", 4) == 0) {
+		/* Not a condition: the documented replies or corpus files
+		 * that justify the rule (bounced.rules(5) CITATIONS). */
+		if (ru->cite != NULL)
+			return rules_perr(p, "duplicate option cite");
+		if ((ru->cite = strdup(v)) == NULL)
+			return rules_perr(p, "out of memory");
 	} else if (klen == 6 && strncasecmp(opt, "advice", 6) == 0) {
 		if (ru->advice >= 0)
 			return rules_perr(p, "duplicate option advice");
@@ -329,6 +363,13 @@ parse_option(struct parser *p, struct rule *ru, const char *opt)
 	} else if (klen == 6 && strncasecmp(opt, "action", 6) == 0) {
 		if ((ru->cond.action = parse_action(v)) < 0)
 			return rules_perr(p, "unknown action \"%s\"", v);
+	} else if (klen == 4 && strncasecmp(opt, "kind", 4) == 0) {
+		if (ru->cond.kinds != 0)
+			return rules_perr(p, "duplicate option kind");
+		if (!parse_kinds(v, &ru->cond.kinds))
+			return rules_perr(p, "bad kind list \"%s\" (want words "
+			    "of report, text, arf, autoreply, none, joined by "
+			    "commas)", v);
 	} else if (klen == 7 && strncasecmp(opt, "command", 7) == 0) {
 		if (ru->cond.cmds != 0)
 			return rules_perr(p, "duplicate option command");
@@ -624,6 +665,7 @@ rules_unref(struct rules *r)
 	for (i = 0; i < r->n; i++) {
 		free(r->v[i].literal);
 		free(r->v[i].src);
+		free(r->v[i].cite);
 		free(r->v[i].cond.mtas);
 		free(r->v[i].cond.dtypes);
 		free(r->v[i].cond.remotes);
@@ -666,15 +708,9 @@ rules_name(const struct rules *r)
 	return r != NULL ? r->name : "";
 }
 
-/*
- * rules_line_text - the rule written at a line of the file
- *
- * Arguments: r; line, as in "file:line".
- * Returns the line with surrounding blanks removed (owned by r), or NULL
- * when no rule starts at that line.
- */
-const char *
-rules_line_text(const struct rules *r, unsigned line)
+/* The rule written at line, or NULL. */
+static const struct rule *
+rule_at_line(const struct rules *r, unsigned line)
 {
 	size_t	 lo = 0, hi, mid;
 
@@ -688,5 +724,47 @@ rules_line_text(const struct rules *r, unsigned line)
 		else
 			hi = mid;
 	}
-	return lo < r->n && r->v[lo].line == line ? r->v[lo].src : NULL;
+	return lo < r->n && r->v[lo].line == line ? &r->v[lo] : NULL;
+}
+
+/*
+ * rules_line_text - the rule written at a line of the file
+ *
+ * Arguments: r; line, as in "file:line".
+ * Returns the line with surrounding blanks removed (owned by r), or NULL
+ * when no rule starts at that line.
+ */
+const char *
+rules_line_text(const struct rules *r, unsigned line)
+{
+	const struct rule *ru = rule_at_line(r, line);
+
+	return ru != NULL ? ru->src : NULL;
+}
+
+/*
+ * rules_line_cite - what justifies the rule written at a line
+ *
+ * Arguments: r; line, as in "file:line".
+ * Returns the value of its cite= option (owned by r), or NULL when the
+ * rule has none or no rule starts at that line.
+ */
+const char *
+rules_line_cite(const struct rules *r, unsigned line)
+{
+	const struct rule *ru = rule_at_line(r, line);
+
+	return ru != NULL ? ru->cite : NULL;
+}
+
+/*
+ * rules_line_at - the line of the i-th rule, in file order
+ *
+ * Arguments: r; i, 0-based.
+ * Returns the line, or 0 past the last rule.
+ */
+unsigned
+rules_line_at(const struct rules *r, size_t i)
+{
+	return r != NULL && i < r->n ? r->v[i].line : 0;
 }

@@ -36,6 +36,10 @@ const char *rules_name(const struct rules *r);
 
 /* rules_line_text - the source of the rule at line, or NULL */
 const char *rules_line_text(const struct rules *r, unsigned line);
+/* rules_line_cite - the cite= of the rule at line, or NULL */
+const char *rules_line_cite(const struct rules *r, unsigned line);
+/* rules_line_at - line of the i-th rule (file order), 0 past the end */
+unsigned rules_line_at(const struct rules *r, size_t i);
 
 /* The built-in rules (src/rules_default.c from etc/bounced.rules). */
 extern const char rules_default_text[];

@@ -43,6 +43,7 @@ struct rules_cond {
 	bool		 has_code;
 	struct rules_code code;
 	int		 action;	/* enum ev_action, or -1 */
+	unsigned	 kinds;		/* kind=: 1 << enum dsn_kind, or 0 */
 	unsigned	 cmds;		/* command=: 1 << smtpcmd_index(), or
 					   RULES_CMD_NONE */
 	char		*dtypes;	/* dtype=: ",a,b," or NULL */
@@ -71,6 +72,7 @@ struct rule {
 	const char	*reason;	/* static vocabulary word */
 	unsigned	 line;
 	char		*src;		/* the line as written, trimmed */
+	char		*cite;		/* cite=: what justifies it, or NULL */
 	struct rules_cond cond;
 	/* selector argument */
 	int		 action;	/* RULES_SEL_ACTION */

@@ -144,6 +144,9 @@ cond_ok(const struct rule *ru, const struct rules_query *q, bool have_st,
 		return false;
 	if (c->action >= 0 && (int)q->action != c->action)
 		return false;
+	if (c->kinds != 0 && ((unsigned)q->kind >= 32 ||
+	    !(c->kinds & (1u << q->kind))))
+		return false;
 	if (c->cmds != 0) {
 		int k = smtpcmd_index(q->command);
 

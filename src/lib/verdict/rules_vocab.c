@@ -24,7 +24,10 @@ static const struct rules_reason vocab[] = {
 	/* The address itself. */
 	{ "userunknown", RULES_HARD, R_RCPT, EV_ADV_SUPPRESS, false, "1.1",
 	    "the mailbox does not exist" },
-	{ "hostunknown", RULES_HARD, R_RCPT, EV_ADV_SUPPRESS, false, "1.2",
+	/* A name lookup that failed in a transient (4) class may succeed
+	 * later: hard only when permanent. */
+	{ "hostunknown", RULES_HARD_PERM, R_RCPT, EV_ADV_SUPPRESS, false,
+	    "1.2",
 	    "the recipient's domain does not exist or has no mail host" },
 	{ "hasmoved", RULES_HARD, R_RCPT, EV_ADV_SUPPRESS, false, "1.6",
 	    "the mailbox moved and no forwarding address is kept" },
