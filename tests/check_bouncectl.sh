@@ -153,5 +153,56 @@ out=$(c backup "$t/copy.db" 2>&1); rc=$?
 check "backup over an existing file: refused" "$rc" 2
 check_has "backup over an existing file: says so" "$out" "File exists"
 
+# --- compressed and wrong logs for ingest-log ---------------------------
+
+top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+log=$top/tests/data/maillog/postfix-maillog_file.maillog
+for _ in 1 2 3 4 5 6 7 8 9 10; do cat "$log"; done >"$t/mail.log"
+gzip -c "$t/mail.log" >"$t/mail.log.2.gz"
+plain=$(c --json ingest-log --from-start "$t/mail.log" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])')
+out=$(c --json ingest-log "$t/mail.log.2.gz"); rc=$?
+check "ingest-log of a .gz: exit status" "$rc" 0
+check "ingest-log of a .gz reads the records of the plain file" \
+    "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])')" \
+    "$plain"
+size=$(stat -c %s "$t/mail.log.2.gz")
+head -c $((size / 2)) "$t/mail.log.2.gz" >"$t/cut.gz"
+out=$(c ingest-log "$t/cut.gz" 2>&1 >/dev/null); rc=$?
+check "ingest-log of a truncated .gz: exit status" "$rc" 2
+check_has "ingest-log of a truncated .gz: says so" "$out" "truncated"
+printf 'BZh91AY&SY' >"$t/mail.log.3.bz2"
+out=$(c ingest-log "$t/mail.log.3.bz2" 2>&1); rc=$?
+check "ingest-log of a .bz2: refused" "$rc" 2
+check_has "ingest-log of a .bz2: names the way" "$out" "bzcat"
+head -c 4000 "$ctl" >"$t/binary"
+out=$(c ingest-log "$t/binary" 2>&1 >/dev/null); rc=$?
+check "ingest-log of a file with no log line: exit status" "$rc" 1
+check_has "ingest-log of a file with no log line: says so" "$out" \
+    "is it a mail log?"
+
+# --- a held lock: the operator's words, --wait ------------------------
+
+python3 - "$db" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[1] + ".held", "w").close()
+time.sleep(4)
+PY
+holder=$!
+for _ in $(seq 50); do [ -e "$db.held" ] && break; sleep 0.1; done
+s0=$(date +%s%N)
+out=$(c --wait 1 suppress lock@x.test 2>&1); rc=$?
+s1=$(date +%s%N)
+check "a write while another holds the lock: exit status" "$rc" 2
+check_has "it says who may hold the lock" "$out" \
+    "another bouncectl or bounced holds the database's write lock"
+check_has "it names --wait" "$out" "--wait SECONDS"
+ms=$(( (s1 - s0) / 1000000 ))
+[ "$ms" -ge 900 ] && [ "$ms" -lt 3500 ] && r=yes || r="no ($ms ms)"
+check "--wait 1 waited about a second" "$r" yes
+wait "$holder"
+
 [ "$fails" -eq 0 ] || exit 1
 exit 0

@@ -82,7 +82,9 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 {
 	struct bd_config	*cfg = NULL;
 	const char		*path = o->db_path, *cpath = o->config_path;
-	char			 err[512];
+	static char		*dbpath;
+	char			 err[512], hint[512];
+	const char		*h;
 	int			 busy = o->wait_ms >= 0 ? o->wait_ms : CTL_BUSY_MS;
 	enum bd_status		 st;
 	bool			 must_exist = (flags & STORE_NOCREATE) != 0;
@@ -119,6 +121,10 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 	if (!(flags & STORE_RDONLY) && !o->create)
 		flags |= STORE_NOCREATE;
 	err[0] = '\0';
+	/* kept for the messages (ctl_explain); --db outlives the command */
+	free(dbpath);
+	if ((dbpath = strdup(path)) != NULL)
+		ctl_set_db_path(dbpath);
 	st = store_open(path, flags, busy, out, err, sizeof(err));
 	if (st == BD_ENOTFOUND && (flags & STORE_RDONLY))
 		fprintf(stderr, "bouncectl: no database at %s: bounced has not "
@@ -131,9 +137,12 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 	else if (st == BD_ENOTFOUND)
 		fprintf(stderr, "bouncectl: no database at %s: start bounced "
 		    "once, or pass --create\n", path);
-	else if (st != BD_OK)
+	else if (st != BD_OK) {
 		fprintf(stderr, "bouncectl: %s: %s\n", path,
 		    err[0] ? err : bd_strerror(st));
+		if ((h = ctl_explain(err, hint, sizeof(hint))) != NULL)
+			fprintf(stderr, "bouncectl: %s\n", h);
+	}
 	config_free(cfg);
 	return st == BD_OK ? CTL_EXIT_OK : CTL_EXIT_ERROR;
 }

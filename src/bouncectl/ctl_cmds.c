@@ -164,7 +164,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "[--from-start] FILE|-",
 	  "read a mail log once (deferrals, deliveries, sends)",
 	  "Reads the MTA's delivery log into the database, from where a\n"
-	  "previous run stopped (--from-start: from the top).\n"
+	  "previous run stopped (--from-start: from the top).  A rotated,\n"
+	  "gzip-compressed log (mail.log.2.gz) is read whole; bzip2, xz and\n"
+	  "zstd are refused with the command that decompresses them.  A file\n"
+	  "of which no line is a delivery record is said on stderr, exit 1\n"
+	  "(never a silent zero).  On a terminal, progress is shown on stderr.\n"
 	  "\n"
 	  "Example:\n"
 	  "  bouncectl ingest-log /var/log/mail.log.2.gz\n" },

@@ -38,7 +38,12 @@ void ctl_getopt_reset(void);
 struct bd_config;
 
 /* ctl_util.c */
+/* ctl_store_fail - "bouncectl: WHAT: REASON", and what it means; CTL_EXIT_ERROR */
 int ctl_store_fail(struct store *s, const char *what);
+/* ctl_set_db_path - the database the failures are about (ctl_store_open) */
+void ctl_set_db_path(const char *path);
+/* ctl_explain - an SQLite failure in the operator's words, or NULL */
+const char *ctl_explain(const char *msg, char *buf, size_t len);
 /*
  * ctl_config_policy - -c CONFIG (else the default one unless --db, else
  * the defaults) and its SoftBounceLimit, SoftBounceWindow and
@@ -69,6 +74,24 @@ int ctl_expire(const struct ctl_opts *o, int argc, char **argv);
 int ctl_backup(const struct ctl_opts *o, int argc, char **argv);
 /* ctl_rebuild.c: replay every state under the current policy */
 int ctl_rebuild(const struct ctl_opts *o, int argc, char **argv);
+
+/* ctl_progress.c: progress of long work on a terminal (stderr) */
+struct ctl_progress {
+	bool		 on;		/* stderr is a terminal */
+	bool		 shown;		/* a line is on screen */
+	int64_t		 last_ms;
+};
+void ctl_progress_init(struct ctl_progress *p);
+void ctl_progress_show(struct ctl_progress *p, bool force, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+void ctl_progress_done(struct ctl_progress *p);
+
+/* ctl_gz.c: compressed mail logs (gzip read, others refused) */
+struct ctl_gz;
+const char *ctl_compression(const char *path);
+struct ctl_gz *ctl_gz_open(const char *path);
+int ctl_gz_progress(const struct ctl_gz *g);
+const char *ctl_gz_close(struct ctl_gz *g);
 
 /* ctl_maillog.c: the MTA log */
 int ctl_ingest_log(const struct ctl_opts *o, int argc, char **argv);

@@ -17,6 +17,8 @@
  * is counted and skipped, never fatal.  This file is where the counters
  * and warnings are written out (stderr; the journal under systemd).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -62,6 +64,8 @@ struct logctx {
 	struct logsource_result	 res;
 	char			 source[PATH_MAX + 8];
 	const char		*path;		/* as given, for messages */
+	bool			 stream;	/* stdin or inflated: no position */
+	struct ctl_progress	 prog;		/* on a terminal */
 };
 
 static int64_t
@@ -120,6 +124,7 @@ logctx_open(const struct ctl_opts *o, const char *path, struct logctx *c)
 		return CTL_EXIT_ERROR;
 	}
 	c->path = path;
+	c->stream = strcmp(path, "-") == 0;
 	if (strcmp(path, "-") == 0)
 		snprintf(c->source, sizeof(c->source), "stdin");
 	else
@@ -205,6 +210,34 @@ commit_batch(struct logctx *c, struct follow *f, bool keep_pos)
 	return store_batch_end(c->s, true);
 }
 
+/* The progress line of ingest-log (a terminal only). */
+static void
+ingest_progress(struct logctx *c, struct follow *f, struct ctl_gz *gz)
+{
+	struct follow_pos	 pos;
+	struct stat		 sb;
+	int			 pm = -1;
+
+	if (!c->prog.on)
+		return;
+	if (gz != NULL)
+		pm = ctl_gz_progress(gz);
+	else if (!c->stream && stat(c->path, &sb) == 0 && sb.st_size > 0) {
+		follow_position(f, &pos);
+		pm = (int)(pos.off * 1000 / (uint64_t)sb.st_size);
+	}
+	if (pm > 1000)
+		pm = 1000;
+	if (pm >= 0)
+		ctl_progress_show(&c->prog, false, "ingest-log %s: %" PRIu64
+		    " lines, %" PRIu64 " records, %d%%", c->path,
+		    c->res.lines, c->res.records, pm / 10);
+	else
+		ctl_progress_show(&c->prog, false, "ingest-log %s: %" PRIu64
+		    " lines, %" PRIu64 " records", c->path, c->res.lines,
+		    c->res.records);
+}
+
 /* Where to start: the stored position unless told otherwise. */
 static bool
 start_pos(struct logctx *c, bool from_start, struct follow_pos *pos)
@@ -212,7 +245,7 @@ start_pos(struct logctx *c, bool from_start, struct follow_pos *pos)
 	struct store_cursor	 cur;
 
 	memset(pos, 0, sizeof(*pos));
-	if (from_start || strcmp(c->source, "stdin") == 0)
+	if (from_start || c->stream)
 		return false;
 	if (store_cursor_get(c->s, c->source, &cur) != BD_OK)
 		return false;
@@ -268,13 +301,14 @@ ctl_ingest_log(const struct ctl_opts *o, int argc, char **argv)
 	struct follow_pos	 pos;
 	struct follow		*f = NULL;
 	struct logctx		 c;
-	const char		*line, *path;
+	struct ctl_gz		*gz = NULL;
+	const char		*line, *path, *z;
 	enum follow_result	 fr;
 	enum bd_status		 st = BD_OK;
 	size_t			 len, inbatch = 0;
 	int64_t			 t0, batch_t = 0;
-	int			 ch;
-	bool			 cut, from_start = false, resumed;
+	int			 ch, rc;
+	bool			 cut, from_start = false, resumed, zero;
 
 	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		if (ch != 's')
@@ -284,19 +318,36 @@ ctl_ingest_log(const struct ctl_opts *o, int argc, char **argv)
 	if (optind != argc - 1)
 		goto usage;
 	path = argv[optind];
+	if ((z = ctl_compression(path)) != NULL && strcmp(z, "gzip") != 0) {
+		fprintf(stderr, "bouncectl: %s is %s-compressed: decompress it "
+		    "into standard input (%s %s | bouncectl ingest-log -)\n",
+		    path, z, strcmp(z, "bzip2") == 0 ? "bzcat" :
+		    strcmp(z, "xz") == 0 ? "xzcat" : "zstdcat", path);
+		return CTL_EXIT_ERROR;
+	}
 	if (logctx_open(o, path, &c) != CTL_EXIT_OK)
 		return CTL_EXIT_ERROR;
+	/* a rotated .gz is read once, whole: no position is kept for it */
+	if (z != NULL) {
+		if ((gz = ctl_gz_open(path)) == NULL) {
+			logctx_free(&c);
+			return CTL_EXIT_ERROR;
+		}
+		c.stream = true;
+	}
 	resumed = start_pos(&c, from_start, &pos);
 	memset(&fo, 0, sizeof(fo));
 	fo.flags = FOLLOW_ONCE;
-	if (follow_open(strcmp(path, "-") == 0 ? NULL : path,
-	    resumed ? &pos : NULL, &fo, &f) != BD_OK) {
+	if (follow_open(c.stream ? NULL : path, resumed ? &pos : NULL, &fo,
+	    &f) != BD_OK) {
 		fprintf(stderr, "bouncectl: %s: %s\n", path,
 		    strerror(f != NULL ? follow_errno(f) : errno));
 		follow_close(f);
+		(void)ctl_gz_close(gz);
 		logctx_free(&c);
 		return CTL_EXIT_ERROR;
 	}
+	ctl_progress_init(&c.prog);
 	t0 = mono_ms();
 	for (;;) {
 		fr = follow_next(f, -1, &line, &len, &cut);
@@ -313,19 +364,36 @@ ctl_ingest_log(const struct ctl_opts *o, int argc, char **argv)
 			inbatch = 0;
 			break;
 		}
+		if ((c.res.lines & 255) == 0)
+			ingest_progress(&c, f, gz);
 		/* short batches: bounced's milter waits for the write lock */
 		if (++inbatch == BATCH_LINES || ((inbatch & 255) == 0 &&
 		    mono_ms() - batch_t >= BATCH_MS)) {
 			inbatch = 0;
-			if ((st = commit_batch(&c, f,
-			    strcmp(c.source, "stdin") != 0)) != BD_OK)
+			if ((st = commit_batch(&c, f, !c.stream)) != BD_OK)
 				break;
 		}
 	}
 	if (st == BD_OK && inbatch > 0)
-		st = commit_batch(&c, f, strcmp(c.source, "stdin") != 0);
-	return log_finish(o, &c, f, st, fr, argv[0],
+		st = commit_batch(&c, f, !c.stream);
+	ctl_progress_done(&c.prog);
+	if ((z = ctl_gz_close(gz)) != NULL)
+		fprintf(stderr, "bouncectl: %s: %s (the lines before it are "
+		    "kept)\n", path, z);
+	/* never a silent zero: lines read, none of them a log record */
+	zero = st == BD_OK && fr != FOLLOW_ERROR && z == NULL &&
+	    c.res.lines > 0 && c.res.records == 0;
+	if (zero)
+		fprintf(stderr, "bouncectl: %s: none of its %" PRIu64 " lines "
+		    "is a delivery record of Postfix or Sendmail: is it a "
+		    "mail log?\n", path, c.res.lines);
+	rc = log_finish(o, &c, f, st, fr, argv[0],
 	    resumed ? "ingested (resumed)" : "ingested", t0);
+	if (rc == CTL_EXIT_OK && z != NULL)
+		rc = CTL_EXIT_ERROR;
+	else if (rc == CTL_EXIT_OK && zero)
+		rc = CTL_EXIT_SUPPRESSED;	/* 1: needs attention */
+	return rc;
 usage:
 	fprintf(stderr, "usage: bouncectl ingest-log [--from-start] FILE|-\n");
 	return CTL_EXIT_ERROR;

@@ -287,20 +287,31 @@ static bool
 replay(struct store *s, const struct state_policy *pol, struct rebuild *rb)
 {
 	struct store_filter	 all;
+	struct ctl_progress	 prog;
 
 	memset(&all, 0, sizeof(all));
+	ctl_progress_init(&prog);
+	ctl_progress_show(&prog, true, "rebuild: listing the recipients");
 	if (store_list(s, &all, before_cb, rb) != BD_OK) {
+		ctl_progress_done(&prog);
 		ctl_store_fail(s, "rebuild: list");
 		return false;
 	}
+	/* one long call: say what it is doing, on a terminal */
+	ctl_progress_show(&prog, true, "rebuild: replaying the events of %zu "
+	    "recipients", rb->nb);
 	if (!rb->oom && store_rebuild(s, pol) != BD_OK) {
+		ctl_progress_done(&prog);
 		ctl_store_fail(s, "rebuild");
 		return false;
 	}
+	ctl_progress_show(&prog, true, "rebuild: comparing the states");
 	if (!rb->oom && store_list(s, &all, after_cb, rb) != BD_OK) {
+		ctl_progress_done(&prog);
 		ctl_store_fail(s, "rebuild: list");
 		return false;
 	}
+	ctl_progress_done(&prog);
 	if (rb->oom) {
 		fprintf(stderr, "bouncectl: rebuild: out of memory\n");
 		return false;

@@ -13,8 +13,11 @@
  * civil-date arithmetic is proleptic Gregorian, so no gmtime/timegm and
  * no TZ.  Nothing here touches the store or writes to stdout.
  */
+#include <sys/file.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -26,16 +29,120 @@
 #include "bouncectl/ctl_int.h"
 #include "util/datetime.h"
 
+/* The database of this run, for the words of a failure (ctl.c sets it). */
+static const char	*ctl_db;
+
+/* ctl_set_db_path - the database path that failures are about */
+void
+ctl_set_db_path(const char *path)
+{
+	ctl_db = path;
+}
+
+/*
+ * The pid of the bounced that holds DATABASE.lock (see bounced(8)), or 0
+ * when none runs on this database.
+ */
+static long
+bounced_holder(void)
+{
+	char	 path[PATH_MAX + 8], line[32];
+	ssize_t	 n;
+	long	 pid = 0;
+	int	 fd;
+
+	if (ctl_db == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s.lock", ctl_db);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) == -1 && errno == EWOULDBLOCK &&
+	    (n = pread(fd, line, sizeof(line) - 1, 0)) > 0) {
+		line[n] = '\0';
+		pid = strtol(line, NULL, 10);
+	}
+	close(fd);
+	return pid;
+}
+
+/*
+ * ctl_explain - what an SQLite failure means to the operator, and what
+ * to do; NULL when there is nothing to add to the text
+ *
+ * Arguments: msg, store_errmsg() or store_open()'s text; buf/len room.
+ */
+const char *
+ctl_explain(const char *msg, char *buf, size_t len)
+{
+	const char	*db = ctl_db != NULL ? ctl_db : "the database";
+	long		 pid;
+
+	if (strstr(msg, "database is locked") != NULL ||
+	    strstr(msg, "database table is locked") != NULL) {
+		pid = bounced_holder();
+		snprintf(buf, len, "another bouncectl or bounced holds the "
+		    "database's write lock; try again, or wait longer with "
+		    "--wait SECONDS");
+		if (pid > 0)
+			snprintf(buf, len, "another bouncectl or bounced holds "
+			    "the database's write lock (bounced pid %ld runs on "
+			    "it); try again, or wait longer with --wait SECONDS",
+			    pid);
+		return buf;
+	}
+	if (strstr(msg, "readonly database") != NULL) {
+		snprintf(buf, len, "%s cannot be written by this user (uid %u):"
+		    " run bouncectl as bounced's user or with sudo, and check "
+		    "that the file, its -wal and -shm files and its folder are "
+		    "writable", db, (unsigned)geteuid());
+		return buf;
+	}
+	if (strstr(msg, "unable to open database file") != NULL) {
+		snprintf(buf, len, "%s cannot be opened: its folder must exist "
+		    "and be writable for the -wal and -shm files (uid %u)", db,
+		    (unsigned)geteuid());
+		return buf;
+	}
+	if (strstr(msg, "disk I/O error") != NULL) {
+		snprintf(buf, len, "the system refused a read or write of %s "
+		    "or its -wal/-shm files: a full or failing disk, or files "
+		    "owned by another user (ls -l %s*)", db, db);
+		return buf;
+	}
+	if (strstr(msg, "database or disk is full") != NULL) {
+		snprintf(buf, len, "the disk that holds %s is full (df)", db);
+		return buf;
+	}
+	if (strstr(msg, "file is not a database") != NULL) {
+		snprintf(buf, len, "%s is not an SQLite database: --db or the "
+		    "config's Database names another file", db);
+		return buf;
+	}
+	if (strstr(msg, "malformed") != NULL) {
+		snprintf(buf, len, "%s is damaged: restore a backup "
+		    "(bouncectl backup makes them)", db);
+		return buf;
+	}
+	return NULL;
+}
+
 /*
  * ctl_store_fail - report a store failure
  *
  * Arguments: s; what, the command or argument it concerns.
- * Returns CTL_EXIT_ERROR, after "bouncectl: WHAT: REASON" on stderr.
+ * Returns CTL_EXIT_ERROR, after "bouncectl: WHAT: REASON" on stderr,
+ * and a line saying what it means and what to do when SQLite's text is
+ * one an operator should not have to decode.
  */
 int
 ctl_store_fail(struct store *s, const char *what)
 {
+	char		 hint[512];
+	const char	*h = ctl_explain(store_errmsg(s), hint, sizeof(hint));
+
 	fprintf(stderr, "bouncectl: %s: %s\n", what, store_errmsg(s));
+	if (h != NULL)
+		fprintf(stderr, "bouncectl: %s\n", h);
 	return CTL_EXIT_ERROR;
 }
 
