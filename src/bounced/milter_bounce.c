@@ -350,11 +350,21 @@ milter_bounce_eom(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc)
 	enum bd_status		 s = BD_ENOMEM;	/* a hole in mc->msg */
 	enum outcome		 o;
 
-	if (!mc->nomem)
-		s = analyse(c, mc, &a, &evs, &sum.n);
+	if (!mc->nomem) {
+		s = BD_EBUSY;	/* no turn to parse: as if out of memory */
+		if (milter_parse_begin()) {
+			s = analyse(c, mc, &a, &evs, &sum.n);
+			milter_parse_end();
+		}
+	}
 	sum.a = a;
 	sum.evs = evs;
-	if (s == BD_ENOMEM) {
+	if (s == BD_EBUSY) {
+		sum.action = on_error_name(c);
+		sum.error = "busy";
+		sum.ours = true;
+		o = OUT_UNRECORDED;
+	} else if (s == BD_ENOMEM) {
 		sum.action = on_error_name(c);
 		sum.error = "nomem";
 		sum.ours = true;

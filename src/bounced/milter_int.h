@@ -29,6 +29,8 @@
 #define MILTER_FORGED_NAMES	16	/* distinct X-Bounce-* names removed */
 #define MILTER_FORGED_MAX	64	/* X-Bounce-* fields removed */
 #define MILTER_FORGED_NAME_LEN	64	/* bytes of one such name */
+#define MILTER_PARSE_MAX	8	/* bounces parsed at once */
+#define MILTER_PARSE_WAIT	20	/* s a bounce waits for its turn */
 
 /* The X-Bounce-* fields a bounce arrived with (forged or relayed). */
 struct forged {
@@ -89,6 +91,11 @@ const char *milter_qid(const struct msg_ctx *mc);
 int64_t milter_now(void);
 /* milter_shared - the shared handles (borrowed; each may be NULL) */
 void milter_shared(struct milter_handles *out);
+/* milter_parse_begin - a turn to parse (MILTER_PARSE_MAX at once); false:
+ * none within MILTER_PARSE_WAIT s */
+bool milter_parse_begin(void);
+/* milter_parse_end - give the turn back */
+void milter_parse_end(void);
 
 /* milter_rcpt.c */
 /* milter_rcpt_check - SuppressedRecipients for one RCPT TO of mc */

@@ -34,6 +34,11 @@ static int64_t		(*g_now)(void);
 static struct store	*g_lookup_store;	/* RCPT TO, or NULL */
 static struct rcache	*g_rcache;		/* SuppressedRecipients */
 
+/* Bounces being parsed now (milter_parse_begin()), under g_parse_lock. */
+static pthread_mutex_t	 g_parse_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 g_parse_cond = PTHREAD_COND_INITIALIZER;
+static unsigned		 g_parsing;
+
 /*
  * milter_init - set up the shared state
  *
@@ -179,6 +184,50 @@ milter_shared(struct milter_handles *out)
 		out->store = dbpool_worker();
 	if (out->lookup == NULL)
 		out->lookup = dbpool_lookup();
+}
+
+/*
+ * milter_parse_begin - wait for a turn to parse a bounce
+ *
+ * Returns true when the caller may parse (then call milter_parse_end()),
+ * false after MILTER_PARSE_WAIT seconds without a turn.
+ * Notes: at most MILTER_PARSE_MAX bounces are parsed at once, whatever
+ * the number of sessions: with the MIME cap (mime.h MIME_MAX_DELIMS)
+ * this bounds the memory of parsing to MILTER_PARSE_MAX times the cost
+ * of one message; the waiting ones hold only their buffered bytes.
+ */
+bool
+milter_parse_begin(void)
+{
+	struct timespec	 until;
+	bool		 ok = true;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += MILTER_PARSE_WAIT;
+	pthread_mutex_lock(&g_parse_lock);
+	while (g_parsing >= MILTER_PARSE_MAX) {
+		if (pthread_cond_timedwait(&g_parse_cond, &g_parse_lock,
+		    &until) != 0 && g_parsing >= MILTER_PARSE_MAX) {
+			ok = false;
+			break;
+		}
+	}
+	if (ok)
+		g_parsing++;
+	pthread_mutex_unlock(&g_parse_lock);
+	return ok;
+}
+
+/*
+ * milter_parse_end - give the turn of milter_parse_begin() back
+ */
+void
+milter_parse_end(void)
+{
+	pthread_mutex_lock(&g_parse_lock);
+	g_parsing--;
+	pthread_cond_signal(&g_parse_cond);
+	pthread_mutex_unlock(&g_parse_lock);
 }
 
 /*

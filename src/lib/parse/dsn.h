@@ -28,6 +28,7 @@ enum dsn_kind {
 #define DSN_DEFECT_TOO_MANY	0x08	/* recipients past max_recipients dropped */
 #define DSN_DEFECT_BAD_FIELD	0x10	/* a field was malformed or oversized */
 #define DSN_DEFECT_8BIT		0x20	/* raw 8-bit or NUL bytes */
+#define DSN_DEFECT_PARTS	0x40	/* MIME cut at MIME_MAX_DELIMS boundary lines */
 
 struct dsn_options {
 	size_t		 max_bytes;	 /* bytes of input looked at */

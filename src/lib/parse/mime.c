@@ -291,15 +291,48 @@ struct walk {
  * of it (see leaf_view).  *bap receives the wrapper to release with
  * g_byte_array_free(ba, FALSE) once every object parsed from it is gone.
  */
+/*
+ * The length of p that holds at most MIME_MAX_DELIMS lines starting with
+ * "--": where the next such line starts, or len.  One memchr() pass.
+ */
+static size_t
+delim_cut(const char *p, size_t len, bool *cut)
+{
+	const char	*q = p, *end = p + len, *nl;
+	unsigned	 n = 0;
+
+	*cut = false;
+	while (q < end) {
+		if (end - q >= 2 && q[0] == '-' && q[1] == '-' &&
+		    ++n > MIME_MAX_DELIMS) {
+			*cut = true;
+			return (size_t)(q - p);
+		}
+		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
+			break;
+		q = nl + 1;
+	}
+	return len;
+}
+
+/*
+ * GMime's tree of p, len bytes (not copied: p must outlive it); at most
+ * MIME_MAX_DELIMS delimiter lines of it (MIME_DEFECT_PARTS in *defects
+ * when cut).
+ */
 static GMimeObject *
-parse_buffer(const char *p, size_t len, GByteArray **bap)
+parse_buffer(const char *p, size_t len, GByteArray **bap, unsigned *defects)
 {
 	GMimeStream	*st;
 	GMimeParser	*ps;
 	GMimeObject	*m;
 	GByteArray	*ba;
+	bool		 cut;
 
 	*bap = NULL;
+	len = delim_cut(p, len, &cut);
+	if (cut)
+		*defects |= MIME_DEFECT_PARTS;
 	if (len > G_MAXUINT)
 		len = G_MAXUINT;
 	ba = g_byte_array_new_take((guint8 *)(uintptr_t)p, len);
@@ -662,7 +695,8 @@ mime_open(const char *p, size_t len, size_t max_text, struct mime_doc *doc)
 	doc->max_text = max_text;
 	if (split_headers(doc, p, len) != BD_OK)
 		return BD_ENOMEM;
-	if ((top = parse_buffer(doc->gbuf, doc->glen, &ba)) == NULL) {
+	if ((top = parse_buffer(doc->gbuf, doc->glen, &ba, &doc->defects)) ==
+	    NULL) {
 		doc->defects |= MIME_DEFECT_MIME;
 		return BD_EPARSE;
 	}
@@ -735,7 +769,7 @@ mime_expand(struct mime_doc *doc, unsigned depth, const char *needle)
 			continue;
 		raw = mp->raw;
 		rawlen = mp->rawlen;
-		if ((m = parse_buffer(raw, rawlen, &ba)) == NULL) {
+		if ((m = parse_buffer(raw, rawlen, &ba, &doc->defects)) == NULL) {
 			doc->defects |= MIME_DEFECT_MIME;
 			continue;
 		}
