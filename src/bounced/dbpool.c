@@ -126,7 +126,7 @@ keeper_main(void *arg)
 			return NULL;
 		if (open_main(g.busy_ms, err, sizeof(err)))
 			break;
-		log_debug("database %s: still unavailable: %s", g.path,
+		log_debug("database %s: not open yet: %s", g.path,
 		    log_sanitize(err, san, sizeof(san)));
 		if ((wait_ms *= 2) > DBPOOL_RETRY_MAX_MS)
 			wait_ms = DBPOOL_RETRY_MAX_MS;

@@ -99,7 +99,7 @@ mt ordinary -D 'from=<alice@sender.test>' -D 'rcpt=<bob@remote.test>' \
 dsn_bob tempfail
 dsn_bob tempfail
 e2e_check "WARNING lines about the database (one per incident)" \
-    "$(grep -ci 'database .* unavailable' "$E2E_DIR/bounced.log")" 1
+    "$(grep -ci 'warning: database .* unavailable' "$E2E_DIR/bounced.log")" 1
 chmod 0644 "$E2E_DB"
 for i in $(seq 1 100); do
 	grep -q 'is open after' "$E2E_DIR/bounced.log" && break
