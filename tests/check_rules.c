@@ -18,6 +18,7 @@
 
 #include "verdict/classify.h"
 #include "verdict/rules.h"
+#include "verdict/rules_int.h"
 #include "testutil.h"
 
 static struct rules *
@@ -470,6 +471,29 @@ START_TEST(test_rules_default_cites_its_evidence)
 }
 END_TEST
 
+/*
+ * Speed: every built-in text rule has a literal the prefilter looks for
+ * in each of its alternatives, so that none runs on every text (one
+ * that did would cost a regular expression run per classify() call).
+ */
+START_TEST(test_rules_default_none_runs_always)
+{
+	struct rules	*r = NULL;
+	char		 err[256];
+	size_t		 i;
+
+	ck_assert_msg(rules_default(&r, err, sizeof(err)) == BD_OK,
+	    "rules_default: %s", err);
+	for (i = 0; i < r->n; i++)
+		ck_assert_msg(r->v[i].sel != RULES_SEL_TEXT || !r->v[i].always,
+		    "bounced.rules:%u runs on every text (an alternative "
+		    "without a literal of %d bytes): %s", r->v[i].line,
+		    RULES_MIN_NEEDLE, r->v[i].src);
+	ck_assert_uint_eq(r->nalways, 0);
+	rules_unref(r);
+}
+END_TEST
+
 START_TEST(test_rules_conflict_no_is_generic)
 {
 	struct rules		*r;
@@ -667,6 +691,7 @@ rules_suite(void)
 	TESTUTIL_LOOP(tc, test_rules_conditions_restrict, cond_cases);
 	tcase_add_test(tc, test_rules_conflict_no_is_generic);
 	tcase_add_test(tc, test_rules_kind_and_cite);
+	tcase_add_test(tc, test_rules_default_none_runs_always);
 	TESTUTIL_LOOP(tc, test_rules_regex_prefilter_is_exact, re_cases);
 	tcase_add_test(tc, test_rules_hostile_regex_is_bounded);
 	suite_add_tcase(s, tc);

@@ -405,8 +405,13 @@ parse_pattern(struct parser *p, struct rule *ru, const char *sel,
 		if ((ru->literal = strndup(norm, n)) == NULL)
 			return rules_perr(p, "out of memory");
 		ru->litlen = n;
-		if (rules_needle_add(p, norm, n, idx) < 0)
+		switch (rules_needle_add(p, norm, n, idx)) {
+		case -2:
+			return rules_perr(p, "more than %d distinct literals",
+			    RULES_MAX_NEEDLES);
+		case -1:
 			return rules_perr(p, "out of memory");
+		}
 		return true;
 	}
 	if (delim != 0)

@@ -57,7 +57,8 @@ rules_perr(struct parser *p, const char *fmt, ...)
  * Arguments: p, the reader; s and len, the literal (normalised text,
  * at least RULES_MIN_NEEDLE bytes); rule, the index of the rule in p->r.
  *
- * Returns the needle's index (added if new), or -1 when out of memory.
+ * Returns the needle's index (added if new), -1 when out of memory, -2
+ * when the table already holds RULES_MAX_NEEDLES distinct literals.
  * Notes: a rule is listed once per needle however often it registers it.
  */
 long
@@ -71,6 +72,8 @@ rules_needle_add(struct parser *p, const char *s, size_t len, size_t rule)
 		if (r->needles[i].len == len &&
 		    memcmp(r->needles[i].s, s, len) == 0)
 			break;
+	if (i == r->nneedles && r->nneedles == RULES_MAX_NEEDLES)
+		return -2;	/* rules_match() tracks no more */
 	if (i == r->nneedles) {
 		if (r->nneedles == p->needcap) {
 			size_t nc = p->needcap ? p->needcap * 2 : 64;
@@ -535,6 +538,9 @@ needles_register(struct parser *p, struct rule *ru, size_t rule,
 		for (j = 0; j < sets[k].n; j++) {
 			id = rules_needle_add(p, sets[k].s[j], sets[k].len[j],
 			    rule);
+			if (id == -2)
+				return rules_perr(p, "more than %d distinct "
+				    "literals", RULES_MAX_NEEDLES);
 			if (id < 0)
 				return rules_perr(p, "out of memory");
 			if (b != NULL)

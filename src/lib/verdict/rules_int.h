@@ -18,6 +18,8 @@
 #define RULES_MAX_RULES		4096	/* rules per file */
 #define RULES_MAX_LINE		4096	/* bytes per line */
 #define RULES_MIN_NEEDLE	3	/* shortest literal the prefilter indexes */
+#define RULES_MAX_NEEDLES	8192	/* distinct literals per table (the
+					   per-call bitmap of rules_match()) */
 #define RULES_HASH_BITS		12	/* buckets of the needle table */
 #define RULES_GRAM_BITS		16	/* bits of the three-byte filter */
 #define RULES_MATCH_LIMIT	20000	/* pcre2 match() calls per subject */

@@ -9,9 +9,11 @@
  * at a time), then one pass over it looks up every three-byte window in
  * a bit set and, on a hit, a hash table of the literals the text rules
  * need (the prefilter), so only the few text rules whose literal occurs
- * are looked at, and a regular expression runs only when its literal is
- * present: of an expression "a|b|c" only the branches whose literals
- * occur (rules.c compiles them one by one).  Every pcre2_match() runs under
+ * are looked at (a bit per rule: they come out in file order, once
+ * each, however many of their literals occur), and a regular expression
+ * runs only when its literal is present: of an expression "a|b|c" only
+ * the branches whose literals occur (rules_compile.c compiles them one
+ * by one).  Every pcre2_match() runs under
  * a match, depth and heap limit on at most RULES_TEXT_MAX bytes, so
  * hostile text cannot make it backtrack without bound.
  *
@@ -29,8 +31,7 @@
 
 #include "verdict/rules_int.h"
 
-#define MAX_CANDS	256	/* text rules considered per subject */
-#define MAX_NEEDLES	8192	/* needles the per-call bitmap tracks */
+#define CAND_WORDS	(RULES_MAX_RULES / 64)	/* rule bitmap words */
 
 /* Parse "c.s.d" (each part 1-3 digits) into st; false if not one. */
 static bool
@@ -189,21 +190,24 @@ hit_set(struct rules_hit *h, const struct rule *ru)
 }
 
 /*
- * One pass of the prefilter: mark the needles found in t and collect the
- * text rules that use them into cand (sorted, unique).  Returns the
- * number of candidates, or SIZE_MAX when there were too many to keep
- * (then every text rule is a candidate and hits[] decides).
+ * One pass of the prefilter: mark the needles found in t (hits) and the
+ * text rules that use them (cand, a bit per rule index, so that they
+ * come out in file order, each once, however many of their literals
+ * occur).  Returns the number of bitmap words in use (the highest word
+ * with a bit set, plus one).
  */
 static size_t
 prefilter(const struct rules *r, const unsigned char *t, size_t n,
-    uint64_t *hits, size_t *cand)
+    uint64_t *hits, uint64_t *cand)
 {
-	size_t	 i, j, k, nc = 0;
+	size_t	 i, k, top = 0;
 	uint64_t head;
-	bool	 overflow = false;
 
-	for (k = 0; k < r->nalways; k++)
-		cand[nc++] = r->always[k];
+	for (k = 0; k < r->nalways; k++) {
+		cand[r->always[k] >> 6] |= (uint64_t)1 << (r->always[k] & 63);
+		if ((r->always[k] >> 6) + 1 > top)
+			top = (r->always[k] >> 6) + 1;
+	}
 	for (i = 0; i + RULES_MIN_NEEDLE <= n; i++) {
 		const struct needle_ref *ref, *end;
 		uint32_t h, g, b;
@@ -230,45 +234,16 @@ prefilter(const struct rules *r, const unsigned char *t, size_t n,
 				continue;
 			hits[id >> 6] |= (uint64_t)1 << (id & 63);
 			nd = &r->needles[id];
-			if (nc + nd->nrules > MAX_CANDS) {
-				overflow = true;
-				continue;
+			for (k = 0; k < nd->nrules; k++) {
+				size_t x = nd->rules[k];
+
+				cand[x >> 6] |= (uint64_t)1 << (x & 63);
+				if ((x >> 6) + 1 > top)
+					top = (x >> 6) + 1;
 			}
-			for (k = 0; k < nd->nrules; k++)
-				cand[nc++] = nd->rules[k];
 		}
 	}
-	if (overflow)
-		return SIZE_MAX;
-	if (nc > 1) {
-		/* Few candidates, mostly in order: insertion sort. */
-		for (i = 1; i < nc; i++) {
-			size_t v = cand[i];
-
-			for (j = i; j > 0 && cand[j - 1] > v; j--)
-				cand[j] = cand[j - 1];
-			cand[j] = v;
-		}
-		for (i = 1, j = 1; i < nc; i++)
-			if (cand[i] != cand[j - 1])
-				cand[j++] = cand[i];
-		nc = j;
-	}
-	return nc;
-}
-
-/* Does the needle of a literal rule, or one of a regex's, occur? */
-static bool
-needles_hit(const struct rules *r, size_t idx, const uint64_t *hits)
-{
-	size_t	 i, k;
-
-	for (i = 0; i < r->nneedles; i++)
-		if (hits[i >> 6] & ((uint64_t)1 << (i & 63)))
-			for (k = 0; k < r->needles[i].nrules; k++)
-				if (r->needles[i].rules[k] == idx)
-					return true;
-	return false;
+	return top;
 }
 
 /*
@@ -399,12 +374,13 @@ rules_match(const struct rules *r, const struct rules_query *q,
     struct rules_result *res)
 {
 	struct rules_status	 st;
-	uint64_t		 hits[MAX_NEEDLES / 64];
-	size_t			 cand[MAX_CANDS], nc = 0, i, k;
+	uint64_t		 hits[RULES_MAX_NEEDLES / 64];
+	uint64_t		 cand[CAND_WORDS];
+	size_t			 ncw = 0, i, k;
 	size_t			 pwin = SIZE_MAX, twin = SIZE_MAX;
 	pcre2_match_data	*md = NULL;
 	struct arena		 ar;
-	bool			 have_st, all = false;
+	bool			 have_st;
 	int			 nre = 0, key;
 
 	memset(res, 0, sizeof(*res));
@@ -453,34 +429,29 @@ rules_match(const struct rules *r, const struct rules_query *q,
 	}
 	/* Text rules: only those the prefilter leaves. */
 	if (q->text != NULL && q->textlen > 0) {
-		size_t nw = (r->nneedles + 63) / 64;
-
-		if (nw > MAX_NEEDLES / 64)
-			nw = MAX_NEEDLES / 64;
-		memset(hits, 0, nw * sizeof(hits[0]));
-		nc = prefilter(r, (const unsigned char *)q->text,
+		memset(hits, 0, ((r->nneedles + 63) / 64) * sizeof(hits[0]));
+		memset(cand, 0, ((r->n + 63) / 64) * sizeof(cand[0]));
+		ncw = prefilter(r, (const unsigned char *)q->text,
 		    q->textlen, hits, cand);
-		if (nc == SIZE_MAX || r->nneedles > MAX_NEEDLES)
-			all = true;
 	}
-	if (all) {
-		for (i = 0; i < r->n && twin == SIZE_MAX; i++) {
-			const struct rule *ru = &r->v[i];
+	/* The candidates in file order: the first that holds wins. */
+	for (k = 0; k < ncw && twin == SIZE_MAX; k++) {
+		uint64_t w = cand[k];
 
-			if (ru->sel != RULES_SEL_TEXT ||
-			    (!ru->always && !needles_hit(r, i, hits)))
-				continue;
+		while (w != 0 && twin == SIZE_MAX) {
+			const struct rule *ru;
+
+#if defined(__GNUC__)
+			i = k * 64 + (size_t)__builtin_ctzll(w);
+#else
+			for (i = k * 64; !(w & ((uint64_t)1 << (i & 63))); i++)
+				;
+#endif
+			w &= w - 1;
+			ru = &r->v[i];
 			if (cond_ok(ru, q, have_st, &st) &&
 			    text_verify(r, ru, q, hits, &md, &ar, &nre))
 				twin = i;
-		}
-	} else {
-		for (i = 0; i < nc && twin == SIZE_MAX; i++) {
-			const struct rule *ru = &r->v[cand[i]];
-
-			if (cond_ok(ru, q, have_st, &st) &&
-			    text_verify(r, ru, q, hits, &md, &ar, &nre))
-				twin = cand[i];
 		}
 	}
 	pcre2_match_data_free(md);
