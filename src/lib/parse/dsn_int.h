@@ -60,6 +60,10 @@ const char *dsn_ci_find(const char *hay, size_t n, const char *needle);
  */
 void dsn_fields_parse(struct dsn_ctx *c, const char *t, size_t n,
     bool feedback);
+/* dsn_text_body - the bounce's text parts joined, capped; *outlen; NULL: memory */
+char *dsn_text_body(struct dsn_ctx *c, size_t *outlen);
+/* dsn_text_cut_point - where the returned original starts in t, or n */
+size_t dsn_text_cut_point(const char *t, size_t n);
 /* dsn_text_looks_bounce - From, Subject or headers of a bounce */
 bool dsn_text_looks_bounce(struct dsn_ctx *c);
 /* dsn_text_looks_bounce_text - bounce wording in t[0..n) */
