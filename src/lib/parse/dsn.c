@@ -308,6 +308,9 @@ parse_doc(struct dsn_ctx *c)
 		dsn_text_enrich(c);
 		return;
 	}
+	/* Amazon SES (direct or through SNS): JSON in the body. */
+	if (dsn_json(c))
+		return;
 	dsn_text_scan(c);
 	if (r->nrcpts > 0) {
 		r->kind = DSN_KIND_TEXT;

@@ -81,6 +81,8 @@ const char *dsn_text_mta(struct dsn_ctx *c, const char *text);
 void dsn_text_arf(struct dsn_ctx *c);
 /* dsn_text_enrich - RFC 3464 report: MTA hint, original from text */
 void dsn_text_enrich(struct dsn_ctx *c);
+/* dsn_json - an ESP's JSON notification in the body (dsn_json.c) */
+bool dsn_json(struct dsn_ctx *c);
 /* dsn_autoreply - is this an RFC 3834 auto-reply; fills a recipient */
 bool dsn_autoreply(struct dsn_ctx *c);
 

@@ -586,6 +586,7 @@ walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
 		return;
 	}
 	if (strncmp(mp->type, "text/", 5) == 0 ||
+	    strcmp(mp->type, "application/json") == 0 ||
 	    strcmp(mp->type, "message/global-delivery-status") == 0 ||
 	    strcmp(mp->type, "message/delivery-status") == 0 ||
 	    strcmp(mp->type, "message/feedback-report") == 0)
