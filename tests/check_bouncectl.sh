@@ -153,6 +153,49 @@ out=$(c backup "$t/copy.db" 2>&1); rc=$?
 check "backup over an existing file: refused" "$rc" 2
 check_has "backup over an existing file: says so" "$out" "File exists"
 
+# --- events: every event and state change, resumable --------------------
+
+keys="cursor type recorded_at recipient summary event_id when action status reply_code reason hard class who advice rule diagnostic remote_mta reporting_mta queue_id message_id envelope_id sender campaign feedback_type source trusted state state_reason previous_state previous_reason"
+c suppress --reason "ev test" ev@x.test >/dev/null
+c unsuppress ev@x.test >/dev/null
+out=$(c --json events); rc=$?
+check "events: exit status" "$rc" 0
+check "events: every line has the documented fields, in order" \
+    "$(printf '%s\n' "$out" | python3 -c '
+import json, sys
+ks = set(" ".join(json.loads(l).keys()) for l in sys.stdin)
+print(" | ".join(sorted(ks)))')" "$keys"
+check "events: cursors only grow" "$(printf '%s\n' "$out" | python3 -c '
+import json, sys
+c = [json.loads(l)["cursor"] for l in sys.stdin]
+print(c == sorted(set(c)))')" True
+check "events: the suppress of ev@x.test, then its state change" \
+    "$(printf '%s\n' "$out" | python3 -c '
+import json, sys
+for l in sys.stdin:
+	d = json.loads(l)
+	if d["recipient"] == "ev@x.test":
+		print(d["type"], d["action"] or "", d["previous_state"] or "", d["state"] or "")' | tr '\n' ';')" \
+    "event suppress  ;state  active suppressed;event unsuppress  ;state  suppressed active;"
+second=$(printf '%s\n' "$out" | sed -n 2p | python3 -c 'import json,sys; print(json.load(sys.stdin)["cursor"])')
+rest=$(c --json events --since "$second")
+check "events --since CURSOR gives what follows it" "$rest" \
+    "$(printf '%s\n' "$out" | tail -n +3)"
+check "events --limit 1" "$(c --json events --limit 1)" \
+    "$(printf '%s\n' "$out" | head -1)"
+last=$(printf '%s\n' "$out" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["cursor"])')
+"$ctl" --db "$db" --json events --follow --since "$last" >"$t/follow.out" 2>&1 &
+fpid=$!
+sleep 0.5
+c suppress followed@x.test >/dev/null
+for _ in $(seq 50); do
+	grep -q followed@x.test "$t/follow.out" && break; sleep 0.1
+done
+check "events --follow prints a new event as it is recorded" \
+    "$(grep -c '"recipient":"followed@x.test"' "$t/follow.out")" 2
+kill -TERM "$fpid"; wait "$fpid"; rc=$?
+check "events --follow: exit status at SIGTERM" "$rc" 0
+
 # --- compressed and wrong logs for ingest-log ---------------------------
 
 top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}

@@ -64,6 +64,23 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "\n"
 	  "Example:\n"
 	  "  bouncectl history bob@example.com\n" },
+	{ "events", ctl_events, CTL_F_CSV | CTL_F_JSONL,
+	  "[--since ID|DATE] [--follow] [--limit N]",
+	  "every event and state change, as a resumable stream",
+	  "Prints every recorded event and every state change in the order\n"
+	  "they were recorded, each with its cursor (\"cursor\": an integer\n"
+	  "that only grows).  --since ID resumes after the event whose cursor\n"
+	  "is ID (the last one an application handled); --since DATE starts\n"
+	  "with the events recorded at or after DATE.  --follow waits for new\n"
+	  "events and prints them as they are recorded, until interrupted.\n"
+	  "The JSON Lines schema is in bouncectl(8), EVENTS; it only grows.\n"
+	  "\n"
+	  "  --since ID|DATE  where to start (default: the beginning)\n"
+	  "  --follow         keep printing new events (poll every second)\n"
+	  "  --limit N        stop after N events\n"
+	  "\n"
+	  "Example:\n"
+	  "  bouncectl --json events --since 1042 --follow\n" },
 	{ "stats", ctl_stats, CTL_F_CSV | CTL_F_JSON,
 	  "[--by domain|reason|day|campaign] [--since DATE] "
 	  "[--warn-total PCT] [--warn-hard PCT] [--min-sends N]",

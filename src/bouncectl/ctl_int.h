@@ -70,6 +70,8 @@ int ctl_export(const struct ctl_opts *o, int argc, char **argv);
 int ctl_import(const struct ctl_opts *o, int argc, char **argv);
 int ctl_prune(const struct ctl_opts *o, int argc, char **argv);
 int ctl_expire(const struct ctl_opts *o, int argc, char **argv);
+/* ctl_events.c: every event and state change, by cursor (JSON Lines) */
+int ctl_events(const struct ctl_opts *o, int argc, char **argv);
 /* ctl_backup.c: SQLite's online backup of the live database */
 int ctl_backup(const struct ctl_opts *o, int argc, char **argv);
 /* ctl_rebuild.c: replay every state under the current policy */

@@ -118,12 +118,20 @@ value_text(const struct ctl_col *c, const struct ctl_val *v,
 	switch (c->type) {
 	case CTL_COL_STR:
 		return v->s != NULL && v->s[0] != '\0' ? v->s : NULL;
+	case CTL_COL_NUM0:
+		if (v->n == 0)
+			return NULL;
+		/* FALLTHROUGH */
 	case CTL_COL_NUM:
 		snprintf(buf, len, "%" PRId64, v->n);
 		return buf;
 	case CTL_COL_TIME:
 		ctl_out_time(v->n, buf, len);
 		return buf[0] != '\0' ? buf : NULL;
+	case CTL_COL_BOOLN:
+		if (v->n < 0)
+			return NULL;
+		/* FALLTHROUGH */
 	case CTL_COL_BOOL:
 		if (fmt == CTL_FMT_TABLE)
 			return v->n ? "yes" : "no";

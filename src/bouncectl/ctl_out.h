@@ -23,7 +23,9 @@ enum ctl_fmt { CTL_FMT_TABLE, CTL_FMT_JSON, CTL_FMT_CSV };
  */
 enum ctl_col_type {
 	CTL_COL_STR, CTL_COL_NUM, CTL_COL_TIME, CTL_COL_BOOL, CTL_COL_PCT,
-	CTL_COL_MILLI
+	CTL_COL_MILLI,
+	CTL_COL_NUM0,	/* n, 0 for none (null, "-") */
+	CTL_COL_BOOLN	/* n, < 0 for none */
 };
 
 struct ctl_col {

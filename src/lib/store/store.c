@@ -10,7 +10,7 @@
  * threads may share a handle; WAL journal so that bouncectl reads while
  * bounced writes; a busy timeout so that a short lock is waited out.
  * The schema is versioned with PRAGMA user_version and brought up to
- * date by the ordered migrations[] below (append v4, never edit v1 to v3).
+ * date by the ordered migrations[] below (append v5, never edit v1 to v4).
  * A read-only open, or one with STORE_NOCREATE, never creates a file.
  * store_batch_begin() wraps many records and a log position in one
  * transaction (savepoints inside, journalled in memory).
@@ -152,6 +152,50 @@ static const char *const migrations[] = {
 	" WHERE reset_at > 0 AND EXISTS (SELECT 1 FROM events e WHERE "
 	" e.recipient = recipients.address AND e.ts = recipients.reset_at AND "
 	" e.class = 'unsuppress');",
+	/*
+	 * v4: the feed behind `bouncectl events` (store_feed() in
+	 * store_ops.c): one row per recorded event and per change of a
+	 * recipient's state or reason, in the order they happened; its id is
+	 * the cursor an application resumes from.  Triggers fill it, so
+	 * every writer (milter, log follower, operator, expiry, rebuild) is
+	 * covered without a line of its own.  A state row names the newest
+	 * event of the recipient when it changed.  Pruned events take their
+	 * feed rows with them.
+	 */
+	"CREATE TABLE feed ("
+	" id INTEGER PRIMARY KEY,"
+	" ts INTEGER NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('event', 'state')),"
+	" recipient TEXT NOT NULL,"
+	" event_id INTEGER,"
+	" old_state TEXT, new_state TEXT, old_reason TEXT, new_reason TEXT);"
+	"CREATE INDEX feed_event ON feed(event_id);"
+	"CREATE INDEX feed_ts ON feed(ts);"
+	"CREATE TRIGGER feed_event_ins AFTER INSERT ON events BEGIN"
+	" INSERT INTO feed (ts, kind, recipient, event_id)"
+	" VALUES (NEW.recorded_at, 'event', NEW.recipient, NEW.id); END;"
+	"CREATE TRIGGER feed_event_del AFTER DELETE ON events BEGIN"
+	" DELETE FROM feed WHERE event_id = OLD.id AND kind = 'event'; END;"
+	"CREATE TRIGGER feed_state_upd AFTER UPDATE OF state, reason"
+	" ON recipients WHEN OLD.state IS NOT NEW.state OR"
+	" OLD.reason IS NOT NEW.reason BEGIN"
+	" INSERT INTO feed (ts, kind, recipient, event_id, old_state,"
+	"  new_state, old_reason, new_reason)"
+	" VALUES (CAST(strftime('%s', 'now') AS INTEGER), 'state',"
+	"  NEW.address, (SELECT MAX(id) FROM events"
+	"  WHERE recipient = NEW.address), OLD.state, NEW.state, OLD.reason,"
+	"  NEW.reason); END;"
+	"CREATE TRIGGER feed_state_ins AFTER INSERT ON recipients"
+	" WHEN NEW.state IS NOT 'active' BEGIN"
+	" INSERT INTO feed (ts, kind, recipient, event_id, old_state,"
+	"  new_state, old_reason, new_reason)"
+	" VALUES (CAST(strftime('%s', 'now') AS INTEGER), 'state',"
+	"  NEW.address, (SELECT MAX(id) FROM events"
+	"  WHERE recipient = NEW.address), 'active', NEW.state, '',"
+	"  NEW.reason); END;"
+	/* the events kept so far, once, so that a cursor starts at 1 */
+	"INSERT INTO feed (ts, kind, recipient, event_id)"
+	" SELECT recorded_at, 'event', recipient, id FROM events ORDER BY id;",
 };
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
 

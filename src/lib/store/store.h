@@ -47,7 +47,7 @@ enum bd_status store_record(struct store *s, const struct bd_event *evs,
 
 /* ---- additions for bouncectl (lookup, list, manual actions, stats) ---- */
 
-#define STORE_SCHEMA_VERSION	3	/* PRAGMA user_version, migrated */
+#define STORE_SCHEMA_VERSION	4	/* PRAGMA user_version, migrated */
 #define STORE_DIAG_MAX		2048	/* bytes of a diagnostic kept */
 #define STORE_TEXT_MAX		998	/* bytes of any other text field kept */
 #define STORE_EVENTS_MAX	32	/* event ids kept for a suppression */
@@ -305,5 +305,31 @@ enum bd_status store_expire_list(struct store *s, int64_t now,
 /* store_prune_list - whose events store_prune() would delete; changes nothing */
 enum bd_status store_prune_list(struct store *s, int64_t before,
     store_addr_cb cb, void *arg);
+
+/*
+ * A row of the feed (schema v4): a recorded event, or a change of a
+ * recipient's state or reason, in the order they happened.  Strings are
+ * borrowed for the callback and NULL when absent.
+ */
+struct store_feed_row {
+	int64_t				 cursor;	/* only grows */
+	int64_t				 ts;		/* recorded at */
+	const char			*kind;		/* "event" or "state" */
+	const char			*recipient;
+	int64_t				 event_id;	/* the event; for a state row its newest */
+	const struct store_event_row	*event;		/* that event, or NULL */
+	const char			*old_state, *new_state;	/* state rows */
+	const char			*old_reason, *new_reason;
+};
+typedef int (*store_feed_cb)(void *arg, const struct store_feed_row *r);
+/*
+ * store_feed - the feed rows after cursor `after`, recorded at or after
+ * since (0: any), at most limit (0: all); *last receives the cursor of
+ * the last row given
+ */
+enum bd_status store_feed(struct store *s, int64_t after, int64_t since,
+    int64_t limit, store_feed_cb cb, void *arg, int64_t *last);
+/* store_feed_last - the newest cursor, 0 for an empty feed */
+enum bd_status store_feed_last(struct store *s, int64_t *last);
 
 #endif

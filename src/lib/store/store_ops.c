@@ -222,3 +222,103 @@ store_prune_list(struct store *s, int64_t before, store_addr_cb cb,
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }
+
+/* ---- the feed (schema v4): events and state changes, by cursor ---- */
+
+struct feed_walk {
+	store_feed_cb	 cb;
+	void		*arg;
+	int64_t		*last;
+};
+
+/* The feed's 9 columns follow the event's, however many those are. */
+#define FEED_NCOLS	9
+
+static int
+feed_row(sqlite3_stmt *st, void *arg)
+{
+	struct feed_walk	*w = arg;
+	struct store_event_row	 e;
+	struct store_feed_row	 f;
+	int			 fc = sqlite3_column_count(st) - FEED_NCOLS;
+
+	memset(&f, 0, sizeof(f));
+	store_fill_event(st, &e);
+	f.cursor = sqlite3_column_int64(st, fc);
+	f.ts = sqlite3_column_int64(st, fc + 1);
+	f.kind = store_col_text(st, fc + 2);
+	f.recipient = store_col_text(st, fc + 3);
+	f.event_id = sqlite3_column_int64(st, fc + 4);
+	f.old_state = store_col_text(st, fc + 5);
+	f.new_state = store_col_text(st, fc + 6);
+	f.old_reason = store_col_text(st, fc + 7);
+	f.new_reason = store_col_text(st, fc + 8);
+	/* the event of an event row; of a state row, the newest event */
+	f.event = sqlite3_column_type(st, 0) != SQLITE_NULL ? &e : NULL;
+	if (f.kind == NULL || f.recipient == NULL)
+		return 0;
+	*w->last = f.cursor;
+	return w->cb(w->arg, &f);
+}
+
+/*
+ * store_feed - the feed after a cursor
+ *
+ * Arguments: s (read-only is enough); after, the cursor of the last row
+ * already handled (0: from the start); since, only rows recorded at or
+ * after it (0: any); limit, the most rows (0: all); cb/arg, one call
+ * per row in cursor order; *last receives the cursor of the last row
+ * given (after when none).
+ * Returns BD_OK (also when cb stopped) or a database failure.
+ * Notes: a cursor is an integer that only grows; an event pruned since
+ * is skipped.  The handle is locked while cb runs.
+ */
+enum bd_status
+store_feed(struct store *s, int64_t after, int64_t since, int64_t limit,
+    store_feed_cb cb, void *arg, int64_t *last)
+{
+	struct feed_walk	 w = { cb, arg, last };
+	sqlite3_stmt		*st;
+	enum bd_status		 r;
+
+	*last = after;
+	pthread_mutex_lock(&s->lock);
+	if ((r = store_prepare(s, "SELECT e.*, f.id, f.ts, f.kind, f.recipient, "
+	    "f.event_id, f.old_state, f.new_state, f.old_reason, f.new_reason "
+	    "FROM feed f LEFT JOIN (SELECT " STORE_EVENT_COLUMNS " FROM events)"
+	    " e ON e.id = f.event_id WHERE f.id > ?1 AND f.ts >= ?2 AND "
+	    "(f.kind = 'state' OR e.id IS NOT NULL) ORDER BY f.id LIMIT ?3",
+	    &st)) == BD_OK) {
+		sqlite3_bind_int64(st, 1, after);
+		sqlite3_bind_int64(st, 2, since);
+		sqlite3_bind_int64(st, 3, limit > 0 ? limit : -1);
+		r = store_each_row(s, st, "events", feed_row, &w);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/*
+ * store_feed_last - the newest cursor (0 when the feed is empty), for a
+ * follower that starts "from now"
+ */
+enum bd_status
+store_feed_last(struct store *s, int64_t *last)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	int		 rc;
+
+	*last = 0;
+	pthread_mutex_lock(&s->lock);
+	if ((r = store_prepare(s, "SELECT COALESCE(MAX(id), 0) FROM feed",
+	    &st)) == BD_OK) {
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			*last = sqlite3_column_int64(st, 0);
+		else
+			r = store_dberr(s, rc, "events");
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
