@@ -1,0 +1,65 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The bounced authors
+#
+# bench/milter/run.sh - `make bench-milter`: a private bounced (database
+# and socket in a temporary folder) driven by milterbench over the milter
+# protocol, one line of figures per run:
+#   1. new bounces (a new recipient each), BENCH_N of them, BENCH_C at once
+#   2. ordinary mail (accepted at MAIL FROM), BENCH_N messages
+#   3. hostile bounces (bench/milter/hostile.py), BENCH_HOSTILE_C at once,
+#      with the milter's peak memory (a fresh bounced)
+# Environment: TOP_BUILDDIR, BENCH_N (10000), BENCH_C (8), BENCH_HOSTILE_C
+# (64), BENCH_SYNC (empty: the default; FULL or NORMAL to compare).
+set -eu
+b=${TOP_BUILDDIR:-.}
+here=$(cd "$(dirname "$0")" && pwd)
+n=${BENCH_N:-10000}
+c=${BENCH_C:-8}
+hc=${BENCH_HOSTILE_C:-64}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/bounced-bench.XXXXXX")
+chmod 0755 "$dir"
+user=$(id -un)
+[ "$(id -u)" = 0 ] && user=nobody && chown nobody "$dir"
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && sleep 1
+	rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+start() {
+	rm -f "$dir/sock"
+	cat >"$dir/bounced.conf" <<CONF
+Socket unix:$dir/sock
+UserID $user
+Database $dir/bounced.db
+Syslog no
+LogLevel ${BENCH_LOGLEVEL:-info}
+CONF
+	"$b/bounced" -f -c "$dir/bounced.conf" >>"$dir/bounced.log" 2>&1 &
+	pid=$!
+	i=0
+	while [ ! -S "$dir/sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	sleep 0.5	# the database opened
+}
+
+stop() {
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	pid=
+}
+
+start
+echo "warm-up: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -n 200 -c "$c" -t warm)"
+echo "new bounces: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -t "r$$")"
+echo "ordinary mail: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -m ordinary)"
+echo "ordinary mail, 1 at a time: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n 2000 -c 1 -m ordinary)"
+echo "bounces, 1 at a time: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n 2000 -c 1 -t "s$$")"
+stop
+python3 "$here/hostile.py" "$dir"
+for f in parts deep msgchain rcpts headers; do
+	start
+	echo "hostile $f x$hc: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$hc" -c "$hc" -f "$dir/$f.eml" || true)"
+	stop
+done
