@@ -391,6 +391,95 @@ store_each_row(struct store *s, sqlite3_stmt *st, const char *what,
 }
 
 /*
+ * The writer gate.  bounced gives every worker thread a connection of its
+ * own (so that a lock held by another process is waited for by all of
+ * them at once, none holding a mutex of ours), and SQLite's own busy
+ * handler sleeps 1, 2, 5, 10 ... ms between tries: two threads of one
+ * process taking turns at the write lock then waited milliseconds for
+ * a lock held a fraction of that (p99 85 ms at 700 bounces/s).  So the
+ * busy handler knows when a writer of this process holds the lock (it
+ * is gated, from BEGIN IMMEDIATE to COMMIT or ROLLBACK) and waits on a
+ * condition variable for its end instead; a lock held by another process
+ * is polled for, with short sleeps, up to the handle's busy timeout.
+ * Nothing is held while waiting: the condition variable gives the mutex
+ * back.
+ */
+static pthread_mutex_t	 gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 gate_cond = PTHREAD_COND_INITIALIZER;
+static unsigned		 gate_writers;	/* gated transactions open */
+
+static void
+gate_enter(struct store *s)
+{
+	if (s->gated)
+		return;
+	s->gated = true;
+	pthread_mutex_lock(&gate_lock);
+	gate_writers++;
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static void
+gate_leave(struct store *s)
+{
+	if (!s->gated)
+		return;
+	s->gated = false;
+	pthread_mutex_lock(&gate_lock);
+	gate_writers--;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static long
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - t0->tv_sec) * 1000L +
+	    (now.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
+/* SQLite's busy handler: 1 to try again, 0 to give up (SQLITE_BUSY). */
+static int
+busy_wait(void *arg, int count)
+{
+	static const int	 naps[] = { 1, 1, 2, 2, 5, 5, 10 };	/* ms */
+	struct store		*s = arg;
+	struct timespec		 until;
+	long			 left, nap;
+
+	if (count == 0)
+		clock_gettime(CLOCK_MONOTONIC, &s->busy_t0);
+	if ((left = s->busy_ms - elapsed_ms(&s->busy_t0)) <= 0)
+		return 0;
+	nap = count < (int)(sizeof(naps) / sizeof(naps[0])) ? naps[count] :
+	    naps[sizeof(naps) / sizeof(naps[0]) - 1];
+	if (nap > left)
+		nap = left;
+	pthread_mutex_lock(&gate_lock);
+	if (gate_writers > 0) {
+		/* one of ours: its end wakes us; the nap bounds a miss */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += nap * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&gate_cond, &gate_lock, &until);
+		pthread_mutex_unlock(&gate_lock);
+		return 1;
+	}
+	pthread_mutex_unlock(&gate_lock);
+	/* another process's: poll */
+	until.tv_sec = 0;
+	until.tv_nsec = nap * 1000000L;
+	(void)nanosleep(&until, NULL);
+	return 1;
+}
+
+/*
  * store_tx_begin - a transaction of its own, or a savepoint inside an
  * open batch (so that a failure undoes only this call's changes and the
  * batch goes on); end it with store_tx_commit() or store_tx_rollback()
@@ -398,7 +487,13 @@ store_each_row(struct store *s, sqlite3_stmt *st, const char *what,
 enum bd_status
 store_tx_begin(struct store *s)
 {
-	return store_exec(s, s->batch ? "SAVEPOINT rec" : "BEGIN IMMEDIATE");
+	enum bd_status	 r;
+
+	if (s->batch)
+		return store_exec(s, "SAVEPOINT rec");
+	if ((r = store_exec(s, "BEGIN IMMEDIATE")) == BD_OK)
+		gate_enter(s);
+	return r;
 }
 
 /* store_tx_rollback - undo what store_tx_begin() started */
@@ -407,6 +502,8 @@ store_tx_rollback(struct store *s)
 {
 	sqlite3_exec(s->db, s->batch ? "ROLLBACK TO rec; RELEASE rec" :
 	    "ROLLBACK", NULL, NULL, NULL);
+	if (!s->batch)
+		gate_leave(s);
 }
 
 /* store_tx_commit - keep it; on failure it is rolled back */
@@ -417,6 +514,8 @@ store_tx_commit(struct store *s)
 
 	if ((r = store_exec(s, s->batch ? "RELEASE rec" : "COMMIT")) != BD_OK)
 		store_tx_rollback(s);
+	else if (!s->batch)
+		gate_leave(s);
 	return r;
 }
 
@@ -503,7 +602,14 @@ setup_rw(struct store *s)
 
 	/* WAL: readers (bouncectl) do not block the milter. */
 	if ((rs = store_exec(s, "PRAGMA journal_mode = WAL")) != BD_OK ||
-	    (rs = store_exec(s, "PRAGMA synchronous = NORMAL")) != BD_OK ||
+	    /*
+	     * FULL: a commit is on disk before store_record() returns, so
+	     * that an OS crash cannot roll back a bounce the MTA was told
+	     * was recorded (and deleted).  Measured with make bench-milter
+	     * (2 busy cores): 663 new bounces/s against 927 with NORMAL,
+	     * 1.1 ms against 0.7 ms each one at a time.
+	     */
+	    (rs = store_exec(s, "PRAGMA synchronous = FULL")) != BD_OK ||
 	    (rs = store_exec(s, "PRAGMA cache_size = -16384")) != BD_OK ||
 	    /* savepoints of a batch journal in memory, not a file */
 	    (rs = store_exec(s, "PRAGMA temp_store = MEMORY")) != BD_OK)
@@ -585,7 +691,9 @@ store_open(const char *path, unsigned flags, int busy_ms,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 0);
-	sqlite3_busy_timeout(s->db, busy_ms > 0 ? busy_ms : 0);
+	s->busy_ms = busy_ms > 0 ? busy_ms : 0;
+	if (s->busy_ms > 0)
+		sqlite3_busy_handler(s->db, busy_wait, s);
 	/*
 	 * SQLite opens a file it may not write read-only without a word;
 	 * such a handle would stay read-only after the file is made

@@ -18,6 +18,7 @@
 #define BD_STORE_INT_H
 
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,9 @@ struct store {
 	pthread_mutex_t	 lock;
 	bool		 rdonly;
 	bool		 batch;		/* store_batch_begin() is open */
+	bool		 gated;		/* holds the writer gate (store.c) */
+	int		 busy_ms;	/* how long a lock is waited for */
+	struct timespec	 busy_t0;	/* when the current wait began */
 	char		 err[512];
 	struct {
 		const char	*sql;	/* the literal's address is the key */
