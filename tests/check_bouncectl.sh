@@ -9,6 +9,7 @@
 set -u
 
 build=${TOP_BUILDDIR:-$PWD}
+top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 ctl=$build/bouncectl
 fails=0
 t=$(mktemp -d) || exit 99
@@ -155,7 +156,7 @@ check_has "backup over an existing file: says so" "$out" "File exists"
 
 # --- events: every event and state change, resumable --------------------
 
-keys="cursor type recorded_at recipient summary event_id when action status reply_code reason hard class who advice rule diagnostic remote_mta reporting_mta queue_id message_id envelope_id sender campaign feedback_type source trusted state state_reason previous_state previous_reason"
+keys="cursor type recorded_at recipient summary event_id when action status reply_code reason hard class who advice rule diagnostic remote_mta reporting_mta queue_id message_id envelope_id sender campaign feedback_type source trusted state state_reason previous_state previous_reason mail_kind"
 c suppress --reason "ev test" ev@x.test >/dev/null
 c unsuppress ev@x.test >/dev/null
 out=$(c --json events); rc=$?
@@ -196,9 +197,26 @@ check "events --follow prints a new event as it is recorded" \
 kill -TERM "$fpid"; wait "$fpid"; rc=$?
 check "events --follow: exit status at SIGTERM" "$rc" 0
 
+# --- the kind of mail that bounced: bulk or transactional ---------------
+
+eml=$top/tests/e2e/data/postfix-5xx.eml
+kind() {
+	c --json classify "$1" | python3 -c '
+import json, sys
+print(json.loads(sys.stdin.readline()).get("mail_kind"))'
+}
+check "a bounced original without list headers is transactional" \
+    "$(kind "$eml")" transactional
+sed '/^Subject: hard/i List-Unsubscribe: <mailto:unsub@sender.test>' \
+    "$eml" >"$t/bulk1.eml"
+check "List-Unsubscribe in the original: bulk" "$(kind "$t/bulk1.eml")" bulk
+sed '/^Subject: hard/i Precedence: bulk' "$eml" >"$t/bulk2.eml"
+check "Precedence: bulk in the original: bulk" "$(kind "$t/bulk2.eml")" bulk
+sed '/^Subject: hard/i List-Id: News <news.sender.test>' "$eml" >"$t/bulk3.eml"
+check "List-Id in the original: bulk" "$(kind "$t/bulk3.eml")" bulk
+
 # --- compressed and wrong logs for ingest-log ---------------------------
 
-top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 log=$top/tests/data/maillog/postfix-maillog_file.maillog
 for _ in 1 2 3 4 5 6 7 8 9 10; do cat "$log"; done >"$t/mail.log"
 gzip -c "$t/mail.log" >"$t/mail.log.2.gz"

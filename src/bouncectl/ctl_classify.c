@@ -145,6 +145,8 @@ print_json(const char *file, size_t idx, const struct bd_event *ev,
 	json_str(stdout, "why", v->why, &first);
 	if (ev->feedback_type != NULL)
 		json_str(stdout, "feedback_type", ev->feedback_type, &first);
+	json_str(stdout, "mail_kind", ev->mail_kind, &first);
+	json_str(stdout, "campaign", ev->campaign, &first);
 	fputs("}\n", stdout);
 }
 

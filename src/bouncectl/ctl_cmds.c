@@ -82,7 +82,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "Example:\n"
 	  "  bouncectl --json events --since 1042 --follow\n" },
 	{ "stats", ctl_stats, CTL_F_CSV | CTL_F_JSON,
-	  "[--by domain|reason|day|campaign] [--since DATE] "
+	  "[--by domain|reason|day|campaign|kind] [--since DATE] "
 	  "[--warn-total PCT] [--warn-hard PCT] [--min-sends N]",
 	  "sends, outcomes and bounce rates, with warnings",
 	  "Counts sends (from the mail log), their outcomes, bounce rates and\n"
@@ -92,7 +92,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "(default 0.5%) is warned about on stderr and in its row, and the\n"
 	  "exit status is 1.\n"
 	  "\n"
-	  "  --by KEY      domain, reason, day (UTC) or campaign\n"
+	  "  --by KEY      domain, reason, day (UTC), campaign, or kind (bulk\n"
+	  "                or transactional mail, from the returned original)\n"
 	  "  --since DATE  events and sends dated at or after DATE\n"
 	  "\n"
 	  "Example:\n"

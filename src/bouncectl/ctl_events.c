@@ -65,6 +65,7 @@ static const struct ctl_col ev_cols[] = {
 	{ "state_reason", CTL_COL_STR, false, 0 },
 	{ "previous_state", CTL_COL_STR, false, 0 },
 	{ "previous_reason", CTL_COL_STR, false, 0 },
+	{ "mail_kind", CTL_COL_STR, false, 0 },
 };
 #define NEV	(sizeof(ev_cols) / sizeof(ev_cols[0]))
 
@@ -147,6 +148,7 @@ ev_row(void *arg, const struct store_feed_row *f)
 		v[24].s = e->feedback_type;
 		v[25].s = e->source;
 		v[26].n = e->trusted;
+		v[31].s = e->mail_kind;
 	}
 	if (!ev) {
 		v[27].s = f->new_state;

@@ -159,7 +159,7 @@ static bool
 stats_opt(int ch, const char *arg, struct stat_arg *a)
 {
 	static const char *const bys[] = { "domain", "reason", "day",
-	    "campaign" };
+	    "campaign", "kind" };
 	size_t	 i;
 
 	switch (ch) {
@@ -170,7 +170,7 @@ stats_opt(int ch, const char *arg, struct stat_arg *a)
 				return true;
 			}
 		fprintf(stderr, "bouncectl: stats --by: \"%s\" is not "
-		    "domain, reason, day or campaign\n", arg);
+		    "domain, reason, day, campaign or kind\n", arg);
 		return false;
 	case 'S':
 		return ctl_opt_since(arg, (int64_t)time(NULL), &a->since);
@@ -189,7 +189,7 @@ stats_opt(int ch, const char *arg, struct stat_arg *a)
 		return false;
 	}
 	fprintf(stderr, "usage: bouncectl stats [--by domain|reason|day|"
-	    "campaign] [--since DATE] [--warn-total PCT] [--warn-hard PCT] "
+	    "campaign|kind] [--since DATE] [--warn-total PCT] [--warn-hard PCT] "
 	    "[--min-sends N]\n");
 	return false;
 }

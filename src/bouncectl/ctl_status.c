@@ -522,6 +522,7 @@ static const struct ctl_col hist_cols[] = {
 	{ "campaign", CTL_COL_STR, false, 0 },
 	{ "feedback_type", CTL_COL_STR, false, 0 },
 	{ "trusted", CTL_COL_BOOL, false, 0 },
+	{ "mail_kind", CTL_COL_STR, false, 0 },
 };
 #define NHIST	(sizeof(hist_cols) / sizeof(hist_cols[0]))
 
@@ -556,6 +557,7 @@ hist_cb(void *arg, const struct store_event_row *e)
 	v[22].s = e->campaign;
 	v[23].s = e->feedback_type;
 	v[24].n = e->trusted;
+	v[25].s = e->mail_kind;
 	ctl_out_row(arg, v);
 	return 0;
 }

@@ -56,6 +56,19 @@ e2e_check "original Message-ID of the event (--json history)" \
     "$(e2e_json_get "$h" message_id)" "$(sed -n \
     's/.*cleanup.*message-id=<\(e2e-[^>]*-bob@sender\.test\)>.*/\1/p' \
     "$E2E_MAILLOG" | head -n 1)"
+# the original carried no list header: a transactional mail bounced
+e2e_check "kind of the mail that bounced (--json history)" \
+    "$(e2e_json_get "$h" mail_kind)" transactional
+ev=$(e2e_ctl --json events 2>&1 | grep '"recipient":"bob@remote.test"')
+e2e_check "bouncectl events: the bounce, then the suppression" \
+    "$(printf '%s\n' "$ev" | python3 -c '
+import json, sys
+print(" ".join(json.loads(l)["type"] + ":" + (json.loads(l)["state"] or
+    json.loads(l)["action"] or "") for l in sys.stdin))')" \
+    "event:failed state:suppressed"
+st=$(e2e_ctl --json stats --by kind 2>&1)
+e2e_check "stats --by kind: the transactional group" \
+    "$(e2e_json_row "$st" key transactional hard)" 1
 
 e2e_status carol@remote.test
 e2e_check "exit status of bouncectl status carol@remote.test" "$E2E_RC" 0

@@ -109,17 +109,40 @@ looks_like_ds(const char *t, size_t n)
 	return rcpt && act;
 }
 
-/* The returned original: its Message-ID and campaign header. */
+/*
+ * Bulk mail names itself (RFC 2369 List-Unsubscribe, RFC 2919 List-Id,
+ * the de facto Precedence: bulk, list or junk): an application treats a
+ * failed newsletter otherwise than a failed password reset.
+ */
+static bool
+bulk_precedence(const char *v)
+{
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return strncasecmp(v, "bulk", 4) == 0 ||
+	    strncasecmp(v, "list", 4) == 0 || strncasecmp(v, "junk", 4) == 0;
+}
+
+/* The returned original: its Message-ID, campaign header, kind. */
 static void
 find_original(struct dsn_ctx *c)
 {
 	struct mime_doc		*d = &c->doc;
 	const char		*v;
 	size_t			 i;
+	bool			 bulk;
 
 	for (i = 0; i < d->nparts; i++) {
 		if (!d->parts[i].message)
 			continue;
+		if (c->r->mail_kind == NULL) {
+			bulk = mime_part_header(d, i, "List-Unsubscribe") !=
+			    NULL || mime_part_header(d, i, "List-Id") != NULL ||
+			    ((v = mime_part_header(d, i, "Precedence")) !=
+			    NULL && bulk_precedence(v));
+			c->r->mail_kind = strdup(bulk ? "bulk" :
+			    "transactional");
+		}
 		if ((v = mime_part_message_id(d, i)) != NULL &&
 		    c->r->orig_message_id == NULL)
 			dsn_set(c, &c->r->orig_message_id, v, strlen(v),

@@ -73,6 +73,13 @@ struct dsn_report {
 	char		*sender;	/* original envelope sender if reported */
 	char		*orig_message_id; /* Message-ID of the returned original */
 	char		*campaign;	/* options->campaign_header of the original */
+	/*
+	 * What kind of mail bounced, read from the returned original's
+	 * headers: "bulk" (List-Unsubscribe, List-Id, or Precedence bulk,
+	 * list or junk), "transactional" (an original without them), NULL
+	 * when no original came back.
+	 */
+	char		*mail_kind;
 	char		*subject;	/* the bounce's Subject, decoded (RFC 2047) */
 	char		*from;		/* the bounce's From */
 	char		*feedback_type;	/* ARF Feedback-Type, lower-case */

@@ -75,6 +75,7 @@ dsn_report_free(struct dsn_report *r)
 	free(r->sender);
 	free(r->orig_message_id);
 	free(r->campaign);
+	free(r->mail_kind);
 	free(r->subject);
 	free(r->from);
 	free(r->feedback_type);

@@ -182,16 +182,34 @@ dsn_text_mta(struct dsn_ctx *c, const char *text)
 	return NULL;
 }
 
-/* Message-ID (and campaign header) of an original returned as text. */
+/*
+ * Message-ID (and campaign header) of an original returned as text, and
+ * its kind: "bulk" when it names a list (List-Unsubscribe, List-Id,
+ * Precedence: bulk, list or junk), else "transactional" once its
+ * Message-ID is seen.
+ */
 void
 dsn_text_original_id(struct dsn_ctx *c, const char *t, size_t n)
 {
-	const char	*p, *end = t + n, *eol;
+	const char	*p, *end = t + n, *eol, *pv;
 	size_t		 hl;
+	bool		 bulk = false;
 
 	for (p = t; p < end; p = eol + 1) {
 		if ((eol = memchr(p, '\n', end - p)) == NULL)
 			eol = end;
+		if (strncasecmp(p, "List-Unsubscribe:", 17) == 0 ||
+		    strncasecmp(p, "List-Id:", 8) == 0)
+			bulk = true;
+		else if (strncasecmp(p, "Precedence:", 11) == 0) {
+			for (pv = p + 11; pv < eol && (*pv == ' ' ||
+			    *pv == '\t'); pv++)
+				;
+			if (eol - pv >= 4 && (strncasecmp(pv, "bulk", 4) == 0 ||
+			    strncasecmp(pv, "list", 4) == 0 ||
+			    strncasecmp(pv, "junk", 4) == 0))
+				bulk = true;
+		}
 		if (c->r->orig_message_id == NULL &&
 		    strncasecmp(p, "Message-ID:", 11) == 0) {
 			const char *v = p + 11, *lt, *gt;
@@ -213,6 +231,8 @@ dsn_text_original_id(struct dsn_ctx *c, const char *t, size_t n)
 			dsn_set(c, &c->r->campaign, p + hl + 1,
 			    eol - p - hl - 1, c->opt->max_field);
 	}
+	if (c->r->mail_kind == NULL && (bulk || c->r->orig_message_id != NULL))
+		c->r->mail_kind = strdup(bulk ? "bulk" : "transactional");
 }
 
 void

@@ -10,7 +10,7 @@
  * threads may share a handle; WAL journal so that bouncectl reads while
  * bounced writes; a busy timeout so that a short lock is waited out.
  * The schema is versioned with PRAGMA user_version and brought up to
- * date by the ordered migrations[] below (append v5, never edit v1 to v4).
+ * date by the ordered migrations[] below (append v6, never edit v1 to v5).
  * A read-only open, or one with STORE_NOCREATE, never creates a file.
  * store_batch_begin() wraps many records and a log position in one
  * transaction (savepoints inside, journalled in memory).
@@ -196,6 +196,12 @@ static const char *const migrations[] = {
 	/* the events kept so far, once, so that a cursor starts at 1 */
 	"INSERT INTO feed (ts, kind, recipient, event_id)"
 	" SELECT recorded_at, 'event', recipient, id FROM events ORDER BY id;",
+	/*
+	 * v5: what kind of mail bounced, from the returned original's
+	 * headers (dsn.h mail_kind): "bulk", "transactional", NULL when no
+	 * original came back (the mail log, an operator).
+	 */
+	"ALTER TABLE events ADD COLUMN mail_kind TEXT;",
 };
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
 

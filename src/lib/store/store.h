@@ -47,7 +47,7 @@ enum bd_status store_record(struct store *s, const struct bd_event *evs,
 
 /* ---- additions for bouncectl (lookup, list, manual actions, stats) ---- */
 
-#define STORE_SCHEMA_VERSION	4	/* PRAGMA user_version, migrated */
+#define STORE_SCHEMA_VERSION	5	/* PRAGMA user_version, migrated */
 #define STORE_DIAG_MAX		2048	/* bytes of a diagnostic kept */
 #define STORE_TEXT_MAX		998	/* bytes of any other text field kept */
 #define STORE_EVENTS_MAX	32	/* event ids kept for a suppression */
@@ -110,6 +110,7 @@ struct store_event_row {
 	const char	*source;
 	bool		 trusted;
 	const char	*class;
+	const char	*mail_kind;	/* "bulk", "transactional" or NULL (v5) */
 };
 
 /* Filters of store_list(); NULL/0 means "any". */

@@ -195,6 +195,7 @@ store_fill_event(sqlite3_stmt *st, struct store_event_row *e)
 	e->source = store_col_text(st, 22);
 	e->trusted = sqlite3_column_int(st, 23) != 0;
 	e->class = store_col_text(st, 24);
+	e->mail_kind = store_col_text(st, 25);
 }
 
 
@@ -292,6 +293,9 @@ static const struct {
 	    "date(r.suppressed_since, 'unixepoch')", "date(ts, 'unixepoch')" },
 	{ "campaign", "COALESCE(campaign, '')", "COALESCE(e.campaign, '')",
 	    "COALESCE(campaign, '')" },
+	/* bulk or transactional (v5); sends from the log have no kind */
+	{ "kind", "COALESCE(mail_kind, '')", "COALESCE(e.mail_kind, '')",
+	    NULL },
 };
 
 struct stat_walk {
@@ -366,7 +370,7 @@ store_stats_since(struct store *s, const char *by, int64_t since,
 	}
 	if (i == sizeof(stat_keys) / sizeof(stat_keys[0])) {
 		store_seterr(s, "unknown grouping \"%.40s\" (domain, reason, "
-		    "day, campaign)", by);
+		    "day, campaign, kind)", by);
 		return BD_ECONFIG;
 	}
 	sends[0] = '\0';

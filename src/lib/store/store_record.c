@@ -259,8 +259,9 @@ static const char insert_event_sql[] =
 	"original_recipient, action, status, reply_code, reason, hard, who, "
 	"advice, rule, diagnostic, remote_mta, reporting_mta, queue_id, "
 	"message_id, envelope_id, sender, campaign, feedback_type, source, "
-	"trusted, class, recorded_at, identity) VALUES (?, ?, ?, ?, ?, ?, ?, "
-	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	"trusted, class, recorded_at, identity, mail_kind) VALUES (?, ?, ?, "
+	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	"?)";
 
 /*
  * Insert one event row.  *id is its rowid, or 0 when the identity was
@@ -305,6 +306,7 @@ insert_event(struct store *s, const struct bd_event *ev, const char *rcpt,
 	store_bind_text(st, 24, class, 32);
 	sqlite3_bind_int64(st, 25, now);
 	sqlite3_bind_text(st, 26, identity, -1, SQLITE_STATIC);
+	store_bind_text(st, 27, ev->mail_kind, 16);
 	rc = sqlite3_step(st);
 	store_release(s, st);
 	if (rc != SQLITE_DONE)

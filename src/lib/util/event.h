@@ -83,6 +83,7 @@ struct bd_event {
 	const char	*envelope_id;	/* RFC 3461 ENVID */
 	const char	*sender;	/* the original envelope sender */
 	const char	*campaign;	/* value of the configured campaign header */
+	const char	*mail_kind;	/* "bulk", "transactional", or NULL (dsn.h) */
 	const char	*feedback_type;	/* ARF Feedback-Type, else NULL */
 	struct verdict	 verdict;
 	enum ev_source	 source;

@@ -119,6 +119,7 @@ analysis_event(const struct analysis *a, size_t i, enum ev_source src,
 	ev->envelope_id = r->envelope_id;
 	ev->sender = r->sender;
 	ev->campaign = r->campaign;
+	ev->mail_kind = r->mail_kind;
 	ev->feedback_type = r->feedback_type;
 	ev->verdict = a->verdicts[i];
 	ev->source = src;
