@@ -197,6 +197,63 @@ check "events --follow prints a new event as it is recorded" \
 kill -TERM "$fpid"; wait "$fpid"; rc=$?
 check "events --follow: exit status at SIGTERM" "$rc" 0
 
+# --- the event hook: exec and http, retries, a kept cursor --------------
+
+hdb=$t/hook.db
+h() { "$ctl" --db "$hdb" "$@"; }
+h --create suppress a@h.test b@h.test >/dev/null
+h events --hook="exec:cat >>'$t/hook.out'" 2>/dev/null; rc=$?
+check "events --hook=exec: exit status" "$rc" 0
+check "events --hook=exec: one line per event and state change" \
+    "$(wc -l <"$t/hook.out")" 4
+check "events --hook=exec: the lines are those of events --json" \
+    "$(cat "$t/hook.out")" "$(h --json events)"
+h events --hook="exec:cat >>'$t/hook.out'" 2>/dev/null
+check "events --hook again: nothing handed twice (kept cursor)" \
+    "$(wc -l <"$t/hook.out")" 4
+h suppress c@h.test >/dev/null
+"$ctl" --db "$hdb" events --hook="exec:exit 3" 2>"$t/hook.err" &
+hp=$!
+sleep 1.5
+kill -TERM "$hp"; wait "$hp"
+check_has "a failing hook is retried and said" "$(cat "$t/hook.err")" \
+    "exit 3; trying again in 1 s"
+h events --hook="exec:cat >>'$t/hook.out'" 2>/dev/null
+check "after a failing hook, the events it missed come next" \
+    "$(wc -l <"$t/hook.out")" 6
+# http: a receiver that answers 500 once, then 204
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 - "$port" "$t/posts" <<'PY' &
+import http.server, sys
+n = [0]
+class H(http.server.BaseHTTPRequestHandler):
+	def do_POST(self):
+		body = self.rfile.read(int(self.headers["Content-Length"]))
+		n[0] += 1
+		if n[0] == 1:
+			self.send_response(500); self.end_headers(); return
+		with open(sys.argv[2], "ab") as f:
+			f.write(self.headers["Content-Type"].encode() + b" " + body)
+		self.send_response(204); self.end_headers()
+	def log_message(self, *a):
+		pass
+s = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+s.timeout = 20
+while n[0] < 8:
+	s.handle_request()
+PY
+srv=$!
+sleep 0.5
+h events --hook="http://127.0.0.1:$port/events" --cursor web 2>"$t/web.err"; rc=$?
+check "events --hook=http: exit status" "$rc" 0
+check_has "events --hook=http: a 500 is retried" "$(cat "$t/web.err")" \
+    "HTTP 500; trying again in"
+check "events --hook=http: every line POSTed once, in order, as JSON" \
+    "$(sed 's/^application\/json //' "$t/posts")" "$(h --json events)"
+kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
+out=$(h events --hook="ftp://x" 2>&1); rc=$?
+check "events --hook with a bad target: refused" "$rc" 2
+
 # --- the kind of mail that bounced: bulk or transactional ---------------
 
 eml=$top/tests/e2e/data/postfix-5xx.eml

@@ -65,7 +65,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "Example:\n"
 	  "  bouncectl history bob@example.com\n" },
 	{ "events", ctl_events, CTL_F_CSV | CTL_F_JSONL,
-	  "[--since ID|DATE] [--follow] [--limit N]",
+	  "[--since ID|DATE] [--follow] [--limit N] [--hook[=TARGET] "
+	  "[--cursor NAME]]",
 	  "every event and state change, as a resumable stream",
 	  "Prints every recorded event and every state change in the order\n"
 	  "they were recorded, each with its cursor (\"cursor\": an integer\n"
@@ -78,6 +79,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "  --since ID|DATE  where to start (default: the beginning)\n"
 	  "  --follow         keep printing new events (poll every second)\n"
 	  "  --limit N        stop after N events\n"
+	  "  --hook[=TARGET]  hand each line to TARGET (default: EventHook of\n"
+	  "                   bounced.conf): exec:COMMAND gets it on stdin, an\n"
+	  "                   http(s):// URL as a POST; retried until taken,\n"
+	  "                   the position kept in the database\n"
+	  "  --cursor NAME    the name of that position (default: hook)\n"
 	  "\n"
 	  "Example:\n"
 	  "  bouncectl --json events --since 1042 --follow\n" },

@@ -25,12 +25,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf/conf.h"
 #include "bouncectl/ctl_int.h"
 #include "bouncectl/ctl_out.h"
 #include "store/store.h"
 
 #define EVENTS_BATCH	1000	/* rows read per query */
 #define EVENTS_POLL_MS	1000	/* --follow: between two queries */
+#define HOOK_BATCH	100	/* --hook: lines held in memory at most */
+#define HOOK_RETRY_MAX	300	/* --hook: longest pause between two tries */
 
 /* The schema of a line: order and names are bouncectl(8)'s EVENTS. */
 static const struct ctl_col ev_cols[] = {
@@ -78,8 +81,20 @@ ev_on_signal(int sig)
 	ev_stop = 1;
 }
 
+/* A line for the hook, held until it is handed over. */
+struct hook_item {
+	int64_t		 cursor;
+	char		*line;
+	size_t		 len;
+	char		 type[8];
+	char		 recipient[ADDR_MAX + 1];
+};
+
 struct ev_run {
 	struct ctl_out	 out;
+	struct hook_item items[HOOK_BATCH];	/* --hook: the batch */
+	size_t		 nitems;
+	bool		 hook;
 	bool		 lines;		/* --follow for a person: a line each */
 	int64_t		 n;		/* rows written */
 	int64_t		 limit;		/* 0: no limit */
@@ -106,6 +121,28 @@ ev_summary(const struct store_feed_row *f, char *buf, size_t len)
 	snprintf(buf, len, "%s%s%s%s%s", e->action != NULL ? e->action : "?",
 	    e->status != NULL ? " " : "", e->status != NULL ? e->status : "",
 	    e->reason != NULL ? " " : "", e->reason != NULL ? e->reason : "");
+}
+
+/* --hook: keep the row's JSON line for delivery; 1 when the batch is full. */
+static int
+hook_keep(struct ev_run *r, const struct store_feed_row *f,
+    const struct ctl_val *v)
+{
+	struct hook_item	*it = &r->items[r->nitems];
+	FILE			*m;
+
+	it->line = NULL;
+	if ((m = open_memstream(&it->line, &it->len)) == NULL)
+		return 1;
+	ctl_out_object(m, ev_cols, v, NEV);
+	if (fclose(m) != 0 || it->line == NULL) {
+		free(it->line);
+		return 1;
+	}
+	it->cursor = f->cursor;
+	snprintf(it->type, sizeof(it->type), "%s", f->kind);
+	snprintf(it->recipient, sizeof(it->recipient), "%s", f->recipient);
+	return ++r->nitems == HOOK_BATCH;
 }
 
 static int
@@ -156,6 +193,8 @@ ev_row(void *arg, const struct store_feed_row *f)
 		v[29].s = f->old_state;
 		v[30].s = f->old_reason;
 	}
+	if (r->hook)
+		return hook_keep(r, f, v);
 	if (r->lines) {
 		char	 t[32], *cell;
 
@@ -184,6 +223,113 @@ ev_since(const char *arg, int64_t *after, int64_t *since)
 	return ctl_opt_since(arg, (int64_t)time(NULL), since);
 }
 
+/* Sleep secs seconds unless a signal comes; false when one came. */
+static bool
+nap(int secs)
+{
+	int	 i;
+
+	for (i = 0; i < secs * 10 && !ev_stop; i++)
+		usleep(100000);
+	return !ev_stop;
+}
+
+/*
+ * Hand the batch to the hook, in order, each until it is taken (a pause
+ * of 1, 2, 4 ... HOOK_RETRY_MAX seconds between tries), keeping the
+ * cursor of each in the database under name; *after follows.  false on
+ * a signal or a database failure (message on stderr).
+ */
+static bool
+hook_batch(struct store *s, struct ev_run *r, struct ctl_hook *h,
+    const char *name, int64_t *after, int64_t *delivered)
+{
+	struct ctl_hook_meta	 m;
+	struct store_cursor	 cur;
+	struct hook_item	*it;
+	char			 why[256];
+	size_t			 i;
+	int			 pause;
+	bool			 ok = true;
+
+	for (i = 0; i < r->nitems && ok; i++) {
+		it = &r->items[i];
+		m.cursor = it->cursor;
+		m.type = it->type;
+		m.recipient = it->recipient;
+		for (pause = 1; !ctl_hook_deliver(h, it->line, it->len, &m,
+		    why, sizeof(why)); pause = pause * 2 > HOOK_RETRY_MAX ?
+		    HOOK_RETRY_MAX : pause * 2) {
+			fprintf(stderr, "bouncectl: events --hook: cursor %"
+			    PRId64 ": %s; trying again in %d s\n", it->cursor,
+			    why, pause);
+			if (!nap(pause)) {
+				ok = false;
+				break;
+			}
+		}
+		if (!ok)
+			break;
+		memset(&cur, 0, sizeof(cur));
+		cur.off = (uint64_t)it->cursor;
+		if (store_cursor_set(s, name, &cur, (int64_t)time(NULL)) !=
+		    BD_OK) {
+			ctl_store_fail(s, "events --hook: cursor");
+			ok = false;
+			break;
+		}
+		*after = it->cursor;
+		(*delivered)++;
+	}
+	for (i = 0; i < r->nitems; i++)
+		free(r->items[i].line);
+	r->nitems = 0;
+	return ok;
+}
+
+/*
+ * --hook: deliver what the feed holds after the kept cursor (or after,
+ * the first time), then, with --follow, what comes; the exit status.
+ */
+static int
+hook_loop(struct store *s, struct ev_run *r, const char *target,
+    const char *name, int64_t after, int64_t since, bool follow)
+{
+	struct ctl_hook		*h;
+	struct store_cursor	 cur;
+	int64_t			 last, delivered = 0;
+	int			 rc = CTL_EXIT_OK;
+
+	if ((h = ctl_hook_new(target)) == NULL)
+		return CTL_EXIT_ERROR;
+	if (store_cursor_get(s, name, &cur) == BD_OK) {
+		after = (int64_t)cur.off;
+		since = 0;
+	}
+	r->hook = true;
+	for (;;) {
+		if (store_feed(s, after, since, HOOK_BATCH, ev_row, r,
+		    &last) != BD_OK) {
+			rc = ctl_store_fail(s, "events");
+			break;
+		}
+		if (r->nitems > 0) {
+			if (!hook_batch(s, r, h, name, &after, &delivered)) {
+				rc = ev_stop ? CTL_EXIT_OK : CTL_EXIT_ERROR;
+				break;
+			}
+			since = 0;
+			continue;
+		}
+		if (!follow || !nap(EVENTS_POLL_MS / 1000))
+			break;
+	}
+	fprintf(stderr, "bouncectl: events --hook: %" PRId64 " handed to %s, "
+	    "cursor %s at %" PRId64 "\n", delivered, target, name, after);
+	ctl_hook_free(h);
+	return rc;
+}
+
 /*
  * ctl_events - bouncectl events [--since CURSOR|DATE] [--follow]
  * [--limit N]
@@ -198,14 +344,20 @@ ctl_events(const struct ctl_opts *o, int argc, char **argv)
 		{ "since",	required_argument, NULL, 's' },
 		{ "follow",	no_argument, NULL, 'f' },
 		{ "limit",	required_argument, NULL, 'l' },
+		{ "hook",	optional_argument, NULL, 'h' },
+		{ "cursor",	required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct bd_config	*cfg = NULL;
+	struct state_policy	 pol;
+	const char		*target = NULL, *cname = "hook";
+	char			 name[160];
 	struct sigaction	 sa;
 	struct store		*s;
 	struct ev_run		 r;
 	int64_t			 after = 0, since = 0, last;
 	int			 ch, rc;
-	bool			 follow = false;
+	bool			 follow = false, hook = false;
 
 	memset(&r, 0, sizeof(r));
 	while ((ch = getopt_long(argc, argv, "f", lo, NULL)) != -1) {
@@ -216,6 +368,13 @@ ctl_events(const struct ctl_opts *o, int argc, char **argv)
 			break;
 		case 'f':
 			follow = true;
+			break;
+		case 'h':
+			hook = true;
+			target = optarg;
+			break;
+		case 'c':
+			cname = optarg;
 			break;
 		case 'l':
 			if (!ctl_parse_i64(optarg, 1, INT64_MAX / 2,
@@ -231,13 +390,37 @@ ctl_events(const struct ctl_opts *o, int argc, char **argv)
 	}
 	if (optind != argc)
 		goto usage;
-	if ((rc = ctl_store_open(o, STORE_RDONLY, &s)) != CTL_EXIT_OK)
+	/* --hook: the target is EventHook of the configuration by default */
+	if (hook && target == NULL) {
+		if (ctl_config_policy(o, &cfg, &pol) != CTL_EXIT_OK)
+			return CTL_EXIT_ERROR;
+		if (cfg->event_hook == NULL || cfg->event_hook[0] == '\0') {
+			fprintf(stderr, "bouncectl: events --hook: no EventHook "
+			    "in %s; give --hook=TARGET\n", cfg->path != NULL ?
+			    cfg->path : "the configuration");
+			config_free(cfg);
+			return CTL_EXIT_ERROR;
+		}
+		target = cfg->event_hook;
+	}
+	/* the hook keeps its cursor in the database: a read-write handle */
+	if ((rc = ctl_store_open(o, hook ? STORE_NOCREATE : STORE_RDONLY,
+	    &s)) != CTL_EXIT_OK) {
+		config_free(cfg);
 		return rc;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = ev_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (hook) {
+		snprintf(name, sizeof(name), "hook:%s", cname);
+		rc = hook_loop(s, &r, target, name, after, since, follow);
+		store_close(s);
+		config_free(cfg);
+		return rc;
+	}
 	/* a table is written at its end: --follow gives a line a row */
 	r.lines = follow && ctl_out_fmt(o) == CTL_FMT_TABLE;
 	ctl_out_init(&r.out, stdout, ctl_out_fmt(o), ev_cols, NEV,
@@ -267,6 +450,6 @@ ctl_events(const struct ctl_opts *o, int argc, char **argv)
 	return rc;
 usage:
 	fprintf(stderr, "usage: bouncectl events [--since CURSOR|DATE] "
-	    "[--follow] [--limit N]\n");
+	    "[--follow] [--limit N] [--hook[=TARGET] [--cursor NAME]]\n");
 	return CTL_EXIT_ERROR;
 }

@@ -72,6 +72,17 @@ int ctl_prune(const struct ctl_opts *o, int argc, char **argv);
 int ctl_expire(const struct ctl_opts *o, int argc, char **argv);
 /* ctl_events.c: every event and state change, by cursor (JSON Lines) */
 int ctl_events(const struct ctl_opts *o, int argc, char **argv);
+/* ctl_hook.c: hand an event line to EventHook (exec:COMMAND or a URL) */
+struct ctl_hook;
+struct ctl_hook_meta {
+	int64_t		 cursor;
+	const char	*type;		/* "event", "state" */
+	const char	*recipient;
+};
+struct ctl_hook *ctl_hook_new(const char *target);
+void ctl_hook_free(struct ctl_hook *h);
+bool ctl_hook_deliver(struct ctl_hook *h, const char *line, size_t len,
+    const struct ctl_hook_meta *m, char *why, size_t whylen);
 /* ctl_backup.c: SQLite's online backup of the live database */
 int ctl_backup(const struct ctl_opts *o, int argc, char **argv);
 /* ctl_rebuild.c: replay every state under the current policy */

@@ -235,6 +235,11 @@ check_value(struct bd_config *c, const struct conf_key *k, const char *v,
 		    "unknown syslog facility";
 	case CK_HEADER:
 		return check_header(v) ? NULL : "not a header field name";
+	case CK_HOOK:
+		return v[0] == '\0' || (strncmp(v, "exec:", 5) == 0 &&
+		    v[5] != '\0') || strncmp(v, "http://", 7) == 0 ||
+		    strncmp(v, "https://", 8) == 0 ? NULL : "not exec:COMMAND "
+		    "or an http:// or https:// URL";
 	case CK_PATTERNS:
 		return split_patterns(c, v);
 	case CK_REPLY:

@@ -52,6 +52,7 @@ struct bd_config {
 	char		*suppression_expiry;	/* SuppressionExpiry, as written */
 	unsigned	 sender_alert_rate;	/* SenderSideAlertRate, per hour; 0 off */
 	char		*complaint_suppress;	/* ComplaintSuppress (printed) */
+	char		*event_hook;		/* EventHook: bouncectl events --hook */
 	struct rules	*rules;			/* compiled RulesFile (or built-in) */
 	/* Added by the daemon (conf.c); derived at load, read-only after. */
 	char		**bounce_patterns;	/* BounceAddresses split, lower-cased */

@@ -39,6 +39,7 @@ enum conf_check {
 	CK_REPLY,	/* "4xx|5xx [x.y.z] text" */
 	CK_EXPIRY,	/* store_expiry_parse() rules, or empty */
 	CK_FEEDBACK,	/* comma-separated ARF Feedback-Types, or empty */
+	CK_HOOK,	/* "exec:COMMAND", an http(s):// URL, or empty */
 };
 
 struct conf_key {
@@ -93,6 +94,8 @@ static const struct conf_key conftab[] = {
 	  0, 0, CONF_FIELD(database), false, NULL, CK_PATH, false },
 	{ "DatabaseBusyTimeout", CT_MSEC, "5s", 0, 600000, 0, 0,
 	  CONF_FIELD(busy_timeout), false, NULL, CK_NONE, false },
+	{ "EventHook", CT_STR, "", 0, 0, 0, 0,
+	  CONF_FIELD(event_hook), true, NULL, CK_HOOK, true },
 	{ "LogLevel", CT_ENUM, "info", 0, 0, 0, 0,
 	  CONF_FIELD(log_debug), true, conf_loglevels, CK_NONE, false },
 	{ "MaxMessageBytes", CT_SIZE, "1M", 4 * K64, 64 * K64 * K64, 0, 0,
