@@ -9,6 +9,8 @@
  * the fixture cases are left out and the test exits 77 if the rest
  * passed.
  */
+#include <sys/stat.h>
+
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -111,11 +113,24 @@ teardown(void)
 	testutil_rmtree(tmpdir);
 }
 
-/* A snapshot from config text; the milter takes it over. */
+/*
+ * A snapshot from config text; the milter takes it over.  The tests
+ * written before the trust policy (issue 10) are about other things:
+ * they run with "TrustPolicy off" and "RecordSends no" unless their text
+ * names TrustPolicy (the "trust" cases): then the defaults are real.
+ */
 static void
 use_conf(const char *text)
 {
-	milter_init(testutil_config(text), store);
+	struct buf	 b;
+
+	buf_init(&b, 8192);
+	ck_assert_int_eq(buf_puts(&b, text), BD_OK);
+	if (strstr(text, "TrustPolicy") == NULL)
+		ck_assert_int_eq(buf_puts(&b, "TrustPolicy off\n"
+		    "RecordSends no\n"), BD_OK);
+	milter_init(testutil_config(b.data), store);
+	buf_free(&b);
 }
 
 static char *
@@ -195,6 +210,8 @@ feed_message(SMFICTX *ctx, struct run *r, const char *msg, size_t len)
 		p = eol + 1;
 	}
 	s = fake_desc.xxfi_eoh(ctx);
+	ck_assert_msg(!(r->pf1 & SMFIP_NR_EOH) || s == SMFIS_NOREPLY,
+	    "EOH: got %d with SMFIP_NR_EOH, want NOREPLY", s);
 	if (stops(s))
 		return false;
 	p = eol ? eol + 1 : end;
@@ -1305,6 +1322,379 @@ START_TEST(test_milter_uses_only_the_callers_ctx)
 }
 END_TEST
 
+/* ---- the trust policy (issue 10): sends, trust at EOM, prvs= ---- */
+
+static int
+trust_cb(void *arg, const struct store_event_row *e)
+{
+	(void)snprintf(arg, 96, "%s/%s/%s/%lld", e->trusted ? "yes" : "no",
+	    e->trust_why ? e->trust_why : "-", e->class ? e->class : "-",
+	    (long long)e->when);
+	return 0;
+}
+
+/* What history says of the last event of addr: trusted/why/class/when */
+static void
+want_trust(const char *addr, const char *want)
+{
+	char	 got[96] = "";
+
+	ck_assert_int_eq(store_history(store, addr, trust_cb, got), BD_OK);
+	ck_assert_msg(strncmp(got, want, strlen(want)) == 0,
+	    "%s: got %s, want %s...", addr, got, want);
+}
+
+/*
+ * One ordinary message from alice@sender.test, with Message-ID msgid
+ * and queue id qid, on a connection of its own; *at_eoh: accepted at the
+ * end of its header.  What smfi_chgfrom got is copied into chgfrom.
+ */
+static void
+send_ordinary(const char *qid, const char *rcpt, const char *msgid,
+    bool *at_eoh, char *chgfrom, size_t chglen)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	const char	*rcpts[] = { rcpt, NULL };
+	char		 msg[512];
+	int		 n;
+
+	n = snprintf(msg, sizeof(msg), "From: <alice@sender.test>\r\n"
+	    "To: <%s>\r\nMessage-ID: %s\r\nSubject: hi\r\n\r\nbody\r\n",
+	    rcpt, msgid);
+	ck_assert(n > 0 && (size_t)n < sizeof(msg));
+	conn_open(&ctx, &r);
+	fake_set_macro(&ctx, "i", qid);
+	drive(&ctx, &r, "<alice@sender.test>", rcpts, msg, (size_t)n);
+	ck_assert_msg(!r.rejected, "ordinary mail refused");
+	if (at_eoh != NULL)
+		*at_eoh = !r.reached_eom;
+	if (chgfrom != NULL)
+		(void)snprintf(chgfrom, chglen, "%s", ctx.chgfrom ?
+		    ctx.chgfrom : "");
+	conn_end(&ctx);
+}
+
+/* A fixture over a connection: sender "" (the non-SMTP path) or "<>". */
+static void
+bounce_from(const char *sender, const char *rcpt, const char *client,
+    const char *file)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	const char	*rcpts[] = { rcpt, NULL };
+	size_t		 len;
+	char		*msg = fixture(file, &len);
+
+	conn_open(&ctx, &r);
+	fake_set_macro(&ctx, "i", "DSN0001");
+	if (client != NULL)
+		fake_set_macro(&ctx, "{client_addr}", client);
+	drive(&ctx, &r, sender, rcpts, msg, len);
+	ck_assert_msg(r.reached_eom && r.eom == SMFIS_CONTINUE,
+	    "%s: got %d, want CONTINUE at the end", file, r.last);
+	free(msg);
+	conn_end(&ctx);
+}
+
+START_TEST(test_milter_trust_sends_recorded_at_eoh)
+{
+	bool	 at_eoh = false;
+
+	use_conf("RecordSends yes\nTrustPolicy sent\n");
+	send_ordinary("D5FAEA761C6", "Bob@Remote.test",
+	    "<e2e-hard-20733.22992@sender.test>", &at_eoh, NULL, 0);
+	ck_assert_msg(at_eoh, "ordinary mail: want ACCEPT at end of header");
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "sends WHERE queue_id = 'D5FAEA761C6' AND recipient = "
+	    "'Bob@remote.test' AND message_id = "
+	    "'e2e-hard-20733.22992@sender.test' AND sender = "
+	    "'alice@sender.test' AND ts = 1795457500"), 1);
+	ck_assert_int_eq(count_logged(LOG_INFO, ""), 0);
+	/* without RecordSends: accepted at MAIL FROM, nothing kept */
+	milter_fini();
+	use_conf("RecordSends no\nTrustPolicy sent\n");
+	send_ordinary("AAAA1", "carol@remote.test", "<x@sender.test>", &at_eoh,
+	    NULL, 0);
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "sends WHERE queue_id = 'AAAA1'"), 0);
+}
+END_TEST
+
+START_TEST(test_milter_trust_local_rcpt_not_a_send)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "user@here.test", NULL };
+	static const char msg[] = "Message-ID: <l@x>\r\n\r\nhi\r\n";
+
+	use_conf("TrustPolicy sent\nRecordSends yes\n");
+	conn_open(&ctx, &r);
+	fake_set_macro(&ctx, "i", "LOCAL1");
+	fake_set_macro(&ctx, "{rcpt_mailer}", "local");
+	drive(&ctx, &r, "<someone@elsewhere.test>", rcpts, msg,
+	    sizeof(msg) - 1);
+	ck_assert_msg(!r.rejected && r.data == SMFIS_ACCEPT, "mail to a "
+	    "local mailbox: got DATA %d, want ACCEPT", r.data);
+	conn_end(&ctx);
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "sends"), 0);
+}
+END_TEST
+
+/* Postfix's own DSN about a send the milter saw: trusted, by queue id. */
+START_TEST(test_milter_trust_internal_dsn_tied)
+{
+	use_conf("TrustPolicy sent\n");
+	send_ordinary("D5FAEA761C6", "bob@remote.test", "<other@sender.test>",
+	    NULL, NULL, 0);
+	n_logged = 0;
+	bounce_from("", "alice@sender.test", "127.0.0.1",
+	    "postfix-failed-5xx.eml");
+	want_state("bob@remote.test", "suppressed");
+	want_trust("bob@remote.test", "yes/send:queue-id/hard/");
+	ck_assert_int_eq(count_logged(LOG_INFO, "trust=send:queue-id"), 1);
+	ck_assert_int_eq(count_logged(LOG_INFO, "untrusted="), 0);
+}
+END_TEST
+
+/*
+ * The same DSN with nothing sent: a local user's "sendmail -f '<>'"
+ * looks just so.  Kept, not acted on, dated when it came.
+ */
+START_TEST(test_milter_trust_untied_dsn_held)
+{
+	struct store_recipient	 rec;
+	char			 want[64];
+	const char		*senders[] = { "", "<>" };
+	size_t			 i;
+
+	use_conf("TrustPolicy sent\n");
+	for (i = 0; i < 2; i++) {
+		n_logged = 0;
+		bounce_from(senders[i], "alice@sender.test", "192.0.2.66",
+		    "postfix-failed-5xx.eml");
+		ck_assert_int_eq(store_lookup(store, "bob@remote.test", &rec),
+		    BD_ENOTFOUND);
+		(void)snprintf(want, sizeof(want),
+		    "no/no-matching-send/untrusted/%d", NOW);
+		want_trust("bob@remote.test", want);
+		ck_assert_int_eq(count_logged(LOG_INFO, "untrusted=1"), 1);
+		ck_assert_int_eq(count_logged(LOG_INFO,
+		    "trust=no-matching-send"), 1);
+		ck_assert_int_eq(count_logged(LOG_INFO, "client=192.0.2.66"),
+		    i == 1);
+	}
+	/* the same report twice: kept once, as it came first ("local") */
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "events WHERE class = 'untrusted' AND client_addr = 'local'"), 1);
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "events"), 1);
+	/* TrustPolicy local trusts the first path, never the other */
+	milter_fini();
+	use_conf("TrustPolicy local\n");
+	bounce_from("<>", "alice@sender.test", "192.0.2.66",
+	    "postfix-failed-4xx-expired.eml");
+	ck_assert_int_eq(store_lookup(store, "bob@remote.test", &rec),
+	    BD_ENOTFOUND);
+	bounce_from("", "alice@sender.test", NULL, "postfix-failed-5xx.eml");
+	want_state("bob@remote.test", "suppressed");
+}
+END_TEST
+
+/* A remote DSN tied by Message-ID and ENVID, one recipient each way. */
+START_TEST(test_milter_trust_remote_by_msgid_and_envid)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "carol@remote.test", NULL };
+	static const char *const argv_env[] = { "<alice@sender.test>",
+	    "SIZE=100", "ENVID=E2E+2DENVID-42", NULL };
+	static const char msg[] = "Message-ID: <zzz@sender.test>\r\n\r\nx\r\n";
+	char		*argv[4];
+
+	use_conf("TrustPolicy sent\n");
+	send_ordinary("Q1", "bob@remote.test",
+	    "<e2e-hard-23885.12348@sender.test>",
+	    NULL, NULL, 0);
+	/* carol's send: another Message-ID, but the ENVID (xtext) */
+	conn_open(&ctx, &r);
+	fake_set_macro(&ctx, "i", "Q2");
+	memcpy(argv, argv_env, sizeof(argv));
+	ck_assert_int_ne(fake_desc.xxfi_envfrom(&ctx, argv), SMFIS_ACCEPT);
+	argv[0] = (char *)rcpts[0];
+	argv[1] = NULL;
+	(void)fake_desc.xxfi_envrcpt(&ctx, argv);
+	(void)fake_desc.xxfi_data(&ctx);
+	ck_assert(feed_message(&ctx, &r, msg, sizeof(msg) - 1) == false);
+	conn_end(&ctx);
+	bounce_from("<>", "alice@sender.test", "192.0.2.7",
+	    "postfix-failed-5xx-2rcpt-envid-hdrs.eml");
+	want_state("bob@remote.test", "suppressed");
+	want_trust("bob@remote.test", "yes/send:message-id/hard/");
+	want_state("carol@remote.test", "suppressed");
+	want_trust("carol@remote.test", "yes/send:envelope-id/hard/");
+}
+END_TEST
+
+/* One ARF report (007-arf.eml: abuse about complainer@isp.example). */
+static void
+arf_from(const char *client, const char *qid)
+{
+	SMFICTX		 ctx;
+	struct run	 r;
+	static const char *const rcpts[] = { "fbl@example.com", NULL };
+	char		 dir[1024];
+	size_t		 len;
+	char		*msg;
+
+	ck_assert(testutil_srcdir("tests/data/dsn", dir, sizeof(dir)));
+	msg = testutil_read_in(dir, "007-arf.eml", &len);
+	conn_open(&ctx, &r);
+	fake_set_macro(&ctx, "i", qid);
+	fake_set_macro(&ctx, "{client_addr}", client);
+	drive(&ctx, &r, "<fbl@isp.example>", rcpts, msg, len);
+	ck_assert(r.reached_eom && r.eom == SMFIS_CONTINUE);
+	conn_end(&ctx);
+	free(msg);
+}
+
+/* An ARF report from FeedbackSources is trusted; from elsewhere, held. */
+START_TEST(test_milter_trust_arf_source)
+{
+	struct store_recipient	 rec;
+
+	use_conf("TrustPolicy sent\nBounceAddresses fbl@example.com\n"
+	    "FeedbackSources 198.51.100.0/24\n");
+	arf_from("203.0.113.5", "ARF1");
+	ck_assert_int_eq(store_lookup(store, "complainer@isp.example", &rec),
+	    BD_ENOTFOUND);
+	want_trust("complainer@isp.example", "no/no-matching-send/untrusted/");
+	arf_from("198.51.100.9", "ARF2");
+	want_state("complainer@isp.example", "suppressed");
+	want_trust("complainer@isp.example", "yes/feedback-source/feedback/");
+}
+END_TEST
+
+/* From elsewhere, but about mail we sent: trusted. */
+START_TEST(test_milter_trust_arf_send)
+{
+	struct store_recipient	 rec;
+
+	use_conf("TrustPolicy sent\nBounceAddresses fbl@example.com\n");
+	arf_from("203.0.113.5", "ARF1");
+	ck_assert_int_eq(store_lookup(store, "complainer@isp.example", &rec),
+	    BD_ENOTFOUND);
+	send_ordinary("ORIG007", "complainer@isp.example",
+	    "<orig-007@example.org>", NULL, NULL, 0);
+	arf_from("203.0.113.5", "ARF2");
+	want_state("complainer@isp.example", "suppressed");
+	want_trust("complainer@isp.example", "yes/send:message-id/feedback/");
+}
+END_TEST
+
+/* A report dated far in the future or the past: its send and now bound it. */
+START_TEST(test_milter_trust_dates_bounded)
+{
+	struct store_recipient	 rec;
+	char			 want[64];
+
+	use_conf("TrustPolicy sent\n");
+	/* the fixture says 2026-11-23 18:10; "now" is two years on */
+	clock_now = NOW + 2 * 365 * 86400;
+	send_ordinary("D5FAEA761C6", "bob@remote.test", "<x@sender.test>", NULL,
+	    NULL, 0);
+	bounce_from("", "alice@sender.test", NULL, "postfix-failed-5xx.eml");
+	ck_assert_int_eq(store_lookup(store, "bob@remote.test", &rec), BD_OK);
+	ck_assert_msg(rec.suppressed_since == clock_now, "since: got %lld, "
+	    "want the send's date %lld", (long long)rec.suppressed_since,
+	    (long long)clock_now);
+	(void)snprintf(want, sizeof(want), "yes/send:queue-id/hard/%lld",
+	    (long long)clock_now);
+	want_trust("bob@remote.test", want);
+}
+END_TEST
+
+static void
+write_key(char *conf, size_t len)
+{
+	char	 path[400];
+
+	(void)snprintf(path, sizeof(path), "%s/prvs.key", tmpdir);
+	testutil_write_file(path, "0123456789abcdef0123\n", 21);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	(void)snprintf(conf, len, "TrustPolicy sent\nSignEnvelope yes\n"
+	    "SignKeyFile %s\nSignSenders *@sender.test\n", path);
+}
+
+/* A snapshot with the key loaded, as bounced's main() makes it. */
+static void
+use_signing_conf(void)
+{
+	struct bd_config	*c;
+	char			 conf[600], err[256];
+
+	write_key(conf, sizeof(conf));
+	c = testutil_config(conf);
+	ck_assert_int_eq(config_load_key(c, err, sizeof(err)), BD_OK);
+	milter_init(c, store);
+}
+
+START_TEST(test_milter_trust_sign_and_check)
+{
+	struct store_recipient	 rec;
+	char			 from[400], bad[400];
+	bool			 at_eoh = true;
+
+	use_signing_conf();
+	send_ordinary("S1", "bob@remote.test", "<s1@sender.test>", &at_eoh,
+	    from,
+	    sizeof(from));
+	ck_assert_msg(!at_eoh, "signed mail must reach its end");
+	ck_assert_msg(strncmp(from, "<prvs=0", 7) == 0 && strcmp(from + 16,
+	    "=alice@sender.test>") == 0, "chgfrom: got \"%s\"", from);
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "sends WHERE queue_id = 'S1'"), 1);
+	/* a remote bounce to the signed address, about a message not kept */
+	from[strlen(from) - 1] = '\0';
+	bounce_from("<>", from + 1, "192.0.2.7", "postfix-failed-5xx.eml");
+	want_state("bob@remote.test", "suppressed");
+	want_trust("bob@remote.test", "yes/signed-return-path/hard/");
+	/* a wrong tag: held, even about a message that was sent */
+	(void)snprintf(bad, sizeof(bad), "%s", from + 1);
+	bad[15] = bad[15] == '0' ? '1' : '0';
+	send_ordinary("S2", "carol@remote.test",
+	    "<e2e-hard-23885.12348@sender.test>", NULL, NULL, 0);
+	bounce_from("<>", bad, "192.0.2.7",
+	    "postfix-failed-5xx-2rcpt-envid-hdrs.eml");
+	ck_assert_int_eq(store_lookup(store, "carol@remote.test", &rec),
+	    BD_ENOTFOUND);
+	want_trust("carol@remote.test", "no/bad-signature/untrusted/");
+	/* an expired one */
+	clock_now = NOW + 8 * 86400;
+	bounce_from("<>", from + 1, "192.0.2.7",
+	    "postfix-failed-4xx-expired.eml");
+	want_trust("bob@remote.test", "no/expired-signature/untrusted/");
+	/* another sender is left alone */
+	milter_fini();
+	use_signing_conf();
+	{
+		SMFICTX		 ctx;
+		struct run	 r;
+		static const char *const rcpts[] = { "bob@remote.test", NULL };
+		static const char m[] = "Message-ID: <o@x>\r\n\r\nx\r\n";
+
+		conn_open(&ctx, &r);
+		fake_set_macro(&ctx, "i", "S3");
+		drive(&ctx, &r, "<other@elsewhere.test>", rcpts, m,
+		    sizeof(m) - 1);
+		ck_assert_msg(ctx.nchgfrom == 0, "other sender: got %d "
+		    "chgfrom, want 0", ctx.nchgfrom);
+		conn_end(&ctx);
+	}
+}
+END_TEST
+
 static Suite *
 milter_suite(bool fixtures)
 {
@@ -1354,6 +1744,20 @@ milter_suite(bool fixtures)
 	tcase_add_test(tc, test_milter_rcpt_bounce_never_refused);
 	tcase_add_test(tc, test_milter_rcpt_database_failure_accepts);
 	tcase_add_test(tc, test_milter_ordinary_mail_silent_at_info);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("trust");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_milter_trust_sends_recorded_at_eoh);
+	tcase_add_test(tc, test_milter_trust_local_rcpt_not_a_send);
+	tcase_add_test(tc, test_milter_trust_arf_source);
+	tcase_add_test(tc, test_milter_trust_arf_send);
+	if (fixtures) {
+		tcase_add_test(tc, test_milter_trust_internal_dsn_tied);
+		tcase_add_test(tc, test_milter_trust_untied_dsn_held);
+		tcase_add_test(tc, test_milter_trust_remote_by_msgid_and_envid);
+		tcase_add_test(tc, test_milter_trust_dates_bounded);
+		tcase_add_test(tc, test_milter_trust_sign_and_check);
+	}
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -43,6 +43,7 @@ fake_ctx_free(SMFICTX *ctx)
 	}
 	for (i = 0; i <= SMFIM_LAST; i++)
 		free(ctx->symlist[i]);
+	free(ctx->chgfrom);
 	memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -185,5 +186,17 @@ smfi_setreply(SMFICTX *ctx, char *rcode, char *xcode, char *message)
 	(void)snprintf(ctx->reply[2], sizeof(ctx->reply[2]), "%s",
 	    message ? message : "");
 	ctx->nreplies++;
+	return MI_SUCCESS;
+}
+
+int
+smfi_chgfrom(SMFICTX *ctx, char *mail, char *args)
+{
+	(void)args;
+	if (mail == NULL)
+		return MI_FAILURE;
+	free(ctx->chgfrom);
+	ctx->chgfrom = strdup(mail);
+	ctx->nchgfrom++;
 	return MI_SUCCESS;
 }

@@ -33,6 +33,8 @@ struct smfi_str {
 	char		 reply[3][256];		/* last smfi_setreply */
 	int		 nreplies;
 	char		*symlist[SMFIM_LAST + 1];	/* smfi_setsymlist */
+	char		*chgfrom;			/* last smfi_chgfrom */
+	int		 nchgfrom;
 };
 
 /* What smfi_register() was given; fake_registered counts the calls. */

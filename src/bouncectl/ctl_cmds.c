@@ -89,7 +89,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "  bouncectl --json events --since 1042 --follow\n" },
 	{ "stats", ctl_stats, CTL_F_CSV | CTL_F_JSON,
 	  "[--by domain|reason|day|campaign|kind] [--since DATE] "
-	  "[--warn-total PCT] [--warn-hard PCT] [--min-sends N]",
+	  "[--warn-total PCT] [--warn-hard PCT] [--min-sends N] | "
+	  "--untrusted [--since DATE]",
 	  "sends, outcomes and bounce rates, with warnings",
 	  "Counts sends (from the mail log), their outcomes, bounce rates and\n"
 	  "suppressions, in one total or grouped.  A group of at least\n"
@@ -101,6 +102,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "  --by KEY      domain, reason, day (UTC), campaign, or kind (bulk\n"
 	  "                or transactional mail, from the returned original)\n"
 	  "  --since DATE  events and sends dated at or after DATE\n"
+	  "  --untrusted   instead: the reports the trust policy held\n"
+	  "                (never acted on), per SMTP client and domain\n"
 	  "\n"
 	  "Example:\n"
 	  "  bouncectl stats --by day --since 10d\n" },

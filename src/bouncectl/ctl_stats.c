@@ -4,8 +4,9 @@
  *
  * ctl_stats.c - bouncectl(8) subcommands that count and tidy the store:
  * stats (sends, their outcomes and bounce rates per domain, reason, day
- * or campaign, with warning thresholds), prune (forget old events) and
- * expire (end suppressions older than their reason's rule).
+ * or campaign, with warning thresholds; with --untrusted, the reports
+ * the trust policy held, per source and domain), prune (forget old
+ * events) and expire (end suppressions older than their reason's rule).
  *
  * stats opens the store read-only; prune and expire write and refuse a
  * database that does not exist (ctl_store_open()).  A warning goes to
@@ -51,7 +52,37 @@ struct stat_arg {
 	int64_t		 since;
 	int		 crossed;
 	const char	*by;
+	bool		 untrusted;	/* --untrusted */
 };
+
+/* stats --untrusted: the held reports, per source and domain. */
+static const struct ctl_col untrusted_cols[] = {
+	{ "source", CTL_COL_STR, true, 0 },
+	{ "domain", CTL_COL_STR, true, 0 },
+	{ "reports", CTL_COL_NUM, true, 0 },
+	{ "recipients", CTL_COL_NUM, true, 0 },
+	{ "first", CTL_COL_TIME, true, 0 },
+	{ "last", CTL_COL_TIME, true, 0 },
+	{ "why", CTL_COL_STR, true, 0 },
+};
+#define NUNTRUSTED	(sizeof(untrusted_cols) / sizeof(untrusted_cols[0]))
+
+static int
+untrusted_cb(void *arg, const struct store_untrusted_row *r)
+{
+	struct ctl_val	 v[NUNTRUSTED];
+
+	memset(v, 0, sizeof(v));
+	v[0].s = r->source[0] ? r->source : "(unknown)";
+	v[1].s = r->domain;
+	v[2].n = r->events;
+	v[3].n = r->recipients;
+	v[4].n = r->first;
+	v[5].n = r->last;
+	v[6].s = r->why;
+	ctl_out_row(arg, v);
+	return 0;
+}
 
 /* part / whole in hundredths of a percent, rounded; -1 without a whole */
 static int64_t
@@ -187,10 +218,13 @@ stats_opt(int ch, const char *arg, struct stat_arg *a)
 		fprintf(stderr, "bouncectl: --min-sends: not a count: "
 		    "\"%s\"\n", arg);
 		return false;
+	case 'u':
+		a->untrusted = true;
+		return true;
 	}
 	fprintf(stderr, "usage: bouncectl stats [--by domain|reason|day|"
 	    "campaign|kind] [--since DATE] [--warn-total PCT] [--warn-hard PCT] "
-	    "[--min-sends N]\n");
+	    "[--min-sends N] | --untrusted [--since DATE]\n");
 	return false;
 }
 
@@ -233,7 +267,8 @@ stats_json_tail(const struct stat_arg *a)
  * (ingest-log, follow-log), else the events; a warning on stderr (and in
  * the warning column) for each group of at least N sends (default 100)
  * whose bounce rate passes PCT (default 2%) or hard bounce rate passes
- * its PCT (default 0.5%).
+ * its PCT (default 0.5%).  With --untrusted: the reports the trust
+ * policy held (never acted on), per SMTP client and recipient domain.
  * Returns 0; 1 when a group crossed a threshold; 2 on a bad option or a
  * database failure.
  */
@@ -246,6 +281,7 @@ ctl_stats(const struct ctl_opts *o, int argc, char **argv)
 		{ "warn-total", required_argument, NULL, 't' },
 		{ "warn-hard", required_argument, NULL, 'h' },
 		{ "min-sends", required_argument, NULL, 'm' },
+		{ "untrusted", no_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct stat_arg	 sa;
@@ -266,6 +302,18 @@ ctl_stats(const struct ctl_opts *o, int argc, char **argv)
 	}
 	if ((rc = ctl_store_open(o, STORE_RDONLY, &s)) != CTL_EXIT_OK)
 		return rc;
+	if (sa.untrusted) {
+		ctl_out_init(&sa.out, stdout, ctl_out_fmt(o), untrusted_cols,
+		    NUNTRUSTED, 0);
+		if (store_untrusted(s, sa.since, untrusted_cb, &sa.out) !=
+		    BD_OK) {
+			ctl_out_end(&sa.out);
+			rc = ctl_store_fail(s, "stats");
+		} else if (!ctl_out_end(&sa.out))
+			rc = CTL_EXIT_ERROR;
+		store_close(s);
+		return rc;
+	}
 	/* a report: one JSON document, the groups an array in it */
 	if (o->json)
 		stats_json_head(&sa);

@@ -503,6 +503,7 @@ static const struct ctl_col hist_cols[] = {
 	{ "reason", CTL_COL_STR, true, 0 },
 	{ "class", CTL_COL_STR, true, 0 },
 	{ "source", CTL_COL_STR, true, 0 },
+	{ "trust", CTL_COL_STR, true, 0 },
 	{ "rule", CTL_COL_STR, true, 0 },
 	{ "diagnostic", CTL_COL_STR, true, CTL_DIAG_W },
 	{ "id", CTL_COL_NUM, false, 0 },
@@ -523,6 +524,8 @@ static const struct ctl_col hist_cols[] = {
 	{ "feedback_type", CTL_COL_STR, false, 0 },
 	{ "trusted", CTL_COL_BOOL, false, 0 },
 	{ "mail_kind", CTL_COL_STR, false, 0 },
+	{ "trust_why", CTL_COL_STR, false, 0 },
+	{ "client_addr", CTL_COL_STR, false, 0 },
 };
 #define NHIST	(sizeof(hist_cols) / sizeof(hist_cols[0]))
 
@@ -538,26 +541,30 @@ hist_cb(void *arg, const struct store_event_row *e)
 	v[3].s = e->reason;
 	v[4].s = e->class;
 	v[5].s = e->source;
-	v[6].s = e->rule;
-	v[7].s = e->diagnostic;
-	v[8].n = e->id;
-	v[9].n = e->recorded_at;
-	v[10].s = e->recipient;
-	v[11].s = e->original_recipient;
-	v[12].n = e->reply_code;
-	v[13].n = e->hard;
-	v[14].s = e->who;
-	v[15].s = e->advice;
-	v[16].s = e->remote_mta;
-	v[17].s = e->reporting_mta;
-	v[18].s = e->queue_id;
-	v[19].s = e->message_id;
-	v[20].s = e->envelope_id;
-	v[21].s = e->sender;
-	v[22].s = e->campaign;
-	v[23].s = e->feedback_type;
-	v[24].n = e->trusted;
-	v[25].s = e->mail_kind;
+	/* how the trust policy judged it; "" for the log and operators */
+	v[6].s = e->trust_why != NULL ? e->trust_why : "";
+	v[7].s = e->rule;
+	v[8].s = e->diagnostic;
+	v[9].n = e->id;
+	v[10].n = e->recorded_at;
+	v[11].s = e->recipient;
+	v[12].s = e->original_recipient;
+	v[13].n = e->reply_code;
+	v[14].n = e->hard;
+	v[15].s = e->who;
+	v[16].s = e->advice;
+	v[17].s = e->remote_mta;
+	v[18].s = e->reporting_mta;
+	v[19].s = e->queue_id;
+	v[20].s = e->message_id;
+	v[21].s = e->envelope_id;
+	v[22].s = e->sender;
+	v[23].s = e->campaign;
+	v[24].s = e->feedback_type;
+	v[25].n = e->trusted;
+	v[26].s = e->mail_kind;
+	v[27].s = e->trust_why;
+	v[28].s = e->client_addr;
 	ctl_out_row(arg, v);
 	return 0;
 }

@@ -84,9 +84,11 @@ reload(void)
 	struct bd_config	*cur, *nc;
 	char			 err[1024], fixed[512];
 
-	if (config_load(conf_path, &nc, err, sizeof(err)) != BD_OK) {
+	if (config_load(conf_path, &nc, err, sizeof(err)) != BD_OK ||
+	    config_load_key(nc, err, sizeof(err)) != BD_OK) {
 		log_err("reload failed, the running configuration stays: %s",
 		    err);
+		config_free(nc);
 		return;
 	}
 	cur = milter_current_config();
@@ -167,7 +169,10 @@ load_or_die(const struct opts *o)
 		fprintf(stderr, "bounced: %s: %s\n", o->path, strerror(errno));
 		exit(EX_CONFIG);
 	}
-	if (config_load(conf_path, &c, err, sizeof(err)) != BD_OK) {
+	/* The key as root, before privileges are dropped; a reload reads
+	 * it as UserID (bounced.conf(5), SignKeyFile). */
+	if (config_load(conf_path, &c, err, sizeof(err)) != BD_OK ||
+	    config_load_key(c, err, sizeof(err)) != BD_OK) {
 		fprintf(stderr, "bounced: %s\n", err);
 		exit(EX_CONFIG);
 	}

@@ -13,7 +13,9 @@
  * - ordinary mail (a non-null envelope sender, RFC 5321 section 4.5.5)
  *   is accepted at MAIL FROM, or at DATA when BounceAddresses or
  *   SuppressedRecipients make the recipients matter (SMFIS_ACCEPT from
- *   xxfi_envrcpt accepts only that recipient);
+ *   xxfi_envrcpt accepts only that recipient), or at the end of its
+ *   header once its sends are kept (RecordSends, milter_send.c), or at
+ *   its end when its sender is signed (SignEnvelope);
  * - a bounce (null sender "<>", or "" from Postfix's own DSNs, or a
  *   recipient matching BounceAddresses, for VERP) is buffered up to
  *   MaxMessageBytes, analysed once at end of message (RFC 3464, 6522,
@@ -66,6 +68,7 @@ msg_free(struct msg_ctx *mc)
 		return;
 	buf_free(&mc->msg);
 	buf_free(&mc->tag);
+	milter_send_free(mc);
 	free(mc);
 }
 
@@ -168,13 +171,21 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		return SMFIS_CONTINUE;
 	}
 	rcpts = cc->conf->n_bounce_patterns > 0 ||
-	    cc->conf->suppressed_rcpt != RCPT_OFF;
+	    cc->conf->suppressed_rcpt != RCPT_OFF ||
+	    cc->conf->record_sends || cc->conf->sign_envelope;
 	/* Steps we never look at. */
 	want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN;
 	if (!rcpts)
 		want |= SMFIP_NORCPT | SMFIP_NODATA;
-	/* Replies we never vary; and the exact header bytes. */
-	nr = SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_SKIP | SMFIP_HDR_LEADSPC;
+	/*
+	 * Replies we never vary; and the exact header bytes.  With
+	 * RecordSends the end of the header answers: ordinary mail is
+	 * accepted there (its body is never sent), which an SMFIP_NR_EOH
+	 * MTA would not wait for.
+	 */
+	nr = SMFIP_NR_HDR | SMFIP_SKIP | SMFIP_HDR_LEADSPC;
+	if (!cc->conf->record_sends)
+		nr |= SMFIP_NR_EOH;
 	cc->pflags = (want | nr) & f1;
 	cc->aflags = 0;
 	if (cc->conf->bounce_action == BOUNCE_HEADERS ||
@@ -184,6 +195,13 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			    "no X-Bounce-* headers on this connection");
 		cc->aflags |= SMFIF_ADDHDRS & f0;
 	}
+	if (cc->conf->sign_envelope) {
+		if ((f0 & SMFIF_CHGFROM) == 0)
+			log_warn("the MTA does not allow changing the envelope "
+			    "sender: SignEnvelope does nothing on this "
+			    "connection");
+		cc->aflags |= SMFIF_CHGFROM & f0;
+	}
 	/* Only headers mode vouches for X-Bounce-*: it removes forged ones. */
 	if (cc->conf->bounce_action == BOUNCE_HEADERS) {
 		if ((f0 & SMFIF_CHGHDRS) == 0)
@@ -192,8 +210,12 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		cc->aflags |= SMFIF_CHGHDRS & f0;
 	}
 	if (f0 & SMFIF_SETSYMLIST) {
-		/* The queue id at MAIL and again at EOM (smtpd sets it late) */
-		if (smfi_setsymlist(ctx, SMFIM_ENVFROM, "i") ==
+		/*
+		 * The queue id at MAIL and again at EOM (smtpd sets it late),
+		 * and the client for the trust policy (an ARF report from a
+		 * FeedbackSources address; stats per source).
+		 */
+		if (smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {client_addr}") ==
 		    MI_SUCCESS &&
 		    smfi_setsymlist(ctx, SMFIM_EOM, "i") == MI_SUCCESS)
 			cc->aflags |= SMFIF_SETSYMLIST;
@@ -229,7 +251,8 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		return isnull ? SMFIS_TEMPFAIL : SMFIS_ACCEPT;
 	msg_cleanup(ctx);
 	if (!isnull && cc->conf->n_bounce_patterns == 0 &&
-	    cc->conf->suppressed_rcpt == RCPT_OFF)
+	    cc->conf->suppressed_rcpt == RCPT_OFF &&
+	    !cc->conf->record_sends && !cc->conf->sign_envelope)
 		return decide(cc, OUT_ORDINARY, 0);
 	if ((mc = calloc(1, sizeof(*mc))) == NULL) {
 		log_err("out of memory at MAIL FROM");
@@ -246,6 +269,9 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	 */
 	mc->internal = isnull && bare;
 	copy_qid(ctx, mc);
+	milter_send_client(ctx, mc);
+	if (!isnull)
+		milter_send_from(ctx, cc, mc, argv);
 	cc->mc = mc;
 	return decide(cc, OUT_MORE, SMFIP_NR_MAIL);
 }
@@ -255,6 +281,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct conn_ctx	*cc = smfi_getpriv(ctx);
 	struct msg_ctx	*mc;
+	sfsistat	 r;
 
 	if (cc == NULL || (mc = cc->mc) == NULL || argv == NULL ||
 	    argv[0] == NULL)
@@ -265,11 +292,16 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 			mc->internal = false;
 		mc->bounce = mc->by_address = true;
 	}
-	if (mc->bounce || cc->conf->suppressed_rcpt == RCPT_OFF)
+	if (mc->bounce || cc->conf->suppressed_rcpt == RCPT_OFF) {
+		milter_send_rcpt(ctx, cc, mc, argv[0]);
 		return decide(cc, OUT_MORE, SMFIP_NR_RCPT);
+	}
 	copy_qid(ctx, mc);
-	return decide(cc, milter_rcpt_check(ctx, cc, mc, argv[0]),
+	r = decide(cc, milter_rcpt_check(ctx, cc, mc, argv[0]),
 	    SMFIP_NR_RCPT);
+	if (r != SMFIS_REJECT)	/* a refused recipient is sent nothing */
+		milter_send_rcpt(ctx, cc, mc, argv[0]);
+	return r;
 }
 
 static sfsistat
@@ -280,7 +312,7 @@ mlfi_data(SMFICTX *ctx)
 
 	if (cc == NULL || (mc = cc->mc) == NULL)
 		return SMFIS_CONTINUE;
-	if (!mc->bounce && mc->tag.len == 0) {
+	if (!mc->bounce && mc->tag.len == 0 && !milter_send_wanted(mc)) {
 		msg_cleanup(ctx);
 		return decide(cc, OUT_ORDINARY, 0);
 	}
@@ -296,7 +328,9 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 
 	if (cc == NULL)
 		return SMFIS_CONTINUE;
-	if ((mc = cc->mc) == NULL || !mc->bounce)
+	if ((mc = cc->mc) != NULL && !mc->bounce)
+		milter_send_header(cc, mc, name, value);
+	if (mc == NULL || !mc->bounce)
 		return decide(cc, OUT_MORE, SMFIP_NR_HDR);
 	if (strncasecmp(name, "X-Bounce-", 9) == 0)
 		milter_note_forged(mc, name);
@@ -310,12 +344,23 @@ static sfsistat
 mlfi_eoh(SMFICTX *ctx)
 {
 	struct conn_ctx	*cc = smfi_getpriv(ctx);
+	struct msg_ctx	*mc;
 
-	if (cc != NULL && cc->mc != NULL && cc->mc->bounce) {
-		note_append(cc->mc, buf_append(&cc->mc->msg, "\r\n", 2));
-		cc->mc->in_body = true;
+	if (cc == NULL)
+		return SMFIS_CONTINUE;
+	if ((mc = cc->mc) != NULL && mc->bounce) {
+		note_append(mc, buf_append(&mc->msg, "\r\n", 2));
+		mc->in_body = true;
+	} else if (mc != NULL) {
+		/* Ordinary mail: its sends now, its body is never needed. */
+		copy_qid(ctx, mc);
+		if (milter_send_record(cc, mc) && mc->tag.len == 0 &&
+		    !mc->send.sign) {
+			msg_cleanup(ctx);
+			return decide(cc, OUT_ORDINARY, 0);
+		}
 	}
-	return cc ? decide(cc, OUT_MORE, SMFIP_NR_EOH) : SMFIS_CONTINUE;
+	return decide(cc, OUT_MORE, SMFIP_NR_EOH);
 }
 
 static sfsistat
@@ -348,9 +393,13 @@ mlfi_eom(SMFICTX *ctx)
 	copy_qid(ctx, mc);
 	if (mc->bounce)
 		o = milter_bounce_eom(ctx, cc, mc);
-	else if (mc->tag.len > 0 && (cc->aflags & SMFIF_ADDHDRS))
-		milter_add_header(ctx, cc, mc, "X-Bounce-Suppressed",
-		    mc->tag.data);
+	else {
+		(void)milter_send_record(cc, mc);
+		milter_send_sign(ctx, cc, mc);
+		if (mc->tag.len > 0 && (cc->aflags & SMFIF_ADDHDRS))
+			milter_add_header(ctx, cc, mc, "X-Bounce-Suppressed",
+			    mc->tag.data);
+	}
 	r = decide(cc, o, 0);
 	/* A bounce that goes on unrecorded must not keep forged ones. */
 	if (mc->bounce && r == SMFIS_CONTINUE &&
@@ -384,7 +433,8 @@ mlfi_close(SMFICTX *ctx)
 static struct smfiDesc milter_desc = {
 	MILTER_NAME,		/* filter name */
 	SMFI_VERSION,		/* version code */
-	SMFIF_ADDHDRS | SMFIF_CHGHDRS,	/* most we may do; negotiate narrows */
+	SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM,	/* most we may do;
+					   negotiate narrows */
 	mlfi_connect,		/* connection info (normally negotiated away) */
 	NULL,			/* SMTP HELO */
 	mlfi_envfrom,		/* envelope sender */

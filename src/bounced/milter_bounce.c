@@ -3,10 +3,13 @@
 /*
  * milter_bounce.c - the end of a bounce's message, for the libmilter
  * glue: analyse the buffered message once (RFC 3464, 6522, 6533, 3463
- * through analyze.h), record one event per recipient in one store
- * transaction, apply BounceAction headers (remove the X-Bounce-* fields
- * the bounce came with, add ours; smfi_chgheader(3), smfi_addheader(3))
- * and write the one log line of the message (STYLE.md 3.7).
+ * through analyze.h), judge every reported recipient by the trust policy
+ * (verdict/trust.c: tied to a recorded send, a signed return address, a
+ * feedback-loop source), record one event per recipient in one store
+ * transaction - untrusted ones held, never acted on -, apply BounceAction
+ * headers (remove the X-Bounce-* fields the bounce came with, add ours;
+ * smfi_chgheader(3), smfi_addheader(3)) and write the one log line of
+ * the message (STYLE.md 3.7).
  *
  * What it returns is an enum outcome; milter.c's decide() alone turns it
  * into an sfsistat.  Input that cannot be analysed is let through with
@@ -36,6 +39,7 @@ struct summary {
 	const struct bd_event	*evs;
 	size_t			 n;		/* events */
 	size_t			 recorded;	/* of them new */
+	size_t			 held;		/* of them not trusted */
 	const char		*action;
 	const char		*why;		/* NULL, or why none recorded */
 	const char		*error;		/* NULL, or what went wrong */
@@ -149,6 +153,8 @@ add_bounce_headers(SMFICTX *ctx, const struct conn_ctx *cc,
 		    e->verdict.hard ? "yes" : "no");
 		milter_add_header(ctx, cc, mc, "X-Bounce-Rule",
 		    e->verdict.rule);
+		milter_add_header(ctx, cc, mc, "X-Bounce-Trust",
+		    e->trust_why != NULL ? e->trust_why : "none");
 	}
 }
 
@@ -165,8 +171,10 @@ event_field(const struct bd_event *e, int f)
 		return e->verdict.reason ? e->verdict.reason : "undefined";
 	case 3:
 		return e->verdict.hard ? "yes" : "no";
-	default:
+	case 4:
 		return e->verdict.rule;
+	default:
+		return e->trust_why != NULL ? e->trust_why : "none";
 	}
 }
 
@@ -175,12 +183,12 @@ static void
 append_events(struct buf *l, const struct bd_event *evs, size_t n)
 {
 	static const char *const names[] = { "rcpt", "status", "reason",
-	    "hard", "rule" };
+	    "hard", "rule", "trust" };
 	char		 s[LOG_SANITIZE_BUF];
 	size_t		 i, k = n < LOG_MAX_RCPTS ? n : LOG_MAX_RCPTS;
 	int		 f;
 
-	for (f = 0; f < 5 && n > 0; f++) {
+	for (f = 0; f < 6 && n > 0; f++) {
 		(void)buf_printf(l, " %s=", names[f]);
 		for (i = 0; i < k; i++) {
 			(void)log_sanitize(event_field(&evs[i], f), s,
@@ -210,6 +218,10 @@ log_summary(const struct summary *sum)
 	append_events(&l, sum->evs, sum->n);
 	(void)buf_printf(&l, " source=%s action=%s",
 	    mc->internal ? "dsn-internal" : "dsn-remote", sum->action);
+	if (!mc->internal && mc->client_addr[0] != '\0')
+		(void)buf_printf(&l, " client=%s", mc->client_addr);
+	if (sum->held > 0)
+		(void)buf_printf(&l, " untrusted=%zu", sum->held);
 	if (r != NULL && sum->n == 0)
 		(void)buf_printf(&l, " kind=%s", dsn_kind_name(r->kind));
 	if (r != NULL && r->defects != 0)
@@ -331,6 +343,68 @@ analyse(const struct bd_config *c, const struct msg_ctx *mc,
 }
 
 /*
+ * The trust policy for every event (DESIGN.md "Trust"): tied to a send
+ * of that message to that recipient within TrustMaxAge, a signed return
+ * address, an ARF report from FeedbackSources.  A trusted event keeps
+ * its own date, moved into [its send, now]; an untrusted one is dated
+ * now (its date means nothing) and is held by the store.  BD_OK, or the
+ * store's failure (then nothing is recorded: OnError).
+ */
+static enum bd_status
+judge(const struct bd_config *c, const struct msg_ctx *mc,
+    const struct analysis *a, struct bd_event *evs, size_t n, size_t *held)
+{
+	struct trust_facts	 f;
+	struct store_send_key	 k;
+	struct store_send_found	 found;
+	struct milter_handles	 h;
+	enum trust_why		 why;
+	enum bd_status		 s;
+	int64_t			 now = milter_now();
+	size_t			 i;
+
+	milter_shared(&h);
+	memset(&f, 0, sizeof(f));
+	f.policy = c->trust_policy;
+	f.local_path = mc->internal;
+	f.feedback = a->report->kind == DSN_KIND_ARF;
+	f.feedback_source = !mc->internal && trust_nets_match(
+	    c->feedback_nets, c->n_feedback_nets, mc->client_addr);
+	f.signature = mc->signature;
+	*held = 0;
+	for (i = 0; i < n; i++) {
+		memset(&found, 0, sizeof(found));
+		f.send = TRUST_MATCH_NONE;
+		if (trust_needs_send(&f)) {
+			if (h.store == NULL)
+				return BD_EIO;
+			memset(&k, 0, sizeof(k));
+			k.recipient = evs[i].recipient;
+			k.original_recipient = evs[i].original_recipient;
+			k.queue_ids[0] = evs[i].queue_id;
+			k.nqueue_ids = 1;
+			k.message_id = evs[i].message_id;
+			k.envelope_id = evs[i].envelope_id;
+			if ((s = store_send_match(h.store, &k,
+			    now - c->trust_max_age, &found)) != BD_OK)
+				return s;
+			f.send = found.how;
+		}
+		evs[i].trusted = trust_decide(&f, &why);
+		evs[i].trust_why = trust_why_name(why);
+		evs[i].client_addr = mc->internal ? "local" :
+		    mc->client_addr[0] != '\0' ? mc->client_addr : NULL;
+		if (evs[i].trusted)
+			evs[i].when = trust_when(evs[i].when, now, found.when);
+		else {
+			evs[i].when = now;
+			(*held)++;
+		}
+	}
+	return BD_OK;
+}
+
+/*
  * milter_bounce_eom - the end of a bounce's message
  *
  * Arguments: ctx, of mlfi_eom; cc; mc, the bounce.
@@ -375,7 +449,10 @@ milter_bounce_eom(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc)
 	} else if (sum.n == 0) {
 		sum.why = "no-recipient";
 		o = OUT_PASS;
-	} else if (record(c, mc, evs, sum.n, &sum.recorded) != BD_OK) {
+	} else if ((s = judge(c, mc, a, evs, sum.n, &sum.held)) != BD_OK ||
+	    record(c, mc, evs, sum.n, &sum.recorded) != BD_OK) {
+		/* record() logs its own incident; a lookup failure is ours */
+		sum.ours = s != BD_OK;
 		sum.action = on_error_name(c);
 		sum.error = "store";
 		sum.recorded = 0;

@@ -8,8 +8,11 @@
  *   milter_state.c   shared state: snapshot, store handles, cache, clock;
  *                    the socket and smfi_main()
  *   milter_rcpt.c    SuppressedRecipients at RCPT TO (in front of rcache.c)
- *   milter_bounce.c  end of message of a bounce: analysis, recording, the
- *                    X-Bounce-* header actions and the one log line
+ *   milter_bounce.c  end of message of a bounce: analysis, trust,
+ *                    recording, the X-Bounce-* header actions and the one
+ *                    log line
+ *   milter_send.c    outbound mail: its sends kept (RecordSends), its
+ *                    sender signed (SignEnvelope); prvs= on bounces
  * Only these files include <libmilter/mfapi.h>.  No SMFICTX is ever stored
  * in a context: each function uses the one its callback was given.
  */
@@ -31,6 +34,24 @@
 #define MILTER_FORGED_NAME_LEN	64	/* bytes of one such name */
 #define MILTER_PARSE_MAX	8	/* bounces parsed at once */
 #define MILTER_PARSE_WAIT	20	/* s a bounce waits for its turn */
+#define MILTER_SEND_RCPTS	1000	/* recipients of a message kept as sends */
+#define MILTER_ENVID_MAX	100	/* bytes of an ENVID (RFC 3461 4.4) */
+#define MILTER_ADDR_MAX		64	/* bytes of a client address */
+
+/* Outbound mail (milter_send.c): what its sends are kept with. */
+struct send_ctx {
+	bool		 record;	/* RecordSends: keep its sends */
+	bool		 sign;		/* SignEnvelope applies to its sender */
+	bool		 done;		/* kept (or given up) */
+	bool		 full;		/* more than MILTER_SEND_RCPTS */
+	char		*sender;	/* without angle brackets */
+	char		*envid;		/* ENVID=, xtext-decoded, or NULL */
+	char		*msgid;		/* its Message-ID field, or NULL */
+	char		*campaign;	/* its CampaignHeader field, or NULL */
+	char		**rcpts;	/* normalised, not to local mailboxes */
+	size_t		 nrcpts;
+	size_t		 cap;
+};
 
 /* The X-Bounce-* fields a bounce arrived with (forged or relayed). */
 struct forged {
@@ -65,6 +86,9 @@ struct msg_ctx {
 	unsigned	 forged_total;
 	bool		 forged_kept;	/* more than we can remove */
 	bool		 forged_done;	/* removal asked for */
+	struct send_ctx	 send;		/* ordinary mail: milter_send.c */
+	enum prvs_result signature;	/* bounce: its recipients' prvs= tags */
+	char		 client_addr[MILTER_ADDR_MAX];	/* {client_addr} */
 };
 
 /* What every connection shares (milter_shared()). */
@@ -116,5 +140,27 @@ void milter_add_header(SMFICTX *ctx, const struct conn_ctx *cc,
 /* milter_bounce_eom - analyse, record, act on and log a bounce */
 enum outcome milter_bounce_eom(SMFICTX *ctx, struct conn_ctx *cc,
     struct msg_ctx *mc);
+
+/* milter_send.c */
+/* milter_send_from - MAIL FROM of ordinary mail: record? sign? ENVID */
+void milter_send_from(SMFICTX *ctx, const struct conn_ctx *cc,
+    struct msg_ctx *mc, char **argv);
+/* milter_send_client - keep {client_addr} of the message */
+void milter_send_client(SMFICTX *ctx, struct msg_ctx *mc);
+/* milter_send_rcpt - a recipient: kept as a send, or a bounce's prvs= */
+void milter_send_rcpt(SMFICTX *ctx, const struct conn_ctx *cc,
+    struct msg_ctx *mc, const char *rcpt);
+/* milter_send_wanted - ordinary mail needs its header or its end */
+bool milter_send_wanted(const struct msg_ctx *mc);
+/* milter_send_header - Message-ID and CampaignHeader of ordinary mail */
+void milter_send_header(const struct conn_ctx *cc, struct msg_ctx *mc,
+    const char *name, const char *value);
+/* milter_send_record - keep the sends; false while the queue id is unknown */
+bool milter_send_record(const struct conn_ctx *cc, struct msg_ctx *mc);
+/* milter_send_sign - smfi_chgfrom() to the prvs= sender (end of message) */
+void milter_send_sign(SMFICTX *ctx, const struct conn_ctx *cc,
+    const struct msg_ctx *mc);
+/* milter_send_free - release the message's send_ctx */
+void milter_send_free(struct msg_ctx *mc);
 
 #endif

@@ -498,14 +498,15 @@ e2e_up()
 
 # --- mail ---------------------------------------------------------------
 
-# e2e_send FROM RCPT [SUBJECT] - one message over SMTP to Postfix's smtpd
+# e2e_send FROM RCPT [SUBJECT [MESSAGE-ID]] - one message over SMTP to
+# Postfix's smtpd (a Message-ID of its own unless one is given)
 e2e_send()
 {
-	python3 - "$P_SMTPD" "$1" "$2" "${3:-e2e test}" <<'EOF' ||
+	python3 - "$P_SMTPD" "$1" "$2" "${3:-e2e test}" "${4:-}" <<'EOF' ||
 import smtplib, sys, time, os
-port, sender, rcpt, subject = sys.argv[1:5]
+port, sender, rcpt, subject, mid = sys.argv[1:6]
 now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
-mid = "<e2e-%d-%d-%s@sender.test>" % (os.getpid(), time.time_ns(),
+mid = mid or "<e2e-%d-%d-%s@sender.test>" % (os.getpid(), time.time_ns(),
     rcpt.split("@")[0])
 msg = ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\n"
        "Message-ID: %s\r\nMIME-Version: 1.0\r\n"

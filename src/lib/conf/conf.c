@@ -21,12 +21,17 @@
  * RFC 5322 section 3.6.8 (CampaignHeader), RFC 5965 section 7.3
  * (ComplaintSuppress: the Feedback-Type registry, state.c's list).
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 #include "conf/conf_file.h"
@@ -196,6 +201,34 @@ split_patterns(struct bd_config *c, const char *s)
 	    &c->n_bounce_patterns);
 }
 
+static void
+free_sign_patterns(struct bd_config *c)
+{
+	pattern_list_free(c->sign_patterns, c->n_sign_patterns);
+	c->sign_patterns = NULL;
+	c->n_sign_patterns = 0;
+}
+
+/* SignSenders; returns NULL or why it is wrong. */
+static const char *
+split_signers(struct bd_config *c, const char *s)
+{
+	free_sign_patterns(c);
+	return pattern_list_split(s, &c->sign_patterns, &c->n_sign_patterns);
+}
+
+/* FeedbackSources: trust.c's grammar. */
+static const char *
+parse_nets(struct bd_config *c, const char *v, char *why, size_t whylen)
+{
+	if (!trust_nets_parse(v, c->feedback_nets, TRUST_NETS_MAX,
+	    &c->n_feedback_nets, why, whylen)) {
+		c->n_feedback_nets = 0;
+		return why;
+	}
+	return NULL;
+}
+
 /* SuppressionExpiry: the store's own grammar, so bouncectl agrees. */
 static const char *
 parse_expiry(struct bd_config *c, const char *v, char *why, size_t whylen)
@@ -218,6 +251,10 @@ check_value(struct bd_config *c, const struct conf_key *k, const char *v,
 			c->n_expiry = 0;
 		else if (k->check == CK_FEEDBACK)
 			c->complaint_types = 0;	/* off */
+		else if (k->check == CK_NETS)
+			c->n_feedback_nets = 0;
+		else if (k->check == CK_SIGNERS)
+			free_sign_patterns(c);
 		return k->empty_ok ? NULL : "empty value";
 	}
 	switch (k->check) {
@@ -250,6 +287,10 @@ check_value(struct bd_config *c, const struct conf_key *k, const char *v,
 	case CK_FEEDBACK:
 		return state_complaint_parse(v, &c->complaint_types, why,
 		    whylen) ? NULL : why;
+	case CK_NETS:
+		return parse_nets(c, v, why, whylen);
+	case CK_SIGNERS:
+		return split_signers(c, v);
 	}
 	return NULL;
 }
@@ -479,6 +520,20 @@ load_rules(struct bd_config *c, char *err, size_t errlen)
 	return st;
 }
 
+/* Keys that only make sense together. */
+static enum bd_status
+check_signing(const struct bd_config *c, const char *name, char *err,
+    size_t errlen)
+{
+	if (c->sign_envelope && (c->sign_key_file == NULL ||
+	    c->sign_key_file[0] == '\0')) {
+		(void)snprintf(err, errlen, "%s: SignEnvelope yes needs "
+		    "SignKeyFile", name);
+		return BD_ECONFIG;
+	}
+	return BD_OK;
+}
+
 /*
  * config_parse - build a configuration from text in memory
  *
@@ -511,6 +566,7 @@ config_parse(const char *name, const char *text, size_t len,
 	}
 	if ((st = conffile_parse(name, text, len, parse_line, &pc, err,
 	    errlen)) != BD_OK ||
+	    (st = check_signing(pc.c, name, err, errlen)) != BD_OK ||
 	    (st = load_rules(pc.c, err, errlen)) != BD_OK) {
 		config_free(pc.c);
 		return st;
@@ -564,6 +620,11 @@ config_free(struct bd_config *c)
 		if (conftab[i].type == CT_STR)
 			free(*(char **)field(c, &conftab[i]));
 	free_patterns(c);
+	free_sign_patterns(c);
+	if (c->sign_key != NULL) {
+		explicit_bzero(c->sign_key, c->sign_key_len);
+		free(c->sign_key);
+	}
 	rules_unref(c->rules);
 	free(c->warnings);
 	free(c->path);
@@ -723,4 +784,93 @@ config_is_bounce_address(const struct bd_config *c, const char *rcpt)
 	a[n] = '\0';
 	return pattern_list_match(c->bounce_patterns, c->n_bounce_patterns,
 	    a);
+}
+
+/*
+ * config_load_key - read the secret of SignEnvelope
+ *
+ * Arguments: c, a snapshot not yet shared; err/errlen.
+ * Returns BD_OK (also when SignEnvelope is off: nothing read), BD_ECONFIG
+ * with "SignKeyFile PATH: why" in err, or BD_ENOMEM.
+ * Notes: the file must be a regular file that neither group nor others
+ * may read or write (the key makes any bounce trusted), of at least
+ * PRVS_KEY_MIN bytes once a final newline is cut; it is read with
+ * O_NOFOLLOW.  Only the daemon calls this: bouncectl reads the same
+ * bounced.conf as an operator who may not read the key.
+ */
+enum bd_status
+config_load_key(struct bd_config *c, char *err, size_t errlen)
+{
+	struct stat	 sb;
+	unsigned char	 key[PRVS_KEY_MAX + 2];
+	ssize_t		 n;
+	size_t		 len = 0;
+	int		 fd;
+	const char	*why = NULL;
+
+	if (!c->sign_envelope || c->sign_key != NULL)
+		return BD_OK;
+	if ((fd = open(c->sign_key_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) <
+	    0) {
+		(void)snprintf(err, errlen, "SignKeyFile %s: %s",
+		    c->sign_key_file, strerror(errno));
+		return BD_ECONFIG;
+	}
+	if (fstat(fd, &sb) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(sb.st_mode))
+		why = "not a regular file";
+	else if ((sb.st_mode & 077) != 0)
+		why = "group or others may read or write it: chmod 0600";
+	while (why == NULL && len < sizeof(key)) {
+		if ((n = read(fd, key + len, sizeof(key) - len)) < 0) {
+			why = strerror(errno);
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	(void)close(fd);
+	while (len > 0 && (key[len - 1] == '\n' || key[len - 1] == '\r'))
+		len--;
+	if (why == NULL && len > PRVS_KEY_MAX)
+		why = "longer than 256 bytes";
+	else if (why == NULL && len < PRVS_KEY_MIN)
+		why = "shorter than 16 bytes (e.g. head -c 32 /dev/urandom "
+		    "| base64)";
+	if (why == NULL && (c->sign_key = malloc(len)) == NULL) {
+		explicit_bzero(key, sizeof(key));
+		(void)snprintf(err, errlen, "out of memory");
+		return BD_ENOMEM;
+	}
+	if (why != NULL) {
+		explicit_bzero(key, sizeof(key));
+		(void)snprintf(err, errlen, "SignKeyFile %s: %s",
+		    c->sign_key_file, why);
+		return BD_ECONFIG;
+	}
+	memcpy(c->sign_key, key, len);
+	c->sign_key_len = len;
+	explicit_bzero(key, sizeof(key));
+	return BD_OK;
+}
+
+/*
+ * config_signs_sender - whether outbound mail from sender is signed
+ *
+ * Arguments: c; sender, the envelope sender without angle brackets.
+ * Returns true when SignEnvelope is on, the key was loaded, and sender
+ * matches SignSenders (an empty list: every sender).  The null sender
+ * and an address already signed are never signed.
+ */
+bool
+config_signs_sender(const struct bd_config *c, const char *sender)
+{
+	if (!c->sign_envelope || c->sign_key == NULL || sender == NULL ||
+	    sender[0] == '\0' || strlen(sender) > PATTERN_LEN ||
+	    strncasecmp(sender, "prvs=", 5) == 0)
+		return false;
+	return c->n_sign_patterns == 0 || pattern_list_match(c->sign_patterns,
+	    c->n_sign_patterns, sender);
 }

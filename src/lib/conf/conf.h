@@ -11,6 +11,7 @@
 #include "util/bd.h"
 #include "verdict/rules.h"
 #include "store/store.h"
+#include "verdict/trust.h"
 
 enum bounce_action {
 	BOUNCE_CONTINUE = 0,	/* let the bounce go on unchanged */
@@ -53,6 +54,14 @@ struct bd_config {
 	unsigned	 sender_alert_rate;	/* SenderSideAlertRate, per hour; 0 off */
 	char		*complaint_suppress;	/* ComplaintSuppress (printed) */
 	char		*event_hook;		/* EventHook: bouncectl events --hook */
+	enum trust_policy trust_policy;		/* TrustPolicy */
+	int64_t		 trust_max_age;		/* TrustMaxAge, seconds */
+	char		*feedback_sources;	/* FeedbackSources, as written */
+	bool		 record_sends;		/* RecordSends */
+	bool		 sign_envelope;		/* SignEnvelope */
+	char		*sign_key_file;		/* SignKeyFile */
+	char		*sign_senders;		/* SignSenders, as written */
+	int64_t		 sign_max_age;		/* SignMaxAge, seconds */
 	struct rules	*rules;			/* compiled RulesFile (or built-in) */
 	/* Added by the daemon (conf.c); derived at load, read-only after. */
 	char		**bounce_patterns;	/* BounceAddresses split, lower-cased */
@@ -60,6 +69,13 @@ struct bd_config {
 	struct store_expiry expiry[STORE_EXPIRY_MAX]; /* SuppressionExpiry */
 	size_t		 n_expiry;		/* 0: expiry off */
 	unsigned	 complaint_types;	/* ComplaintSuppress: bits */
+	struct trust_net feedback_nets[TRUST_NETS_MAX];	/* FeedbackSources */
+	size_t		 n_feedback_nets;
+	char		**sign_patterns;	/* SignSenders split, lower-cased */
+	size_t		 n_sign_patterns;
+	/* SignKeyFile's bytes, by config_load_key() only (the daemon) */
+	unsigned char	*sign_key;
+	size_t		 sign_key_len;
 	char		*warnings;		/* "file:line: warning" lines, or NULL */
 	unsigned	 refs;			/* config_ref/config_unref */
 };
@@ -93,6 +109,14 @@ void config_print(const struct bd_config *c, FILE *fp, bool all);
  */
 void config_fixed_changed(const struct bd_config *a,
     const struct bd_config *b, char *out, size_t outlen);
+/*
+ * config_load_key - read SignKeyFile when SignEnvelope is on (the daemon
+ * only: bouncectl never needs the secret); BD_ECONFIG with why in err
+ * when it is missing, short, or readable by group or others
+ */
+enum bd_status config_load_key(struct bd_config *c, char *err, size_t errlen);
+/* config_signs_sender - SignEnvelope is on and sender matches SignSenders */
+bool config_signs_sender(const struct bd_config *c, const char *sender);
 /* config_is_bounce_address - rcpt matches a BounceAddresses pattern */
 bool config_is_bounce_address(const struct bd_config *c, const char *rcpt);
 /* config_facility - syslog facility code of a name ("mail"), -1 if none */

@@ -40,6 +40,8 @@ enum conf_check {
 	CK_EXPIRY,	/* store_expiry_parse() rules, or empty */
 	CK_FEEDBACK,	/* comma-separated ARF Feedback-Types, or empty */
 	CK_HOOK,	/* "exec:COMMAND", an http(s):// URL, or empty */
+	CK_NETS,	/* IP addresses and networks (trust.c), or empty */
+	CK_SIGNERS,	/* glob patterns of senders to sign, or empty */
 };
 
 struct conf_key {
@@ -69,6 +71,9 @@ static const char *const conf_onerror[] = {
 static const char *const conf_rcptpolicy[] = {
 	"off", "tag", "reject", NULL		/* enum rcpt_policy */
 };
+static const char *const conf_trustpolicy[] = {
+	"sent", "local", "off", NULL		/* enum trust_policy */
+};
 
 #ifndef BD_RUNDIR
 #define BD_RUNDIR	"/run/bounced"
@@ -96,6 +101,8 @@ static const struct conf_key conftab[] = {
 	  CONF_FIELD(busy_timeout), false, NULL, CK_NONE, false },
 	{ "EventHook", CT_STR, "", 0, 0, 0, 0,
 	  CONF_FIELD(event_hook), true, NULL, CK_HOOK, true },
+	{ "FeedbackSources", CT_STR, "", 0, 0, 0, 0,
+	  CONF_FIELD(feedback_sources), true, NULL, CK_NETS, true },
 	{ "LogLevel", CT_ENUM, "info", 0, 0, 0, 0,
 	  CONF_FIELD(log_debug), true, conf_loglevels, CK_NONE, false },
 	{ "MaxMessageBytes", CT_SIZE, "1M", 4 * K64, 64 * K64 * K64, 0, 0,
@@ -104,12 +111,22 @@ static const struct conf_key conftab[] = {
 	  CONF_FIELD(on_error), true, conf_onerror, CK_NONE, false },
 	{ "PidFile", CT_STR, "", 0, 0, 0, 0,
 	  CONF_FIELD(pid_file), false, NULL, CK_PATH, true },
+	{ "RecordSends", CT_BOOL, "yes", 0, 0, 0, 0,
+	  CONF_FIELD(record_sends), true, NULL, CK_NONE, false },
 	{ "RejectReply", CT_STR, "550 5.1.1 recipient address suppressed", 0,
 	  0, 0, 0, CONF_FIELD(reject_reply), true, NULL, CK_REPLY, false },
 	{ "RulesFile", CT_STR, "", 0, 0, 0, 0,
 	  CONF_FIELD(rules_file), true, NULL, CK_PATH, true },
 	{ "SenderSideAlertRate", CT_COUNT, "50", 0, 1000000, 0, 0,
 	  CONF_FIELD(sender_alert_rate), true, NULL, CK_NONE, false },
+	{ "SignEnvelope", CT_BOOL, "no", 0, 0, 0, 0,
+	  CONF_FIELD(sign_envelope), true, NULL, CK_NONE, false },
+	{ "SignKeyFile", CT_STR, "", 0, 0, 0, 0,
+	  CONF_FIELD(sign_key_file), true, NULL, CK_PATH, true },
+	{ "SignMaxAge", CT_SECONDS, "7d", DAY, 365 * DAY, 0, 0,
+	  CONF_FIELD(sign_max_age), true, NULL, CK_NONE, false },
+	{ "SignSenders", CT_STR, "", 0, 0, 0, 0,
+	  CONF_FIELD(sign_senders), true, NULL, CK_SIGNERS, true },
 	{ "Socket", CT_STR, "unix:" BD_RUNDIR "/bounced.sock", 0, 0,
 	  0, 0, CONF_FIELD(socket), false, NULL, CK_SOCKET, false },
 	{ "SoftBounceLimit", CT_COUNT, "3", 1, 20, 3, 5,
@@ -124,6 +141,10 @@ static const struct conf_key conftab[] = {
 	  CONF_FIELD(syslog), false, NULL, CK_NONE, false },
 	{ "SyslogFacility", CT_STR, "mail", 0, 0, 0, 0,
 	  CONF_FIELD(syslog_facility), false, NULL, CK_FACILITY, false },
+	{ "TrustMaxAge", CT_SECONDS, "30d", 3600, 366 * DAY, 0, 0,
+	  CONF_FIELD(trust_max_age), true, NULL, CK_NONE, false },
+	{ "TrustPolicy", CT_ENUM, "sent", 0, 0, 0, 0,
+	  CONF_FIELD(trust_policy), true, conf_trustpolicy, CK_NONE, false },
 	{ "UserID", CT_STR, "bounced", 0, 0, 0, 0,
 	  CONF_FIELD(user), false, NULL, CK_USER, false },
 };

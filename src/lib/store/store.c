@@ -10,7 +10,7 @@
  * threads may share a handle; WAL journal so that bouncectl reads while
  * bounced writes; a busy timeout so that a short lock is waited out.
  * The schema is versioned with PRAGMA user_version and brought up to
- * date by the ordered migrations[] below (append v6, never edit v1 to v5).
+ * date by the ordered migrations[] below (append v7, never edit v1 to v6).
  * A read-only open, or one with STORE_NOCREATE, never creates a file.
  * store_batch_begin() wraps many records and a log position in one
  * transaction (savepoints inside, journalled in memory).
@@ -202,6 +202,27 @@ static const char *const migrations[] = {
 	 * original came back (the mail log, an operator).
 	 */
 	"ALTER TABLE events ADD COLUMN mail_kind TEXT;",
+	/*
+	 * v6: the trust policy (DESIGN.md "Trust", verdict/trust.c).
+	 * events.trust_why: how the policy judged a report (NULL: a producer
+	 * trusted as such, and every event of older versions, which were all
+	 * acted on); a held report (judged, not trusted) has class
+	 * 'untrusted' and never enters a state.  events.client_addr: the SMTP
+	 * client that brought it (stats of untrusted reports per source).
+	 * sends.envelope_id: the RFC 3461 ENVID the milter saw at MAIL FROM.
+	 * sends_recipient: a report is tied to a send of that recipient.
+	 * The feed (v4) leaves held reports out: an application that acts
+	 * on `bouncectl events` must never act on a forged report.
+	 */
+	"ALTER TABLE events ADD COLUMN trust_why TEXT;"
+	"ALTER TABLE events ADD COLUMN client_addr TEXT;"
+	"ALTER TABLE sends ADD COLUMN envelope_id TEXT;"
+	"CREATE INDEX sends_recipient ON sends(recipient, ts);"
+	"DROP TRIGGER feed_event_ins;"
+	"CREATE TRIGGER feed_event_ins AFTER INSERT ON events"
+	" WHEN NEW.class IS NOT 'untrusted' BEGIN"
+	" INSERT INTO feed (ts, kind, recipient, event_id)"
+	" VALUES (NEW.recorded_at, 'event', NEW.recipient, NEW.id); END;",
 };
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -11,6 +11,7 @@
 #include "util/bd.h"
 #include "util/event.h"
 #include "verdict/state.h"
+#include "verdict/trust.h"
 
 struct store;
 
@@ -47,7 +48,7 @@ enum bd_status store_record(struct store *s, const struct bd_event *evs,
 
 /* ---- additions for bouncectl (lookup, list, manual actions, stats) ---- */
 
-#define STORE_SCHEMA_VERSION	5	/* PRAGMA user_version, migrated */
+#define STORE_SCHEMA_VERSION	6	/* PRAGMA user_version, migrated */
 #define STORE_DIAG_MAX		2048	/* bytes of a diagnostic kept */
 #define STORE_TEXT_MAX		998	/* bytes of any other text field kept */
 #define STORE_EVENTS_MAX	32	/* event ids kept for a suppression */
@@ -109,8 +110,10 @@ struct store_event_row {
 	const char	*feedback_type;
 	const char	*source;
 	bool		 trusted;
-	const char	*class;
+	const char	*class;		/* "untrusted" for a held report */
 	const char	*mail_kind;	/* "bulk", "transactional" or NULL (v5) */
+	const char	*trust_why;	/* how the trust policy judged it, or NULL */
+	const char	*client_addr;	/* the SMTP client that brought it, or NULL */
 };
 
 /* Filters of store_list(); NULL/0 means "any". */
@@ -332,5 +335,73 @@ enum bd_status store_feed(struct store *s, int64_t after, int64_t since,
     int64_t limit, store_feed_cb cb, void *arg, int64_t *last);
 /* store_feed_last - the newest cursor, 0 for an empty feed */
 enum bd_status store_feed_last(struct store *s, int64_t *last);
+
+/* ---- schema v6: sends as the trust policy sees them (store_send.c) ---- */
+
+/* One send of an outbound message to one envelope recipient. */
+struct store_send {
+	const char	*queue_id;	/* the MTA's queue id; required */
+	const char	*recipient;	/* any form addr_normalize() accepts */
+	const char	*message_id;	/* "<id>" or "id", may be NULL */
+	const char	*envelope_id;	/* RFC 3461 ENVID, may be NULL */
+	const char	*sender;	/* envelope sender, may be NULL */
+	const char	*campaign;	/* CampaignHeader value, may be NULL */
+};
+
+#define STORE_SEND_QIDS	4	/* queue ids a report may name */
+
+/* What a report says about the message it is about. */
+struct store_send_key {
+	const char	*recipient;		/* the reported recipient */
+	const char	*original_recipient;	/* may be NULL */
+	const char	*queue_ids[STORE_SEND_QIDS];	/* NULL or "": none */
+	size_t		 nqueue_ids;
+	const char	*message_id;		/* may be NULL */
+	const char	*envelope_id;		/* may be NULL */
+};
+
+/* The send store_send_match() found. */
+struct store_send_found {
+	enum trust_match how;		/* TRUST_MATCH_NONE: none */
+	int64_t		 when;		/* its date */
+};
+
+/*
+ * store_record_sends - keep the n sends of one message, dated when, in
+ * one transaction; idempotent (a send known from the log gets only the
+ * Message-ID and ENVID it lacked)
+ */
+enum bd_status store_record_sends(struct store *s, const struct store_send *v,
+    size_t n, int64_t when);
+/*
+ * store_send_match - the send to k's recipient (or original recipient),
+ * dated at or after since, with one of k's queue ids, else its
+ * Message-ID, else its ENVID; out->how is TRUST_MATCH_NONE when none
+ */
+enum bd_status store_send_match(struct store *s,
+    const struct store_send_key *k, int64_t since,
+    struct store_send_found *out);
+/* A group of store_untrusted(): held reports by source and domain. */
+struct store_untrusted_row {
+	const char	*source;	/* client address, "local", or "" */
+	const char	*domain;	/* of the reported recipients */
+	int64_t		 events;	/* held reports (one per recipient) */
+	int64_t		 recipients;	/* distinct addresses named */
+	int64_t		 first;		/* recorded_at of the first, last */
+	int64_t		 last;
+	const char	*why;		/* the most frequent trust_why */
+};
+typedef int (*store_untrusted_cb)(void *arg,
+    const struct store_untrusted_row *r);
+/*
+ * store_untrusted - the held reports (untrusted, never acted on)
+ * recorded at or after since (0: all), per SMTP client and recipient
+ * domain, most first
+ */
+enum bd_status store_untrusted(struct store *s, int64_t since,
+    store_untrusted_cb cb, void *arg);
+/* store_prune_sends - delete sends dated before `before` */
+enum bd_status store_prune_sends(struct store *s, int64_t before,
+    int64_t *n_deleted);
 
 #endif

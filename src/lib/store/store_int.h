@@ -49,7 +49,8 @@ struct store {
 	"id, ts, recorded_at, recipient, original_recipient, action, " \
 	"status, reply_code, reason, hard, who, advice, rule, diagnostic, " \
 	"remote_mta, reporting_mta, queue_id, message_id, envelope_id, " \
-	"sender, campaign, feedback_type, source, trusted, class, mail_kind"
+	"sender, campaign, feedback_type, source, trusted, class, " \
+	"mail_kind, trust_why, client_addr"
 
 /* store.c: errors */
 void store_seterr(struct store *s, const char *fmt, ...)

@@ -196,6 +196,8 @@ store_fill_event(sqlite3_stmt *st, struct store_event_row *e)
 	e->trusted = sqlite3_column_int(st, 23) != 0;
 	e->class = store_col_text(st, 24);
 	e->mail_kind = store_col_text(st, 25);
+	e->trust_why = store_col_text(st, 26);
+	e->client_addr = store_col_text(st, 27);
 }
 
 
@@ -388,7 +390,8 @@ store_stats_since(struct store *s, const char *by, int64_t since,
 	    "class = 'soft' AS so, class = 'sender' AS se, "
 	    "class = 'delivered' AS de, 0 AS su, 0 AS sn, 0 AS sd, 0 AS ss, "
 	    "0 AS sh, 0 AS sx FROM events "
-	    "WHERE class NOT IN ('suppress', 'unsuppress') AND ts >= ?1 "
+	    "WHERE class NOT IN ('suppress', 'unsuppress', 'untrusted') "
+	    "AND ts >= ?1 "
 	    "UNION ALL SELECT %s, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0 "
 	    "FROM recipients r LEFT JOIN events e ON e.id = r.suppress_event "
 	    "WHERE r.state = 'suppressed' %s %s) GROUP BY k ORDER BY k",

@@ -259,9 +259,9 @@ static const char insert_event_sql[] =
 	"original_recipient, action, status, reply_code, reason, hard, who, "
 	"advice, rule, diagnostic, remote_mta, reporting_mta, queue_id, "
 	"message_id, envelope_id, sender, campaign, feedback_type, source, "
-	"trusted, class, recorded_at, identity, mail_kind) VALUES (?, ?, ?, "
-	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	"?)";
+	"trusted, class, recorded_at, identity, mail_kind, trust_why, "
+	"client_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /*
  * Insert one event row.  *id is its rowid, or 0 when the identity was
@@ -307,6 +307,8 @@ insert_event(struct store *s, const struct bd_event *ev, const char *rcpt,
 	sqlite3_bind_int64(st, 25, now);
 	sqlite3_bind_text(st, 26, identity, -1, SQLITE_STATIC);
 	store_bind_text(st, 27, ev->mail_kind, 16);
+	store_bind_text(st, 28, ev->trust_why, 64);
+	store_bind_text(st, 29, ev->client_addr, 64);
 	rc = sqlite3_step(st);
 	store_release(s, st);
 	if (rc != SQLITE_DONE)
@@ -403,9 +405,24 @@ record_one(struct store *s, const struct bd_event *ev,
 	in.feedback_type = ev->feedback_type;
 	state_msgkey(ev, key, sizeof(key));
 	in.msgkey = key;
-	event_identity(ev, rcpt, key, ident, sizeof(ident));
+	event_identity(ev, rcpt, key, ident + 2, sizeof(ident) - 2);
+	if (event_held(ev)) {
+		/*
+		 * The trust policy's hook (DESIGN.md "Trust"): a held report
+		 * is kept with class "untrusted", apart from the trusted
+		 * identities ("u|"), so that a genuine copy that comes later
+		 * is still new; it moves no send outcome, no state and no
+		 * date.
+		 */
+		memcpy(ident, "u|", 2);
+		if ((r = insert_event(s, ev, rcpt, ev_action_name(ev->action),
+		    "untrusted", ident, now, &id)) != BD_OK)
+			return r;
+		*isnew = id != 0;
+		return BD_OK;
+	}
 	if ((r = insert_event(s, ev, rcpt, ev_action_name(ev->action),
-	    state_input_name(in.kind), ident, now, &id)) != BD_OK)
+	    state_input_name(in.kind), ident + 2, now, &id)) != BD_OK)
 		return r;
 	/* also for a known event: the DSN may have come before the line */
 	if ((r = note_send(s, ev, rcpt, state_input_name(in.kind))) != BD_OK)
@@ -689,6 +706,8 @@ rebuild_one(struct store *s, const char *addr, const struct state_policy *pol)
 	store_bind_text(st, 1, addr, ADDR_MAX);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		store_fill_event(st, &e);
+		if (e.class != NULL && strcmp(e.class, "untrusted") == 0)
+			continue;	/* held: never acted on (trust.c) */
 		row_input(&e, &in, key, sizeof(key));
 		if ((r = apply(s, addr, &rs, &in, e.id, pol)) != BD_OK)
 			break;

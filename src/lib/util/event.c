@@ -175,3 +175,19 @@ event_sender_is_null(const char *s, bool *bare)
 		;
 	return *s == '\0';
 }
+
+/*
+ * event_held - whether an event is to be kept but never acted on
+ *
+ * Arguments: ev.
+ * Returns true when the trust policy judged it (trust_why set) and did
+ * not trust it (DESIGN.md "Trust": untrusted reports are recorded and
+ * counted, never change a state, never move a date).  Events of
+ * producers that are trusted as such (the log, operators) carry no
+ * trust_why and are never held.
+ */
+bool
+event_held(const struct bd_event *ev)
+{
+	return ev->trust_why != NULL && !ev->trusted;
+}

@@ -88,6 +88,14 @@ struct bd_event {
 	struct verdict	 verdict;
 	enum ev_source	 source;
 	bool		 trusted;	/* tied to mail this relay sent */
+	/*
+	 * How the trust policy judged it (trust_why_name(): "send:message-id",
+	 * "no-matching-send", ...); NULL when its producer is trusted as such
+	 * (the MTA log, an operator).  A judged event that is not trusted is
+	 * held: recorded and shown, never acted on (event_held()).
+	 */
+	const char	*trust_why;
+	const char	*client_addr;	/* the SMTP client that brought it, or NULL */
 };
 
 /* ev_action_name - "failed", "delayed", ...; "unknown" for EV_ACT_UNKNOWN */
@@ -110,6 +118,9 @@ const char *ev_advice_name(enum ev_advice a);
  */
 bool addr_normalize(const char *in, char *out, size_t outlen);
 #define ADDR_MAX	320
+
+/* event_held - ev was judged and not trusted: keep it, never act on it */
+bool event_held(const struct bd_event *ev);
 
 /* event_sender_is_null - "" or "<>" (RFC 5321 4.5.5); bare: no brackets */
 bool event_sender_is_null(const char *s, bool *bare);
