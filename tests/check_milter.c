@@ -1695,6 +1695,40 @@ START_TEST(test_milter_trust_sign_and_check)
 }
 END_TEST
 
+/*
+ * Sends of mail that passes during a database outage are kept in memory
+ * and written before the next bounce is judged: Postfix's DSN about that
+ * mail, deferred meanwhile (OnError tempfail), is trusted once the
+ * database answers.  Ordinary mail is never refused for it.
+ */
+START_TEST(test_milter_trust_sends_kept_through_outage)
+{
+	struct store	*ro;
+	char		 err[256];
+	bool		 at_eoh = false;
+
+	ck_assert_int_eq(store_open(dbpath, STORE_RDONLY, 100, &ro, err,
+	    sizeof(err)), BD_OK);
+	use_conf("TrustPolicy sent\n");
+	milter_init(milter_current_config(), ro);
+	send_ordinary("D5FAEA761C6", "bob@remote.test", "<x@sender.test>",
+	    &at_eoh, NULL, 0);
+	ck_assert_msg(at_eoh, "ordinary mail during the outage: want ACCEPT "
+	    "at the end of its header");
+	ck_assert_int_eq(count_logged(LOG_ERR, "kept in memory"), 1);
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "sends"), 0);
+	milter_init(milter_current_config(), store);
+	n_logged = 0;
+	bounce_from("", "alice@sender.test", NULL, "postfix-failed-5xx.eml");
+	want_state("bob@remote.test", "suppressed");
+	want_trust("bob@remote.test", "yes/send:queue-id/hard/");
+	ck_assert_int_eq(count_logged(LOG_INFO, "recorded 1 send kept"), 1);
+	milter_fini();
+	store_close(ro);
+}
+END_TEST
+
 static Suite *
 milter_suite(bool fixtures)
 {
@@ -1757,6 +1791,8 @@ milter_suite(bool fixtures)
 		tcase_add_test(tc, test_milter_trust_remote_by_msgid_and_envid);
 		tcase_add_test(tc, test_milter_trust_dates_bounded);
 		tcase_add_test(tc, test_milter_trust_sign_and_check);
+		tcase_add_test(tc,
+		    test_milter_trust_sends_kept_through_outage);
 	}
 	suite_add_tcase(s, tc);
 	return s;

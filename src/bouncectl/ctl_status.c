@@ -524,7 +524,6 @@ static const struct ctl_col hist_cols[] = {
 	{ "feedback_type", CTL_COL_STR, false, 0 },
 	{ "trusted", CTL_COL_BOOL, false, 0 },
 	{ "mail_kind", CTL_COL_STR, false, 0 },
-	{ "trust_why", CTL_COL_STR, false, 0 },
 	{ "client_addr", CTL_COL_STR, false, 0 },
 };
 #define NHIST	(sizeof(hist_cols) / sizeof(hist_cols[0]))
@@ -541,8 +540,8 @@ hist_cb(void *arg, const struct store_event_row *e)
 	v[3].s = e->reason;
 	v[4].s = e->class;
 	v[5].s = e->source;
-	/* how the trust policy judged it; "" for the log and operators */
-	v[6].s = e->trust_why != NULL ? e->trust_why : "";
+	/* how the trust policy judged it; none for the log and operators */
+	v[6].s = e->trust_why;
 	v[7].s = e->rule;
 	v[8].s = e->diagnostic;
 	v[9].n = e->id;
@@ -563,8 +562,7 @@ hist_cb(void *arg, const struct store_event_row *e)
 	v[24].s = e->feedback_type;
 	v[25].n = e->trusted;
 	v[26].s = e->mail_kind;
-	v[27].s = e->trust_why;
-	v[28].s = e->client_addr;
+	v[27].s = e->client_addr;
 	ctl_out_row(arg, v);
 	return 0;
 }

@@ -17,14 +17,19 @@
  * - the other side: the envelope recipients of a bounce are checked for
  *   a prvs= tag (a wrong or expired one makes the report untrusted).
  *
- * Recording never fails ordinary mail: a store failure is logged once
- * per incident and the mail goes on.  Ordinary mail is logged at DEBUG
- * only (bounced(8), LOGGING).
+ * Recording never fails ordinary mail: while the store fails, the sends
+ * are kept in memory (at most MILTER_SEND_BACKLOG, then dropped) and
+ * written before the next ones and before a bounce is judged, so that
+ * a DSN about mail sent during a database outage is still tied to its
+ * send once the outage ends (the DSN itself is deferred meanwhile:
+ * OnError).  One line when the incident starts, one when it ends.
+ * Ordinary mail is logged at DEBUG only (bounced(8), LOGGING).
  *
  * It must not: keep the SMFICTX it is given, use static buffers, or
  * block on anything but the one store_record_sends() of a message.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +38,89 @@
 #include "log/log.h"
 #include "bounced/milter_int.h"
 
+/* Sends the store could not take yet (milter_send_flush()). */
+struct pending {
+	char		*qid, *rcpt, *msgid, *envid, *sender, *campaign;
+	int64_t		 when;
+};
+
+static pthread_mutex_t	 g_backlog_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pending	*g_backlog;		/* oldest first */
+static size_t		 g_nbacklog;
+static size_t		 g_dropped;		/* past MILTER_SEND_BACKLOG */
 static bool		 g_send_failing;	/* an incident is open */
+
+static void
+pending_clear(struct pending *p)
+{
+	free(p->qid);
+	free(p->rcpt);
+	free(p->msgid);
+	free(p->envid);
+	free(p->sender);
+	free(p->campaign);
+}
+
+static void
+pending_free(struct pending *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		pending_clear(&p[i]);
+	free(p);
+}
+
+static char *
+dup_or_null(const char *s, bool *nomem)
+{
+	char	*d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*nomem = true;
+	return d;
+}
+
+/* Keep what could not be written, up to MILTER_SEND_BACKLOG. */
+static void
+backlog_add(const struct store_send *v, size_t n, int64_t when)
+{
+	struct pending	*b, *p;
+	size_t		 i;
+	bool		 nomem = false;
+
+	pthread_mutex_lock(&g_backlog_lock);
+	for (i = 0; i < n; i++) {
+		if (g_nbacklog == MILTER_SEND_BACKLOG) {
+			g_dropped += n - i;
+			break;
+		}
+		if ((b = reallocarray(g_backlog, g_nbacklog + 1,
+		    sizeof(*b))) == NULL) {
+			g_dropped += n - i;
+			break;
+		}
+		g_backlog = b;
+		p = &g_backlog[g_nbacklog];
+		memset(p, 0, sizeof(*p));
+		p->qid = dup_or_null(v[i].queue_id, &nomem);
+		p->rcpt = dup_or_null(v[i].recipient, &nomem);
+		p->msgid = dup_or_null(v[i].message_id, &nomem);
+		p->envid = dup_or_null(v[i].envelope_id, &nomem);
+		p->sender = dup_or_null(v[i].sender, &nomem);
+		p->campaign = dup_or_null(v[i].campaign, &nomem);
+		p->when = when;
+		if (nomem) {
+			pending_clear(p);
+			g_dropped += n - i;
+			break;
+		}
+		g_nbacklog++;
+	}
+	pthread_mutex_unlock(&g_backlog_lock);
+}
 
 /* The address inside "<...>" (RFC 5321 4.1.2 Path), into out. */
 static bool
@@ -242,6 +329,83 @@ milter_send_header(const struct conn_ctx *cc, struct msg_ctx *mc,
 }
 
 /*
+ * milter_send_flush - write the sends kept while the store failed
+ *
+ * Arguments: st, the calling thread's read-write handle (NULL: nothing
+ * is done).
+ * Returns true when nothing is left to write.
+ * Notes: called before new sends are kept and before a bounce is
+ * judged.  On failure the sends are kept for the next try (the newest
+ * dropped past MILTER_SEND_BACKLOG).
+ */
+bool
+milter_send_flush(struct store *st)
+{
+	struct pending		*take, *nb;
+	struct store_send	*v;
+	size_t			 n, i, dropped;
+	enum bd_status		 s;
+
+	pthread_mutex_lock(&g_backlog_lock);
+	if (g_nbacklog == 0 || st == NULL) {
+		n = g_nbacklog;
+		pthread_mutex_unlock(&g_backlog_lock);
+		return n == 0;
+	}
+	take = g_backlog;
+	n = g_nbacklog;
+	dropped = g_dropped;
+	g_backlog = NULL;
+	g_nbacklog = 0;
+	g_dropped = 0;
+	pthread_mutex_unlock(&g_backlog_lock);
+	if (n == 0)
+		return true;
+	if ((v = calloc(n, sizeof(*v))) == NULL)
+		s = BD_ENOMEM;
+	else {
+		for (i = 0; i < n; i++) {
+			v[i].queue_id = take[i].qid;
+			v[i].recipient = take[i].rcpt;
+			v[i].message_id = take[i].msgid;
+			v[i].envelope_id = take[i].envid;
+			v[i].sender = take[i].sender;
+			v[i].campaign = take[i].campaign;
+			v[i].when = take[i].when;
+		}
+		s = store_record_sends(st, v, n, 0);
+		free(v);
+	}
+	if (s == BD_OK) {
+		log_info("recorded %zu send%s kept while the database failed",
+		    n, n == 1 ? "" : "s");
+		if (dropped > 0)
+			log_warn("%zu sends were not kept (more than %d): "
+			    "reports about them will not be trusted by them",
+			    dropped, MILTER_SEND_BACKLOG);
+		pending_free(take, n);
+		return true;
+	}
+	/* Put them back in front of what came meanwhile. */
+	pthread_mutex_lock(&g_backlog_lock);
+	g_dropped += dropped;
+	if (g_nbacklog + n <= MILTER_SEND_BACKLOG &&
+	    (nb = reallocarray(take, n + g_nbacklog, sizeof(*nb))) != NULL) {
+		if (g_nbacklog > 0)
+			memcpy(nb + n, g_backlog, g_nbacklog * sizeof(*nb));
+		free(g_backlog);
+		g_backlog = nb;
+		g_nbacklog += n;
+		n = 0;
+		take = NULL;
+	} else
+		g_dropped += n;
+	pthread_mutex_unlock(&g_backlog_lock);
+	pending_free(take, n);
+	return false;
+}
+
+/*
  * milter_send_record - keep the sends of an ordinary message
  *
  * Arguments: cc; mc, whose queue id the MTA gave (else nothing is done
@@ -270,8 +434,6 @@ milter_send_record(const struct conn_ctx *cc, struct msg_ctx *mc)
 	if (sc->nrcpts == 0)
 		return true;
 	milter_shared(&h);
-	if (h.store == NULL)
-		return true;
 	if ((v = calloc(sc->nrcpts, sizeof(*v))) == NULL) {
 		log_err("%s: out of memory: sends not recorded",
 		    milter_qid(mc));
@@ -285,20 +447,26 @@ milter_send_record(const struct conn_ctx *cc, struct msg_ctx *mc)
 		v[i].sender = sc->sender;
 		v[i].campaign = sc->campaign;
 	}
-	s = store_record_sends(h.store, v, sc->nrcpts, milter_now());
-	free(v);
+	s = BD_EIO;
+	if (h.store != NULL && milter_send_flush(h.store))
+		s = store_record_sends(h.store, v, sc->nrcpts, milter_now());
 	if (s != BD_OK) {
+		backlog_add(v, sc->nrcpts, milter_now());
+		free(v);
 		if (!__atomic_exchange_n(&g_send_failing, true,
 		    __ATOMIC_ACQ_REL))
-			log_err("%s: cannot record sends (%s: %s); reports "
-			    "about this mail will not be trusted by them",
-			    milter_qid(mc), bd_strerror(s),
-			    log_sanitize(store_errmsg(h.store), san,
-			    sizeof(san)));
+			log_err("%s: the database does not take sends (%s: "
+			    "%s); they are kept in memory until it does (at "
+			    "most %d)", milter_qid(mc), bd_strerror(s),
+			    h.store != NULL ? log_sanitize(store_errmsg(
+			    h.store), san, sizeof(san)) : "no connection",
+			    MILTER_SEND_BACKLOG);
 		return true;
 	}
+	free(v);
 	if (__atomic_exchange_n(&g_send_failing, false, __ATOMIC_ACQ_REL))
-		log_info("%s: recording sends again", milter_qid(mc));
+		log_info("%s: the database takes sends again",
+		    milter_qid(mc));
 	log_debug("%s: sends recorded rcpts=%zu%s msgid=%s", milter_qid(mc),
 	    sc->nrcpts, sc->full ? "+" : "", sc->msgid ? log_sanitize(
 	    sc->msgid, san, sizeof(san)) : "none");

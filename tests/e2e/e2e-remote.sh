@@ -42,7 +42,7 @@ h=$(e2e_ctl --json history frank@remote.test 2>&1)
 e2e_check "source of the event (--json history)" \
     "$(e2e_json_get "$h" source)" dsn-remote
 e2e_check "trust of the event (--json history)" \
-    "$(e2e_json_get "$h" trust_why)" send:message-id
+    "$(e2e_json_get "$h" trust)" send:message-id
 e2e_check "original Message-ID of the event (--json history)" \
     "$(e2e_json_get "$h" message_id)" e2e-remote-1@sender.test
 e2e_check_match "frank@remote.test last diagnostic" "$E2E_OUT" \

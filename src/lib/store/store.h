@@ -346,6 +346,7 @@ struct store_send {
 	const char	*envelope_id;	/* RFC 3461 ENVID, may be NULL */
 	const char	*sender;	/* envelope sender, may be NULL */
 	const char	*campaign;	/* CampaignHeader value, may be NULL */
+	int64_t		 when;		/* its date; 0: store_record_sends()'s */
 };
 
 #define STORE_SEND_QIDS	4	/* queue ids a report may name */
@@ -367,8 +368,8 @@ struct store_send_found {
 };
 
 /*
- * store_record_sends - keep the n sends of one message, dated when, in
- * one transaction; idempotent (a send known from the log gets only the
+ * store_record_sends - keep n sends, dated when unless they carry their
+ * own date, in one transaction; idempotent (a send known from the log gets only the
  * Message-ID and ENVID it lacked)
  */
 enum bd_status store_record_sends(struct store *s, const struct store_send *v,

@@ -109,7 +109,7 @@ record_send(struct store *s, const struct store_send *v, int64_t when)
  * store_record_sends - keep the sends of one outbound message
  *
  * Arguments: s (read-write); v/n, one per envelope recipient; when,
- * the date of the send.
+ * the date of the sends whose own when is 0.
  * Returns BD_OK (idempotent: a send kept before is not changed but for
  * the Message-ID and ENVID it lacked) or a failure after which nothing
  * was kept.
@@ -131,7 +131,8 @@ store_record_sends(struct store *s, const struct store_send *v, size_t n,
 	if ((r = store_tx_begin(s)) != BD_OK)
 		goto out;
 	for (i = 0; i < n; i++)
-		if ((r = record_send(s, &v[i], when)) != BD_OK) {
+		if ((r = record_send(s, &v[i], v[i].when > 0 ? v[i].when :
+		    when)) != BD_OK) {
 			store_tx_rollback(s);
 			goto out;
 		}
