@@ -475,6 +475,12 @@ START_TEST(test_store_held_never_acts)
 	ck_assert_int_eq(nn, 1);
 	testutil_assert_state(store, "carol@remote.test", "suppressed",
 	    "hard", 0);
+	/* the feed of bouncectl events has the trusted one only */
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "feed WHERE kind = 'event'"), 1);
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "feed f JOIN events e ON e.id = f.event_id WHERE e.class = "
+	    "'untrusted'"), 0);
 	/* a rebuild replays the trusted one only */
 	ck_assert_int_eq(store_rebuild(store, &pol), BD_OK);
 	testutil_assert_state(store, "carol@remote.test", "suppressed",
