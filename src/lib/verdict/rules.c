@@ -568,9 +568,11 @@ rules_parse(const char *name, const char *text, size_t len,
 	}
 	if (!rules_finish(&p))
 		goto bad;
+	rules_parser_done(&p);
 	*out = r;
 	return BD_OK;
 bad:
+	rules_parser_done(&p);
 	if (err != NULL && strstr(err, "out of memory") != NULL)
 		nomem = true;
 	rules_unref(r);

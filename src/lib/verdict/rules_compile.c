@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "verdict/rules_compile.h"
 #include "verdict/rules_int.h"
 
@@ -67,11 +69,17 @@ rules_needle_add(struct parser *p, const char *s, size_t len, size_t rule)
 	struct rules	*r = p->r;
 	struct needle	*nd;
 	size_t		*v, i;
+	char		*key;
+	gpointer	 found;
 
-	for (i = 0; i < r->nneedles; i++)
-		if (r->needles[i].len == len &&
-		    memcmp(r->needles[i].s, s, len) == 0)
-			break;
+	if (p->needle_ix == NULL &&
+	    (p->needle_ix = g_hash_table_new(g_str_hash, g_str_equal)) == NULL)
+		return -1;
+	if ((key = strndup(s, len)) == NULL)
+		return -1;
+	found = g_hash_table_lookup(p->needle_ix, key);
+	free(key);
+	i = found != NULL ? GPOINTER_TO_SIZE(found) - 1 : r->nneedles;
 	if (i == r->nneedles && r->nneedles == RULES_MAX_NEEDLES)
 		return -2;	/* rules_match() tracks no more */
 	if (i == r->nneedles) {
@@ -89,6 +97,9 @@ rules_needle_add(struct parser *p, const char *s, size_t len, size_t rule)
 		if ((nd->s = strndup(s, len)) == NULL)
 			return -1;
 		nd->len = len;
+		/* The needle's own copy is the key: it never moves. */
+		g_hash_table_insert(p->needle_ix, nd->s,
+		    GSIZE_TO_POINTER(r->nneedles + 1));
 		nd->head = rules_load8((const unsigned char *)s, len);
 		nd->mask = len >= 8 ? ~(uint64_t)0 :
 		    rules_load8((const unsigned char *)
@@ -789,4 +800,17 @@ rules_finish(struct parser *p)
 	pcre2_set_depth_limit(r->mctx, RULES_DEPTH_LIMIT);
 	pcre2_set_heap_limit(r->mctx, RULES_HEAP_LIMIT);
 	return true;
+}
+
+/*
+ * rules_parser_done - free what the reader kept while reading
+ *
+ * Arguments: p; its table (p->r) is the caller's.
+ */
+void
+rules_parser_done(struct parser *p)
+{
+	if (p->needle_ix != NULL)
+		g_hash_table_destroy(p->needle_ix);
+	p->needle_ix = NULL;
 }

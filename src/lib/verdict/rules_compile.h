@@ -22,6 +22,8 @@ struct parser {
 	struct rules	*r;
 	size_t		 cap;
 	size_t		 needcap;
+	/* needle text -> index + 1, while reading: no quadratic dedupe */
+	struct _GHashTable *needle_ix;
 };
 
 /* rules_perr - "name:line: why" into p->err; always false */
@@ -35,6 +37,8 @@ bool rules_compile_regex(struct parser *p, struct rule *ru, const char *pat,
     size_t idx);
 /* rules_branches_free - free ru's split branches (none is fine) */
 void rules_branches_free(struct rule *ru);
+/* rules_parser_done - free what the reader kept while reading */
+void rules_parser_done(struct parser *p);
 /* rules_finish - build the indexes of the table read; false: no memory */
 bool rules_finish(struct parser *p);
 
