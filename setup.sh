@@ -118,6 +118,16 @@ runtests() {
 		rc=1
 		fail=$((fail + 1))
 	fi
+	# The fault scenarios on a real Postfix (make check-faults, issue 11:
+	# kill -9, a read-only, locked or full database, hostile load,
+	# rebuild under load); each failing scenario counts as a failed test.
+	make check-faults >faults.out 2>&1
+	cat faults.out
+	n=$(grep -c '^FAIL: ' faults.out || true)
+	if [ "$n" -gt 0 ]; then
+		rc=1
+		fail=$((fail + n))
+	fi
 	if [ "$rc" -eq 0 ] && ! sanitized; then
 		rc=1
 		fail=$((fail + 1))	# the sanitizer run counts as one failed test

@@ -377,6 +377,9 @@ e2e_routes()
 # accepted; mail to any other domain goes to the relayhost sink, which
 # accepts it too.  DSNs go to the relayhost sink.
 #
+# E2E_MILTER_DEFAULT sets milter_default_action (tempfail), and
+# E2E_MAINCF_EXTRA holds more main.cf lines (fault tests: timeouts).
+#
 # With E2E_BOUNCE_AT_ONCE=1 (the default) a 4xx is given up at once
 # (queue lifetimes 0), so that Postfix writes a DSN; with 0 the default
 # lifetimes are kept and a 4xx is only deferred and retried (every 1-2 s),
@@ -431,7 +434,7 @@ transport_maps = $routes
 smtpd_milters = unix:$E2E_SOCK
 non_smtpd_milters = unix:$E2E_SOCK
 internal_mail_filter_classes = bounce
-milter_default_action = tempfail
+milter_default_action = ${E2E_MILTER_DEFAULT:-tempfail}
 queue_run_delay = 1s
 minimal_backoff_time = 1s
 maximal_backoff_time = 2s
@@ -439,6 +442,7 @@ $lifetimes
 smtp_connect_timeout = 5s
 smtp_tls_security_level = none
 smtpd_tls_security_level = none
+${E2E_MAINCF_EXTRA:-}
 EOF
 	cat >"$E2E_DIR/etc/master.cf" <<EOF
 # private test instance: nothing chrooted (POSTFIX-NOTES pitfall 3)
