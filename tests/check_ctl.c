@@ -416,6 +416,52 @@ static const char *const hostile[] = {
 };
 #define NHOSTILE	(sizeof(hostile) / sizeof(hostile[0]))
 
+/*
+ * Cells a spreadsheet would run as formulas (issue 11: a diagnostic
+ * "=HYPERLINK(...)" was exported as it came) get a leading apostrophe;
+ * plain numbers, negative ones too, are left alone.
+ */
+START_TEST(test_ctl_out_csv_formula)
+{
+	static const struct ctl_col c2[] = {
+		{ "text", CTL_COL_STR, true, 0 },
+		{ "n", CTL_COL_NUM, false, 0 },
+	};
+	static const char *const in[] = {
+		"=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0",
+		"-2+3", "@SUM(A1)", "\tx", "plain", "a=b",
+	};
+	static const char *const want[] = {
+		"'=HYPERLINK(\"http://x\",\"y\")", "'+1+cmd|' /C calc'!A0",
+		"'-2+3", "'@SUM(A1)", "'\tx", "plain", "a=b",
+	};
+	struct ctl_val	 v[2];
+	struct ctl_out	 out;
+	FILE		*fp = mem_open();
+	const char	*p;
+	char		 f[4][128];
+	size_t		 i;
+
+	ctl_out_init(&out, fp, CTL_FMT_CSV, c2, 2, 0);
+	memset(v, 0, sizeof(v));
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		v[0].s = in[i];
+		v[1].n = -5;
+		ctl_out_row(&out, v);
+	}
+	ck_assert(ctl_out_end(&out));
+	p = mem_close(fp);
+	ck_assert_int_eq(csv_read(&p, f, 4), 2);
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		ck_assert_int_eq(csv_read(&p, f, 4), 2);
+		ck_assert_msg(strcmp(f[0], want[i]) == 0, "row %zu: got "
+		    "\"%s\", want \"%s\"", i, f[0], want[i]);
+		ck_assert_msg(strcmp(f[1], "-5") == 0, "row %zu n: got \"%s\", "
+		    "want \"-5\"", i, f[1]);
+	}
+}
+END_TEST
+
 START_TEST(test_ctl_out_csv_quotes)
 {
 	static const struct ctl_col c3[] = {
@@ -914,6 +960,7 @@ ctl_suite(void)
 	tcase_add_test(tc, test_ctl_out_table_aligns);
 	tcase_add_test(tc, test_ctl_out_table_margin_nohead);
 	tcase_add_test(tc, test_ctl_out_csv_quotes);
+	tcase_add_test(tc, test_ctl_out_csv_formula);
 	tcase_add_test(tc, test_ctl_out_json_hostile_bytes);
 	tcase_add_test(tc, test_ctl_out_object_and_empty);
 	suite_add_tcase(s, tc);

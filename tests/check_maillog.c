@@ -198,7 +198,7 @@ static const struct parse_case cases[] = {
 	  "relay=none, delay=1, dsn=2.0.0, status=sent (250 ok)",
 	  NOW, 0, MAILLOG_RECORD, ML_DELIVERY, T1, NULL,
 	  "\"Doe, John\"@b.example", "", "sent", EV_ACT_DELIVERED, "2.0.0",
-	  250, "", "250 ok", "", NULL, NULL, ML_DEF_RCPT_RAW },
+	  250, "", "250 ok", "", NULL, NULL, 0 },	/* RFC 5321 quoted-string */
 	{ "qmgr expired",
 	  PFX "postfix/qmgr[10031]: B2C42A72258: "
 	  "from=<alice@relay.example.test>, status=expired, returned to sender",

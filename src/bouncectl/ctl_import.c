@@ -351,9 +351,14 @@ import_fields(struct import *im, char *p, char **f)
 		return "bad CSV (quotes, or more than 64 fields)";
 	if (im->ncols > 0 && n != im->ncols)
 		return "wrong number of fields";
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* export's guard against formulas (ctl_out.c csv_field) */
+		if (cols[i][0] == '\'' && cols[i][1] != '\0' &&
+		    strchr("=+-@\t\r", cols[i][1]) != NULL)
+			cols[i]++;
 		if (im->map[i] >= 0)
 			f[im->map[i]] = ctl_trim(cols[i]);
+	}
 	return NULL;
 }
 

@@ -15,7 +15,8 @@
  *  - CSV (--csv; RFC 4180 section 2): a header line, records ended by
  *    CRLF, a field quoted when it holds a comma, a quote, CR, LF or
  *    begins with white space, with quotes doubled; fields keep their
- *    line breaks inside the quotes.
+ *    line breaks inside the quotes; a field that a spreadsheet would run
+ *    as a formula (= + - @ first) is quoted with a leading apostrophe.
  * Dates are UTC, ISO 8601 "YYYY-MM-DDTHH:MM:SSZ".
  *
  * It writes to the FILE it is given and nothing else: no store, no
@@ -24,6 +25,7 @@
  */
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,17 +150,41 @@ value_text(const struct ctl_col *c, const struct ctl_val *v,
 	return NULL;
 }
 
-/* A CSV field, quoted when it must be (RFC 4180 section 2, rules 5-7). */
+/*
+ * A CSV field, quoted when it must be (RFC 4180 section 2, rules 5-7).
+ * A field that begins with = + - @ (or a tab or CR), but for a plain
+ * number, is one a spreadsheet runs as a formula: bounce text and addresses come from the network
+ * (a diagnostic "=HYPERLINK(...)"), so such a field gets a leading
+ * apostrophe, inside quotes (OWASP's CSV injection advice); import
+ * takes it off again.
+ */
+static bool
+is_number(const char *s)
+{
+	bool	 digits = false;
+
+	if (*s == '-' || *s == '+')
+		s++;
+	for (; isdigit((unsigned char)*s) || *s == '.'; s++)
+		digits = digits || *s != '.';
+	return digits && *s == '\0';
+}
+
 static void
 csv_field(FILE *fp, const char *s)
 {
 	const char	*p;
+	bool		 formula = s[0] != '\0' &&
+			    strchr("=+-@\t\r", s[0]) != NULL && !is_number(s);
 
-	if (s[strcspn(s, ",\"\r\n")] == '\0' && !isspace((unsigned char)s[0])) {
+	if (!formula && s[strcspn(s, ",\"\r\n")] == '\0' &&
+	    !isspace((unsigned char)s[0])) {
 		fputs(s, fp);
 		return;
 	}
 	putc('"', fp);
+	if (formula)
+		putc('\'', fp);
 	for (p = s; *p; p++) {
 		if (*p == '"')
 			putc('"', fp);

@@ -224,6 +224,11 @@ log_summary(const struct summary *sum)
 		(void)buf_printf(&l, " untrusted=%zu", sum->held);
 	if (r != NULL && sum->n == 0)
 		(void)buf_printf(&l, " kind=%s", dsn_kind_name(r->kind));
+	/* recipients reported that are not mailboxes: counted, not recorded */
+	if (r != NULL && sum->a != NULL && r->nrcpts > sum->n)
+		(void)buf_printf(&l, " not_address=%zu", r->nrcpts - sum->n);
+	if (r != NULL && (r->defects & DSN_DEFECT_TOO_MANY))
+		(void)buf_puts(&l, " rcpts_cut=yes");
 	if (r != NULL && r->defects != 0)
 		(void)buf_printf(&l, " defects=0x%x", r->defects);
 	if (mc->msg.truncated)

@@ -85,14 +85,137 @@ ev_advice_name(enum ev_advice a)
 	return "none";
 }
 
+/* RFC 5322 section 3.2.3 atext, but for ALPHA and DIGIT. */
+static bool
+is_atext(unsigned char c)
+{
+	return isalnum(c) || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/* Bytes of the valid UTF-8 sequence at p (lead byte >= 0x80), 0 if none. */
+static size_t
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	size_t		 n, i;
+	unsigned	 cp;
+
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2, cp = *p & 0x1f;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3, cp = *p & 0x0f;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4, cp = *p & 0x07;
+	else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, past U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 ||
+	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * The local part (RFC 5321 section 4.1.2 Local-part, RFC 6531 section
+ * 3.3 for UTF-8): a dot-string of atext and UTF-8, or a quoted string
+ * of printable ASCII, UTF-8 and quoted pairs; at most 64 bytes (section
+ * 4.5.3.1.1).  Dots are taken as they come (leading, doubled): real
+ * mailboxes have them and the receiving host decides.
+ */
+static bool
+local_ok(const unsigned char *p, const unsigned char *end)
+{
+	size_t	 n;
+
+	if (p == end || end - p > 64)
+		return false;
+	if (*p == '"') {
+		if (end - p < 2 || end[-1] != '"')
+			return false;
+		for (p++, end--; p < end; p += n) {
+			n = 1;
+			if (*p == '\\') {
+				if (p + 1 == end || p[1] < 0x20 || p[1] > 0x7e)
+					return false;
+				n = 2;
+			} else if (*p >= 0x80) {
+				if ((n = utf8_len(p, end)) == 0)
+					return false;
+			} else if (*p < 0x20 || *p > 0x7e || *p == '"')
+				return false;
+		}
+		return true;
+	}
+	for (; p < end; p += n) {
+		n = 1;
+		if (*p >= 0x80) {
+			if ((n = utf8_len(p, end)) == 0)
+				return false;
+		} else if (*p != '.' && !is_atext(*p))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The domain (RFC 5321 section 4.1.2 Domain / address-literal, RFC 6531
+ * U-labels): labels of letters, digits, hyphens (and underscores, which
+ * real host names carry) or UTF-8, 1 to 63 bytes each, 255 in all; or
+ * an address literal in brackets.
+ */
+static bool
+domain_ok(const unsigned char *p, const unsigned char *end)
+{
+	size_t	 label = 0, n;
+
+	if (p == end || end - p > 255)
+		return false;
+	if (*p == '[') {
+		if (end[-1] != ']' || end - p < 3)
+			return false;
+		for (p++, end--; p < end; p++)
+			if (*p < 0x21 || *p > 0x7e || *p == '[' || *p == ']' ||
+			    *p == '\\')
+				return false;
+		return true;
+	}
+	for (; p < end; p += n) {
+		n = 1;
+		if (*p == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (*p >= 0x80) {
+			if ((n = utf8_len(p, end)) == 0)
+				return false;
+		} else if (!isalnum(*p) && *p != '-' && *p != '_')
+			return false;
+		if ((label += n) > 63)
+			return false;
+	}
+	return label > 0;
+}
+
 /*
  * addr_normalize - canonical mailbox form for storage and lookup
  *
  * Arguments: in, any of "rfc822; a@B", "<a@B>", " a@B "; out/outlen.
  * Returns true and writes "a@b"-style output (domain lower-cased) when
- * the input looks like an address; false otherwise (out is then "").
+ * the input is a mailbox by RFC 5321 section 4.1.2 (with RFC 6531's
+ * UTF-8); false otherwise (out is then ""): garbage from a hostile or
+ * broken bounce, invalid UTF-8 included, is never taken for an address
+ * (issue 11: random bytes became a "recipient" in state soft).
  * Notes: the local part keeps its case (RFC 5321 section 2.4 lets the
- * receiving host decide), so "Bob@X" and "bob@x" stay distinct.
+ * receiving host decide), so "Bob@X" and "bob@x" stay distinct.  A
+ * trailing dot of the domain is dropped.
  */
 bool
 addr_normalize(const char *in, char *out, size_t outlen)
@@ -124,14 +247,13 @@ addr_normalize(const char *in, char *out, size_t outlen)
 	n = (size_t)(end - p);
 	if (n == 0 || n >= outlen || n > ADDR_MAX)
 		return false;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c < 0x21 || c == 0x7f || c == '<' || c == '>')
-			return false;
-		if (c == '@')
+	/* the last '@': a quoted local part may hold one */
+	for (i = 0; i < n; i++)
+		if (p[i] == '@')
 			at = p + i;
-	}
-	if (at == NULL || at == p || at == end - 1)
+	if (at == NULL || !local_ok((const unsigned char *)p,
+	    (const unsigned char *)at) || !domain_ok((const unsigned char *)at +
+	    1, (const unsigned char *)end))
 		return false;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
