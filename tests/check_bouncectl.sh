@@ -254,6 +254,46 @@ kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
 out=$(h events --hook="ftp://x" 2>&1); rc=$?
 check "events --hook with a bad target: refused" "$rc" 2
 
+# --- metrics in the Prometheus text format ------------------------------
+
+# promcheck: every sample line is NAME{LABELS} VALUE of a metric with
+# HELP and TYPE before it; prints the samples, one a line, sorted
+cat >"$t/promcheck.py" <<'PY'
+import re, sys
+helped, typed, out, bad = set(), set(), [], []
+sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_]+="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+]+|\+Inf|NaN)$')
+for line in sys.stdin.read().splitlines():
+	if line.startswith("# HELP "):
+		helped.add(line.split()[2]); continue
+	if line.startswith("# TYPE "):
+		typed.add(line.split()[2]); continue
+	m = sample.match(line)
+	base = m and re.sub(r'_(bucket|sum|count)$', '', m.group(1))
+	if not m or (m.group(1) not in typed and base not in typed) or \
+	    (m.group(1) not in helped and base not in helped):
+		bad.append(line)
+	out.append(line)
+if bad:
+	print("BAD: " + " | ".join(bad))
+else:
+	print("\n".join(sorted(out)))
+PY
+out=$(c metrics); rc=$?
+check "metrics: exit status" "$rc" 0
+m=$(printf '%s\n' "$out" | python3 "$t/promcheck.py")
+check_lacks "metrics: valid Prometheus text format" "$m" "BAD:"
+check "metrics: suppressed by hand" \
+    "$(printf '%s\n' "$m" | sed -n 's/^bounced_suppressed{reason="manual"} //p')" \
+    "$(c --csv list --state suppressed --reason manual | tail -n +2 | wc -l)"
+check "metrics: the feed cursor is the last of events" \
+    "$(printf '%s\n' "$m" | sed -n 's/^bounced_feed_cursor //p')" \
+    "$(c --json events | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["cursor"])')"
+c metrics --output "$t/bounced.prom"; rc=$?
+check "metrics --output: exit status" "$rc" 0
+check "metrics --output writes what metrics prints" "$(cat "$t/bounced.prom")" "$out"
+c --json metrics >/dev/null 2>&1; rc=$?
+check "metrics --json: refused" "$rc" 2
+
 # --- the kind of mail that bounced: bulk or transactional ---------------
 
 eml=$top/tests/e2e/data/postfix-5xx.eml

@@ -166,6 +166,23 @@ check "-n while it runs: exit status" "$rc" 0
 check_has "-n notes the running instance" "$out" \
     "in use by a running bounced (pid $a)"
 
+# MetricsFile: written at the start, then every 30 s
+conf metrics "$t/dbm" "$t/runm" "MetricsFile $t/dbm/bounced.prom"
+own "$t/dbm" "$t/runm"
+"$bounced" -f -c "$t/metrics.conf" 2>"$t/m.log" &
+pids+=($!)
+mp=$!
+for _ in $(seq 50); do [ -s "$t/dbm/bounced.prom" ] && break; sleep 0.1; done
+mf=$(cat "$t/dbm/bounced.prom" 2>/dev/null)
+check_has "MetricsFile: the process counters" "$mf" \
+    'bounced_bounces_total{outcome="recorded"} 0'
+check_has "MetricsFile: the bounce time histogram" "$mf" \
+    'bounced_bounce_seconds_bucket{le="+Inf"} 0'
+check_has "MetricsFile: whether the database answered" "$mf" \
+    "bounced_database_up "
+kill "$mp"
+wait "$mp" 2>/dev/null
+
 kill "$a"
 wait "$a" 2>/dev/null
 "$bounced" -f -c "$t/good.conf" 2>"$t/b.log" &

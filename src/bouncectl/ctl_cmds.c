@@ -107,6 +107,20 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "\n"
 	  "Example:\n"
 	  "  bouncectl stats --by day --since 10d\n" },
+	{ "metrics", ctl_metrics, 0,
+	  "[--output FILE]",
+	  "counters in the Prometheus text format",
+	  "Prints the database's metrics in the Prometheus text exposition\n"
+	  "format (the same bounced writes into its MetricsFile for\n"
+	  "node_exporter's textfile collector, after its own process\n"
+	  "counters; each is described in bouncectl(8), METRICS).  With\n"
+	  "--output, writes FILE atomically (a temporary file renamed), as the\n"
+	  "textfile collector needs.\n"
+	  "\n"
+	  "  --output FILE   write FILE instead of standard output\n"
+	  "\n"
+	  "Example:\n"
+	  "  bouncectl metrics --output /var/lib/node_exporter/bounced.prom\n" },
 	{ "suppress", ctl_suppress, CTL_F_CSV | CTL_F_JSON,
 	  "[--reason TEXT] [--by WHO] [-f FILE] ADDRESS...",
 	  "suppress addresses by hand",

@@ -83,6 +83,8 @@ struct ctl_hook *ctl_hook_new(const char *target);
 void ctl_hook_free(struct ctl_hook *h);
 bool ctl_hook_deliver(struct ctl_hook *h, const char *line, size_t len,
     const struct ctl_hook_meta *m, char *why, size_t whylen);
+/* ctl_metrics.c: the database's metrics, Prometheus text format */
+int ctl_metrics(const struct ctl_opts *o, int argc, char **argv);
 /* ctl_backup.c: SQLite's online backup of the live database */
 int ctl_backup(const struct ctl_opts *o, int argc, char **argv);
 /* ctl_rebuild.c: replay every state under the current policy */

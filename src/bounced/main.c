@@ -31,6 +31,7 @@
 #include "parse/dsn.h"
 #include "log/log.h"
 #include "bounced/maint.h"
+#include "bounced/metrics.h"
 #include "bounced/milter.h"
 #include "bounced/preflight.h"
 #include "store/store.h"
@@ -239,6 +240,7 @@ start(struct bd_config *c)
 	if (maint_new(&maint) != BD_OK)
 		log_fatal(EX_OSERR, "out of memory");
 	daemon_signal_thread(reload, tick, MAINT_PERIOD);
+	metrics_start(c);	/* MetricsFile: a thread of its own */
 	log_info("starting bounced %s: socket=%s database=%s%s rules=%zu "
 	    "from %s action=%s", BD_VERSION, c->socket, c->database,
 	    dbpool_ready() ? "" : " (not open yet)",

@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "verdict/analyze.h"
+#include "bounced/metrics.h"
 #include "log/log.h"
 #include "bounced/milter_int.h"
 
@@ -430,6 +431,8 @@ milter_bounce_eom(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc)
 	struct bd_event		*evs = NULL;
 	enum bd_status		 s = BD_ENOMEM;	/* a hole in mc->msg */
 	enum outcome		 o;
+	int64_t			 t0 = metrics_now_us();
+	size_t			 i, untrusted = 0;
 
 	if (!mc->nomem) {
 		s = BD_EBUSY;	/* no turn to parse: as if out of memory */
@@ -473,6 +476,11 @@ milter_bounce_eom(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc)
 		o = OUT_RECORDED;
 	}
 	log_summary(&sum);
+	for (i = 0; evs != NULL && i < sum.n; i++)
+		untrusted += !evs[i].trusted;
+	metrics_bounce(o == OUT_RECORDED ? METRICS_RECORDED : o == OUT_PASS ?
+	    METRICS_PASS : METRICS_UNRECORDED, sum.error, sum.n,
+	    sum.recorded, untrusted, metrics_now_us() - t0);
 	free(evs);
 	analysis_free(a);
 	return o;

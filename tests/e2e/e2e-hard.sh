@@ -66,6 +66,8 @@ import json, sys
 print(" ".join(json.loads(l)["type"] + ":" + (json.loads(l)["state"] or
     json.loads(l)["action"] or "") for l in sys.stdin))')" \
     "event:failed state:suppressed"
+e2e_check "bouncectl metrics: suppressed hard" \
+    "$(e2e_ctl metrics 2>&1 | sed -n 's/^bounced_suppressed{reason="hard"} //p')" 1
 st=$(e2e_ctl --json stats --by kind 2>&1)
 e2e_check "stats --by kind: the transactional group" \
     "$(e2e_json_row "$st" key transactional hard)" 1

@@ -62,6 +62,7 @@ struct bd_config {
 	char		*sign_key_file;		/* SignKeyFile */
 	char		*sign_senders;		/* SignSenders, as written */
 	int64_t		 sign_max_age;		/* SignMaxAge, seconds */
+	char		*metrics_file;		/* MetricsFile: Prometheus textfile */
 	struct rules	*rules;			/* compiled RulesFile (or built-in) */
 	/* Added by the daemon (conf.c); derived at load, read-only after. */
 	char		**bounce_patterns;	/* BounceAddresses split, lower-cased */

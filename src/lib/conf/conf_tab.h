@@ -107,6 +107,8 @@ static const struct conf_key conftab[] = {
 	  CONF_FIELD(log_debug), true, conf_loglevels, CK_NONE, false },
 	{ "MaxMessageBytes", CT_SIZE, "1M", 4 * K64, 64 * K64 * K64, 0, 0,
 	  CONF_FIELD(max_message_bytes), true, NULL, CK_NONE, false },
+	{ "MetricsFile", CT_STR, "", 0, 0, 0, 0,
+	  CONF_FIELD(metrics_file), false, NULL, CK_PATH, true },
 	{ "OnError", CT_ENUM, "tempfail", 0, 0, 0, 0,
 	  CONF_FIELD(on_error), true, conf_onerror, CK_NONE, false },
 	{ "PidFile", CT_STR, "", 0, 0, 0, 0,

@@ -8,6 +8,8 @@
 #ifndef BD_STORE_H
 #define BD_STORE_H
 
+#include <stdio.h>
+
 #include "util/bd.h"
 #include "util/event.h"
 #include "verdict/state.h"
@@ -404,5 +406,11 @@ enum bd_status store_untrusted(struct store *s, int64_t since,
 /* store_prune_sends - delete sends dated before `before` */
 enum bd_status store_prune_sends(struct store *s, int64_t before,
     int64_t *n_deleted);
+
+/*
+ * store_metrics - the database's metrics in the Prometheus text format
+ * on fp, as of now (store_metrics.c; bouncectl(8), METRICS)
+ */
+enum bd_status store_metrics(struct store *s, FILE *fp, int64_t now);
 
 #endif
