@@ -146,7 +146,7 @@ END_TEST
 
 START_TEST(test_prvs_roundtrip)
 {
-	char			 s[400], orig[400], upper[400];
+	char			 s[400], orig[400], upper[400 + 2];
 	enum prvs_result	 r;
 	size_t			 i;
 
