@@ -149,8 +149,10 @@ sanitized() {
 	unit=$(make -s print-tests | tr ' ' '\n' | grep -v '^tests/e2e/' | tr '\n' ' ')
 	# GMime keeps its one-time initialisation until exit: not a leak.
 	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	    make -j2 check TESTS="$unit" >/dev/null 2>&1 || {
-		cat test-suite.log
+	    make -j2 check TESTS="$unit" >sanitized.out 2>&1 || {
+		# A test failed (test-suite.log), or a test did not build.
+		if [ -f test-suite.log ]; then cat test-suite.log
+		else tail -n 40 sanitized.out; fi
 		say "sanitizer build: unit tests failed"
 		return 1
 	}
