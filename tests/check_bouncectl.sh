@@ -121,14 +121,14 @@ check_lacks "stats --since 10d --by day shows no day of 2020" "$out" "2020-"
 
 # --- expire and prune, --dry-run ---------------------------------------
 
-out=$(c expire --dry-run imported:30d); rc=$?
+out=$(c expire --dry-run hard:30d); rc=$?
 check "expire --dry-run: exit status" "$rc" 0
 check_has "expire --dry-run names the address" "$out" "old@x.test"
 check_has "expire --dry-run says nothing changed" "$out" \
     "would expire 1 suppression (dry run: nothing changed)"
 c status old@x.test >/dev/null; rc=$?
 check "after expire --dry-run the address is still suppressed" "$rc" 1
-out=$(c --json expire imported:30d)
+out=$(c --json expire hard:30d)
 check "expire --json: one document" "$(printf '%s' "$out" |
     python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["expired"], d["dry_run"], d["addresses"][0]["address"])')" \
     "1 False old@x.test"
@@ -196,6 +196,50 @@ check "events --follow prints a new event as it is recorded" \
     "$(grep -c '"recipient":"followed@x.test"' "$t/follow.out")" 2
 kill -TERM "$fpid"; wait "$fpid"; rc=$?
 check "events --follow: exit status at SIGTERM" "$rc" 0
+
+# --- export and import round trips, in both formats --------------------
+
+rdb=$t/round.db
+r() { "$ctl" --db "$rdb" "$@"; }
+r --create suppress --by alice --reason 'line one
+line "two", with a comma' multi@x.test >/dev/null
+printf 'address,state,reason,date,why\nh@x.test,suppressed,hard,2024-01-02T03:04:05Z,\nc@x.test,suppressed,complaint,2024-02-02,fbl\n' |
+    r import - >/dev/null
+# the fields a round trip must keep, from CSV (Python's csv module)
+kept() {
+	python3 -c '
+import csv, json, sys
+f = sys.argv[1]
+if f.endswith(".csv"):
+	rows = list(csv.DictReader(open(f, newline="")))
+else:
+	rows = [json.loads(l) for l in open(f)]
+for x in rows:
+	print(repr([x[k] for k in ("address", "state", "reason",
+	    "suppressed_since", "manual_by", "manual_why")]))' "$1"
+}
+r export >"$t/e1.csv"
+check "export CSV: records end in CRLF" "$(head -1 "$t/e1.csv" | tail -c 2 | od -An -tx1 | tr -d ' ')" 0d0a
+for fmt in csv jsonl; do
+	rm -f "$t/r2.db"
+	if [ "$fmt" = csv ]; then r export >"$t/e1.$fmt"
+	else r --json export >"$t/e1.$fmt"; fi
+	"$ctl" --db "$t/r2.db" --create import "$t/e1.$fmt" >/dev/null; rc=$?
+	check "import of export ($fmt): exit status" "$rc" 0
+	if [ "$fmt" = csv ]; then "$ctl" --db "$t/r2.db" export >"$t/e2.$fmt"
+	else "$ctl" --db "$t/r2.db" --json export >"$t/e2.$fmt"; fi
+	check "export, import, export ($fmt) keeps address, state, reason, date, author and a multi-line note" \
+	    "$(kept "$t/e2.$fmt")" "$(kept "$t/e1.$fmt")"
+done
+check "the round trip kept reason hard" "$(kept "$t/e2.csv" | grep -c "'hard'")" 1
+printf 'address,why\n"unterminated,x\n' >"$t/bad1.csv"
+out=$(c import "$t/bad1.csv" 2>&1); rc=$?
+check "import of an unterminated quote: refused" "$rc" 2
+check_has "import of an unterminated quote: line named" "$out" "bad1.csv:2:"
+printf '{"address":"x@y.test","state":"suppressed","reason":{"a":1}}\n' >"$t/bad2.jsonl"
+out=$(c import "$t/bad2.jsonl" 2>&1); rc=$?
+check "import of nested JSON: refused" "$rc" 2
+check_has "import of nested JSON: says so" "$out" "nested JSON"
 
 # --- the event hook: exec and http, retries, a kept cursor --------------
 
