@@ -11,8 +11,9 @@
  * gives up its oldest entry.  Memory is bounded at creation and never
  * grows, whatever the senders do.  Sets are guarded by striped mutexes,
  * so worker threads rarely wait for each other and never for the store
- * while holding one.  The hash is seeded per cache; a sender who still
- * makes addresses collide only costs us extra store lookups.
+ * while holding one.  The hash is SipHash-2-4 under a random key per
+ * cache, so a sender cannot choose addresses that collide; one who did
+ * would only cost us extra store lookups.
  *
  * A failing store (an error, or busy past its timeout) never turns into
  * a refusal: the answer is RCACHE_FAILED, which the milter treats as
@@ -34,6 +35,7 @@
 
 #include "util/event.h"
 #include "bounced/rcache.h"
+#include "util/siphash.h"
 
 #define RC_WAYS		8		/* entries per set */
 #define RC_LOCKS	64		/* mutex stripes */
@@ -52,7 +54,7 @@ struct rcache {
 	struct rc_entry	*e;		/* nsets * RC_WAYS */
 	size_t		 nsets;		/* a power of two */
 	int		 ttl;
-	uint64_t	 seed;
+	uint8_t		 key[SIPHASH_KEY_LEN];	/* the hash's, per cache */
 	uint64_t	 gen;		/* bumped by rcache_forget/clear */
 	bool		 failing;	/* an incident is open */
 	int64_t		 quiet_until;	/* store left alone till */
@@ -61,17 +63,15 @@ struct rcache {
 	pthread_mutex_t	 locks[RC_LOCKS];
 };
 
-/* FNV-1a over the address, seeded. */
+/*
+ * SipHash-2-4 of the address under the cache's random key: senders
+ * choose the addresses, and without the key they cannot make them
+ * collide (a seeded FNV-1a could still be).
+ */
 static uint64_t
 hash_addr(const struct rcache *rc, const char *a)
 {
-	uint64_t	 h = 0xcbf29ce484222325ULL ^ rc->seed;
-
-	for (; *a != '\0'; a++) {
-		h ^= (unsigned char)*a;
-		h *= 0x100000001b3ULL;
-	}
-	return h ^ (h >> 29);
+	return siphash24(rc->key, a, strlen(a));
 }
 
 static void
@@ -111,8 +111,7 @@ rcache_new(size_t slots, int ttl, struct rcache **out)
 	}
 	rc->nsets = n / RC_WAYS;
 	rc->ttl = ttl > 0 ? ttl : RCACHE_TTL;
-	rc->seed = ((uint64_t)(uintptr_t)rc * 0x9e3779b97f4a7c15ULL) ^
-	    (uint64_t)time(NULL);
+	siphash_key_random(rc->key);
 	for (i = 0; i < RC_LOCKS; i++)
 		if (pthread_mutex_init(&rc->locks[i], NULL) != 0) {
 			while (i-- > 0)

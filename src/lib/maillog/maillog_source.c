@@ -36,6 +36,7 @@
 #include "verdict/classify.h"
 #include "maillog/maillog_source.h"
 #include "maillog/maillog.h"
+#include "util/siphash.h"
 
 /* A recipient deferred and not yet delivered nor bounced. */
 struct qrcpt {
@@ -71,16 +72,18 @@ struct logsource {
 	int32_t		 head, tail, freelist;	/* freelist chains by hnext */
 	struct maillog_rec *rec;
 	uint64_t	 evicted;
+	uint8_t		 key[SIPHASH_KEY_LEN];	/* of hash_qid, per source */
 };
 
+/*
+ * SipHash-2-4 under the source's random key: a queue id is read from a
+ * log line, which a local user can forge (logger(1)); keyed, the ids
+ * cannot be chosen to collide.
+ */
 static uint32_t
-hash_qid(const char *q)
+hash_qid(const struct logsource *ls, const char *q)
 {
-	uint32_t	 h = 2166136261u;
-
-	for (; *q != '\0'; q++)
-		h = (h ^ (unsigned char)*q) * 16777619u;
-	return h;
+	return (uint32_t)siphash24(ls->key, q, strlen(q));
 }
 
 /*
@@ -102,6 +105,7 @@ logsource_new(const struct logsource_opts *o, struct logsource **out)
 		return BD_ENOMEM;
 	ls->rules = o->rules;
 	ls->gmtoff = o->gmtoff;
+	siphash_key_random(ls->key);
 	if (o->campaign_header != NULL) {
 		snprintf(ls->campaign_header, sizeof(ls->campaign_header), "%s",
 		    o->campaign_header);
@@ -206,7 +210,7 @@ q_find(const struct logsource *ls, const char *qid)
 {
 	int32_t	 i;
 
-	i = ls->buckets[hash_qid(qid) & (ls->nbuckets - 1)];
+	i = ls->buckets[hash_qid(ls, qid) & (ls->nbuckets - 1)];
 	for (; i >= 0; i = ls->ents[i].hnext)
 		if (strcmp(ls->ents[i].qid, qid) == 0)
 			return i;
@@ -218,7 +222,8 @@ q_drop(struct logsource *ls, int32_t i)
 {
 	int32_t	*pp;
 
-	pp = &ls->buckets[hash_qid(ls->ents[i].qid) & (ls->nbuckets - 1)];
+	pp = &ls->buckets[hash_qid(ls, ls->ents[i].qid) &
+	    (ls->nbuckets - 1)];
 	while (*pp != i)
 		pp = &ls->ents[*pp].hnext;
 	*pp = ls->ents[i].hnext;
@@ -254,7 +259,7 @@ q_get(struct logsource *ls, const char *qid, bool create)
 	memset(&ls->ents[i], 0, sizeof(ls->ents[i]));
 	snprintf(ls->ents[i].qid, sizeof(ls->ents[i].qid), "%s", qid);
 	ls->ents[i].used = true;
-	b = hash_qid(qid) & (ls->nbuckets - 1);
+	b = hash_qid(ls, qid) & (ls->nbuckets - 1);
 	ls->ents[i].hnext = ls->buckets[b];
 	ls->buckets[b] = i;
 	list_append(ls, i);
