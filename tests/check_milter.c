@@ -254,9 +254,15 @@ drive_body(SMFICTX *ctx, struct run *r, const char *sender,
 			argv[0] = (char *)rcpts[i];
 			r->rcpt[i] = fake_desc.xxfi_envrcpt(ctx, argv);
 			r->rejected |= r->rcpt[i] == SMFIS_REJECT;
+			ck_assert_msg(!(r->pf1 & SMFIP_NR_RCPT) ||
+			    r->rcpt[i] == SMFIS_NOREPLY, "RCPT: got %d with "
+			    "SMFIP_NR_RCPT, want NOREPLY", r->rcpt[i]);
 		}
 	if (!(r->pf1 & SMFIP_NODATA)) {
 		r->last = r->data = fake_desc.xxfi_data(ctx);
+		ck_assert_msg(!(r->pf1 & SMFIP_NR_DATA) ||
+		    r->data == SMFIS_NOREPLY, "DATA: got %d with "
+		    "SMFIP_NR_DATA, want NOREPLY", r->data);
 		if (stops(r->data))
 			return false;
 	}
@@ -1405,6 +1411,7 @@ START_TEST(test_milter_trust_sends_recorded_at_eoh)
 	send_ordinary("D5FAEA761C6", "Bob@Remote.test",
 	    "<e2e-hard-20733.22992@sender.test>", &at_eoh, NULL, 0);
 	ck_assert_msg(at_eoh, "ordinary mail: want ACCEPT at end of header");
+	ck_assert(milter_sync_sends());
 	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
 	    "sends WHERE queue_id = 'D5FAEA761C6' AND recipient = "
 	    "'Bob@remote.test' AND message_id = "
@@ -1416,6 +1423,7 @@ START_TEST(test_milter_trust_sends_recorded_at_eoh)
 	use_conf("RecordSends no\nTrustPolicy sent\n");
 	send_ordinary("AAAA1", "carol@remote.test", "<x@sender.test>", &at_eoh,
 	    NULL, 0);
+	ck_assert(milter_sync_sends());
 	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
 	    "sends WHERE queue_id = 'AAAA1'"), 0);
 }
@@ -1434,9 +1442,12 @@ START_TEST(test_milter_trust_local_rcpt_not_a_send)
 	fake_set_macro(&ctx, "{rcpt_mailer}", "local");
 	drive(&ctx, &r, "<someone@elsewhere.test>", rcpts, msg,
 	    sizeof(msg) - 1);
-	ck_assert_msg(!r.rejected && r.data == SMFIS_ACCEPT, "mail to a "
-	    "local mailbox: got DATA %d, want ACCEPT", r.data);
+	ck_assert_msg(!r.rejected && r.data == SMFIS_NOREPLY &&
+	    !r.reached_eom, "mail to a local mailbox: got DATA %d, EOM "
+	    "reached %d; want NOREPLY (SMFIP_NR_DATA), accepted at EOH",
+	    r.data, r.reached_eom);
 	conn_end(&ctx);
+	ck_assert(milter_sync_sends());
 	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
 	    "sends"), 0);
 }
@@ -1651,6 +1662,7 @@ START_TEST(test_milter_trust_sign_and_check)
 	    from,
 	    sizeof(from));
 	ck_assert_msg(!at_eoh, "signed mail must reach its end");
+	ck_assert(milter_sync_sends());
 	ck_assert_msg(strncmp(from, "<prvs=0", 7) == 0 && strcmp(from + 16,
 	    "=alice@sender.test>") == 0, "chgfrom: got \"%s\"", from);
 	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
@@ -1715,6 +1727,7 @@ START_TEST(test_milter_trust_sends_kept_through_outage)
 	    &at_eoh, NULL, 0);
 	ck_assert_msg(at_eoh, "ordinary mail during the outage: want ACCEPT "
 	    "at the end of its header");
+	ck_assert(!milter_sync_sends());
 	ck_assert_int_eq(count_logged(LOG_ERR, "kept in memory"), 1);
 	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
 	    "sends"), 0);
@@ -1723,9 +1736,37 @@ START_TEST(test_milter_trust_sends_kept_through_outage)
 	bounce_from("", "alice@sender.test", NULL, "postfix-failed-5xx.eml");
 	want_state("bob@remote.test", "suppressed");
 	want_trust("bob@remote.test", "yes/send:queue-id/hard/");
-	ck_assert_int_eq(count_logged(LOG_INFO, "recorded 1 send kept"), 1);
+	ck_assert_int_eq(count_logged(LOG_INFO,
+	    "the database takes sends again (1 written)"), 1);
 	milter_fini();
 	store_close(ro);
+}
+END_TEST
+
+/* The writer thread writes the sends on its own, within a moment. */
+START_TEST(test_milter_trust_sends_written_by_writer)
+{
+	long long	 n = 0;
+	int		 i;
+
+	use_conf("TrustPolicy sent\n");
+	send_ordinary("W1", "bob@remote.test", "<w1@sender.test>", NULL,
+	    NULL, 0);
+	send_ordinary("W2", "carol@remote.test", "<w2@sender.test>", NULL,
+	    NULL, 0);
+	for (i = 0; i < 200 && n != 2; i++) {
+		usleep(10000);
+		n = testutil_count_rows(dbpath, "SELECT COUNT(*) FROM sends "
+		    "WHERE queue_id IN ('W1', 'W2')");
+	}
+	ck_assert_msg(n == 2, "sends written after %d ms: got %lld, want 2",
+	    i * 10, n);
+	/* and what is still queued at the end is written by milter_fini */
+	send_ordinary("W3", "dave@remote.test", "<w3@sender.test>", NULL,
+	    NULL, 0);
+	milter_fini();
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "sends WHERE queue_id = 'W3'"), 1);
 }
 END_TEST
 
@@ -1783,6 +1824,7 @@ milter_suite(bool fixtures)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_milter_trust_sends_recorded_at_eoh);
 	tcase_add_test(tc, test_milter_trust_local_rcpt_not_a_send);
+	tcase_add_test(tc, test_milter_trust_sends_written_by_writer);
 	tcase_add_test(tc, test_milter_trust_arf_source);
 	tcase_add_test(tc, test_milter_trust_arf_send);
 	if (fixtures) {

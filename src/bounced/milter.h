@@ -30,6 +30,12 @@ void milter_swap_config(struct bd_config *conf);
 struct bd_config *milter_current_config(void);
 /* milter_fini - drop the current snapshot (after milter_run returns) */
 void milter_fini(void);
+/*
+ * milter_sync_sends - write the queued sends of RecordSends now, with the
+ * calling thread's store handle (tests; the writer thread does it within
+ * 50 ms otherwise); true when none is left
+ */
+bool milter_sync_sends(void);
 /* milter_set_clock - time source for events (tests); NULL restores time(3) */
 void milter_set_clock(int64_t (*now)(void));
 

@@ -35,7 +35,9 @@
 #define MILTER_PARSE_MAX	8	/* bounces parsed at once */
 #define MILTER_PARSE_WAIT	20	/* s a bounce waits for its turn */
 #define MILTER_SEND_RCPTS	1000	/* recipients of a message kept as sends */
-#define MILTER_SEND_BACKLOG	10000	/* sends kept while the store fails */
+#define MILTER_SEND_QUEUE	50000	/* sends waiting to be written, at most */
+#define MILTER_SEND_BATCH	512	/* written at once without waiting more */
+#define MILTER_SEND_DELAY_MS	50	/* a send waits at most this, store up */
 #define MILTER_ENVID_MAX	100	/* bytes of an ENVID (RFC 3461 4.4) */
 #define MILTER_ADDR_MAX		64	/* bytes of a client address */
 
@@ -158,8 +160,10 @@ void milter_send_header(const struct conn_ctx *cc, struct msg_ctx *mc,
     const char *name, const char *value);
 /* milter_send_record - keep the sends; false while the queue id is unknown */
 bool milter_send_record(const struct conn_ctx *cc, struct msg_ctx *mc);
-/* milter_send_flush - write the sends kept while the store failed */
+/* milter_send_flush - write the queued sends now; true if none is left */
 bool milter_send_flush(struct store *st);
+/* milter_send_stop - write what is queued, end the writer (milter_fini) */
+void milter_send_stop(void);
 /* milter_send_sign - smfi_chgfrom() to the prvs= sender (end of message) */
 void milter_send_sign(SMFICTX *ctx, const struct conn_ctx *cc,
     const struct msg_ctx *mc);

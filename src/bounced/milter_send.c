@@ -17,16 +17,22 @@
  * - the other side: the envelope recipients of a bounce are checked for
  *   a prvs= tag (a wrong or expired one makes the report untrusted).
  *
- * Recording never fails ordinary mail: while the store fails, the sends
- * are kept in memory (at most MILTER_SEND_BACKLOG, then dropped) and
- * written before the next ones and before a bounce is judged, so that
- * a DSN about mail sent during a database outage is still tied to its
- * send once the outage ends (the DSN itself is deferred meanwhile:
- * OnError).  One line when the incident starts, one when it ends.
+ * Recording costs ordinary mail a copy into memory, never a wait on the
+ * database: the sends are queued, and a writer thread of this file
+ * writes them in batches (one transaction, so one fsync under
+ * synchronous=FULL, per MILTER_SEND_DELAY_MS or MILTER_SEND_BATCH
+ * sends).  A bounce flushes the queue before it is judged (its send
+ * may be waiting there: Postfix can bounce within milliseconds).  While
+ * the store fails the sends stay queued (at most MILTER_SEND_QUEUE, then
+ * dropped) and are written once it answers, so that a DSN about mail
+ * sent during a database outage is still tied to its send (the DSN
+ * itself is deferred meanwhile: OnError).  One line when the incident
+ * starts, one when it ends.  What is queued when bounced stops is
+ * written then; a crash loses at most the last MILTER_SEND_DELAY_MS.
  * Ordinary mail is logged at DEBUG only (bounced(8), LOGGING).
  *
  * It must not: keep the SMFICTX it is given, use static buffers, or
- * block on anything but the one store_record_sends() of a message.
+ * block a callback on the store but to judge a bounce.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -34,93 +40,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "log/log.h"
+#include "bounced/milter.h"
 #include "bounced/milter_int.h"
-
-/* Sends the store could not take yet (milter_send_flush()). */
-struct pending {
-	char		*qid, *rcpt, *msgid, *envid, *sender, *campaign;
-	int64_t		 when;
-};
-
-static pthread_mutex_t	 g_backlog_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pending	*g_backlog;		/* oldest first */
-static size_t		 g_nbacklog;
-static size_t		 g_dropped;		/* past MILTER_SEND_BACKLOG */
-static bool		 g_send_failing;	/* an incident is open */
-
-static void
-pending_clear(struct pending *p)
-{
-	free(p->qid);
-	free(p->rcpt);
-	free(p->msgid);
-	free(p->envid);
-	free(p->sender);
-	free(p->campaign);
-}
-
-static void
-pending_free(struct pending *p, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		pending_clear(&p[i]);
-	free(p);
-}
-
-static char *
-dup_or_null(const char *s, bool *nomem)
-{
-	char	*d;
-
-	if (s == NULL)
-		return NULL;
-	if ((d = strdup(s)) == NULL)
-		*nomem = true;
-	return d;
-}
-
-/* Keep what could not be written, up to MILTER_SEND_BACKLOG. */
-static void
-backlog_add(const struct store_send *v, size_t n, int64_t when)
-{
-	struct pending	*b, *p;
-	size_t		 i;
-	bool		 nomem = false;
-
-	pthread_mutex_lock(&g_backlog_lock);
-	for (i = 0; i < n; i++) {
-		if (g_nbacklog == MILTER_SEND_BACKLOG) {
-			g_dropped += n - i;
-			break;
-		}
-		if ((b = reallocarray(g_backlog, g_nbacklog + 1,
-		    sizeof(*b))) == NULL) {
-			g_dropped += n - i;
-			break;
-		}
-		g_backlog = b;
-		p = &g_backlog[g_nbacklog];
-		memset(p, 0, sizeof(*p));
-		p->qid = dup_or_null(v[i].queue_id, &nomem);
-		p->rcpt = dup_or_null(v[i].recipient, &nomem);
-		p->msgid = dup_or_null(v[i].message_id, &nomem);
-		p->envid = dup_or_null(v[i].envelope_id, &nomem);
-		p->sender = dup_or_null(v[i].sender, &nomem);
-		p->campaign = dup_or_null(v[i].campaign, &nomem);
-		p->when = when;
-		if (nomem) {
-			pending_clear(p);
-			g_dropped += n - i;
-			break;
-		}
-		g_nbacklog++;
-	}
-	pthread_mutex_unlock(&g_backlog_lock);
-}
 
 /* The address inside "<...>" (RFC 5321 4.1.2 Path), into out. */
 static bool
@@ -329,101 +253,357 @@ milter_send_header(const struct conn_ctx *cc, struct msg_ctx *mc,
 }
 
 /*
- * milter_send_flush - write the sends kept while the store failed
- *
- * Arguments: st, the calling thread's read-write handle (NULL: nothing
- * is done).
- * Returns true when nothing is left to write.
- * Notes: called before new sends are kept and before a bounce is
- * judged.  On failure the sends are kept for the next try (the newest
- * dropped past MILTER_SEND_BACKLOG).
+ * The queue of sends (see the top of this file).  g_qlock guards the
+ * queue; g_wlock is held while a batch is written, so that whoever
+ * flushes before judging a bounce waits for a batch in flight and then
+ * writes what is left: once milter_send_flush() returns, every send
+ * queued before it was called is in the store (or the store failed).
  */
-bool
-milter_send_flush(struct store *st)
-{
-	struct pending		*take, *nb;
-	struct store_send	*v;
-	size_t			 n, i, dropped;
-	enum bd_status		 s;
+struct pending {
+	char		*qid, *rcpt, *msgid, *envid, *sender, *campaign;
+	int64_t		 when;
+};
 
-	pthread_mutex_lock(&g_backlog_lock);
-	if (g_nbacklog == 0 || st == NULL) {
-		n = g_nbacklog;
-		pthread_mutex_unlock(&g_backlog_lock);
-		return n == 0;
-	}
-	take = g_backlog;
-	n = g_nbacklog;
-	dropped = g_dropped;
-	g_backlog = NULL;
-	g_nbacklog = 0;
-	g_dropped = 0;
-	pthread_mutex_unlock(&g_backlog_lock);
-	if (n == 0)
+static pthread_mutex_t	 g_qlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 g_qcond = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t	 g_wlock = PTHREAD_MUTEX_INITIALIZER;
+static struct pending	*g_queue;		/* oldest first */
+static size_t		 g_nqueue, g_qcap;
+static size_t		 g_dropped;		/* past MILTER_SEND_QUEUE */
+static bool		 g_writer;		/* the thread runs */
+static bool		 g_stop;		/* milter_send_stop() */
+static pthread_t	 g_writer_tid;
+static bool		 g_send_failing;	/* an incident is open */
+
+static void
+pending_clear(struct pending *p)
+{
+	free(p->qid);
+	free(p->rcpt);
+	free(p->msgid);
+	free(p->envid);
+	free(p->sender);
+	free(p->campaign);
+}
+
+static void
+pending_free(struct pending *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		pending_clear(&p[i]);
+	free(p);
+}
+
+static char *
+dup_or_null(const char *s, bool *nomem)
+{
+	char	*d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*nomem = true;
+	return d;
+}
+
+/* Room for n more in the queue (g_qlock held); false: full or no memory. */
+static bool
+queue_room(size_t n)
+{
+	struct pending	*q;
+	size_t		 cap;
+
+	if (g_nqueue + n > MILTER_SEND_QUEUE)
+		return false;
+	if (g_nqueue + n <= g_qcap)
 		return true;
-	if ((v = calloc(n, sizeof(*v))) == NULL)
+	cap = g_qcap ? g_qcap : 64;
+	while (cap < g_nqueue + n)
+		cap *= 2;
+	if ((q = reallocarray(g_queue, cap, sizeof(*q))) == NULL)
+		return false;
+	g_queue = q;
+	g_qcap = cap;
+	return true;
+}
+
+/* Take the whole queue (g_qlock held). */
+static struct pending *
+queue_take(size_t *n)
+{
+	struct pending	*q = g_queue;
+
+	*n = g_nqueue;
+	g_queue = NULL;
+	g_nqueue = g_qcap = 0;
+	return q;
+}
+
+/* Put a batch that could not be written back in front (g_qlock held). */
+static void
+queue_put_back(struct pending *b, size_t n)
+{
+	size_t	 keep = n;
+
+	if (g_nqueue + keep > MILTER_SEND_QUEUE)
+		keep = g_nqueue >= MILTER_SEND_QUEUE ? 0 :
+		    MILTER_SEND_QUEUE - g_nqueue;
+	if (keep > 0 && queue_room(keep)) {
+		memmove(g_queue + keep, g_queue, g_nqueue * sizeof(*g_queue));
+		memcpy(g_queue, b, keep * sizeof(*b));
+		g_nqueue += keep;
+	} else
+		keep = 0;
+	g_dropped += n - keep;
+	/* the newest of the batch are the ones that did not fit */
+	while (keep < n)
+		pending_clear(&b[keep++]);
+	free(b);
+}
+
+/* Write one batch in one transaction; the incident is logged once. */
+static enum bd_status
+write_batch(struct store *st, const struct pending *b, size_t n,
+    size_t dropped)
+{
+	struct store_send	*v;
+	enum bd_status		 s = BD_EIO;
+	char			 san[LOG_SANITIZE_BUF];
+	size_t			 i;
+
+	if (st != NULL && (v = calloc(n, sizeof(*v))) == NULL)
 		s = BD_ENOMEM;
-	else {
+	else if (st != NULL) {
 		for (i = 0; i < n; i++) {
-			v[i].queue_id = take[i].qid;
-			v[i].recipient = take[i].rcpt;
-			v[i].message_id = take[i].msgid;
-			v[i].envelope_id = take[i].envid;
-			v[i].sender = take[i].sender;
-			v[i].campaign = take[i].campaign;
-			v[i].when = take[i].when;
+			v[i].queue_id = b[i].qid;
+			v[i].recipient = b[i].rcpt;
+			v[i].message_id = b[i].msgid;
+			v[i].envelope_id = b[i].envid;
+			v[i].sender = b[i].sender;
+			v[i].campaign = b[i].campaign;
+			v[i].when = b[i].when;
 		}
 		s = store_record_sends(st, v, n, 0);
 		free(v);
 	}
-	if (s == BD_OK) {
-		log_info("recorded %zu send%s kept while the database failed",
-		    n, n == 1 ? "" : "s");
-		if (dropped > 0)
-			log_warn("%zu sends were not kept (more than %d): "
-			    "reports about them will not be trusted by them",
-			    dropped, MILTER_SEND_BACKLOG);
-		pending_free(take, n);
-		return true;
+	if (s != BD_OK) {
+		if (!__atomic_exchange_n(&g_send_failing, true,
+		    __ATOMIC_ACQ_REL))
+			log_err("the database does not take sends (%s: %s); "
+			    "they are kept in memory until it does (at most "
+			    "%d)", bd_strerror(s), st != NULL ? log_sanitize(
+			    store_errmsg(st), san, sizeof(san)) :
+			    "no connection", MILTER_SEND_QUEUE);
+		return s;
 	}
-	/* Put them back in front of what came meanwhile. */
-	pthread_mutex_lock(&g_backlog_lock);
-	g_dropped += dropped;
-	if (g_nbacklog + n <= MILTER_SEND_BACKLOG &&
-	    (nb = reallocarray(take, n + g_nbacklog, sizeof(*nb))) != NULL) {
-		if (g_nbacklog > 0)
-			memcpy(nb + n, g_backlog, g_nbacklog * sizeof(*nb));
-		free(g_backlog);
-		g_backlog = nb;
-		g_nbacklog += n;
-		n = 0;
-		take = NULL;
-	} else
-		g_dropped += n;
-	pthread_mutex_unlock(&g_backlog_lock);
-	pending_free(take, n);
-	return false;
+	if (__atomic_exchange_n(&g_send_failing, false, __ATOMIC_ACQ_REL))
+		log_info("the database takes sends again (%zu written)", n);
+	if (dropped > 0)
+		log_warn("%zu sends were not kept (more than %d waiting): "
+		    "reports about them will not be trusted by them", dropped,
+		    MILTER_SEND_QUEUE);
+	log_debug("sends written: %zu", n);
+	return BD_OK;
 }
 
 /*
- * milter_send_record - keep the sends of an ordinary message
+ * milter_send_flush - write every queued send now
+ *
+ * Arguments: st, the calling thread's read-write handle (NULL: nothing
+ * can be written).
+ * Returns true when the queue is empty afterwards.
+ * Notes: waits for a batch the writer thread has in flight; called
+ * before a bounce is judged (its send may be waiting) and at the end.
+ */
+bool
+milter_send_flush(struct store *st)
+{
+	struct pending	*b;
+	size_t		 n, dropped;
+	bool		 empty;
+
+	pthread_mutex_lock(&g_wlock);
+	pthread_mutex_lock(&g_qlock);
+	if (g_nqueue == 0 || st == NULL) {
+		empty = g_nqueue == 0;
+		pthread_mutex_unlock(&g_qlock);
+		pthread_mutex_unlock(&g_wlock);
+		return empty;
+	}
+	b = queue_take(&n);
+	dropped = g_dropped;
+	g_dropped = 0;
+	pthread_mutex_unlock(&g_qlock);
+	if (write_batch(st, b, n, dropped) == BD_OK) {
+		pending_free(b, n);
+		empty = true;
+	} else {
+		pthread_mutex_lock(&g_qlock);
+		g_dropped += dropped;
+		queue_put_back(b, n);
+		pthread_mutex_unlock(&g_qlock);
+		empty = false;
+	}
+	pthread_mutex_unlock(&g_wlock);
+	return empty;
+}
+
+/*
+ * milter_sync_sends - write the queued sends now
+ *
+ * Returns true when none is left.  For tests, and whoever must see the
+ * sends in the database before going on.
+ */
+bool
+milter_sync_sends(void)
+{
+	struct milter_handles	 h;
+
+	milter_shared(&h);
+	return milter_send_flush(h.store);
+}
+
+/*
+ * The writer: waits for sends, lets a batch gather for up to
+ * MILTER_SEND_DELAY_MS (less when MILTER_SEND_BATCH are waiting), writes
+ * it with its own connection; after a failure it waits a second.
+ */
+static void *
+writer(void *arg)
+{
+	struct milter_handles	 h;
+	struct timespec		 until;
+	bool			 ok = true;
+
+	(void)arg;
+	pthread_mutex_lock(&g_qlock);
+	for (;;) {
+		while (!g_stop && g_nqueue == 0)
+			pthread_cond_wait(&g_qcond, &g_qlock);
+		if (g_stop)
+			break;
+		clock_gettime(CLOCK_REALTIME, &until);
+		if (ok) {
+			until.tv_nsec += MILTER_SEND_DELAY_MS * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+		} else
+			until.tv_sec++;
+		while (!g_stop && (!ok || g_nqueue < MILTER_SEND_BATCH) &&
+		    pthread_cond_timedwait(&g_qcond, &g_qlock, &until) == 0)
+			;
+		if (g_stop)
+			break;
+		pthread_mutex_unlock(&g_qlock);
+		milter_shared(&h);
+		ok = milter_send_flush(h.store);
+		pthread_mutex_lock(&g_qlock);
+	}
+	pthread_mutex_unlock(&g_qlock);
+	return NULL;
+}
+
+/*
+ * milter_send_stop - write what is queued and end the writer thread
+ *
+ * Notes: milter_fini() calls it, before the store handles go; what the
+ * store still refuses then is lost (logged).
+ */
+void
+milter_send_stop(void)
+{
+	struct milter_handles	 h;
+	struct pending		*b;
+	bool			 join;
+	size_t			 left, dropped;
+
+	pthread_mutex_lock(&g_qlock);
+	join = g_writer;
+	g_stop = true;
+	pthread_cond_broadcast(&g_qcond);
+	pthread_mutex_unlock(&g_qlock);
+	if (join)
+		(void)pthread_join(g_writer_tid, NULL);
+	milter_shared(&h);
+	(void)milter_send_flush(h.store);
+	pthread_mutex_lock(&g_qlock);
+	b = queue_take(&left);
+	dropped = g_dropped;
+	g_dropped = 0;
+	g_writer = g_stop = false;
+	pthread_mutex_unlock(&g_qlock);
+	pending_free(b, left);
+	left += dropped;
+	if (left > 0)
+		log_warn("stopping: %zu sends not written", left);
+}
+
+/* Queue the sends of one message; start the writer on first use. */
+static bool
+queue_sends(const struct msg_ctx *mc, int64_t when)
+{
+	const struct send_ctx	*sc = &mc->send;
+	struct pending		*p;
+	size_t			 i, n = 0;
+	bool			 nomem = false, wake;
+
+	pthread_mutex_lock(&g_qlock);
+	if (!g_writer && !g_stop) {
+		if (pthread_create(&g_writer_tid, NULL, writer, NULL) == 0)
+			g_writer = true;
+		else
+			log_err("cannot start the writer of sends: they are "
+			    "written when a bounce comes");
+	}
+	if (!queue_room(sc->nrcpts)) {
+		g_dropped += sc->nrcpts;
+		pthread_mutex_unlock(&g_qlock);
+		return false;
+	}
+	for (i = 0; i < sc->nrcpts && !nomem; i++) {
+		p = &g_queue[g_nqueue + n];
+		memset(p, 0, sizeof(*p));
+		p->qid = dup_or_null(mc->qid, &nomem);
+		p->rcpt = dup_or_null(sc->rcpts[i], &nomem);
+		p->msgid = dup_or_null(sc->msgid, &nomem);
+		p->envid = dup_or_null(sc->envid, &nomem);
+		p->sender = dup_or_null(sc->sender, &nomem);
+		p->campaign = dup_or_null(sc->campaign, &nomem);
+		p->when = when;
+		if (nomem)
+			pending_clear(p);
+		else
+			n++;
+	}
+	g_nqueue += n;
+	g_dropped += sc->nrcpts - n;
+	wake = g_nqueue == n || g_nqueue >= MILTER_SEND_BATCH;
+	if (wake)
+		pthread_cond_signal(&g_qcond);
+	pthread_mutex_unlock(&g_qlock);
+	return n == sc->nrcpts;
+}
+
+/*
+ * milter_send_record - queue the sends of an ordinary message
  *
  * Arguments: cc; mc, whose queue id the MTA gave (else nothing is done
  * and the caller tries again later).
- * Returns true once the sends are kept or given up (done), false while
+ * Returns true once the sends are queued or given up (done), false while
  * the queue id is still unknown.
- * Notes: never fails the mail: a store failure is logged once per
- * incident (and its end once), and the message goes on.
+ * Notes: never blocks on the store and never fails the mail: the writer
+ * thread writes the sends within MILTER_SEND_DELAY_MS, or keeps them
+ * while the store fails (milter_send_flush()).
  */
 bool
 milter_send_record(const struct conn_ctx *cc, struct msg_ctx *mc)
 {
 	struct send_ctx		*sc = &mc->send;
-	struct milter_handles	 h;
-	struct store_send	*v;
-	enum bd_status		 s;
 	char			 san[LOG_SANITIZE_BUF];
-	size_t			 i;
 
 	(void)cc;
 	if (!sc->record || sc->done)
@@ -433,41 +613,10 @@ milter_send_record(const struct conn_ctx *cc, struct msg_ctx *mc)
 	sc->done = true;
 	if (sc->nrcpts == 0)
 		return true;
-	milter_shared(&h);
-	if ((v = calloc(sc->nrcpts, sizeof(*v))) == NULL) {
-		log_err("%s: out of memory: sends not recorded",
-		    milter_qid(mc));
-		return true;
-	}
-	for (i = 0; i < sc->nrcpts; i++) {
-		v[i].queue_id = mc->qid;
-		v[i].recipient = sc->rcpts[i];
-		v[i].message_id = sc->msgid;
-		v[i].envelope_id = sc->envid;
-		v[i].sender = sc->sender;
-		v[i].campaign = sc->campaign;
-	}
-	s = BD_EIO;
-	if (h.store != NULL && milter_send_flush(h.store))
-		s = store_record_sends(h.store, v, sc->nrcpts, milter_now());
-	if (s != BD_OK) {
-		backlog_add(v, sc->nrcpts, milter_now());
-		free(v);
-		if (!__atomic_exchange_n(&g_send_failing, true,
-		    __ATOMIC_ACQ_REL))
-			log_err("%s: the database does not take sends (%s: "
-			    "%s); they are kept in memory until it does (at "
-			    "most %d)", milter_qid(mc), bd_strerror(s),
-			    h.store != NULL ? log_sanitize(store_errmsg(
-			    h.store), san, sizeof(san)) : "no connection",
-			    MILTER_SEND_BACKLOG);
-		return true;
-	}
-	free(v);
-	if (__atomic_exchange_n(&g_send_failing, false, __ATOMIC_ACQ_REL))
-		log_info("%s: the database takes sends again",
-		    milter_qid(mc));
-	log_debug("%s: sends recorded rcpts=%zu%s msgid=%s", milter_qid(mc),
+	if (!queue_sends(mc, milter_now()))
+		log_debug("%s: sends not all kept (memory, or %d waiting)",
+		    milter_qid(mc), MILTER_SEND_QUEUE);
+	log_debug("%s: sends queued rcpts=%zu%s msgid=%s", milter_qid(mc),
 	    sc->nrcpts, sc->full ? "+" : "", sc->msgid ? log_sanitize(
 	    sc->msgid, san, sizeof(san)) : "none");
 	return true;

@@ -126,6 +126,7 @@ milter_current_config(void)
 void
 milter_fini(void)
 {
+	milter_send_stop();	/* the queued sends, with the store still here */
 	pthread_mutex_lock(&g_lock);
 	config_unref(g_conf);
 	g_conf = NULL;
