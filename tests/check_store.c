@@ -823,6 +823,41 @@ START_TEST(test_store_rebuild_in_batch_rolls_back)
 END_TEST
 
 /*
+ * Prune works in batches of STORE_PRUNE_BATCH events (each its own
+ * transaction, so that recording never waits for a whole prune): more
+ * than two batches go, the newer events stay, the count is the total.
+ */
+START_TEST(test_store_prune_in_batches)
+{
+	struct bd_event	 ev;
+	char		 addr[64], qid[32];
+	int64_t		 n = -1;
+	int		 i, total = 2 * STORE_PRUNE_BATCH + 7;
+
+	ck_assert_int_eq(store_batch_begin(st), BD_OK);
+	for (i = 0; i < total; i++) {
+		(void)snprintf(addr, sizeof(addr), "p%d@x.example", i);
+		(void)snprintf(qid, sizeof(qid), "Q%d", i);
+		ev = mkev(addr, qid, EV_ACT_DELAYED, "4.2.2", "mailboxfull",
+		    false, 100);
+		record(&ev, 100);
+	}
+	ev = mkev("keep@x.example", "K1", EV_ACT_DELAYED, "4.2.2",
+	    "mailboxfull", false, 900);
+	record(&ev, 900);
+	ck_assert_int_eq(store_batch_end(st, true), BD_OK);
+	ck_assert_int_eq(store_prune(st, 500, &n), BD_OK);
+	ck_assert_msg(n == total, "pruned: got %lld, want %d", (long long)n,
+	    total);
+	ck_assert_int_eq(store_prune(st, 500, &n), BD_OK);
+	ck_assert_msg(n == 0, "pruned again: got %lld, want 0", (long long)n);
+	ck_assert_int_eq(store_prune(st, 1000, &n), BD_OK);
+	ck_assert_msg(n == 1, "pruned the newer one: got %lld, want 1",
+	    (long long)n);
+}
+END_TEST
+
+/*
  * A suppression whose events were pruned cannot be judged again: a
  * rebuild keeps it (hard, manual) and folds the events left on top; one
  * whose events are kept is judged again under the new policy.
@@ -1397,6 +1432,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_same_second_soft_after_delivery);
 	tcase_add_test(tc, test_store_rebuild_in_batch_rolls_back);
 	tcase_add_test(tc, test_store_rebuild_keeps_pruned_suppression);
+	tcase_add_test(tc, test_store_prune_in_batches);
 	tcase_add_test(tc, test_store_soft_limit_names_events);
 	tcase_add_test(tc, test_store_expiry_parse);
 	tcase_add_test(tc, test_store_expire_by_reason);

@@ -200,7 +200,12 @@ enum bd_status store_stats(struct store *s, const char *by,
  */
 enum bd_status store_stats_since(struct store *s, const char *by,
     int64_t since, store_stat_cb cb, void *arg);
-/* store_prune - delete events dated before `before`; states are kept */
+/*
+ * store_prune - delete events dated before `before`; states are kept.  In
+ * transactions of STORE_PRUNE_BATCH events, so that recording waits at
+ * most one of them.
+ */
+#define STORE_PRUNE_BATCH	2000
 enum bd_status store_prune(struct store *s, int64_t before, int64_t *n_deleted);
 /*
  * store_rebuild - recompute every recipient's state from the events kept

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -291,26 +292,45 @@ out:
 enum bd_status
 store_prune(struct store *s, int64_t before, int64_t *n_deleted)
 {
-	sqlite3_stmt	*st;
-	enum bd_status	 rs;
-	int		 rc;
+	const struct timespec	 gap = { 0, 10 * 1000000L };	/* 10 ms */
+	sqlite3_stmt		*st;
+	enum bd_status		 rs;
+	int64_t			 n, total = 0;
+	int			 rc;
 
 	if (n_deleted != NULL)
 		*n_deleted = 0;
 	if (store_writable(s) != BD_OK)
 		return BD_EIO;
-	pthread_mutex_lock(&s->lock);
-	if ((rs = store_prepare(s, "DELETE FROM events WHERE ts < ?", &st)) !=
-	    BD_OK)
-		goto out;
-	sqlite3_bind_int64(st, 1, before);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		rs = store_dberr(s, rc, "prune");
-	else if (n_deleted != NULL)
-		*n_deleted = sqlite3_changes(s->db);
-out:
-	pthread_mutex_unlock(&s->lock);
+	/*
+	 * In batches of STORE_PRUNE_BATCH events, each its own transaction,
+	 * with a pause between them: one DELETE of a year of events held
+	 * the write lock for seconds, and bounced could not record
+	 * meanwhile (issue 11).  What is done stays done if a later batch
+	 * fails.
+	 */
+	do {
+		pthread_mutex_lock(&s->lock);
+		if ((rs = store_prepare(s, "DELETE FROM events WHERE id IN "
+		    "(SELECT id FROM events WHERE ts < ? LIMIT ?)", &st)) !=
+		    BD_OK) {
+			pthread_mutex_unlock(&s->lock);
+			break;
+		}
+		sqlite3_bind_int64(st, 1, before);
+		sqlite3_bind_int(st, 2, STORE_PRUNE_BATCH);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		n = 0;
+		if (rc != SQLITE_DONE)
+			rs = store_dberr(s, rc, "prune");
+		else
+			total += (n = sqlite3_changes(s->db));
+		pthread_mutex_unlock(&s->lock);
+		if (rs == BD_OK && n == STORE_PRUNE_BATCH)
+			(void)nanosleep(&gap, NULL);
+	} while (rs == BD_OK && n == STORE_PRUNE_BATCH);
+	if (n_deleted != NULL)
+		*n_deleted = total;
 	return rs;
 }
