@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -665,6 +666,28 @@ check_ro(struct store *s)
 }
 
 /*
+ * A -wal or -shm file that we may not write while the database itself is
+ * writable: SQLite gives them the database's mode when it makes them, so
+ * a reader (bouncectl, even as root) that opened the database while it
+ * was read-only leaves a read-only -shm, and every later read-write open
+ * is read-only too, for good.  Ours to fix when we own it: give it the
+ * database's mode.  Errors are left to the open that follows.
+ */
+static void
+fix_sidecar(const char *path, const char *suffix, mode_t mode)
+{
+	char		 side[4096];
+	struct stat	 sb;
+
+	if ((size_t)snprintf(side, sizeof(side), "%s%s", path, suffix) >=
+	    sizeof(side))
+		return;
+	if (stat(side, &sb) != 0 || access(side, W_OK) == 0)
+		return;
+	(void)chmod(side, mode & 0666);
+}
+
+/*
  * store_open - open a bounced database
  *
  * Arguments: path; flags, STORE_RDONLY to open read-only (never created
@@ -707,6 +730,10 @@ store_open(const char *path, unsigned flags, int busy_ms,
 		return BD_ENOMEM;
 	}
 	s->rdonly = (flags & STORE_RDONLY) != 0;
+	if (!s->rdonly && stat(path, &sb) == 0 && access(path, W_OK) == 0) {
+		fix_sidecar(path, "-wal", sb.st_mode);
+		fix_sidecar(path, "-shm", sb.st_mode);
+	}
 	oflags = s->rdonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if ((flags & (STORE_RDONLY | STORE_NOCREATE)) == 0)
 		oflags |= SQLITE_OPEN_CREATE;
