@@ -42,7 +42,15 @@
 #include "store/store.h"
 
 #define BATCH_LINES	5000	/* most lines per transaction */
-#define BATCH_MS	500	/* longest a batch keeps the write lock */
+#define BATCH_MS	200	/* longest a batch keeps the write lock */
+/*
+ * The pause after a batch cut short by BATCH_LINES or BATCH_MS (a
+ * backlog): SQLite's locks are not fair, and bounced's threads, which
+ * wait for the write lock by polling every few milliseconds, never found
+ * it free between two batches of a follower catching up (issue 11: 1,946
+ * bounces deferred "database is locked" in two minutes).
+ */
+#define BATCH_GAP_MS	20
 #define REPORT_EVERY	600	/* seconds between follow-log counter lines */
 #define SPIKE_DEFAULT	50	/* sender-side failures per domain and hour */
 
@@ -184,6 +192,15 @@ report(const struct ctl_opts *o, FILE *fp, const char *what,
 	    r->lines, r->records, r->ignored, r->malformed, r->deliveries,
 	    r->bounces, r->sender_side, r->events_new, r->duplicates, secs,
 	    rate);
+}
+
+/* Let other writers (bounced) take the write lock between two batches. */
+static void
+batch_gap(void)
+{
+	const struct timespec	 gap = { 0, BATCH_GAP_MS * 1000000L };
+
+	(void)nanosleep(&gap, NULL);
 }
 
 /* Commit the open batch with the position after its last line. */
@@ -372,6 +389,7 @@ ctl_ingest_log(const struct ctl_opts *o, int argc, char **argv)
 			inbatch = 0;
 			if ((st = commit_batch(&c, f, !c.stream)) != BD_OK)
 				break;
+			batch_gap();
 		}
 	}
 	if (st == BD_OK && inbatch > 0)
@@ -453,6 +471,8 @@ follow_loop(const struct ctl_opts *o, struct logctx *c, struct follow *f,
 			inbatch = 0;
 			if ((st = commit_batch(c, f, keep)) != BD_OK)
 				return st;
+			if (*fr == FOLLOW_LINE)
+				batch_gap();
 		}
 		if (*fr == FOLLOW_EOF || *fr == FOLLOW_ERROR)
 			break;
