@@ -568,6 +568,35 @@ START_TEST(test_store_held_not_in_stats)
 }
 END_TEST
 
+/* Pruning sends goes in batches and leaves the newer ones. */
+START_TEST(test_store_prune_sends_batches)
+{
+	struct store_send	*v;
+	char			(*q)[16];
+	int64_t			 n = -1;
+	int			 i, total = 2 * STORE_PRUNE_BATCH + 3;
+
+	v = calloc((size_t)total, sizeof(*v));
+	q = calloc((size_t)total, sizeof(*q));
+	ck_assert(v != NULL && q != NULL);
+	for (i = 0; i < total; i++) {
+		(void)snprintf(q[i], sizeof(q[i]), "Q%d", i);
+		v[i].queue_id = q[i];
+		v[i].recipient = "bob@remote.test";
+		v[i].when = i < total - 1 ? NOW - 40 * DAY : NOW;
+	}
+	ck_assert_int_eq(store_record_sends(store, v, (size_t)total, NOW),
+	    BD_OK);
+	ck_assert_int_eq(store_prune_sends(store, NOW - 30 * DAY, &n), BD_OK);
+	ck_assert_msg(n == total - 1, "pruned: got %lld, want %d",
+	    (long long)n, total - 1);
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "sends"), 1);
+	free(v);
+	free(q);
+}
+END_TEST
+
 /* ---- configuration ---- */
 
 START_TEST(test_trust_config)
@@ -660,6 +689,7 @@ trust_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_store_send_match);
 	tcase_add_test(tc, test_store_sends_idempotent);
+	tcase_add_test(tc, test_store_prune_sends_batches);
 	tcase_add_test(tc, test_store_held_never_acts);
 	tcase_add_test(tc, test_store_held_moves_no_date);
 	tcase_add_test(tc, test_store_held_not_in_stats);

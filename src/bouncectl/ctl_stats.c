@@ -507,6 +507,9 @@ ctl_prune(const struct ctl_opts *o, int argc, char **argv)
 	n = u.events;
 	if (ok && !u.dry)
 		ok = store_prune(s, before, &n) == BD_OK;
+	/* the sends of that age too: the milter keeps one per message */
+	if (ok && !u.dry)
+		ok = store_prune_sends(s, before, NULL) == BD_OK;
 	if (!ok)
 		ctl_store_fail(s, "prune");
 	upkeep_end(&u, n, ok);

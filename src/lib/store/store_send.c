@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -226,29 +227,42 @@ out:
  * store_prune_sends - forget sends older than before
  *
  * Arguments: s (read-write); before; *n_deleted (may be NULL).
- * Returns BD_OK or a database failure.
+ * Returns BD_OK or a database failure (what was deleted before stays).
  * Notes: a report about an older send is no longer trusted by it; the
- * bounce rates of bouncectl stats lose the sends as well.
+ * bounce rates of bouncectl stats lose the sends as well.  In batches
+ * of STORE_PRUNE_BATCH, each its own transaction, with a pause between,
+ * as store_prune() does: bounced records meanwhile.
  */
 enum bd_status
 store_prune_sends(struct store *s, int64_t before, int64_t *n_deleted)
 {
-	sqlite3_stmt	*st;
-	enum bd_status	 r;
+	const struct timespec	 gap = { 0, 10 * 1000000L };	/* 10 ms */
+	sqlite3_stmt		*st;
+	enum bd_status		 r;
+	int64_t			 n, total = 0;
 
 	if (n_deleted != NULL)
 		*n_deleted = 0;
 	if (store_writable(s) != BD_OK)
 		return BD_EIO;
-	pthread_mutex_lock(&s->lock);
-	if ((r = store_prepare(s, "DELETE FROM sends WHERE ts < ?", &st)) ==
-	    BD_OK) {
-		sqlite3_bind_int64(st, 1, before);
-		if ((r = store_step_done(s, st, "prune sends")) == BD_OK &&
-		    n_deleted != NULL)
-			*n_deleted = sqlite3_changes(s->db);
-	}
-	pthread_mutex_unlock(&s->lock);
+	do {
+		n = 0;
+		pthread_mutex_lock(&s->lock);
+		if ((r = store_prepare(s, "DELETE FROM sends WHERE rowid IN "
+		    "(SELECT rowid FROM sends WHERE ts < ? LIMIT ?)", &st)) ==
+		    BD_OK) {
+			sqlite3_bind_int64(st, 1, before);
+			sqlite3_bind_int(st, 2, STORE_PRUNE_BATCH);
+			if ((r = store_step_done(s, st, "prune sends")) ==
+			    BD_OK)
+				total += (n = sqlite3_changes(s->db));
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (r == BD_OK && n == STORE_PRUNE_BATCH)
+			(void)nanosleep(&gap, NULL);
+	} while (r == BD_OK && n == STORE_PRUNE_BATCH);
+	if (n_deleted != NULL)
+		*n_deleted = total;
 	return r;
 }
 
