@@ -371,7 +371,7 @@ judge(const struct bd_config *c, const struct msg_ctx *mc,
 
 	milter_shared(&h);
 	/* Sends kept in memory during an outage first: this may be theirs. */
-	(void)milter_send_flush(h.store);
+	(void)milter_send_flush_try(h.store);
 	memset(&f, 0, sizeof(f));
 	f.policy = c->trust_policy;
 	f.local_path = mc->internal;

@@ -162,6 +162,10 @@ void milter_send_header(const struct conn_ctx *cc, struct msg_ctx *mc,
 bool milter_send_record(const struct conn_ctx *cc, struct msg_ctx *mc);
 /* milter_send_flush - write the queued sends now; true if none is left */
 bool milter_send_flush(struct store *st);
+/* milter_send_flush_try - the same, or false when another flush has held
+ * the writers' lock for MILTER_SEND_FLUSH_WAIT_MS */
+#define MILTER_SEND_FLUSH_WAIT_MS	200
+bool milter_send_flush_try(struct store *st);
 /* milter_send_stop - write what is queued, end the writer (milter_fini) */
 void milter_send_stop(void);
 /* milter_send_sign - smfi_chgfrom() to the prvs= sender (end of message) */

@@ -417,14 +417,48 @@ write_batch(struct store *st, const struct pending *b, size_t n,
  * Notes: waits for a batch the writer thread has in flight; called
  * before a bounce is judged (its send may be waiting) and at the end.
  */
+static bool	 flush_locked(struct store *st);
+
 bool
 milter_send_flush(struct store *st)
+{
+	pthread_mutex_lock(&g_wlock);
+	return flush_locked(st);
+}
+
+/*
+ * milter_send_flush_try - milter_send_flush(), unless another thread has
+ * been writing sends for MILTER_SEND_FLUSH_WAIT_MS: then false at once.
+ * For a bounce's end of message: g_wlock is held across the database's
+ * busy wait, and bounces queued behind it one busy timeout each until
+ * the MTA's milter timeouts went off (issue 11, f-locked).  A bounce
+ * that does not wait records on its own connection, which waits for the
+ * lock in parallel with the others.
+ */
+bool
+milter_send_flush_try(struct store *st)
+{
+	struct timespec	 until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += MILTER_SEND_FLUSH_WAIT_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	if (pthread_mutex_timedlock(&g_wlock, &until) != 0)
+		return false;
+	return flush_locked(st);
+}
+
+/* The rest of milter_send_flush(), g_wlock held; it gives it back. */
+static bool
+flush_locked(struct store *st)
 {
 	struct pending	*b;
 	size_t		 n, dropped;
 	bool		 empty;
 
-	pthread_mutex_lock(&g_wlock);
 	pthread_mutex_lock(&g_qlock);
 	if (g_nqueue == 0 || st == NULL) {
 		empty = g_nqueue == 0;

@@ -30,7 +30,8 @@ e2e_wait_log 'to=<o[0-9]+@remote\.test>,.* status=sent' 5 20
 e2e_check "ordinary messages delivered while locked" \
     "$(e2e_count_log 'to=<o[0-9]+@remote\.test>,.* status=sent')" 5
 sleep $((25 - (SECONDS - t0) > 0 ? 25 - (SECONDS - t0) : 0))
-answered=$(f_bounced_log_count 'action=tempfail error=store')
+answered=$(f_bounced_log_count 'action=tempfail.* error=store')
+e2e_log "bounces answered TEMPFAIL during the lock: $answered"
 e2e_unlock_db
 e2e_check_match "bounces answered TEMPFAIL during the 25 s lock" \
     "$answered" '^([2-9][0-9]|[1-9][0-9][0-9]+)$'
