@@ -19,8 +19,8 @@ set -eu
 top=$(cd "$(dirname "$0")" && pwd)
 BUILD_DIR=${BUILD_DIR:-$top/_build}
 PACKAGES="build-essential autoconf automake pkg-config libmilter-dev \
-libsqlite3-dev sqlite3 check libgmime-3.0-dev libpcre2-dev postfix miltertest \
-python3 clang libclang-rt-14-dev libpq-dev postgresql mandoc \
+libsqlite3-dev sqlite3 check libgmime-3.0-dev libpcre2-dev libidn2-dev postfix \
+miltertest python3 clang libclang-rt-14-dev libpq-dev postgresql mandoc \
 zlib1g-dev libjson-glib-dev libcurl4-openssl-dev \
 libcsv-dev"
 

@@ -809,7 +809,7 @@ record_soft(struct store *s, const char *rcpt, const char *qid,
 	memset(&ev, 0, sizeof(ev));
 	ev.when = when;
 	ev.recipient = rcpt;
-	ev.action = EV_ACT_DELAYED;
+	ev.action = EV_ACT_FAILED;	/* given up: a soft bounce */
 	ev.status = "4.2.2";
 	ev.queue_id = qid;
 	ev.diagnostic = "smtp; 452 4.2.2 mailbox full";
@@ -874,7 +874,8 @@ ctl_rebuild(const char *conf, const char *db, bool json, bool dry_run,
  */
 START_TEST(test_ctl_rebuild_new_limit)
 {
-	static const struct state_policy p5 = { 5, 30 * 86400, 0 };
+	static const struct state_policy p5 = { .soft_limit = 5, .soft_window = 30 * 86400,
+	    .complaint_types = 0 };
 	static const char want_t[] = "{\"from\":\"soft\","
 	    "\"to\":\"suppressed(soft-limit)\",\"count\":1}";
 	struct store	*s;
@@ -930,7 +931,7 @@ START_TEST(test_ctl_rebuild_new_limit)
 	    strstr(out, "dry run") == NULL,
 	    "rebuild: got \"%s\", want soft -> suppressed(soft-limit): 1",
 	    out);
-	assert_ctl_state(db, "lim@x.example", "suppressed(soft-limit)", 3);
+	assert_ctl_state(db, "lim@x.example", "suppressed(soft-limit)", 4);
 	assert_ctl_state(db, "op@x.example", "active", 0);
 	assert_ctl_state(db, "ms@x.example", "suppressed(manual)", 0);
 	assert_ctl_state(db, "one@x.example", "soft", 1);

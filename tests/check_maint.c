@@ -70,7 +70,8 @@ static void
 sender_side(const char *domain, const char *reason, int n, int64_t when)
 {
 	static int		 seq;
-	struct state_policy	 pol = { 3, 30 * 86400, 0 };
+	struct state_policy	 pol = { .soft_limit = 3, .soft_window = 30 * 86400,
+	    .complaint_types = 0 };
 	struct bd_event		 ev;
 	char			 rcpt[128], qid[32];
 	int			 i;

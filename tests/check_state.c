@@ -19,7 +19,8 @@
 #define FB_DEFAULT	(STATE_FB_BIT(STATE_FB_ABUSE) | \
 			STATE_FB_BIT(STATE_FB_OPT_OUT))
 
-static const struct state_policy pol3 = { 3, 86400, FB_DEFAULT };
+static const struct state_policy pol3 = { .soft_limit = 3, .soft_window = 86400,
+	    .complaint_types = FB_DEFAULT };
 
 static const struct {
 	enum ev_action	 act;
@@ -28,46 +29,69 @@ static const struct {
 	enum ev_who	 who;
 	const char	*feedback;
 	enum state_input_kind want;
+	const char	*diag;
 } kinds[] = {
 	{ EV_ACT_FAILED, "userunknown", true, EV_WHO_RECIPIENT, NULL,
-	    STATE_IN_HARD },
+	    STATE_IN_HARD, NULL },
+	/* a deferral is provisional, whatever its verdict */
 	{ EV_ACT_DELAYED, "userunknown", true, EV_WHO_RECIPIENT, NULL,
-	    STATE_IN_SOFT },
+	    STATE_IN_DEFERRED, NULL },
 	{ EV_ACT_FAILED, "mailboxfull", false, EV_WHO_RECIPIENT, NULL,
-	    STATE_IN_SOFT },
+	    STATE_IN_SOFT, NULL },
 	{ EV_ACT_DELAYED, "mailboxfull", false, EV_WHO_RECIPIENT, NULL,
-	    STATE_IN_SOFT },
+	    STATE_IN_DEFERRED, NULL },
 	{ EV_ACT_FAILED, "blocked", false, EV_WHO_SENDER, NULL,
-	    STATE_IN_SENDER },
+	    STATE_IN_SENDER, NULL },
 	{ EV_ACT_FAILED, "badreputation", true, EV_WHO_SENDER, NULL,
-	    STATE_IN_SENDER },
+	    STATE_IN_SENDER, NULL },
 	{ EV_ACT_FAILED, "authfailure", false, EV_WHO_RECIPIENT, NULL,
-	    STATE_IN_SENDER },
+	    STATE_IN_SENDER, NULL },
 	{ EV_ACT_FAILED, "undefined", false, EV_WHO_SENDER, NULL,
-	    STATE_IN_SENDER },
+	    STATE_IN_SENDER, NULL },
 	{ EV_ACT_DELIVERED, "delivered", false, EV_WHO_NONE, NULL,
-	    STATE_IN_DELIVERED },
+	    STATE_IN_DELIVERED, NULL },
 	{ EV_ACT_RELAYED, "undefined", false, EV_WHO_NONE, NULL,
-	    STATE_IN_IGNORE },
+	    STATE_IN_IGNORE, NULL },
 	{ EV_ACT_EXPANDED, "undefined", false, EV_WHO_NONE, NULL,
-	    STATE_IN_IGNORE },
+	    STATE_IN_IGNORE, NULL },
 	{ EV_ACT_FAILED, "feedback", false, EV_WHO_NONE, "abuse",
-	    STATE_IN_FEEDBACK },
+	    STATE_IN_FEEDBACK, NULL },
 	{ EV_ACT_UNKNOWN, "feedback", false, EV_WHO_NONE, "not-spam",
-	    STATE_IN_FEEDBACK },
+	    STATE_IN_FEEDBACK, NULL },
 	/* a report is never a delivery nor a hard bounce */
 	{ EV_ACT_DELIVERED, "feedback", false, EV_WHO_NONE, "opt-out",
-	    STATE_IN_FEEDBACK },
+	    STATE_IN_FEEDBACK, NULL },
 	{ EV_ACT_FAILED, "userunknown", true, EV_WHO_RECIPIENT, "abuse",
-	    STATE_IN_FEEDBACK },
+	    STATE_IN_FEEDBACK, NULL },
 	/* no Feedback-Type: nothing to match a list against */
 	{ EV_ACT_FAILED, "feedback", false, EV_WHO_NONE, NULL,
-	    STATE_IN_IGNORE },
+	    STATE_IN_IGNORE, NULL },
 	{ EV_ACT_FAILED, "feedback", false, EV_WHO_NONE, "",
-	    STATE_IN_IGNORE },
+	    STATE_IN_IGNORE, NULL },
 	{ EV_ACT_FAILED, "vacation", false, EV_WHO_NONE, NULL,
-	    STATE_IN_IGNORE },
-	{ EV_ACT_FAILED, NULL, false, EV_WHO_NONE, NULL, STATE_IN_SOFT },
+	    STATE_IN_IGNORE, NULL },
+	{ EV_ACT_FAILED, NULL, false, EV_WHO_NONE, NULL, STATE_IN_SOFT, NULL },
+	/* our own path: never the recipient's */
+	{ EV_ACT_DELAYED, "undefined", false, EV_WHO_LOCAL, NULL,
+	    STATE_IN_LOCAL, NULL },
+	{ EV_ACT_DELAYED, "undefined", false, EV_WHO_NONE, NULL,
+	    STATE_IN_LOCAL, "delivery temporarily suspended: connect to "
+	    "127.0.0.1[127.0.0.1]:10024: Connection refused" },
+	{ EV_ACT_FAILED, "undefined", false, EV_WHO_NONE, NULL,
+	    STATE_IN_LOCAL, "mail transport unavailable" },
+	{ EV_ACT_DELAYED, "undefined", false, EV_WHO_NONE, NULL,
+	    STATE_IN_LOCAL, "Host or domain name not found. Name service "
+	    "error for name=ex.test type=MX: Host not found, try again" },
+	{ EV_ACT_FAILED, "mailboxfull", false, EV_WHO_RECIPIENT, NULL,
+	    STATE_IN_LOCAL, "lost connection with 127.0.0.1[127.0.0.1] "
+	    "while sending end of data -- message may be sent more than once" },
+	/* a remote MX found dead is not ours; a hop's reply is not ours */
+	{ EV_ACT_DELAYED, "undefined", false, EV_WHO_NONE, NULL,
+	    STATE_IN_DEFERRED, "delivery temporarily suspended: connect to "
+	    "mx.ex.test[192.0.2.1]:25: Connection timed out" },
+	{ EV_ACT_FAILED, "userunknown", true, EV_WHO_RECIPIENT, NULL,
+	    STATE_IN_HARD, "host 127.0.0.1[127.0.0.1] said: 550 5.1.1 no such "
+	    "user (in reply to RCPT TO command)" },
 };
 
 START_TEST(test_state_event_kind)
@@ -81,7 +105,8 @@ START_TEST(test_state_event_kind)
 	ev.verdict.hard = kinds[_i].hard;
 	ev.verdict.who = kinds[_i].who;
 	ev.feedback_type = kinds[_i].feedback;
-	got = state_event_kind(&ev);
+	ev.diagnostic = kinds[_i].diag;
+	got = state_event_kind(&ev, NULL);
 	ck_assert_msg(got == kinds[_i].want, "case %d (%s %s): got %s, want %s",
 	    _i, ev_action_name(kinds[_i].act),
 	    kinds[_i].reason ? kinds[_i].reason : "(null)",
@@ -100,10 +125,14 @@ START_TEST(test_state_msgkey_precedence)
 	ev.envelope_id = "ENV1";
 	state_msgkey(&ev, k, sizeof(k));
 	ck_assert_str_eq(k, "e:ENV1");
+	/* the log keeps <>, a DSN parser may not: one key */
 	ev.message_id = "<a b@x>";
 	state_msgkey(&ev, k, sizeof(k));
-	ck_assert_msg(strcmp(k, "m:<a?b@x>") == 0, "got \"%s\", want "
-	    "\"m:<a?b@x>\"", k);
+	ck_assert_msg(strcmp(k, "m:a?b@x") == 0, "got \"%s\", want "
+	    "\"m:a?b@x\"", k);
+	ev.message_id = " a b@x";
+	state_msgkey(&ev, k, sizeof(k));
+	ck_assert_str_eq(k, "m:a?b@x");
 	ev.queue_id = "4F1A2B";
 	state_msgkey(&ev, k, sizeof(k));
 	ck_assert_str_eq(k, "q:4F1A2B");
@@ -140,31 +169,33 @@ run_steps(const struct step *steps, size_t n, const struct state_policy *pol)
 		state_apply(&st, &in, pol);
 		ck_assert_msg(st.kind == steps[i].want &&
 		    st.reason == steps[i].want_reason &&
-		    st.nmarks == steps[i].want_count,
+		    state_soft_count(&st) == steps[i].want_count,
 		    "step %zu (%s at %lld): got %s/%s/%zu, want %s/%s/%zu", i,
 		    state_input_name(steps[i].kind), (long long)steps[i].when,
 		    state_kind_name(st.kind), state_reason_name(st.reason),
-		    st.nmarks, state_kind_name(steps[i].want),
+		    state_soft_count(&st), state_kind_name(steps[i].want),
 		    state_reason_name(steps[i].want_reason),
 		    steps[i].want_count);
 	}
 }
 
+/* Inputs in the fold's order (date; the store sorts them). */
 START_TEST(test_state_soft_limit_and_reset)
 {
 	static const struct step steps[] = {
 		{ STATE_IN_SOFT, 100, "q:A", STATE_SOFT, 0, 1 },
 		{ STATE_IN_SOFT, 200, "q:A", STATE_SOFT, 0, 1 },  /* retry */
 		{ STATE_IN_SENDER, 250, "q:S", STATE_SOFT, 0, 1 },
+		{ STATE_IN_LOCAL, 260, "q:L", STATE_SOFT, 0, 1 },
 		{ STATE_IN_SOFT, 300, "q:B", STATE_SOFT, 0, 2 },
 		{ STATE_IN_DELIVERED, 400, "q:C", STATE_ACTIVE, 0, 0 },
-		{ STATE_IN_SOFT, 350, "q:D", STATE_ACTIVE, 0, 0 }, /* late */
 		{ STATE_IN_SOFT, 500, "q:E", STATE_SOFT, 0, 1 },
 		{ STATE_IN_SOFT, 600, "q:F", STATE_SOFT, 0, 2 },
 		{ STATE_IN_SOFT, 700, "q:G", STATE_SUPPRESSED,
 		    STATE_REASON_SOFT_LIMIT, 3 },
+		/* another message delivered: the suppression stays */
 		{ STATE_IN_DELIVERED, 800, "q:H", STATE_SUPPRESSED,
-		    STATE_REASON_SOFT_LIMIT, 0 },
+		    STATE_REASON_SOFT_LIMIT, 3 },
 		{ STATE_IN_UNSUPPRESS, 900, NULL, STATE_ACTIVE, 0, 0 },
 	};
 
@@ -172,15 +203,14 @@ START_TEST(test_state_soft_limit_and_reset)
 }
 END_TEST
 
-START_TEST(test_state_window_and_order)
+START_TEST(test_state_window)
 {
 	static const struct step steps[] = {
 		{ STATE_IN_SOFT, 0, "q:A", STATE_SOFT, 0, 1 },
-		{ STATE_IN_SOFT, 90000, "q:B", STATE_SOFT, 0, 1 },
 		{ STATE_IN_SOFT, 80000, "q:C", STATE_SOFT, 0, 2 },
-		/* older than the window ending at the newest: ignored */
-		{ STATE_IN_SOFT, 1000, "q:D", STATE_SOFT, 0, 2 },
-		{ STATE_IN_SOFT, 85000, "q:E", STATE_SUPPRESSED,
+		/* A is older than the window ending here: it goes */
+		{ STATE_IN_SOFT, 90000, "q:B", STATE_SOFT, 0, 2 },
+		{ STATE_IN_SOFT, 100000, "q:E", STATE_SUPPRESSED,
 		    STATE_REASON_SOFT_LIMIT, 3 },
 	};
 
@@ -194,12 +224,14 @@ START_TEST(test_state_manual_wins)
 		{ STATE_IN_HARD, 100, "q:A", STATE_SUPPRESSED,
 		    STATE_REASON_HARD, 0 },
 		{ STATE_IN_UNSUPPRESS, 200, NULL, STATE_ACTIVE, 0, 0 },
+		/* dated before the operator's action: nothing */
 		{ STATE_IN_HARD, 150, "q:B", STATE_ACTIVE, 0, 0 },
 		{ STATE_IN_SOFT, 199, "q:C", STATE_ACTIVE, 0, 0 },
 		{ STATE_IN_SUPPRESS, 300, NULL, STATE_SUPPRESSED,
 		    STATE_REASON_MANUAL, 0 },
 		{ STATE_IN_DELIVERED, 400, "q:D", STATE_SUPPRESSED,
 		    STATE_REASON_MANUAL, 0 },
+		/* an operator's reason is never replaced */
 		{ STATE_IN_HARD, 500, "q:E", STATE_SUPPRESSED,
 		    STATE_REASON_MANUAL, 0 },
 	};
@@ -209,52 +241,102 @@ START_TEST(test_state_manual_wins)
 END_TEST
 
 /*
- * Dates are whole seconds: a soft bounce recorded after a delivery of
- * the same second counts (the log's "sent" and the next "deferred"
- * share it), one recorded before does not, an unsuppress wins the tie.
+ * Issue 9, case 1: deferrals are provisional.  Three messages deferred
+ * (an MX down), all delivered later: nothing counts.  A message given
+ * up after its deferrals (expired) is one soft bounce; its delivery
+ * after all (a late line) withdraws it and lifts the suppression it
+ * completed.
  */
-START_TEST(test_state_same_second_tie_by_recording_order)
+START_TEST(test_state_deferrals_provisional)
 {
 	static const struct step steps[] = {
-		{ STATE_IN_SOFT, 100, "q:A", STATE_SOFT, 0, 1 },
-		{ STATE_IN_SOFT, 101, "q:B", STATE_SOFT, 0, 2 },
-		{ STATE_IN_DELIVERED, 105, "q:A", STATE_ACTIVE, 0, 0 },
-		{ STATE_IN_SOFT, 105, "q:C", STATE_SOFT, 0, 1 },
-		/* a newer delivery in that second ends it again */
-		{ STATE_IN_DELIVERED, 105, "q:D", STATE_ACTIVE, 0, 0 },
-		{ STATE_IN_SOFT, 105, "q:E", STATE_SOFT, 0, 1 },
-		/* a late, older delivery keeps it */
-		{ STATE_IN_DELIVERED, 103, "q:F", STATE_SOFT, 0, 1 },
-		{ STATE_IN_SOFT, 107, "q:G", STATE_SOFT, 0, 2 },
-		{ STATE_IN_UNSUPPRESS, 110, NULL, STATE_ACTIVE, 0, 0 },
-		/* the operator wins a tie whatever the order */
-		{ STATE_IN_SOFT, 110, "q:H", STATE_ACTIVE, 0, 0 },
-		{ STATE_IN_DELIVERED, 110, "q:I", STATE_ACTIVE, 0, 0 },
-		{ STATE_IN_SOFT, 110, "q:J", STATE_ACTIVE, 0, 0 },
-		{ STATE_IN_SOFT, 111, "q:K", STATE_SOFT, 0, 1 },
+		{ STATE_IN_DEFERRED, 100, "q:A", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_DEFERRED, 110, "q:B", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_DEFERRED, 120, "q:C", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_DEFERRED, 1900, "q:A", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_DELIVERED, 1900, "q:A", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_DELIVERED, 1901, "q:B", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_DELIVERED, 1902, "q:C", STATE_ACTIVE, 0, 0 },
+		/* three more, given up one after the other */
+		{ STATE_IN_DEFERRED, 2000, "q:D", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_DEFERRED, 2001, "q:E", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_DEFERRED, 2002, "q:F", STATE_ACTIVE, 0, 0 },
+		{ STATE_IN_SOFT, 3000, "q:D", STATE_SOFT, 0, 1 },
+		{ STATE_IN_SOFT, 3001, "q:E", STATE_SOFT, 0, 2 },
+		{ STATE_IN_SOFT, 3002, "q:F", STATE_SUPPRESSED,
+		    STATE_REASON_SOFT_LIMIT, 3 },
+		/* F was delivered after all: what it rested on is gone */
+		{ STATE_IN_DELIVERED, 3003, "q:F", STATE_SOFT, 0, 2 },
 	};
 	struct state		 st;
 	struct state_input	 in;
+	size_t			 i;
 
 	run_steps(steps, sizeof(steps) / sizeof(steps[0]), &pol3);
-
-	/* No recording order known (seq 0): the delivery wins the tie. */
+	/* pending marks are remembered, and counted apart */
 	state_init(&st);
 	memset(&in, 0, sizeof(in));
-	in.kind = STATE_IN_DELIVERED;
+	in.kind = STATE_IN_DEFERRED;
+	for (i = 0; i < 3; i++) {
+		in.when = 100 + (int64_t)i;
+		in.msgkey = i == 0 ? "q:A" : i == 1 ? "q:B" : "q:A";
+		state_apply(&st, &in, &pol3);
+	}
+	ck_assert_msg(state_pending_count(&st) == 2 &&
+	    state_soft_count(&st) == 0, "pending/soft: got %zu/%zu, want 2/0",
+	    state_pending_count(&st), state_soft_count(&st));
+	/* a deferral without a key can never be withdrawn: not kept */
+	in.msgkey = NULL;
 	in.when = 200;
 	state_apply(&st, &in, &pol3);
-	in.kind = STATE_IN_SOFT;
-	in.msgkey = "q:Z";
-	state_apply(&st, &in, &pol3);
-	ck_assert_msg(st.kind == STATE_ACTIVE && st.nmarks == 0, "seq 0: got "
-	    "%s/%zu, want active/0", state_kind_name(st.kind), st.nmarks);
+	ck_assert_uint_eq(state_pending_count(&st), 2);
+}
+END_TEST
+
+/* The trust hook: an untrusted input moves nothing when trust is required. */
+START_TEST(test_state_untrusted_changes_nothing)
+{
+	struct state_policy	 pol = pol3;
+	struct state		 st, before;
+	struct state_input	 in;
+
+	memset(&in, 0, sizeof(in));
+	in.kind = STATE_IN_HARD;
+	in.when = 100;
+	in.msgkey = "m:x@y";
+	in.untrusted = true;
+	pol.require_trust = true;
+	state_init(&st);
+	before = st;
+	ck_assert(!state_apply(&st, &in, &pol));
+	ck_assert_msg(state_equal(&st, &before, true), "untrusted: the state "
+	    "changed (%s)", state_kind_name(st.kind));
+	pol.require_trust = false;
+	ck_assert(state_apply(&st, &in, &pol));
+	ck_assert_int_eq(st.kind, STATE_SUPPRESSED);
+}
+END_TEST
+
+/* The keys of one message: a total order, Message-ID first. */
+START_TEST(test_state_key_better)
+{
+	ck_assert(state_key_better("m:z@x", "q:AAAAA"));
+	ck_assert(state_key_better("e:E1", "q:AAAAA"));
+	ck_assert(state_key_better("m:a@x", "m:b@x"));
+	ck_assert(!state_key_better("q:B", "q:A"));
+	ck_assert(!state_key_better("", "q:A"));
+	ck_assert(state_key_better("q:A", ""));
+	ck_assert(state_input_rank(STATE_IN_SOFT) <
+	    state_input_rank(STATE_IN_DELIVERED));
+	ck_assert(state_input_rank(STATE_IN_DELIVERED) <
+	    state_input_rank(STATE_IN_UNSUPPRESS));
 }
 END_TEST
 
 START_TEST(test_state_limit_zero_never_suppresses)
 {
-	static const struct state_policy off = { 0, 0, 0 };
+	static const struct state_policy off = { .soft_limit = 0, .soft_window = 0,
+	    .complaint_types = 0 };
 	static const struct step steps[] = {
 		{ STATE_IN_SOFT, 1, "q:A", STATE_SOFT, 0, 1 },
 		{ STATE_IN_SOFT, 2, "q:B", STATE_SOFT, 0, 2 },
@@ -296,7 +378,8 @@ static const struct complaint_case {
 START_TEST(test_state_complaint_by_type)
 {
 	const struct complaint_case	*c = &complaint_cases[_i];
-	struct state_policy		 pol = { 3, 86400, 0 };
+	struct state_policy		 pol = { .soft_limit = 3, .soft_window = 86400,
+	    .complaint_types = 0 };
 	struct state			 st;
 	struct state_input		 in;
 	bool				 changed;
@@ -358,12 +441,12 @@ run_csteps(const struct cstep *steps, size_t n, struct state *st)
 		state_apply(st, &in, &pol3);
 		ck_assert_msg(st->kind == steps[i].want &&
 		    st->reason == steps[i].want_reason &&
-		    st->nmarks == steps[i].want_count,
+		    state_soft_count(st) == steps[i].want_count,
 		    "step %zu (%s %s at %lld): got %s/%s/%zu, want %s/%s/%zu",
 		    i, state_input_name(steps[i].kind), steps[i].arg ?
 		    steps[i].arg : "", (long long)steps[i].when,
 		    state_kind_name(st->kind), state_reason_name(st->reason),
-		    st->nmarks, state_kind_name(steps[i].want),
+		    state_soft_count(st), state_kind_name(steps[i].want),
 		    state_reason_name(steps[i].want_reason),
 		    steps[i].want_count);
 	}
@@ -380,9 +463,9 @@ START_TEST(test_state_complaint_manual_wins)
 		    STATE_REASON_COMPLAINT, 1 },
 		/* a delivery does not lift it; a later hard keeps the reason */
 		{ STATE_IN_DELIVERED, 110, "q:B", STATE_SUPPRESSED,
-		    STATE_REASON_COMPLAINT, 0 },
+		    STATE_REASON_COMPLAINT, 1 },
 		{ STATE_IN_HARD, 120, "q:C", STATE_SUPPRESSED,
-		    STATE_REASON_COMPLAINT, 0 },
+		    STATE_REASON_COMPLAINT, 1 },
 		{ STATE_IN_UNSUPPRESS, 200, NULL, STATE_ACTIVE, 0, 0 },
 		/* dated before or at the operator's action: nothing */
 		{ STATE_IN_FEEDBACK, 150, "abuse", STATE_ACTIVE, 0, 0 },
@@ -405,7 +488,7 @@ START_TEST(test_state_complaint_manual_wins)
 }
 END_TEST
 
-/* A hard-suppressed address keeps reason hard; reports are no bounces. */
+/* Reports are no bounces; a complaint upgrades a soft-limit suppression. */
 START_TEST(test_state_complaint_not_a_bounce)
 {
 	static const struct cstep steps[] = {
@@ -416,8 +499,9 @@ START_TEST(test_state_complaint_not_a_bounce)
 		/* the third soft message is the limit, reports counted none */
 		{ STATE_IN_SOFT, 400, "q:C", STATE_SUPPRESSED,
 		    STATE_REASON_SOFT_LIMIT, 3 },
+		/* a complaint is stronger than the soft limit */
 		{ STATE_IN_FEEDBACK, 500, "abuse", STATE_SUPPRESSED,
-		    STATE_REASON_SOFT_LIMIT, 3 },
+		    STATE_REASON_COMPLAINT, 3 },
 	};
 	struct state	 st;
 
@@ -425,8 +509,40 @@ START_TEST(test_state_complaint_not_a_bounce)
 	ck_assert_msg(st.first_bounce == 100 && st.last_bounce == 400,
 	    "bounce dates: got %lld..%lld, want 100..400",
 	    (long long)st.first_bounce, (long long)st.last_bounce);
-	ck_assert_msg(st.since == 400, "since: got %lld, want 400",
+	ck_assert_msg(st.since == 500, "since: got %lld, want 500",
 	    (long long)st.since);
+}
+END_TEST
+
+/* Issue 9, case 7: the stronger reason wins. */
+START_TEST(test_state_stronger_reason_wins)
+{
+	static const struct cstep steps[] = {
+		{ STATE_IN_SOFT, 100, "q:A", STATE_SOFT, 0, 1 },
+		{ STATE_IN_SOFT, 200, "q:B", STATE_SOFT, 0, 2 },
+		{ STATE_IN_SOFT, 300, "q:C", STATE_SUPPRESSED,
+		    STATE_REASON_SOFT_LIMIT, 3 },
+		{ STATE_IN_HARD, 400, "q:D", STATE_SUPPRESSED,
+		    STATE_REASON_HARD, 3 },
+		/* a soft one after a hard one: hard stays */
+		{ STATE_IN_SOFT, 450, "q:E", STATE_SUPPRESSED,
+		    STATE_REASON_HARD, 4 },
+		{ STATE_IN_FEEDBACK, 500, "abuse", STATE_SUPPRESSED,
+		    STATE_REASON_COMPLAINT, 4 },
+		{ STATE_IN_HARD, 600, "q:F", STATE_SUPPRESSED,
+		    STATE_REASON_COMPLAINT, 4 },
+	};
+	struct state	 st;
+
+	run_csteps(steps, sizeof(steps) / sizeof(steps[0]), &st);
+	ck_assert_msg(st.since == 500, "since: got %lld, want 500",
+	    (long long)st.since);
+	ck_assert(state_reason_rank(STATE_REASON_SOFT_LIMIT) <
+	    state_reason_rank(STATE_REASON_HARD));
+	ck_assert(state_reason_rank(STATE_REASON_HARD) <
+	    state_reason_rank(STATE_REASON_COMPLAINT));
+	ck_assert(state_reason_rank(STATE_REASON_COMPLAINT) <
+	    state_reason_rank(STATE_REASON_MANUAL));
 }
 END_TEST
 
@@ -533,6 +649,22 @@ START_TEST(test_state_marks_roundtrip)
 		    (long long)b.marks[i].when, (long long)a.marks[i].when);
 		ck_assert_str_eq(b.marks[i].key, a.marks[i].key);
 	}
+	/* the whole state, as a checkpoint */
+	{
+		static char	 full[STATE_TEXT_MAX];
+
+		a.kind = STATE_SUPPRESSED;
+		a.reason = STATE_REASON_SOFT_LIMIT;
+		a.since = 77;
+		a.newest = 31000;
+		a.marks[3].kind = STATE_MARK_PENDING;
+		a.marks[4].ev = 991;
+		state_encode(&a, full, sizeof(full));
+		ck_assert(state_decode(&b, full));
+		ck_assert_msg(state_equal(&a, &b, true), "decode(encode()) "
+		    "differs");
+		ck_assert(!state_decode(&b, "garbage"));
+	}
 	/* Garbage is skipped, never trusted. */
 	state_marks_decode(&b, "x y\n12\n\t\n14 ok\n15 two words\n16 \n");
 	ck_assert_msg(b.nmarks == 1, "garbage: got %zu marks, want 1",
@@ -574,9 +706,12 @@ state_suite(void)
 	TESTUTIL_LOOP(tc, test_state_event_kind, kinds);
 	tcase_add_test(tc, test_state_msgkey_precedence);
 	tcase_add_test(tc, test_state_soft_limit_and_reset);
-	tcase_add_test(tc, test_state_window_and_order);
+	tcase_add_test(tc, test_state_window);
 	tcase_add_test(tc, test_state_manual_wins);
-	tcase_add_test(tc, test_state_same_second_tie_by_recording_order);
+	tcase_add_test(tc, test_state_deferrals_provisional);
+	tcase_add_test(tc, test_state_stronger_reason_wins);
+	tcase_add_test(tc, test_state_untrusted_changes_nothing);
+	tcase_add_test(tc, test_state_key_better);
 	tcase_add_test(tc, test_state_limit_zero_never_suppresses);
 	TESTUTIL_LOOP(tc, test_state_complaint_by_type, complaint_cases);
 	tcase_add_test(tc, test_state_complaint_manual_wins);

@@ -90,6 +90,8 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 	bool			 must_exist = (flags & STORE_NOCREATE) != 0;
 
 	*out = NULL;
+	if (cpath == NULL && access(config_default_path(), F_OK) == 0)
+		cpath = config_default_path();	/* also with --db: its keys */
 	if (cpath == NULL && path == NULL) {
 		cpath = config_default_path();
 		if (access(cpath, F_OK) != 0) {
@@ -108,6 +110,7 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 		}
 		if (path == NULL)
 			path = cfg->database;
+		addr_set_local_case(cfg->local_part_case);
 		if (o->wait_ms < 0 && cfg->busy_timeout > 0 &&
 		    cfg->busy_timeout < 3600000)
 			busy = (int)cfg->busy_timeout;

@@ -196,7 +196,7 @@ window_text(int64_t secs, char *out, size_t outlen)
 
 static void
 print_json(const struct rebuild *rb, const struct state_policy *pol,
-    const char *fbtypes, bool dry_run)
+    const char *fbtypes, const char *from, bool dry_run)
 {
 	size_t	 i;
 	bool	 first = true, tfirst;
@@ -210,6 +210,8 @@ print_json(const struct rebuild *rb, const struct state_policy *pol,
 	printf("%" PRId64, pol->soft_window);
 	json_key(stdout, "complaint_suppress", &first);
 	json_string(stdout, fbtypes);
+	json_key(stdout, "policy_from", &first);
+	json_string(stdout, from);
 	json_key(stdout, "recipients", &first);
 	printf("%" PRId64, rb->recipients);
 	json_key(stdout, "changed", &first);
@@ -259,7 +261,7 @@ print_csv(const struct rebuild *rb)
 
 static void
 print_text(const struct rebuild *rb, const struct state_policy *pol,
-    const char *fbtypes, bool dry_run)
+    const char *fbtypes, const char *from, bool dry_run)
 {
 	char	 win[32];
 	size_t	 i;
@@ -269,8 +271,8 @@ print_text(const struct rebuild *rb, const struct state_policy *pol,
 	    "rebuilt", rb->recipients, rb->recipients == 1 ? "" : "s",
 	    dry_run ? " (dry run)" : "");
 	printf("policy: SoftBounceLimit %u, SoftBounceWindow %s, "
-	    "ComplaintSuppress %s\n", pol->soft_limit, win,
-	    fbtypes[0] != '\0' ? fbtypes : "none");
+	    "ComplaintSuppress %s (from %s)\n", pol->soft_limit, win,
+	    fbtypes[0] != '\0' ? fbtypes : "none", from);
 	printf("changed state: %" PRId64 "\n", rb->changed);
 	for (i = 0; i < rb->nt; i++)
 		printf("  %s -> %s: %" PRId64 "\n", rb->t[i].from,
@@ -345,7 +347,7 @@ ctl_rebuild(const struct ctl_opts *o, int argc, char **argv)
 	struct rebuild		 rb;
 	struct store		*s;
 	enum bd_status		 st;
-	char			 fbtypes[STATE_FB_TEXT_MAX];
+	char			 fbtypes[STATE_FB_TEXT_MAX], from[1024];
 	int			 ch, rc;
 	bool			 dry_run = false, ok;
 
@@ -358,10 +360,13 @@ ctl_rebuild(const struct ctl_opts *o, int argc, char **argv)
 		goto usage;
 	if (ctl_config_policy(o, &cfg, &pol) != CTL_EXIT_OK)
 		return CTL_EXIT_ERROR;
-	config_free(cfg);
+	snprintf(from, sizeof(from), "%s", cfg->path != NULL ?
+	    cfg->path : "the built-in defaults");
 	state_complaint_format(pol.complaint_types, fbtypes, sizeof(fbtypes));
-	if ((rc = ctl_store_open(o, STORE_NOCREATE, &s)) != CTL_EXIT_OK)
+	if ((rc = ctl_store_open(o, STORE_NOCREATE, &s)) != CTL_EXIT_OK) {
+		config_free(cfg);
 		return rc;
+	}
 	memset(&rb, 0, sizeof(rb));
 	/* BEGIN IMMEDIATE: waits up to the busy timeout for bounced */
 	if ((st = store_batch_begin(s)) != BD_OK) {
@@ -371,6 +376,7 @@ ctl_rebuild(const struct ctl_opts *o, int argc, char **argv)
 			    "stayed taken for DatabaseBusyTimeout; try again "
 			    "(nothing was changed)\n");
 		store_close(s);
+		config_free(cfg);
 		return rc;
 	}
 	ok = replay(s, &pol, &rb);
@@ -381,15 +387,16 @@ ctl_rebuild(const struct ctl_opts *o, int argc, char **argv)
 	store_close(s);
 	rc = ok ? CTL_EXIT_OK : CTL_EXIT_ERROR;
 	if (ok && o->json)
-		print_json(&rb, &pol, fbtypes, dry_run);
+		print_json(&rb, &pol, fbtypes, from, dry_run);
 	else if (ok && o->csv) {
 		if (!print_csv(&rb)) {
 			fprintf(stderr, "bouncectl: rebuild: out of memory\n");
 			rc = CTL_EXIT_ERROR;
 		}
 	} else if (ok)
-		print_text(&rb, &pol, fbtypes, dry_run);
+		print_text(&rb, &pol, fbtypes, from, dry_run);
 	rebuild_free(&rb);
+	config_free(cfg);
 	return rc;
 usage:
 	fprintf(stderr, "usage: bouncectl rebuild [--dry-run]\n");

@@ -22,6 +22,7 @@
 
 #include "bouncectl/ctl_out.h"
 #include "bouncectl/ctl_int.h"
+#include "conf/conf.h"
 #include "store/store.h"
 #include "util/json.h"
 
@@ -475,11 +476,13 @@ ctl_prune(const struct ctl_opts *o, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct upkeep	 u;
-	struct store	*s;
-	int64_t		 days = -1, n = 0, before;
-	int		 ch, rc;
-	bool		 ok;
+	struct upkeep		 u;
+	struct store		*s;
+	struct bd_config	*cfg = NULL;
+	struct state_policy	 pol;
+	int64_t			 days = -1, n = 0, before;
+	int			 ch, rc;
+	bool			 ok;
 
 	memset(&u, 0, sizeof(u));
 	u.o = o;
@@ -502,17 +505,25 @@ ctl_prune(const struct ctl_opts *o, int argc, char **argv)
 	if ((rc = upkeep_open(&u, &s)) != CTL_EXIT_OK)
 		return rc;
 	before = (int64_t)time(NULL) - days * 86400;
+	/* the checkpoints a prune keeps are folded under the states' policy */
+	if ((rc = ctl_config_policy(o, &cfg, &pol)) != CTL_EXIT_OK) {
+		store_close(s);
+		return rc;
+	}
 	upkeep_begin(&u);
 	ok = store_prune_list(s, before, upkeep_row, &u) == BD_OK;
 	n = u.events;
 	if (ok && !u.dry)
-		ok = store_prune(s, before, &n) == BD_OK;
+		ok = store_policy_sync(s, &pol, NULL) == BD_OK &&
+		    store_prune(s, before, &n) == BD_OK;
 	/* the sends of that age too: the milter keeps one per message */
 	if (ok && !u.dry)
-		ok = store_prune_sends(s, before, NULL) == BD_OK;
+		ok = store_prune_sends(s, before, NULL) == BD_OK &&
+		    store_vacuum(s) == BD_OK;
 	if (!ok)
 		ctl_store_fail(s, "prune");
 	upkeep_end(&u, n, ok);
+	config_free(cfg);
 	return upkeep_close(&u, s, ok);
 }
 

@@ -169,8 +169,7 @@ ctl_config_policy(const struct ctl_opts *o, struct bd_config **cfg,
 
 	*cfg = NULL;
 	memset(pol, 0, sizeof(*pol));
-	if (cpath == NULL && o->db_path == NULL &&
-	    access(config_default_path(), F_OK) == 0)
+	if (cpath == NULL && access(config_default_path(), F_OK) == 0)
 		cpath = config_default_path();
 	err[0] = '\0';
 	/* NULL: the defaults of every key, and the built-in rules */
@@ -180,9 +179,8 @@ ctl_config_policy(const struct ctl_opts *o, struct bd_config **cfg,
 		*cfg = NULL;
 		return CTL_EXIT_ERROR;
 	}
-	pol->soft_limit = (*cfg)->soft_bounce_limit;
-	pol->soft_window = (*cfg)->soft_bounce_window;
-	pol->complaint_types = (*cfg)->complaint_types;
+	config_policy(*cfg, pol);
+	addr_set_local_case((*cfg)->local_part_case);
 	return CTL_EXIT_OK;
 }
 

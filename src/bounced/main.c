@@ -78,6 +78,33 @@ log_warnings(const struct bd_config *c)
 	}
 }
 
+/*
+ * The states follow the policy: a changed SoftBounceLimit, Window or
+ * ComplaintSuppress (or a schema that asks for it) folds every address
+ * again, so a lowered limit applies to the addresses already counted.
+ * At start, on reload, and at every tick (the database may open late);
+ * a tick with the same policy only compares it.
+ */
+static void
+sync_policy(const struct bd_config *c)
+{
+	struct state_policy	 pol;
+	struct store		*st;
+	char			 text[256];
+	bool			 rebuilt = false;
+
+	config_policy(c, &pol);
+	store_policy_text(&pol, text, sizeof(text));
+	pthread_mutex_lock(&tick_lock);
+	st = db_closed ? NULL : dbpool_main();
+	if (st != NULL && store_policy_sync(st, &pol, &rebuilt) != BD_OK)
+		log_err("policy %s: states not refolded: %s", text,
+		    store_errmsg(st));
+	else if (rebuilt)
+		log_info("policy %s: every state folded again", text);
+	pthread_mutex_unlock(&tick_lock);
+}
+
 /* SIGUSR1: build a new snapshot; on failure the running one stays. */
 static void
 reload(void)
@@ -103,6 +130,7 @@ reload(void)
 	log_info("reloaded %s: rules=%zu from %s", conf_path,
 	    rules_count(nc->rules), rules_name(nc->rules));
 	milter_swap_config(nc);
+	sync_policy(nc);
 }
 
 /* Every MAINT_PERIOD seconds, in the signal thread: expiry and alerts. */
@@ -111,6 +139,7 @@ tick(void)
 {
 	struct bd_config	*c = milter_current_config();
 
+	sync_policy(c);
 	pthread_mutex_lock(&tick_lock);	/* not while main() closes it */
 	if (!db_closed)		/* NULL while not open: nothing done */
 		maint_run(maint, dbpool_main(), c, (int64_t)time(NULL), NULL);
@@ -177,6 +206,8 @@ load_or_die(const struct opts *o)
 		fprintf(stderr, "bounced: %s\n", err);
 		exit(EX_CONFIG);
 	}
+	/* the address key: not reloadable, set before any thread */
+	addr_set_local_case(c->local_part_case);
 	if (!o->check)
 		return c;
 	if (c->warnings != NULL)
@@ -239,6 +270,7 @@ start(struct bd_config *c)
 	    c->on_error == ON_ERROR_TEMPFAIL);
 	if (maint_new(&maint) != BD_OK)
 		log_fatal(EX_OSERR, "out of memory");
+	sync_policy(c);
 	daemon_signal_thread(reload, tick, MAINT_PERIOD);
 	metrics_start(c);	/* MetricsFile: a thread of its own */
 	log_info("starting bounced %s: socket=%s database=%s%s rules=%zu "

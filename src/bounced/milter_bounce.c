@@ -274,9 +274,7 @@ record(const struct bd_config *c, const struct msg_ctx *mc,
 	milter_shared(&h);
 	if ((st = h.store) == NULL)
 		return BD_EIO;
-	pol.soft_limit = c->soft_bounce_limit;
-	pol.soft_window = c->soft_bounce_window;
-	pol.complaint_types = c->complaint_types;
+	config_policy(c, &pol);
 	s = store_record(st, evs, n, &pol, milter_now(), n_new);
 	if (s != BD_OK) {
 		if (!__atomic_exchange_n(&g_store_failing, true,

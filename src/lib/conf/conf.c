@@ -190,13 +190,28 @@ free_patterns(struct bd_config *c)
 	pattern_list_free(c->bounce_patterns, c->n_bounce_patterns);
 	c->bounce_patterns = NULL;
 	c->n_bounce_patterns = 0;
+	pattern_list_free(c->hop_patterns, c->n_hop_patterns);
+	c->hop_patterns = NULL;
+	c->n_hop_patterns = 0;
+}
+
+/* Split HandOffRelays; returns NULL or why it is wrong. */
+static const char *
+split_hops(struct bd_config *c, const char *s)
+{
+	pattern_list_free(c->hop_patterns, c->n_hop_patterns);
+	c->hop_patterns = NULL;
+	c->n_hop_patterns = 0;
+	return pattern_list_split(s, &c->hop_patterns, &c->n_hop_patterns);
 }
 
 /* Split BounceAddresses; returns NULL or why it is wrong. */
 static const char *
 split_patterns(struct bd_config *c, const char *s)
 {
-	free_patterns(c);
+	pattern_list_free(c->bounce_patterns, c->n_bounce_patterns);
+	c->bounce_patterns = NULL;
+	c->n_bounce_patterns = 0;
 	return pattern_list_split(s, &c->bounce_patterns,
 	    &c->n_bounce_patterns);
 }
@@ -255,6 +270,8 @@ check_value(struct bd_config *c, const struct conf_key *k, const char *v,
 			c->n_feedback_nets = 0;
 		else if (k->check == CK_SIGNERS)
 			free_sign_patterns(c);
+		else if (k->check == CK_HOPS)
+			(void)split_hops(c, "");	/* none */
 		return k->empty_ok ? NULL : "empty value";
 	}
 	switch (k->check) {
@@ -279,6 +296,8 @@ check_value(struct bd_config *c, const struct conf_key *k, const char *v,
 		    "or an http:// or https:// URL";
 	case CK_PATTERNS:
 		return split_patterns(c, v);
+	case CK_HOPS:
+		return split_hops(c, v);
 	case CK_REPLY:
 		return check_reply(v) ? NULL : "not an SMTP reply such as "
 		    "\"550 5.1.1 text\" (4xx or 5xx, no '%')";
@@ -873,4 +892,23 @@ config_signs_sender(const struct bd_config *c, const char *sender)
 		return false;
 	return c->n_sign_patterns == 0 || pattern_list_match(c->sign_patterns,
 	    c->n_sign_patterns, sender);
+}
+
+/*
+ * config_policy - the suppression policy of a configuration
+ *
+ * Arguments: c; pol, filled: SoftBounceLimit, SoftBounceWindow,
+ * ComplaintSuppress, HandOffRelays (borrowed from c: pol lives as long
+ * as c).
+ */
+void
+config_policy(const struct bd_config *c, struct state_policy *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->soft_limit = c->soft_bounce_limit;
+	pol->soft_window = c->soft_bounce_window;
+	pol->complaint_types = c->complaint_types;
+	pol->hops = c->hop_patterns;
+	pol->nhops = c->n_hop_patterns;
+	pol->hops_set = true;
 }

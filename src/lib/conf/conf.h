@@ -63,6 +63,8 @@ struct bd_config {
 	char		*sign_senders;		/* SignSenders, as written */
 	int64_t		 sign_max_age;		/* SignMaxAge, seconds */
 	char		*metrics_file;		/* MetricsFile: Prometheus textfile */
+	char		*handoff_relays;	/* HandOffRelays, as written */
+	bool		 local_part_case;	/* LocalPartCaseSensitive */
 	struct rules	*rules;			/* compiled RulesFile (or built-in) */
 	/* Added by the daemon (conf.c); derived at load, read-only after. */
 	char		**bounce_patterns;	/* BounceAddresses split, lower-cased */
@@ -77,6 +79,8 @@ struct bd_config {
 	/* SignKeyFile's bytes, by config_load_key() only (the daemon) */
 	unsigned char	*sign_key;
 	size_t		 sign_key_len;
+	char		**hop_patterns;		/* HandOffRelays split, lower-cased */
+	size_t		 n_hop_patterns;
 	char		*warnings;		/* "file:line: warning" lines, or NULL */
 	unsigned	 refs;			/* config_ref/config_unref */
 };
@@ -122,5 +126,11 @@ bool config_signs_sender(const struct bd_config *c, const char *sender);
 bool config_is_bounce_address(const struct bd_config *c, const char *rcpt);
 /* config_facility - syslog facility code of a name ("mail"), -1 if none */
 int config_facility(const char *name);
+
+/*
+ * config_policy - SoftBounceLimit, SoftBounceWindow, ComplaintSuppress
+ * and HandOffRelays as the suppression rule's policy (borrows from c)
+ */
+void config_policy(const struct bd_config *c, struct state_policy *pol);
 
 #endif

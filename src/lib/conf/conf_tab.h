@@ -42,6 +42,7 @@ enum conf_check {
 	CK_HOOK,	/* "exec:COMMAND", an http(s):// URL, or empty */
 	CK_NETS,	/* IP addresses and networks (trust.c), or empty */
 	CK_SIGNERS,	/* glob patterns of senders to sign, or empty */
+	CK_HOPS,	/* HandOffRelays: comma-separated globs, or empty */
 };
 
 struct conf_key {
@@ -103,6 +104,10 @@ static const struct conf_key conftab[] = {
 	  CONF_FIELD(event_hook), true, NULL, CK_HOOK, true },
 	{ "FeedbackSources", CT_STR, "", 0, 0, 0, 0,
 	  CONF_FIELD(feedback_sources), true, NULL, CK_NETS, true },
+	{ "HandOffRelays", CT_STR, "127.*, ::1, localhost", 0, 0, 0, 0,
+	  CONF_FIELD(handoff_relays), true, NULL, CK_HOPS, true },
+	{ "LocalPartCaseSensitive", CT_BOOL, "no", 0, 0, 0, 0,
+	  CONF_FIELD(local_part_case), false, NULL, CK_NONE, false },
 	{ "LogLevel", CT_ENUM, "info", 0, 0, 0, 0,
 	  CONF_FIELD(log_debug), true, conf_loglevels, CK_NONE, false },
 	{ "MaxMessageBytes", CT_SIZE, "1M", 4 * K64, 64 * K64 * K64, 0, 0,

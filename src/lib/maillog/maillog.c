@@ -230,12 +230,16 @@ unbracket(struct span v)
 static void
 put_addr(char *dst, size_t dstsz, struct span a, unsigned *defects)
 {
-	char	 tmp[MAILLOG_ADDR_MAX];
+	char	 tmp[MAILLOG_ADDR_MAX], *at;
 	unsigned junk = 0;
 
 	copy_span(tmp, sizeof(tmp), a, &junk);
-	if (junk == 0 && addr_normalize(tmp, dst, dstsz))
+	/* as logged, domain lower-cased; the store makes the key */
+	if (junk == 0 && addr_display(tmp, dst, dstsz)) {
+		if ((at = strrchr(dst, '@')) != NULL)
+			lower_ascii(at + 1);
 		return;
+	}
 	*defects |= ML_DEF_RCPT_RAW | junk;
 	copy_span(dst, dstsz, a, defects);
 }
@@ -291,8 +295,14 @@ put_relay(struct maillog_rec *r, struct span v)
 	struct span	 h = v;
 	const char	*b;
 
+	struct span	 a;
+	const char	*e;
+	size_t		 i;
+	unsigned	 port = 0;
+
 	copy_span(r->relay, sizeof(r->relay), v, &r->defects);
-	r->relay_host[0] = '\0';
+	r->relay_host[0] = r->relay_addr[0] = '\0';
+	r->relay_port = 0;
 	if ((b = memchr(v.p, '[', v.n)) == NULL)
 		return;		/* none, local, a transport name */
 	h.n = (size_t)(b - v.p);
@@ -301,6 +311,37 @@ put_relay(struct maillog_rec *r, struct span v)
 		h.n--;
 	copy_span(r->relay_host, sizeof(r->relay_host), h, &r->defects);
 	lower_ascii(r->relay_host);
+	if ((e = memchr(b, ']', v.n - (size_t)(b - v.p))) == NULL)
+		return;
+	a.p = b + 1;
+	a.n = (size_t)(e - b - 1);
+	if (a.n < sizeof(r->relay_addr))
+		copy_span(r->relay_addr, sizeof(r->relay_addr), a, &r->defects);
+	/* ":25" */
+	if ((size_t)(e - v.p) + 1 < v.n && e[1] == ':')
+		for (i = (size_t)(e - v.p) + 2; i < v.n &&
+		    isdigit((unsigned char)v.p[i]) && port < 65536; i++)
+			port = port * 10 + (unsigned)(v.p[i] - '0');
+	r->relay_port = port < 65536 ? port : 0;
+}
+
+/* "queued as QID" in a reply (the last one: a filter quotes the next). */
+static void
+put_queued_as(struct maillog_rec *r, struct span d)
+{
+	struct span	 q;
+	size_t		 at, n;
+
+	r->queued_as[0] = '\0';
+	if ((at = span_rfind(d, "queued as ")) == (size_t)-1)
+		return;
+	q.p = d.p + at + 10;
+	q.n = d.n - at - 10;
+	for (n = 0; n < q.n && isalnum((unsigned char)q.p[n]); n++)
+		;
+	q.n = n;
+	if (n >= 5 && n < sizeof(r->queued_as))
+		copy_span(r->queued_as, sizeof(r->queued_as), q, &r->defects);
 }
 
 static bool
@@ -536,6 +577,8 @@ parse_delivery(struct maillog_rec *r, struct span rest)
 				r->defects |= ML_DEF_TRUNCATED;
 		}
 		put_diagnostic(r, d);
+		if (r->action == EV_ACT_DELIVERED)
+			put_queued_as(r, d);
 	}
 	r->kind = ML_DELIVERY;
 	return MAILLOG_RECORD;
@@ -618,7 +661,9 @@ rec_reset(struct maillog_rec *r)
 	r->host[0] = r->program[0] = r->queue_id[0] = '\0';
 	r->nrcpt = 0;
 	r->rcpts[0] = r->orig_recipient[0] = '\0';
-	r->relay[0] = r->relay_host[0] = '\0';
+	r->relay[0] = r->relay_host[0] = r->relay_addr[0] = '\0';
+	r->relay_port = 0;
+	r->queued_as[0] = '\0';
 	r->status_word[0] = r->dsn[0] = r->diag_status[0] = '\0';
 	r->action = EV_ACT_UNKNOWN;
 	r->probe = false;

@@ -83,6 +83,14 @@ struct maillog_rec {
 	 * "" for none, local or a transport name) */
 	char		 relay[MAILLOG_HOST_MAX];
 	char		 relay_host[MAILLOG_HOST_MAX];
+	/* its address ("1.2.3.4", "" if none) and port (0 if none) */
+	char		 relay_addr[64];
+	unsigned	 relay_port;
+	/*
+	 * status=sent: the queue id the next MTA gave the message ("250
+	 * 2.0.0 Ok: queued as 4F3E2"), "" if it said none
+	 */
+	char		 queued_as[MAILLOG_QID_MAX];
 	/* "sent", "deferred", "bounced", "expired", "undeliverable",
 	 * "deliverable", "softbounce"; ev_action from it */
 	char		 status_word[MAILLOG_WORD_MAX];

@@ -34,9 +34,13 @@
 #include <strings.h>
 
 #include "verdict/classify.h"
+#include "verdict/ourside.h"
 #include "maillog/maillog_source.h"
 #include "maillog/maillog.h"
 #include "util/siphash.h"
+
+/* HandOffRelays given empty: no hop at all. */
+static char *const no_hops[1] = { NULL };
 
 /* A recipient deferred and not yet delivered nor bounced. */
 struct qrcpt {
@@ -44,6 +48,7 @@ struct qrcpt {
 	char		 status[MAILLOG_WORD_MAX];
 	int		 reply_code;
 	char		 diag[LOGSOURCE_DIAG_MAX];
+	bool		 local;		/* deferred at a hop of ours */
 };
 
 /* What is known of one queue id. */
@@ -62,6 +67,7 @@ struct qent {
 
 struct logsource {
 	const struct rules *rules;
+	struct ourside_hops hops;	/* HandOffRelays (the policy's) */
 	long		 gmtoff;
 	char		 campaign_header[128];
 	size_t		 chlen;
@@ -322,6 +328,7 @@ rcpt_deferred(struct qent *e, const struct bd_event *ev)
 	snprintf(r->status, sizeof(r->status), "%s",
 	    ev->status != NULL ? ev->status : "");
 	r->reply_code = ev->reply_code;
+	r->local = ev->verdict.who == EV_WHO_LOCAL;
 	snprintf(r->diag, sizeof(r->diag), "%s",
 	    ev->diagnostic != NULL ? ev->diagnostic : "");
 }
@@ -359,6 +366,26 @@ attach(const struct qent *q, struct bd_event *ev)
 }
 
 /*
+ * Hops are hand-offs: a "sent" to a next hop of ours (a content filter,
+ * a relayhost: HandOffRelays) is "relayed", not a delivery (RFC 3464
+ * section 2.3.3), and names the queue id the hop gave the message when
+ * it re-queues it here, so that the final outcome of the same message
+ * counts; a deferral at a hop of ours is our own path's (who = local).
+ */
+static void
+hand_off(const struct logsource *ls, const struct maillog_rec *r, bool hop,
+    struct bd_event *ev)
+{
+	if (ev->action == EV_ACT_DELIVERED && ourside_handoff(&ls->hops,
+	    r->program, r->relay_host, r->relay_addr, r->relay_port)) {
+		ev->action = EV_ACT_RELAYED;
+		if (r->queued_as[0] != '\0')
+			ev->next_queue_id = r->queued_as;
+	} else if (hop && ev->action == EV_ACT_DELAYED)
+		ev->verdict.who = EV_WHO_LOCAL;
+}
+
+/*
  * logsource_events - the events of one parsed log record
  *
  * Arguments: ls; r, a record from maillog_parse(); evs/max, room for
@@ -376,6 +403,7 @@ logsource_events(struct logsource *ls, const struct maillog_rec *r,
 	struct qent	*q;
 	struct qrcpt	*qr;
 	size_t		 i, n = 0;
+	bool		 hop;
 
 	switch (r->kind) {
 	case ML_MESSAGE_ID:
@@ -413,6 +441,8 @@ logsource_events(struct logsource *ls, const struct maillog_rec *r,
 			evs[n].remote_mta = NULL;
 			attach(q, &evs[n]);
 			verdict_of(ls, &evs[n]);
+			if (qr->local)
+				evs[n].verdict.who = EV_WHO_LOCAL;
 			n++;
 		}
 		return n;
@@ -420,6 +450,8 @@ logsource_events(struct logsource *ls, const struct maillog_rec *r,
 		if (r->probe)
 			return 0;
 		q = q_get(ls, r->queue_id, r->action == EV_ACT_DELAYED);
+		hop = ourside_is_hop(&ls->hops, r->relay_host, r->relay_addr,
+		    r->relay_port);
 		for (i = 0; i < r->nrcpt && n < max; i++) {
 			maillog_event(r, i, &evs[n]);
 			if (evs[n].recipient == NULL ||
@@ -427,6 +459,7 @@ logsource_events(struct logsource *ls, const struct maillog_rec *r,
 				continue;
 			attach(q, &evs[n]);
 			verdict_of(ls, &evs[n]);
+			hand_off(ls, r, hop, &evs[n]);
 			if (q != NULL) {
 				if (r->action == EV_ACT_DELAYED)
 					rcpt_deferred(q, &evs[n]);
@@ -541,6 +574,10 @@ logsource_feed(struct logsource *ls, const char *line, size_t len,
 		return BD_OK;
 	}
 	res->records++;
+	if (pol != NULL && pol->hops_set) {
+		ls->hops.pats = pol->hops != NULL ? pol->hops : no_hops;
+		ls->hops.n = pol->nhops;
+	}
 	n = logsource_events(ls, ls->rec, evs, sizeof(evs) / sizeof(evs[0]));
 	res->evicted += ls->evicted - ev0;
 	if (n == 0)
@@ -550,6 +587,8 @@ logsource_feed(struct logsource *ls, const char *line, size_t len,
 	for (i = 0; i < n; i++) {
 		if (evs[i].action == EV_ACT_DELIVERED)
 			res->deliveries++;
+		else if (evs[i].action == EV_ACT_RELAYED)
+			res->handoffs++;
 		else {
 			res->bounces++;
 			if (classify_reason_sender_side(evs[i].verdict.reason))

@@ -46,6 +46,7 @@ struct logsource_result {
 	uint64_t	 ignored;	/* lines of no use (not an error) */
 	uint64_t	 malformed;	/* delivery-shaped lines that did not parse: skipped */
 	uint64_t	 deliveries;	/* recipients delivered (status=sent) */
+	uint64_t	 handoffs;	/* "sent" to a hop of ours: relayed */
 	uint64_t	 bounces;	/* recipients deferred, bounced or expired */
 	uint64_t	 sender_side;	/* of the bounces: sender-side reasons */
 	uint64_t	 events_new;	/* events the store did not know */

@@ -224,6 +224,63 @@ static const char *const migrations[] = {
 	" WHEN NEW.class IS NOT 'untrusted' BEGIN"
 	" INSERT INTO feed (ts, kind, recipient, event_id)"
 	" VALUES (NEW.recorded_at, 'event', NEW.recipient, NEW.id); END;",
+	/*
+	 * v7: state that follows the facts (store_record.c).
+	 * events.msgkey: the message's canonical key, msgkeys: the keys of
+	 * one message linked (queue ids, Message-ID, ENVID, hand-offs);
+	 * events.rank: the fold's order within a second; reported_at: the
+	 * report's own date (ts is the date the rule uses); class
+	 * "deferred" for a deferral (provisional), "local" for our own
+	 * path.  recipients: display (the form as received; address is
+	 * the key: bd_addr_key(), addr_normalize()), pending_count,
+	 * newest (the newest date folded), checkpoint (store_prune()).
+	 * meta: the policy the states were folded with; "rebuild" asks
+	 * store_policy_sync() to fold every state again under v7's rule.
+	 */
+	"ALTER TABLE events ADD COLUMN msgkey TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE events ADD COLUMN reported_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE events ADD COLUMN rank INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE events SET reported_at = ts;"
+	"UPDATE events SET class = 'deferred' WHERE class = 'soft' AND "
+	" action = 'delayed';"
+	"UPDATE events SET msgkey = COALESCE('q:' || NULLIF(queue_id, ''), "
+	" 'm:' || NULLIF(trim(message_id, '<> '), ''), "
+	" 'e:' || NULLIF(envelope_id, ''), '');"
+	"UPDATE events SET rank = CASE class WHEN 'deferred' THEN 1 "
+	" WHEN 'soft' THEN 2 WHEN 'hard' THEN 3 WHEN 'sender' THEN 4 "
+	" WHEN 'local' THEN 4 WHEN 'delivered' THEN 5 WHEN 'feedback' THEN 6 "
+	" WHEN 'suppress' THEN 7 WHEN 'unsuppress' THEN 7 ELSE 0 END;"
+	"UPDATE events SET recipient = bd_addr_key(recipient), "
+	" domain = bd_addr_domain(bd_addr_key(recipient)) "
+	" WHERE recipient <> bd_addr_key(recipient);"
+	"CREATE INDEX events_msgkey ON events(msgkey);"
+	"CREATE TABLE msgkeys ("
+	" key TEXT PRIMARY KEY,"
+	" canon TEXT NOT NULL,"
+	" ts INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX msgkeys_canon ON msgkeys(canon);"
+	"ALTER TABLE recipients ADD COLUMN display TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE recipients ADD COLUMN pending_count INTEGER NOT NULL "
+	" DEFAULT 0;"
+	"ALTER TABLE recipients ADD COLUMN newest INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE recipients ADD COLUMN checkpoint TEXT NOT NULL "
+	" DEFAULT '';"
+	"ALTER TABLE recipients ADD COLUMN checkpoint_ts INTEGER NOT NULL "
+	" DEFAULT 0;"
+	"UPDATE recipients SET display = address, newest = last_seen;"
+	/* variants of one mailbox: one row (the others' events are folded) */
+	"UPDATE OR IGNORE recipients SET address = bd_addr_key(address), "
+	" domain = bd_addr_domain(bd_addr_key(address)) "
+	" WHERE address <> bd_addr_key(address);"
+	"DELETE FROM recipients WHERE address <> bd_addr_key(address);"
+	"UPDATE OR IGNORE sends SET recipient = bd_addr_key(recipient), "
+	" domain = bd_addr_domain(bd_addr_key(recipient)) "
+	" WHERE recipient <> bd_addr_key(recipient);"
+	"DELETE FROM sends WHERE recipient <> bd_addr_key(recipient);"
+	"CREATE TABLE meta ("
+	" key TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL);"
+	"INSERT INTO meta (key, value) VALUES ('rebuild', 'v4');",
 };
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -568,6 +625,176 @@ store_bind_text(sqlite3_stmt *st, int i, const char *v, size_t max)
 	return sqlite3_bind_text(st, i, v, (int)n, SQLITE_TRANSIENT);
 }
 
+/* SQL bd_addr_key(a): addr_normalize(a), or a itself if not an address. */
+static void
+fn_addr_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char	*a = (const char *)sqlite3_value_text(argv[0]);
+	char		 k[ADDR_MAX + 1];
+
+	(void)argc;
+	if (a == NULL)
+		sqlite3_result_null(ctx);
+	else if (addr_normalize(a, k, sizeof(k)))
+		sqlite3_result_text(ctx, k, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_value(ctx, argv[0]);
+}
+
+/* SQL bd_addr_domain(a): what follows the last '@' ("" if none). */
+static void
+fn_addr_domain(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char	*a = (const char *)sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	sqlite3_result_text(ctx, a != NULL ? store_addr_domain(a) : "", -1,
+	    SQLITE_TRANSIENT);
+}
+
+/* The functions the migrations use. */
+static enum bd_status
+add_functions(struct store *s)
+{
+	int	 rc, fl = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+
+	if ((rc = sqlite3_create_function(s->db, "bd_addr_key", 1, fl, NULL,
+	    fn_addr_key, NULL, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_create_function(s->db, "bd_addr_domain", 1, fl,
+	    NULL, fn_addr_domain, NULL, NULL)) != SQLITE_OK)
+		return store_dberr(s, rc, "functions");
+	return BD_OK;
+}
+
+/*
+ * store_policy_text - a policy as one line
+ *
+ * Arguments: pol; out/outlen (128 bytes suffice).
+ */
+void
+store_policy_text(const struct state_policy *pol, char *out, size_t outlen)
+{
+	char	 fb[STATE_FB_TEXT_MAX];
+
+	state_complaint_format(pol->complaint_types, fb, sizeof(fb));
+	snprintf(out, outlen, "limit=%u window=%" PRId64 " complaint=%s%s",
+	    pol->soft_limit, pol->soft_window, fb[0] ? fb : "none",
+	    pol->require_trust ? " trust=required" : "");
+}
+
+/* The meta value of key into out ("" when none); BD_OK or a failure. */
+static enum bd_status
+meta_get(struct store *s, const char *key, char *out, size_t outlen)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	int		 rc;
+
+	out[0] = '\0';
+	if ((r = store_prepare(s, "SELECT value FROM meta WHERE key = ?",
+	    &st)) != BD_OK)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		store_copy_col(out, outlen, st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? BD_OK :
+	    store_dberr(s, rc, "meta");
+}
+
+/* The policy text of the database back into s->pol (best effort). */
+static void
+load_policy(struct store *s)
+{
+	char		 text[256], fb[STATE_FB_TEXT_MAX + 1], why[128];
+	unsigned	 limit, mask;
+	long long	 window;
+
+	if (meta_get(s, "policy", text, sizeof(text)) != BD_OK ||
+	    sscanf(text, "limit=%u window=%lld complaint=%96s", &limit,
+	    &window, fb) != 3)
+		return;
+	if (strcmp(fb, "none") == 0)
+		mask = 0;
+	else if (!state_complaint_parse(fb, &mask, why, sizeof(why)))
+		return;
+	memset(&s->pol, 0, sizeof(s->pol));
+	s->pol.soft_limit = limit;
+	s->pol.soft_window = window;
+	s->pol.complaint_types = mask;
+	s->pol.require_trust = strstr(text, " trust=required") != NULL;
+	s->have_pol = true;
+}
+
+/*
+ * store_policy_sync - fold every state again when the policy changed
+ *
+ * Arguments: s (read-write); pol; *rebuilt (may be NULL) receives
+ * whether the states were folded again.
+ * Returns BD_OK or a failure (then nothing changed).
+ * Notes: the policy is kept in the meta table; the first call after the
+ * v4 migration always refolds (the rule changed).
+ */
+enum bd_status
+store_policy_sync(struct store *s, const struct state_policy *pol,
+    bool *rebuilt)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	char		 have[256], want[256], pending[32];
+
+	if (rebuilt != NULL)
+		*rebuilt = false;
+	if ((r = store_writable(s)) != BD_OK)
+		return r;
+	store_policy_text(pol, want, sizeof(want));
+	pthread_mutex_lock(&s->lock);
+	r = meta_get(s, "policy", have, sizeof(have));
+	if (r == BD_OK)
+		r = meta_get(s, "rebuild", pending, sizeof(pending));
+	pthread_mutex_unlock(&s->lock);
+	if (r != BD_OK)
+		return r;
+	if (strcmp(have, want) == 0 && pending[0] == '\0') {
+		s->pol = *pol;
+		s->have_pol = true;
+		return BD_OK;
+	}
+	/* store_rebuild() records the policy and clears "rebuild" */
+	if ((r = store_rebuild(s, pol)) != BD_OK)
+		return r;
+	if (rebuilt != NULL)
+		*rebuilt = true;
+	(void)st;
+	return BD_OK;
+}
+
+/*
+ * store_meta_policy - record pol as the policy of the states (inside the
+ * caller's transaction, lock held): store_rebuild() calls it
+ */
+enum bd_status
+store_meta_policy(struct store *s, const struct state_policy *pol)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	char		 text[256];
+
+	store_policy_text(pol, text, sizeof(text));
+	if ((r = store_prepare(s, "INSERT OR REPLACE INTO meta (key, value) "
+	    "VALUES ('policy', ?)", &st)) != BD_OK)
+		return r;
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	if ((r = store_step_done(s, st, "meta")) != BD_OK)
+		return r;
+	if ((r = store_exec(s, "DELETE FROM meta WHERE key = 'rebuild'")) !=
+	    BD_OK)
+		return r;
+	s->pol = *pol;
+	s->have_pol = true;
+	return BD_OK;
+}
+
 static enum bd_status
 user_version(struct store *s, int *v)
 {
@@ -760,10 +987,16 @@ store_open(const char *path, unsigned flags, int busy_ms,
 		rs = BD_EIO;
 		goto fail;
 	}
+	if ((rs = add_functions(s)) != BD_OK) {
+		snprintf(err, errlen, "%s", s->err);
+		goto fail;
+	}
 	if ((rs = s->rdonly ? check_ro(s) : setup_rw(s)) != BD_OK) {
 		snprintf(err, errlen, "%s", s->err);
 		goto fail;
 	}
+	if (!s->rdonly)
+		load_policy(s);
 	*out = s;
 	return BD_OK;
 fail:

@@ -50,7 +50,7 @@ enum bd_status store_record(struct store *s, const struct bd_event *evs,
 
 /* ---- additions for bouncectl (lookup, list, manual actions, stats) ---- */
 
-#define STORE_SCHEMA_VERSION	6	/* PRAGMA user_version, migrated */
+#define STORE_SCHEMA_VERSION	7	/* PRAGMA user_version, migrated */
 #define STORE_DIAG_MAX		2048	/* bytes of a diagnostic kept */
 #define STORE_TEXT_MAX		998	/* bytes of any other text field kept */
 #define STORE_EVENTS_MAX	32	/* event ids kept for a suppression */
@@ -58,11 +58,13 @@ enum bd_status store_record(struct store *s, const struct bd_event *evs,
 
 /* A recipient's state row.  Text fields are "" when unknown. */
 struct store_recipient {
-	char		 address[ADDR_MAX + 1];
+	char		 address[ADDR_MAX + 1];	/* the key (addr_normalize()) */
+	char		 display[ADDR_MAX + 1];	/* the form last received */
 	char		 domain[256];
 	char		 state[16];		/* active, soft, suppressed */
 	char		 reason[16];		/* hard, soft-limit, complaint, manual, imported */
 	unsigned	 soft_count;
+	unsigned	 pending_count;		/* messages deferred, outcome unknown */
 	int64_t		 suppressed_since;	/* 0 if not suppressed */
 	int64_t		 first_bounce;		/* 0 if never */
 	int64_t		 last_bounce;
@@ -116,6 +118,8 @@ struct store_event_row {
 	const char	*mail_kind;	/* "bulk", "transactional" or NULL (v5) */
 	const char	*trust_why;	/* how the trust policy judged it, or NULL */
 	const char	*client_addr;	/* the SMTP client that brought it, or NULL */
+	const char	*msgkey;	/* the message's canonical key */
+	int64_t		 reported_at;	/* the report's own date (when: the rule's) */
 };
 
 /* Filters of store_list(); NULL/0 means "any". */
@@ -201,12 +205,28 @@ enum bd_status store_stats(struct store *s, const char *by,
 enum bd_status store_stats_since(struct store *s, const char *by,
     int64_t since, store_stat_cb cb, void *arg);
 /*
- * store_prune - delete events dated before `before`; states are kept.  In
- * transactions of STORE_PRUNE_BATCH events, so that recording waits at
- * most one of them.
+ * store_prune - delete events, sends and message keys dated before
+ * `before`; what the events said is kept as each address's checkpoint,
+ * so a later rebuild agrees with the live states.  In transactions of
+ * STORE_PRUNE_BATCH addresses or events, so that recording waits at most
+ * one of them.
  */
 #define STORE_PRUNE_BATCH	2000
 enum bd_status store_prune(struct store *s, int64_t before, int64_t *n_deleted);
+/* store_vacuum - return the space a prune freed (VACUUM) */
+enum bd_status store_vacuum(struct store *s);
+/*
+ * store_policy_sync - make pol the policy of the database: when it
+ * differs from the one the states were folded with (or the schema asks
+ * for it), every state is folded again (store_rebuild()); *rebuilt (may
+ * be NULL) says whether.  Call it at start and on reload: a lowered
+ * SoftBounceLimit then applies to the addresses already counted.
+ */
+enum bd_status store_policy_sync(struct store *s,
+    const struct state_policy *pol, bool *rebuilt);
+/* store_policy_text - pol as "limit=3 window=2592000 complaint=abuse,opt-out" */
+void store_policy_text(const struct state_policy *pol, char *out,
+    size_t outlen);
 /*
  * store_rebuild - recompute every recipient's state from the events kept
  * (after a rule or policy change), operator actions included

@@ -37,6 +37,12 @@ struct store {
 	bool		 gated;		/* holds the writer gate (store.c) */
 	int		 busy_ms;	/* how long a lock is waited for */
 	struct timespec	 busy_t0;	/* when the current wait began */
+	/*
+	 * The policy of the last store_policy_sync() (the meta table): what
+	 * an operator's action folds with when it refolds an address.
+	 */
+	struct state_policy pol;
+	bool		 have_pol;
 	char		 err[512];
 	struct {
 		const char	*sql;	/* the literal's address is the key */
@@ -50,7 +56,7 @@ struct store {
 	"status, reply_code, reason, hard, who, advice, rule, diagnostic, " \
 	"remote_mta, reporting_mta, queue_id, message_id, envelope_id, " \
 	"sender, campaign, feedback_type, source, trusted, class, " \
-	"mail_kind, trust_why, client_addr"
+	"mail_kind, trust_why, client_addr, msgkey, reported_at"
 
 /* store.c: errors */
 void store_seterr(struct store *s, const char *fmt, ...)
@@ -85,9 +91,21 @@ enum bd_status store_tx_begin(struct store *s);
 void store_tx_rollback(struct store *s);
 enum bd_status store_tx_commit(struct store *s);
 
+/* store.c: record pol as the states' policy (meta), in a transaction */
+enum bd_status store_meta_policy(struct store *s,
+    const struct state_policy *pol);
+
 /* store_record.c: one operator action, inside an open transaction */
 enum bd_status store_manual_one(struct store *s, const struct store_manual *m,
     const char *rcpt, enum state_reason reason);
+
+/*
+ * store_record.c: fold the events dated before `before` into the
+ * checkpoint of at most max addresses not done yet (*n: how many);
+ * store_prune() then deletes them
+ */
+enum bd_status store_checkpoint(struct store *s, int64_t before,
+    size_t max, int64_t *n);
 
 /* store_query.c: a row of STORE_EVENT_COLUMNS; strings borrowed from st */
 void store_fill_event(sqlite3_stmt *st, struct store_event_row *e);

@@ -26,7 +26,8 @@
 #define RCPT_COLUMNS \
 	"address, domain, state, reason, soft_count, suppressed_since, " \
 	"first_bounce, last_bounce, last_seen, last_status, last_reason, " \
-	"last_diagnostic, manual_by, manual_why, manual_at, suppress_events"
+	"last_diagnostic, manual_by, manual_why, manual_at, suppress_events, " \
+	"display, pending_count"
 
 static void
 fill_recipient(sqlite3_stmt *st, struct store_recipient *r)
@@ -48,6 +49,8 @@ fill_recipient(sqlite3_stmt *st, struct store_recipient *r)
 	store_copy_col(r->manual_why, sizeof(r->manual_why), st, 13);
 	r->manual_at = sqlite3_column_int64(st, 14);
 	store_copy_col(r->suppress_events, sizeof(r->suppress_events), st, 15);
+	store_copy_col(r->display, sizeof(r->display), st, 16);
+	r->pending_count = (unsigned)sqlite3_column_int(st, 17);
 }
 
 
@@ -198,6 +201,8 @@ store_fill_event(sqlite3_stmt *st, struct store_event_row *e)
 	e->mail_kind = store_col_text(st, 25);
 	e->trust_why = store_col_text(st, 26);
 	e->client_addr = store_col_text(st, 27);
+	e->msgkey = store_col_text(st, 28);
+	e->reported_at = sqlite3_column_int64(st, 29);
 }
 
 

@@ -10,17 +10,34 @@
  * Recording is idempotent: every event has an identity (original queue
  * id, else Message-ID, else ENVID - else its date -, recipient, action,
  * status) that is UNIQUE in the events table; an INSERT OR IGNORE that
- * inserts nothing changes nothing else.  A new event is folded into the
- * recipient's state by state_apply() (state.c), the one rule, here and
- * in the rebuild alike; a suppression keeps the ids of the events that
- * led to it (schema v2).  A log event with a queue id is also a send,
- * whose latest outcome feeds the bounce rates (store_query.c).  A
- * feedback report (RFC 5965) is kept with class "feedback": no send
- * outcome, no bounce count; the policy's complaint_types decide, here
- * and when rebuilding, whether it suppresses (reason complaint).
+ * inserts nothing changes nothing else.
  *
- * No logging; the caller holds no lock (the public functions take the
- * handle's).  Text is bound, cut to the STORE_*_MAX bounds.
+ * Live equals replay.  A recipient's state is the fold of its events
+ * through state_apply() (state.c) in one order - date, rank of the kind
+ * (state_input_rank()), identity - starting from its checkpoint (what
+ * store_prune() folded of the events it deleted).  A new event dated
+ * after everything folded so far is applied to the stored state; any
+ * other (a DSN after the log line, a second log read late) makes the
+ * address be folded again from its events: the same fold a rebuild
+ * does, so the arrival order never shows.  When that refold lifts a
+ * suppression, an "info" event says why (history shows it).
+ *
+ * One message, one key (schema v4): the queue ids, Message-ID and ENVID
+ * that a trusted event names together, and a queue id with its "queued
+ * as" successor (a hand-off), are linked in the msgkeys table; the
+ * best of a linked set (state_key_better(), a total order) is the
+ * canonical key of every event of the message (events.msgkey), and the
+ * addresses whose events change key are folded again.
+ *
+ * Dates: events.reported_at keeps the report's own date; events.ts, the
+ * date the rule uses, is that date when it is plausible (not in the
+ * future, and for a report from outside not older than the soft window
+ * before bounced learned of it), else when bounced learned of it.
+ *
+ * A log event with a queue id is also a send, whose latest outcome
+ * feeds the bounce rates (store_query.c).  No logging; the public
+ * functions take the handle's lock.  Text is bound, cut to the
+ * STORE_*_MAX bounds.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -33,13 +50,16 @@
 #include "verdict/state.h"
 #include "store/store_int.h"
 
+#define CLOCK_SKEW	300		/* seconds a report may be ahead of us */
+#define PLAUSIBLE_AGE	(30 * 86400)	/* without a soft window */
 
 /* A recipient's row as the rule needs it, plus the suppressing event. */
 struct rstate {
 	struct state	 st;
-	int64_t		 last_seen;
 	int64_t		 suppress_event;
 	char		 suppress_events[STORE_EVENTS_TEXT_MAX];
+	int64_t		 checkpoint_ts;	/* 0: none */
+	bool		 exists;
 };
 
 static enum bd_status
@@ -53,13 +73,14 @@ load_state(struct store *s, const char *addr, struct rstate *rs)
 	state_init(&rs->st);
 	if ((r = store_cached(s, "SELECT state, reason, suppressed_since, "
 	    "reset_at, manual_at, first_bounce, last_bounce, soft_marks, "
-	    "last_seen, suppress_event, suppress_events, reset_event "
+	    "newest, suppress_event, suppress_events, checkpoint_ts "
 	    "FROM recipients WHERE address = ?",
 	    &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, addr, ADDR_MAX);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
+		rs->exists = true;
 		state_kind_parse(store_col_text(st, 0), &rs->st.kind);
 		state_reason_parse(store_col_text(st, 1), &rs->st.reason);
 		rs->st.since = sqlite3_column_int64(st, 2);
@@ -68,16 +89,41 @@ load_state(struct store *s, const char *addr, struct rstate *rs)
 		rs->st.first_bounce = sqlite3_column_int64(st, 5);
 		rs->st.last_bounce = sqlite3_column_int64(st, 6);
 		state_marks_decode(&rs->st, store_col_text(st, 7));
-		rs->last_seen = sqlite3_column_int64(st, 8);
+		rs->st.newest = sqlite3_column_int64(st, 8);
 		rs->suppress_event = sqlite3_column_int64(st, 9);
 		store_copy_col(rs->suppress_events,
 		    sizeof(rs->suppress_events), st, 10);
-		rs->st.reset_seq = sqlite3_column_int64(st, 11);
+		rs->checkpoint_ts = sqlite3_column_int64(st, 11);
 		rc = SQLITE_DONE;
 	}
 	r = rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, "load state");
 	store_release(s, st);
 	return r;
+}
+
+/* The row of addr, created if new; display, the form as received (or NULL). */
+static enum bd_status
+ensure_row(struct store *s, const char *addr, const char *display)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+
+	if ((r = store_cached(s, "INSERT OR IGNORE INTO recipients (address, "
+	    "domain, display) VALUES (?1, ?2, COALESCE(?3, ?1))", &st)) !=
+	    BD_OK)
+		return r;
+	store_bind_text(st, 1, addr, ADDR_MAX);
+	store_bind_text(st, 2, store_addr_domain(addr), ADDR_MAX);
+	store_bind_text(st, 3, display, ADDR_MAX);
+	if ((r = store_step_done(s, st, "insert recipient")) != BD_OK ||
+	    display == NULL)
+		return r;
+	if ((r = store_cached(s, "UPDATE recipients SET display = ?1 WHERE "
+	    "address = ?2 AND display <> ?1", &st)) != BD_OK)
+		return r;
+	store_bind_text(st, 1, display, ADDR_MAX);
+	store_bind_text(st, 2, addr, ADDR_MAX);
+	return store_step_done(s, st, "display");
 }
 
 static enum bd_status
@@ -88,27 +134,20 @@ save_state(struct store *s, const char *addr, const struct rstate *rs)
 	char		 marks[STATE_MARKS_TEXT_MAX];
 	int		 rc;
 
-	if ((r = store_cached(s, "INSERT OR IGNORE INTO recipients (address, "
-	    "domain) VALUES (?, ?)", &st)) != BD_OK)
+	if ((r = ensure_row(s, addr, NULL)) != BD_OK)
 		return r;
-	store_bind_text(st, 1, addr, ADDR_MAX);
-	store_bind_text(st, 2, store_addr_domain(addr), ADDR_MAX);
-	rc = sqlite3_step(st);
-	store_release(s, st);
-	if (rc != SQLITE_DONE)
-		return store_dberr(s, rc, "insert recipient");
 	if ((r = store_cached(s, "UPDATE recipients SET state = ?, reason = ?, "
 	    "soft_count = ?, soft_marks = ?, suppressed_since = ?, "
 	    "reset_at = ?, manual_at = ?, first_bounce = ?, last_bounce = ?, "
-	    "suppress_event = ?, suppress_events = ?, reset_event = ? "
-	    "WHERE address = ?", &st)) != BD_OK)
+	    "suppress_event = ?, suppress_events = ?, reset_event = 0, "
+	    "newest = ?, pending_count = ? WHERE address = ?", &st)) != BD_OK)
 		return r;
 	state_marks_encode(&rs->st, marks, sizeof(marks));
 	sqlite3_bind_text(st, 1, state_kind_name(rs->st.kind), -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, state_reason_name(rs->st.reason), -1,
 	    SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)rs->st.nmarks);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)state_soft_count(&rs->st));
 	sqlite3_bind_text(st, 4, marks, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, rs->st.kind == STATE_SUPPRESSED ?
 	    rs->st.since : 0);
@@ -122,8 +161,10 @@ save_state(struct store *s, const char *addr, const struct rstate *rs)
 		sqlite3_bind_null(st, 10);
 	store_bind_text(st, 11, rs->st.kind == STATE_SUPPRESSED ?
 	    rs->suppress_events : "", sizeof(rs->suppress_events) - 1);
-	sqlite3_bind_int64(st, 12, rs->st.reset_seq);
-	store_bind_text(st, 13, addr, ADDR_MAX);
+	sqlite3_bind_int64(st, 12, rs->st.newest);
+	sqlite3_bind_int64(st, 13,
+	    (sqlite3_int64)state_pending_count(&rs->st));
+	store_bind_text(st, 14, addr, ADDR_MAX);
 	rc = sqlite3_step(st);
 	store_release(s, st);
 	return rc == SQLITE_DONE ? BD_OK :
@@ -158,61 +199,53 @@ save_last(struct store *s, const char *addr, int64_t id, int64_t when,
 
 /*
  * The events that led to a suppression that has just happened: for
- * soft-limit, the soft-bounced events of the streak (after the last
- * reset and manual action, inside the window ending at the suppression,
- * retries included), else the suppressing event alone.
+ * soft-limit, the events that made the soft marks of the streak (oldest
+ * first), else the suppressing event alone.
  */
-static enum bd_status
-led_by(struct store *s, const char *addr, struct rstate *rs, int64_t ev_id,
-    const struct state_policy *pol)
+static void
+led_by(struct rstate *rs, int64_t ev_id)
 {
-	sqlite3_stmt	*st;
-	enum bd_status	 r;
-	size_t		 len = 0;
-	int		 rc, n;
+	const struct state_mark	*m[STATE_SOFT_MARKS], *t;
+	size_t			 i, j, n = 0, len = 0;
+	int			 k;
 
 	rs->suppress_events[0] = '\0';
 	if (rs->st.reason != STATE_REASON_SOFT_LIMIT) {
 		snprintf(rs->suppress_events, sizeof(rs->suppress_events),
 		    "%" PRId64, ev_id);
-		return BD_OK;
+		return;
 	}
-	if ((r = store_prepare(s, "SELECT id FROM events WHERE recipient = ?1 "
-	    "AND class = 'soft' AND (ts > ?2 OR (ts = ?2 AND id > ?7)) "
-	    "AND ts >= ?3 AND ts >= ?4 AND ts <= ?5 ORDER BY ts, id LIMIT ?6",
-	    &st)) != BD_OK)
-		return r;
-	store_bind_text(st, 1, addr, ADDR_MAX);
-	sqlite3_bind_int64(st, 2, rs->st.reset_at);
-	sqlite3_bind_int64(st, 3, rs->st.manual_at);
-	sqlite3_bind_int64(st, 4, pol != NULL && pol->soft_window > 0 ?
-	    rs->st.since - pol->soft_window : INT64_MIN);
-	sqlite3_bind_int64(st, 5, rs->st.since);
-	sqlite3_bind_int(st, 6, STORE_EVENTS_MAX);
-	sqlite3_bind_int64(st, 7, rs->st.reset_seq);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		n = snprintf(rs->suppress_events + len,
+	for (i = 0; i < rs->st.nmarks; i++)
+		if (rs->st.marks[i].kind == STATE_MARK_SOFT &&
+		    rs->st.marks[i].ev > 0)
+			m[n++] = &rs->st.marks[i];
+	for (i = 1; i < n; i++)		/* by date, then id: few marks */
+		for (j = i; j > 0 && (m[j]->when < m[j - 1]->when ||
+		    (m[j]->when == m[j - 1]->when && m[j]->ev < m[j - 1]->ev));
+		    j--) {
+			t = m[j];
+			m[j] = m[j - 1];
+			m[j - 1] = t;
+		}
+	for (i = 0; i < n && i < STORE_EVENTS_MAX; i++) {
+		k = snprintf(rs->suppress_events + len,
 		    sizeof(rs->suppress_events) - len, "%s%" PRId64,
-		    len > 0 ? "," : "", (int64_t)sqlite3_column_int64(st, 0));
-		if (n < 0 || (size_t)n >= sizeof(rs->suppress_events) - len) {
+		    len > 0 ? "," : "", m[i]->ev);
+		if (k < 0 || (size_t)k >= sizeof(rs->suppress_events) - len) {
 			rs->suppress_events[len] = '\0';
 			break;
 		}
-		len += (size_t)n;
+		len += (size_t)k;
 	}
-	r = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? BD_OK :
-	    store_dberr(s, rc, "suppressing events");
-	sqlite3_finalize(st);
-	return r;
 }
+
 /*
  * Apply one input to rs; when it suppresses (or changes the reason of a
  * suppression), ev_id is the suppressing event and the events that led
- * to it are looked up.
+ * to it are named.
  */
-static enum bd_status
-apply(struct store *s, const char *addr, struct rstate *rs,
-    const struct state_input *in, int64_t ev_id,
+static void
+apply(struct rstate *rs, const struct state_input *in, int64_t ev_id,
     const struct state_policy *pol)
 {
 	enum state_reason	 r0 = rs->st.reason;
@@ -220,25 +253,235 @@ apply(struct store *s, const char *addr, struct rstate *rs,
 
 	state_apply(&rs->st, in, pol);
 	if (rs->st.kind != STATE_SUPPRESSED || (was && rs->st.reason == r0))
-		return BD_OK;
+		return;
 	rs->suppress_event = ev_id;
-	return led_by(s, addr, rs, ev_id, pol);
+	led_by(rs, ev_id);
 }
 
-/* Fold one input into addr's row; ev_id is the event that caused it. */
+/* The kind of input a stored event's class names (state_input_name()). */
+static enum state_input_kind
+class_kind(const char *class)
+{
+	static const enum state_input_kind kinds[] = {
+		STATE_IN_IGNORE, STATE_IN_SENDER, STATE_IN_HARD,
+		STATE_IN_SOFT, STATE_IN_DELIVERED, STATE_IN_SUPPRESS,
+		STATE_IN_UNSUPPRESS, STATE_IN_FEEDBACK, STATE_IN_DEFERRED,
+		STATE_IN_LOCAL,
+	};
+	size_t	 i;
+
+	for (i = 0; class != NULL && i < sizeof(kinds) / sizeof(kinds[0]);
+	    i++)
+		if (strcmp(class, state_input_name(kinds[i])) == 0)
+			return kinds[i];
+	return STATE_IN_IGNORE;
+}
+
+/* The state input of a stored event. */
+static void
+row_input(const struct store_event_row *e, struct state_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->when = e->when;
+	in->seq = e->id;
+	in->kind = class_kind(e->class);
+	in->msgkey = e->msgkey;
+	in->feedback_type = e->feedback_type;
+	in->untrusted = !e->trusted;
+	/*
+	 * A feedback report kept before complaints could suppress (class
+	 * "ignore" then) is replayed from its Feedback-Type all the same.
+	 */
+	if (in->kind == STATE_IN_IGNORE && e->feedback_type != NULL &&
+	    e->feedback_type[0] != '\0')
+		in->kind = STATE_IN_FEEDBACK;
+	if (in->kind == STATE_IN_SUPPRESS || in->kind == STATE_IN_UNSUPPRESS) {
+		if (!state_reason_parse(e->reason, &in->reason) ||
+		    in->reason == STATE_REASON_NONE)
+			in->reason = STATE_REASON_MANUAL;
+		in->manual = true;
+		in->untrusted = false;
+	}
+}
+
+/*
+ * The start of a fold of addr from its events: its checkpoint (what
+ * store_prune() folded of the events it deleted), else a fresh state;
+ * else, for a database pruned before checkpoints (schema v3), a
+ * suppression older than every event kept, which cannot be judged
+ * again, is kept and the events left are folded on top of it.
+ */
+static enum bd_status
+fold_start(struct store *s, const char *addr, const struct rstate *old,
+    struct rstate *rs, int64_t *from)
+{
+	struct state_input	 in;
+	sqlite3_stmt		*st;
+	enum bd_status		 r;
+	int64_t			 oldest = INT64_MAX;
+	int			 rc;
+
+	memset(rs, 0, sizeof(*rs));
+	state_init(&rs->st);
+	rs->exists = old->exists;
+	*from = INT64_MIN;
+	if ((r = store_cached(s, "SELECT checkpoint, checkpoint_ts FROM "
+	    "recipients WHERE address = ?", &st)) != BD_OK)
+		return r;
+	store_bind_text(st, 1, addr, ADDR_MAX);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_int64(st, 1) != 0) {
+		state_decode(&rs->st, store_col_text(st, 0));
+		rs->checkpoint_ts = sqlite3_column_int64(st, 1);
+		*from = rs->checkpoint_ts;
+		if (rs->st.kind == STATE_SUPPRESSED) {
+			rs->suppress_event = old->suppress_event;
+			memcpy(rs->suppress_events, old->suppress_events,
+			    sizeof(rs->suppress_events));
+		}
+	}
+	store_release(s, st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_dberr(s, rc, "checkpoint");
+	if (*from != INT64_MIN || old->st.kind != STATE_SUPPRESSED)
+		return BD_OK;
+	if ((r = store_cached(s, "SELECT MIN(ts) FROM events WHERE "
+	    "recipient = ? AND class NOT IN ('info', 'untrusted')", &st)) !=
+	    BD_OK)
+		return r;
+	store_bind_text(st, 1, addr, ADDR_MAX);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		oldest = sqlite3_column_int64(st, 0);
+	store_release(s, st);
+	if (rc != SQLITE_ROW)
+		return store_dberr(s, rc, "fold");
+	if (old->st.since >= oldest)
+		return BD_OK;	/* its cause is kept: judge it again */
+	memset(&in, 0, sizeof(in));
+	in.kind = STATE_IN_SUPPRESS;
+	in.when = old->st.since;
+	in.reason = old->st.reason;
+	in.manual = old->st.reason == STATE_REASON_MANUAL ||
+	    old->st.reason == STATE_REASON_IMPORTED;
+	state_apply(&rs->st, &in, NULL);
+	rs->suppress_event = old->suppress_event;
+	memcpy(rs->suppress_events, old->suppress_events,
+	    sizeof(rs->suppress_events));
+	return BD_OK;
+}
+
+/* The order of the fold (state.c): date, rank, identity. */
+#define FOLD_ORDER	"ORDER BY ts, rank, identity"
+
+/*
+ * fold_address - the state of addr, folded from its checkpoint and every
+ * event kept (ts >= the checkpoint's), in FOLD_ORDER; old, the state
+ * stored now; rs receives the result.
+ */
+static enum bd_status
+fold_address(struct store *s, const char *addr, const struct rstate *old,
+    const struct state_policy *pol, struct rstate *rs)
+{
+	struct store_event_row	 e;
+	struct state_input	 in;
+	sqlite3_stmt		*st;
+	enum bd_status		 r;
+	int64_t			 from;
+	int			 rc;
+
+	if ((r = fold_start(s, addr, old, rs, &from)) != BD_OK)
+		return r;
+	if ((r = store_cached(s, "SELECT " STORE_EVENT_COLUMNS " FROM events "
+	    "WHERE recipient = ?1 AND ts >= ?2 AND "
+	    "class NOT IN ('info', 'untrusted') " FOLD_ORDER, &st)) != BD_OK)
+		return r;
+	store_bind_text(st, 1, addr, ADDR_MAX);
+	sqlite3_bind_int64(st, 2, from);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_fill_event(st, &e);
+		row_input(&e, &in);
+		apply(rs, &in, e.id, pol);
+	}
+	store_release(s, st);
+	return rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, "fold");
+}
+
+/*
+ * A note in the history when a refold lifted a suppression: class
+ * "info", never folded.  why says what brought it about.
+ */
+static enum bd_status
+note_lifted(struct store *s, const char *addr, const struct rstate *before,
+    const struct rstate *after, const char *why, int64_t now)
+{
+	sqlite3_stmt	*st;
+	char		 diag[512], ident[ADDR_MAX + 96];
+
+	snprintf(diag, sizeof(diag), "%s suppression since %" PRId64 " lifted: "
+	    "%s; %zu soft bounce(s) remain", state_reason_name(
+	    before->st.reason), before->st.since, why,
+	    state_soft_count(&after->st));
+	snprintf(ident, sizeof(ident), "lift|%s|%" PRId64 "|%" PRId64, addr,
+	    before->st.since, now);
+	if (store_prepare(s, "INSERT OR IGNORE INTO events (ts, reported_at, "
+	    "recipient, domain, action, diagnostic, source, trusted, class, "
+	    "rank, recorded_at, identity, rule) VALUES (?1, ?1, ?2, ?3, "
+	    "'lifted', ?4, 'manual', 1, 'info', -1, ?1, ?5, 'bounced')",
+	    &st) != BD_OK)
+		return BD_EIO;
+	sqlite3_bind_int64(st, 1, now);
+	store_bind_text(st, 2, addr, ADDR_MAX);
+	store_bind_text(st, 3, store_addr_domain(addr), ADDR_MAX);
+	store_bind_text(st, 4, diag, STORE_DIAG_MAX);
+	sqlite3_bind_text(st, 5, ident, -1, SQLITE_STATIC);
+	return store_step_done(s, st, "lift note");
+}
+
+/*
+ * refold - fold addr again from its events and save it; when that ends
+ * a suppression (not an unsuppress: the facts changed), note why.
+ */
+static enum bd_status
+refold(struct store *s, const char *addr, const struct state_policy *pol,
+    const char *why, int64_t now)
+{
+	struct rstate	 old, rs;
+	enum bd_status	 r;
+
+	if ((r = load_state(s, addr, &old)) != BD_OK ||
+	    (r = fold_address(s, addr, &old, pol, &rs)) != BD_OK ||
+	    (r = save_state(s, addr, &rs)) != BD_OK)
+		return r;
+	if (why != NULL && old.st.kind == STATE_SUPPRESSED &&
+	    rs.st.kind != STATE_SUPPRESSED && rs.st.manual_at <= old.st.since)
+		return note_lifted(s, addr, &old, &rs, why, now);
+	return BD_OK;
+}
+
+/*
+ * Fold a new input into addr: onto the stored state when it comes after
+ * everything folded (the usual case), else by folding the address again.
+ */
 static enum bd_status
 fold(struct store *s, const char *addr, const struct state_input *in,
-    int64_t ev_id, const struct state_policy *pol)
+    int64_t ev_id, const struct state_policy *pol, int64_t now)
 {
 	struct rstate	 rs;
 	enum bd_status	 r;
+	char		 why[160];
 
-	if ((r = load_state(s, addr, &rs)) != BD_OK ||
-	    (r = apply(s, addr, &rs, in, ev_id, pol)) != BD_OK)
+	if ((r = load_state(s, addr, &rs)) != BD_OK)
 		return r;
-	return save_state(s, addr, &rs);
+	if (in->when > rs.st.newest || (!rs.exists && rs.st.nmarks == 0)) {
+		apply(&rs, in, ev_id, pol);
+		return save_state(s, addr, &rs);
+	}
+	snprintf(why, sizeof(why), "event %" PRId64 " (%s dated %" PRId64
+	    ") came in after newer ones", ev_id, state_input_name(in->kind),
+	    in->when);
+	return refold(s, addr, pol, why, now);
 }
-
 static const char *
 event_identity(const struct bd_event *ev, const char *rcpt, const char *key,
     char *out, size_t outlen)
@@ -260,17 +503,29 @@ static const char insert_event_sql[] =
 	"advice, rule, diagnostic, remote_mta, reporting_mta, queue_id, "
 	"message_id, envelope_id, sender, campaign, feedback_type, source, "
 	"trusted, class, recorded_at, identity, mail_kind, trust_why, "
-	"client_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	"client_addr, msgkey, reported_at, rank) VALUES (?, ?, ?, ?, ?, ?, ?, "
+	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	"?, ?)";
+
+/* What insert_event() needs besides the event. */
+struct ev_row {
+	const char	*rcpt;		/* the key */
+	const char	*action;
+	enum state_input_kind kind;
+	const char	*identity;
+	const char	*msgkey;	/* canonical */
+	const char	*class;		/* NULL: state_input_name(kind) */
+	int64_t		 ts;		/* the date the rule uses */
+	int64_t		 now;
+};
 
 /*
  * Insert one event row.  *id is its rowid, or 0 when the identity was
  * already known.
  */
 static enum bd_status
-insert_event(struct store *s, const struct bd_event *ev, const char *rcpt,
-    const char *action, const char *class, const char *identity,
-    int64_t now, int64_t *id)
+insert_event(struct store *s, const struct bd_event *ev,
+    const struct ev_row *x, int64_t *id)
 {
 	sqlite3_stmt	*st;
 	enum bd_status	 r;
@@ -279,16 +534,17 @@ insert_event(struct store *s, const struct bd_event *ev, const char *rcpt,
 	*id = 0;
 	if ((r = store_cached(s, insert_event_sql, &st)) != BD_OK)
 		return r;
-	sqlite3_bind_int64(st, 1, ev->when);
-	store_bind_text(st, 2, rcpt, ADDR_MAX);
-	store_bind_text(st, 3, store_addr_domain(rcpt), ADDR_MAX);
+	sqlite3_bind_int64(st, 1, x->ts);
+	store_bind_text(st, 2, x->rcpt, ADDR_MAX);
+	store_bind_text(st, 3, store_addr_domain(x->rcpt), ADDR_MAX);
 	store_bind_text(st, 4, ev->original_recipient, STORE_TEXT_MAX);
-	store_bind_text(st, 5, action, 32);
+	store_bind_text(st, 5, x->action, 32);
 	store_bind_text(st, 6, ev->status, VERDICT_STATUS_MAX - 1);
 	sqlite3_bind_int(st, 7, ev->reply_code);
 	store_bind_text(st, 8, ev->verdict.reason, 47);
 	sqlite3_bind_int(st, 9, ev->verdict.hard ? 1 : 0);
-	store_bind_text(st, 10, ev_who_name(ev->verdict.who), 32);
+	store_bind_text(st, 10, ev_who_name(x->kind == STATE_IN_LOCAL ?
+	    EV_WHO_LOCAL : ev->verdict.who), 32);
 	store_bind_text(st, 11, ev_advice_name(ev->verdict.advice), 32);
 	store_bind_text(st, 12, ev->verdict.rule[0] ? ev->verdict.rule : NULL,
 	    VERDICT_RULE_MAX - 1);
@@ -303,12 +559,17 @@ insert_event(struct store *s, const struct bd_event *ev, const char *rcpt,
 	store_bind_text(st, 21, ev->feedback_type, STORE_TEXT_MAX);
 	store_bind_text(st, 22, ev_source_name(ev->source), 32);
 	sqlite3_bind_int(st, 23, ev->trusted ? 1 : 0);
-	store_bind_text(st, 24, class, 32);
-	sqlite3_bind_int64(st, 25, now);
-	sqlite3_bind_text(st, 26, identity, -1, SQLITE_STATIC);
+	store_bind_text(st, 24, x->class != NULL ? x->class :
+	    state_input_name(x->kind), 32);
+	sqlite3_bind_int64(st, 25, x->now);
+	sqlite3_bind_text(st, 26, x->identity, -1, SQLITE_STATIC);
 	store_bind_text(st, 27, ev->mail_kind, 16);
 	store_bind_text(st, 28, ev->trust_why, 64);
 	store_bind_text(st, 29, ev->client_addr, 64);
+	sqlite3_bind_text(st, 30, x->msgkey, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 31, ev->when);
+	sqlite3_bind_int(st, 32, x->class != NULL ? 0 :
+	    state_input_rank(x->kind));
 	rc = sqlite3_step(st);
 	store_release(s, st);
 	if (rc != SQLITE_DONE)
@@ -326,11 +587,13 @@ insert_event(struct store *s, const struct bd_event *ev, const char *rcpt,
  * message.  Idempotent like the events: a line read twice adds nothing.
  * A message from the null sender (RFC 5321 section 4.5.5: the MTA's own
  * DSN, whatever producer reports it) is no send: counting it would
- * dilute the bounce rates of bouncectl stats.
+ * dilute the bounce rates of bouncectl stats.  A failure of our own
+ * path (local) starts no send: the hand-off is retried, and the
+ * message's real outcome comes later.
  */
 static enum bd_status
 note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
-    const char *class)
+    const char *class, int64_t ts)
 {
 	sqlite3_stmt	*st;
 	enum bd_status	 r;
@@ -339,8 +602,9 @@ note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
 		return BD_OK;
 	if (event_sender_is_null(ev->sender, NULL))
 		return BD_OK;	/* a DSN the MTA sent: not a send of ours */
-	if (ev->source == EV_SRC_LOG && (ev->action == EV_ACT_FAILED ||
-	    ev->action == EV_ACT_DELAYED || ev->action == EV_ACT_DELIVERED)) {
+	if (ev->source == EV_SRC_LOG && strcmp(class, "local") != 0 &&
+	    (ev->action == EV_ACT_FAILED || ev->action == EV_ACT_DELAYED ||
+	    ev->action == EV_ACT_DELIVERED)) {
 		if ((r = store_cached(s, "INSERT OR IGNORE INTO sends "
 		    "(queue_id, recipient, message_id, ts, domain, sender, "
 		    "campaign) "
@@ -349,7 +613,7 @@ note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
 		store_bind_text(st, 1, ev->queue_id, STORE_TEXT_MAX);
 		store_bind_text(st, 2, rcpt, ADDR_MAX);
 		store_bind_text(st, 3, ev->message_id, STORE_TEXT_MAX);
-		sqlite3_bind_int64(st, 4, ev->when);
+		sqlite3_bind_int64(st, 4, ts);
 		store_bind_text(st, 5, store_addr_domain(rcpt), ADDR_MAX);
 		store_bind_text(st, 6, ev->sender, STORE_TEXT_MAX);
 		store_bind_text(st, 7, ev->campaign != NULL &&
@@ -359,13 +623,16 @@ note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
 			return r;
 	}
 	if (strcmp(class, "delivered") == 0 || strcmp(class, "soft") == 0 ||
-	    strcmp(class, "hard") == 0 || strcmp(class, "sender") == 0) {
+	    strcmp(class, "deferred") == 0 || strcmp(class, "hard") == 0 ||
+	    strcmp(class, "sender") == 0) {
 		if ((r = store_cached(s, "UPDATE sends SET outcome = ?1, "
 		    "outcome_ts = ?2, reason = ?3 WHERE queue_id = ?4 AND "
 		    "recipient = ?5 AND outcome_ts <= ?2", &st)) != BD_OK)
 			return r;
-		sqlite3_bind_text(st, 1, class, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, ev->when);
+		/* a deferral is counted as a soft outcome until it settles */
+		sqlite3_bind_text(st, 1, strcmp(class, "deferred") == 0 ?
+		    "soft" : class, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, ts);
 		store_bind_text(st, 3, ev->verdict.reason, 47);
 		store_bind_text(st, 4, ev->queue_id, STORE_TEXT_MAX);
 		store_bind_text(st, 5, rcpt, ADDR_MAX);
@@ -384,57 +651,276 @@ note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
 	return BD_OK;
 }
 
+/* ---- one message, one key ------------------------------------------ */
+
+/* The canonical key of key (itself when not linked). */
+static enum bd_status
+canon_of(struct store *s, const char *key, char *out, size_t outlen)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	int		 rc;
+
+	snprintf(out, outlen, "%s", key);
+	if (key[0] == '\0')
+		return BD_OK;
+	if ((r = store_cached(s, "SELECT canon FROM msgkeys WHERE key = ?",
+	    &st)) != BD_OK)
+		return r;
+	store_bind_text(st, 1, key, STATE_KEY_MAX - 1);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		store_copy_col(out, outlen, st, 0);
+	store_release(s, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? BD_OK :
+	    store_dberr(s, rc, "message key");
+}
+
+/* Addresses to fold again after keys were merged (a small set). */
+struct refolds {
+	char		**v;
+	size_t		 n, cap;
+};
+
+static void
+refolds_free(struct refolds *rf)
+{
+	size_t	 i;
+
+	for (i = 0; i < rf->n; i++)
+		free(rf->v[i]);
+	free(rf->v);
+	memset(rf, 0, sizeof(*rf));
+}
+
+static enum bd_status
+refolds_add(struct store *s, struct refolds *rf, const char *addr)
+{
+	char	**nv;
+	size_t	 i;
+
+	for (i = 0; i < rf->n; i++)
+		if (strcmp(rf->v[i], addr) == 0)
+			return BD_OK;
+	if (rf->n == rf->cap) {
+		if ((nv = reallocarray(rf->v, rf->cap ? rf->cap * 2 : 8,
+		    sizeof(*nv))) == NULL)
+			goto oom;
+		rf->v = nv;
+		rf->cap = rf->cap ? rf->cap * 2 : 8;
+	}
+	if ((rf->v[rf->n] = strdup(addr)) == NULL)
+		goto oom;
+	rf->n++;
+	return BD_OK;
+oom:
+	store_seterr(s, "out of memory");
+	return BD_ENOMEM;
+}
+
+/* Every key whose canon is from becomes target's; their events too. */
+static enum bd_status
+repoint(struct store *s, const char *from, const char *target, int64_t ts,
+    struct refolds *rf)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	int		 rc;
+
+	if ((r = store_cached(s, "SELECT DISTINCT recipient FROM events "
+	    "WHERE msgkey = ?", &st)) != BD_OK)
+		return r;
+	store_bind_text(st, 1, from, STATE_KEY_MAX - 1);
+	r = BD_OK;
+	while (r == BD_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = refolds_add(s, rf, store_col_text(st, 0));
+	store_release(s, st);
+	if (r != BD_OK)
+		return r;
+	if (rc != SQLITE_DONE)
+		return store_dberr(s, rc, "merge keys");
+	if ((r = store_cached(s, "UPDATE events SET msgkey = ?1 WHERE "
+	    "msgkey = ?2", &st)) != BD_OK)
+		return r;
+	store_bind_text(st, 1, target, STATE_KEY_MAX - 1);
+	store_bind_text(st, 2, from, STATE_KEY_MAX - 1);
+	if ((r = store_step_done(s, st, "merge keys")) != BD_OK)
+		return r;
+	if ((r = store_cached(s, "UPDATE msgkeys SET canon = ?1 WHERE "
+	    "canon = ?2", &st)) != BD_OK)
+		return r;
+	store_bind_text(st, 1, target, STATE_KEY_MAX - 1);
+	store_bind_text(st, 2, from, STATE_KEY_MAX - 1);
+	if ((r = store_step_done(s, st, "merge keys")) != BD_OK)
+		return r;
+	if ((r = store_cached(s, "INSERT OR IGNORE INTO msgkeys (key, canon, "
+	    "ts) VALUES (?1, ?2, ?3)", &st)) != BD_OK)
+		return r;
+	store_bind_text(st, 1, from, STATE_KEY_MAX - 1);
+	store_bind_text(st, 2, target, STATE_KEY_MAX - 1);
+	sqlite3_bind_int64(st, 3, ts);
+	return store_step_done(s, st, "merge keys");
+}
+
+/*
+ * The canonical key of a message named by keys[n] (each may be ""):
+ * when link is true (a trusted event) the keys are linked for good and
+ * the addresses whose events changed key are added to rf; else the
+ * keys are only looked up.  out receives the best canonical key.
+ */
+static enum bd_status
+message_key(struct store *s, const char *const *keys, size_t n, bool link,
+    int64_t ts, struct refolds *rf, char *out, size_t outlen)
+{
+	char		 canon[4][STATE_KEY_MAX];
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	size_t		 i;
+
+	out[0] = '\0';
+	if (n > 4)
+		n = 4;
+	for (i = 0; i < n; i++) {
+		if ((r = canon_of(s, keys[i], canon[i], sizeof(canon[i]))) !=
+		    BD_OK)
+			return r;
+		if (state_key_better(canon[i], out) &&
+		    strlen(canon[i]) < outlen)
+			memcpy(out, canon[i], strlen(canon[i]) + 1);
+	}
+	if (!link || out[0] == '\0')
+		return BD_OK;
+	for (i = 0; i < n; i++) {
+		if (canon[i][0] != '\0' && strcmp(canon[i], out) != 0 &&
+		    (r = repoint(s, canon[i], out, ts, rf)) != BD_OK)
+			return r;
+		if (keys[i][0] == '\0')
+			continue;
+		if ((r = store_cached(s, "INSERT OR IGNORE INTO msgkeys (key, "
+		    "canon, ts) VALUES (?1, ?2, ?3)", &st)) != BD_OK)
+			return r;
+		store_bind_text(st, 1, keys[i], STATE_KEY_MAX - 1);
+		store_bind_text(st, 2, out, STATE_KEY_MAX - 1);
+		sqlite3_bind_int64(st, 3, ts);
+		if ((r = store_step_done(s, st, "link keys")) != BD_OK)
+			return r;
+	}
+	return BD_OK;
+}
+
+/*
+ * The date the rule uses for ev, learned at now: the report's own date
+ * when it is plausible, else now.  Not in the future (a clock ahead, a
+ * forged date); a report from outside (a DSN, a file) not older than the
+ * soft window (a date long past would end a suppression at once by
+ * expiry, or fall outside every streak); the MTA log's stamps are our
+ * own clock's and are kept however old (ingest-log of an old file).
+ */
+static int64_t
+event_ts(const struct bd_event *ev, int64_t now, const struct state_policy *pol)
+{
+	int64_t	 span = pol != NULL && pol->soft_window > 0 ?
+		    pol->soft_window : PLAUSIBLE_AGE;
+
+	if (ev->when <= 0 || ev->when > now + CLOCK_SKEW)
+		return now;
+	if (ev->when > now)
+		return now;
+	if (ev->source == EV_SRC_LOG || ev->source == EV_SRC_MANUAL ||
+	    ev->source == EV_SRC_IMPORT)
+		return ev->when;
+	return ev->when < now - span ? now : ev->when;
+}
+
 static enum bd_status
 record_one(struct store *s, const struct bd_event *ev,
     const struct state_policy *pol, int64_t now, bool *isnew)
 {
 	struct state_input	 in;
+	struct state_keys	 k;
+	struct refolds		 rf = { NULL, 0, 0 };
+	struct ev_row		 x;
 	enum bd_status		 r;
-	char			 rcpt[ADDR_MAX + 1], key[STATE_KEY_MAX];
+	const char		*keys[4];
+	char			 rcpt[ADDR_MAX + 1], disp[ADDR_MAX + 1];
+	char			 key[STATE_KEY_MAX], canon[STATE_KEY_MAX];
+	char			 next[STATE_KEY_MAX];
 	char			 ident[STATE_KEY_MAX + ADDR_MAX + 64];
+	char			 why[160];
 	int64_t			 id;
+	size_t			 i;
 
 	*isnew = false;
 	/* Not an address: nothing to keep a state for (not an error). */
 	if (ev->recipient == NULL ||
 	    !addr_normalize(ev->recipient, rcpt, sizeof(rcpt)))
 		return BD_OK;
+	if (!addr_display(ev->recipient, disp, sizeof(disp)))
+		snprintf(disp, sizeof(disp), "%s", rcpt);
 	memset(&in, 0, sizeof(in));
-	in.kind = state_event_kind(ev);
-	in.when = ev->when;
+	in.kind = state_event_kind(ev, pol);
+	in.when = event_ts(ev, now, pol);
 	in.feedback_type = ev->feedback_type;
-	state_msgkey(ev, key, sizeof(key));
-	in.msgkey = key;
-	event_identity(ev, rcpt, key, ident + 2, sizeof(ident) - 2);
+	in.untrusted = !ev->trusted;
+	state_msgkeys(ev, &k);
+	snprintf(key, sizeof(key), "%s", k.q[0] ? k.q : k.m[0] ? k.m : k.e);
+	next[0] = '\0';
+	if (ev->next_queue_id != NULL && ev->next_queue_id[0] != '\0')
+		snprintf(next, sizeof(next), "q:%s", ev->next_queue_id);
+	keys[0] = k.q;
+	keys[1] = k.m;
+	keys[2] = k.e;
+	keys[3] = next;
+	if ((r = message_key(s, keys, 4, ev->trusted && !event_held(ev),
+	    in.when, &rf, canon,
+	    sizeof(canon))) != BD_OK)
+		goto out;
+	in.msgkey = canon;
+	event_identity(ev, rcpt, key, ident, sizeof(ident));
+	x.rcpt = rcpt;
+	x.action = ev_action_name(ev->action);
+	x.kind = in.kind;
+	x.identity = ident;
+	x.msgkey = canon;
+	x.ts = in.when;
+	x.now = now;
+	x.class = NULL;
 	if (event_held(ev)) {
 		/*
 		 * The trust policy's hook (DESIGN.md "Trust"): a held report
 		 * is kept with class "untrusted", apart from the trusted
 		 * identities ("u|"), so that a genuine copy that comes later
 		 * is still new; it moves no send outcome, no state and no
-		 * date.
+		 * date, and links no message keys.
 		 */
+		memmove(ident + 2, ident, strlen(ident) + 1);
 		memcpy(ident, "u|", 2);
-		if ((r = insert_event(s, ev, rcpt, ev_action_name(ev->action),
-		    "untrusted", ident, now, &id)) != BD_OK)
-			return r;
-		*isnew = id != 0;
-		return BD_OK;
+		x.class = "untrusted";
+		r = insert_event(s, ev, &x, &id);
+		*isnew = r == BD_OK && id != 0;
+		goto out;
 	}
-	if ((r = insert_event(s, ev, rcpt, ev_action_name(ev->action),
-	    state_input_name(in.kind), ident + 2, now, &id)) != BD_OK)
-		return r;
+	if ((r = ensure_row(s, rcpt, disp)) != BD_OK ||
+	    (r = insert_event(s, ev, &x, &id)) != BD_OK)
+		goto out;
 	/* also for a known event: the DSN may have come before the line */
-	if ((r = note_send(s, ev, rcpt, state_input_name(in.kind))) != BD_OK)
-		return r;
-	if (id == 0)
-		return BD_OK;	/* seen before: change nothing */
-	*isnew = true;
-	in.seq = id;		/* breaks a tie of dates (state.c) */
-	if ((r = fold(s, rcpt, &in, id, pol)) != BD_OK)
-		return r;
-	return save_last(s, rcpt, id, ev->when, ev->status,
-	    ev->verdict.reason, ev->diagnostic);
+	if ((r = note_send(s, ev, rcpt, state_input_name(in.kind), in.when)) !=
+	    BD_OK)
+		goto out;
+	if (id != 0) {
+		*isnew = true;
+		in.seq = id;
+		if ((r = fold(s, rcpt, &in, id, pol, now)) != BD_OK ||
+		    (r = save_last(s, rcpt, id, in.when, ev->status,
+		    ev->verdict.reason, ev->diagnostic)) != BD_OK)
+			goto out;
+	}
+	snprintf(why, sizeof(why), "%.100s names the same message as others",
+	    canon);
+	for (i = 0; i < rf.n && r == BD_OK; i++)
+		r = refold(s, rf.v[i], pol, why, now);
+out:
+	refolds_free(&rf);
+	return r;
 }
 
 /*
@@ -497,14 +983,18 @@ store_manual_one(struct store *s, const struct store_manual *m,
 {
 	struct bd_event		 ev;
 	struct state_input	 in;
+	struct ev_row		 x;
 	sqlite3_stmt		*st;
 	enum bd_status		 r;
-	const char		*act;
+	const char		*act, *display = NULL;
+	char			 disp[ADDR_MAX + 1];
 	char			 ident[ADDR_MAX + 160];
 	int64_t			 id;
 	int			 rc;
 
 	act = m->suppress ? "suppress" : "unsuppress";
+	if (m->address != NULL && addr_display(m->address, disp, sizeof(disp)))
+		display = disp;
 	memset(&ev, 0, sizeof(ev));
 	ev.when = m->when;
 	ev.diagnostic = m->why;
@@ -518,18 +1008,27 @@ store_manual_one(struct store *s, const struct store_manual *m,
 	snprintf(ident, sizeof(ident), "%s|%s|%s|%" PRId64 "|%.100s",
 	    m->source == EV_SRC_IMPORT ? "import" : "manual", rcpt, act,
 	    m->when, m->by != NULL ? m->by : "");
-	if ((r = insert_event(s, &ev, rcpt, act, act, ident, m->when, &id)) !=
-	    BD_OK)
-		return r;
-	if (id == 0)
-		return BD_OK;	/* the same action twice in one second */
 	memset(&in, 0, sizeof(in));
 	in.kind = m->suppress ? STATE_IN_SUPPRESS : STATE_IN_UNSUPPRESS;
 	in.when = m->when;
-	in.seq = id;
 	in.reason = reason;
 	in.manual = true;
-	if ((r = fold(s, rcpt, &in, id, NULL)) != BD_OK)
+	x.rcpt = rcpt;
+	x.action = act;
+	x.kind = in.kind;
+	x.identity = ident;
+	x.msgkey = "";
+	x.ts = m->when;
+	x.class = NULL;
+	x.now = m->when;
+	if ((r = ensure_row(s, rcpt, display)) != BD_OK ||
+	    (r = insert_event(s, &ev, &x, &id)) != BD_OK)
+		return r;
+	if (id == 0)
+		return BD_OK;	/* the same action twice in one second */
+	in.seq = id;
+	if ((r = fold(s, rcpt, &in, id, s->have_pol ? &s->pol : NULL,
+	    m->when)) != BD_OK)
 		return r;
 	if ((r = store_prepare(s, "UPDATE recipients SET manual_by = ?, "
 	    "manual_why = ?, manual_at = ?, last_seen = MAX(last_seen, ?3) "
@@ -598,126 +1097,106 @@ out:
 	return r;
 }
 
-/* The state input of a stored event (key receives its message key). */
-static void
-row_input(const struct store_event_row *e, struct state_input *in,
-    char *key, size_t keylen)
+/* The policy a checkpoint is folded with: the database's, else defaults. */
+static const struct state_policy *
+db_policy(struct store *s)
 {
-	struct bd_event	 ev;
+	static const struct state_policy def = {
+		.soft_limit = 3, .soft_window = 30 * 86400,
+		.complaint_types = STATE_FB_BIT(STATE_FB_ABUSE) |
+		    STATE_FB_BIT(STATE_FB_OPT_OUT),
+	};
 
-	memset(in, 0, sizeof(*in));
-	in->when = e->when;
-	in->seq = e->id;
-	if (e->action != NULL && (strcmp(e->action, "suppress") == 0 ||
-	    strcmp(e->action, "unsuppress") == 0)) {
-		in->kind = e->action[0] == 's' ? STATE_IN_SUPPRESS :
-		    STATE_IN_UNSUPPRESS;
-		if (!state_reason_parse(e->reason, &in->reason))
-			in->reason = STATE_REASON_MANUAL;
-		in->manual = true;
-		return;
-	}
-	memset(&ev, 0, sizeof(ev));
-	ev.when = e->when;
-	ev.action = ev_action_parse(e->action);
-	ev.status = e->status;
-	ev.queue_id = e->queue_id;
-	ev.message_id = e->message_id;
-	ev.envelope_id = e->envelope_id;
-	ev.feedback_type = e->feedback_type;
-	ev.verdict.reason = e->reason;
-	ev.verdict.hard = e->hard;
-	ev.verdict.who = (e->who != NULL && strcmp(e->who, "sender") == 0) ?
-	    EV_WHO_SENDER : EV_WHO_RECIPIENT;
-	in->kind = state_event_kind(&ev);
-	in->feedback_type = e->feedback_type;
-	state_msgkey(&ev, key, keylen);
-	in->msgkey = key;
+	return s->have_pol ? &s->pol : &def;
 }
 
-/*
- * The start of a rebuild of addr: a fresh state, unless the address is
- * suppressed since before its oldest event kept, i.e. the events that
- * suppressed it were pruned: a suppression that cannot be judged again
- * is kept (reason, date and the events it names), and the events left
- * are folded on top of it.
- */
+/* Fold addr's events dated before `before` into its checkpoint. */
 static enum bd_status
-rebuild_start(struct store *s, const char *addr, struct rstate *rs)
-{
-	struct state_input	 in;
-	struct rstate		 old;
-	sqlite3_stmt		*st;
-	enum bd_status		 r;
-	int64_t			 oldest = INT64_MAX;
-	int			 rc;
-
-	memset(rs, 0, sizeof(*rs));
-	state_init(&rs->st);
-	if ((r = load_state(s, addr, &old)) != BD_OK)
-		return r;
-	if (old.st.kind != STATE_SUPPRESSED)
-		return BD_OK;
-	if ((r = store_prepare(s, "SELECT MIN(ts) FROM events WHERE "
-	    "recipient = ?", &st)) != BD_OK)
-		return r;
-	store_bind_text(st, 1, addr, ADDR_MAX);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		oldest = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return store_dberr(s, rc, "rebuild");
-	if (old.st.since >= oldest)
-		return BD_OK;	/* its cause is kept: judge it again */
-	memset(&in, 0, sizeof(in));
-	in.kind = STATE_IN_SUPPRESS;
-	in.when = old.st.since;
-	in.reason = old.st.reason;
-	in.manual = old.st.reason == STATE_REASON_MANUAL ||
-	    old.st.reason == STATE_REASON_IMPORTED;
-	state_apply(&rs->st, &in, NULL);
-	rs->suppress_event = old.suppress_event;
-	memcpy(rs->suppress_events, old.suppress_events,
-	    sizeof(rs->suppress_events));
-	return BD_OK;
-}
-
-/*
- * Rebuild one address: fold its events, oldest first, from scratch (or
- * from a suppression whose events were pruned: rebuild_start()).
- */
-static enum bd_status
-rebuild_one(struct store *s, const char *addr, const struct state_policy *pol)
+checkpoint_one(struct store *s, const char *addr, int64_t before)
 {
 	struct store_event_row	 e;
 	struct state_input	 in;
-	struct rstate		 rs;
+	struct rstate		 old, rs;
 	sqlite3_stmt		*st;
 	enum bd_status		 r;
-	char			 key[STATE_KEY_MAX];
+	char			 text[STATE_TEXT_MAX];
+	int64_t			 from;
 	int			 rc;
 
-	if ((r = rebuild_start(s, addr, &rs)) != BD_OK)
+	if ((r = load_state(s, addr, &old)) != BD_OK ||
+	    (r = fold_start(s, addr, &old, &rs, &from)) != BD_OK)
 		return r;
+	if (from >= before)
+		return BD_OK;	/* an earlier prune went further */
 	if ((r = store_prepare(s, "SELECT " STORE_EVENT_COLUMNS " FROM events "
-	    "WHERE recipient = ? ORDER BY ts, id", &st)) != BD_OK)
+	    "WHERE recipient = ?1 AND ts >= ?2 AND ts < ?3 AND "
+	    "class NOT IN ('info', 'untrusted') " FOLD_ORDER, &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, addr, ADDR_MAX);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, before);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		store_fill_event(st, &e);
-		if (e.class != NULL && strcmp(e.class, "untrusted") == 0)
-			continue;	/* held: never acted on (trust.c) */
-		row_input(&e, &in, key, sizeof(key));
-		if ((r = apply(s, addr, &rs, &in, e.id, pol)) != BD_OK)
-			break;
+		row_input(&e, &in);
+		apply(&rs, &in, e.id, db_policy(s));
 	}
 	sqlite3_finalize(st);
-	if (r != BD_OK)
-		return r;
 	if (rc != SQLITE_DONE)
-		return store_dberr(s, rc, "rebuild");
-	return save_state(s, addr, &rs);
+		return store_dberr(s, rc, "checkpoint");
+	state_encode(&rs.st, text, sizeof(text));
+	if ((r = store_prepare(s, "UPDATE recipients SET checkpoint = ?1, "
+	    "checkpoint_ts = ?2 WHERE address = ?3", &st)) != BD_OK)
+		return r;
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, before);
+	store_bind_text(st, 3, addr, ADDR_MAX);
+	return store_step_done(s, st, "checkpoint");
+}
+
+/*
+ * store_checkpoint - keep what the events dated before `before` say
+ *
+ * Arguments: s, locked, in a transaction; before; max, addresses at
+ * most; *n, receives how many were done.
+ * Returns BD_OK or a failure.
+ * Notes: each address with such events whose checkpoint is older gets
+ * as checkpoint the fold of its previous checkpoint and those events
+ * (under the database's policy); a fold then starts from it
+ * (fold_start()).  Call again while *n == max.
+ */
+enum bd_status
+store_checkpoint(struct store *s, int64_t before, size_t max, int64_t *n)
+{
+	struct refolds	 rf = { NULL, 0, 0 };
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	size_t		 i;
+	int		 rc;
+
+	*n = 0;
+	if ((r = store_prepare(s, "SELECT DISTINCT e.recipient FROM events e "
+	    "JOIN recipients r ON r.address = e.recipient WHERE e.ts < ?1 "
+	    "AND r.checkpoint_ts < ?1 LIMIT ?2", &st)) != BD_OK)
+		return r;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while (r == BD_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = refolds_add(s, &rf, store_col_text(st, 0));
+	sqlite3_finalize(st);
+	if (r == BD_OK && rc != SQLITE_DONE)
+		r = store_dberr(s, rc, "checkpoint");
+	for (i = 0; i < rf.n && r == BD_OK; i++)
+		r = checkpoint_one(s, rf.v[i], before);
+	*n = (int64_t)rf.n;
+	refolds_free(&rf);
+	return r;
+}
+
+/* Rebuild one address: fold its events again (refold()). */
+static enum bd_status
+rebuild_one(struct store *s, const char *addr, const struct state_policy *pol)
+{
+	return refold(s, addr, pol, NULL, 0);
 }
 
 /*
@@ -749,8 +1228,9 @@ store_rebuild(struct store *s, const struct state_policy *pol)
 	pthread_mutex_lock(&s->lock);
 	if ((r = store_tx_begin(s)) != BD_OK)
 		goto out;
-	if ((r = store_prepare(s, "SELECT DISTINCT recipient FROM events "
-	    "ORDER BY recipient", &st)) != BD_OK)
+	if ((r = store_prepare(s, "SELECT address FROM recipients r WHERE "
+	    "checkpoint_ts <> 0 OR EXISTS (SELECT 1 FROM events e WHERE "
+	    "e.recipient = r.address) ORDER BY address", &st)) != BD_OK)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((addr = strdup(store_col_text(st, 0))) == NULL) {
@@ -766,6 +1246,8 @@ store_rebuild(struct store *s, const struct state_policy *pol)
 	if (r == BD_OK && rc != SQLITE_DONE)
 		r = store_dberr(s, rc, "rebuild");
 	sqlite3_finalize(st);
+	if (r == BD_OK && pol != NULL)
+		r = store_meta_policy(s, pol);
 	if (r == BD_OK) {
 		r = store_tx_commit(s);	/* rolled back on failure */
 		goto out;

@@ -281,13 +281,21 @@ out:
 }
 
 /*
- * store_prune - forget old events
+ * store_prune - forget old events, sends and message keys
  *
- * Arguments: s (read-write); before, events dated earlier go;
- * *n_deleted (may be NULL) receives how many.
- * Returns BD_OK or a database failure.
- * Notes: recipient states, soft streaks and manual notes are kept;
- * store_rebuild() afterwards only sees the events left.
+ * Arguments: s (read-write); before, events and sends dated earlier go;
+ * *n_deleted (may be NULL) receives how many events.
+ * Returns BD_OK or a database failure (what was done stays done: every
+ * step leaves the store consistent).
+ * Notes: prune and rebuild agree: before the events of an address go,
+ * their fold is kept as its checkpoint (store_checkpoint()), and a
+ * rebuild starts from it, so a rebuild after a prune gives the states
+ * the live path has, soft streaks and suppressions included.  The
+ * checkpoints, then the deletions, go in batches (STORE_PRUNE_BATCH
+ * addresses or events), each its own transaction with a pause between
+ * them: one DELETE of a year of events held the write lock for seconds,
+ * and bounced could not record meanwhile (issue 11).  The freed pages
+ * are given back by store_vacuum().
  */
 enum bd_status
 store_prune(struct store *s, int64_t before, int64_t *n_deleted)
@@ -302,14 +310,22 @@ store_prune(struct store *s, int64_t before, int64_t *n_deleted)
 		*n_deleted = 0;
 	if (store_writable(s) != BD_OK)
 		return BD_EIO;
-	/*
-	 * In batches of STORE_PRUNE_BATCH events, each its own transaction,
-	 * with a pause between them: one DELETE of a year of events held
-	 * the write lock for seconds, and bounced could not record
-	 * meanwhile (issue 11).  What is done stays done if a later batch
-	 * fails.
-	 */
 	do {
+		pthread_mutex_lock(&s->lock);
+		n = 0;
+		if ((rs = store_tx_begin(s)) == BD_OK) {
+			rs = store_checkpoint(s, before, STORE_PRUNE_BATCH,
+			    &n);
+			if (rs == BD_OK)
+				rs = store_tx_commit(s);
+			else
+				store_tx_rollback(s);
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (rs == BD_OK && n == STORE_PRUNE_BATCH)
+			(void)nanosleep(&gap, NULL);
+	} while (rs == BD_OK && n == STORE_PRUNE_BATCH);
+	while (rs == BD_OK) {
 		pthread_mutex_lock(&s->lock);
 		if ((rs = store_prepare(s, "DELETE FROM events WHERE id IN "
 		    "(SELECT id FROM events WHERE ts < ? LIMIT ?)", &st)) !=
@@ -327,10 +343,46 @@ store_prune(struct store *s, int64_t before, int64_t *n_deleted)
 		else
 			total += (n = sqlite3_changes(s->db));
 		pthread_mutex_unlock(&s->lock);
-		if (rs == BD_OK && n == STORE_PRUNE_BATCH)
-			(void)nanosleep(&gap, NULL);
-	} while (rs == BD_OK && n == STORE_PRUNE_BATCH);
+		if (rs != BD_OK || n < STORE_PRUNE_BATCH)
+			break;
+		(void)nanosleep(&gap, NULL);
+	}
 	if (n_deleted != NULL)
 		*n_deleted = total;
+	if (rs != BD_OK)
+		return rs;
+	pthread_mutex_lock(&s->lock);
+	if ((rs = store_prepare(s, "DELETE FROM sends WHERE ts < ?1 AND "
+	    "outcome_ts < ?1", &st)) == BD_OK) {
+		sqlite3_bind_int64(st, 1, before);
+		rs = store_step_done(s, st, "prune sends");
+	}
+	/* keys no event of the message names any more */
+	if (rs == BD_OK && (rs = store_prepare(s, "DELETE FROM msgkeys WHERE "
+	    "ts < ?1 AND NOT EXISTS (SELECT 1 FROM events e WHERE "
+	    "e.msgkey = msgkeys.canon)", &st)) == BD_OK) {
+		sqlite3_bind_int64(st, 1, before);
+		rs = store_step_done(s, st, "prune keys");
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rs;
+}
+
+/*
+ * store_vacuum - give the pages freed by a prune back to the file system
+ *
+ * Arguments: s (read-write, no batch open).
+ * Returns BD_OK or a database failure.
+ */
+enum bd_status
+store_vacuum(struct store *s)
+{
+	enum bd_status	 rs;
+
+	if (store_writable(s) != BD_OK)
+		return BD_EIO;
+	pthread_mutex_lock(&s->lock);
+	rs = s->batch ? BD_OK : store_exec(s, "VACUUM");
+	pthread_mutex_unlock(&s->lock);
 	return rs;
 }

@@ -4,8 +4,12 @@
  * Pure: no I/O, no logging.
  */
 #include <ctype.h>
+#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include <idn2.h>
 
 #include "util/event.h"
 
@@ -66,6 +70,7 @@ ev_who_name(enum ev_who w)
 	case EV_WHO_SENDER:	return "sender";
 	case EV_WHO_RECIPIENT:	return "recipient";
 	case EV_WHO_BOTH:	return "both";
+	case EV_WHO_LOCAL:	return "local";
 	}
 	return "none";
 }
@@ -205,27 +210,39 @@ domain_ok(const unsigned char *p, const unsigned char *end)
 }
 
 /*
- * addr_normalize - canonical mailbox form for storage and lookup
- *
- * Arguments: in, any of "rfc822; a@B", "<a@B>", " a@B "; out/outlen.
- * Returns true and writes "a@b"-style output (domain lower-cased) when
- * the input is a mailbox by RFC 5321 section 4.1.2 (with RFC 6531's
- * UTF-8); false otherwise (out is then ""): garbage from a hostile or
- * broken bounce, invalid UTF-8 included, is never taken for an address
- * (issue 11: random bytes became a "recipient" in state soft).
- * Notes: the local part keeps its case (RFC 5321 section 2.4 lets the
- * receiving host decide), so "Bob@X" and "bob@x" stay distinct.  A
- * trailing dot of the domain is dropped.
+ * Local parts compared without case (false) unless the operator says
+ * otherwise (LocalPartCaseSensitive): set once at startup.
  */
-bool
-addr_normalize(const char *in, char *out, size_t outlen)
+static bool local_case_sensitive;
+
+/*
+ * addr_set_local_case - keep the case of local parts in keys or not
+ *
+ * Arguments: sensitive, true to keep it (RFC 5321 section 2.4 lets the
+ * receiving host decide; almost none tells case apart).
+ * Notes: not thread-safe: call it before any thread looks up a key.
+ */
+void
+addr_set_local_case(bool sensitive)
 {
-	const char	*p, *end, *at = NULL;
+	local_case_sensitive = sensitive;
+}
+
+/*
+ * The mailbox inside in: *start and *len, *at its '@' (the last one: a
+ * quoted local part may hold one); false unless it is a mailbox by RFC
+ * 5321 section 4.1.2 (with RFC 6531's UTF-8): garbage from a hostile or
+ * broken bounce, invalid UTF-8 included, is never taken for an address.
+ * A trailing dot of the domain is dropped.
+ */
+static bool
+addr_span(const char *in, const char **start, size_t *len, const char **at)
+{
+	const char	*p, *end;
 	size_t		 n, i;
 
-	if (outlen)
-		out[0] = '\0';
-	if (in == NULL || outlen == 0)
+	*at = NULL;
+	if (in == NULL)
 		return false;
 	p = in;
 	while (isspace((unsigned char)*p))
@@ -245,21 +262,91 @@ addr_normalize(const char *in, char *out, size_t outlen)
 	    end[-1] == '.'))
 		end--;
 	n = (size_t)(end - p);
-	if (n == 0 || n >= outlen || n > ADDR_MAX)
+	if (n == 0 || n > ADDR_MAX)
 		return false;
-	/* the last '@': a quoted local part may hold one */
 	for (i = 0; i < n; i++)
 		if (p[i] == '@')
-			at = p + i;
-	if (at == NULL || !local_ok((const unsigned char *)p,
-	    (const unsigned char *)at) || !domain_ok((const unsigned char *)at +
+			*at = p + i;
+	if (*at == NULL || !local_ok((const unsigned char *)p,
+	    (const unsigned char *)*at) || !domain_ok((const unsigned char *)*at +
 	    1, (const unsigned char *)end))
 		return false;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		out[i] = (p + i > at) ? (char)tolower(c) : (char)c;
-	}
+	*start = p;
+	*len = n;
+	return true;
+}
+
+/*
+ * addr_display - a mailbox as received, without its wrapping
+ *
+ * Arguments: in, any of "rfc822; a@B", "<a@B>", " a@B "; out/outlen.
+ * Returns true with the address, case kept; false (out "") otherwise.
+ */
+bool
+addr_display(const char *in, char *out, size_t outlen)
+{
+	const char	*p, *at;
+	size_t		 n;
+
+	if (outlen == 0)
+		return false;
+	out[0] = '\0';
+	if (!addr_span(in, &p, &n, &at) || n >= outlen)
+		return false;
+	memcpy(out, p, n);
 	out[n] = '\0';
+	return true;
+}
+
+/*
+ * addr_normalize - the key of a mailbox, for storage and every lookup
+ *
+ * Arguments: in, any of "rfc822; a@B", "<a@B>", " a@B "; out/outlen.
+ * Returns true and writes the key when the input is a mailbox by RFC
+ * 5321 section 4.1.2 (with RFC 6531's UTF-8; see addr_span()): the
+ * local part lower-cased (ASCII, unless addr_set_local_case(true)), the
+ * domain lower-cased and, when it has non-ASCII labels, converted to its
+ * A-label (IDNA 2008 with UTS #46 non-transitional mapping, libidn2:
+ * "B\xc3\xbccher.test" becomes "xn--bcher-kva.test"); a domain IDNA
+ * refuses is kept lower-cased.  False (out "") otherwise.
+ */
+bool
+addr_normalize(const char *in, char *out, size_t outlen)
+{
+	const char	*p, *at;
+	char		 dom[ADDR_MAX + 1], *ace = NULL;
+	size_t		 n, i, lp, dl;
+	bool		 ascii = true;
+
+	if (outlen == 0)
+		return false;
+	out[0] = '\0';
+	if (!addr_span(in, &p, &n, &at) || n >= outlen)
+		return false;
+	lp = (size_t)(at - p);
+	dl = n - lp - 1;
+	for (i = 0; i < dl; i++) {
+		dom[i] = (char)tolower((unsigned char)at[1 + i]);
+		if ((unsigned char)dom[i] >= 0x80)
+			ascii = false;
+	}
+	dom[dl] = '\0';
+	if (!ascii && idn2_to_ascii_8z(dom, &ace, IDN2_NFC_INPUT |
+	    IDN2_NONTRANSITIONAL) == IDN2_OK && ace != NULL &&
+	    strlen(ace) < sizeof(dom)) {
+		snprintf(dom, sizeof(dom), "%s", ace);
+		for (i = 0; dom[i] != '\0'; i++)
+			dom[i] = (char)tolower((unsigned char)dom[i]);
+	}
+	idn2_free(ace);
+	dl = strlen(dom);
+	if (lp + 1 + dl >= outlen || lp + 1 + dl > ADDR_MAX)
+		return false;
+	for (i = 0; i < lp; i++)
+		out[i] = local_case_sensitive ? p[i] :
+		    (char)tolower((unsigned char)p[i]);
+	out[lp] = '@';
+	memcpy(out + lp + 1, dom, dl + 1);
 	return true;
 }
 

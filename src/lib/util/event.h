@@ -39,6 +39,7 @@ enum ev_who {
 	EV_WHO_SENDER,
 	EV_WHO_RECIPIENT,
 	EV_WHO_BOTH,
+	EV_WHO_LOCAL,	/* our own delivery path: nobody's address */
 };
 
 /* What the operator (or the sending software) should do. */
@@ -81,6 +82,12 @@ struct bd_event {
 	const char	*queue_id;	/* the ORIGINAL message's queue id */
 	const char	*message_id;	/* the original's Message-ID */
 	const char	*envelope_id;	/* RFC 3461 ENVID */
+	/*
+	 * A hand-off's successor: the queue id the next hop (a content
+	 * filter re-injecting into this MTA) gave the message ("queued as");
+	 * NULL if none.  The same message, under another id.
+	 */
+	const char	*next_queue_id;
 	const char	*sender;	/* the original envelope sender */
 	const char	*campaign;	/* value of the configured campaign header */
 	const char	*mail_kind;	/* "bulk", "transactional", or NULL (dsn.h) */
@@ -110,13 +117,27 @@ const char *ev_who_name(enum ev_who w);
 const char *ev_advice_name(enum ev_advice a);
 
 /*
- * addr_normalize - canonical form of a mailbox for storage and lookup:
- * surrounding white space, angle brackets and an "rfc822;" type prefix
- * removed, the domain lower-cased (the local part is kept as sent,
- * RFC 5321 section 2.4).  Returns false when the result is not a
- * plausible address (no '@', empty part, control bytes, too long).
+ * addr_normalize - the key of a mailbox, for storage and every lookup
+ * (RCPT TO, status, suppress, import): surrounding white space, angle
+ * brackets and an "rfc822;" type prefix removed, the domain lower-cased
+ * and as an A-label (IDNA 2008, libidn2: "bücher.test" and
+ * "xn--bcher-kva.test" are one domain), the local part lower-cased
+ * (ASCII) unless addr_set_local_case(true).  Returns false when the
+ * result is not a plausible address (no '@', empty part, control
+ * bytes, too long).
  */
 bool addr_normalize(const char *in, char *out, size_t outlen);
+/*
+ * addr_display - the form as received, for display: as addr_normalize()
+ * strips it, but nothing else changed; false when not an address
+ */
+bool addr_display(const char *in, char *out, size_t outlen);
+/*
+ * addr_set_local_case - keep the case of local parts in keys (true) or
+ * compare them without case (false, the default); set once at startup,
+ * before any thread (LocalPartCaseSensitive)
+ */
+void addr_set_local_case(bool sensitive);
 #define ADDR_MAX	320
 
 /* event_held - ev was judged and not trusted: keep it, never act on it */

@@ -3,31 +3,43 @@
  * Copyright (c) 2025 The bounced authors.
  *
  * state.c - the suppression rule.  A recipient's state (active, soft,
- * suppressed) is a fold of its events through state_apply(); the store
- * calls it once per new event and could replay it over all of history.
+ * suppressed) is a fold of its events through state_apply(), taken in
+ * one fixed order (date, then state_input_rank(), then the event's
+ * identity), so that the state depends on the events and not on the
+ * order they arrived in: the store folds a new event onto the state when
+ * it is the newest, and folds the address again from its events when
+ * it is not (store_record.c); a rebuild does the same fold.
  *
  * The rule (DESIGN.md, "Recipient state"):
  * - a hard verdict on a failed recipient suppresses at once (hard);
- * - a soft failure (failed or delayed, recipient-side reason) counts its
- *   original message once (queue id, else Message-ID, else ENVID), so
- *   retries and delay notices of one message are one; soft_limit distinct
- *   messages inside soft_window suppress (soft-limit);
- * - a delivery (RFC 3464 section 2.3.3 action "delivered") ends the streak;
- * - a feedback report (ARF, RFC 5965) is never a bounce: it neither counts
- *   nor ends a streak, but one whose Feedback-Type (section 7.3 registry)
- *   is in the policy's complaint_types suppresses (complaint); not-spam
- *   (RFC 6430) never does;
- * - sender-side reasons and auto-replies (RFC 3834) never move the
- *   address;
+ * - a deferral is provisional: it marks its message "pending" and counts
+ *   for nothing.  The message becomes a soft bounce only when it is
+ *   given up for that recipient (a final failure: Postfix's "bounced"
+ *   or "expired", a DSN with action failed).  A delivery of the message
+ *   withdraws its mark, whatever came before.  Why not also "still
+ *   undelivered after some age": the MTA already gives up on its own
+ *   clock (maximal_queue_lifetime, Timeout.queuereturn) and says so, and
+ *   mail still being retried may yet be delivered (bounced.conf(5));
+ * - a soft bounce counts its message once (its canonical key: the store
+ *   makes the queue ids, Message-ID and ENVID of one message one key);
+ *   soft_limit distinct messages inside soft_window suppress
+ *   (soft-limit);
+ * - a delivery (RFC 3464 section 2.3.3 action "delivered") ends the
+ *   streak: soft marks dated at or before it go;
+ * - a stronger reason replaces a weaker one: a hard bounce or a
+ *   complaint on a soft-limit suppression makes it hard or complaint;
+ * - a soft-limit suppression whose marks are withdrawn (the delivery of
+ *   a message it counted) is lifted when fewer than soft_limit remain;
+ * - a feedback report (ARF, RFC 5965) is never a bounce: it neither
+ *   counts nor ends a streak, but one whose Feedback-Type (section 7.3
+ *   registry) is in the policy's complaint_types suppresses (complaint);
+ *   not-spam (RFC 6430) never does;
+ * - sender-side reasons, failures of our own delivery path (local) and
+ *   auto-replies (RFC 3834) never move the address; a final one still
+ *   settles its message (no longer pending);
  * - an operator's suppress/unsuppress always wins: automatic events dated
- *   before the last manual action change nothing.
- * Events may arrive out of order (a DSN after the log line), so the rule
- * compares event dates first.  Dates are whole seconds, so a tie between
- * a delivery and a soft bounce is broken by recording order (the event
- * id, state_input.seq): a soft bounce recorded after a delivery dated the
- * same second counts (the log's "sent" and the next "deferred" often
- * share a second).  An operator's unsuppress wins every tie (also
- * against a complaint dated its second).
+ *   before the last manual action change nothing;
+ * - an untrusted input changes nothing (DESIGN.md "Trust").
  *
  * Pure: no I/O, no clock, no logging.
  */
@@ -39,6 +51,7 @@
 #include <strings.h>
 
 #include "verdict/classify.h"
+#include "verdict/ourside.h"
 #include "verdict/state.h"
 
 /*
@@ -54,86 +67,236 @@ state_init(struct state *st)
 	st->reason = STATE_REASON_NONE;
 }
 
-/* Drop the marks dated at or before t (recorded before a delivery at t). */
-static void
-drop_marks_upto(struct state *st, int64_t t)
+static size_t
+count_kind(const struct state *st, enum state_mark_kind k)
 {
-	size_t	 i, j;
+	size_t	 i, n = 0;
 
-	for (i = j = 0; i < st->nmarks; i++)
-		if (st->marks[i].when > t)
-			st->marks[j++] = st->marks[i];
-	st->nmarks = j;
+	for (i = 0; i < st->nmarks; i++)
+		if (st->marks[i].kind == k)
+			n++;
+	return n;
 }
 
-/* Drop the marks older than the window ending at the newest mark. */
-static void
-drop_marks_outside(struct state *st, int64_t newest, int64_t window)
+/* state_soft_count - the soft-bounced messages of the current streak */
+size_t
+state_soft_count(const struct state *st)
+{
+	return count_kind(st, STATE_MARK_SOFT);
+}
+
+/* state_pending_count - messages deferred whose outcome is not known */
+size_t
+state_pending_count(const struct state *st)
+{
+	return count_kind(st, STATE_MARK_PENDING);
+}
+
+/*
+ * Drop the marks for which drop() says so; keeps their order (the order
+ * is part of the state, so that a fold is the same live and replayed).
+ */
+static bool
+drop_marks(struct state *st, bool (*drop)(const struct state_mark *,
+    const void *), const void *arg)
 {
 	size_t	 i, j;
+	bool	 any = false;
 
-	if (window <= 0)
+	for (i = j = 0; i < st->nmarks; i++) {
+		if (drop(&st->marks[i], arg))
+			any = true;
+		else
+			st->marks[j++] = st->marks[i];
+	}
+	st->nmarks = j;
+	return any;
+}
+
+static bool
+soft_upto(const struct state_mark *m, const void *arg)
+{
+	return m->kind == STATE_MARK_SOFT && m->when <= *(const int64_t *)arg;
+}
+
+static bool
+soft_before(const struct state_mark *m, const void *arg)
+{
+	return m->kind == STATE_MARK_SOFT && m->when < *(const int64_t *)arg;
+}
+
+static bool
+pending_before(const struct state_mark *m, const void *arg)
+{
+	return m->kind == STATE_MARK_PENDING && m->when < *(const int64_t *)arg;
+}
+
+static bool
+key_is(const struct state_mark *m, const void *arg)
+{
+	return strcmp(m->key, (const char *)arg) == 0;
+}
+
+static struct state_mark *
+find_mark(struct state *st, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < st->nmarks; i++)
+		if (strcmp(st->marks[i].key, key) == 0)
+			return &st->marks[i];
+	return NULL;
+}
+
+/* Room for one more mark: the oldest pending goes first, else the oldest. */
+static void
+make_room(struct state *st)
+{
+	size_t	 i, victim = SIZE_MAX;
+
+	if (st->nmarks < STATE_SOFT_MARKS)
 		return;
-	for (i = j = 0; i < st->nmarks; i++)
-		if (st->marks[i].when >= newest - window)
-			st->marks[j++] = st->marks[i];
-	st->nmarks = j;
+	for (i = 0; i < st->nmarks; i++)
+		if (st->marks[i].kind == STATE_MARK_PENDING &&
+		    (victim == SIZE_MAX ||
+		    st->marks[i].when < st->marks[victim].when))
+			victim = i;
+	if (victim == SIZE_MAX)
+		for (victim = 0, i = 1; i < st->nmarks; i++)
+			if (st->marks[i].when < st->marks[victim].when)
+				victim = i;
+	memmove(&st->marks[victim], &st->marks[victim + 1],
+	    (st->nmarks - victim - 1) * sizeof(st->marks[0]));
+	st->nmarks--;
 }
 
-static void
-add_mark(struct state *st, int64_t when, const char *key)
+static struct state_mark *
+add_mark(struct state *st, const struct state_input *in,
+    enum state_mark_kind kind)
 {
-	size_t	 i, oldest = 0;
+	struct state_mark	*m;
 
-	for (i = 0; i < st->nmarks; i++) {
-		if (strcmp(st->marks[i].key, key) == 0) {
-			if (when > st->marks[i].when)
-				st->marks[i].when = when;
-			return;
-		}
-	}
-	if (st->nmarks == STATE_SOFT_MARKS) {
-		for (i = 1; i < st->nmarks; i++)
-			if (st->marks[i].when < st->marks[oldest].when)
-				oldest = i;
-		st->marks[oldest] = st->marks[--st->nmarks];
-	}
-	st->marks[st->nmarks].when = when;
-	snprintf(st->marks[st->nmarks].key, STATE_KEY_MAX, "%s", key);
-	st->nmarks++;
+	make_room(st);
+	m = &st->marks[st->nmarks++];
+	memset(m, 0, sizeof(*m));
+	m->when = in->when;
+	m->ev = in->seq;
+	m->kind = kind;
+	snprintf(m->key, sizeof(m->key), "%s", in->msgkey);
+	return m;
 }
 
+static bool
+has_key(const struct state_input *in)
+{
+	return in->msgkey != NULL && in->msgkey[0] != '\0';
+}
+
+static unsigned
+effective_limit(const struct state_policy *pol)
+{
+	unsigned	 limit = pol != NULL ? pol->soft_limit : 0;
+
+	return limit > STATE_SOFT_MARKS ? STATE_SOFT_MARKS : limit;
+}
+
+/* Suppress for reason r at when, unless a reason as strong holds. */
+static void
+suppress(struct state *st, enum state_reason r, int64_t when)
+{
+	if (st->kind == STATE_SUPPRESSED &&
+	    state_reason_rank(st->reason) >= state_reason_rank(r))
+		return;
+	st->kind = STATE_SUPPRESSED;
+	st->reason = r;
+	st->since = when;
+}
+
+/* Soft or active from the marks, unless suppressed. */
+static void
+settle(struct state *st, const struct state_policy *pol)
+{
+	unsigned	 limit = effective_limit(pol);
+	size_t		 n = state_soft_count(st);
+
+	if (st->kind == STATE_SUPPRESSED) {
+		/* a soft-limit suppression whose marks were withdrawn */
+		if (st->reason == STATE_REASON_SOFT_LIMIT && limit > 0 &&
+		    n < limit) {
+			st->reason = STATE_REASON_NONE;
+			st->since = 0;
+		} else
+			return;
+	}
+	st->kind = n > 0 ? STATE_SOFT : STATE_ACTIVE;
+}
+
+/* A deferral: the message is pending until its outcome is known. */
+static void
+deferred(struct state *st, const struct state_input *in,
+    const struct state_policy *pol)
+{
+	int64_t		 cut;
+
+	if (pol != NULL && pol->soft_window > 0) {
+		cut = in->when - pol->soft_window;
+		drop_marks(st, pending_before, &cut);
+	}
+	if (!has_key(in) || find_mark(st, in->msgkey) != NULL)
+		return;		/* nothing to withdraw later; or known */
+	add_mark(st, in, STATE_MARK_PENDING);
+}
+
+/* A final soft failure: the message joins the streak. */
 static void
 soft_bounce(struct state *st, const struct state_input *in,
     const struct state_policy *pol)
 {
-	int64_t		 newest = in->when;
-	size_t		 i, limit;
-	char		 key[STATE_KEY_MAX];
+	struct state_mark	*m;
+	int64_t			 cut;
+	char			 tkey[32];
+	struct state_input	 tin;
+	unsigned		 limit = effective_limit(pol);
 
-	if (st->reset_at > 0 && (in->when < st->reset_at ||
-	    (in->when == st->reset_at && in->seq <= st->reset_seq)))
-		return;		/* a later delivery or unsuppress wins */
-	for (i = 0; i < st->nmarks; i++)
-		if (st->marks[i].when > newest)
-			newest = st->marks[i].when;
-	if (pol->soft_window > 0 && in->when < newest - pol->soft_window)
-		return;		/* too old to belong to the current window */
-	if (in->msgkey != NULL && in->msgkey[0] != '\0')
-		snprintf(key, sizeof(key), "%s", in->msgkey);
-	else
-		snprintf(key, sizeof(key), "t:%" PRId64, in->when);
-	add_mark(st, in->when, key);
-	drop_marks_outside(st, newest, pol->soft_window);
-	limit = pol->soft_limit;
-	if (limit > STATE_SOFT_MARKS)
-		limit = STATE_SOFT_MARKS;
-	if (limit > 0 && st->nmarks >= limit) {
-		st->kind = STATE_SUPPRESSED;
-		st->reason = STATE_REASON_SOFT_LIMIT;
-		st->since = in->when;
+	if (!has_key(in)) {
+		/* no id: the date stands for the message */
+		snprintf(tkey, sizeof(tkey), "t:%" PRId64, in->when);
+		tin = *in;
+		tin.msgkey = tkey;
+		in = &tin;
+	}
+	if (pol != NULL && pol->soft_window > 0) {
+		cut = in->when - pol->soft_window;
+		drop_marks(st, soft_before, &cut);
+		drop_marks(st, pending_before, &cut);
+	}
+	if ((m = find_mark(st, in->msgkey)) != NULL) {
+		if (m->kind == STATE_MARK_SOFT)
+			return;		/* given up twice: once */
+		m->kind = STATE_MARK_SOFT;
+		m->when = in->when;
+		m->ev = in->seq;
 	} else
-		st->kind = st->nmarks > 0 ? STATE_SOFT : STATE_ACTIVE;
+		add_mark(st, in, STATE_MARK_SOFT);
+	if (st->kind != STATE_SUPPRESSED && limit > 0 &&
+	    state_soft_count(st) >= limit)
+		suppress(st, STATE_REASON_SOFT_LIMIT, in->when);
+	else
+		settle(st, pol);
+}
+
+/* A delivery: withdraws its message's mark and ends the soft streak. */
+static void
+delivered(struct state *st, const struct state_input *in,
+    const struct state_policy *pol)
+{
+	if (in->when > st->reset_at)
+		st->reset_at = in->when;
+	if (has_key(in))
+		drop_marks(st, key_is, in->msgkey);
+	if (st->kind != STATE_SUPPRESSED)
+		drop_marks(st, soft_upto, &in->when);
+	settle(st, pol);
 }
 
 /* Does this feedback report suppress under pol?  not-spam never does. */
@@ -154,6 +317,15 @@ complaint_suppresses(const struct state_input *in,
 	return (pol->complaint_types & STATE_FB_BIT(t)) != 0;
 }
 
+static void
+bounce_dates(struct state *st, int64_t when)
+{
+	if (st->first_bounce == 0 || when < st->first_bounce)
+		st->first_bounce = when;
+	if (when > st->last_bounce)
+		st->last_bounce = when;
+}
+
 /*
  * state_apply - fold one input into a recipient's state
  *
@@ -162,14 +334,12 @@ complaint_suppresses(const struct state_input *in,
  * (a soft_limit of 0 never suppresses on soft bounces; a window of 0 is
  * unbounded) and complaint_types (NULL: no complaint suppresses).
  * Returns true when the kind, the reason or the soft count changed.
- * Notes: an already suppressed address stays suppressed whatever
- * automatic event comes; only STATE_IN_UNSUPPRESS makes it active.
- * A feedback report whose type is in pol->complaint_types suppresses
- * (STATE_REASON_COMPLAINT) unless an operator acted at or after its
- * date; any other leaves the state, the streak and the bounce dates be.
- * Inputs are compared by date, then by in->seq (recording order): a soft
- * bounce dated the second of the last delivery counts only when its seq
- * is greater (never with seq 0, never after an unsuppress).
+ * Notes: inputs must come in state_input_order() (the store sees to
+ * it); then the result does not depend on the order events arrived in.
+ * Automatic inputs dated before the last manual action change nothing;
+ * an untrusted input changes nothing.  A suppression ends only by
+ * STATE_IN_UNSUPPRESS, or (soft-limit) when a delivery withdraws the
+ * marks it rested on.
  */
 bool
 state_apply(struct state *st, const struct state_input *in,
@@ -177,8 +347,15 @@ state_apply(struct state *st, const struct state_input *in,
 {
 	enum state_kind		 k0 = st->kind;
 	enum state_reason	 r0 = st->reason;
-	size_t			 n0 = st->nmarks;
+	size_t			 n0 = state_soft_count(st);
 
+	if (in->untrusted && pol != NULL && pol->require_trust)
+		return false;
+	if (in->when > st->newest)
+		st->newest = in->when;
+	if (!in->manual && in->kind != STATE_IN_IGNORE &&
+	    in->when < st->manual_at)
+		return false;
 	switch (in->kind) {
 	case STATE_IN_IGNORE:
 		return false;
@@ -194,60 +371,95 @@ state_apply(struct state *st, const struct state_input *in,
 	case STATE_IN_UNSUPPRESS:
 		if (in->when > st->manual_at)
 			st->manual_at = in->when;
-		if (in->when >= st->reset_at) {
+		if (in->when >= st->reset_at)
 			st->reset_at = in->when;
-			st->reset_seq = STATE_SEQ_MANUAL;
-		}
 		st->kind = STATE_ACTIVE;
 		st->reason = STATE_REASON_NONE;
 		st->since = 0;
 		st->nmarks = 0;
 		break;
 	case STATE_IN_SENDER:
+	case STATE_IN_LOCAL:
+		if (in->kind == STATE_IN_SENDER)
+			bounce_dates(st, in->when);
+		/* not the recipient's doing; a final one settles its message */
+		if (has_key(in))
+			drop_marks(st, key_is, in->msgkey);
+		if (st->kind != STATE_SUPPRESSED)
+			settle(st, pol);
+		break;
+	case STATE_IN_DEFERRED:
+		bounce_dates(st, in->when);
+		deferred(st, in, pol);
+		break;
 	case STATE_IN_HARD:
+		bounce_dates(st, in->when);
+		if (has_key(in))
+			drop_marks(st, key_is, in->msgkey);
+		suppress(st, STATE_REASON_HARD, in->when);
+		break;
 	case STATE_IN_SOFT:
-		if (st->first_bounce == 0 || in->when < st->first_bounce)
-			st->first_bounce = in->when;
-		if (in->when > st->last_bounce)
-			st->last_bounce = in->when;
-		if (in->kind == STATE_IN_SENDER ||
-		    st->kind == STATE_SUPPRESSED || in->when < st->manual_at)
-			break;
-		if (in->kind == STATE_IN_HARD) {
-			st->kind = STATE_SUPPRESSED;
-			st->reason = STATE_REASON_HARD;
-			st->since = in->when;
-		} else
-			soft_bounce(st, in, pol);
+		bounce_dates(st, in->when);
+		soft_bounce(st, in, pol);
 		break;
 	case STATE_IN_FEEDBACK:
 		/* Not a bounce: first/last_bounce and the streak stay. */
 		if (!complaint_suppresses(in, pol) ||
-		    st->kind == STATE_SUPPRESSED ||
 		    (st->manual_at > 0 && in->when <= st->manual_at))
 			break;
-		st->kind = STATE_SUPPRESSED;
-		st->reason = STATE_REASON_COMPLAINT;
-		st->since = in->when;
+		suppress(st, STATE_REASON_COMPLAINT, in->when);
 		break;
 	case STATE_IN_DELIVERED:
-		if (in->when < st->manual_at)
-			break;
-		if (in->when > st->reset_at || (in->when == st->reset_at &&
-		    in->seq > st->reset_seq)) {
-			st->reset_at = in->when;
-			st->reset_seq = in->seq;
-		}
-		/*
-		 * The marks of its second were recorded before it; a late
-		 * older delivery keeps those of a newer reset's second.
-		 */
-		drop_marks_upto(st, in->when);
-		if (st->kind != STATE_SUPPRESSED)
-			st->kind = st->nmarks > 0 ? STATE_SOFT : STATE_ACTIVE;
+		delivered(st, in, pol);
 		break;
 	}
-	return st->kind != k0 || st->reason != r0 || st->nmarks != n0;
+	return st->kind != k0 || st->reason != r0 ||
+	    state_soft_count(st) != n0;
+}
+
+/*
+ * state_input_rank - order of inputs dated the same second
+ *
+ * Returns a small number: failures first, then deliveries (a delivery
+ * dated the second of a failure ends the streak), feedback, and an
+ * operator's action last (it wins every tie).
+ */
+int
+state_input_rank(enum state_input_kind k)
+{
+	switch (k) {
+	case STATE_IN_IGNORE:		return 0;
+	case STATE_IN_DEFERRED:		return 1;
+	case STATE_IN_SOFT:		return 2;
+	case STATE_IN_HARD:		return 3;
+	case STATE_IN_SENDER:		return 4;
+	case STATE_IN_LOCAL:		return 4;
+	case STATE_IN_DELIVERED:	return 5;
+	case STATE_IN_FEEDBACK:		return 6;
+	case STATE_IN_SUPPRESS:		return 7;
+	case STATE_IN_UNSUPPRESS:	return 7;
+	}
+	return 0;
+}
+
+/*
+ * state_reason_rank - how strong a suppression reason is
+ *
+ * Returns 0 for none, 1 soft-limit, 2 hard, 3 complaint, 4 for an
+ * operator's (manual, imported), which no automatic reason replaces.
+ */
+int
+state_reason_rank(enum state_reason r)
+{
+	switch (r) {
+	case STATE_REASON_NONE:		return 0;
+	case STATE_REASON_SOFT_LIMIT:	return 1;
+	case STATE_REASON_HARD:		return 2;
+	case STATE_REASON_COMPLAINT:	return 3;
+	case STATE_REASON_MANUAL:
+	case STATE_REASON_IMPORTED:	return 4;
+	}
+	return 0;
 }
 
 static bool
@@ -259,22 +471,31 @@ reason_is(const char *reason, const char *word)
 /*
  * state_event_kind - what a recorded event means to the rule
  *
- * Arguments: ev, an event with its verdict.
+ * Arguments: ev, an event with its verdict; pol, for its hops (NULL:
+ * loopback ones).
  * Returns STATE_IN_FEEDBACK for a feedback report with a Feedback-Type
  * (RFC 5965 section 3.1), whatever its action; STATE_IN_DELIVERED for
  * "delivered"; STATE_IN_IGNORE for relayed/expanded (RFC 3464 section
- * 2.3.3: no final outcome), a feedback verdict without a type and
- * auto-replies; STATE_IN_SENDER when the reason is about the
- * sender (classify_reason_sender_side() or who == sender); STATE_IN_HARD
- * for a hard verdict on a failed recipient; STATE_IN_SOFT otherwise.
- * Notes: a hard verdict on a "delayed" action is soft: the MTA is still
- * trying (RFC 3464 section 2.3.3).
+ * 2.3.3: no final outcome; a hand-off to a content filter or relayhost
+ * is "relayed"), a feedback verdict without a type and auto-replies;
+ * STATE_IN_LOCAL for a failure of our own delivery path (who = local,
+ * or ourside_failure() says so); STATE_IN_SENDER when the reason is
+ * about the sender (classify_reason_sender_side() or who == sender);
+ * STATE_IN_DEFERRED for "delayed" (whatever its verdict: the MTA is
+ * still trying, RFC 3464 section 2.3.3); STATE_IN_HARD for a hard
+ * verdict on a failed recipient; STATE_IN_SOFT otherwise.
  */
 enum state_input_kind
-state_event_kind(const struct bd_event *ev)
+state_event_kind(const struct bd_event *ev, const struct state_policy *pol)
 {
-	const char	*reason = ev->verdict.reason;
+	static char *const	 none[1] = { NULL };
+	struct ourside_hops	 h = { NULL, 0 };
+	const char		*reason = ev->verdict.reason;
 
+	if (pol != NULL && pol->hops_set) {
+		h.pats = pol->hops != NULL ? pol->hops : none;
+		h.n = pol->nhops;
+	}
 	if (ev->feedback_type != NULL && ev->feedback_type[0] != '\0')
 		return STATE_IN_FEEDBACK;
 	switch (ev->action) {
@@ -292,48 +513,117 @@ state_event_kind(const struct bd_event *ev)
 	    reason_is(reason, "vacation") || reason_is(reason, "autoreply") ||
 	    reason_is(reason, "delivered"))
 		return STATE_IN_IGNORE;
+	if (ev->verdict.who == EV_WHO_LOCAL || ourside_failure(&h,
+	    ev->diagnostic))
+		return STATE_IN_LOCAL;
 	if ((reason != NULL && classify_reason_sender_side(reason)) ||
 	    ev->verdict.who == EV_WHO_SENDER)
 		return STATE_IN_SENDER;
-	if (ev->verdict.hard && ev->action != EV_ACT_DELAYED)
+	if (ev->action == EV_ACT_DELAYED)
+		return STATE_IN_DEFERRED;
+	if (ev->verdict.hard)
 		return STATE_IN_HARD;
 	return STATE_IN_SOFT;
 }
 
+/* "tag:value", value trimmed of white space and (Message-ID) <>. */
+static void
+put_key(char *out, size_t outlen, char tag, const char *v)
+{
+	size_t	 n, i;
+
+	out[0] = '\0';
+	if (v == NULL)
+		return;
+	while (*v == ' ' || *v == '\t' || (tag == 'm' && *v == '<'))
+		v++;
+	n = strlen(v);
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' ||
+	    v[n - 1] == '\r' || v[n - 1] == '\n' ||
+	    (tag == 'm' && v[n - 1] == '>')))
+		n--;
+	if (n == 0)
+		return;
+	if (n > outlen - 3)
+		n = outlen - 3;
+	out[0] = tag;
+	out[1] = ':';
+	memcpy(out + 2, v, n);
+	out[n + 2] = '\0';
+	/* one key a line in storage: no white space nor control bytes */
+	for (i = 2; out[i] != '\0'; i++)
+		if ((unsigned char)out[i] <= 0x20 || out[i] == 0x7f)
+			out[i] = '?';
+}
+
 /*
- * state_msgkey - the key of the original message an event is about
+ * state_msgkeys - every key of the original message an event names
+ *
+ * Arguments: ev; k, receives "q:QUEUEID", "m:MESSAGE-ID" (angle brackets
+ * and white space removed: the log keeps them, a DSN parser may not)
+ * and "e:ENVID", each "" when absent.
+ * Notes: white space and control bytes inside become '?'.
+ */
+void
+state_msgkeys(const struct bd_event *ev, struct state_keys *k)
+{
+	put_key(k->q, sizeof(k->q), 'q', ev->queue_id);
+	put_key(k->m, sizeof(k->m), 'm', ev->message_id);
+	put_key(k->e, sizeof(k->e), 'e', ev->envelope_id);
+}
+
+/*
+ * state_msgkey - the first key of the original message an event names
  *
  * Arguments: ev; out/outlen receive "q:QUEUEID", "m:MESSAGE-ID" or
  * "e:ENVID" (the first present), or "" when the event names none.
- * Notes: white space and control bytes in the key become '?', so the
- * key can be stored one per line.
  */
 void
 state_msgkey(const struct bd_event *ev, char *out, size_t outlen)
 {
-	const char	*v = NULL;
-	char		 tag = '\0';
-	size_t		 i;
+	struct state_keys	 k;
+	const char		*v;
 
 	if (outlen == 0)
 		return;
-	out[0] = '\0';
-	if (ev->queue_id != NULL && ev->queue_id[0] != '\0') {
-		v = ev->queue_id;
-		tag = 'q';
-	} else if (ev->message_id != NULL && ev->message_id[0] != '\0') {
-		v = ev->message_id;
-		tag = 'm';
-	} else if (ev->envelope_id != NULL && ev->envelope_id[0] != '\0') {
-		v = ev->envelope_id;
-		tag = 'e';
+	state_msgkeys(ev, &k);
+	v = k.q[0] ? k.q : k.m[0] ? k.m : k.e;
+	snprintf(out, outlen, "%s", v);
+}
+
+static int
+key_tag_rank(const char *k)
+{
+	switch (k[0]) {
+	case 'm':	return 0;
+	case 'e':	return 1;
+	case 'q':	return 2;
+	default:	return 3;
 	}
-	if (v == NULL)
-		return;
-	snprintf(out, outlen, "%c:%s", tag, v);
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] <= 0x20 || out[i] == 0x7f)
-			out[i] = '?';
+}
+
+/*
+ * state_key_better - which of two keys of one message stands for it
+ *
+ * Returns true when a comes first: a Message-ID before an ENVID before
+ * a queue id (the Message-ID survives hand-offs and appears in remote
+ * DSNs), then byte order; "" never wins.  A total order, so the key of
+ * a set of linked keys does not depend on the order they were linked.
+ */
+bool
+state_key_better(const char *a, const char *b)
+{
+	int	 ra, rb;
+
+	if (a[0] == '\0')
+		return false;
+	if (b[0] == '\0')
+		return true;
+	ra = key_tag_rank(a);
+	rb = key_tag_rank(b);
+	if (ra != rb)
+		return ra < rb;
+	return strcmp(a, b) < 0;
 }
 
 static const char *const kind_names[] = {
@@ -360,6 +650,8 @@ static const char *const input_names[] = {
 	[STATE_IN_SUPPRESS] = "suppress",
 	[STATE_IN_UNSUPPRESS] = "unsuppress",
 	[STATE_IN_FEEDBACK] = "feedback",
+	[STATE_IN_DEFERRED] = "deferred",
+	[STATE_IN_LOCAL] = "local",
 };
 
 static const char *const feedback_names[] = {
@@ -581,12 +873,15 @@ state_complaint_format(unsigned mask, char *out, size_t outlen)
 	}
 }
 
+static const char mark_letters[] = { 'p', 's' };
+
 /*
- * state_marks_encode - the soft streak as text
+ * state_marks_encode - the marks as text
  *
  * Arguments: st; out/outlen (STATE_MARKS_TEXT_MAX always suffices).
- * Notes: one "WHEN KEY\n" line per mark; keys hold no white space
- * (state_msgkey() and soft_bounce() make sure of it).
+ * Notes: one "WHEN KIND EVENT KEY\n" line per mark, KIND p (pending) or
+ * s (soft); keys hold no white space (put_key() and soft_bounce() see
+ * to it).
  */
 void
 state_marks_encode(const struct state *st, char *out, size_t outlen)
@@ -598,8 +893,10 @@ state_marks_encode(const struct state *st, char *out, size_t outlen)
 		return;
 	out[0] = '\0';
 	for (i = 0; i < st->nmarks; i++) {
-		n = snprintf(out + len, outlen - len, "%" PRId64 " %s\n",
-		    st->marks[i].when, st->marks[i].key);
+		n = snprintf(out + len, outlen - len, "%" PRId64 " %c %" PRId64
+		    " %s\n", st->marks[i].when,
+		    mark_letters[st->marks[i].kind == STATE_MARK_SOFT],
+		    st->marks[i].ev, st->marks[i].key);
 		if (n < 0 || (size_t)n >= outlen - len) {
 			out[len] = '\0';	/* drop the mark that did not fit */
 			return;
@@ -608,38 +905,137 @@ state_marks_encode(const struct state *st, char *out, size_t outlen)
 	}
 }
 
+/* One mark line; false if malformed.  "WHEN KEY" (schema v3) is soft. */
+static bool
+mark_decode(const char *p, const char *eol, struct state_mark *m)
+{
+	char		*end;
+	const char	*k;
+	size_t		 klen;
+
+	memset(m, 0, sizeof(*m));
+	m->kind = STATE_MARK_SOFT;
+	m->when = strtoll(p, &end, 10);
+	if (end == p || *end != ' ')
+		return false;
+	k = end + 1;
+	if (eol - k > 2 && (k[0] == 'p' || k[0] == 's') && k[1] == ' ') {
+		m->kind = k[0] == 'p' ? STATE_MARK_PENDING : STATE_MARK_SOFT;
+		m->ev = strtoll(k + 2, &end, 10);
+		if (end == k + 2 || *end != ' ')
+			return false;
+		k = end + 1;
+	}
+	klen = (size_t)(eol - k);
+	if (klen == 0 || klen >= STATE_KEY_MAX || memchr(k, ' ', klen) != NULL)
+		return false;
+	memcpy(m->key, k, klen);
+	m->key[klen] = '\0';
+	return true;
+}
+
 /*
- * state_marks_decode - restore the soft streak from state_marks_encode()
+ * state_marks_decode - restore the marks from state_marks_encode()
  *
  * Arguments: st (its marks are replaced); text, NULL for none.
  * Notes: malformed lines and keys with white space are skipped, at most
- * STATE_SOFT_MARKS are kept.
+ * STATE_SOFT_MARKS are kept; the older "WHEN KEY" lines are soft marks.
  */
 void
 state_marks_decode(struct state *st, const char *text)
 {
-	const char	*p = text, *eol, *sp;
-	char		*end;
-	long long	 when;
-	size_t		 klen;
+	const char	*p = text, *eol;
 
 	st->nmarks = 0;
 	while (p != NULL && *p != '\0' && st->nmarks < STATE_SOFT_MARKS) {
 		if ((eol = strchr(p, '\n')) == NULL)
 			eol = p + strlen(p);
-		when = strtoll(p, &end, 10);
-		sp = end;
-		if (end != p && *sp == ' ') {
-			sp++;
-			klen = (size_t)(eol - sp);
-			if (klen > 0 && klen < STATE_KEY_MAX &&
-			    memchr(sp, ' ', klen) == NULL) {
-				st->marks[st->nmarks].when = when;
-				memcpy(st->marks[st->nmarks].key, sp, klen);
-				st->marks[st->nmarks].key[klen] = '\0';
-				st->nmarks++;
-			}
-		}
+		if (mark_decode(p, eol, &st->marks[st->nmarks]))
+			st->nmarks++;
 		p = *eol ? eol + 1 : eol;
 	}
+}
+
+/*
+ * state_encode - a whole state as text, for a checkpoint
+ *
+ * Arguments: st; out/outlen (STATE_TEXT_MAX always suffices).
+ * Notes: "kind reason since reset manual first last newest\n" then the
+ * marks as state_marks_encode() writes them.
+ */
+void
+state_encode(const struct state *st, char *out, size_t outlen)
+{
+	int	 n;
+
+	if (outlen == 0)
+		return;
+	n = snprintf(out, outlen, "%d %d %" PRId64 " %" PRId64 " %" PRId64
+	    " %" PRId64 " %" PRId64 " %" PRId64 "\n", (int)st->kind,
+	    (int)st->reason, st->since, st->reset_at, st->manual_at,
+	    st->first_bounce, st->last_bounce, st->newest);
+	if (n < 0 || (size_t)n >= outlen) {
+		out[0] = '\0';
+		return;
+	}
+	state_marks_encode(st, out + n, outlen - (size_t)n);
+}
+
+/*
+ * state_decode - a state from state_encode()
+ *
+ * Arguments: st, replaced; text.
+ * Returns false for text that is not a state (st is then state_init()).
+ */
+bool
+state_decode(struct state *st, const char *text)
+{
+	long long	 v[8];
+	int		 used = 0;
+	const char	*nl;
+
+	state_init(st);
+	if (text == NULL || sscanf(text, "%lld %lld %lld %lld %lld %lld %lld "
+	    "%lld%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
+	    &used) != 8 || v[0] < STATE_ACTIVE || v[0] > STATE_SUPPRESSED ||
+	    v[1] < STATE_REASON_NONE || v[1] > STATE_REASON_IMPORTED)
+		return false;
+	st->kind = (enum state_kind)v[0];
+	st->reason = (enum state_reason)v[1];
+	st->since = v[2];
+	st->reset_at = v[3];
+	st->manual_at = v[4];
+	st->first_bounce = v[5];
+	st->last_bounce = v[6];
+	st->newest = v[7];
+	if ((nl = strchr(text + used, '\n')) != NULL)
+		state_marks_decode(st, nl + 1);
+	return true;
+}
+
+/*
+ * state_equal - do two states say the same
+ *
+ * Arguments: a, b; ids, also compare the event ids of the marks (they
+ * are the same only for folds of the same stored events).
+ */
+bool
+state_equal(const struct state *a, const struct state *b, bool ids)
+{
+	size_t	 i;
+
+	if (a->kind != b->kind || a->reason != b->reason ||
+	    a->since != b->since || a->reset_at != b->reset_at ||
+	    a->manual_at != b->manual_at ||
+	    a->first_bounce != b->first_bounce ||
+	    a->last_bounce != b->last_bounce || a->newest != b->newest ||
+	    a->nmarks != b->nmarks)
+		return false;
+	for (i = 0; i < a->nmarks; i++)
+		if (a->marks[i].when != b->marks[i].when ||
+		    a->marks[i].kind != b->marks[i].kind ||
+		    strcmp(a->marks[i].key, b->marks[i].key) != 0 ||
+		    (ids && a->marks[i].ev != b->marks[i].ev))
+			return false;
+	return true;
 }
