@@ -297,6 +297,10 @@ e2e_write_bounced_conf()
 		echo "BounceAction ${E2E_BOUNCE_ACTION:-continue}"
 		echo "OnError tempfail"
 		echo "SoftBounceLimit ${E2E_SOFT_LIMIT:-3}"
+		# The smtp-sinks on loopback stand in for remote MXes: none
+		# of them is a next hop of ours unless a scenario says so
+		# (HandOffRelays defaults to every loopback address).
+		echo "HandOffRelays ${E2E_HANDOFF:-none.invalid}"
 		while [ $# -ge 2 ]; do
 			echo "$1 $2"
 			shift 2

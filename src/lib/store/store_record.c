@@ -579,6 +579,74 @@ insert_event(struct store *s, const struct bd_event *ev,
 	return BD_OK;
 }
 
+/* The order of two reports of one identity: date, rank, then text. */
+static int
+report_cmp(int64_t ts_a, int rank_a, const char *class_a, const char *src_a,
+    const char *diag_a, int64_t ts_b, int rank_b, const char *class_b,
+    const char *src_b, const char *diag_b)
+{
+	int	 c;
+
+	if (ts_a != ts_b)
+		return ts_a < ts_b ? -1 : 1;
+	if (rank_a != rank_b)
+		return rank_a < rank_b ? -1 : 1;
+	if ((c = strcmp(class_a, class_b)) != 0 ||
+	    (c = strcmp(src_a, src_b)) != 0)
+		return c;
+	return strcmp(diag_a != NULL ? diag_a : "", diag_b != NULL ?
+	    diag_b : "");
+}
+
+/*
+ * An event whose identity is known already: the one kept is the first
+ * in report_cmp() order, whichever came first (a retry of one message
+ * with the same status, the log line and the DSN of one failure), so
+ * that what is kept does not depend on the arrival order.  *id is the
+ * row's id when the new report replaced the kept one, else 0.
+ */
+static enum bd_status
+replace_event(struct store *s, const struct bd_event *ev,
+    const struct ev_row *x, int64_t *id)
+{
+	sqlite3_stmt	*st;
+	enum bd_status	 r;
+	int64_t		 old_id;
+	char		 diag[STORE_DIAG_MAX + 1];
+	int		 rc, cmp;
+
+	*id = 0;
+	if ((r = store_cached(s, "SELECT id, ts, rank, class, source, "
+	    "diagnostic FROM events WHERE identity = ?", &st)) != BD_OK)
+		return r;
+	sqlite3_bind_text(st, 1, x->identity, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		store_release(s, st);
+		return rc == SQLITE_DONE ? BD_OK :
+		    store_dberr(s, rc, "known event");
+	}
+	old_id = sqlite3_column_int64(st, 0);
+	/* the text as it would be stored: cut like store_bind_text() */
+	snprintf(diag, sizeof(diag), "%s", ev->diagnostic != NULL ?
+	    ev->diagnostic : "");
+	cmp = report_cmp(x->ts, state_input_rank(x->kind),
+	    state_input_name(x->kind), ev_source_name(ev->source), diag,
+	    sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
+	    store_col_text(st, 3) != NULL ? store_col_text(st, 3) : "",
+	    store_col_text(st, 4) != NULL ? store_col_text(st, 4) : "",
+	    store_col_text(st, 5));
+	store_release(s, st);
+	if (cmp >= 0)
+		return BD_OK;
+	if ((r = store_cached(s, "DELETE FROM events WHERE id = ?", &st)) !=
+	    BD_OK)
+		return r;
+	sqlite3_bind_int64(st, 1, old_id);
+	if ((r = store_step_done(s, st, "replace event")) != BD_OK)
+		return r;
+	return insert_event(s, ev, x, id);
+}
+
 /*
  * Sends (schema v2): a delivery line of the log (sent, deferred, bounced)
  * is one send of the original message to the recipient; every event
@@ -846,7 +914,7 @@ record_one(struct store *s, const struct bd_event *ev,
 	char			 next[STATE_KEY_MAX];
 	char			 ident[STATE_KEY_MAX + ADDR_MAX + 64];
 	char			 why[160];
-	int64_t			 id;
+	int64_t			 id, replaced;
 	size_t			 i;
 
 	*isnew = false;
@@ -902,9 +970,14 @@ record_one(struct store *s, const struct bd_event *ev,
 	if ((r = ensure_row(s, rcpt, disp)) != BD_OK ||
 	    (r = insert_event(s, ev, &x, &id)) != BD_OK)
 		goto out;
+	replaced = 0;
+	if (id == 0 && (r = replace_event(s, ev, &x, &replaced)) != BD_OK)
+		goto out;
 	/* also for a known event: the DSN may have come before the line */
 	if ((r = note_send(s, ev, rcpt, state_input_name(in.kind), in.when)) !=
 	    BD_OK)
+		goto out;
+	if (replaced != 0 && (r = refold(s, rcpt, pol, NULL, now)) != BD_OK)
 		goto out;
 	if (id != 0) {
 		*isnew = true;
