@@ -1409,6 +1409,317 @@ START_TEST(test_store_led_by_lists_events)
 }
 END_TEST
 
+/* ---- issue 9: the ten cases, at the store ---------------------------- */
+
+#define DAY9	86400
+#define T9	INT64_C(1800000000)
+static const struct state_policy pol30 = {
+	.soft_limit = 3, .soft_window = 30 * DAY9,
+	.complaint_types = STATE_FB_BIT(STATE_FB_ABUSE),
+};
+
+static int
+info_cb(void *arg, const struct store_event_row *e)
+{
+	if (e->class != NULL && strcmp(e->class, "info") == 0 &&
+	    e->diagnostic != NULL)
+		snprintf(arg, 512, "%s", e->diagnostic);
+	return 0;
+}
+
+/*
+ * Case 2: order.  Soft bounces of days 1, 2 and 4 read first suppress;
+ * the delivery of day 3, read afterwards (a second log file), withdraws
+ * what the suppression rested on: soft, count 1 (day 4), as a rebuild
+ * says, and history says why it was lifted.
+ */
+START_TEST(test_store_case2_late_delivery_lifts)
+{
+	static const int days[] = { 1, 2, 4 };
+	struct store_recipient	 rc;
+	struct bd_event		 ev;
+	char			 q[8], note[512] = "";
+	size_t			 i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(q, sizeof(q), "D%d", days[i]);
+		ev = mkev("late@x.example", q, EV_ACT_FAILED, "4.2.2",
+		    "mailboxfull", false, T9 + days[i] * DAY9);
+		ev.source = EV_SRC_LOG;
+		record_pol(&ev, &pol30, T9 + 5 * DAY9);
+	}
+	assert_state("late@x.example", "suppressed", "soft-limit", 3);
+	ck_assert_int_eq(store_lookup(st, "late@x.example", &rc), BD_OK);
+	ck_assert_msg(rc.suppressed_since == T9 + 4 * DAY9, "since: got %lld, "
+	    "want day 4", (long long)rc.suppressed_since);
+	ev = mkev("late@x.example", "D3", EV_ACT_DELIVERED, "2.0.0",
+	    "delivered", false, T9 + 3 * DAY9);
+	ev.source = EV_SRC_LOG;
+	record_pol(&ev, &pol30, T9 + 6 * DAY9);
+	assert_state("late@x.example", "soft", "", 1);
+	ck_assert_int_eq(store_history(st, "late@x.example", info_cb, note),
+	    BD_OK);
+	ck_assert_msg(strstr(note, "lifted") != NULL && strstr(note,
+	    "came in after newer ones") != NULL, "history note: got \"%s\", "
+	    "want why the suppression was lifted", note);
+	ck_assert_int_eq(store_rebuild(st, &pol30), BD_OK);
+	assert_state("late@x.example", "soft", "", 1);
+}
+END_TEST
+
+/*
+ * Case 5: one message, one identity.  A Sendmail log line keyed by queue
+ * id (Message-ID with <>) and the DSN of the same message keyed by its
+ * Message-ID (without <>) are one message: two messages, two soft
+ * bounces, not suppressed at a limit of 3.  Id-less delay notices of one
+ * message count for nothing.
+ */
+START_TEST(test_store_case5_one_message_one_key)
+{
+	static const char *const mids[] = { "<m1@sender.test>",
+	    "<m2@sender.test>" };
+	struct bd_event	 ev;
+	char		 qid[16], bare[32];
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(qid, sizeof(qid), "5AB%zuCDE012345", i);
+		ev = mkev("sm@x.example", qid, EV_ACT_FAILED, "4.2.2",
+		    "mailboxfull", false, T9 + (int64_t)i * 100);
+		ev.message_id = mids[i];
+		ev.source = EV_SRC_LOG;
+		ev.trusted = true;
+		record_pol(&ev, &pol30, T9 + 1000);
+		snprintf(bare, sizeof(bare), "%.*s",
+		    (int)strlen(mids[i]) - 2, mids[i] + 1);
+		ev = mkev("sm@x.example", NULL, EV_ACT_FAILED, "4.4.7",
+		    "mailboxfull", false, T9 + (int64_t)i * 100 + 50);
+		ev.message_id = bare;
+		ev.source = EV_SRC_DSN_REMOTE;
+		ev.trusted = false;
+		record_pol(&ev, &pol30, T9 + 1000);
+	}
+	assert_state("sm@x.example", "soft", "", 2);
+	ck_assert_int_eq(count_rows("SELECT COUNT(DISTINCT msgkey) FROM events "
+	    "WHERE recipient = 'sm@x.example'"), 2);
+	/* three delay notices without any id: nothing to count */
+	for (i = 0; i < 3; i++) {
+		ev = mkev("idless@x.example", NULL, EV_ACT_DELAYED, "4.2.2",
+		    "mailboxfull", false, T9 + (int64_t)i * 3600);
+		record_pol(&ev, &pol30, T9 + 4 * 3600);
+	}
+	assert_state("idless@x.example", "active", "", 0);
+}
+END_TEST
+
+/*
+ * Case 6: report dates are bounded.  A DSN dated 2029 is dated when it
+ * was learned (its own date kept apart): the real marks stay inside the
+ * window.  A hard bounce dated 2016 is dated now: hard:2y does not end
+ * it at once.
+ */
+static int
+reported_cb(void *arg, const struct store_event_row *e)
+{
+	int64_t	*v = arg;
+
+	v[0] = e->when;
+	v[1] = e->reported_at;
+	return 0;
+}
+
+START_TEST(test_store_case6_dates_bounded)
+{
+	struct store_expiry	 rules[STORE_EXPIRY_MAX];
+	struct bd_event		 ev;
+	char			 err[128];
+	int64_t			 got[2] = { 0, 0 }, done = -1;
+	size_t			 n;
+
+	ev = mkev("fut@x.example", "F1", EV_ACT_FAILED, "4.2.2",
+	    "mailboxfull", false, T9);
+	record_pol(&ev, &pol30, T9);
+	ev = mkev("fut@x.example", "F2", EV_ACT_FAILED, "4.2.2",
+	    "mailboxfull", false, INT64_C(1880000000));	/* 2029 */
+	record_pol(&ev, &pol30, T9 + 100);
+	ev = mkev("fut@x.example", "F3", EV_ACT_FAILED, "4.2.2",
+	    "mailboxfull", false, T9 + 200);
+	record_pol(&ev, &pol30, T9 + 200);
+	assert_state("fut@x.example", "suppressed", "soft-limit", 3);
+	ck_assert_int_eq(store_history(st, "fut@x.example", reported_cb, got),
+	    BD_OK);
+	/* F3, the newest: its own date */
+	ck_assert_msg(got[0] == T9 + 200 && got[1] == T9 + 200, "F3: got "
+	    "%lld/%lld", (long long)got[0], (long long)got[1]);
+	/* F2: dated when it was learned, its 2029 kept apart */
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events WHERE "
+	    "queue_id = 'F2' AND ts = 1800000100 AND "
+	    "reported_at = 1880000000"), 1);
+
+	ev = mkev("old@x.example", "O1", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, INT64_C(1460000000));	/* 2016 */
+	record_pol(&ev, &pol30, T9);
+	ck_assert(store_expiry_parse("hard:2y", rules, STORE_EXPIRY_MAX, &n,
+	    err, sizeof(err)));
+	ck_assert_int_eq(store_expire(st, T9 + 3600, rules, n, &done), BD_OK);
+	ck_assert_msg(done == 0, "expired at once: got %lld", (long long)done);
+	assert_state("old@x.example", "suppressed", "hard", 0);
+}
+END_TEST
+
+/* Case 7: the stronger reason wins; a soft-limit expiry leaves it be. */
+START_TEST(test_store_case7_hard_upgrades_soft_limit)
+{
+	struct store_expiry	 rules[STORE_EXPIRY_MAX];
+	struct store_recipient	 rc;
+	struct bd_event		 ev;
+	char			 q[8], err[128];
+	int64_t			 done = -1;
+	size_t			 i, n;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(q, sizeof(q), "U%zu", i);
+		ev = mkev("up@x.example", q, EV_ACT_FAILED, "4.2.2",
+		    "mailboxfull", false, T9 + (int64_t)i);
+		record_pol(&ev, &pol30, T9 + 10);
+	}
+	assert_state("up@x.example", "suppressed", "soft-limit", 3);
+	ev = mkev("up@x.example", "U9", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, T9 + 100);
+	record_pol(&ev, &pol30, T9 + 100);
+	assert_state("up@x.example", "suppressed", "hard", 3);
+	ck_assert_int_eq(store_lookup(st, "up@x.example", &rc), BD_OK);
+	ck_assert_int_eq(rc.suppressed_since, T9 + 100);
+	ck_assert(store_expiry_parse("soft-limit:1d", rules, STORE_EXPIRY_MAX,
+	    &n, err, sizeof(err)));
+	ck_assert_int_eq(store_expire(st, T9 + 5 * DAY9, rules, n, &done),
+	    BD_OK);
+	ck_assert_int_eq(done, 0);
+	assert_state("up@x.example", "suppressed", "hard", 3);
+}
+END_TEST
+
+/*
+ * Case 8: a lowered limit applies to the addresses already counted:
+ * store_policy_sync() (bounced at start and on reload) refolds them.
+ */
+START_TEST(test_store_case8_lowered_limit_applies)
+{
+	static const struct state_policy pol2 = {
+		.soft_limit = 2, .soft_window = 30 * DAY9,
+		.complaint_types = STATE_FB_BIT(STATE_FB_ABUSE),
+	};
+	struct bd_event	 ev;
+	bool		 rebuilt = false;
+	char		 q[8];
+	size_t		 i;
+
+	ck_assert_int_eq(store_policy_sync(st, &pol30, &rebuilt), BD_OK);
+	for (i = 0; i < 2; i++) {
+		snprintf(q, sizeof(q), "L%zu", i);
+		ev = mkev("low@x.example", q, EV_ACT_FAILED, "4.2.2",
+		    "mailboxfull", false, T9 + (int64_t)i);
+		record_pol(&ev, &pol30, T9 + 10);
+	}
+	assert_state("low@x.example", "soft", "", 2);
+	ck_assert_int_eq(store_policy_sync(st, &pol30, &rebuilt), BD_OK);
+	ck_assert_msg(!rebuilt, "the same policy: got a refold");
+	ck_assert_int_eq(store_policy_sync(st, &pol2, &rebuilt), BD_OK);
+	ck_assert_msg(rebuilt, "a lowered limit: got no refold");
+	assert_state("low@x.example", "suppressed", "soft-limit", 2);
+	/* an operator's action later folds with that policy too */
+	testutil_manual(st, "low@x.example", false, NULL, T9 + 20);
+	assert_state("low@x.example", "active", "", 0);
+}
+END_TEST
+
+/*
+ * Case 9: one mailbox, one key.  Case of the local part and of the
+ * domain, a U-label and its A-label: one state, found whichever way it
+ * is spelt, by lookups, by the operator's commands.
+ */
+START_TEST(test_store_case9_one_mailbox_one_key)
+{
+	struct store_recipient	 rc;
+	struct bd_event		 ev;
+
+	ev = mkev("John.Doe@Ex.TEST", "J1", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, T9);
+	record_pol(&ev, &pol30, T9);
+	ck_assert_int_eq(store_lookup(st, "john.doe@ex.test", &rc), BD_OK);
+	ck_assert_str_eq(rc.state, "suppressed");
+	ck_assert_str_eq(rc.address, "john.doe@ex.test");
+	ck_assert_str_eq(rc.display, "John.Doe@Ex.TEST");
+	ck_assert_str_eq(rc.domain, "ex.test");
+
+	ev = mkev("user@b\xc3\xbc" "cher.test", "B1", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, T9);
+	record_pol(&ev, &pol30, T9);
+	ck_assert_int_eq(store_lookup(st, "USER@xn--bcher-kva.test", &rc),
+	    BD_OK);
+	ck_assert_str_eq(rc.address, "user@xn--bcher-kva.test");
+	ck_assert_str_eq(rc.state, "suppressed");
+	/* the operator's commands take any spelling */
+	testutil_manual(st, "User@B\xc3\x9c" "CHER.test", false, NULL, T9 + 10);
+	ck_assert_int_eq(store_lookup(st, "user@xn--bcher-kva.test", &rc),
+	    BD_OK);
+	ck_assert_str_eq(rc.state, "active");
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM recipients"), 2);
+}
+END_TEST
+
+/*
+ * Case 10: prune and rebuild agree.  A prune inside the soft window
+ * keeps what a rebuild needs (a checkpoint): the streak and the
+ * soft-limit suppression survive a rebuild; sends are pruned too.
+ */
+START_TEST(test_store_case10_prune_then_rebuild)
+{
+	struct bd_event	 ev;
+	char		 q[8];
+	int64_t		 n = -1;
+	size_t		 i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(q, sizeof(q), "P%zu", i);
+		ev = mkev("pr@x.example", q, EV_ACT_FAILED, "4.2.2",
+		    "mailboxfull", false, T9 + (int64_t)i * DAY9);
+		ev.source = EV_SRC_LOG;
+		ev.sender = "news@sender.test";
+		record_pol(&ev, &pol30, T9 + 3 * DAY9);
+		snprintf(q, sizeof(q), "S%zu", i);
+		ev = mkev("st@x.example", q, EV_ACT_FAILED, "4.2.2",
+		    "mailboxfull", false, T9 + (int64_t)i * DAY9);
+		ev.source = EV_SRC_LOG;
+		ev.sender = "news@sender.test";
+		record_pol(&ev, &pol30, T9 + 3 * DAY9);
+	}
+	ev = mkev("st@x.example", "S9", EV_ACT_DELIVERED, "2.0.0",
+	    "delivered", false, T9 + DAY9 / 2);
+	ev.source = EV_SRC_LOG;
+	record_pol(&ev, &pol30, T9 + 3 * DAY9);
+	assert_state("pr@x.example", "suppressed", "soft-limit", 3);
+	assert_state("st@x.example", "soft", "", 2);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sends"), 7);
+	/* cut between the second and the third: inside the window */
+	ck_assert_int_eq(store_prune(st, T9 + DAY9 + DAY9 / 2, &n), BD_OK);
+	ck_assert_int_eq(n, 5);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM sends"), 2);
+	ck_assert_int_eq(store_vacuum(st), BD_OK);
+	ck_assert_int_eq(store_rebuild(st, &pol30), BD_OK);
+	assert_state("pr@x.example", "suppressed", "soft-limit", 3);
+	assert_state("st@x.example", "soft", "", 2);
+	/* and the live path goes on from the same state */
+	ev = mkev("st@x.example", "S7", EV_ACT_FAILED, "4.2.2",
+	    "mailboxfull", false, T9 + 3 * DAY9);
+	ev.source = EV_SRC_LOG;
+	record_pol(&ev, &pol30, T9 + 3 * DAY9);
+	assert_state("st@x.example", "suppressed", "soft-limit", 3);
+	ck_assert_int_eq(store_rebuild(st, &pol30), BD_OK);
+	assert_state("st@x.example", "suppressed", "soft-limit", 3);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -1448,6 +1759,17 @@ store_suite(void)
 	tcase_add_test(tc, test_store_soft_limit_names_events);
 	tcase_add_test(tc, test_store_expiry_parse);
 	tcase_add_test(tc, test_store_expire_by_reason);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("issue9");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_store_case2_late_delivery_lifts);
+	tcase_add_test(tc, test_store_case5_one_message_one_key);
+	tcase_add_test(tc, test_store_case6_dates_bounded);
+	tcase_add_test(tc, test_store_case7_hard_upgrades_soft_limit);
+	tcase_add_test(tc, test_store_case8_lowered_limit_applies);
+	tcase_add_test(tc, test_store_case9_one_mailbox_one_key);
+	tcase_add_test(tc, test_store_case10_prune_then_rebuild);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("query");

@@ -154,6 +154,8 @@ static const struct ctl_col report_cols[] = {
 	{ "duplicates", CTL_COL_NUM, true, 0 },
 	{ "seconds", CTL_COL_MILLI, true, 0 },
 	{ "lines_per_second", CTL_COL_NUM, true, 0 },
+	/* "sent" to a next hop of ours (HandOffRelays): not deliveries */
+	{ "handoffs", CTL_COL_NUM, true, 0 },
 };
 #define NREPORT	(sizeof(report_cols) / sizeof(report_cols[0]))
 
@@ -181,16 +183,18 @@ report(const struct ctl_opts *o, FILE *fp, const char *what,
 		v[9].n = (int64_t)r->duplicates;
 		v[10].n = ms;
 		v[11].n = (int64_t)(rate + 0.5);
+		v[12].n = (int64_t)r->handoffs;
 		ctl_out_object(stdout, report_cols, v, NREPORT);
 		return;
 	}
 	fprintf(fp, "%s %s: %" PRIu64 " lines "
 	    "(%" PRIu64 " records, %" PRIu64 " ignored, %" PRIu64
 	    " malformed and skipped): %" PRIu64 " deliveries, %" PRIu64
+	    " hand-offs, %" PRIu64
 	    " bounces (%" PRIu64 " sender-side), %" PRIu64 " new events, %"
 	    PRIu64 " already known; %.2f s, %.0f lines/s\n", what, c->source,
 	    r->lines, r->records, r->ignored, r->malformed, r->deliveries,
-	    r->bounces, r->sender_side, r->events_new, r->duplicates, secs,
+	    r->handoffs, r->bounces, r->sender_side, r->events_new, r->duplicates, secs,
 	    rate);
 }
 

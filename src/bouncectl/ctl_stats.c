@@ -42,6 +42,8 @@ static const struct ctl_col stat_cols[] = {
 	{ "sends_soft", CTL_COL_NUM, false, 0 },
 	{ "sends_hard", CTL_COL_NUM, false, 0 },
 	{ "sends_sender_side", CTL_COL_NUM, false, 0 },
+	/* our own path's failures (who = local): never the recipient's */
+	{ "local", CTL_COL_NUM, true, 0 },
 };
 #define NSTAT	(sizeof(stat_cols) / sizeof(stat_cols[0]))
 
@@ -154,6 +156,7 @@ stat_cb(void *arg, const struct store_stat_row *r)
 	v[12].n = r->sends_soft;
 	v[13].n = r->sends_hard;
 	v[14].n = r->sends_sender;
+	v[15].n = r->local;
 	ctl_out_row(&a->out, v);
 	return 0;
 }

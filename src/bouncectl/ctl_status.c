@@ -43,6 +43,8 @@ static const struct ctl_col rcpt_cols[] = {
 	{ "manual_why", CTL_COL_STR, false, 0 },
 	{ "manual_at", CTL_COL_TIME, false, 0 },
 	{ "suppress_events", CTL_COL_STR, false, 0 },
+	{ "pending_count", CTL_COL_NUM, false, 0 },
+	{ "display", CTL_COL_STR, false, 0 },
 };
 #define NRCPT	(sizeof(rcpt_cols) / sizeof(rcpt_cols[0]))
 
@@ -74,6 +76,8 @@ recipient_vals(const struct store_recipient *r, struct ctl_val *v)
 	v[11].s = r->manual_why;
 	v[12].n = r->manual_at;
 	v[13].s = r->suppress_events;
+	v[14].n = r->pending_count;
+	v[15].s = r->display;
 }
 
 static int
@@ -135,7 +139,13 @@ status_block(struct store *s, const struct store_recipient *r, bool known)
 	printf("  state:        %s%s%s%s%s%s\n", r->state,
 	    r->reason[0] ? " (" : "", r->reason, r->reason[0] ? ")" : "",
 	    t1[0] ? " since " : "", t1);
+	if (r->display[0] != '\0' && strcmp(r->display, r->address) != 0)
+		printf("  received as:  %s\n", r->display);
 	printf("  soft count:   %u\n", r->soft_count);
+	if (r->pending_count > 0)
+		printf("  pending:      %u message%s deferred, not counted "
+		    "until given up\n", r->pending_count,
+		    r->pending_count == 1 ? "" : "s");
 	ctl_out_time(r->first_bounce, t1, sizeof(t1));
 	ctl_out_time(r->last_bounce, t2, sizeof(t2));
 	printf("  first bounce: %s\n  last bounce:  %s\n", t1[0] ? t1 : "-",
@@ -525,6 +535,9 @@ static const struct ctl_col hist_cols[] = {
 	{ "trusted", CTL_COL_BOOL, false, 0 },
 	{ "mail_kind", CTL_COL_STR, false, 0 },
 	{ "client_addr", CTL_COL_STR, false, 0 },
+	/* the report's own date; "when" is the date the rule used */
+	{ "reported", CTL_COL_TIME, true, 0 },
+	{ "message_key", CTL_COL_STR, false, 0 },
 };
 #define NHIST	(sizeof(hist_cols) / sizeof(hist_cols[0]))
 
@@ -563,6 +576,8 @@ hist_cb(void *arg, const struct store_event_row *e)
 	v[25].n = e->trusted;
 	v[26].s = e->mail_kind;
 	v[27].s = e->client_addr;
+	v[28].n = e->reported_at;
+	v[29].s = e->msgkey;
 	ctl_out_row(arg, v);
 	return 0;
 }

@@ -233,21 +233,23 @@ e2e_need_postfix()
 
 # --- set-up -------------------------------------------------------------
 
-# e2e_free_ports N - N distinct TCP ports free on this scenario's own
+# e2e_free_ports N [FIRST] - N distinct TCP ports free on this scenario's own
 # address E2E_ADDR.  Scenarios run side by side (make -j2 check) and each
 # has an address of its own (see E2E_ADDR above), so no other scenario
 # can take a port between this choice and the server's bind.  The ports
 # come from 20025 up, below the kernel's ephemeral range (32768-60999),
 # so that no outgoing connection's source port takes one either; a port
 # something else holds (a wildcard listener, a stray server of an
-# earlier run) is skipped.
+# earlier run) is skipped.  FIRST (default 20025) is where to start: a
+# scenario's own extra ports come from 30000 up, out of e2e_start_postfix's
+# way.
 e2e_free_ports()
 {
 	python3 -c '
 import socket, sys
-addr, want = sys.argv[1], int(sys.argv[2])
+addr, want, first = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 got = []
-for p in range(20025, 32000):
+for p in range(first, 32000):
 	s = socket.socket()
 	try:
 		s.bind((addr, p))
@@ -259,7 +261,7 @@ for p in range(20025, 32000):
 	if len(got) == want:
 		break
 print(" ".join(str(p) for p in got))
-' "$E2E_ADDR" "$1"
+' "$E2E_ADDR" "$1" "${2:-20025}"
 }
 
 # e2e_mkdir - the private folder, reachable by the postfix and bounced users
@@ -284,6 +286,9 @@ e2e_mkdir()
 }
 
 # e2e_write_bounced_conf [KEY VALUE]... - bounced.conf with overrides
+# (E2E_HANDOFF: HandOffRelays; E2E_MAINCF_EXTRA and E2E_MASTER_EXTRA:
+# lines added to the instance's main.cf and master.cf by
+# e2e_start_postfix)
 e2e_write_bounced_conf()
 {
 	{
@@ -365,6 +370,7 @@ e2e_routes()
 		block)	port=$P_BLOCK ;;
 		ok)	port=$P_OK ;;
 		flip)	port=$P_FLIP ;;
+		down)	port=${P_DOWN:?a scenario with a down route sets P_DOWN} ;;
 		*)	e2e_log "ERROR: unknown route kind $kind" >&2
 			return 1 ;;
 		esac
@@ -377,7 +383,8 @@ e2e_routes()
 # Each ROUTE is ADDRESS=KIND (ADDRESS may also be a domain) with KIND one
 # of hard, soft, block, ok: mail to ADDRESS goes to the smtp-sink that
 # behaves so; or flip: to e2e_start_flip's server, which defers or
-# accepts as e2e_flip says.  Any other address in remote.test is
+# accepts as e2e_flip says; or down: to the scenario's port P_DOWN, where
+# nothing listens until it starts a sink there.  Any other address in remote.test is
 # accepted; mail to any other domain goes to the relayhost sink, which
 # accepts it too.  DSNs go to the relayhost sink.
 #
@@ -471,6 +478,7 @@ discard   unix  - - n -   - discard
 anvil     unix  - - n -   1 anvil
 scache    unix  - - n -   1 scache
 postlog   unix-dgram n - n - 1 postlogd
+${E2E_MASTER_EXTRA:-}
 EOF
 	postfix -c "$E2E_DIR/etc" check >"$E2E_DIR/postfix-start.log" 2>&1 ||
 	    e2e_error "postfix check failed"

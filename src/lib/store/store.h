@@ -152,6 +152,8 @@ struct store_stat_row {
 	int64_t		 sends_soft;
 	int64_t		 sends_hard;
 	int64_t		 sends_sender;
+	/* failures of our own delivery path (who = local): not counted above */
+	int64_t		 local;
 };
 
 /* An operator's action, for store_manual(). */

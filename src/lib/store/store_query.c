@@ -318,7 +318,7 @@ stat_row(sqlite3_stmt *st, void *arg)
 	int64_t			*n[] = { &row.events, &row.hard, &row.soft,
 	    &row.sender, &row.delivered, &row.suppressed, &row.sends,
 	    &row.sends_delivered, &row.sends_soft, &row.sends_hard,
-	    &row.sends_sender };
+	    &row.sends_sender, &row.local };
 	size_t			 i;
 
 	row.key = store_col_text(st, 0) != NULL ? store_col_text(st, 0) : "";
@@ -384,20 +384,20 @@ store_stats_since(struct store *s, const char *by, int64_t since,
 	if (stat_keys[k].skey != NULL)
 		snprintf(sends, sizeof(sends), "UNION ALL SELECT %s, 0, 0, 0, "
 		    "0, 0, 0, 1, outcome = 'delivered', outcome = 'soft', "
-		    "outcome = 'hard', outcome = 'sender' FROM sends "
+		    "outcome = 'hard', outcome = 'sender', 0 FROM sends "
 		    "WHERE ts >= ?1 AND COALESCE(sender, '?') NOT IN "
 		    "('', '<>') ", stat_keys[k].skey);
 	/* The keys are constants of this file, never user text. */
 	snprintf(sql, sizeof(sql),
 	    "SELECT k, SUM(ev), SUM(h), SUM(so), SUM(se), SUM(de), SUM(su), "
-	    "SUM(sn), SUM(sd), SUM(ss), SUM(sh), SUM(sx) "
+	    "SUM(sn), SUM(sd), SUM(ss), SUM(sh), SUM(sx), SUM(lo) "
 	    "FROM (SELECT %s AS k, 1 AS ev, class = 'hard' AS h, "
 	    "class = 'soft' AS so, class = 'sender' AS se, "
 	    "class = 'delivered' AS de, 0 AS su, 0 AS sn, 0 AS sd, 0 AS ss, "
-	    "0 AS sh, 0 AS sx FROM events "
-	    "WHERE class NOT IN ('suppress', 'unsuppress', 'untrusted') "
-	    "AND ts >= ?1 "
-	    "UNION ALL SELECT %s, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0 "
+	    "0 AS sh, 0 AS sx, class = 'local' AS lo FROM events "
+	    "WHERE class NOT IN ('suppress', 'unsuppress', 'untrusted', "
+	    "'info') AND ts >= ?1 "
+	    "UNION ALL SELECT %s, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0 "
 	    "FROM recipients r LEFT JOIN events e ON e.id = r.suppress_event "
 	    "WHERE r.state = 'suppressed' %s %s) GROUP BY k ORDER BY k",
 	    stat_keys[k].ekey, stat_keys[k].rkey,

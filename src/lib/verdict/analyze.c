@@ -90,9 +90,13 @@ analysis_free(struct analysis *a)
  * analysis_event - present recipient i of a as an event
  *
  * The event borrows every string from a; it is valid until
- * analysis_free(a).  The event's time is the most specific date the
- * report gives: the recipient's Last-Attempt-Date, else the report's
- * Arrival-Date, else the bounce's Date, else now.
+ * analysis_free(a).  The event's time is when the failure was
+ * reported: the recipient's Last-Attempt-Date, else the bounce's own
+ * Date, else the report's Arrival-Date (the original message's arrival:
+ * Postfix's DSNs carry no Last-Attempt-Date, and an expiry would be
+ * dated days early), else now; a feedback report (RFC 5965) is dated
+ * by the Arrival-Date of the message complained of.  The store bounds
+ * it (store_record()).
  */
 void
 analysis_event(const struct analysis *a, size_t i, enum ev_source src,
@@ -102,9 +106,13 @@ analysis_event(const struct analysis *a, size_t i, enum ev_source src,
 	const struct dsn_rcpt	*rc = &r->rcpts[i];
 
 	memset(ev, 0, sizeof(*ev));
-	ev->when = rc->last_attempt ? rc->last_attempt :
-	    r->arrival_date ? r->arrival_date :
-	    r->date ? r->date : now;
+	if (r->feedback_type != NULL && r->feedback_type[0] != '\0')
+		ev->when = r->arrival_date ? r->arrival_date :
+		    r->date ? r->date : now;
+	else
+		ev->when = rc->last_attempt ? rc->last_attempt :
+		    r->date ? r->date :
+		    r->arrival_date ? r->arrival_date : now;
 	ev->recipient = a->recipients[i];
 	ev->original_recipient = rc->original_recipient;
 	ev->action = rc->action;
