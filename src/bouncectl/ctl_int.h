@@ -45,7 +45,7 @@ void ctl_set_db_path(const char *path);
 /* ctl_explain - an SQLite failure in the operator's words, or NULL */
 const char *ctl_explain(const char *msg, char *buf, size_t len);
 /*
- * ctl_config_policy - -c CONFIG (else the default one unless --db, else
+ * ctl_config_policy - -c CONFIG (else the default one when it exists, else
  * the defaults) and its SoftBounceLimit, SoftBounceWindow and
  * ComplaintSuppress; message on stderr; config_free() *cfg
  */

@@ -66,7 +66,8 @@ on_signal(int sig)
 struct logctx {
 	struct store		*s;
 	struct rules		*rules;
-	struct state_policy	 pol;
+	struct state_policy	 pol;	/* borrows from cfg (HandOffRelays) */
+	struct bd_config	*cfg;
 	char			 campaign[128];
 	struct logsource	*ls;
 	struct logsource_result	 res;
@@ -91,10 +92,12 @@ logctx_free(struct logctx *c)
 	logsource_free(c->ls);
 	rules_unref(c->rules);
 	store_close(c->s);
+	config_free(c->cfg);
+	c->cfg = NULL;
 }
 
 /*
- * The config (-c, else the default when it exists and no --db was given)
+ * The config (-c, else the default when it exists)
  * gives the rules, SoftBounceLimit/Window, ComplaintSuppress and
  * CampaignHeader; without one the built-in rules and the defaults of
  * bounced.conf(5) apply (3 sends in 30 days; abuse and opt-out
@@ -116,7 +119,7 @@ logctx_open(const struct ctl_opts *o, const char *path, struct logctx *c)
 	if (cfg->campaign_header != NULL)
 		snprintf(c->campaign, sizeof(c->campaign), "%s",
 		    cfg->campaign_header);
-	config_free(cfg);
+	c->cfg = cfg;		/* c->pol borrows its HandOffRelays */
 	if (ctl_store_open(o, 0, &c->s) != CTL_EXIT_OK) {
 		logctx_free(c);
 		return CTL_EXIT_ERROR;

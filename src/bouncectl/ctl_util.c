@@ -152,10 +152,11 @@ ctl_store_fail(struct store *s, const char *what)
  *
  * Arguments: o, the global options; *cfg receives the snapshot (the
  * caller config_free()s it); *pol receives SoftBounceLimit,
- * SoftBounceWindow and ComplaintSuppress.
+ * SoftBounceWindow, ComplaintSuppress and HandOffRelays (borrowed from
+ * *cfg: keep it while pol is used).
  * Returns CTL_EXIT_OK, or CTL_EXIT_ERROR after a message on stderr.
- * Notes: the config is -c, else the default one when it exists and no
- * --db was given; without one, the defaults of every key of
+ * Notes: the config is -c, else the default one when it exists (also
+ * with --db: its keys apply to that database too); without one, the defaults of every key of
  * bounced.conf(5) (3 sends in 30 days; abuse and opt-out complaints
  * suppress) and the built-in rules.
  */
