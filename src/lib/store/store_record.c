@@ -108,22 +108,15 @@ ensure_row(struct store *s, const char *addr, const char *display)
 	sqlite3_stmt	*st;
 	enum bd_status	 r;
 
-	if ((r = store_cached(s, "INSERT OR IGNORE INTO recipients (address, "
-	    "domain, display) VALUES (?1, ?2, COALESCE(?3, ?1))", &st)) !=
-	    BD_OK)
+	if ((r = store_cached(s, "INSERT INTO recipients (address, domain, "
+	    "display) VALUES (?1, ?2, COALESCE(?3, ?1)) ON CONFLICT(address) "
+	    "DO UPDATE SET display = excluded.display WHERE ?3 IS NOT NULL "
+	    "AND display <> excluded.display", &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, addr, ADDR_MAX);
 	store_bind_text(st, 2, store_addr_domain(addr), ADDR_MAX);
 	store_bind_text(st, 3, display, ADDR_MAX);
-	if ((r = store_step_done(s, st, "insert recipient")) != BD_OK ||
-	    display == NULL)
-		return r;
-	if ((r = store_cached(s, "UPDATE recipients SET display = ?1 WHERE "
-	    "address = ?2 AND display <> ?1", &st)) != BD_OK)
-		return r;
-	store_bind_text(st, 1, display, ADDR_MAX);
-	store_bind_text(st, 2, addr, ADDR_MAX);
-	return store_step_done(s, st, "display");
+	return store_step_done(s, st, "insert recipient");
 }
 
 static enum bd_status
@@ -723,21 +716,25 @@ note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
 
 /* The canonical key of key (itself when not linked). */
 static enum bd_status
-canon_of(struct store *s, const char *key, char *out, size_t outlen)
+canon_of(struct store *s, const char *key, char *out, size_t outlen,
+    bool *found)
 {
 	sqlite3_stmt	*st;
 	enum bd_status	 r;
 	int		 rc;
 
 	snprintf(out, outlen, "%s", key);
+	*found = false;
 	if (key[0] == '\0')
 		return BD_OK;
 	if ((r = store_cached(s, "SELECT canon FROM msgkeys WHERE key = ?",
 	    &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, key, STATE_KEY_MAX - 1);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		store_copy_col(out, outlen, st, 0);
+		*found = true;
+	}
 	store_release(s, st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? BD_OK :
 	    store_dberr(s, rc, "message key");
@@ -843,13 +840,14 @@ message_key(struct store *s, const char *const *keys, size_t n, bool link,
 	sqlite3_stmt	*st;
 	enum bd_status	 r;
 	size_t		 i;
+	bool		 found[4];
 
 	out[0] = '\0';
 	if (n > 4)
 		n = 4;
 	for (i = 0; i < n; i++) {
-		if ((r = canon_of(s, keys[i], canon[i], sizeof(canon[i]))) !=
-		    BD_OK)
+		if ((r = canon_of(s, keys[i], canon[i], sizeof(canon[i]),
+		    &found[i])) != BD_OK)
 			return r;
 		if (state_key_better(canon[i], out) &&
 		    strlen(canon[i]) < outlen)
@@ -861,7 +859,8 @@ message_key(struct store *s, const char *const *keys, size_t n, bool link,
 		if (canon[i][0] != '\0' && strcmp(canon[i], out) != 0 &&
 		    (r = repoint(s, canon[i], out, ts, rf)) != BD_OK)
 			return r;
-		if (keys[i][0] == '\0')
+		/* a key already linked now points at out (repoint()) */
+		if (keys[i][0] == '\0' || found[i])
 			continue;
 		if ((r = store_cached(s, "INSERT OR IGNORE INTO msgkeys (key, "
 		    "canon, ts) VALUES (?1, ?2, ?3)", &st)) != BD_OK)
