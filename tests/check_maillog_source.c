@@ -41,6 +41,7 @@ static struct store *st;
 static struct rules *rules;
 static struct logsource *ls;
 static struct logsource_result res;
+static struct maillog_rec rec9;
 static const struct state_policy pol = { .soft_limit = 3, .soft_window = 30 * DAY,
 	    .complaint_types = 0 };
 
@@ -638,6 +639,84 @@ START_TEST(test_logsource_null_sender_is_no_send)
 }
 END_TEST
 
+/*
+ * Issue 9, cases 3 and 4 at the log source: a "sent" to the content
+ * filter on loopback is a hand-off (relayed, with the queue id the filter
+ * gave the message), and the re-queued message's outcome is the one that
+ * counts; a deferral towards the filter (it is down) is our own path's.
+ */
+START_TEST(test_logsource_hops_and_our_side)
+{
+	struct bd_event	 evs[4];
+	size_t		 n;
+	char		 line[1024];
+
+	queued(T0, "F1LTER00001", "hop1@example.org");
+	feedf(T0 + 1, "postfix/smtp[2300]: F1LTER00001: to=<hop@example.net>, "
+	    "relay=127.0.0.1[127.0.0.1]:10024, delay=0.2, delays=0/0/0/0.2, "
+	    "dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:"
+	    "10025): 250 2.0.0 Ok: queued as 4QA2B3C4D5)");
+	queued(T0 + 2, "4QA2B3C4D5", "hop1@example.org");
+	feedf(T0 + 3, "postfix/smtp[2301]: 4QA2B3C4D5: to=<hop@example.net>, "
+	    "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0/1, "
+	    "dsn=5.2.2, status=bounced (host mx.example.net[192.0.2.7] said: "
+	    "552 5.2.2 Mailbox full (in reply to RCPT TO command))");
+	ck_assert_msg(res.deliveries == 0 && res.handoffs == 1, "deliveries/"
+	    "hand-offs: got %llu/%llu, want 0/1",
+	    (unsigned long long)res.deliveries,
+	    (unsigned long long)res.handoffs);
+	testutil_assert_state(st, "hop@example.net", "soft", "", 1);
+	/* both queue ids and the Message-ID are one message */
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(DISTINCT "
+	    "msgkey) FROM events WHERE recipient = 'hop@example.net'"), 1);
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "events WHERE recipient = 'hop@example.net' AND action = "
+	    "'relayed' AND class = 'ignore'"), 1);
+
+	/* the filter down: deferred there, then given up: never counts */
+	queued(T0 + 10, "D0WN0000001", "down1@example.org");
+	feedf(T0 + 11, "postfix/qmgr[2099]: D0WN0000001: to=<hop@example.net>, "
+	    "relay=none, delay=300, delays=300/0/0/0, dsn=4.4.1, "
+	    "status=deferred (delivery temporarily suspended: connect to "
+	    "127.0.0.1[127.0.0.1]:10024: Connection refused)");
+	expired(T0 + 12, "D0WN0000001");
+	queued(T0 + 13, "D0WN0000002", "down2@example.org");
+	feedf(T0 + 14, "postfix/qmgr[2099]: D0WN0000002: to=<hop@example.net>, "
+	    "relay=none, delay=300, delays=300/0/0/0, dsn=4.3.0, "
+	    "status=deferred (mail transport unavailable)");
+	expired(T0 + 15, "D0WN0000002");
+	testutil_assert_state(st, "hop@example.net", "soft", "", 1);
+	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
+	    "events WHERE recipient = 'hop@example.net' AND class = 'local' "
+	    "AND who = 'local'"), 4);
+
+	/* the pure step: the hand-off names its successor */
+	snprintf(line, sizeof(line), "2026-11-23T18:00:00.000000+00:00 relay "
+	    "postfix/smtp[1]: AAAAA11111: to=<x@example.net>, relay=127.0.0.1"
+	    "[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.0.0, "
+	    "status=sent (250 2.0.0 Ok: queued as BBBBB22222)");
+	ck_assert_int_eq(maillog_parse(line, strlen(line), T0, 0, &rec9),
+	    MAILLOG_RECORD);
+	ck_assert_str_eq(rec9.queued_as, "BBBBB22222");
+	ck_assert_uint_eq(rec9.relay_port, 10024);
+	ck_assert_str_eq(rec9.relay_addr, "127.0.0.1");
+	n = logsource_events(ls, &rec9, evs, 4);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(evs[0].action, EV_ACT_RELAYED);
+	ck_assert_str_eq(evs[0].next_queue_id, "BBBBB22222");
+	/* a loopback LMTP delivery (Dovecot) is a delivery */
+	snprintf(line, sizeof(line), "2026-11-23T18:00:00.000000+00:00 relay "
+	    "postfix/lmtp[1]: AAAAA11112: to=<x@example.net>, relay=127.0.0.1"
+	    "[127.0.0.1]:24, delay=1, delays=0/0/0/1, dsn=2.0.0, "
+	    "status=sent (250 2.0.0 <x@example.net> Saved)");
+	ck_assert_int_eq(maillog_parse(line, strlen(line), T0, 0, &rec9),
+	    MAILLOG_RECORD);
+	n = logsource_events(ls, &rec9, evs, 4);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(evs[0].action, EV_ACT_DELIVERED);
+}
+END_TEST
+
 START_TEST(test_logsource_expired_fails_deferred)
 {
 	queued(T0, "E0000000001", "x@example.org");
@@ -715,6 +794,7 @@ logsource_suite(void)
 	tcase_add_test(tc, test_logsource_sends_and_campaign);
 	tcase_add_test(tc, test_logsource_null_sender_is_no_send);
 	tcase_add_test(tc, test_logsource_expired_fails_deferred);
+	tcase_add_test(tc, test_logsource_hops_and_our_side);
 	tcase_add_test(tc, test_logsource_queue_memory_bounded);
 	suite_add_tcase(s, tc);
 	return s;
