@@ -446,8 +446,10 @@ refold(struct store *s, const char *addr, const struct state_policy *pol,
 	    (r = fold_address(s, addr, &old, pol, &rs)) != BD_OK ||
 	    (r = save_state(s, addr, &rs)) != BD_OK)
 		return r;
+	/* not when an operator's action (or an expiry) did it */
 	if (why != NULL && old.st.kind == STATE_SUPPRESSED &&
-	    rs.st.kind != STATE_SUPPRESSED && rs.st.manual_at <= old.st.since)
+	    rs.st.kind != STATE_SUPPRESSED &&
+	    rs.st.manual_at == old.st.manual_at)
 		return note_lifted(s, addr, &old, &rs, why, now);
 	return BD_OK;
 }
@@ -473,7 +475,8 @@ fold(struct store *s, const char *addr, const struct state_input *in,
 	snprintf(why, sizeof(why), "event %" PRId64 " (%s dated %" PRId64
 	    ") came in after newer ones", ev_id, state_input_name(in->kind),
 	    in->when);
-	return refold(s, addr, pol, why, now);
+	/* an operator's action is its own reason: no note */
+	return refold(s, addr, pol, in->manual ? NULL : why, now);
 }
 static const char *
 event_identity(const struct bd_event *ev, const char *rcpt, const char *key,
