@@ -1414,7 +1414,7 @@ START_TEST(test_milter_trust_sends_recorded_at_eoh)
 	ck_assert(milter_sync_sends());
 	ck_assert_int_eq(testutil_count_rows(dbpath, "SELECT COUNT(*) FROM "
 	    "sends WHERE queue_id = 'D5FAEA761C6' AND recipient = "
-	    "'Bob@remote.test' AND message_id = "
+	    "'bob@remote.test' AND message_id = "
 	    "'e2e-hard-20733.22992@sender.test' AND sender = "
 	    "'alice@sender.test' AND ts = 1795457500"), 1);
 	ck_assert_int_eq(count_logged(LOG_INFO, ""), 0);

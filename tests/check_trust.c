@@ -284,7 +284,8 @@ END_TEST
 
 static char	 tmpdir[256], dbpath[300];
 static struct store *store;
-static const struct state_policy pol = { 3, 30 * DAY, 1u << STATE_FB_ABUSE };
+static const struct state_policy pol = { .soft_limit = 3,
+	.soft_window = 30 * DAY, .complaint_types = 1u << STATE_FB_ABUSE };
 
 static void
 setup(void)

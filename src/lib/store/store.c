@@ -677,9 +677,8 @@ store_policy_text(const struct state_policy *pol, char *out, size_t outlen)
 	char	 fb[STATE_FB_TEXT_MAX];
 
 	state_complaint_format(pol->complaint_types, fb, sizeof(fb));
-	snprintf(out, outlen, "limit=%u window=%" PRId64 " complaint=%s%s",
-	    pol->soft_limit, pol->soft_window, fb[0] ? fb : "none",
-	    pol->require_trust ? " trust=required" : "");
+	snprintf(out, outlen, "limit=%u window=%" PRId64 " complaint=%s",
+	    pol->soft_limit, pol->soft_window, fb[0] ? fb : "none");
 }
 
 /* The meta value of key into out ("" when none); BD_OK or a failure. */
@@ -722,7 +721,6 @@ load_policy(struct store *s)
 	s->pol.soft_limit = limit;
 	s->pol.soft_window = window;
 	s->pol.complaint_types = mask;
-	s->pol.require_trust = strstr(text, " trust=required") != NULL;
 	s->have_pol = true;
 }
 

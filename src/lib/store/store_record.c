@@ -280,7 +280,7 @@ row_input(const struct store_event_row *e, struct state_input *in)
 	in->kind = class_kind(e->class);
 	in->msgkey = e->msgkey;
 	in->feedback_type = e->feedback_type;
-	in->untrusted = !e->trusted;
+	in->untrusted = e->class != NULL && strcmp(e->class, "untrusted") == 0;
 	/*
 	 * A feedback report kept before complaints could suppress (class
 	 * "ignore" then) is replayed from its Feedback-Type all the same.
@@ -930,7 +930,7 @@ record_one(struct store *s, const struct bd_event *ev,
 	in.kind = state_event_kind(ev, pol);
 	in.when = event_ts(ev, now, pol);
 	in.feedback_type = ev->feedback_type;
-	in.untrusted = !ev->trusted;
+	in.untrusted = event_held(ev);	/* kept apart below: never folded */
 	state_msgkeys(ev, &k);
 	snprintf(key, sizeof(key), "%s", k.q[0] ? k.q : k.m[0] ? k.m : k.e);
 	next[0] = '\0';

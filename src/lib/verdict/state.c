@@ -349,7 +349,7 @@ state_apply(struct state *st, const struct state_input *in,
 	enum state_reason	 r0 = st->reason;
 	size_t			 n0 = state_soft_count(st);
 
-	if (in->untrusted && pol != NULL && pol->require_trust)
+	if (in->untrusted)
 		return false;
 	if (in->when > st->newest)
 		st->newest = in->when;

@@ -21,12 +21,6 @@ struct state_policy {
 	 */
 	unsigned	 complaint_types;
 	/*
-	 * true: an untrusted event (a report not tied to mail this relay
-	 * sent) changes no state (DESIGN.md "Trust"); false: it does, as
-	 * before trust is established.
-	 */
-	bool		 require_trust;
-	/*
 	 * HandOffRelays: the next hops of ours, whose failed connections
 	 * are our own path's (ourside.h); NULL: loopback.
 	 */
@@ -135,9 +129,8 @@ struct state_input {
 	bool		 manual;	/* SUPPRESS/UNSUPPRESS from an operator */
 	const char	*feedback_type;	/* FEEDBACK: its ARF Feedback-Type */
 	/*
-	 * An event not tied to mail this relay sent (DESIGN.md "Trust"):
-	 * state_apply() changes nothing for it when the policy says
-	 * require_trust.
+	 * An event the trust policy held (DESIGN.md "Trust", event_held()):
+	 * state_apply() changes nothing for it.
 	 */
 	bool		 untrusted;
 };
