@@ -18,7 +18,8 @@ static const struct addr_case {
 	const char	*want;		/* NULL: not an address */
 } addr_cases[] = {
 	{ "bob@Remote.TEST", "bob@remote.test" },
-	{ "rfc822; Bob@Example.COM", "Bob@example.com" },
+	/* the key: local part without case, domain an A-label (issue 9) */
+	{ "rfc822; Bob@Example.COM", "bob@example.com" },
 	{ " <bob@example.com> ", "bob@example.com" },
 	{ "bob@example.com.", "bob@example.com" },
 	{ "first.last+tag@sub.example.com", "first.last+tag@sub.example.com" },
@@ -26,7 +27,8 @@ static const struct addr_case {
 	{ "\"john doe\"@example.com", "\"john doe\"@example.com" },
 	{ "\"a@b\"@example.com", "\"a@b\"@example.com" },
 	{ "user@[192.0.2.1]", "user@[192.0.2.1]" },
-	{ "j\xc3\xb6rg@b\xc3\xbc" "cher.example", "j\xc3\xb6rg@b\xc3\xbc" "cher.example" },
+	{ "j\xc3\xb6rg@b\xc3\xbc" "cher.example",
+	    "j\xc3\xb6rg@xn--bcher-kva.example" },
 	{ "host_name@mx_1.example.com", "host_name@mx_1.example.com" },
 	{ "", NULL },
 	{ "no-at-sign", NULL },
