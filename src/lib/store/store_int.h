@@ -101,11 +101,11 @@ enum bd_status store_manual_one(struct store *s, const struct store_manual *m,
 
 /*
  * store_record.c: fold the events dated before `before` into the
- * checkpoint of at most max addresses not done yet (*n: how many);
- * store_prune() then deletes them
+ * checkpoints of the next max addresses after `after` (*n: how many,
+ * last: where it stopped); store_prune() then deletes them
  */
 enum bd_status store_checkpoint(struct store *s, int64_t before,
-    size_t max, int64_t *n);
+    const char *after, size_t max, char *last, size_t lastlen, int64_t *n);
 
 /* store_query.c: a row of STORE_EVENT_COLUMNS; strings borrowed from st */
 void store_fill_event(sqlite3_stmt *st, struct store_event_row *e);

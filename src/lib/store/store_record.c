@@ -1203,7 +1203,7 @@ checkpoint_one(struct store *s, const char *addr, int64_t before)
 		return r;
 	if (from >= before)
 		return BD_OK;	/* an earlier prune went further */
-	if ((r = store_prepare(s, "SELECT " STORE_EVENT_COLUMNS " FROM events "
+	if ((r = store_cached(s, "SELECT " STORE_EVENT_COLUMNS " FROM events "
 	    "WHERE recipient = ?1 AND ts >= ?2 AND ts < ?3 AND "
 	    "class NOT IN ('info', 'untrusted') " FOLD_ORDER, &st)) != BD_OK)
 		return r;
@@ -1215,11 +1215,11 @@ checkpoint_one(struct store *s, const char *addr, int64_t before)
 		row_input(&e, &in);
 		apply(&rs, &in, e.id, db_policy(s));
 	}
-	sqlite3_finalize(st);
+	store_release(s, st);
 	if (rc != SQLITE_DONE)
 		return store_dberr(s, rc, "checkpoint");
 	state_encode(&rs.st, text, sizeof(text));
-	if ((r = store_prepare(s, "UPDATE recipients SET checkpoint = ?1, "
+	if ((r = store_cached(s, "UPDATE recipients SET checkpoint = ?1, "
 	    "checkpoint_ts = ?2 WHERE address = ?3", &st)) != BD_OK)
 		return r;
 	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
@@ -1231,16 +1231,20 @@ checkpoint_one(struct store *s, const char *addr, int64_t before)
 /*
  * store_checkpoint - keep what the events dated before `before` say
  *
- * Arguments: s, locked, in a transaction; before; max, addresses at
- * most; *n, receives how many were done.
+ * Arguments: s, locked, in a transaction; before; after, the address
+ * the previous batch stopped at ("" to start); max, addresses looked at
+ * at most; last/lastlen, receives the address this batch stopped at;
+ * *n, how many addresses were looked at.
  * Returns BD_OK or a failure.
  * Notes: each address with such events whose checkpoint is older gets
  * as checkpoint the fold of its previous checkpoint and those events
  * (under the database's policy); a fold then starts from it
- * (fold_start()).  Call again while *n == max.
+ * (fold_start()).  Addresses are taken in order: call again from last
+ * while *n == max (each batch costs its own addresses, not the table).
  */
 enum bd_status
-store_checkpoint(struct store *s, int64_t before, size_t max, int64_t *n)
+store_checkpoint(struct store *s, int64_t before, const char *after,
+    size_t max, char *last, size_t lastlen, int64_t *n)
 {
 	struct refolds	 rf = { NULL, 0, 0 };
 	sqlite3_stmt	*st;
@@ -1249,19 +1253,34 @@ store_checkpoint(struct store *s, int64_t before, size_t max, int64_t *n)
 	int		 rc;
 
 	*n = 0;
-	if ((r = store_prepare(s, "SELECT DISTINCT e.recipient FROM events e "
-	    "JOIN recipients r ON r.address = e.recipient WHERE e.ts < ?1 "
-	    "AND r.checkpoint_ts < ?1 LIMIT ?2", &st)) != BD_OK)
+	snprintf(last, lastlen, "%s", after);
+	if ((r = store_cached(s, "SELECT address FROM recipients WHERE "
+	    "address > ?1 AND checkpoint_ts < ?2 ORDER BY address LIMIT ?3",
+	    &st)) != BD_OK)
 		return r;
-	sqlite3_bind_int64(st, 1, before);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	store_bind_text(st, 1, after, ADDR_MAX);
+	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	while (r == BD_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		r = refolds_add(s, &rf, store_col_text(st, 0));
-	sqlite3_finalize(st);
+	store_release(s, st);
 	if (r == BD_OK && rc != SQLITE_DONE)
 		r = store_dberr(s, rc, "checkpoint");
-	for (i = 0; i < rf.n && r == BD_OK; i++)
-		r = checkpoint_one(s, rf.v[i], before);
+	for (i = 0; i < rf.n && r == BD_OK; i++) {
+		if ((r = store_cached(s, "SELECT 1 FROM events WHERE "
+		    "recipient = ? AND ts < ? LIMIT 1", &st)) != BD_OK)
+			break;
+		store_bind_text(st, 1, rf.v[i], ADDR_MAX);
+		sqlite3_bind_int64(st, 2, before);
+		rc = sqlite3_step(st);
+		store_release(s, st);
+		if (rc == SQLITE_ROW)
+			r = checkpoint_one(s, rf.v[i], before);
+		else if (rc != SQLITE_DONE)
+			r = store_dberr(s, rc, "checkpoint");
+	}
+	if (r == BD_OK && rf.n > 0)
+		snprintf(last, lastlen, "%s", rf.v[rf.n - 1]);
 	*n = (int64_t)rf.n;
 	refolds_free(&rf);
 	return r;

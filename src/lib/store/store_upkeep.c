@@ -303,6 +303,7 @@ store_prune(struct store *s, int64_t before, int64_t *n_deleted)
 	const struct timespec	 gap = { 0, 10 * 1000000L };	/* 10 ms */
 	sqlite3_stmt		*st;
 	enum bd_status		 rs;
+	char			 after[ADDR_MAX + 1], next[ADDR_MAX + 1];
 	int64_t			 n, total = 0;
 	int			 rc;
 
@@ -310,18 +311,20 @@ store_prune(struct store *s, int64_t before, int64_t *n_deleted)
 		*n_deleted = 0;
 	if (store_writable(s) != BD_OK)
 		return BD_EIO;
+	after[0] = next[0] = '\0';
 	do {
 		pthread_mutex_lock(&s->lock);
 		n = 0;
 		if ((rs = store_tx_begin(s)) == BD_OK) {
-			rs = store_checkpoint(s, before, STORE_PRUNE_BATCH,
-			    &n);
+			rs = store_checkpoint(s, before, after,
+			    STORE_PRUNE_BATCH, next, sizeof(next), &n);
 			if (rs == BD_OK)
 				rs = store_tx_commit(s);
 			else
 				store_tx_rollback(s);
 		}
 		pthread_mutex_unlock(&s->lock);
+		memcpy(after, next, sizeof(after));
 		if (rs == BD_OK && n == STORE_PRUNE_BATCH)
 			(void)nanosleep(&gap, NULL);
 	} while (rs == BD_OK && n == STORE_PRUNE_BATCH);
