@@ -52,7 +52,7 @@ open_fresh(int busy_ms)
 	struct db	*db;
 	char		 err[256];
 
-	ck_assert_msg(db_open(target, busy_ms, &db, err, sizeof(err)) ==
+	ck_assert_msg(db_open(target, 0, busy_ms, &db, err, sizeof(err)) ==
 	    BD_OK, "open %s: %s", target, err);
 	ck_assert_int_eq(db_exec(db, "DROP TABLE IF EXISTS t"), BD_OK);
 	ck_assert_msg(db_exec(db, "CREATE TABLE t (id BIGINT PRIMARY KEY, "
@@ -231,7 +231,7 @@ START_TEST(test_db_lock_is_busy)
 		return;
 	a = open_fresh(1000);
 	insert(a, 1, "x@example.test", true);
-	ck_assert_int_eq(db_open(target, 300, &b, err, sizeof(err)), BD_OK);
+	ck_assert_int_eq(db_open(target, 0, 300, &b, err, sizeof(err)), BD_OK);
 	ck_assert_int_eq(db_begin(a, true), BD_OK);
 	ck_assert_int_eq(db_prepare(a, "UPDATE t SET n = n + 1 WHERE id = 1",
 	    &st), BD_OK);
@@ -269,10 +269,10 @@ START_TEST(test_db_bad_target)
 	enum bd_status	 s;
 
 	if (_i == 0)
-		s = db_open("/nonexistent-dir/sub/x.db", 100, &db, err,
+		s = db_open("/nonexistent-dir/sub/x.db", 0, 100, &db, err,
 		    sizeof(err));
 	else
-		s = db_open("host=/nonexistent-dir dbname=x", 100, &db, err,
+		s = db_open("host=/nonexistent-dir dbname=x", 0, 100, &db, err,
 		    sizeof(err));
 	ck_assert_msg(s == BD_EIO && db == NULL && err[0] != '\0', "got %d "
 	    "(%s), want BD_EIO with a reason", s, err);

@@ -65,8 +65,8 @@ db_fail(struct db *db, enum bd_status s, const char *msg)
  * Returns BD_OK, BD_ENOMEM, BD_EIO (cannot open or connect), BD_EBUSY.
  */
 enum bd_status
-db_open(const char *target, int busy_ms, struct db **out, char *err,
-    size_t errlen)
+db_open(const char *target, unsigned flags, int busy_ms, struct db **out,
+    char *err, size_t errlen)
 {
 	struct db	*db;
 	enum bd_status	 s;
@@ -78,6 +78,7 @@ db_open(const char *target, int busy_ms, struct db **out, char *err,
 	}
 	db->kind = db_target_kind(target);
 	db->busy_ms = busy_ms;
+	db->flags = flags;
 	s = db->kind == DB_SQLITE ? db_sqlite_open(db, target) :
 	    db_pg_open(db, target);
 	if (s != BD_OK) {
@@ -104,6 +105,36 @@ db_close(struct db *db)
 	else
 		db_pg_close(db);
 	free(db);
+}
+
+/* db_native - the engine's own handle */
+void *
+db_native(struct db *db)
+{
+	return db->h;
+}
+
+/* db_changes - rows changed by the last command */
+int64_t
+db_changes(struct db *db)
+{
+	return db->kind == DB_SQLITE ? db_sqlite_changes(db) : db->changes;
+}
+
+/* db_in_transaction - whether a transaction is open */
+bool
+db_in_transaction(struct db *db)
+{
+	return db->kind == DB_SQLITE ? db_sqlite_in_transaction(db) :
+	    db_pg_in_transaction(db);
+}
+
+/* db_column_count - the columns of st's rows */
+int
+db_column_count(struct db_stmt *st)
+{
+	return st->db->kind == DB_SQLITE ? db_sqlite_column_count(st) :
+	    db_pg_column_count(st);
 }
 
 /* db_kind - the engine behind db */
@@ -248,7 +279,12 @@ db_column_int64(struct db_stmt *st, int i)
 	if (st->db->kind == DB_SQLITE)
 		return db_sqlite_column_int64(st, i);
 	t = db_pg_column_text(st, i);
-	return t != NULL ? strtoll(t, NULL, 10) : 0;
+	if (t == NULL)
+		return 0;
+	/* a boolean (a comparison's value) is 't' or 'f' in text form */
+	if (t[0] == 't' && t[1] == '\0')
+		return 1;
+	return strtoll(t, NULL, 10);
 }
 
 /*
@@ -303,16 +339,36 @@ db_finalize(struct db_stmt *st)
 enum bd_status
 db_begin(struct db *db, bool write)
 {
+	enum bd_status	 s;
+
 	if (db->kind == DB_SQLITE)
-		return db_exec(db, write ? "BEGIN IMMEDIATE" : "BEGIN");
-	return db_exec(db, "BEGIN");
+		s = db_exec(db, write ? "BEGIN IMMEDIATE" : "BEGIN");
+	/*
+	 * A writer takes the fleet's write lock, held to COMMIT: the same
+	 * order as SQLite's one writer, so that the feed's ids grow in
+	 * commit order (an application resumes `bouncectl events` from an
+	 * id and must never skip a row committed late under a lower id)
+	 * and a recipient's state is folded by one relay at a time.
+	 */
+	else if ((s = db_exec(db, "BEGIN")) == BD_OK && write &&
+	    (s = db_exec(db, "SELECT pg_advisory_xact_lock("
+	    DB_PG_WRITE_LOCK ")")) != BD_OK)
+		db_rollback(db);
+	if (s == BD_OK)
+		db->in_tx = true;
+	return s;
 }
 
 /* db_commit - commit the open transaction */
 enum bd_status
 db_commit(struct db *db)
 {
-	return db_exec(db, "COMMIT");
+	enum bd_status	 s = db_exec(db, "COMMIT");
+
+	/* a failed COMMIT ends the transaction too (PostgreSQL rolls back) */
+	if (s == BD_OK || db->kind == DB_POSTGRES)
+		db->in_tx = false;
+	return s;
 }
 
 /* db_rollback - roll back; harmless when no transaction is open */
@@ -324,6 +380,7 @@ db_rollback(struct db *db)
 
 	/* Keep the failure that made the caller roll back. */
 	memcpy(err, db->err, sizeof(err));
+	db->in_tx = false;
 	(void)db_exec(db, "ROLLBACK");
 	db->last = last;
 	memcpy(db->err, err, sizeof(err));

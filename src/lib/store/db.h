@@ -22,8 +22,18 @@
 
 #include "util/bd.h"
 
-#define DB_PARAMS_MAX	32	/* bound parameters of one statement */
+#define DB_PARAMS_MAX	40	/* bound parameters of one statement */
 #define DB_ERR_MAX	512	/* bytes of an engine's error text kept */
+
+/* db_open() flags */
+#define DB_RDONLY	0x1	/* never write (SQLite: open read-only) */
+#define DB_NOCREATE	0x2	/* SQLite: the file must exist already */
+
+/*
+ * PostgreSQL: the advisory lock a writing transaction holds to its end
+ * (db_begin()): "bounced" as a number, one per database.
+ */
+#define DB_PG_WRITE_LOCK	"27707097871508836"
 
 enum db_kind {
 	DB_SQLITE,
@@ -44,11 +54,21 @@ struct db_stmt;
 enum db_kind db_target_kind(const char *target);
 /*
  * db_open - connect to target (a path, a postgresql:// URL or a libpq
- * conninfo "host=... dbname=..."); busy_ms, how long to wait for a lock
- * before BD_EBUSY.  On failure *out is NULL and err says why.
+ * conninfo "host=... dbname=..."); flags, DB_RDONLY and DB_NOCREATE;
+ * busy_ms, how long to wait for a lock before BD_EBUSY.  On failure *out
+ * is NULL and err says why.
  */
-enum bd_status db_open(const char *target, int busy_ms, struct db **out,
-    char *err, size_t errlen);
+enum bd_status db_open(const char *target, unsigned flags, int busy_ms,
+    struct db **out, char *err, size_t errlen);
+/*
+ * db_native - the engine's own handle (sqlite3 * or PGconn *), for what
+ * only one engine has: SQLite's busy handler, functions and online backup
+ */
+void *db_native(struct db *db);
+/* db_changes - rows changed by the last INSERT, UPDATE or DELETE run */
+int64_t db_changes(struct db *db);
+/* db_in_transaction - whether a transaction is open on db */
+bool db_in_transaction(struct db *db);
 /* db_close - finalize nothing: every statement must be finalized first */
 void db_close(struct db *db);
 /* db_kind - the engine behind db */
@@ -71,6 +91,8 @@ void db_bind_int64(struct db_stmt *st, int i, int64_t v);
 void db_bind_null(struct db_stmt *st, int i);
 /* db_step - run the statement (first call) and move to the next row */
 enum db_step db_step(struct db_stmt *st);
+/* db_column_count - the columns of st's rows */
+int db_column_count(struct db_stmt *st);
 /* db_column_null - whether column i (0-based) of the row is NULL */
 bool db_column_null(struct db_stmt *st, int i);
 /* db_column_int64 - column i (0-based) as an integer (NULL: 0) */

@@ -12,7 +12,16 @@ struct db {
 	enum db_kind	 kind;
 	int		 busy_ms;
 	void		*h;		/* sqlite3 * or PGconn * */
+	unsigned	 flags;		/* DB_RDONLY, DB_NOCREATE */
 	unsigned	 next_id;	/* PostgreSQL statement names */
+	/*
+	 * PostgreSQL: a new session (after a lost connection) has none of
+	 * the prepared statements; a statement of an older one prepares
+	 * itself again (db_pg_step()).
+	 */
+	unsigned	 session;
+	int64_t		 changes;	/* rows of the last command */
+	bool		 in_tx;		/* between db_begin() and its end */
 	enum bd_status	 last;		/* the last failure, BD_OK if none */
 	char		 err[DB_ERR_MAX];
 };
@@ -22,6 +31,8 @@ struct db_stmt {
 	void		*h;		/* sqlite3_stmt * or PGresult * */
 	/* PostgreSQL: parameters as text, the result and where we are. */
 	char		 name[24];
+	char		*text;		/* the SQL with $n, to prepare again */
+	unsigned	 session;	/* db->session when prepared */
 	int		 nparams;
 	char		*param[DB_PARAMS_MAX];
 	bool		 ran;
@@ -33,6 +44,9 @@ enum bd_status db_fail(struct db *db, enum bd_status s, const char *msg);
 
 /* The engines: the same operations, one file each. */
 enum bd_status db_sqlite_open(struct db *db, const char *path);
+int64_t db_sqlite_changes(struct db *db);
+bool db_sqlite_in_transaction(struct db *db);
+int db_sqlite_column_count(struct db_stmt *st);
 void db_sqlite_close(struct db *db);
 enum bd_status db_sqlite_exec(struct db *db, const char *sql);
 enum bd_status db_sqlite_prepare(struct db_stmt *st, const char *sql);
@@ -51,6 +65,8 @@ void db_pg_close(struct db *db);
 enum bd_status db_pg_exec(struct db *db, const char *sql);
 enum bd_status db_pg_prepare(struct db_stmt *st, const char *sql);
 enum db_step db_pg_step(struct db_stmt *st);
+bool db_pg_in_transaction(struct db *db);
+int db_pg_column_count(struct db_stmt *st);
 bool db_pg_column_null(struct db_stmt *st, int i);
 const char *db_pg_column_text(struct db_stmt *st, int i);
 void db_pg_reset(struct db_stmt *st);

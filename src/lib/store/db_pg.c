@@ -70,21 +70,56 @@ quiet(void *arg, const char *message)
 	(void)message;
 }
 
+/* The session's settings: the lock wait, read-only when asked. */
+static enum bd_status
+session_setup(struct db *db)
+{
+	char		 set[96];
+	enum bd_status	 s;
+
+	(void)PQsetNoticeProcessor(db->h, quiet, NULL);
+	(void)snprintf(set, sizeof(set), "SET lock_timeout = %d",
+	    db->busy_ms > 0 ? db->busy_ms : 1);
+	if ((s = check(db, PQexec(db->h, set))) != BD_OK)
+		return s;
+	if ((db->flags & DB_RDONLY) != 0)
+		return check(db, PQexec(db->h,
+		    "SET default_transaction_read_only = on"));
+	return BD_OK;
+}
+
 /* db_pg_open - connect; libpq reads the rest (.pgpass, PGSERVICE ...) */
 enum bd_status
 db_pg_open(struct db *db, const char *conninfo)
 {
-	char	 set[64];
-
 	db->h = PQconnectdb(conninfo);
 	if (db->h == NULL)
 		return db_fail(db, BD_ENOMEM, NULL);
 	if (PQstatus(db->h) != CONNECTION_OK)
 		return db_fail(db, BD_EIO, PQerrorMessage(db->h));
-	(void)PQsetNoticeProcessor(db->h, quiet, NULL);
-	(void)snprintf(set, sizeof(set), "SET lock_timeout = %d",
-	    db->busy_ms > 0 ? db->busy_ms : 1);
-	return check(db, PQexec(db->h, set));
+	db->session = 1;
+	return session_setup(db);
+}
+
+/*
+ * A connection the server dropped (a restart, a fail-over) is made again
+ * before the next command, once per command; the statements prepared
+ * in the old session prepare themselves again.  An open transaction is
+ * lost with the session: its caller sees the failure and rolls back.
+ */
+static enum bd_status
+alive(struct db *db)
+{
+	if (PQstatus(db->h) == CONNECTION_OK)
+		return BD_OK;
+	/* never the rest of a transaction in a session of its own */
+	if (db->in_tx)
+		return db_fail(db, BD_EIO, "connection to the server lost");
+	PQreset(db->h);
+	if (PQstatus(db->h) != CONNECTION_OK)
+		return db_fail(db, BD_EIO, PQerrorMessage(db->h));
+	db->session++;
+	return session_setup(db);
 }
 
 void
@@ -99,18 +134,23 @@ db_pg_close(struct db *db)
 enum bd_status
 db_pg_exec(struct db *db, const char *sql)
 {
+	enum bd_status	 s;
+
+	if ((s = alive(db)) != BD_OK)
+		return s;
 	return check(db, PQexec(db->h, sql));
 }
 
 /*
- * "?" -> "$n" outside '...' and "..." (a doubled quote stays inside);
- * returns the parameter count, or -1 past DB_PARAMS_MAX.
+ * "?" -> "$n" and "?n" -> "$n" outside '...' and "..." (a doubled quote
+ * stays inside); returns the parameter count (the highest number), or
+ * -1 past DB_PARAMS_MAX.
  */
 static int
 number_placeholders(const char *sql, char *out, size_t outlen)
 {
 	char		 quote = 0;
-	int		 n = 0, w;
+	int		 n = 0, max = 0, k, w;
 	size_t		 o = 0;
 
 	for (; *sql != '\0' && o + 4 < outlen; sql++) {
@@ -120,16 +160,38 @@ number_placeholders(const char *sql, char *out, size_t outlen)
 		} else if (*sql == '\'' || *sql == '"')
 			quote = *sql;
 		else if (*sql == '?') {
-			if (++n > DB_PARAMS_MAX)
+			for (k = 0; sql[1] >= '0' && sql[1] <= '9'; sql++)
+				k = k * 10 + (sql[1] - '0');
+			if (k == 0)
+				k = ++n;
+			if (k > DB_PARAMS_MAX)
 				return -1;
-			w = snprintf(out + o, outlen - o, "$%d", n);
+			if (k > max)
+				max = k;
+			w = snprintf(out + o, outlen - o, "$%d", k);
 			o += (size_t)w;
 			continue;
 		}
 		out[o++] = *sql;
 	}
 	out[o] = '\0';
-	return n;
+	return max;
+}
+
+/* Prepare st's text on the server under a new name. */
+static enum bd_status
+server_prepare(struct db_stmt *st)
+{
+	struct db	*db = st->db;
+
+	(void)snprintf(st->name, sizeof(st->name), "bd%u", ++db->next_id);
+	if (check(db, PQprepare(db->h, st->name, st->text, st->nparams,
+	    NULL)) != BD_OK) {
+		st->name[0] = '\0';
+		return db->last;
+	}
+	st->session = db->session;
+	return BD_OK;
 }
 
 /* db_pg_prepare - prepare sql on the server under a name of its own */
@@ -138,24 +200,17 @@ db_pg_prepare(struct db_stmt *st, const char *sql)
 {
 	struct db	*db = st->db;
 	size_t		 len = strlen(sql) * 2 + 8;
-	char		*text;
+	enum bd_status	 s;
 	int		 n;
 
-	if ((text = malloc(len)) == NULL)
+	if ((s = alive(db)) != BD_OK)
+		return s;
+	if ((st->text = malloc(len)) == NULL)
 		return db_fail(db, BD_ENOMEM, NULL);
-	if ((n = number_placeholders(sql, text, len)) < 0) {
-		free(text);
+	if ((n = number_placeholders(sql, st->text, len)) < 0)
 		return db_fail(db, BD_ELIMIT, "too many parameters");
-	}
 	st->nparams = n;
-	(void)snprintf(st->name, sizeof(st->name), "bd%u", ++db->next_id);
-	if (check(db, PQprepare(db->h, st->name, text, n, NULL)) != BD_OK) {
-		st->name[0] = '\0';
-		free(text);
-		return db->last;
-	}
-	free(text);
-	return BD_OK;
+	return server_prepare(st);
 }
 
 /* db_pg_step - run at the first call, then walk the rows read */
@@ -166,6 +221,10 @@ db_pg_step(struct db_stmt *st)
 	ExecStatusType	 t;
 
 	if (!st->ran) {
+		if (alive(st->db) != BD_OK ||
+		    (st->session != st->db->session &&
+		    server_prepare(st) != BD_OK))
+			return DB_ERROR;
 		res = PQexecPrepared(st->db->h, st->name, st->nparams,
 		    (const char *const *)st->param, NULL, NULL, 0);
 		t = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -176,6 +235,7 @@ db_pg_step(struct db_stmt *st)
 		}
 		st->h = res;
 		st->ran = true;
+		st->db->changes = strtoll(PQcmdTuples(res), NULL, 10);
 		st->nrows = t == PGRES_TUPLES_OK ? PQntuples(res) : 0;
 		st->row = -1;
 	}
@@ -185,6 +245,19 @@ db_pg_step(struct db_stmt *st)
 	}
 	st->row = st->nrows;
 	return DB_DONE;
+}
+
+bool
+db_pg_in_transaction(struct db *db)
+{
+	return PQtransactionStatus(db->h) != PQTRANS_IDLE &&
+	    PQtransactionStatus(db->h) != PQTRANS_UNKNOWN;
+}
+
+int
+db_pg_column_count(struct db_stmt *st)
+{
+	return st->h != NULL ? PQnfields(st->h) : 0;
 }
 
 bool
@@ -221,7 +294,10 @@ db_pg_finalize(struct db_stmt *st)
 	char	 sql[48];
 
 	db_pg_reset(st);
+	free(st->text);
+	st->text = NULL;
 	if (st->name[0] != '\0' && st->db->h != NULL &&
+	    st->session == st->db->session &&
 	    PQstatus(st->db->h) == CONNECTION_OK) {
 		(void)snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
 		PQclear(PQexec(st->db->h, sql));

@@ -41,16 +41,40 @@ enum bd_status
 db_sqlite_open(struct db *db, const char *path)
 {
 	sqlite3	*h = NULL;
-	int	 rc;
+	int	 rc, oflags = SQLITE_OPEN_FULLMUTEX;
 
-	rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if ((db->flags & DB_RDONLY) != 0)
+		oflags |= SQLITE_OPEN_READONLY;
+	else if ((db->flags & DB_NOCREATE) != 0)
+		oflags |= SQLITE_OPEN_READWRITE;
+	else
+		oflags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &h, oflags, NULL);
 	db->h = h;
 	if (rc != SQLITE_OK)
 		return fail(db, rc);
 	(void)sqlite3_busy_timeout(h, db->busy_ms);
 	(void)sqlite3_extended_result_codes(h, 1);
 	return BD_OK;
+}
+
+/* db_sqlite_changes - rows of the last INSERT, UPDATE or DELETE */
+int64_t
+db_sqlite_changes(struct db *db)
+{
+	return sqlite3_changes64(db->h);
+}
+
+bool
+db_sqlite_in_transaction(struct db *db)
+{
+	return sqlite3_get_autocommit(db->h) == 0;
+}
+
+int
+db_sqlite_column_count(struct db_stmt *st)
+{
+	return sqlite3_column_count(st->h);
 }
 
 /* db_sqlite_close - close the file (sqlite3_close_v2 waits for nothing) */

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "store/store_int.h"
 
@@ -29,29 +28,29 @@
 enum bd_status
 store_cursor_get(struct store *s, const char *source, struct store_cursor *out)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	int		 rc;
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->lock);
-	if ((r = store_prepare(s, "SELECT dev, inode, offset, updated "
+	if ((r = store_prepare(s, "SELECT dev, inode, \"offset\", updated "
 	    "FROM cursors WHERE source = ?", &st)) != BD_OK)
 		goto out;
 	store_bind_text(st, 1, source, STORE_TEXT_MAX);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->dev = (uint64_t)sqlite3_column_int64(st, 0);
-		out->ino = (uint64_t)sqlite3_column_int64(st, 1);
-		out->off = (uint64_t)sqlite3_column_int64(st, 2);
-		out->updated = sqlite3_column_int64(st, 3);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->dev = (uint64_t)db_column_int64(st, 0);
+		out->ino = (uint64_t)db_column_int64(st, 1);
+		out->off = (uint64_t)db_column_int64(st, 2);
+		out->updated = db_column_int64(st, 3);
 		r = BD_OK;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		store_seterr(s, "no position kept for %.200s", source);
 		r = BD_ENOTFOUND;
 	} else
-		r = store_dberr(s, rc, "cursor");
-	sqlite3_finalize(st);
+		r = store_dberr(s, "cursor");
+	db_finalize(st);
 out:
 	pthread_mutex_unlock(&s->lock);
 	return r;
@@ -71,7 +70,7 @@ enum bd_status
 store_cursor_set(struct store *s, const char *source,
     const struct store_cursor *c, int64_t now)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 
 	if (store_writable(s) != BD_OK)
@@ -80,17 +79,18 @@ store_cursor_set(struct store *s, const char *source,
 	if ((r = store_tx_begin(s)) != BD_OK)
 		goto out;
 	if ((r = store_prepare(s, "INSERT INTO cursors (source, dev, inode, "
-	    "offset, updated) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(source) "
-	    "DO UPDATE SET dev = ?2, inode = ?3, offset = ?4, updated = ?5",
+	    "\"offset\", updated) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT(source) DO UPDATE SET dev = ?2, inode = ?3, "
+	    "\"offset\" = ?4, updated = ?5",
 	    &st)) != BD_OK) {
 		store_tx_rollback(s);
 		goto out;
 	}
 	store_bind_text(st, 1, source, STORE_TEXT_MAX);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)c->dev);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)c->ino);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)c->off);
-	sqlite3_bind_int64(st, 5, now);
+	db_bind_int64(st, 2, (int64_t)c->dev);
+	db_bind_int64(st, 3, (int64_t)c->ino);
+	db_bind_int64(st, 4, (int64_t)c->off);
+	db_bind_int64(st, 5, now);
 	if ((r = store_step_done(s, st, "set cursor")) != BD_OK) {
 		store_tx_rollback(s);
 		goto out;

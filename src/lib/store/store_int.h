@@ -8,6 +8,7 @@
  *	store.c		open, close, migrations, locking, transactions
  *	store_record.c	recording, operator actions, state application, rebuild
  *	store_query.c	lookup, list, history, led-by, stats
+ *	store_schema.c	the schema of both engines, its version, migrations
  *	store_cursor.c	the MTA log followers' positions
  *	store_upkeep.c	sender-side spikes, expiry, prune
  *
@@ -22,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "store/db.h"
 
 #include "verdict/state.h"
 #include "store/store.h"
@@ -30,7 +31,7 @@
 #define STORE_STMT_CACHE	16	/* statements kept, recording path */
 
 struct store {
-	sqlite3		*db;
+	struct db	*db;
 	pthread_mutex_t	 lock;
 	bool		 rdonly;
 	bool		 batch;		/* store_batch_begin() is open */
@@ -46,7 +47,7 @@ struct store {
 	char		 err[512];
 	struct {
 		const char	*sql;	/* the literal's address is the key */
-		sqlite3_stmt	*st;
+		struct db_stmt	*st;
 	}		 cache[STORE_STMT_CACHE];
 };
 
@@ -61,30 +62,34 @@ struct store {
 /* store.c: errors */
 void store_seterr(struct store *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* store_dberr - keep SQLite's text for what; BD_EBUSY, BD_ENOMEM or BD_EIO */
-enum bd_status store_dberr(struct store *s, int rc, const char *what);
+/* store_dberr - keep the engine's text for what; BD_EBUSY, BD_ENOMEM, BD_EIO */
+enum bd_status store_dberr(struct store *s, const char *what);
 /* store_writable - BD_OK, or BD_EIO (text kept) on a read-only handle */
 enum bd_status store_writable(struct store *s);
+
+/* store_schema.c: settings and migrations (read-write), or a check */
+enum bd_status store_schema_setup(struct store *s);
+enum bd_status store_schema_check(struct store *s);
 
 /* store.c: statements */
 enum bd_status store_exec(struct store *s, const char *sql);
 enum bd_status store_prepare(struct store *s, const char *sql,
-    sqlite3_stmt **st);
+    struct db_stmt **st);
 /* store_cached - a statement kept for the handle's life; sql a literal */
 enum bd_status store_cached(struct store *s, const char *sql,
-    sqlite3_stmt **st);
+    struct db_stmt **st);
 /* store_release - reset a store_cached() statement, finalize another */
-void store_release(struct store *s, sqlite3_stmt *st);
+void store_release(struct store *s, struct db_stmt *st);
 /* store_step_done - step a statement that returns no row, then release */
-enum bd_status store_step_done(struct store *s, sqlite3_stmt *st,
+enum bd_status store_step_done(struct store *s, struct db_stmt *st,
     const char *what);
 /* store_each_row - a row callback: 0 goes on, anything else stops */
-typedef int (*store_row_fn)(sqlite3_stmt *st, void *arg);
+typedef int (*store_row_fn)(struct db_stmt *st, void *arg);
 /* store_each_row - step st to the end (or until fn stops), finalize it */
-enum bd_status store_each_row(struct store *s, sqlite3_stmt *st,
+enum bd_status store_each_row(struct store *s, struct db_stmt *st,
     const char *what, store_row_fn fn, void *arg);
 /* store_bind_text - bind v cut to max bytes on a UTF-8 boundary (NULL: NULL) */
-int store_bind_text(sqlite3_stmt *st, int i, const char *v, size_t max);
+void store_bind_text(struct db_stmt *st, int i, const char *v, size_t max);
 
 /* store.c: a transaction, or a savepoint inside an open batch */
 enum bd_status store_tx_begin(struct store *s);
@@ -108,18 +113,18 @@ enum bd_status store_checkpoint(struct store *s, int64_t before,
     const char *after, size_t max, char *last, size_t lastlen, int64_t *n);
 
 /* store_query.c: a row of STORE_EVENT_COLUMNS; strings borrowed from st */
-void store_fill_event(sqlite3_stmt *st, struct store_event_row *e);
+void store_fill_event(struct db_stmt *st, struct store_event_row *e);
 
 /* A column as text (NULL when SQL NULL). */
 static inline const char *
-store_col_text(sqlite3_stmt *st, int i)
+store_col_text(struct db_stmt *st, int i)
 {
-	return (const char *)sqlite3_column_text(st, i);
+	return db_column_text(st, i);
 }
 
 /* A column copied into dst, "" when NULL, cut to dstlen. */
 static inline void
-store_copy_col(char *dst, size_t dstlen, sqlite3_stmt *st, int i)
+store_copy_col(char *dst, size_t dstlen, struct db_stmt *st, int i)
 {
 	const char	*v = store_col_text(st, i);
 

@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "store/store_int.h"
 
@@ -58,15 +57,15 @@ static enum bd_status
 rows(struct store *s, FILE *fp, const char *name, const char *const *labels,
     int n, const char *sql, int64_t bind)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	int		 rc, i;
 
 	if ((r = store_prepare(s, sql, &st)) != BD_OK)
 		return r;
 	if (bind != 0)
-		sqlite3_bind_int64(st, 1, bind);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		db_bind_int64(st, 1, bind);
+	while ((rc = db_step(st)) == DB_ROW) {
 		fputs(name, fp);
 		for (i = 0; i < n; i++) {
 			fprintf(fp, "%s%s=\"", i == 0 ? "{" : ",", labels[i]);
@@ -74,10 +73,10 @@ rows(struct store *s, FILE *fp, const char *name, const char *const *labels,
 			putc('"', fp);
 		}
 		fprintf(fp, "%s %" PRId64 "\n", n > 0 ? "}" : "",
-		    (int64_t)sqlite3_column_int64(st, n));
+		    (int64_t)db_column_int64(st, n));
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, name);
+	db_finalize(st);
+	return rc == DB_DONE ? BD_OK : store_dberr(s, name);
 }
 
 /*
@@ -102,8 +101,10 @@ store_metrics(struct store *s, FILE *fp, int64_t now)
 
 	pthread_mutex_lock(&s->lock);
 	/* one snapshot: the numbers agree with each other */
-	if ((r = store_exec(s, "BEGIN")) != BD_OK)
+	if (db_begin(s->db, false) != BD_OK) {
+		r = store_dberr(s, "BEGIN");
 		goto out;
+	}
 	help(fp, "bounced_recipients", "gauge",
 	    "Recipients known, by state (active, soft, suppressed).");
 	if ((r = rows(s, fp, "bounced_recipients", state, 1,
@@ -176,16 +177,19 @@ store_metrics(struct store *s, FILE *fp, int64_t now)
 	help(fp, "bounced_hook_cursor", "gauge", "The cursor each event hook "
 	    "has handed over (bounced_feed_cursor minus it: its backlog).");
 	if ((r = rows(s, fp, "bounced_hook_cursor", hook, 1,
-	    "SELECT substr(source, 6), offset FROM cursors WHERE source "
+	    "SELECT substr(source, 6), \"offset\" FROM cursors WHERE source "
 	    "LIKE 'hook:%' ORDER BY source", 0)) != BD_OK)
 		goto end;
 	help(fp, "bounced_database_bytes", "gauge", "Size of the database "
 	    "(pages in use times page size).");
 	r = rows(s, fp, "bounced_database_bytes", NULL, 0,
+	    db_kind(s->db) == DB_SQLITE ?
 	    "SELECT (SELECT page_count FROM pragma_page_count()) * "
-	    "(SELECT page_size FROM pragma_page_size())", 0);
+	    "(SELECT page_size FROM pragma_page_size())" :
+	    "SELECT pg_database_size(current_database())", 0);
 end:
-	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (db_in_transaction(s->db))
+		(void)db_commit(s->db);
 out:
 	pthread_mutex_unlock(&s->lock);
 	return r;

@@ -39,9 +39,11 @@ store_read_begin(struct store *s)
 	enum bd_status	 r;
 
 	pthread_mutex_lock(&s->lock);
-	r = s->batch ? BD_ECONFIG : store_exec(s, "BEGIN");
-	if (r == BD_ECONFIG)
+	if (s->batch) {
 		store_seterr(s, "a batch is already open");
+		r = BD_ECONFIG;
+	} else if ((r = db_begin(s->db, false)) != BD_OK)
+		r = store_dberr(s, "BEGIN");
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }
@@ -57,8 +59,8 @@ store_read_end(struct store *s)
 	enum bd_status	 r = BD_OK;
 
 	pthread_mutex_lock(&s->lock);
-	if (!sqlite3_get_autocommit(s->db))
-		r = store_exec(s, "COMMIT");
+	if (db_in_transaction(s->db) && db_commit(s->db) != BD_OK)
+		r = store_dberr(s, "COMMIT");
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }
@@ -89,6 +91,11 @@ store_backup(struct store *s, const char *path, int64_t *pages)
 
 	if (pages != NULL)
 		*pages = 0;
+	if (db_kind(s->db) != DB_SQLITE) {
+		store_seterr(s, "backup copies a SQLite database; back up a "
+		    "PostgreSQL one with pg_dump or the server's own means");
+		return BD_ECONFIG;
+	}
 	/* O_EXCL: never over an existing file, whatever it is */
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) == -1) {
@@ -104,7 +111,8 @@ store_backup(struct store *s, const char *path, int64_t *pages)
 		goto out;
 	}
 	pthread_mutex_lock(&s->lock);
-	if ((b = sqlite3_backup_init(dst, "main", s->db, "main")) == NULL) {
+	if ((b = sqlite3_backup_init(dst, "main", db_native(s->db),
+	    "main")) == NULL) {
 		store_seterr(s, "%s: %s", path, sqlite3_errmsg(dst));
 		pthread_mutex_unlock(&s->lock);
 		r = BD_EIO;
@@ -148,7 +156,7 @@ out:
 
 /* A row of store_expire_list() or store_prune_list(). */
 static int
-row_cb(sqlite3_stmt *st, void *arg)
+row_cb(struct db_stmt *st, void *arg)
 {
 	struct { store_addr_cb cb; void *arg; } *w = arg;
 	struct store_addr_row	 row;
@@ -156,9 +164,9 @@ row_cb(sqlite3_stmt *st, void *arg)
 	memset(&row, 0, sizeof(row));
 	row.address = store_col_text(st, 0);
 	row.reason = store_col_text(st, 1);
-	row.since = sqlite3_column_int64(st, 2);
-	row.count = sqlite3_column_int64(st, 3);
-	row.until = sqlite3_column_int64(st, 4);
+	row.since = db_column_int64(st, 2);
+	row.count = db_column_int64(st, 3);
+	row.until = db_column_int64(st, 4);
 	return w->cb(w->arg, &row);
 }
 
@@ -175,7 +183,7 @@ store_expire_list(struct store *s, int64_t now,
     const struct store_expiry *rules, size_t n, store_addr_cb cb, void *arg)
 {
 	struct { store_addr_cb cb; void *arg; } w = { cb, arg };
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r = BD_OK;
 	size_t		 i;
 
@@ -191,7 +199,7 @@ store_expire_list(struct store *s, int64_t now,
 		    "suppressed_since <= ? ORDER BY address", &st)) != BD_OK)
 			break;
 		store_bind_text(st, 1, rules[i].reason, 15);
-		sqlite3_bind_int64(st, 2, now - rules[i].after);
+		db_bind_int64(st, 2, now - rules[i].after);
 		r = store_each_row(s, st, "expire", row_cb, &w);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -209,14 +217,14 @@ store_prune_list(struct store *s, int64_t before, store_addr_cb cb,
     void *arg)
 {
 	struct { store_addr_cb cb; void *arg; } w = { cb, arg };
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 
 	pthread_mutex_lock(&s->lock);
 	if ((r = store_prepare(s, "SELECT recipient, NULL, MIN(ts), "
 	    "COUNT(*), MAX(ts) FROM events WHERE ts < ? GROUP BY recipient "
 	    "ORDER BY recipient", &st)) == BD_OK) {
-		sqlite3_bind_int64(st, 1, before);
+		db_bind_int64(st, 1, before);
 		r = store_each_row(s, st, "prune", row_cb, &w);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -235,26 +243,26 @@ struct feed_walk {
 #define FEED_NCOLS	9
 
 static int
-feed_row(sqlite3_stmt *st, void *arg)
+feed_row(struct db_stmt *st, void *arg)
 {
 	struct feed_walk	*w = arg;
 	struct store_event_row	 e;
 	struct store_feed_row	 f;
-	int			 fc = sqlite3_column_count(st) - FEED_NCOLS;
+	int			 fc = db_column_count(st) - FEED_NCOLS;
 
 	memset(&f, 0, sizeof(f));
 	store_fill_event(st, &e);
-	f.cursor = sqlite3_column_int64(st, fc);
-	f.ts = sqlite3_column_int64(st, fc + 1);
+	f.cursor = db_column_int64(st, fc);
+	f.ts = db_column_int64(st, fc + 1);
 	f.kind = store_col_text(st, fc + 2);
 	f.recipient = store_col_text(st, fc + 3);
-	f.event_id = sqlite3_column_int64(st, fc + 4);
+	f.event_id = db_column_int64(st, fc + 4);
 	f.old_state = store_col_text(st, fc + 5);
 	f.new_state = store_col_text(st, fc + 6);
 	f.old_reason = store_col_text(st, fc + 7);
 	f.new_reason = store_col_text(st, fc + 8);
 	/* the event of an event row; of a state row, the newest event */
-	f.event = sqlite3_column_type(st, 0) != SQLITE_NULL ? &e : NULL;
+	f.event = !db_column_null(st, 0) ? &e : NULL;
 	if (f.kind == NULL || f.recipient == NULL)
 		return 0;
 	*w->last = f.cursor;
@@ -278,7 +286,7 @@ store_feed(struct store *s, int64_t after, int64_t since, int64_t limit,
     store_feed_cb cb, void *arg, int64_t *last)
 {
 	struct feed_walk	 w = { cb, arg, last };
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum bd_status		 r;
 
 	*last = after;
@@ -289,9 +297,9 @@ store_feed(struct store *s, int64_t after, int64_t since, int64_t limit,
 	    " e ON e.id = f.event_id WHERE f.id > ?1 AND f.ts >= ?2 AND "
 	    "(f.kind = 'state' OR e.id IS NOT NULL) ORDER BY f.id LIMIT ?3",
 	    &st)) == BD_OK) {
-		sqlite3_bind_int64(st, 1, after);
-		sqlite3_bind_int64(st, 2, since);
-		sqlite3_bind_int64(st, 3, limit > 0 ? limit : -1);
+		db_bind_int64(st, 1, after);
+		db_bind_int64(st, 2, since);
+		db_bind_int64(st, 3, limit > 0 ? limit : -1);
 		r = store_each_row(s, st, "events", feed_row, &w);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -305,7 +313,7 @@ store_feed(struct store *s, int64_t after, int64_t since, int64_t limit,
 enum bd_status
 store_feed_last(struct store *s, int64_t *last)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	int		 rc;
 
@@ -313,11 +321,11 @@ store_feed_last(struct store *s, int64_t *last)
 	pthread_mutex_lock(&s->lock);
 	if ((r = store_prepare(s, "SELECT COALESCE(MAX(id), 0) FROM feed",
 	    &st)) == BD_OK) {
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			*last = sqlite3_column_int64(st, 0);
+		if ((rc = db_step(st)) == DB_ROW)
+			*last = db_column_int64(st, 0);
 		else
-			r = store_dberr(s, rc, "events");
-		sqlite3_finalize(st);
+			r = store_dberr(s, "events");
+		db_finalize(st);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return r;

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "store/store_int.h"
 
@@ -30,27 +29,27 @@
 	"display, pending_count"
 
 static void
-fill_recipient(sqlite3_stmt *st, struct store_recipient *r)
+fill_recipient(struct db_stmt *st, struct store_recipient *r)
 {
 	memset(r, 0, sizeof(*r));
 	store_copy_col(r->address, sizeof(r->address), st, 0);
 	store_copy_col(r->domain, sizeof(r->domain), st, 1);
 	store_copy_col(r->state, sizeof(r->state), st, 2);
 	store_copy_col(r->reason, sizeof(r->reason), st, 3);
-	r->soft_count = (unsigned)sqlite3_column_int(st, 4);
-	r->suppressed_since = sqlite3_column_int64(st, 5);
-	r->first_bounce = sqlite3_column_int64(st, 6);
-	r->last_bounce = sqlite3_column_int64(st, 7);
-	r->last_seen = sqlite3_column_int64(st, 8);
+	r->soft_count = (unsigned)(int)db_column_int64(st, 4);
+	r->suppressed_since = db_column_int64(st, 5);
+	r->first_bounce = db_column_int64(st, 6);
+	r->last_bounce = db_column_int64(st, 7);
+	r->last_seen = db_column_int64(st, 8);
 	store_copy_col(r->last_status, sizeof(r->last_status), st, 9);
 	store_copy_col(r->last_reason, sizeof(r->last_reason), st, 10);
 	store_copy_col(r->last_diagnostic, sizeof(r->last_diagnostic), st, 11);
 	store_copy_col(r->manual_by, sizeof(r->manual_by), st, 12);
 	store_copy_col(r->manual_why, sizeof(r->manual_why), st, 13);
-	r->manual_at = sqlite3_column_int64(st, 14);
+	r->manual_at = db_column_int64(st, 14);
 	store_copy_col(r->suppress_events, sizeof(r->suppress_events), st, 15);
 	store_copy_col(r->display, sizeof(r->display), st, 16);
-	r->pending_count = (unsigned)sqlite3_column_int(st, 17);
+	r->pending_count = (unsigned)(int)db_column_int64(st, 17);
 }
 
 
@@ -65,7 +64,7 @@ enum bd_status
 store_lookup(struct store *s, const char *address,
     struct store_recipient *out)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	char		 rcpt[ADDR_MAX + 1];
 	int		 rc;
@@ -80,15 +79,15 @@ store_lookup(struct store *s, const char *address,
 	    "WHERE address = ?", &st)) != BD_OK)
 		goto out;
 	store_bind_text(st, 1, rcpt, ADDR_MAX);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		fill_recipient(st, out);
 		r = BD_OK;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		store_seterr(s, "%s: never seen", rcpt);
 		r = BD_ENOTFOUND;
 	} else
-		r = store_dberr(s, rc, "lookup");
+		r = store_dberr(s, "lookup");
 	store_release(s, st);
 out:
 	pthread_mutex_unlock(&s->lock);
@@ -102,7 +101,7 @@ struct rcpt_walk {
 };
 
 static int
-rcpt_row(sqlite3_stmt *st, void *arg)
+rcpt_row(struct db_stmt *st, void *arg)
 {
 	struct rcpt_walk	*w = arg;
 
@@ -123,7 +122,7 @@ store_list(struct store *s, const struct store_filter *f,
 {
 	static const struct store_filter none;
 	struct rcpt_walk	*w;
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum bd_status		 rs;
 	char			 dom[256];
 	size_t			 i;
@@ -154,9 +153,9 @@ store_list(struct store *s, const struct store_filter *f,
 		dom[i] = '\0';
 		store_bind_text(st, 3, dom, sizeof(dom) - 1);
 	}
-	sqlite3_bind_int64(st, 4, f->since > 0 ? f->since : 0);
-	sqlite3_bind_int64(st, 5, f->limit > 0 ? f->limit : -1);
-	sqlite3_bind_int64(st, 6, f->offset > 0 ? f->offset : 0);
+	db_bind_int64(st, 4, f->since > 0 ? f->since : 0);
+	db_bind_int64(st, 5, f->limit > 0 ? f->limit : -1);
+	db_bind_int64(st, 6, f->offset > 0 ? f->offset : 0);
 	rs = store_each_row(s, st, "list", rcpt_row, w);
 out:
 	pthread_mutex_unlock(&s->lock);
@@ -171,18 +170,18 @@ out:
  * Notes: e's strings belong to st and live until its next step.
  */
 void
-store_fill_event(sqlite3_stmt *st, struct store_event_row *e)
+store_fill_event(struct db_stmt *st, struct store_event_row *e)
 {
-	e->id = sqlite3_column_int64(st, 0);
-	e->when = sqlite3_column_int64(st, 1);
-	e->recorded_at = sqlite3_column_int64(st, 2);
+	e->id = db_column_int64(st, 0);
+	e->when = db_column_int64(st, 1);
+	e->recorded_at = db_column_int64(st, 2);
 	e->recipient = store_col_text(st, 3);
 	e->original_recipient = store_col_text(st, 4);
 	e->action = store_col_text(st, 5);
 	e->status = store_col_text(st, 6);
-	e->reply_code = sqlite3_column_int(st, 7);
+	e->reply_code = (int)db_column_int64(st, 7);
 	e->reason = store_col_text(st, 8);
-	e->hard = sqlite3_column_int(st, 9) != 0;
+	e->hard = (int)db_column_int64(st, 9) != 0;
 	e->who = store_col_text(st, 10);
 	e->advice = store_col_text(st, 11);
 	e->rule = store_col_text(st, 12);
@@ -196,13 +195,13 @@ store_fill_event(sqlite3_stmt *st, struct store_event_row *e)
 	e->campaign = store_col_text(st, 20);
 	e->feedback_type = store_col_text(st, 21);
 	e->source = store_col_text(st, 22);
-	e->trusted = sqlite3_column_int(st, 23) != 0;
+	e->trusted = (int)db_column_int64(st, 23) != 0;
 	e->class = store_col_text(st, 24);
 	e->mail_kind = store_col_text(st, 25);
 	e->trust_why = store_col_text(st, 26);
 	e->client_addr = store_col_text(st, 27);
 	e->msgkey = store_col_text(st, 28);
-	e->reported_at = sqlite3_column_int64(st, 29);
+	e->reported_at = db_column_int64(st, 29);
 }
 
 
@@ -212,7 +211,7 @@ struct event_walk {
 };
 
 static int
-event_row(sqlite3_stmt *st, void *arg)
+event_row(struct db_stmt *st, void *arg)
 {
 	struct event_walk	*w = arg;
 	struct store_event_row	 e;
@@ -227,7 +226,7 @@ events_of(struct store *s, const char *sql, const char *what,
     const char *address, store_event_cb cb, void *arg)
 {
 	struct event_walk	 w;
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum bd_status		 rs;
 	char			 rcpt[ADDR_MAX + 1];
 
@@ -311,7 +310,7 @@ struct stat_walk {
 };
 
 static int
-stat_row(sqlite3_stmt *st, void *arg)
+stat_row(struct db_stmt *st, void *arg)
 {
 	struct stat_walk	*w = arg;
 	struct store_stat_row	 row;
@@ -323,7 +322,7 @@ stat_row(sqlite3_stmt *st, void *arg)
 
 	row.key = store_col_text(st, 0) != NULL ? store_col_text(st, 0) : "";
 	for (i = 0; i < sizeof(n) / sizeof(n[0]); i++)
-		*n[i] = sqlite3_column_int64(st, (int)i + 1);
+		*n[i] = db_column_int64(st, (int)i + 1);
 	return w->cb(w->arg, &row);
 }
 
@@ -362,7 +361,7 @@ store_stats_since(struct store *s, const char *by, int64_t since,
     store_stat_cb cb, void *arg)
 {
 	struct stat_walk	 w;
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum bd_status		 rs;
 	char			 sql[2048], sends[512];
 	size_t			 i, k = 0;
@@ -408,7 +407,7 @@ store_stats_since(struct store *s, const char *by, int64_t since,
 	w.arg = arg;
 	pthread_mutex_lock(&s->lock);
 	if ((rs = store_prepare(s, sql, &st)) == BD_OK) {
-		sqlite3_bind_int64(st, 1, since > 0 ? since : INT64_MIN);
+		db_bind_int64(st, 1, since > 0 ? since : INT64_MIN);
 		rs = store_each_row(s, st, "stats", stat_row, &w);
 	}
 	pthread_mutex_unlock(&s->lock);

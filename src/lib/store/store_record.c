@@ -45,7 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "verdict/state.h"
 #include "store/store_int.h"
@@ -65,7 +64,7 @@ struct rstate {
 static enum bd_status
 load_state(struct store *s, const char *addr, struct rstate *rs)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	int		 rc;
 
@@ -78,25 +77,25 @@ load_state(struct store *s, const char *addr, struct rstate *rs)
 	    &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, addr, ADDR_MAX);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		rs->exists = true;
 		state_kind_parse(store_col_text(st, 0), &rs->st.kind);
 		state_reason_parse(store_col_text(st, 1), &rs->st.reason);
-		rs->st.since = sqlite3_column_int64(st, 2);
-		rs->st.reset_at = sqlite3_column_int64(st, 3);
-		rs->st.manual_at = sqlite3_column_int64(st, 4);
-		rs->st.first_bounce = sqlite3_column_int64(st, 5);
-		rs->st.last_bounce = sqlite3_column_int64(st, 6);
+		rs->st.since = db_column_int64(st, 2);
+		rs->st.reset_at = db_column_int64(st, 3);
+		rs->st.manual_at = db_column_int64(st, 4);
+		rs->st.first_bounce = db_column_int64(st, 5);
+		rs->st.last_bounce = db_column_int64(st, 6);
 		state_marks_decode(&rs->st, store_col_text(st, 7));
-		rs->st.newest = sqlite3_column_int64(st, 8);
-		rs->suppress_event = sqlite3_column_int64(st, 9);
+		rs->st.newest = db_column_int64(st, 8);
+		rs->suppress_event = db_column_int64(st, 9);
 		store_copy_col(rs->suppress_events,
 		    sizeof(rs->suppress_events), st, 10);
-		rs->checkpoint_ts = sqlite3_column_int64(st, 11);
-		rc = SQLITE_DONE;
+		rs->checkpoint_ts = db_column_int64(st, 11);
+		rc = DB_DONE;
 	}
-	r = rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, "load state");
+	r = rc == DB_DONE ? BD_OK : store_dberr(s, "load state");
 	store_release(s, st);
 	return r;
 }
@@ -105,7 +104,7 @@ load_state(struct store *s, const char *addr, struct rstate *rs)
 static enum bd_status
 ensure_row(struct store *s, const char *addr, const char *display)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 
 	if ((r = store_cached(s, "INSERT INTO recipients (address, domain, "
@@ -122,7 +121,7 @@ ensure_row(struct store *s, const char *addr, const char *display)
 static enum bd_status
 save_state(struct store *s, const char *addr, const struct rstate *rs)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	char		 marks[STATE_MARKS_TEXT_MAX];
 	int		 rc;
@@ -136,32 +135,30 @@ save_state(struct store *s, const char *addr, const struct rstate *rs)
 	    "newest = ?, pending_count = ? WHERE address = ?", &st)) != BD_OK)
 		return r;
 	state_marks_encode(&rs->st, marks, sizeof(marks));
-	sqlite3_bind_text(st, 1, state_kind_name(rs->st.kind), -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, state_reason_name(rs->st.reason), -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)state_soft_count(&rs->st));
-	sqlite3_bind_text(st, 4, marks, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, rs->st.kind == STATE_SUPPRESSED ?
+	db_bind_text(st, 1, state_kind_name(rs->st.kind), SIZE_MAX);
+	db_bind_text(st, 2, state_reason_name(rs->st.reason), SIZE_MAX);
+	db_bind_int64(st, 3, (int64_t)state_soft_count(&rs->st));
+	db_bind_text(st, 4, marks, SIZE_MAX);
+	db_bind_int64(st, 5, rs->st.kind == STATE_SUPPRESSED ?
 	    rs->st.since : 0);
-	sqlite3_bind_int64(st, 6, rs->st.reset_at);
-	sqlite3_bind_int64(st, 7, rs->st.manual_at);
-	sqlite3_bind_int64(st, 8, rs->st.first_bounce);
-	sqlite3_bind_int64(st, 9, rs->st.last_bounce);
+	db_bind_int64(st, 6, rs->st.reset_at);
+	db_bind_int64(st, 7, rs->st.manual_at);
+	db_bind_int64(st, 8, rs->st.first_bounce);
+	db_bind_int64(st, 9, rs->st.last_bounce);
 	if (rs->st.kind == STATE_SUPPRESSED && rs->suppress_event > 0)
-		sqlite3_bind_int64(st, 10, rs->suppress_event);
+		db_bind_int64(st, 10, rs->suppress_event);
 	else
-		sqlite3_bind_null(st, 10);
+		db_bind_null(st, 10);
 	store_bind_text(st, 11, rs->st.kind == STATE_SUPPRESSED ?
 	    rs->suppress_events : "", sizeof(rs->suppress_events) - 1);
-	sqlite3_bind_int64(st, 12, rs->st.newest);
-	sqlite3_bind_int64(st, 13,
-	    (sqlite3_int64)state_pending_count(&rs->st));
+	db_bind_int64(st, 12, rs->st.newest);
+	db_bind_int64(st, 13,
+	    (int64_t)state_pending_count(&rs->st));
 	store_bind_text(st, 14, addr, ADDR_MAX);
-	rc = sqlite3_step(st);
+	rc = db_step(st);
 	store_release(s, st);
-	return rc == SQLITE_DONE ? BD_OK :
-	    store_dberr(s, rc, "update recipient");
+	return rc == DB_DONE ? BD_OK :
+	    store_dberr(s, "update recipient");
 }
 
 /* The "last event" columns, when ev is the newest seen for the address. */
@@ -169,7 +166,7 @@ static enum bd_status
 save_last(struct store *s, const char *addr, int64_t id, int64_t when,
     const char *status, const char *reason, const char *diag)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	int		 rc;
 
@@ -178,16 +175,16 @@ save_last(struct store *s, const char *addr, int64_t id, int64_t when,
 	    "last_diagnostic = ? WHERE address = ? AND last_seen <= ?",
 	    &st)) != BD_OK)
 		return r;
-	sqlite3_bind_int64(st, 1, when);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, when);
+	db_bind_int64(st, 2, id);
 	store_bind_text(st, 3, status, VERDICT_STATUS_MAX - 1);
 	store_bind_text(st, 4, reason, 47);
 	store_bind_text(st, 5, diag, STORE_DIAG_MAX);
 	store_bind_text(st, 6, addr, ADDR_MAX);
-	sqlite3_bind_int64(st, 7, when);
-	rc = sqlite3_step(st);
+	db_bind_int64(st, 7, when);
+	rc = db_step(st);
 	store_release(s, st);
-	return rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, "update last");
+	return rc == DB_DONE ? BD_OK : store_dberr(s, "update last");
 }
 
 /*
@@ -309,7 +306,7 @@ fold_start(struct store *s, const char *addr, const struct rstate *old,
     struct rstate *rs, int64_t *from)
 {
 	struct state_input	 in;
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum bd_status		 r;
 	int64_t			 oldest = INT64_MAX;
 	int			 rc;
@@ -322,10 +319,10 @@ fold_start(struct store *s, const char *addr, const struct rstate *old,
 	    "recipients WHERE address = ?", &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, addr, ADDR_MAX);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
-	    sqlite3_column_int64(st, 1) != 0) {
+	if ((rc = db_step(st)) == DB_ROW &&
+	    db_column_int64(st, 1) != 0) {
 		state_decode(&rs->st, store_col_text(st, 0));
-		rs->checkpoint_ts = sqlite3_column_int64(st, 1);
+		rs->checkpoint_ts = db_column_int64(st, 1);
 		*from = rs->checkpoint_ts;
 		if (rs->st.kind == STATE_SUPPRESSED) {
 			rs->suppress_event = old->suppress_event;
@@ -334,8 +331,8 @@ fold_start(struct store *s, const char *addr, const struct rstate *old,
 		}
 	}
 	store_release(s, st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_dberr(s, rc, "checkpoint");
+	if (rc != DB_ROW && rc != DB_DONE)
+		return store_dberr(s, "checkpoint");
 	if (*from != INT64_MIN || old->st.kind != STATE_SUPPRESSED)
 		return BD_OK;
 	if ((r = store_cached(s, "SELECT MIN(ts) FROM events WHERE "
@@ -343,12 +340,12 @@ fold_start(struct store *s, const char *addr, const struct rstate *old,
 	    BD_OK)
 		return r;
 	store_bind_text(st, 1, addr, ADDR_MAX);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		oldest = sqlite3_column_int64(st, 0);
+	if ((rc = db_step(st)) == DB_ROW &&
+	    !db_column_null(st, 0))
+		oldest = db_column_int64(st, 0);
 	store_release(s, st);
-	if (rc != SQLITE_ROW)
-		return store_dberr(s, rc, "fold");
+	if (rc != DB_ROW)
+		return store_dberr(s, "fold");
 	if (old->st.since >= oldest)
 		return BD_OK;	/* its cause is kept: judge it again */
 	memset(&in, 0, sizeof(in));
@@ -378,7 +375,7 @@ fold_address(struct store *s, const char *addr, const struct rstate *old,
 {
 	struct store_event_row	 e;
 	struct state_input	 in;
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum bd_status		 r;
 	int64_t			 from;
 	int			 rc;
@@ -390,14 +387,14 @@ fold_address(struct store *s, const char *addr, const struct rstate *old,
 	    "class NOT IN ('info', 'untrusted') " FOLD_ORDER, &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, addr, ADDR_MAX);
-	sqlite3_bind_int64(st, 2, from);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 2, from);
+	while ((rc = db_step(st)) == DB_ROW) {
 		store_fill_event(st, &e);
 		row_input(&e, &in);
 		apply(rs, &in, e.id, pol);
 	}
 	store_release(s, st);
-	return rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, "fold");
+	return rc == DB_DONE ? BD_OK : store_dberr(s, "fold");
 }
 
 /*
@@ -408,7 +405,7 @@ static enum bd_status
 note_lifted(struct store *s, const char *addr, const struct rstate *before,
     const struct rstate *after, const char *why, int64_t now)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	char		 diag[512], ident[ADDR_MAX + 96];
 
 	snprintf(diag, sizeof(diag), "%s suppression since %" PRId64 " lifted: "
@@ -417,17 +414,18 @@ note_lifted(struct store *s, const char *addr, const struct rstate *before,
 	    state_soft_count(&after->st));
 	snprintf(ident, sizeof(ident), "lift|%s|%" PRId64 "|%" PRId64, addr,
 	    before->st.since, now);
-	if (store_prepare(s, "INSERT OR IGNORE INTO events (ts, reported_at, "
+	if (store_prepare(s, "INSERT INTO events (ts, reported_at, "
 	    "recipient, domain, action, diagnostic, source, trusted, class, "
 	    "rank, recorded_at, identity, rule) VALUES (?1, ?1, ?2, ?3, "
-	    "'lifted', ?4, 'manual', 1, 'info', -1, ?1, ?5, 'bounced')",
+	    "'lifted', ?4, 'manual', 1, 'info', -1, ?1, ?5, 'bounced') "
+	    "ON CONFLICT DO NOTHING",
 	    &st) != BD_OK)
 		return BD_EIO;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	store_bind_text(st, 2, addr, ADDR_MAX);
 	store_bind_text(st, 3, store_addr_domain(addr), ADDR_MAX);
 	store_bind_text(st, 4, diag, STORE_DIAG_MAX);
-	sqlite3_bind_text(st, 5, ident, -1, SQLITE_STATIC);
+	db_bind_text(st, 5, ident, SIZE_MAX);
 	return store_step_done(s, st, "lift note");
 }
 
@@ -494,14 +492,14 @@ event_identity(const struct bd_event *ev, const char *rcpt, const char *key,
 }
 
 static const char insert_event_sql[] =
-	"INSERT OR IGNORE INTO events (ts, recipient, domain, "
+	"INSERT INTO events (ts, recipient, domain, "
 	"original_recipient, action, status, reply_code, reason, hard, who, "
 	"advice, rule, diagnostic, remote_mta, reporting_mta, queue_id, "
 	"message_id, envelope_id, sender, campaign, feedback_type, source, "
 	"trusted, class, recorded_at, identity, mail_kind, trust_why, "
 	"client_addr, msgkey, reported_at, rank) VALUES (?, ?, ?, ?, ?, ?, ?, "
 	"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	"?, ?)";
+	"?, ?) ON CONFLICT DO NOTHING RETURNING id";
 
 /* What insert_event() needs besides the event. */
 struct ev_row {
@@ -523,22 +521,22 @@ static enum bd_status
 insert_event(struct store *s, const struct bd_event *ev,
     const struct ev_row *x, int64_t *id)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	int		 rc;
 
 	*id = 0;
 	if ((r = store_cached(s, insert_event_sql, &st)) != BD_OK)
 		return r;
-	sqlite3_bind_int64(st, 1, x->ts);
+	db_bind_int64(st, 1, x->ts);
 	store_bind_text(st, 2, x->rcpt, ADDR_MAX);
 	store_bind_text(st, 3, store_addr_domain(x->rcpt), ADDR_MAX);
 	store_bind_text(st, 4, ev->original_recipient, STORE_TEXT_MAX);
 	store_bind_text(st, 5, x->action, 32);
 	store_bind_text(st, 6, ev->status, VERDICT_STATUS_MAX - 1);
-	sqlite3_bind_int(st, 7, ev->reply_code);
+	db_bind_int64(st, 7, ev->reply_code);
 	store_bind_text(st, 8, ev->verdict.reason, 47);
-	sqlite3_bind_int(st, 9, ev->verdict.hard ? 1 : 0);
+	db_bind_int64(st, 9, ev->verdict.hard ? 1 : 0);
 	store_bind_text(st, 10, ev_who_name(x->kind == STATE_IN_LOCAL ?
 	    EV_WHO_LOCAL : ev->verdict.who), 32);
 	store_bind_text(st, 11, ev_advice_name(ev->verdict.advice), 32);
@@ -554,24 +552,24 @@ insert_event(struct store *s, const struct bd_event *ev,
 	store_bind_text(st, 20, ev->campaign, STORE_TEXT_MAX);
 	store_bind_text(st, 21, ev->feedback_type, STORE_TEXT_MAX);
 	store_bind_text(st, 22, ev_source_name(ev->source), 32);
-	sqlite3_bind_int(st, 23, ev->trusted ? 1 : 0);
+	db_bind_int64(st, 23, ev->trusted ? 1 : 0);
 	store_bind_text(st, 24, x->class != NULL ? x->class :
 	    state_input_name(x->kind), 32);
-	sqlite3_bind_int64(st, 25, x->now);
-	sqlite3_bind_text(st, 26, x->identity, -1, SQLITE_STATIC);
+	db_bind_int64(st, 25, x->now);
+	db_bind_text(st, 26, x->identity, SIZE_MAX);
 	store_bind_text(st, 27, ev->mail_kind, 16);
 	store_bind_text(st, 28, ev->trust_why, 64);
 	store_bind_text(st, 29, ev->client_addr, 64);
-	sqlite3_bind_text(st, 30, x->msgkey, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 31, ev->when);
-	sqlite3_bind_int(st, 32, x->class != NULL ? 0 :
+	db_bind_text(st, 30, x->msgkey, SIZE_MAX);
+	db_bind_int64(st, 31, ev->when);
+	db_bind_int64(st, 32, x->class != NULL ? 0 :
 	    state_input_rank(x->kind));
-	rc = sqlite3_step(st);
+	/* RETURNING: a row when inserted, none when the identity was known */
+	if ((rc = db_step(st)) == DB_ROW)
+		*id = db_column_int64(st, 0);
 	store_release(s, st);
-	if (rc != SQLITE_DONE)
-		return store_dberr(s, rc, "insert event");
-	if (sqlite3_changes(s->db) > 0)
-		*id = sqlite3_last_insert_rowid(s->db);
+	if (rc == DB_ERROR)
+		return store_dberr(s, "insert event");
 	return BD_OK;
 }
 
@@ -605,7 +603,7 @@ static enum bd_status
 replace_event(struct store *s, const struct bd_event *ev,
     const struct ev_row *x, int64_t *id)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	int64_t		 old_id;
 	char		 diag[STORE_DIAG_MAX + 1];
@@ -615,19 +613,19 @@ replace_event(struct store *s, const struct bd_event *ev,
 	if ((r = store_cached(s, "SELECT id, ts, rank, class, source, "
 	    "diagnostic FROM events WHERE identity = ?", &st)) != BD_OK)
 		return r;
-	sqlite3_bind_text(st, 1, x->identity, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+	db_bind_text(st, 1, x->identity, SIZE_MAX);
+	if ((rc = db_step(st)) != DB_ROW) {
 		store_release(s, st);
-		return rc == SQLITE_DONE ? BD_OK :
-		    store_dberr(s, rc, "known event");
+		return rc == DB_DONE ? BD_OK :
+		    store_dberr(s, "known event");
 	}
-	old_id = sqlite3_column_int64(st, 0);
+	old_id = db_column_int64(st, 0);
 	/* the text as it would be stored: cut like store_bind_text() */
 	snprintf(diag, sizeof(diag), "%s", ev->diagnostic != NULL ?
 	    ev->diagnostic : "");
 	cmp = report_cmp(x->ts, state_input_rank(x->kind),
 	    state_input_name(x->kind), ev_source_name(ev->source), diag,
-	    sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
+	    db_column_int64(st, 1), (int)db_column_int64(st, 2),
 	    store_col_text(st, 3) != NULL ? store_col_text(st, 3) : "",
 	    store_col_text(st, 4) != NULL ? store_col_text(st, 4) : "",
 	    store_col_text(st, 5));
@@ -637,7 +635,7 @@ replace_event(struct store *s, const struct bd_event *ev,
 	if ((r = store_cached(s, "DELETE FROM events WHERE id = ?", &st)) !=
 	    BD_OK)
 		return r;
-	sqlite3_bind_int64(st, 1, old_id);
+	db_bind_int64(st, 1, old_id);
 	if ((r = store_step_done(s, st, "replace event")) != BD_OK)
 		return r;
 	return insert_event(s, ev, x, id);
@@ -659,7 +657,7 @@ static enum bd_status
 note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
     const char *class, int64_t ts)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 
 	if (ev->queue_id == NULL || ev->queue_id[0] == '\0')
@@ -669,15 +667,16 @@ note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
 	if (ev->source == EV_SRC_LOG && strcmp(class, "local") != 0 &&
 	    (ev->action == EV_ACT_FAILED || ev->action == EV_ACT_DELAYED ||
 	    ev->action == EV_ACT_DELIVERED)) {
-		if ((r = store_cached(s, "INSERT OR IGNORE INTO sends "
+		if ((r = store_cached(s, "INSERT INTO sends "
 		    "(queue_id, recipient, message_id, ts, domain, sender, "
 		    "campaign) "
-		    "VALUES (?, ?, ?, ?, ?, ?, ?)", &st)) != BD_OK)
+		    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		    &st)) != BD_OK)
 			return r;
 		store_bind_text(st, 1, ev->queue_id, STORE_TEXT_MAX);
 		store_bind_text(st, 2, rcpt, ADDR_MAX);
 		store_bind_text(st, 3, ev->message_id, STORE_TEXT_MAX);
-		sqlite3_bind_int64(st, 4, ts);
+		db_bind_int64(st, 4, ts);
 		store_bind_text(st, 5, store_addr_domain(rcpt), ADDR_MAX);
 		store_bind_text(st, 6, ev->sender, STORE_TEXT_MAX);
 		store_bind_text(st, 7, ev->campaign != NULL &&
@@ -694,9 +693,9 @@ note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
 		    "recipient = ?5 AND outcome_ts <= ?2", &st)) != BD_OK)
 			return r;
 		/* a deferral is counted as a soft outcome until it settles */
-		sqlite3_bind_text(st, 1, strcmp(class, "deferred") == 0 ?
-		    "soft" : class, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, ts);
+		db_bind_text(st, 1, strcmp(class, "deferred") == 0 ?
+		    "soft" : class, SIZE_MAX);
+		db_bind_int64(st, 2, ts);
 		store_bind_text(st, 3, ev->verdict.reason, 47);
 		store_bind_text(st, 4, ev->queue_id, STORE_TEXT_MAX);
 		store_bind_text(st, 5, rcpt, ADDR_MAX);
@@ -722,7 +721,7 @@ static enum bd_status
 canon_of(struct store *s, const char *key, char *out, size_t outlen,
     bool *found)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	int		 rc;
 
@@ -734,13 +733,13 @@ canon_of(struct store *s, const char *key, char *out, size_t outlen,
 	    &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, key, STATE_KEY_MAX - 1);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if ((rc = db_step(st)) == DB_ROW) {
 		store_copy_col(out, outlen, st, 0);
 		*found = true;
 	}
 	store_release(s, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? BD_OK :
-	    store_dberr(s, rc, "message key");
+	return rc == DB_ROW || rc == DB_DONE ? BD_OK :
+	    store_dberr(s, "message key");
 }
 
 /* Addresses to fold again after keys were merged (a small set). */
@@ -790,7 +789,7 @@ static enum bd_status
 repoint(struct store *s, const char *from, const char *target, int64_t ts,
     struct refolds *rf)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	int		 rc;
 
@@ -799,13 +798,13 @@ repoint(struct store *s, const char *from, const char *target, int64_t ts,
 		return r;
 	store_bind_text(st, 1, from, STATE_KEY_MAX - 1);
 	r = BD_OK;
-	while (r == BD_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	while (r == BD_OK && (rc = db_step(st)) == DB_ROW)
 		r = refolds_add(s, rf, store_col_text(st, 0));
 	store_release(s, st);
 	if (r != BD_OK)
 		return r;
-	if (rc != SQLITE_DONE)
-		return store_dberr(s, rc, "merge keys");
+	if (rc != DB_DONE)
+		return store_dberr(s, "merge keys");
 	if ((r = store_cached(s, "UPDATE events SET msgkey = ?1 WHERE "
 	    "msgkey = ?2", &st)) != BD_OK)
 		return r;
@@ -820,12 +819,13 @@ repoint(struct store *s, const char *from, const char *target, int64_t ts,
 	store_bind_text(st, 2, from, STATE_KEY_MAX - 1);
 	if ((r = store_step_done(s, st, "merge keys")) != BD_OK)
 		return r;
-	if ((r = store_cached(s, "INSERT OR IGNORE INTO msgkeys (key, canon, "
-	    "ts) VALUES (?1, ?2, ?3)", &st)) != BD_OK)
+	if ((r = store_cached(s, "INSERT INTO msgkeys (key, canon, "
+	    "ts) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", &st)) !=
+	    BD_OK)
 		return r;
 	store_bind_text(st, 1, from, STATE_KEY_MAX - 1);
 	store_bind_text(st, 2, target, STATE_KEY_MAX - 1);
-	sqlite3_bind_int64(st, 3, ts);
+	db_bind_int64(st, 3, ts);
 	return store_step_done(s, st, "merge keys");
 }
 
@@ -840,7 +840,7 @@ message_key(struct store *s, const char *const *keys, size_t n, bool link,
     int64_t ts, struct refolds *rf, char *out, size_t outlen)
 {
 	char		 canon[4][STATE_KEY_MAX];
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	size_t		 i;
 	bool		 found[4];
@@ -865,12 +865,13 @@ message_key(struct store *s, const char *const *keys, size_t n, bool link,
 		/* a key already linked now points at out (repoint()) */
 		if (keys[i][0] == '\0' || found[i])
 			continue;
-		if ((r = store_cached(s, "INSERT OR IGNORE INTO msgkeys (key, "
-		    "canon, ts) VALUES (?1, ?2, ?3)", &st)) != BD_OK)
+		if ((r = store_cached(s, "INSERT INTO msgkeys (key, "
+		    "canon, ts) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+		    &st)) != BD_OK)
 			return r;
 		store_bind_text(st, 1, keys[i], STATE_KEY_MAX - 1);
 		store_bind_text(st, 2, out, STATE_KEY_MAX - 1);
-		sqlite3_bind_int64(st, 3, ts);
+		db_bind_int64(st, 3, ts);
 		if ((r = store_step_done(s, st, "link keys")) != BD_OK)
 			return r;
 	}
@@ -1059,7 +1060,7 @@ store_manual_one(struct store *s, const struct store_manual *m,
 	struct bd_event		 ev;
 	struct state_input	 in;
 	struct ev_row		 x;
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum bd_status		 r;
 	const char		*act, *display = NULL;
 	char			 disp[ADDR_MAX + 1];
@@ -1111,11 +1112,11 @@ store_manual_one(struct store *s, const struct store_manual *m,
 		return r;
 	store_bind_text(st, 1, m->by, 127);
 	store_bind_text(st, 2, m->why, 255);
-	sqlite3_bind_int64(st, 3, m->when);
+	db_bind_int64(st, 3, m->when);
 	store_bind_text(st, 4, rcpt, ADDR_MAX);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, "update manual");
+	rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? BD_OK : store_dberr(s, "update manual");
 }
 
 /*
@@ -1141,8 +1142,10 @@ store_manual(struct store *s, const struct store_manual *ops, size_t n,
 	if (store_writable(s) != BD_OK)
 		return BD_EIO;
 	pthread_mutex_lock(&s->lock);
-	if ((r = store_exec(s, "BEGIN IMMEDIATE")) != BD_OK)
+	if (db_begin(s->db, true) != BD_OK) {
+		r = store_dberr(s, "BEGIN");
 		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		reason = STATE_REASON_MANUAL;
 		if (ops[i].address == NULL ||
@@ -1161,12 +1164,14 @@ store_manual(struct store *s, const struct store_manual *ops, size_t n,
 		if (r != BD_OK) {
 			if (bad != NULL)
 				*bad = i;
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			db_rollback(s->db);
 			goto out;
 		}
 	}
-	if ((r = store_exec(s, "COMMIT")) != BD_OK)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (db_commit(s->db) != BD_OK) {
+		r = store_dberr(s, "COMMIT");
+		db_rollback(s->db);
+	}
 out:
 	pthread_mutex_unlock(&s->lock);
 	return r;
@@ -1192,7 +1197,7 @@ checkpoint_one(struct store *s, const char *addr, int64_t before)
 	struct store_event_row	 e;
 	struct state_input	 in;
 	struct rstate		 old, rs;
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum bd_status		 r;
 	char			 text[STATE_TEXT_MAX];
 	int64_t			 from;
@@ -1208,22 +1213,22 @@ checkpoint_one(struct store *s, const char *addr, int64_t before)
 	    "class NOT IN ('info', 'untrusted') " FOLD_ORDER, &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, addr, ADDR_MAX);
-	sqlite3_bind_int64(st, 2, from);
-	sqlite3_bind_int64(st, 3, before);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 2, from);
+	db_bind_int64(st, 3, before);
+	while ((rc = db_step(st)) == DB_ROW) {
 		store_fill_event(st, &e);
 		row_input(&e, &in);
 		apply(&rs, &in, e.id, db_policy(s));
 	}
 	store_release(s, st);
-	if (rc != SQLITE_DONE)
-		return store_dberr(s, rc, "checkpoint");
+	if (rc != DB_DONE)
+		return store_dberr(s, "checkpoint");
 	state_encode(&rs.st, text, sizeof(text));
 	if ((r = store_cached(s, "UPDATE recipients SET checkpoint = ?1, "
 	    "checkpoint_ts = ?2 WHERE address = ?3", &st)) != BD_OK)
 		return r;
-	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, before);
+	db_bind_text(st, 1, text, SIZE_MAX);
+	db_bind_int64(st, 2, before);
 	store_bind_text(st, 3, addr, ADDR_MAX);
 	return store_step_done(s, st, "checkpoint");
 }
@@ -1247,7 +1252,7 @@ store_checkpoint(struct store *s, int64_t before, const char *after,
     size_t max, char *last, size_t lastlen, int64_t *n)
 {
 	struct refolds	 rf = { NULL, 0, 0 };
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	size_t		 i;
 	int		 rc;
@@ -1259,25 +1264,25 @@ store_checkpoint(struct store *s, int64_t before, const char *after,
 	    &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, after, ADDR_MAX);
-	sqlite3_bind_int64(st, 2, before);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	while (r == BD_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	db_bind_int64(st, 2, before);
+	db_bind_int64(st, 3, (int64_t)max);
+	while (r == BD_OK && (rc = db_step(st)) == DB_ROW)
 		r = refolds_add(s, &rf, store_col_text(st, 0));
 	store_release(s, st);
-	if (r == BD_OK && rc != SQLITE_DONE)
-		r = store_dberr(s, rc, "checkpoint");
+	if (r == BD_OK && rc != DB_DONE)
+		r = store_dberr(s, "checkpoint");
 	for (i = 0; i < rf.n && r == BD_OK; i++) {
 		if ((r = store_cached(s, "SELECT 1 FROM events WHERE "
 		    "recipient = ? AND ts < ? LIMIT 1", &st)) != BD_OK)
 			break;
 		store_bind_text(st, 1, rf.v[i], ADDR_MAX);
-		sqlite3_bind_int64(st, 2, before);
-		rc = sqlite3_step(st);
+		db_bind_int64(st, 2, before);
+		rc = db_step(st);
 		store_release(s, st);
-		if (rc == SQLITE_ROW)
+		if (rc == DB_ROW)
 			r = checkpoint_one(s, rf.v[i], before);
-		else if (rc != SQLITE_DONE)
-			r = store_dberr(s, rc, "checkpoint");
+		else if (rc != DB_DONE)
+			r = store_dberr(s, "checkpoint");
 	}
 	if (r == BD_OK && rf.n > 0)
 		snprintf(last, lastlen, "%s", rf.v[rf.n - 1]);
@@ -1312,7 +1317,7 @@ rebuild_one(struct store *s, const char *addr, const struct state_policy *pol)
 enum bd_status
 store_rebuild(struct store *s, const struct state_policy *pol)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	char		*addr;
 	int		 rc;
@@ -1326,7 +1331,7 @@ store_rebuild(struct store *s, const struct state_policy *pol)
 	    "checkpoint_ts <> 0 OR EXISTS (SELECT 1 FROM events e WHERE "
 	    "e.recipient = r.address) ORDER BY address", &st)) != BD_OK)
 		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if ((addr = strdup(store_col_text(st, 0))) == NULL) {
 			store_seterr(s, "out of memory");
 			r = BD_ENOMEM;
@@ -1337,9 +1342,9 @@ store_rebuild(struct store *s, const struct state_policy *pol)
 		if (r != BD_OK)
 			break;
 	}
-	if (r == BD_OK && rc != SQLITE_DONE)
-		r = store_dberr(s, rc, "rebuild");
-	sqlite3_finalize(st);
+	if (r == BD_OK && rc != DB_DONE)
+		r = store_dberr(s, "rebuild");
+	db_finalize(st);
 	if (r == BD_OK && pol != NULL)
 		r = store_meta_policy(s, pol);
 	if (r == BD_OK) {

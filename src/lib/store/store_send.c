@@ -23,7 +23,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
 
 #include "store/store_int.h"
 
@@ -67,7 +66,7 @@ msgid_forms(const char *in, char *bare, char *angle, size_t len,
 static enum bd_status
 record_send(struct store *s, const struct store_send *v, int64_t when)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	char		 rcpt[ADDR_MAX + 1], mid[MSGID_MAX + 1];
 	const char	*m;
@@ -77,14 +76,15 @@ record_send(struct store *s, const struct store_send *v, int64_t when)
 	    !addr_normalize(v->recipient, rcpt, sizeof(rcpt)))
 		return BD_OK;	/* nothing to tie a report to */
 	m = msgid_bare(v->message_id, mid, sizeof(mid));
-	if ((r = store_cached(s, "INSERT OR IGNORE INTO sends (queue_id, "
+	if ((r = store_cached(s, "INSERT INTO sends (queue_id, "
 	    "recipient, message_id, ts, domain, sender, campaign, "
-	    "envelope_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st)) != BD_OK)
+	    "envelope_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+	    "ON CONFLICT DO NOTHING", &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, v->queue_id, STORE_TEXT_MAX);
 	store_bind_text(st, 2, rcpt, ADDR_MAX);
 	store_bind_text(st, 3, m, STORE_TEXT_MAX);
-	sqlite3_bind_int64(st, 4, when);
+	db_bind_int64(st, 4, when);
 	store_bind_text(st, 5, store_addr_domain(rcpt), ADDR_MAX);
 	store_bind_text(st, 6, v->sender, STORE_TEXT_MAX);
 	store_bind_text(st, 7, v->campaign != NULL && v->campaign[0] != '\0' ?
@@ -92,7 +92,7 @@ record_send(struct store *s, const struct store_send *v, int64_t when)
 	store_bind_text(st, 8, v->envelope_id, STORE_TEXT_MAX);
 	if ((r = store_step_done(s, st, "insert send")) != BD_OK)
 		return r;
-	if (sqlite3_changes(s->db) > 0 || (m == NULL &&
+	if (db_changes(s->db) > 0 || (m == NULL &&
 	    v->envelope_id == NULL))
 		return BD_OK;
 	if ((r = store_cached(s, "UPDATE sends SET message_id = "
@@ -168,7 +168,7 @@ enum bd_status
 store_send_match(struct store *s, const struct store_send_key *k,
     int64_t since, struct store_send_found *out)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	char		 rcpt[ADDR_MAX + 1], orcpt[ADDR_MAX + 1];
 	char		 bare[MSGID_MAX + 1], angle[MSGID_MAX + 3];
@@ -199,11 +199,11 @@ store_send_match(struct store *s, const struct store_send_key *k,
 	store_bind_text(st, 9, k->envelope_id != NULL &&
 	    k->envelope_id[0] != '\0' ? k->envelope_id : NULL,
 	    STORE_TEXT_MAX);
-	sqlite3_bind_int64(st, 10, since);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->when = sqlite3_column_int64(st, 0);
-		switch (sqlite3_column_int(st, 1)) {
+	db_bind_int64(st, 10, since);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->when = db_column_int64(st, 0);
+		switch ((int)db_column_int64(st, 1)) {
 		case 1:
 			out->how = TRUST_MATCH_QUEUE_ID;
 			break;
@@ -214,9 +214,9 @@ store_send_match(struct store *s, const struct store_send_key *k,
 			out->how = TRUST_MATCH_ENVELOPE_ID;
 			break;
 		}
-		rc = SQLITE_DONE;
+		rc = DB_DONE;
 	}
-	r = rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, "match send");
+	r = rc == DB_DONE ? BD_OK : store_dberr(s, "match send");
 	store_release(s, st);
 out:
 	pthread_mutex_unlock(&s->lock);
@@ -237,7 +237,7 @@ enum bd_status
 store_prune_sends(struct store *s, int64_t before, int64_t *n_deleted)
 {
 	const struct timespec	 gap = { 0, 10 * 1000000L };	/* 10 ms */
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum bd_status		 r;
 	int64_t			 n, total = 0;
 
@@ -248,14 +248,15 @@ store_prune_sends(struct store *s, int64_t before, int64_t *n_deleted)
 	do {
 		n = 0;
 		pthread_mutex_lock(&s->lock);
-		if ((r = store_prepare(s, "DELETE FROM sends WHERE rowid IN "
-		    "(SELECT rowid FROM sends WHERE ts < ? LIMIT ?)", &st)) ==
+		if ((r = store_prepare(s, "DELETE FROM sends WHERE (queue_id, recipient) "
+		    "IN (SELECT queue_id, recipient FROM sends WHERE ts < ? "
+		    "LIMIT ?)", &st)) ==
 		    BD_OK) {
-			sqlite3_bind_int64(st, 1, before);
-			sqlite3_bind_int(st, 2, STORE_PRUNE_BATCH);
+			db_bind_int64(st, 1, before);
+			db_bind_int64(st, 2, STORE_PRUNE_BATCH);
 			if ((r = store_step_done(s, st, "prune sends")) ==
 			    BD_OK)
-				total += (n = sqlite3_changes(s->db));
+				total += (n = db_changes(s->db));
 		}
 		pthread_mutex_unlock(&s->lock);
 		if (r == BD_OK && n == STORE_PRUNE_BATCH)
@@ -272,17 +273,17 @@ struct untrusted_walk {
 };
 
 static int
-untrusted_row(sqlite3_stmt *st, void *arg)
+untrusted_row(struct db_stmt *st, void *arg)
 {
 	struct untrusted_walk		*w = arg;
 	struct store_untrusted_row	 r;
 
 	r.source = store_col_text(st, 0) != NULL ? store_col_text(st, 0) : "";
 	r.domain = store_col_text(st, 1) != NULL ? store_col_text(st, 1) : "";
-	r.events = sqlite3_column_int64(st, 2);
-	r.recipients = sqlite3_column_int64(st, 3);
-	r.first = sqlite3_column_int64(st, 4);
-	r.last = sqlite3_column_int64(st, 5);
+	r.events = db_column_int64(st, 2);
+	r.recipients = db_column_int64(st, 3);
+	r.first = db_column_int64(st, 4);
+	r.last = db_column_int64(st, 5);
 	r.why = store_col_text(st, 6) != NULL ? store_col_text(st, 6) : "";
 	return w->cb(w->arg, &r);
 }
@@ -302,7 +303,7 @@ store_untrusted(struct store *s, int64_t since, store_untrusted_cb cb,
     void *arg)
 {
 	struct untrusted_walk	 w = { cb, arg };
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum bd_status		 r;
 
 	pthread_mutex_lock(&s->lock);
@@ -316,7 +317,7 @@ store_untrusted(struct store *s, int64_t since, store_untrusted_cb cb,
 	    "recipient, recorded_at FROM events WHERE class = 'untrusted' "
 	    "AND recorded_at >= ?1) g GROUP BY src, domain "
 	    "ORDER BY COUNT(*) DESC, src, domain", &st)) == BD_OK) {
-		sqlite3_bind_int64(st, 1, since > 0 ? since : INT64_MIN);
+		db_bind_int64(st, 1, since > 0 ? since : INT64_MIN);
 		r = store_each_row(s, st, "untrusted", untrusted_row, &w);
 	}
 	pthread_mutex_unlock(&s->lock);

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
 
 #include "util/duration.h"
 #include "store/store_int.h"
@@ -32,7 +31,7 @@ struct spike_walk {
 };
 
 static int
-spike_row(sqlite3_stmt *st, void *arg)
+spike_row(struct db_stmt *st, void *arg)
 {
 	struct spike_walk	*w = arg;
 	struct store_rate_row	 row;
@@ -40,7 +39,7 @@ spike_row(sqlite3_stmt *st, void *arg)
 	w->crossed = true;
 	row.domain = store_col_text(st, 0) != NULL ? store_col_text(st, 0) : "";
 	row.reason = store_col_text(st, 1) != NULL ? store_col_text(st, 1) : "";
-	row.count = sqlite3_column_int64(st, 2);
+	row.count = db_column_int64(st, 2);
 	return w->cb != NULL ? w->cb(w->arg, &row) : 0;
 }
 
@@ -62,7 +61,7 @@ store_sender_spikes(struct store *s, int64_t now, int64_t rate_per_hour,
     store_rate_cb cb, void *arg, bool *crossed)
 {
 	struct spike_walk	 w;
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum bd_status		 r;
 
 	w.cb = cb;
@@ -73,9 +72,9 @@ store_sender_spikes(struct store *s, int64_t now, int64_t rate_per_hour,
 	    "COUNT(*) FROM events WHERE class = 'sender' AND ts >= ?1 AND "
 	    "ts <= ?2 GROUP BY domain, reason HAVING COUNT(*) >= ?3 "
 	    "ORDER BY 3 DESC, 1, 2", &st)) == BD_OK) {
-		sqlite3_bind_int64(st, 1, now - 3600);
-		sqlite3_bind_int64(st, 2, now);
-		sqlite3_bind_int64(st, 3, rate_per_hour > 0 ?
+		db_bind_int64(st, 1, now - 3600);
+		db_bind_int64(st, 2, now);
+		db_bind_int64(st, 3, rate_per_hour > 0 ?
 		    rate_per_hour : 1);
 		r = store_each_row(s, st, "sender spikes", spike_row, &w);
 	}
@@ -165,11 +164,12 @@ static enum bd_status
 expired_addrs(struct store *s, const char *reason, int64_t before,
     char ***out, size_t *n)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	enum bd_status	 r;
 	char		**v = NULL, **nv;
 	size_t		 cap = 0;
 	int		 rc;
+	bool		 oom = false;
 
 	*n = 0;
 	if ((r = store_prepare(s, "SELECT address FROM recipients WHERE "
@@ -177,29 +177,29 @@ expired_addrs(struct store *s, const char *reason, int64_t before,
 	    "ORDER BY address", &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, reason, 15);
-	sqlite3_bind_int64(st, 2, before);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 2, before);
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 64;
 			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
-				rc = SQLITE_NOMEM;
+				oom = true;
 				break;
 			}
 			v = nv;
 		}
 		if ((v[*n] = strdup(store_col_text(st, 0))) == NULL) {
-			rc = SQLITE_NOMEM;
+			oom = true;
 			break;
 		}
 		(*n)++;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	*out = v;
-	if (rc == SQLITE_NOMEM) {
+	if (oom) {
 		store_seterr(s, "out of memory");
 		return BD_ENOMEM;
 	}
-	return rc == SQLITE_DONE ? BD_OK : store_dberr(s, rc, "expire");
+	return rc == DB_DONE ? BD_OK : store_dberr(s, "expire");
 }
 
 /* Apply one rule: each address it covers becomes active, by "expiry". */
@@ -301,7 +301,7 @@ enum bd_status
 store_prune(struct store *s, int64_t before, int64_t *n_deleted)
 {
 	const struct timespec	 gap = { 0, 10 * 1000000L };	/* 10 ms */
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum bd_status		 rs;
 	char			 after[ADDR_MAX + 1], next[ADDR_MAX + 1];
 	int64_t			 n, total = 0;
@@ -336,15 +336,15 @@ store_prune(struct store *s, int64_t before, int64_t *n_deleted)
 			pthread_mutex_unlock(&s->lock);
 			break;
 		}
-		sqlite3_bind_int64(st, 1, before);
-		sqlite3_bind_int(st, 2, STORE_PRUNE_BATCH);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
+		db_bind_int64(st, 1, before);
+		db_bind_int64(st, 2, STORE_PRUNE_BATCH);
+		rc = db_step(st);
+		db_finalize(st);
 		n = 0;
-		if (rc != SQLITE_DONE)
-			rs = store_dberr(s, rc, "prune");
+		if (rc != DB_DONE)
+			rs = store_dberr(s, "prune");
 		else
-			total += (n = sqlite3_changes(s->db));
+			total += (n = db_changes(s->db));
 		pthread_mutex_unlock(&s->lock);
 		if (rs != BD_OK || n < STORE_PRUNE_BATCH)
 			break;
@@ -357,14 +357,14 @@ store_prune(struct store *s, int64_t before, int64_t *n_deleted)
 	pthread_mutex_lock(&s->lock);
 	if ((rs = store_prepare(s, "DELETE FROM sends WHERE ts < ?1 AND "
 	    "outcome_ts < ?1", &st)) == BD_OK) {
-		sqlite3_bind_int64(st, 1, before);
+		db_bind_int64(st, 1, before);
 		rs = store_step_done(s, st, "prune sends");
 	}
 	/* keys no event of the message names any more */
 	if (rs == BD_OK && (rs = store_prepare(s, "DELETE FROM msgkeys WHERE "
 	    "ts < ?1 AND NOT EXISTS (SELECT 1 FROM events e WHERE "
 	    "e.msgkey = msgkeys.canon)", &st)) == BD_OK) {
-		sqlite3_bind_int64(st, 1, before);
+		db_bind_int64(st, 1, before);
 		rs = store_step_done(s, st, "prune keys");
 	}
 	pthread_mutex_unlock(&s->lock);
