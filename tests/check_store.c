@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "verdict/state.h"
+#include "store/db.h"
 #include "store/store.h"
 #include "testutil.h"
 
@@ -126,6 +127,40 @@ START_TEST(test_store_schema_version)
 	ck_assert_msg(r == BD_ECONFIG, "future schema: got %s, want %s",
 	    bd_strerror(r), bd_strerror(BD_ECONFIG));
 	ck_assert_ptr_null(st);
+	ck_assert_msg(strstr(err, "newer") != NULL, "err: got \"%s\"", err);
+}
+END_TEST
+
+/* PostgreSQL: the version in meta, created once, a newer one refused. */
+START_TEST(test_store_pg_schema_version)
+{
+	struct store	*ro = NULL;
+	struct db	*db;
+	char		 err[256];
+	int		 v = -1;
+	enum bd_status	 r;
+
+	ck_assert_int_eq(store_schema_version(st, &v), BD_OK);
+	ck_assert_int_eq(v, STORE_SCHEMA_VERSION);
+	store_close(st);
+	r = store_open(dbpath, 0, 1000, &st, err, sizeof(err));
+	ck_assert_msg(r == BD_OK, "reopen: got %s (%s)", bd_strerror(r), err);
+	r = store_open(dbpath, STORE_RDONLY, 1000, &ro, err, sizeof(err));
+	ck_assert_msg(r == BD_OK, "read-only: got %s (%s)", bd_strerror(r),
+	    err);
+	store_close(ro);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM meta WHERE "
+	    "key = 'schema'"), 1);
+	ck_assert_int_eq(db_open(dbpath, 0, 1000, &db, err, sizeof(err)),
+	    BD_OK);
+	ck_assert_int_eq(db_exec(db, "UPDATE meta SET value = '99' WHERE "
+	    "key = 'schema'"), BD_OK);
+	db_close(db);
+	store_close(st);
+	st = NULL;
+	r = store_open(dbpath, 0, 1000, &st, err, sizeof(err));
+	ck_assert_msg(r == BD_ECONFIG, "future schema: got %s, want %s",
+	    bd_strerror(r), bd_strerror(BD_ECONFIG));
 	ck_assert_msg(strstr(err, "newer") != NULL, "err: got \"%s\"", err);
 }
 END_TEST
@@ -1728,13 +1763,17 @@ store_suite(void)
 
 	tc = tcase_create("schema");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_store_schema_version);
-	tcase_add_test(tc, test_store_readonly_refuses_empty_db);
-	tcase_add_test(tc, test_store_unwritable_path_fails);
+	if (testutil_pg() == NULL) {
+		/* a file's versions, modes and migrations */
+		tcase_add_test(tc, test_store_schema_version);
+		tcase_add_test(tc, test_store_readonly_refuses_empty_db);
+		tcase_add_test(tc, test_store_unwritable_path_fails);
+		tcase_add_test(tc, test_store_migrates_v1_to_current);
+		tcase_add_test(tc, test_store_nocreate_refuses_missing);
+		tcase_add_test(tc, test_store_nocreate_opens_existing);
+	} else
+		tcase_add_test(tc, test_store_pg_schema_version);
 	tcase_add_test(tc, test_store_readonly_refuses_writes);
-	tcase_add_test(tc, test_store_migrates_v1_to_current);
-	tcase_add_test(tc, test_store_nocreate_refuses_missing);
-	tcase_add_test(tc, test_store_nocreate_opens_existing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rule");

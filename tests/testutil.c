@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
+#include "store/db.h"
 
 #include "util/buf.h"
 #include "conf/conf.h"
@@ -143,6 +143,44 @@ testutil_rmtree(const char *dir)
 }
 
 /*
+ * testutil_pg - the PostgreSQL server the store's tests run against
+ * (BD_TEST_PG, a libpq conninfo: tests/check_store_pg.sh), or NULL: SQLite
+ */
+const char *
+testutil_pg(void)
+{
+	const char	*pg = getenv("BD_TEST_PG");
+
+	return pg != NULL && pg[0] != '\0' ? pg : NULL;
+}
+
+/*
+ * testutil_pg_database - a new, empty database on testutil_pg()'s
+ * server; its conninfo into target (libpq takes the last "dbname")
+ *
+ * Returns snprintf()'s count for target.
+ */
+int
+testutil_pg_database(char *target, size_t targetlen)
+{
+	static unsigned	 seq;
+	struct db	*db;
+	char		 err[256], sql[128], name[64];
+	enum bd_status	 s;
+
+	(void)snprintf(name, sizeof(name), "bdt_%ld_%u", (long)getpid(),
+	    ++seq);
+	s = db_open(testutil_pg(), 0, 5000, &db, err, sizeof(err));
+	ck_assert_msg(s == BD_OK, "PostgreSQL %s: %s", testutil_pg(), err);
+	(void)snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	ck_assert_msg(db_exec(db, sql) == BD_OK, "%s: %s", sql,
+	    db_errmsg(db));
+	db_close(db);
+	return snprintf(target, targetlen, "%s dbname=%s", testutil_pg(),
+	    name);
+}
+
+/*
  * testutil_store - a fresh store for one test
  *
  * Arguments: dir, the test's folder; path and pathlen receive
@@ -157,7 +195,10 @@ testutil_store(const char *dir, char *path, size_t pathlen,
 	enum bd_status	 s;
 	int		 n;
 
-	n = snprintf(path, pathlen, "%s/bounced.db", dir);
+	if (testutil_pg() != NULL)
+		n = testutil_pg_database(path, pathlen);
+	else
+		n = snprintf(path, pathlen, "%s/bounced.db", dir);
 	ck_assert_msg(n > 0 && (size_t)n < pathlen, "database path too long");
 	s = store_open(path, 0, 2000, out, err, sizeof(err));
 	ck_assert_msg(s == BD_OK, "store_open %s: got %s (%s), want success",
@@ -231,18 +272,19 @@ testutil_assert_state(struct store *st, const char *addr,
 long long
 testutil_count_rows(const char *dbpath, const char *sql)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*s;
+	struct db	*db;
+	struct db_stmt	*s;
+	char		 err[256];
 	long long	 n = -1;
 
-	ck_assert_int_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY,
-	    NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	ck_assert_msg(db_open(dbpath, DB_RDONLY, 2000, &db, err,
+	    sizeof(err)) == BD_OK, "open %s: %s", dbpath, err);
+	ck_assert_msg(db_prepare(db, sql, &s) == BD_OK, "%s: %s", sql,
+	    db_errmsg(db));
+	if (db_step(s) == DB_ROW)
+		n = db_column_int64(s, 0);
+	db_finalize(s);
+	db_close(db);
 	return n;
 }
 

@@ -33,8 +33,13 @@ void testutil_write_file(const char *path, const void *p, size_t len);
 void testutil_tmpdir(const char *prefix, char *out, size_t outlen);
 /* testutil_rmtree - remove dir and everything below it; missing is fine */
 void testutil_rmtree(const char *dir);
+/* testutil_pg - BD_TEST_PG (run the store on that PostgreSQL) or NULL */
+const char *testutil_pg(void);
+/* testutil_pg_database - a new database there; its conninfo into target */
+int testutil_pg_database(char *target, size_t targetlen);
 /*
- * testutil_store - open dir/bounced.db read-write (2 s busy timeout) into
+ * testutil_store - open dir/bounced.db (or, with testutil_pg(), a new
+ * PostgreSQL database) read-write (2 s busy timeout) into
  * *out; its path into path (pathlen bytes)
  */
 void testutil_store(const char *dir, char *path, size_t pathlen,

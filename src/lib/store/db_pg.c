@@ -150,7 +150,7 @@ static int
 number_placeholders(const char *sql, char *out, size_t outlen)
 {
 	char		 quote = 0;
-	int		 n = 0, max = 0, k, w;
+	int		 max = 0, k, w;
 	size_t		 o = 0;
 
 	for (; *sql != '\0' && o + 4 < outlen; sql++) {
@@ -162,8 +162,9 @@ number_placeholders(const char *sql, char *out, size_t outlen)
 		else if (*sql == '?') {
 			for (k = 0; sql[1] >= '0' && sql[1] <= '9'; sql++)
 				k = k * 10 + (sql[1] - '0');
+			/* a bare "?" is one more than the highest so far */
 			if (k == 0)
-				k = ++n;
+				k = max + 1;
 			if (k > DB_PARAMS_MAX)
 				return -1;
 			if (k > max)

@@ -110,7 +110,7 @@ store_metrics(struct store *s, FILE *fp, int64_t now)
 	if ((r = rows(s, fp, "bounced_recipients", state, 1,
 	    "SELECT v, (SELECT COUNT(*) FROM recipients WHERE state = v) "
 	    "FROM (SELECT 'active' AS v UNION ALL SELECT 'soft' "
-	    "UNION ALL SELECT 'suppressed')", 0)) != BD_OK)
+	    "UNION ALL SELECT 'suppressed') AS states", 0)) != BD_OK)
 		goto end;
 	help(fp, "bounced_suppressed", "gauge",
 	    "Addresses suppressed now, by reason.");

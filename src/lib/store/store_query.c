@@ -138,9 +138,9 @@ store_list(struct store *s, const struct store_filter *f,
 	w->arg = arg;
 	pthread_mutex_lock(&s->lock);
 	if ((rs = store_prepare(s, "SELECT " RCPT_COLUMNS " FROM recipients "
-	    "WHERE (?1 IS NULL OR state = ?1) AND "
-	    "(?2 IS NULL OR reason = ?2 OR last_reason = ?2) AND "
-	    "(?3 IS NULL OR domain = ?3) AND "
+	    "WHERE (CAST(?1 AS TEXT) IS NULL OR state = ?1) AND "
+	    "(CAST(?2 AS TEXT) IS NULL OR reason = ?2 OR last_reason = ?2) "
+	    "AND (CAST(?3 AS TEXT) IS NULL OR domain = ?3) AND "
 	    "(?4 = 0 OR last_seen >= ?4) "
 	    "ORDER BY address LIMIT ?5 OFFSET ?6", &st)) != BD_OK)
 		goto out;
@@ -154,7 +154,7 @@ store_list(struct store *s, const struct store_filter *f,
 		store_bind_text(st, 3, dom, sizeof(dom) - 1);
 	}
 	db_bind_int64(st, 4, f->since > 0 ? f->since : 0);
-	db_bind_int64(st, 5, f->limit > 0 ? f->limit : -1);
+	db_bind_int64(st, 5, f->limit > 0 ? f->limit : INT64_MAX);
 	db_bind_int64(st, 6, f->offset > 0 ? f->offset : 0);
 	rs = store_each_row(s, st, "list", rcpt_row, w);
 out:
@@ -278,11 +278,20 @@ store_led_by(struct store *s, const char *address, store_event_cb cb,
     void *arg)
 {
 	return events_of(s, "SELECT " STORE_EVENT_COLUMNS " FROM events "
-	    "WHERE recipient = ?1 AND instr((SELECT ',' || suppress_events "
+	    "WHERE recipient = ?1 AND (SELECT ',' || suppress_events "
 	    "|| ',' FROM recipients WHERE address = ?1 AND "
-	    "state = 'suppressed'), ',' || id || ',') > 0 ORDER BY ts, id",
+	    "state = 'suppressed') LIKE '%,' || CAST(id AS TEXT) || ',%' "
+	    "ORDER BY ts, id",
 	    "led by", address, cb, arg);
 }
+
+/* A date as its UTC day, YYYY-MM-DD, in each engine's words. */
+#define DAY_SQLITE(col)	"date(" col ", 'unixepoch')"
+#define DAY_PG(col)	"to_char(to_timestamp(" col ") AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD')"
+#define DAY_KEY		3	/* stat_keys[] */
+/* A condition counted as 0 or 1 (PostgreSQL sums no booleans). */
+#define IS(cond)	"CAST(" cond " AS INTEGER)"
 
 /* Grouping keys of store_stats(): for events, suppressed rows and sends. */
 static const struct {
@@ -295,8 +304,8 @@ static const struct {
 	{ "domain", "domain", "r.domain", "domain" },
 	{ "reason", "COALESCE(reason, '')", "COALESCE(e.reason, r.reason)",
 	    NULL },
-	{ "day", "date(ts, 'unixepoch')",
-	    "date(r.suppressed_since, 'unixepoch')", "date(ts, 'unixepoch')" },
+	{ "day", DAY_SQLITE("ts"), DAY_SQLITE("r.suppressed_since"),
+	    DAY_SQLITE("ts") },
 	{ "campaign", "COALESCE(campaign, '')", "COALESCE(e.campaign, '')",
 	    "COALESCE(campaign, '')" },
 	/* bulk or transactional (v5); sends from the log have no kind */
@@ -365,6 +374,7 @@ store_stats_since(struct store *s, const char *by, int64_t since,
 	enum bd_status		 rs;
 	char			 sql[2048], sends[512];
 	size_t			 i, k = 0;
+	bool			 pg = db_kind(s->db) == DB_POSTGRES;
 
 	for (i = 0; i < sizeof(stat_keys) / sizeof(stat_keys[0]); i++) {
 		if ((by == NULL && stat_keys[i].by == NULL) ||
@@ -382,27 +392,31 @@ store_stats_since(struct store *s, const char *by, int64_t since,
 	sends[0] = '\0';
 	if (stat_keys[k].skey != NULL)
 		snprintf(sends, sizeof(sends), "UNION ALL SELECT %s, 0, 0, 0, "
-		    "0, 0, 0, 1, outcome = 'delivered', outcome = 'soft', "
-		    "outcome = 'hard', outcome = 'sender', 0 FROM sends "
+		    "0, 0, 0, 1, " IS("outcome = 'delivered'") ", "
+		    IS("outcome = 'soft'") ", " IS("outcome = 'hard'") ", "
+		    IS("outcome = 'sender'") ", 0 FROM sends "
 		    "WHERE ts >= ?1 AND COALESCE(sender, '?') NOT IN "
-		    "('', '<>') ", stat_keys[k].skey);
+		    "('', '<>') ", k == DAY_KEY && pg ? DAY_PG("ts") :
+		    stat_keys[k].skey);
 	/* The keys are constants of this file, never user text. */
 	snprintf(sql, sizeof(sql),
 	    "SELECT k, SUM(ev), SUM(h), SUM(so), SUM(se), SUM(de), SUM(su), "
 	    "SUM(sn), SUM(sd), SUM(ss), SUM(sh), SUM(sx), SUM(lo) "
-	    "FROM (SELECT %s AS k, 1 AS ev, class = 'hard' AS h, "
-	    "class = 'soft' AS so, class = 'sender' AS se, "
-	    "class = 'delivered' AS de, 0 AS su, 0 AS sn, 0 AS sd, 0 AS ss, "
-	    "0 AS sh, 0 AS sx, class = 'local' AS lo FROM events "
+	    "FROM (SELECT %s AS k, 1 AS ev, " IS("class = 'hard'") " AS h, "
+	    IS("class = 'soft'") " AS so, " IS("class = 'sender'") " AS se, "
+	    IS("class = 'delivered'") " AS de, 0 AS su, 0 AS sn, 0 AS sd, "
+	    "0 AS ss, 0 AS sh, 0 AS sx, " IS("class = 'local'") " AS lo "
+	    "FROM events "
 	    "WHERE class NOT IN ('suppress', 'unsuppress', 'untrusted', "
 	    "'info') AND ts >= ?1 "
 	    "UNION ALL SELECT %s, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0 "
 	    "FROM recipients r LEFT JOIN events e ON e.id = r.suppress_event "
-	    "WHERE r.state = 'suppressed' %s %s) GROUP BY k ORDER BY k",
-	    stat_keys[k].ekey, stat_keys[k].rkey,
+	    "WHERE r.state = 'suppressed' %s %s) AS t GROUP BY k ORDER BY k",
+	    k == DAY_KEY && pg ? DAY_PG("ts") : stat_keys[k].ekey,
+	    k == DAY_KEY && pg ? DAY_PG("r.suppressed_since") :
+	    stat_keys[k].rkey,
 	    /* by day, a suppression is counted on its day: within since */
-	    strcmp(stat_keys[k].ekey, "date(ts, 'unixepoch')") == 0 ?
-	    "AND r.suppressed_since >= ?1" : "", sends);
+	    k == DAY_KEY ? "AND r.suppressed_since >= ?1" : "", sends);
 	w.cb = cb;
 	w.arg = arg;
 	pthread_mutex_lock(&s->lock);

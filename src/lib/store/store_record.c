@@ -109,8 +109,9 @@ ensure_row(struct store *s, const char *addr, const char *display)
 
 	if ((r = store_cached(s, "INSERT INTO recipients (address, domain, "
 	    "display) VALUES (?1, ?2, COALESCE(?3, ?1)) ON CONFLICT(address) "
-	    "DO UPDATE SET display = excluded.display WHERE ?3 IS NOT NULL "
-	    "AND display <> excluded.display", &st)) != BD_OK)
+	    "DO UPDATE SET display = excluded.display WHERE "
+	    "CAST(?3 AS TEXT) IS NOT NULL "
+	    "AND recipients.display <> excluded.display", &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, addr, ADDR_MAX);
 	store_bind_text(st, 2, store_addr_domain(addr), ADDR_MAX);
@@ -1107,7 +1108,8 @@ store_manual_one(struct store *s, const struct store_manual *m,
 	    m->when)) != BD_OK)
 		return r;
 	if ((r = store_prepare(s, "UPDATE recipients SET manual_by = ?, "
-	    "manual_why = ?, manual_at = ?, last_seen = MAX(last_seen, ?3) "
+	    "manual_why = ?, manual_at = ?, last_seen = CASE WHEN "
+	    "last_seen > ?3 THEN last_seen ELSE ?3 END "
 	    "WHERE address = ?", &st)) != BD_OK)
 		return r;
 	store_bind_text(st, 1, m->by, 127);

@@ -148,7 +148,7 @@ static const char match_sql[] =
 	"WHEN queue_id IN (?3, ?4, ?5, ?6) THEN 1 "
 	"WHEN message_id IN (?7, ?8) THEN 2 "
 	"WHEN envelope_id = ?9 THEN 3 ELSE 0 END AS how "
-	"FROM sends WHERE recipient IN (?1, ?2) AND ts >= ?10) "
+	"FROM sends WHERE recipient IN (?1, ?2) AND ts >= ?10) AS m "
 	"WHERE how > 0 ORDER BY how, ts DESC LIMIT 1";
 
 /*

@@ -1,0 +1,13 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# check_store_pg.sh - the store's unit tests (check_store) against a real
+# PostgreSQL server started for this test alone (tests/pg/lib.sh), each
+# test on a new database of its own: the same rule, idempotency, trust
+# and queries on both engines.
+set -u
+top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+build=${TOP_BUILDDIR:-.}
+. "$top/tests/pg/lib.sh"
+dir=$(mktemp -d "${TMPDIR:-/tmp}/bd-pgstore.XXXXXX")
+pg_start "$dir" || exit 1
+BD_TEST_PG=$PG_CONNINFO "$build/check_store"
