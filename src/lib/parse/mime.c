@@ -439,31 +439,20 @@ leaf_bytes(GMimePart *part, size_t max, size_t *n)
 
 /*
  * Transfer-decoded content (RFC 2045 section 6: base64, quoted-printable,
- * and uuencode) of a leaf whose encoded bytes are in ba: GMime's decoder
- * state machine (g_mime_encoding_*) run straight over them, without the
- * stream and filter objects of g_mime_data_wrapper_write_to_stream.
- * Bounded by max; sets *n.  Falls back to leaf_bytes.
+ * and uuencode) of encoded bytes raw[0..rawlen) in encoding e: GMime's
+ * decoder state machine (g_mime_encoding_*) run straight over them,
+ * without the stream and filter objects of
+ * g_mime_data_wrapper_write_to_stream.  Bounded by max; sets *n.
  */
 static char *
-leaf_decoded(GMimePart *part, GByteArray *ba, size_t max, size_t *n)
+decode_view(GMimeContentEncoding e, const char *raw, size_t rawlen,
+    size_t max, size_t *n)
 {
-	GMimeDataWrapper	*w;
-	GMimeContentEncoding	 e;
-	GMimeEncoding		 st;
-	const char		*raw;
-	size_t			 rawlen, k;
-	char			*out;
+	GMimeEncoding	 st;
+	size_t		 k;
+	char		*out;
 
 	*n = 0;
-	if ((w = g_mime_part_get_content(part)) == NULL)
-		return NULL;
-	e = g_mime_data_wrapper_get_encoding(w);
-	if (ba == NULL || identity_encoding(e) ||
-	    (e != GMIME_CONTENT_ENCODING_BASE64 &&
-	    e != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
-	    e != GMIME_CONTENT_ENCODING_UUENCODE) ||
-	    !raw_view(w, ba, &raw, &rawlen))
-		return leaf_bytes(part, max, n);
 	g_mime_encoding_init_decode(&st, e);
 	if ((out = malloc(g_mime_encoding_outlen(&st, rawlen) + 1)) == NULL)
 		return NULL;
@@ -475,8 +464,92 @@ leaf_decoded(GMimePart *part, GByteArray *ba, size_t max, size_t *n)
 	return out;
 }
 
-static void
-lower_copy(char *dst, size_t dstlen, const char *a, const char *b)
+static bool
+decodable(GMimeContentEncoding e)
+{
+	return e == GMIME_CONTENT_ENCODING_BASE64 ||
+	    e == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    e == GMIME_CONTENT_ENCODING_UUENCODE;
+}
+
+/*
+ * Transfer-decoded content of a GMime leaf whose encoded bytes are in
+ * ba (decode_view), else through GMime's streams (leaf_bytes).
+ */
+static char *
+leaf_decoded(GMimePart *part, GByteArray *ba, size_t max, size_t *n)
+{
+	GMimeDataWrapper	*w;
+	GMimeContentEncoding	 e;
+	const char		*raw;
+	size_t			 rawlen;
+
+	*n = 0;
+	if ((w = g_mime_part_get_content(part)) == NULL)
+		return NULL;
+	e = g_mime_data_wrapper_get_encoding(w);
+	if (ba == NULL || identity_encoding(e) || !decodable(e) ||
+	    !raw_view(w, ba, &raw, &rawlen))
+		return leaf_bytes(part, max, n);
+	return decode_view(e, raw, rawlen, max, n);
+}
+
+/*
+ * A leaf as the walk reads it: GMime's part (GMime's path), or its type,
+ * charset, encoding and bytes as mime_fast.c read them.
+ */
+struct leaf_src {
+	GMimePart	*part;		/* GMime's path, or NULL */
+	GByteArray	*ba;		/* the bytes GMime read, or NULL */
+	const char	*cs;		/* fast path: charset, or NULL */
+	int		 enc;		/* fast path: GMimeContentEncoding */
+	const char	*raw;		/* fast path: content as in the input */
+	size_t		 rawlen;
+};
+
+/* The content without a copy when it needs no transfer decoding. */
+static bool
+src_view(const struct leaf_src *src, size_t max, const char **p, size_t *n)
+{
+	if (src->part != NULL)
+		return leaf_view(src->part, src->ba, max, p, n);
+	if (!identity_encoding(src->enc))
+		return false;
+	*p = src->raw;
+	*n = src->rawlen < max ? src->rawlen : max;
+	return true;
+}
+
+/* The transfer-decoded content, malloc'd; sets *n. */
+static char *
+src_decoded(const struct leaf_src *src, size_t max, size_t *n)
+{
+	if (src->part != NULL)
+		return leaf_decoded(src->part, src->ba, max, n);
+	return decode_view(src->enc, src->raw, src->rawlen, max, n);
+}
+
+/* The charset parameter of the leaf, or NULL. */
+static const char *
+src_charset(const struct leaf_src *src)
+{
+	GMimeContentType	*ct;
+
+	if (src->part == NULL)
+		return src->cs;
+	ct = g_mime_object_get_content_type(GMIME_OBJECT(src->part));
+	return ct != NULL ? g_mime_content_type_get_parameter(ct, "charset") :
+	    NULL;
+}
+
+/*
+ * mime_lower_type - "type/subtype" lower-cased into dst
+ *
+ * Arguments: dst, dstlen: the result (cut to fit, NUL-terminated); type,
+ * subtype: as GMime or the header gave them (NULL is empty).
+ */
+void
+mime_lower_type(char *dst, size_t dstlen, const char *a, const char *b)
 {
 	size_t	 i = 0;
 
@@ -489,11 +562,11 @@ lower_copy(char *dst, size_t dstlen, const char *a, const char *b)
 	dst[i] = '\0';
 }
 
+/* A new part of media type type (lower-case); NULL when full. */
 static struct mime_part *
-new_part(struct walk *w, GMimeObject *obj, unsigned depth)
+new_part(struct walk *w, const char *type, unsigned depth)
 {
 	struct mime_part	*mp;
-	GMimeContentType	*ct;
 
 	if (w->doc->nparts >= MIME_MAX_PARTS) {
 		w->doc->defects |= MIME_DEFECT_MIME;
@@ -502,14 +575,23 @@ new_part(struct walk *w, GMimeObject *obj, unsigned depth)
 	mp = &w->doc->parts[w->doc->nparts++];
 	memset(mp, 0, sizeof(*mp));
 	mp->depth = depth;
+	(void)snprintf(mp->type, sizeof(mp->type), "%s", type);
+	return mp;
+}
+
+/* The lower-case media type of a GMime object. */
+static void
+object_type(GMimeObject *obj, char *buf, size_t len)
+{
+	GMimeContentType	*ct;
+
 	ct = g_mime_object_get_content_type(obj);
 	if (ct != NULL)
-		lower_copy(mp->type, sizeof(mp->type),
+		mime_lower_type(buf, len,
 		    g_mime_content_type_get_media_type(ct),
 		    g_mime_content_type_get_media_subtype(ct));
 	else
-		lower_copy(mp->type, sizeof(mp->type), "text", "plain");
-	return mp;
+		mime_lower_type(buf, len, "text", "plain");
 }
 
 static bool
@@ -527,20 +609,17 @@ is_message_type(const char *t)
 
 /* Decode a text part's content to UTF-8 into mp->text. */
 static void
-read_text(struct mime_part *mp, GMimePart *part, GByteArray *ba, size_t max)
+read_text(struct mime_part *mp, const struct leaf_src *src, size_t max)
 {
-	GMimeContentType	*ct;
 	const char		*cs, *view;
 	char			*raw;
 	size_t			 n;
 
-	ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
-	cs = ct != NULL ? g_mime_content_type_get_parameter(ct, "charset") :
-	    NULL;
-	if (leaf_view(part, ba, max, &view, &n))
+	cs = src_charset(src);
+	if (src_view(src, max, &view, &n))
 		mp->text = mime_to_utf8(view, n, cs);
 	else {
-		if ((raw = leaf_decoded(part, ba, max, &n)) == NULL)
+		if ((raw = src_decoded(src, max, &n)) == NULL)
 			return;
 		mp->text = mime_to_utf8(raw, n, cs);
 		free(raw);
@@ -548,13 +627,41 @@ read_text(struct mime_part *mp, GMimePart *part, GByteArray *ba, size_t max)
 	mp->len = mp->text != NULL ? strlen(mp->text) : 0;
 }
 
+/* Keep the HTML alternative of the bounce to read after the walk. */
 static void
-walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
+defer_html(struct mime_part *mp, const struct leaf_src *src)
+{
+	mp->html = true;
+	mp->hpart = src->part;
+	mp->hraw = src->raw;
+	mp->hrawlen = src->rawlen;
+	mp->henc = src->enc;
+	mp->hcs = src->cs;
+}
+
+/* Read a deferred HTML alternative (the walk's sources still alive). */
+static void
+read_html(struct mime_part *mp, GByteArray *ba, size_t max)
+{
+	struct leaf_src	 src;
+
+	src.part = mp->hpart;
+	src.ba = ba;
+	src.cs = mp->hcs;
+	src.enc = mp->henc;
+	src.raw = mp->hraw;
+	src.rawlen = mp->hrawlen;
+	read_text(mp, &src, max);
+}
+
+static void
+walk_leaf(struct walk *w, const char *type, const struct leaf_src *src,
+    unsigned depth)
 {
 	struct mime_part	*mp;
 	bool			 msg, hdrs;
 
-	if ((mp = new_part(w, GMIME_OBJECT(part), depth)) == NULL)
+	if ((mp = new_part(w, type, depth)) == NULL)
 		return;
 	/* Inside a returned message only report parts are of interest. */
 	if (depth > 0 && strncmp(mp->type, "message/", 8) != 0 &&
@@ -566,11 +673,9 @@ walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
 		/* Kept opaque: headers parsed on demand, body on expand. */
 		mp->message = true;
 		mp->expandable = msg;
-		if (leaf_view(part, w->ba, w->max_text, &mp->raw,
-		    &mp->rawlen))
+		if (src_view(src, w->max_text, &mp->raw, &mp->rawlen))
 			return;
-		mp->rawbuf = leaf_decoded(part, w->ba, w->max_text,
-		    &mp->rawlen);
+		mp->rawbuf = src_decoded(src, w->max_text, &mp->rawlen);
 		mp->raw = mp->rawbuf;
 		if (mp->raw == NULL)
 			mp->rawlen = 0;
@@ -582,7 +687,7 @@ walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
 	 * bounce has no text/plain: decided after the walk.
 	 */
 	if (strcmp(mp->type, "text/html") == 0 && depth == 0) {
-		mp->html = part;
+		defer_html(mp, src);
 		return;
 	}
 	if (strncmp(mp->type, "text/", 5) == 0 ||
@@ -590,13 +695,15 @@ walk_leaf(struct walk *w, GMimePart *part, unsigned depth)
 	    strcmp(mp->type, "message/global-delivery-status") == 0 ||
 	    strcmp(mp->type, "message/delivery-status") == 0 ||
 	    strcmp(mp->type, "message/feedback-report") == 0)
-		read_text(mp, part, w->ba, w->max_text);
+		read_text(mp, src, w->max_text);
 }
 
 static void
 walk_object(struct walk *w, GMimeObject *obj, unsigned depth, unsigned nest)
 {
 	struct mime_part	*mp;
+	struct leaf_src		 src;
+	char			 type[MIME_TYPE_MAX];
 	int			 i, n;
 
 	if (obj == NULL)
@@ -605,6 +712,7 @@ walk_object(struct walk *w, GMimeObject *obj, unsigned depth, unsigned nest)
 		w->doc->defects |= MIME_DEFECT_MIME;
 		return;
 	}
+	object_type(obj, type, sizeof(type));
 	if (GMIME_IS_MULTIPART(obj)) {
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
 		if (n == 0) {
@@ -613,14 +721,12 @@ walk_object(struct walk *w, GMimeObject *obj, unsigned depth, unsigned nest)
 			    GMIME_MULTIPART(obj));
 
 			w->doc->defects |= MIME_DEFECT_MIME;
-			if (pro != NULL && (mp = new_part(w, obj, depth)) !=
-			    NULL) {
+			if (pro != NULL &&
+			    (mp = new_part(w, "text/plain", depth)) != NULL) {
 				size_t plen = strlen(pro);
 
 				if (plen > w->max_text)
 					plen = w->max_text;
-				(void)snprintf(mp->type, sizeof(mp->type), "%s",
-				    "text/plain");
 				mp->text = mime_to_utf8(pro, plen, NULL);
 				mp->len = mp->text ? strlen(mp->text) : 0;
 			}
@@ -628,9 +734,33 @@ walk_object(struct walk *w, GMimeObject *obj, unsigned depth, unsigned nest)
 		for (i = 0; i < n; i++)
 			walk_object(w, g_mime_multipart_get_part(
 			    GMIME_MULTIPART(obj), i), depth, nest + 1);
-	} else if (GMIME_IS_PART(obj))
-		walk_leaf(w, GMIME_PART(obj), depth);
+	} else if (GMIME_IS_PART(obj)) {
+		memset(&src, 0, sizeof(src));
+		src.part = GMIME_PART(obj);
+		src.ba = w->ba;
+		walk_leaf(w, type, &src, depth);
+	}
 	/* GMimeMessagePart cannot occur: see mime_init. */
+}
+
+/* The leaves mime_fast_tree() read, as walk_object() would walk them. */
+static void
+walk_fast(struct walk *w, const struct mime_ftree *t, unsigned depth)
+{
+	struct leaf_src	 src;
+	size_t		 i;
+
+	for (i = 0; i < t->nleaves; i++) {
+		const struct mime_fleaf *lf = &t->leaves[i];
+
+		src.part = NULL;
+		src.ba = NULL;
+		src.cs = lf->charset;
+		src.enc = lf->enc;
+		src.raw = lf->raw;
+		src.rawlen = lf->rawlen;
+		walk_leaf(w, lf->type, &src, depth);
+	}
 }
 
 /*
@@ -669,33 +799,71 @@ split_headers(struct mime_doc *doc, const char *p, size_t len)
 	return BD_OK;
 }
 
+/* The top-level type and report-type (lower-case) into doc. */
+static void
+set_top_type(struct mime_doc *doc, const char *type, const char *rt)
+{
+	char	*q;
+
+	doc->top_type = strdup(type);
+	if (rt != NULL && (doc->report_type = strdup(rt)) != NULL)
+		for (q = doc->report_type; *q != '\0'; q++)
+			*q = tolower((unsigned char)*q);
+}
+
+/* HTML alternatives of the bounce: read only when there is no plain text. */
+static void
+read_deferred_html(struct mime_doc *doc, GByteArray *ba)
+{
+	size_t	 i;
+
+	for (i = 0; i < doc->nparts; i++)
+		if (doc->parts[i].depth == 0 &&
+		    strcmp(doc->parts[i].type, "text/plain") == 0)
+			return;
+	for (i = 0; i < doc->nparts; i++)
+		if (doc->parts[i].html)
+			read_html(&doc->parts[i], ba, doc->max_text);
+}
+
 /*
- * mime_open - parse a message held in memory
- *
- * Arguments: p, len: the message (LF or CRLF line ends), read in place:
- * it must stay valid and unchanged until mime_close(); max_text: bytes
- * kept per part; doc: filled in, release with mime_close().
- * Returns: BD_OK (defects in doc->defects), BD_EPARSE when GMime could not
- * make a message at all (doc is still safe to close).
- * Notes: thread-safe.  Enclosed messages are not parsed here: see
- * mime_part_header() and mime_expand().
+ * The structure of gbuf through mime_fast.c: true when it could read it
+ * (doc then holds its parts), false when GMime must.
  */
-enum bd_status
-mime_open(const char *p, size_t len, size_t max_text, struct mime_doc *doc)
+static bool
+open_fast(struct mime_doc *doc, const char *p, size_t len)
+{
+	struct mime_ftree	 t;
+	struct walk		 w;
+	bool			 cut, ok;
+
+	len = delim_cut(p, len, &cut);
+	if (!(ok = mime_fast_tree(p, len, &t))) {
+		mime_fast_free(&t);
+		return false;
+	}
+	if (cut)
+		doc->defects |= MIME_DEFECT_PARTS;
+	set_top_type(doc, t.top_type, t.report_type);
+	w.doc = doc;
+	w.ba = NULL;
+	w.max_text = doc->max_text;
+	walk_fast(&w, &t, 0);
+	read_deferred_html(doc, NULL);
+	mime_fast_free(&t);
+	return true;
+}
+
+/* The structure of gbuf through GMime's parser. */
+static enum bd_status
+open_gmime(struct mime_doc *doc)
 {
 	struct walk		 w;
 	GMimeObject		*top;
 	GMimeContentType	*ct;
 	GByteArray		*ba;
-	const char		*rt;
 	char			 buf[MIME_TYPE_MAX];
-	size_t			 i;
 
-	/* fields and parts are set one by one as they fill. */
-	memset(doc, 0, offsetof(struct mime_doc, fields));
-	doc->max_text = max_text;
-	if (split_headers(doc, p, len) != BD_OK)
-		return BD_ENOMEM;
 	if ((top = parse_buffer(doc->gbuf, doc->glen, &ba, &doc->defects)) ==
 	    NULL) {
 		doc->defects |= MIME_DEFECT_MIME;
@@ -705,33 +873,97 @@ mime_open(const char *p, size_t len, size_t max_text, struct mime_doc *doc)
 	doc->ba = ba;
 	w.doc = doc;
 	w.ba = ba;
-	w.max_text = max_text;
+	w.max_text = doc->max_text;
 	ct = g_mime_object_get_content_type(top);
 	if (ct != NULL) {
-		lower_copy(buf, sizeof(buf),
+		mime_lower_type(buf, sizeof(buf),
 		    g_mime_content_type_get_media_type(ct),
 		    g_mime_content_type_get_media_subtype(ct));
-		doc->top_type = strdup(buf);
-		rt = g_mime_content_type_get_parameter(ct, "report-type");
-		if (rt != NULL && (doc->report_type = strdup(rt)) != NULL) {
-			char *q;
-
-			for (q = doc->report_type; *q != '\0'; q++)
-				*q = tolower((unsigned char)*q);
-		}
+		set_top_type(doc, buf,
+		    g_mime_content_type_get_parameter(ct, "report-type"));
 	}
 	walk_object(&w, top, 0, 0);
-	/* HTML alternatives: read only when there is no plain text. */
-	for (i = 0; i < doc->nparts; i++)
-		if (doc->parts[i].depth == 0 &&
-		    strcmp(doc->parts[i].type, "text/plain") == 0)
-			break;
-	if (i == doc->nparts)
-		for (i = 0; i < doc->nparts; i++)
-			if (doc->parts[i].html != NULL)
-				read_text(&doc->parts[i], doc->parts[i].html,
-				    ba, max_text);
+	read_deferred_html(doc, ba);
 	return BD_OK;
+}
+
+static enum bd_status
+open_doc(const char *p, size_t len, size_t max_text, struct mime_doc *doc,
+    bool gmime_only)
+{
+	/* fields and parts are set one by one as they fill. */
+	memset(doc, 0, offsetof(struct mime_doc, fields));
+	doc->max_text = max_text;
+	doc->gmime_only = gmime_only;
+	if (split_headers(doc, p, len) != BD_OK)
+		return BD_ENOMEM;
+	if (!gmime_only && open_fast(doc, doc->gbuf, doc->glen))
+		return BD_OK;
+	return open_gmime(doc);
+}
+
+/*
+ * mime_open - parse a message held in memory
+ *
+ * Arguments: p, len: the message (LF or CRLF line ends), read in place:
+ * it must stay valid and unchanged until mime_close(); max_text: bytes
+ * kept per part; doc: filled in, release with mime_close().
+ * Returns: BD_OK (defects in doc->defects), BD_EPARSE when GMime could not
+ * make a message at all (doc is still safe to close).
+ * Notes: thread-safe.  Enclosed messages are not parsed here: see
+ * mime_part_header() and mime_expand().  The structure is read by
+ * mime_fast.c when it can, by GMime's parser otherwise: the same parts.
+ */
+enum bd_status
+mime_open(const char *p, size_t len, size_t max_text, struct mime_doc *doc)
+{
+	return open_doc(p, len, max_text, doc, false);
+}
+
+/*
+ * mime_open_gmime - mime_open() through GMime's parser only (and
+ * mime_expand() of the doc too): tests compare it with mime_open()
+ */
+enum bd_status
+mime_open_gmime(const char *p, size_t len, size_t max_text,
+    struct mime_doc *doc)
+{
+	return open_doc(p, len, max_text, doc, true);
+}
+
+/* The parts of one enclosed message: mime_fast.c's reading or GMime's. */
+static void
+expand_one(struct mime_doc *doc, const char *raw, size_t rawlen,
+    unsigned depth)
+{
+	struct mime_ftree	 t;
+	struct walk		 w;
+	GMimeObject		*m;
+	GByteArray		*ba;
+	size_t			 len;
+	bool			 cut;
+
+	w.doc = doc;
+	w.max_text = doc->max_text;
+	len = delim_cut(raw, rawlen, &cut);
+	if (!doc->gmime_only && mime_fast_tree(raw, len, &t)) {
+		if (cut)
+			doc->defects |= MIME_DEFECT_PARTS;
+		w.ba = NULL;
+		walk_fast(&w, &t, depth + 1);
+		mime_fast_free(&t);
+		return;
+	}
+	if (!doc->gmime_only)
+		mime_fast_free(&t);
+	if ((m = parse_buffer(raw, rawlen, &ba, &doc->defects)) == NULL) {
+		doc->defects |= MIME_DEFECT_MIME;
+		return;
+	}
+	w.ba = ba;
+	/* Parts keep copies or views of raw, never GMime's memory. */
+	walk_object(&w, m, depth + 1, 0);
+	release_parse(m, ba);
 }
 
 /*
@@ -741,20 +973,15 @@ mime_open(const char *p, size_t len, size_t max_text, struct mime_doc *doc)
  * parts get depth + 1); needle: open only the messages whose bytes hold
  * this literal (any case), or NULL for all.
  * Returns: the number of parts added.
- * Notes: each enclosed message is parsed by GMime once, only when asked
- * (a forwarded bounce whose report is inside message/rfc822); messages
+ * Notes: each enclosed message is parsed once, only when asked (a
+ * forwarded bounce whose report is inside message/rfc822); messages
  * enclosed in it stay opaque until asked for in turn.  Bounded: at most
  * MIME_MAX_PARTS parts in all, depth below MIME_MAX_DEPTH.
  */
 size_t
 mime_expand(struct mime_doc *doc, unsigned depth, const char *needle)
 {
-	struct walk	 w;
-	GMimeObject	*m;
-	GByteArray	*ba;
-	size_t		 i, n, before = doc->nparts;
-	const char	*raw;
-	size_t		 rawlen;
+	size_t	 i, n, before = doc->nparts;
 
 	if (depth + 1 >= MIME_MAX_DEPTH)
 		return 0;
@@ -768,18 +995,7 @@ mime_expand(struct mime_doc *doc, unsigned depth, const char *needle)
 		if (mp->raw == NULL || (needle != NULL &&
 		    !mime_ci_has(mp->raw, mp->rawlen, needle)))
 			continue;
-		raw = mp->raw;
-		rawlen = mp->rawlen;
-		if ((m = parse_buffer(raw, rawlen, &ba, &doc->defects)) == NULL) {
-			doc->defects |= MIME_DEFECT_MIME;
-			continue;
-		}
-		w.doc = doc;
-		w.ba = ba;
-		w.max_text = doc->max_text;
-		/* Parts keep copies or views of raw, never GMime's memory. */
-		walk_object(&w, m, depth + 1, 0);
-		release_parse(m, ba);
+		expand_one(doc, mp->raw, mp->rawlen, depth);
 	}
 	return doc->nparts - before;
 }

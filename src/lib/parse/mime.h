@@ -43,7 +43,12 @@ struct mime_part {
 	const char	*raw;		/* the enclosed message's bytes */
 	size_t		 rawlen;
 	char		*rawbuf;	/* raw, when it had to be decoded */
-	void		*html;		/* GMimePart of text/html, unread */
+	bool		 html;		/* text/html of the bounce, unread: */
+	void		*hpart;		/* its GMimePart (GMime's path), */
+	const char	*hraw;		/* or its bytes (mime_fast.c) */
+	size_t		 hrawlen;
+	int		 henc;
+	const char	*hcs;
 	bool		 expandable;	/* a message whose body may be walked */
 	bool		 expanded;	/* its body parts are in the doc */
 };
@@ -73,6 +78,7 @@ struct mime_doc {
 	size_t		 max_text;	/* bytes kept per part */
 	unsigned	 defects;
 	struct mime_str	*strs;		/* values handed out, freed on close */
+	bool		 gmime_only;	/* no fast path (tests compare) */
 	size_t		 nfields;
 	/* Last: only fields[0..nfields) and parts[0..nparts) are set. */
 	struct mime_field fields[MIME_MAX_FIELDS]; /* top header block */
