@@ -263,6 +263,23 @@ lit_flush(struct litset *cur, struct litset *best, size_t *bestscore)
 	cur->len[0] = 0;
 }
 
+/* Append s[0..n) to cur->s[i], a run of spaces kept as one. */
+static void
+lit_append_one(struct litset *cur, struct litset *best, size_t i,
+    const char *s, size_t n)
+{
+	size_t	 l = cur->len[i], j;
+
+	if (l + n >= LIT_LEN)
+		best->cut = true;
+	for (j = 0; j < n && l < LIT_LEN; j++) {
+		if (s[j] == ' ' && l > 0 && cur->s[i][l - 1] == ' ')
+			continue;
+		cur->s[i][l++] = s[j];
+	}
+	cur->len[i] = l;
+}
+
 /* Append each of alts (nalts strings) to every member of cur. */
 static void
 lit_append(struct litset *cur, struct litset *best, size_t *bestscore,
@@ -271,6 +288,16 @@ lit_append(struct litset *cur, struct litset *best, size_t *bestscore,
 	struct litset	 nx;
 	size_t		 i, k, j;
 
+	/*
+	 * One alternative (a plain character, most of a pattern): append in
+	 * place.  Building the next set in nx copies two kilobytes per
+	 * character, which was most of compiling the rules at start-up.
+	 */
+	if (nalts == 1) {
+		for (i = 0; i < cur->n; i++)
+			lit_append_one(cur, best, i, alts[0], alen[0]);
+		return;
+	}
 	if (cur->n * nalts > LIT_MAX)
 		lit_flush(cur, best, bestscore);
 	if (cur->n * nalts > LIT_MAX)
@@ -697,9 +724,19 @@ status_index(struct parser *p)
 	static const int classes[] = { 2, 4, 5 };
 	struct rules	*r = p->r;
 	const struct rule *ru;
-	size_t		 pass, i, n = 0;
+	size_t		 pass, i, k, n = 0, nst = 0, *st;
 	int		 c, sd, key;
 
+	/* The status rules first: the keys are then matched against a few
+	 * dozen rules, not against every rule of the table. */
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].sel == RULES_SEL_STATUS)
+			nst++;
+	if ((st = calloc(nst + 1, sizeof(*st))) == NULL)
+		return rules_perr(p, "out of memory");
+	for (i = 0, k = 0; i < r->n; i++)
+		if (r->v[i].sel == RULES_SEL_STATUS)
+			st[k++] = i;
 	for (pass = 0; pass < 2; pass++) {
 		n = 0;
 		for (key = 0; key < RULES_SKEYS; key++) {
@@ -707,10 +744,10 @@ status_index(struct parser *p)
 			sd = key % 256;	/* subject * 32 + detail */
 			if (pass == 1)
 				r->skey[key] = (uint32_t)n;
-			for (i = 0; i < r->n; i++) {
+			for (k = 0; k < nst; k++) {
+				i = st[k];
 				ru = &r->v[i];
-				if (ru->sel != RULES_SEL_STATUS ||
-				    !spart(ru->status.c, c) ||
+				if (!spart(ru->status.c, c) ||
 				    !spart(ru->status.s, sd / 32) ||
 				    !spart(ru->status.d, sd % 32))
 					continue;
@@ -720,9 +757,12 @@ status_index(struct parser *p)
 			}
 		}
 		if (pass == 0 &&
-		    (r->sids = calloc(n + 1, sizeof(*r->sids))) == NULL)
+		    (r->sids = calloc(n + 1, sizeof(*r->sids))) == NULL) {
+			free(st);
 			return rules_perr(p, "out of memory");
+		}
 	}
+	free(st);
 	r->skey[RULES_SKEYS] = (uint32_t)n;
 	return true;
 }
