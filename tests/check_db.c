@@ -11,6 +11,7 @@
  * by another connection failing as BD_EBUSY after the busy timeout.
  */
 #include <check.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,148 @@ START_TEST(test_db_bad_target)
 }
 END_TEST
 
+/* Passwords never reach a log line or a message. */
+START_TEST(test_db_target_redact)
+{
+	static const struct {
+		const char	*in, *want;
+	} c[] = {
+		{ "/var/lib/bounced/bounced.db", "/var/lib/bounced/bounced.db" },
+		{ "postgresql://bounced:s3cr%40t@db.example:5432/bounced",
+		    "postgresql://bounced:***@db.example:5432/bounced" },
+		{ "postgresql://bounced@db.example/bounced?sslmode=require",
+		    "postgresql://bounced@db.example/bounced?sslmode=require" },
+		{ "postgres://db.example/x", "postgres://db.example/x" },
+		{ "host=db dbname=b password=secret user=u",
+		    "host=db dbname=b password=*** user=u" },
+		{ "host=db password = 'a b\\' c' dbname=b",
+		    "host=db password =*** dbname=b" },
+		{ "host=db passwordfile=/x dbname=b",
+		    "host=db passwordfile=/x dbname=b" },
+	};
+	char	 out[256], small[12];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		db_target_redact(c[i].in, out, sizeof(out));
+		ck_assert_msg(strcmp(out, c[i].want) == 0, "%s: got \"%s\", "
+		    "want \"%s\"", c[i].in, out, c[i].want);
+	}
+	db_target_redact("postgresql://u:pw@h/db", small, sizeof(small));
+	ck_assert_str_eq(small, "postgresql:");
+}
+END_TEST
+
+/* "?N" reuses a parameter; a bare "?" after it is the next number. */
+START_TEST(test_db_numbered_params)
+{
+	struct db	*db;
+	struct db_stmt	*st;
+
+	if (!engine(_i))
+		return;
+	db = open_fresh(1000);
+	insert(db, 1, "a@x", true);
+	insert(db, 2, "b@x", true);
+	ck_assert_msg(db_prepare(db, "SELECT COUNT(*) FROM t WHERE "
+	    "(id = ?1 OR n = ?1 * 10) AND addr <> ?", &st) == BD_OK, "%s",
+	    db_errmsg(db));
+	db_bind_int64(st, 1, 2);
+	db_bind_text(st, 2, "a@x", 320);
+	ck_assert_int_eq(db_step(st), DB_ROW);
+	ck_assert_int_eq(db_column_int64(st, 0), 1);
+	db_finalize(st);
+	db_close(db);
+	done();
+}
+END_TEST
+
+/*
+ * PostgreSQL: a connection the server ends (a restart, a fail-over) is
+ * made again at the next statement, which prepares itself again; never
+ * in the middle of a transaction.
+ */
+START_TEST(test_db_reconnect)
+{
+	struct db	*db, *admin;
+	struct db_stmt	*st, *kill;
+	char		 err[256];
+
+	if (_i == 0 || !engine(_i))
+		return;
+	db = open_fresh(1000);
+	insert(db, 1, "a@x", true);
+	ck_assert_int_eq(db_prepare(db, "SELECT COUNT(*) FROM t WHERE id = ?",
+	    &st), BD_OK);
+	ck_assert_int_eq(db_open(target, 0, 1000, &admin, err, sizeof(err)),
+	    BD_OK);
+	ck_assert_int_eq(db_prepare(admin, "SELECT pg_terminate_backend(pid) "
+	    "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+	    "datname = current_database() AND backend_type = "
+	    "'client backend'", &kill), BD_OK);
+	ck_assert_int_eq(db_step(kill), DB_ROW);
+	db_finalize(kill);
+	/* the statement in flight fails once, then all is well again */
+	db_bind_int64(st, 1, 1);
+	(void)db_step(st);
+	db_reset(st);
+	ck_assert_msg(db_step(st) == DB_ROW, "after the reconnect: %s",
+	    db_errmsg(db));
+	ck_assert_int_eq(db_column_int64(st, 0), 1);
+	db_finalize(st);
+	/* a transaction that lost its session fails, and is not resumed */
+	ck_assert_int_eq(db_begin(db, true), BD_OK);
+	ck_assert_int_eq(db_exec(admin, "SELECT pg_terminate_backend(pid) "
+	    "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+	    "datname = current_database() AND backend_type = "
+	    "'client backend'"), BD_OK);
+	ck_assert_int_ne(db_exec(db, "INSERT INTO t (id, addr) VALUES "
+	    "(9, 'z@x')"), BD_OK);
+	ck_assert_int_ne(db_exec(db, "INSERT INTO t (id, addr) VALUES "
+	    "(9, 'z@x')"), BD_OK);
+	db_rollback(db);
+	ck_assert_int_eq(count(db), 1);
+	db_close(admin);
+	db_close(db);
+}
+END_TEST
+
+static void
+got_note(void *arg, const char *payload)
+{
+	(void)snprintf(arg, 64, "%s", payload);
+}
+
+/* PostgreSQL: a NOTIFY on the channel reaches a listener's poll. */
+START_TEST(test_db_listen_notify)
+{
+	struct db	*a, *b;
+	struct pollfd	 pfd;
+	char		 err[256], got[64] = "";
+	int		 n = 0, tries;
+
+	if (_i == 0 || !engine(_i))
+		return;
+	ck_assert_int_eq(db_open(target, DB_RDONLY, 1000, &a, err,
+	    sizeof(err)), BD_OK);
+	ck_assert_int_eq(db_open(target, 0, 1000, &b, err, sizeof(err)),
+	    BD_OK);
+	ck_assert_int_eq(db_listen(a, "bounced_state"), BD_OK);
+	ck_assert_int_eq(db_exec(b, "NOTIFY bounced_state, 'x@y.example'"),
+	    BD_OK);
+	pfd.fd = db_socket(a);
+	pfd.events = POLLIN;
+	for (tries = 0; n == 0 && tries < 50; tries++) {
+		(void)poll(&pfd, 1, 100);
+		n = db_notifications(a, got_note, got);
+	}
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(got, "x@y.example");
+	db_close(b);
+	db_close(a);
+}
+END_TEST
+
 static Suite *
 db_suite(void)
 {
@@ -292,6 +435,10 @@ db_suite(void)
 	tcase_add_loop_test(tc, test_db_returning_and_transactions, 0, 2);
 	tcase_add_loop_test(tc, test_db_lock_is_busy, 0, 2);
 	tcase_add_loop_test(tc, test_db_bad_target, 0, 2);
+	tcase_add_test(tc, test_db_target_redact);
+	tcase_add_loop_test(tc, test_db_numbered_params, 0, 2);
+	tcase_add_loop_test(tc, test_db_reconnect, 0, 2);
+	tcase_add_loop_test(tc, test_db_listen_notify, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

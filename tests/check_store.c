@@ -10,6 +10,7 @@
  * Every test works on a fresh database in its own temporary directory.
  */
 #include <check.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +163,49 @@ START_TEST(test_store_pg_schema_version)
 	ck_assert_msg(r == BD_ECONFIG, "future schema: got %s, want %s",
 	    bd_strerror(r), bd_strerror(BD_ECONFIG));
 	ck_assert_msg(strstr(err, "newer") != NULL, "err: got \"%s\"", err);
+}
+END_TEST
+
+static void
+note_addr(void *arg, const char *payload)
+{
+	char	*seen = arg;
+	size_t	 n = strlen(seen);
+
+	(void)snprintf(seen + n, 256 - n, "%s%s", n > 0 ? " " : "", payload);
+}
+
+/*
+ * PostgreSQL: a change of state notifies bounced_state with the address
+ * at commit (pglisten.c drops it from every relay's RCPT cache); an
+ * event that changes no state notifies nothing.
+ */
+START_TEST(test_store_pg_notifies_state)
+{
+	struct bd_event	 ev;
+	struct db	*l;
+	struct pollfd	 pfd;
+	char		 err[256], seen[256] = "";
+	int		 tries;
+
+	ck_assert_int_eq(db_open(dbpath, DB_RDONLY, 1000, &l, err,
+	    sizeof(err)), BD_OK);
+	ck_assert_int_eq(db_listen(l, "bounced_state"), BD_OK);
+	ev = mkev("n1@x.example", "Q1", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 1000);
+	(void)record(&ev, 1000);
+	ev = mkev("n2@x.example", "Q2", EV_ACT_DELIVERED, "2.0.0", NULL,
+	    false, 1000);
+	(void)record(&ev, 1000);
+	testutil_manual(st, "n3@x.example", true, NULL, 1001);
+	pfd.fd = db_socket(l);
+	pfd.events = POLLIN;
+	for (tries = 0; tries < 20 && strstr(seen, "n3@") == NULL; tries++) {
+		(void)poll(&pfd, 1, 100);
+		ck_assert_int_ge(db_notifications(l, note_addr, seen), 0);
+	}
+	ck_assert_str_eq(seen, "n1@x.example n3@x.example");
+	db_close(l);
 }
 END_TEST
 
@@ -1771,8 +1815,10 @@ store_suite(void)
 		tcase_add_test(tc, test_store_migrates_v1_to_current);
 		tcase_add_test(tc, test_store_nocreate_refuses_missing);
 		tcase_add_test(tc, test_store_nocreate_opens_existing);
-	} else
+	} else {
 		tcase_add_test(tc, test_store_pg_schema_version);
+		tcase_add_test(tc, test_store_pg_notifies_state);
+	}
 	tcase_add_test(tc, test_store_readonly_refuses_writes);
 	suite_add_tcase(s, tc);
 

@@ -36,6 +36,7 @@
 #include "conf/conf.h"
 #include "bouncectl/ctl.h"
 #include "bouncectl/ctl_int.h"
+#include "store/db.h"
 #include "store/store.h"
 
 #ifndef BD_VERSION
@@ -83,7 +84,7 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 	struct bd_config	*cfg = NULL;
 	const char		*path = o->db_path, *cpath = o->config_path;
 	static char		*dbpath;
-	char			 err[512], hint[512];
+	char			 err[512], hint[512], shown[1024];
 	const char		*h;
 	int			 busy = o->wait_ms >= 0 ? o->wait_ms : CTL_BUSY_MS;
 	enum bd_status		 st;
@@ -141,7 +142,8 @@ ctl_store_open(const struct ctl_opts *o, unsigned flags, struct store **out)
 		fprintf(stderr, "bouncectl: no database at %s: start bounced "
 		    "once, or pass --create\n", path);
 	else if (st != BD_OK) {
-		fprintf(stderr, "bouncectl: %s: %s\n", path,
+		db_target_redact(path, shown, sizeof(shown));
+		fprintf(stderr, "bouncectl: %s: %s\n", shown,
 		    err[0] ? err : bd_strerror(st));
 		if ((h = ctl_explain(err, hint, sizeof(hint))) != NULL)
 			fprintf(stderr, "bouncectl: %s\n", h);

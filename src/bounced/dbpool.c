@@ -21,6 +21,13 @@
  * when it ends.  Workers open their connections only once the main one
  * is open (STORE_NOCREATE: they never create nor migrate).
  *
+ * On PostgreSQL the threads share two handles instead, the main one for
+ * recording and one read-only for lookups (a store handle is
+ * thread-safe: its mutex makes each call one unit): a relay then holds
+ * two server connections, not two per libmilter thread, and a thread's
+ * first bounce does not pay for a connection.  The server does the
+ * waiting for locks, not our mutex's holder (a lock_timeout).
+ *
  * Everything here runs after the fork of -b: a SQLite connection must be
  * opened by the process that uses it, as POSIX locks are not inherited
  * (opened before the fork, bounced -b held no WAL lock and its -wal file
@@ -36,6 +43,7 @@
 
 #include "bounced/dbpool.h"
 #include "log/log.h"
+#include "store/db.h"
 
 struct tls {
 	struct store	*rw;
@@ -47,6 +55,9 @@ static struct {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 wake;
 	char		*path;
+	char		*shown;		/* path without a password, for logs */
+	bool		 shared;	/* PostgreSQL: main and lookup shared */
+	struct store	*lookup;	/* shared: the read-only handle */
 	int		 busy_ms;
 	int		 lookup_ms;
 	bool		 deferred;
@@ -126,14 +137,14 @@ keeper_main(void *arg)
 			return NULL;
 		if (open_main(g.busy_ms, err, sizeof(err)))
 			break;
-		log_debug("database %s: not open yet: %s", g.path,
+		log_debug("database %s: not open yet: %s", g.shown,
 		    log_sanitize(err, san, sizeof(san)));
 		if ((wait_ms *= 2) > DBPOOL_RETRY_MAX_MS)
 			wait_ms = DBPOOL_RETRY_MAX_MS;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_info("database %s is open after %ld s: recording bounces again",
-	    g.path, (long)(t1.tv_sec - t0.tv_sec));
+	    g.shown, (long)(t1.tv_sec - t0.tv_sec));
 	return NULL;
 }
 
@@ -159,20 +170,25 @@ dbpool_start(const char *path, int busy_ms, int lookup_ms, bool deferred)
 	(void)pthread_once(&g_once, key_init);
 	pthread_mutex_lock(&g.lock);
 	free(g.path);
+	free(g.shown);
 	g.path = strdup(path);
+	g.shown = malloc(strlen(path) + 16);
+	if (g.shown != NULL)
+		db_target_redact(path, g.shown, strlen(path) + 16);
+	g.shared = db_target_kind(path) == DB_POSTGRES;
 	g.busy_ms = busy_ms;
 	g.lookup_ms = lookup_ms;
 	g.deferred = deferred;
 	g.stopping = false;
 	pthread_mutex_unlock(&g.lock);
-	if (g.path == NULL)
+	if (g.path == NULL || g.shown == NULL)
 		log_fatal(EX_OSERR, "out of memory");
 	if (open_main(busy_ms < DBPOOL_START_BUSY_MS ? busy_ms :
 	    DBPOOL_START_BUSY_MS, err, sizeof(err)))
 		return true;
 	log_warn("database %s unavailable: %s; ordinary mail passes, "
 	    "bounces %s until it opens; trying again in the background",
-	    path, log_sanitize(err, san, sizeof(san)), deferred ?
+	    g.shown, log_sanitize(err, san, sizeof(san)), deferred ?
 	    "are deferred (OnError tempfail)" : "pass unrecorded "
 	    "(OnError accept)");
 	if ((e = pthread_create(&g.keeper_tid, NULL, keeper_main, NULL)) != 0)
@@ -245,7 +261,11 @@ dbpool_worker(void)
 	struct tls	*t;
 	char		 err[1024], san[LOG_SANITIZE_BUF];
 
-	if (!dbpool_ready() || (t = tls_get()) == NULL)
+	if (!dbpool_ready())
+		return NULL;
+	if (g.shared)
+		return dbpool_main();
+	if ((t = tls_get()) == NULL)
 		return NULL;
 	if (t->rw != NULL)
 		return t->rw;
@@ -254,13 +274,32 @@ dbpool_worker(void)
 		if (!__atomic_exchange_n(&g.worker_failing, true,
 		    __ATOMIC_ACQ_REL))
 			log_warn("database %s: cannot open a connection: %s",
-			    g.path, log_sanitize(err, san, sizeof(san)));
+			    g.shown, log_sanitize(err, san, sizeof(san)));
 		return NULL;
 	}
 	(void)store_set_cache(t->rw, DBPOOL_WORKER_CACHE_KIB);
 	if (__atomic_exchange_n(&g.worker_failing, false, __ATOMIC_ACQ_REL))
-		log_info("database %s: connections open again", g.path);
+		log_info("database %s: connections open again", g.shown);
 	return t->rw;
+}
+
+/*
+ * PostgreSQL: the read-only handle every thread shares, opened at the
+ * first lookup; the main handle while it cannot be opened.
+ */
+static struct store *
+shared_lookup(void)
+{
+	struct store	*s;
+	char		 err[1024];
+
+	pthread_mutex_lock(&g.lock);
+	if (g.lookup == NULL && store_open(g.path, STORE_RDONLY, g.lookup_ms,
+	    &g.lookup, err, sizeof(err)) != BD_OK)
+		g.lookup = NULL;
+	s = g.lookup != NULL ? g.lookup : g.main;
+	pthread_mutex_unlock(&g.lock);
+	return s;
 }
 
 /*
@@ -277,7 +316,11 @@ dbpool_lookup(void)
 	struct tls	*t;
 	char		 err[1024];
 
-	if (!dbpool_ready() || (t = tls_get()) == NULL)
+	if (!dbpool_ready())
+		return NULL;
+	if (g.shared)
+		return shared_lookup();
+	if ((t = tls_get()) == NULL)
 		return NULL;
 	if (t->ro != NULL)
 		return t->ro;
@@ -313,5 +356,7 @@ dbpool_stop(void)
 	g.main = NULL;
 	g.ready = false;
 	pthread_mutex_unlock(&g.lock);
+	store_close(g.lookup);
+	g.lookup = NULL;
 	store_close(s);
 }

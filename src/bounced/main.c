@@ -33,7 +33,9 @@
 #include "bounced/maint.h"
 #include "bounced/metrics.h"
 #include "bounced/milter.h"
+#include "bounced/pglisten.h"
 #include "bounced/preflight.h"
+#include "store/db.h"
 #include "store/store.h"
 
 #ifndef BD_VERSION
@@ -263,18 +265,24 @@ prepare(const struct bd_config *c)
 static void
 start(struct bd_config *c)
 {
+	char	 shown[1024];
+
 	dsn_init();
 	daemon_block_signals();
 	milter_init(config_ref(c), NULL);	/* connections: dbpool.c */
 	(void)dbpool_start(c->database, (int)c->busy_timeout, LOOKUP_BUSY_MS,
 	    c->on_error == ON_ERROR_TEMPFAIL);
+	/* a fleet on PostgreSQL: other relays' changes reach our cache */
+	if (db_target_kind(c->database) == DB_POSTGRES)
+		pglisten_start(c->database);
 	if (maint_new(&maint) != BD_OK)
 		log_fatal(EX_OSERR, "out of memory");
 	sync_policy(c);
 	daemon_signal_thread(reload, tick, MAINT_PERIOD);
 	metrics_start(c);	/* MetricsFile: a thread of its own */
+	db_target_redact(c->database, shown, sizeof(shown));
 	log_info("starting bounced %s: socket=%s database=%s%s rules=%zu "
-	    "from %s action=%s", BD_VERSION, c->socket, c->database,
+	    "from %s action=%s", BD_VERSION, c->socket, shown,
 	    dbpool_ready() ? "" : " (not open yet)",
 	    rules_count(c->rules), rules_name(c->rules),
 	    c->bounce_action == BOUNCE_DISCARD ? "discard" :
@@ -287,6 +295,7 @@ static void
 stop(struct bd_config *c, int rc)
 {
 	daemon_notify("STOPPING=1");
+	pglisten_stop();
 	milter_fini();
 	pthread_mutex_lock(&tick_lock);
 	dbpool_stop();

@@ -31,6 +31,11 @@ struct bd_config *milter_current_config(void);
 /* milter_fini - drop the current snapshot (after milter_run returns) */
 void milter_fini(void);
 /*
+ * milter_cache_forget - drop addr's cached RCPT TO answer (NULL: every
+ * answer): another relay changed its state (pglisten.c)
+ */
+void milter_cache_forget(const char *addr);
+/*
  * milter_sync_sends - write the queued sends of RecordSends now, with the
  * calling thread's store handle (tests; the writer thread does it within
  * 50 ms otherwise); true when none is left

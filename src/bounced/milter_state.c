@@ -121,6 +121,27 @@ milter_current_config(void)
 }
 
 /*
+ * milter_cache_forget - drop a cached answer, or all of them
+ *
+ * Arguments: addr, as recorded (any form rcache_forget() takes); NULL
+ * to drop every answer.
+ * Notes: the cache outlives no swap of g_rcache: it is read under
+ * g_lock, and rcache's own stripes guard its sets.
+ */
+void
+milter_cache_forget(const char *addr)
+{
+	pthread_mutex_lock(&g_lock);
+	if (g_rcache != NULL) {
+		if (addr != NULL)
+			rcache_forget(g_rcache, addr);
+		else
+			rcache_clear(g_rcache);
+	}
+	pthread_mutex_unlock(&g_lock);
+}
+
+/*
  * milter_fini - release the current snapshot and forget the store
  */
 void

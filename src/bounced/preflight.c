@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "store/db.h"
 #include "bounced/daemon.h"
 #include "bounced/preflight.h"
 
@@ -411,13 +412,42 @@ check_socket(struct pf *pf, const char *conn)
 		check_inet(pf, conn, &ss);
 }
 
+/*
+ * PostgreSQL: no file of ours; a password written in the configuration
+ * is a note (libpq's passfile= or ~/.pgpass keep it out of a file that
+ * operators copy around), and a server that does not answer now is a
+ * note too: bounced starts anyway and keeps trying (dbpool.c).
+ */
+static void
+check_pg(struct pf *pf, const char *target, const char *conf_path)
+{
+	struct db	*db = NULL;
+	struct stat	 sb;
+	char		 shown[1024], err[512];
+
+	db_target_redact(target, shown, sizeof(shown));
+	if (strcmp(shown, target) != 0 && conf_path != NULL &&
+	    stat(conf_path, &sb) == 0 && (sb.st_mode & 0044) != 0)
+		note(pf, "Database %s: a password in %s, which others may "
+		    "read; give it through libpq (passfile=, ~/.pgpass, a "
+		    "service file) instead", shown, conf_path);
+	if (db_open(target, DB_RDONLY, 1000, &db, err, sizeof(err)) != BD_OK)
+		note(pf, "Database %s: no connection now (%s); bounced starts "
+		    "anyway, passes ordinary mail and defers bounces until it "
+		    "connects", shown, err);
+	db_close(db);
+}
+
 /* The checks of a start, once the process is the user it will run as. */
 static void
 check_all(struct pf *pf, const struct bd_config *c)
 {
 	char	 dir[PATH_MAX];
 
-	check_database(pf, c->database);
+	if (db_target_kind(c->database) == DB_POSTGRES)
+		check_pg(pf, c->database, c->path);
+	else
+		check_database(pf, c->database);
 	check_socket(pf, c->socket);
 	if (c->rules_file != NULL && c->rules_file[0] != '\0')
 		check_file(pf, "RulesFile", c->rules_file, false,
@@ -598,7 +628,7 @@ take_lock(int slot, const char *path, const char *what, char *err,
 }
 
 /*
- * instance_lock - one bounced per database and per socket
+ * instance_lock - one bounced per SQLite database and per socket
  *
  * Arguments: c; err/errlen receive why not.
  * Returns true when this process holds the locks; false when another
@@ -617,7 +647,9 @@ instance_lock(const struct bd_config *c, char *err, size_t errlen)
 	(void)pthread_once(&lock_once, lock_register);
 	snprintf(path, sizeof(path), "%s.lock", c->database);
 	snprintf(what, sizeof(what), "Database %s", c->database);
-	if (lock_fd[0] == -1 && !take_lock(0, path, what, err, errlen))
+	/* a PostgreSQL database is shared by a fleet of relays on purpose */
+	if (db_target_kind(c->database) == DB_SQLITE && lock_fd[0] == -1 &&
+	    !take_lock(0, path, what, err, errlen))
 		return false;
 	if (!sockspec_parse(c->socket, &ss)) {
 		snprintf(err, errlen, "Socket %s: not a socket spec",

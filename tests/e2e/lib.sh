@@ -280,7 +280,8 @@ e2e_mkdir()
 	fi
 	chmod 0755 "$E2E_DIR/run" "$E2E_DIR/db" "$E2E_DIR/returned"
 	E2E_SOCK=$E2E_DIR/run/bounced.sock
-	E2E_DB=$E2E_DIR/db/bounced.db
+	# E2E_DATABASE: run the scenario on that database (PostgreSQL)
+	E2E_DB=${E2E_DATABASE:-$E2E_DIR/db/bounced.db}
 	E2E_CONF=$E2E_DIR/bounced.conf
 	E2E_MAILLOG=$E2E_DIR/maillog
 }

@@ -282,6 +282,14 @@ check_value(struct bd_config *c, const struct conf_key *k, const char *v,
 		    "unix:/absolute/path, inet:port@host or inet6:port@host";
 	case CK_PATH:
 		return v[0] == '/' ? NULL : "not an absolute path";
+	case CK_DATABASE:
+		/* the forms db_target_kind() takes for PostgreSQL */
+		return v[0] == '/' || strncmp(v, "postgresql://", 13) == 0 ||
+		    strncmp(v, "postgres://", 11) == 0 ||
+		    (strspn(v, "abcdefghijklmnopqrstuvwxyz_") > 0 &&
+		    v[strspn(v, "abcdefghijklmnopqrstuvwxyz_ ")] == '=') ? NULL :
+		    "not an absolute path (SQLite), a postgresql:// URL or a "
+		    "libpq conninfo (host=... dbname=...)";
 	case CK_USER:
 		return check_user(v) ? NULL : "not a user[:group] name";
 	case CK_FACILITY:

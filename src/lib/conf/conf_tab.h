@@ -32,6 +32,7 @@ enum conf_check {
 	CK_NONE,
 	CK_SOCKET,	/* libmilter socket spec: unix:|local:|inet:|inet6: */
 	CK_PATH,	/* absolute path, or empty where allowed */
+	CK_DATABASE,	/* an absolute path (SQLite) or a PostgreSQL URL */
 	CK_USER,	/* user[:group], no white space */
 	CK_FACILITY,	/* a syslog facility name */
 	CK_HEADER,	/* an RFC 5322 field name, or empty */
@@ -97,7 +98,7 @@ static const struct conf_key conftab[] = {
 	{ "ComplaintSuppress", CT_STR, "abuse,opt-out", 0, 0, 0, 0,
 	  CONF_FIELD(complaint_suppress), true, NULL, CK_FEEDBACK, true },
 	{ "Database", CT_STR, BD_STATEDIR "/bounced.db", 0, 0,
-	  0, 0, CONF_FIELD(database), false, NULL, CK_PATH, false },
+	  0, 0, CONF_FIELD(database), false, NULL, CK_DATABASE, false },
 	{ "DatabaseBusyTimeout", CT_MSEC, "5s", 0, 600000, 0, 0,
 	  CONF_FIELD(busy_timeout), false, NULL, CK_NONE, false },
 	{ "EventHook", CT_STR, "", 0, 0, 0, 0,

@@ -20,20 +20,96 @@
  *
  * Arguments: target, as configured.
  * Returns DB_POSTGRES for a libpq URL ("postgresql://", "postgres://")
- * or a libpq conninfo (it starts with one of host=, hostaddr=, dbname=,
- * service=, user=); DB_SQLITE (a file path) otherwise.
+ * or a libpq conninfo ("host=/run/postgresql dbname=bounced": it starts
+ * with a keyword, letters or '_', and '='); DB_SQLITE (a file path)
+ * otherwise.  conf.c's CK_DATABASE accepts the same forms.
  */
 enum db_kind
 db_target_kind(const char *target)
 {
-	static const char *const pg[] = { "postgresql://", "postgres://",
-	    "host=", "hostaddr=", "dbname=", "service=", "user=", NULL };
-	size_t	 i;
+	size_t	 n;
 
-	for (i = 0; target != NULL && pg[i] != NULL; i++)
-		if (strncmp(target, pg[i], strlen(pg[i])) == 0)
-			return DB_POSTGRES;
-	return DB_SQLITE;
+	if (target == NULL)
+		return DB_SQLITE;
+	if (strncmp(target, "postgresql://", 13) == 0 ||
+	    strncmp(target, "postgres://", 11) == 0)
+		return DB_POSTGRES;
+	n = strspn(target, "abcdefghijklmnopqrstuvwxyz_");
+	return n > 0 && target[n + strspn(target + n, " ")] == '=' ?
+	    DB_POSTGRES : DB_SQLITE;
+}
+
+/* Copy src[0..n) to the buffer at *o (room left: *left). */
+static void
+put(char **o, size_t *left, const char *src, size_t n)
+{
+	if (*left <= 1)
+		return;
+	if (n > *left - 1)
+		n = *left - 1;
+	memcpy(*o, src, n);
+	*o += n;
+	*left -= n;
+	**o = '\0';
+}
+
+/*
+ * db_target_redact - a target without its password, for logs and
+ * messages
+ *
+ * Arguments: target; out/outlen (terminated, cut when short).
+ * Notes: a URL's userinfo password (RFC 3986 section 3.2.1) and a
+ * conninfo's password= value (quoted or not) become "***"; a path is
+ * copied as it is.
+ */
+void
+db_target_redact(const char *target, char *out, size_t outlen)
+{
+	const char	*p, *at, *colon, *key, *end;
+	size_t		 left = outlen;
+	char		*o = out;
+
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
+	if (target == NULL)
+		return;
+	if ((p = strstr(target, "://")) != NULL) {
+		p += 3;
+		at = p + strcspn(p, "@/?");
+		colon = memchr(p, ':', (size_t)(at - p));
+		if (*at == '@' && colon != NULL) {
+			put(&o, &left, target, (size_t)(colon + 1 - target));
+			put(&o, &left, "***", 3);
+			target = at;
+		}
+		put(&o, &left, target, strlen(target));
+		return;
+	}
+	for (p = target; (key = strstr(p, "password")) != NULL; ) {
+		end = key + 8;
+		while (*end == ' ')
+			end++;
+		if (*end != '=' || (key > target && key[-1] != ' ')) {
+			put(&o, &left, p, (size_t)(end - p));
+			p = end;
+			continue;
+		}
+		put(&o, &left, p, (size_t)(end + 1 - p));
+		put(&o, &left, "***", 3);
+		for (end++; *end == ' '; end++)
+			;
+		if (*end == '\'') {
+			for (end++; *end != '\0' && *end != '\''; end++)
+				if (*end == '\\' && end[1] != '\0')
+					end++;
+			if (*end == '\'')
+				end++;
+		} else
+			end += strcspn(end, " ");
+		p = end;
+	}
+	put(&o, &left, p, strlen(p));
 }
 
 /*
@@ -45,6 +121,7 @@ db_target_kind(const char *target)
 enum bd_status
 db_fail(struct db *db, enum bd_status s, const char *msg)
 {
+	char	 text[DB_ERR_MAX], *p, *q;
 	size_t	 n;
 
 	db->last = s;
@@ -54,6 +131,20 @@ db_fail(struct db *db, enum bd_status s, const char *msg)
 	n = strlen(db->err);
 	while (n > 0 && (db->err[n - 1] == '\n' || db->err[n - 1] == ' '))
 		db->err[--n] = '\0';
+	/* and writes some on two lines: one line for a log */
+	memcpy(text, db->err, n + 1);
+	for (p = text, q = db->err; *p != '\0' &&
+	    q + 2 < db->err + sizeof(db->err); p++) {
+		if (*p != '\n') {
+			*q++ = *p;
+			continue;
+		}
+		*q++ = ';';
+		*q++ = ' ';
+		while (p[1] == '\t' || p[1] == ' ')
+			p++;
+	}
+	*q = '\0';
 	return s;
 }
 
@@ -119,6 +210,30 @@ int64_t
 db_changes(struct db *db)
 {
 	return db->kind == DB_SQLITE ? db_sqlite_changes(db) : db->changes;
+}
+
+/* db_listen - channel's notifications from now on (PostgreSQL only) */
+enum bd_status
+db_listen(struct db *db, const char *channel)
+{
+	if (db->kind != DB_POSTGRES)
+		return db_fail(db, BD_ECONFIG, "no notifications on SQLite");
+	return db_pg_listen(db, channel);
+}
+
+/* db_socket - the descriptor to poll for notifications, or -1 */
+int
+db_socket(struct db *db)
+{
+	return db->kind == DB_POSTGRES ? db_pg_socket(db) : -1;
+}
+
+/* db_notifications - hand what arrived to fn; -1: connection lost */
+int
+db_notifications(struct db *db, db_notify_fn fn, void *arg)
+{
+	return db->kind == DB_POSTGRES ? db_pg_notifications(db, fn, arg) :
+	    0;
 }
 
 /* db_in_transaction - whether a transaction is open */

@@ -53,6 +53,12 @@ struct db_stmt;
 /* db_target_kind - which engine a Database value names */
 enum db_kind db_target_kind(const char *target);
 /*
+ * db_target_redact - target as it may be logged or printed: a URL's
+ * password ("postgresql://u:SECRET@h/db") and a conninfo's "password="
+ * value become "***"; out is always terminated
+ */
+void db_target_redact(const char *target, char *out, size_t outlen);
+/*
  * db_open - connect to target (a path, a postgresql:// URL or a libpq
  * conninfo "host=... dbname=..."); flags, DB_RDONLY and DB_NOCREATE;
  * busy_ms, how long to wait for a lock before BD_EBUSY.  On failure *out
@@ -103,6 +109,21 @@ const char *db_column_text(struct db_stmt *st, int i);
 void db_reset(struct db_stmt *st);
 /* db_finalize - release st; NULL is fine */
 void db_finalize(struct db_stmt *st);
+
+/*
+ * Notifications (PostgreSQL's LISTEN/NOTIFY; SQLite has none: BD_ECONFIG).
+ * db_listen - receive channel's notifications on db from now on
+ */
+enum bd_status db_listen(struct db *db, const char *channel);
+/* db_socket - the connection's descriptor to poll(2) for input; -1: none */
+int db_socket(struct db *db);
+/* db_notify_fn - one notification's payload */
+typedef void (*db_notify_fn)(void *arg, const char *payload);
+/*
+ * db_notifications - read what arrived and hand each notification's
+ * payload to fn; returns how many, or -1 when the connection is lost
+ */
+int db_notifications(struct db *db, db_notify_fn fn, void *arg);
 
 /*
  * db_begin - start a transaction; write: take the write lock now (SQLite

@@ -92,7 +92,17 @@ session_setup(struct db *db)
 enum bd_status
 db_pg_open(struct db *db, const char *conninfo)
 {
-	db->h = PQconnectdb(conninfo);
+	/*
+	 * A server that does not answer must not hold a caller for long
+	 * (RCPT TO waits on a lookup): connect_timeout 2 s unless the
+	 * target says otherwise (libpq: the expanded dbname, later in the
+	 * list, overrides the keywords before it).
+	 */
+	static const char *const keys[] = { "connect_timeout", "dbname",
+	    NULL };
+	const char	*vals[] = { "2", conninfo, NULL };
+
+	db->h = PQconnectdbParams(keys, vals, 1);
 	if (db->h == NULL)
 		return db_fail(db, BD_ENOMEM, NULL);
 	if (PQstatus(db->h) != CONNECTION_OK)
@@ -246,6 +256,57 @@ db_pg_step(struct db_stmt *st)
 	}
 	st->row = st->nrows;
 	return DB_DONE;
+}
+
+/*
+ * db_pg_listen - LISTEN on channel, a name of ours (quoted as an
+ * identifier all the same)
+ */
+enum bd_status
+db_pg_listen(struct db *db, const char *channel)
+{
+	char		*id, sql[128];
+	enum bd_status	 s;
+
+	if ((s = alive(db)) != BD_OK)
+		return s;
+	if ((id = PQescapeIdentifier(db->h, channel, strlen(channel))) ==
+	    NULL)
+		return db_fail(db, BD_ENOMEM, PQerrorMessage(db->h));
+	(void)snprintf(sql, sizeof(sql), "LISTEN %s", id);
+	PQfreemem(id);
+	return check(db, PQexec(db->h, sql));
+}
+
+/* The connection's socket: input there may be notifications. */
+int
+db_pg_socket(struct db *db)
+{
+	return db->h != NULL ? PQsocket(db->h) : -1;
+}
+
+/*
+ * db_pg_notifications - consume the input, then each notification
+ *
+ * Returns how many were handed to fn, or -1 when the connection is
+ * lost (the caller reconnects and assumes it missed some).
+ */
+int
+db_pg_notifications(struct db *db, db_notify_fn fn, void *arg)
+{
+	PGnotify	*n;
+	int		 count = 0;
+
+	if (PQconsumeInput(db->h) == 0 || PQstatus(db->h) != CONNECTION_OK) {
+		(void)db_fail(db, BD_EIO, PQerrorMessage(db->h));
+		return -1;
+	}
+	while ((n = PQnotifies(db->h)) != NULL) {
+		fn(arg, n->extra != NULL ? n->extra : "");
+		PQfreemem(n);
+		count++;
+	}
+	return count;
 }
 
 bool
