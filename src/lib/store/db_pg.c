@@ -14,6 +14,8 @@
  * Credentials and TLS are libpq's business (.pgpass, service file,
  * sslmode in the conninfo).  No logging.
  */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +24,77 @@
 
 #include "store/db_int.h"
 
+/*
+ * libpq is loaded at the first PostgreSQL connection (dlopen), not at
+ * program start: a SQLite-only run (bouncectl classify, most relays)
+ * would otherwise pay for loading it and the 40 libraries it needs
+ * (13M instructions at every start, measured with callgrind).  The
+ * functions keep libpq's own declarations (__typeof__).
+ */
+#define PQ_FUNCS(X) \
+	X(PQclear) \
+	X(PQcmdTuples) \
+	X(PQconnectdbParams) \
+	X(PQconsumeInput) \
+	X(PQerrorMessage) \
+	X(PQescapeIdentifier) \
+	X(PQexec) \
+	X(PQexecPrepared) \
+	X(PQfinish) \
+	X(PQfreemem) \
+	X(PQgetisnull) \
+	X(PQgetvalue) \
+	X(PQnfields) \
+	X(PQnotifies) \
+	X(PQntuples) \
+	X(PQprepare) \
+	X(PQreset) \
+	X(PQresultErrorField) \
+	X(PQresultErrorMessage) \
+	X(PQresultStatus) \
+	X(PQsetNoticeProcessor) \
+	X(PQsocket) \
+	X(PQstatus) \
+	X(PQtransactionStatus)
+
+static struct {
+	void		*so;
+#define PQ_MEMBER(f)	__typeof__(f) *f;
+	PQ_FUNCS(PQ_MEMBER)
+#undef PQ_MEMBER
+} pq;
+static pthread_once_t	 pq_once = PTHREAD_ONCE_INIT;
+static char		 pq_error[256];
+
+static void
+pq_load(void)
+{
+	static const char *const names[] = { "libpq.so.5", "libpq.so",
+	    NULL };
+	size_t	 i;
+
+	for (i = 0; names[i] != NULL && pq.so == NULL; i++)
+		pq.so = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (pq.so == NULL) {
+		(void)snprintf(pq_error, sizeof(pq_error), "PostgreSQL needs "
+		    "libpq (Debian: libpq5): %s", dlerror());
+		return;
+	}
+#define PQ_SYM(f) \
+	if (pq_error[0] == '\0' && \
+	    (*(void **)&pq.f = dlsym(pq.so, #f)) == NULL) \
+		(void)snprintf(pq_error, sizeof(pq_error), "libpq lacks %s", #f);
+	PQ_FUNCS(PQ_SYM)
+#undef PQ_SYM
+}
+
 /* The SQLSTATE of a failed result as a bd_status. */
 static enum bd_status
 status_of(const PGresult *res)
 {
 	const char	*state;
 
-	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	state = res != NULL ? pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (state == NULL)
 		return BD_EIO;
 	if (strcmp(state, "55P03") == 0 || strcmp(state, "40001") == 0 ||
@@ -43,21 +109,21 @@ static enum bd_status
 fail(struct db *db, PGresult *res)
 {
 	return db_fail(db, status_of(res), res != NULL &&
-	    PQresultErrorMessage(res)[0] != '\0' ?
-	    PQresultErrorMessage(res) : PQerrorMessage(db->h));
+	    pq.PQresultErrorMessage(res)[0] != '\0' ?
+	    pq.PQresultErrorMessage(res) : pq.PQerrorMessage(db->h));
 }
 
 /* A command's result: BD_OK, or the failure kept in the handle. */
 static enum bd_status
 check(struct db *db, PGresult *res)
 {
-	ExecStatusType	 t = res != NULL ? PQresultStatus(res) :
+	ExecStatusType	 t = res != NULL ? pq.PQresultStatus(res) :
 	    PGRES_FATAL_ERROR;
 	enum bd_status	 s = BD_OK;
 
 	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK)
 		s = fail(db, res);
-	PQclear(res);
+	pq.PQclear(res);
 	return s;
 }
 
@@ -77,13 +143,13 @@ session_setup(struct db *db)
 	char		 set[96];
 	enum bd_status	 s;
 
-	(void)PQsetNoticeProcessor(db->h, quiet, NULL);
+	(void)pq.PQsetNoticeProcessor(db->h, quiet, NULL);
 	(void)snprintf(set, sizeof(set), "SET lock_timeout = %d",
 	    db->busy_ms > 0 ? db->busy_ms : 1);
-	if ((s = check(db, PQexec(db->h, set))) != BD_OK)
+	if ((s = check(db, pq.PQexec(db->h, set))) != BD_OK)
 		return s;
 	if ((db->flags & DB_RDONLY) != 0)
-		return check(db, PQexec(db->h,
+		return check(db, pq.PQexec(db->h,
 		    "SET default_transaction_read_only = on"));
 	return BD_OK;
 }
@@ -102,11 +168,14 @@ db_pg_open(struct db *db, const char *conninfo)
 	    NULL };
 	const char	*vals[] = { "2", conninfo, NULL };
 
-	db->h = PQconnectdbParams(keys, vals, 1);
+	(void)pthread_once(&pq_once, pq_load);
+	if (pq_error[0] != '\0')
+		return db_fail(db, BD_ECONFIG, pq_error);
+	db->h = pq.PQconnectdbParams(keys, vals, 1);
 	if (db->h == NULL)
 		return db_fail(db, BD_ENOMEM, NULL);
-	if (PQstatus(db->h) != CONNECTION_OK)
-		return db_fail(db, BD_EIO, PQerrorMessage(db->h));
+	if (pq.PQstatus(db->h) != CONNECTION_OK)
+		return db_fail(db, BD_EIO, pq.PQerrorMessage(db->h));
 	db->session = 1;
 	return session_setup(db);
 }
@@ -120,14 +189,14 @@ db_pg_open(struct db *db, const char *conninfo)
 static enum bd_status
 alive(struct db *db)
 {
-	if (PQstatus(db->h) == CONNECTION_OK)
+	if (pq.PQstatus(db->h) == CONNECTION_OK)
 		return BD_OK;
 	/* never the rest of a transaction in a session of its own */
 	if (db->in_tx)
 		return db_fail(db, BD_EIO, "connection to the server lost");
-	PQreset(db->h);
-	if (PQstatus(db->h) != CONNECTION_OK)
-		return db_fail(db, BD_EIO, PQerrorMessage(db->h));
+	pq.PQreset(db->h);
+	if (pq.PQstatus(db->h) != CONNECTION_OK)
+		return db_fail(db, BD_EIO, pq.PQerrorMessage(db->h));
 	db->session++;
 	return session_setup(db);
 }
@@ -136,7 +205,7 @@ void
 db_pg_close(struct db *db)
 {
 	if (db->h != NULL)
-		PQfinish(db->h);
+		pq.PQfinish(db->h);
 	db->h = NULL;
 }
 
@@ -148,7 +217,7 @@ db_pg_exec(struct db *db, const char *sql)
 
 	if ((s = alive(db)) != BD_OK)
 		return s;
-	return check(db, PQexec(db->h, sql));
+	return check(db, pq.PQexec(db->h, sql));
 }
 
 /*
@@ -196,7 +265,7 @@ server_prepare(struct db_stmt *st)
 	struct db	*db = st->db;
 
 	(void)snprintf(st->name, sizeof(st->name), "bd%u", ++db->next_id);
-	if (check(db, PQprepare(db->h, st->name, st->text, st->nparams,
+	if (check(db, pq.PQprepare(db->h, st->name, st->text, st->nparams,
 	    NULL)) != BD_OK) {
 		st->name[0] = '\0';
 		return db->last;
@@ -236,18 +305,18 @@ db_pg_step(struct db_stmt *st)
 		    (st->session != st->db->session &&
 		    server_prepare(st) != BD_OK))
 			return DB_ERROR;
-		res = PQexecPrepared(st->db->h, st->name, st->nparams,
+		res = pq.PQexecPrepared(st->db->h, st->name, st->nparams,
 		    (const char *const *)st->param, NULL, NULL, 0);
-		t = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+		t = res != NULL ? pq.PQresultStatus(res) : PGRES_FATAL_ERROR;
 		if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
 			(void)fail(st->db, res);
-			PQclear(res);
+			pq.PQclear(res);
 			return DB_ERROR;
 		}
 		st->h = res;
 		st->ran = true;
-		st->db->changes = strtoll(PQcmdTuples(res), NULL, 10);
-		st->nrows = t == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+		st->db->changes = strtoll(pq.PQcmdTuples(res), NULL, 10);
+		st->nrows = t == PGRES_TUPLES_OK ? pq.PQntuples(res) : 0;
 		st->row = -1;
 	}
 	if (st->row + 1 < st->nrows) {
@@ -270,19 +339,19 @@ db_pg_listen(struct db *db, const char *channel)
 
 	if ((s = alive(db)) != BD_OK)
 		return s;
-	if ((id = PQescapeIdentifier(db->h, channel, strlen(channel))) ==
+	if ((id = pq.PQescapeIdentifier(db->h, channel, strlen(channel))) ==
 	    NULL)
-		return db_fail(db, BD_ENOMEM, PQerrorMessage(db->h));
+		return db_fail(db, BD_ENOMEM, pq.PQerrorMessage(db->h));
 	(void)snprintf(sql, sizeof(sql), "LISTEN %s", id);
-	PQfreemem(id);
-	return check(db, PQexec(db->h, sql));
+	pq.PQfreemem(id);
+	return check(db, pq.PQexec(db->h, sql));
 }
 
 /* The connection's socket: input there may be notifications. */
 int
 db_pg_socket(struct db *db)
 {
-	return db->h != NULL ? PQsocket(db->h) : -1;
+	return db->h != NULL ? pq.PQsocket(db->h) : -1;
 }
 
 /*
@@ -297,13 +366,13 @@ db_pg_notifications(struct db *db, db_notify_fn fn, void *arg)
 	PGnotify	*n;
 	int		 count = 0;
 
-	if (PQconsumeInput(db->h) == 0 || PQstatus(db->h) != CONNECTION_OK) {
-		(void)db_fail(db, BD_EIO, PQerrorMessage(db->h));
+	if (pq.PQconsumeInput(db->h) == 0 || pq.PQstatus(db->h) != CONNECTION_OK) {
+		(void)db_fail(db, BD_EIO, pq.PQerrorMessage(db->h));
 		return -1;
 	}
-	while ((n = PQnotifies(db->h)) != NULL) {
+	while ((n = pq.PQnotifies(db->h)) != NULL) {
 		fn(arg, n->extra != NULL ? n->extra : "");
-		PQfreemem(n);
+		pq.PQfreemem(n);
 		count++;
 	}
 	return count;
@@ -312,23 +381,23 @@ db_pg_notifications(struct db *db, db_notify_fn fn, void *arg)
 bool
 db_pg_in_transaction(struct db *db)
 {
-	return PQtransactionStatus(db->h) != PQTRANS_IDLE &&
-	    PQtransactionStatus(db->h) != PQTRANS_UNKNOWN;
+	return pq.PQtransactionStatus(db->h) != PQTRANS_IDLE &&
+	    pq.PQtransactionStatus(db->h) != PQTRANS_UNKNOWN;
 }
 
 int
 db_pg_column_count(struct db_stmt *st)
 {
-	return st->h != NULL ? PQnfields(st->h) : 0;
+	return st->h != NULL ? pq.PQnfields(st->h) : 0;
 }
 
 bool
 db_pg_column_null(struct db_stmt *st, int i)
 {
 	if (st->h == NULL || st->row < 0 || st->row >= st->nrows ||
-	    i >= PQnfields(st->h))
+	    i >= pq.PQnfields(st->h))
 		return true;
-	return PQgetisnull(st->h, st->row, i) != 0;
+	return pq.PQgetisnull(st->h, st->row, i) != 0;
 }
 
 const char *
@@ -336,13 +405,13 @@ db_pg_column_text(struct db_stmt *st, int i)
 {
 	if (db_pg_column_null(st, i))
 		return NULL;
-	return PQgetvalue(st->h, st->row, i);
+	return pq.PQgetvalue(st->h, st->row, i);
 }
 
 void
 db_pg_reset(struct db_stmt *st)
 {
-	PQclear(st->h);
+	pq.PQclear(st->h);
 	st->h = NULL;
 	st->ran = false;
 	st->row = -1;
@@ -360,8 +429,8 @@ db_pg_finalize(struct db_stmt *st)
 	st->text = NULL;
 	if (st->name[0] != '\0' && st->db->h != NULL &&
 	    st->session == st->db->session &&
-	    PQstatus(st->db->h) == CONNECTION_OK) {
+	    pq.PQstatus(st->db->h) == CONNECTION_OK) {
 		(void)snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
-		PQclear(PQexec(st->db->h, sql));
+		pq.PQclear(pq.PQexec(st->db->h, sql));
 	}
 }
