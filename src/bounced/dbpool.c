@@ -213,6 +213,21 @@ dbpool_ready(void)
 }
 
 /*
+ * dbpool_shared - whether the threads share the main handle for their
+ * recording (PostgreSQL) instead of a connection each (SQLite)
+ */
+bool
+dbpool_shared(void)
+{
+	bool	 r;
+
+	pthread_mutex_lock(&g.lock);
+	r = g.shared;
+	pthread_mutex_unlock(&g.lock);
+	return r;
+}
+
+/*
  * dbpool_main - the main connection, or NULL while the database is not
  * open
  *

@@ -34,6 +34,8 @@ bool dbpool_start(const char *path, int busy_ms, int lookup_ms,
     bool deferred);
 /* dbpool_ready - the database has been opened (and migrated) */
 bool dbpool_ready(void);
+/* dbpool_shared - the threads share one recording handle (PostgreSQL) */
+bool dbpool_shared(void);
 /* dbpool_main - the main connection (periodic duties), or NULL */
 struct store *dbpool_main(void);
 /* dbpool_worker - the calling thread's recording connection, or NULL */

@@ -269,19 +269,20 @@ record(const struct bd_config *c, const struct msg_ctx *mc,
 	struct milter_handles	 h;
 	struct store		*st;
 	enum bd_status		 s;
-	char			 san[LOG_SANITIZE_BUF];
+	char			 san[LOG_SANITIZE_BUF], err[256];
 
 	milter_shared(&h);
 	if ((st = h.store) == NULL)
 		return BD_EIO;
 	config_policy(c, &pol);
-	s = store_record(st, evs, n, &pol, milter_now(), n_new);
+	s = milter_commit_record(st, evs, n, &pol, milter_now(), n_new, err,
+	    sizeof(err));
 	if (s != BD_OK) {
 		if (!__atomic_exchange_n(&g_store_failing, true,
 		    __ATOMIC_ACQ_REL))
 			log_err("%s: cannot record bounces (%s: %s); %s until "
 			    "the database recovers", milter_qid(mc),
-			    bd_strerror(s), log_sanitize(store_errmsg(st), san,
+			    bd_strerror(s), log_sanitize(err, san,
 			    sizeof(san)), c->on_error == ON_ERROR_TEMPFAIL ?
 			    "bounces are deferred" : "bounces pass unrecorded");
 		else

@@ -124,6 +124,16 @@ bool milter_parse_begin(void);
 /* milter_parse_end - give the turn back */
 void milter_parse_end(void);
 
+/* milter_commit.c */
+/*
+ * milter_commit_record - store_record() on st, in one transaction with
+ * the other threads' bounces of the moment (group commit); err receives
+ * the store's text on failure
+ */
+enum bd_status milter_commit_record(struct store *st,
+    const struct bd_event *evs, size_t n, const struct state_policy *pol,
+    int64_t now, size_t *n_new, char *err, size_t errlen);
+
 /* milter_rcpt.c */
 /* milter_rcpt_check - SuppressedRecipients for one RCPT TO of mc */
 enum outcome milter_rcpt_check(SMFICTX *ctx, struct conn_ctx *cc,

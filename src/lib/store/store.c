@@ -751,9 +751,10 @@ store_batch_begin(struct store *s)
 	if (s->batch) {
 		store_seterr(s, "a batch is already open");
 		r = BD_ECONFIG;
-	} else if ((r = db_begin(s->db, true)) == BD_OK)
+	} else if ((r = db_begin(s->db, true)) == BD_OK) {
 		s->batch = true;
-	else
+		gate_enter(s);	/* our other writers wait for its end */
+	} else
 		r = store_dberr(s, "BEGIN");
 	pthread_mutex_unlock(&s->lock);
 	return r;
@@ -780,6 +781,7 @@ store_batch_end(struct store *s, bool commit)
 			r = store_dberr(s, "COMMIT");
 			db_rollback(s->db);
 		}
+		gate_leave(s);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return r;
