@@ -867,6 +867,48 @@ ctl_rebuild(const char *conf, const char *db, bool json, bool dry_run,
 }
 
 /*
+ * rebuild --dry-run --list under conf names lim@ alone, as text, JSON
+ * and CSV; nothing is kept.
+ */
+static void
+rebuild_list(const char *conf, const char *db)
+{
+	static const char *const fmt[] = { NULL, "--json", "--csv" };
+	static const char *const want[] = {
+	    "addresses:\n  lim@x.example: soft -> suppressed(soft-limit)\n",
+	    "\"addresses\":[{\"address\":\"lim@x.example\",\"from\":"
+	    "\"soft\",\"to\":\"suppressed(soft-limit)\"}]}",
+	    "address,from,to\r\nlim@x.example,soft,suppressed(soft-limit)"
+	    "\r\n" };
+	const char	*args[10];
+	char		 out[4096], err[1024];
+	size_t		 i, n;
+	int		 rc;
+
+	for (i = 0; i < 3; i++) {
+		n = 0;
+		args[n++] = "-c";
+		args[n++] = conf;
+		args[n++] = "--db";
+		args[n++] = db;
+		if (fmt[i] != NULL)
+			args[n++] = fmt[i];
+		args[n++] = "rebuild";
+		args[n++] = "--dry-run";
+		args[n++] = "--list";
+		args[n] = NULL;
+		rc = run_ctl_out(args, NULL, out, sizeof(out), err,
+		    sizeof(err));
+		ck_assert_msg(rc == 0, "rebuild --list: exit %d (%s)", rc, err);
+		ck_assert_msg(strstr(out, want[i]) != NULL &&
+		    strstr(out, "op@") == NULL && strstr(out, "one@") == NULL,
+		    "rebuild --list %s: got \"%s\", want \"%s\"",
+		    fmt[i] != NULL ? fmt[i] : "(text)", out, want[i]);
+	}
+	assert_ctl_state(db, "lim@x.example", "soft", 4);
+}
+
+/*
  * Soft bounces recorded under SoftBounceLimit 5 leave lim@ soft; a
  * rebuild under 3 suppresses it and says so (soft -> suppressed), a dry
  * run says the same and changes nothing; the operator's unsuppress of
@@ -923,6 +965,7 @@ START_TEST(test_ctl_rebuild_new_limit)
 	    strstr(out, want_t) != NULL,
 	    "dry run: got %s, want 1 changed: %s", out, want_t);
 	assert_ctl_state(db, "lim@x.example", "soft", 4);
+	rebuild_list(c3, db);
 
 	/* limit 3: kept */
 	ctl_rebuild(c3, db, false, false, out, sizeof(out));

@@ -197,16 +197,17 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "Example:\n"
 	  "  bouncectl expire --dry-run soft-limit:90d\n" },
 	{ "rebuild", ctl_rebuild, CTL_F_CSV | CTL_F_JSON,
-	  "[--dry-run]",
+	  "[--dry-run] [--list]",
 	  "replay every state under the current policy",
 	  "Recomputes every recipient's state from its events under the\n"
 	  "current SoftBounceLimit, SoftBounceWindow and ComplaintSuppress,\n"
 	  "in one transaction, and says how many changed, by transition.\n"
-	  "--dry-run computes the same and changes nothing.  --csv writes\n"
-	  "the transitions only.\n"
+	  "--dry-run computes the same and changes nothing.  --list names\n"
+	  "every address that changed.  --csv writes the transitions only,\n"
+	  "or with --list the addresses (address,from,to).\n"
 	  "\n"
 	  "Example:\n"
-	  "  bouncectl -c /etc/bounced.conf rebuild --dry-run\n" },
+	  "  bouncectl -c /etc/bounced.conf rebuild --dry-run --list\n" },
 	{ "ingest-log", ctl_ingest_log, CTL_F_JSON,
 	  "[--from-start] FILE|-",
 	  "read a mail log once (deferrals, deliveries, sends)",

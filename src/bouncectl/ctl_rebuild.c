@@ -2,12 +2,14 @@
 /*
  * Copyright (c) 2025 The bounced authors.
  *
- * ctl_rebuild.c - bouncectl(8) rebuild [--dry-run]: replay every
+ * ctl_rebuild.c - bouncectl(8) rebuild [--dry-run] [--list]: replay every
  * recipient's state from its stored events under the current policy
  * (SoftBounceLimit, SoftBounceWindow and ComplaintSuppress of -c CONFIG,
  * else of the default config unless --db was given, else the defaults),
  * and say what changed: how many recipients moved, grouped by
- * transition ("soft -> suppressed(soft-limit): 3").
+ * transition ("soft -> suppressed(soft-limit): 3"), and with --list which
+ * addresses (so that an operator sees whom a new policy suppresses
+ * before it does).
  *
  * Everything happens in one write transaction (store_batch_begin()):
  * the states are listed, store_rebuild() replays them (a savepoint
@@ -44,6 +46,13 @@ struct before {
 	unsigned	 soft_count;
 };
 
+/* One address whose state changed (--list). */
+struct change {
+	char		*addr;
+	char		 from[LABEL_MAX];
+	char		 to[LABEL_MAX];
+};
+
 /* How many recipients went from one state to another. */
 struct transition {
 	char		 from[LABEL_MAX];
@@ -60,6 +69,9 @@ struct rebuild {
 	int64_t		 recipients;	/* listed after the replay */
 	int64_t		 changed;	/* state or reason changed */
 	int64_t		 recounted;	/* same state, other count */
+	bool		 list;		/* --list: keep the changes */
+	struct change	*c;		/* in address order */
+	size_t		 nc, capc;
 	bool		 oom;
 };
 
@@ -126,6 +138,29 @@ count_transition(struct rebuild *rb, const char *from, const char *to)
 	return true;
 }
 
+/* Keep addr's change for --list; false when out of memory. */
+static bool
+keep_change(struct rebuild *rb, const char *addr, const char *from,
+    const char *to)
+{
+	struct change	*nc;
+	size_t		 cap;
+
+	if (rb->nc == rb->capc) {
+		cap = rb->capc == 0 ? 64 : rb->capc * 2;
+		if ((nc = reallocarray(rb->c, cap, sizeof(*nc))) == NULL)
+			return false;
+		rb->c = nc;
+		rb->capc = cap;
+	}
+	if ((rb->c[rb->nc].addr = strdup(addr)) == NULL)
+		return false;
+	snprintf(rb->c[rb->nc].from, sizeof(rb->c[rb->nc].from), "%s", from);
+	snprintf(rb->c[rb->nc].to, sizeof(rb->c[rb->nc].to), "%s", to);
+	rb->nc++;
+	return true;
+}
+
 /*
  * One recipient after the replay, against the list before: both are in
  * store_list()'s order (address, binary), so a merge finds it.  A
@@ -152,7 +187,9 @@ after_cb(void *arg, const struct store_recipient *r)
 		return 0;
 	}
 	rb->changed++;
-	if (!count_transition(rb, b != NULL ? b->label : "none", label)) {
+	if (!count_transition(rb, b != NULL ? b->label : "none", label) ||
+	    (rb->list && !keep_change(rb, r->address, b != NULL ? b->label :
+	    "none", label))) {
 		rb->oom = true;
 		return 1;
 	}
@@ -180,7 +217,10 @@ rebuild_free(struct rebuild *rb)
 
 	for (i = 0; i < rb->nb; i++)
 		free(rb->b[i].addr);
+	for (i = 0; i < rb->nc; i++)
+		free(rb->c[i].addr);
 	free(rb->b);
+	free(rb->c);
 	free(rb->t);
 }
 
@@ -230,7 +270,24 @@ print_json(const struct rebuild *rb, const struct state_policy *pol,
 		json_key(stdout, "count", &tfirst);
 		printf("%" PRId64 "}", rb->t[i].count);
 	}
-	fputs("]}\n", stdout);
+	putchar(']');
+	if (rb->list) {
+		json_key(stdout, "addresses", &first);
+		putchar('[');
+		for (i = 0; i < rb->nc; i++) {
+			tfirst = true;
+			printf("%s{", i > 0 ? "," : "");
+			json_key(stdout, "address", &tfirst);
+			json_string(stdout, rb->c[i].addr);
+			json_key(stdout, "from", &tfirst);
+			json_string(stdout, rb->c[i].from);
+			json_key(stdout, "to", &tfirst);
+			json_string(stdout, rb->c[i].to);
+			putchar('}');
+		}
+		putchar(']');
+	}
+	fputs("}\n", stdout);
 }
 
 static const struct ctl_col trans_cols[] = {
@@ -240,6 +297,32 @@ static const struct ctl_col trans_cols[] = {
 };
 #define NTRANS	(sizeof(trans_cols) / sizeof(trans_cols[0]))
 
+static const struct ctl_col change_cols[] = {
+	{ "address", CTL_COL_STR, true, 0 },
+	{ "from", CTL_COL_STR, true, 0 },
+	{ "to", CTL_COL_STR, true, 0 },
+};
+#define NCHANGE	(sizeof(change_cols) / sizeof(change_cols[0]))
+
+/* --list as CSV: address,from,to. */
+static bool
+print_csv_list(const struct rebuild *rb)
+{
+	struct ctl_out	 out;
+	struct ctl_val	 v[NCHANGE];
+	size_t		 i;
+
+	ctl_out_init(&out, stdout, CTL_FMT_CSV, change_cols, NCHANGE, 0);
+	for (i = 0; i < rb->nc; i++) {
+		memset(v, 0, sizeof(v));
+		v[0].s = rb->c[i].addr;
+		v[1].s = rb->c[i].from;
+		v[2].s = rb->c[i].to;
+		ctl_out_row(&out, v);
+	}
+	return ctl_out_end(&out);
+}
+
 /* The transitions as CSV (from,to,count), for a spreadsheet. */
 static bool
 print_csv(const struct rebuild *rb)
@@ -248,6 +331,8 @@ print_csv(const struct rebuild *rb)
 	struct ctl_val	 v[NTRANS];
 	size_t		 i;
 
+	if (rb->list)
+		return print_csv_list(rb);
 	ctl_out_init(&out, stdout, CTL_FMT_CSV, trans_cols, NTRANS, 0);
 	for (i = 0; i < rb->nt; i++) {
 		memset(v, 0, sizeof(v));
@@ -280,6 +365,12 @@ print_text(const struct rebuild *rb, const struct state_policy *pol,
 	if (rb->recounted > 0)
 		printf("soft count changed, same state: %" PRId64 "\n",
 		    rb->recounted);
+	if (rb->list && rb->nc > 0) {
+		printf("addresses:\n");
+		for (i = 0; i < rb->nc; i++)
+			printf("  %s: %s -> %s\n", rb->c[i].addr,
+			    rb->c[i].from, rb->c[i].to);
+	}
 	if (dry_run)
 		printf("dry run: rolled back, nothing was changed\n");
 }
@@ -332,14 +423,17 @@ replay(struct store *s, const struct state_policy *pol, struct rebuild *rb)
  * config, a missing database (--create or not) or a database failure
  * (then nothing was changed).
  * Notes: --dry-run computes and prints the same, then rolls back.
- * --json: one object (policy, counts, transitions); --csv: the
- * transitions only.
+ * --list names each address that changed, with its transition.
+ * --json: one object (policy, counts, transitions, with --list
+ * addresses); --csv: the transitions only, or with --list the addresses
+ * (address,from,to).
  */
 int
 ctl_rebuild(const struct ctl_opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "list", no_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct state_policy	 pol;
@@ -349,12 +443,15 @@ ctl_rebuild(const struct ctl_opts *o, int argc, char **argv)
 	enum bd_status		 st;
 	char			 fbtypes[STATE_FB_TEXT_MAX], from[1024];
 	int			 ch, rc;
-	bool			 dry_run = false, ok;
+	bool			 dry_run = false, list = false, ok;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (ch != 'n')
+		if (ch == 'n')
+			dry_run = true;
+		else if (ch == 'l')
+			list = true;
+		else
 			goto usage;
-		dry_run = true;
 	}
 	if (optind != argc)
 		goto usage;
@@ -368,6 +465,7 @@ ctl_rebuild(const struct ctl_opts *o, int argc, char **argv)
 		return rc;
 	}
 	memset(&rb, 0, sizeof(rb));
+	rb.list = list;
 	/* BEGIN IMMEDIATE: waits up to the busy timeout for bounced */
 	if ((st = store_batch_begin(s)) != BD_OK) {
 		rc = ctl_store_fail(s, "rebuild");
@@ -399,6 +497,6 @@ ctl_rebuild(const struct ctl_opts *o, int argc, char **argv)
 	config_free(cfg);
 	return rc;
 usage:
-	fprintf(stderr, "usage: bouncectl rebuild [--dry-run]\n");
+	fprintf(stderr, "usage: bouncectl rebuild [--dry-run] [--list]\n");
 	return CTL_EXIT_ERROR;
 }
