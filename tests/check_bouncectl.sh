@@ -114,6 +114,19 @@ check "stats --json is one document" "$(printf '%s' "$out" |
 "$ctl" --wait x status a@b.test >/dev/null 2>&1; rc=$?
 check "--wait with a bad value: exit status" "$rc" 2
 
+# --- --since: the dates the page promises, and nothing else -----------
+for d in 2026-12-06 2026-12-06T10:11 "2026-12-06 10:11:12" \
+    2026-12-06T10:11:12Z 2024-02-29 3d @1700000000; do
+	c list --since "$d" >/dev/null 2>"$t/err"
+	check "list --since '$d' accepted" "$?:$(cat "$t/err")" "0:"
+done
+for d in 2026-02-30 2025-02-29 1969-12-31 2026-13-01 2026-12-06T24:00 \
+    2026-W49-7 20261206 2026-12-06T10:11:12+01:00 2026-12-06T10:11:12.5 ""; do
+	c list --since "$d" >/dev/null 2>"$t/err"
+	check "list --since '$d' refused" "$?:$(grep -c 'bad date' "$t/err")" \
+	    "2:1"
+done
+
 # --- stats --by day stays within --since -------------------------------
 
 out=$(c --csv stats --by day --since 10d)

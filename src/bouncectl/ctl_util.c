@@ -25,9 +25,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib.h>
+
 #include "conf/conf.h"
 #include "bouncectl/ctl_int.h"
-#include "util/datetime.h"
 
 /* The database of this run, for the words of a failure (ctl.c sets it). */
 static const char	*ctl_db;
@@ -227,39 +228,47 @@ days_ago(const char *s, size_t len, int64_t now, int64_t *out)
 /*
  * ctl_parse_date - a date of an option or an imported record
  *
- * Arguments: s, "YYYY-MM-DD[(T| )HH:MM[:SS]][Z]" in UTC, "@EPOCH" or
- * "Nd" (N days before now); now; *out receives seconds since the epoch.
- * Returns true, or false on anything else (years before 1970 too).
+ * Arguments: s, "YYYY-MM-DD[(T| )HH:MM[:SS]][Z]" in UTC (RFC 3339's
+ * date and time without a zone, or with Z), "@EPOCH" or "Nd" (N days
+ * before now); now; *out receives seconds since the epoch.
+ * Returns true, or false on anything else (years before 1970, another
+ * zone than Z too: the page promises UTC).
+ * Notes: the calendar and the checks are GLib's ISO 8601 parser
+ * (g_date_time_new_from_iso8601()); the forms it takes beyond ours
+ * (week dates, ordinal days, basic format, fractions) are refused first.
  */
 bool
 ctl_parse_date(const char *s, int64_t now, int64_t *out)
 {
-	int	 y, mo, d, h = 0, mi = 0, se = 0, n = 0, m = 0;
+	GTimeZone	*utc;
+	GDateTime	*dt;
+	char		 iso[32];
+	size_t		 n = strlen(s);
 
 	if (s[0] == '@')
 		return ctl_parse_i64(s + 1, 0, INT64_MAX / 2, out);
-	if (days_ago(s, strlen(s), now, out))
+	if (days_ago(s, n, now, out))
 		return true;
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+	/* ours: 10 (date), 16 (+ hh:mm), 19 (+ :ss), each with a Z or not */
+	if (n > 0 && s[n - 1] == 'Z')
+		n--;
+	if ((n != 10 && n != 16 && n != 19) || strspn(s, "0123456789-:T ") <
+	    n || s[4] != '-' || s[7] != '-' || (n > 10 && s[10] != 'T' &&
+	    s[10] != ' ') || (n > 10 && s[13] != ':') || (n > 16 &&
+	    s[16] != ':'))
 		return false;
-	if (s[n] == 'T' || s[n] == ' ') {
-		if (sscanf(s + n + 1, "%2d:%2d%n", &h, &mi, &m) != 2)
-			return false;
-		n += 1 + m;
-		if (s[n] == ':') {
-			if (sscanf(s + n + 1, "%2d%n", &se, &m) != 1)
-				return false;
-			n += 1 + m;
-		}
-	}
-	if (s[n] == 'Z')
-		n++;
-	if (s[n] != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
-	    d > 31 || h > 23 || mi > 59 || se > 60 || h < 0 || mi < 0 ||
-	    se < 0)
+	/* GLib's form: the date, T, hh:mm:ss (no Z: the zone is UTC) */
+	(void)snprintf(iso, sizeof(iso), "%.10sT%.*s%s", s,
+	    n > 10 ? (int)(n - 11) : 5, n > 10 ? s + 11 : "00:00",
+	    n == 19 ? "" : ":00");
+	utc = g_time_zone_new_utc();
+	dt = g_date_time_new_from_iso8601(iso, utc);
+	g_time_zone_unref(utc);
+	if (dt == NULL)
 		return false;
-	*out = datetime_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
-	return true;
+	*out = g_date_time_to_unix(dt);
+	g_date_time_unref(dt);
+	return *out >= 0;
 }
 
 /*
