@@ -1097,6 +1097,83 @@ START_TEST(test_store_threads_share_handle)
 }
 END_TEST
 
+/*
+ * Relays (connections of their own) recording for the same recipients
+ * at the same moment: every soft bounce counted once, none lost to a
+ * race between reading a state and writing it, the same report seen by
+ * all of them one event, and each state what a replay of the events
+ * gives.  RACERS * RACE_EACH + 1 soft bounces per recipient stay under
+ * the limit, so a lost one shows as a smaller count.
+ */
+#define RACERS		4
+#define RACE_EACH	4
+#define RACE_RCPTS	10
+
+static const struct state_policy race_pol = { .soft_limit = 20,
+	.soft_window = 30 * 86400, .complaint_types = 0 };
+
+static void *
+racer(void *arg)
+{
+	struct bd_event	 ev;
+	struct store	*mine;
+	char		 err[256], qid[32], rcpt[32];
+	int		 i, r, who = (int)(intptr_t)arg;
+	bool		 ok = true;
+
+	if (store_open(dbpath, STORE_NOCREATE, 10000, &mine, err,
+	    sizeof(err)) != BD_OK)
+		return (void *)1;
+	for (r = 0; r < RACE_RCPTS && ok; r++) {
+		(void)snprintf(rcpt, sizeof(rcpt), "race%d@x.example", r);
+		for (i = 0; i < RACE_EACH && ok; i++) {
+			(void)snprintf(qid, sizeof(qid), "R%d-%d-%d", r, who,
+			    i);
+			ev = mkev(rcpt, qid, EV_ACT_FAILED, "4.2.2",
+			    "mailboxfull", false, 5000 + i);
+			ok = store_record(mine, &ev, 1, &race_pol, 5000 + i,
+			    NULL) == BD_OK;
+		}
+		/* the same report, offered to every relay */
+		ev = mkev(rcpt, "SHARED", EV_ACT_FAILED, "4.2.2",
+		    "mailboxfull", false, 4000);
+		ok = ok && store_record(mine, &ev, 1, &race_pol, 5000,
+		    NULL) == BD_OK;
+	}
+	store_close(mine);
+	return ok ? NULL : (void *)1;
+}
+
+START_TEST(test_store_concurrent_relays)
+{
+	pthread_t	 th[RACERS];
+	void		*rv;
+	char		 rcpt[32];
+	int		 i, fails = 0;
+
+	for (i = 0; i < RACERS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, racer,
+		    (void *)(intptr_t)i), 0);
+	for (i = 0; i < RACERS; i++) {
+		pthread_join(th[i], &rv);
+		if (rv != NULL)
+			fails++;
+	}
+	ck_assert_msg(fails == 0, "failed relays: got %d, want 0", fails);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"),
+	    RACE_RCPTS * (RACERS * RACE_EACH + 1));
+	for (i = 0; i < RACE_RCPTS; i++) {
+		(void)snprintf(rcpt, sizeof(rcpt), "race%d@x.example", i);
+		assert_state(rcpt, "soft", "", RACERS * RACE_EACH + 1);
+	}
+	ck_assert_int_eq(store_rebuild(st, &race_pol), BD_OK);
+	for (i = 0; i < RACE_RCPTS; i++) {
+		(void)snprintf(rcpt, sizeof(rcpt), "race%d@x.example", i);
+		assert_state(rcpt, "soft", "", RACERS * RACE_EACH + 1);
+	}
+}
+END_TEST
+
 /* The v1 schema exactly as released (store.c migrations[0]). */
 static const char v1_schema[] =
 	"CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
@@ -1864,6 +1941,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_history_oldest_first);
 	tcase_add_test(tc, test_store_led_by_lists_events);
 	tcase_add_test(tc, test_store_threads_share_handle);
+	tcase_add_test(tc, test_store_concurrent_relays);
 	suite_add_tcase(s, tc);
 	return s;
 }
