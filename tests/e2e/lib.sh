@@ -120,12 +120,28 @@ e2e_elapsed()
 	    'BEGIN { printf "%.1f", b - a }'
 }
 
-# e2e_dump - what a failing run leaves to look at
+# e2e_dump - what a failing run leaves to look at (of every instance)
 e2e_dump()
+{
+	local n
+
+	if [ ${#E2E_INSTANCES[@]} -eq 0 ]; then
+		e2e_dump_one
+		return 0
+	fi
+	for n in "${E2E_INSTANCES[@]}"; do
+		e2e_with "$n" e2e_dump_one
+	done
+}
+
+# e2e_dump_one - what the current instance leaves to look at
+e2e_dump_one()
 {
 	local f
 
 	[ -n "$E2E_DIR" ] && [ -d "$E2E_DIR" ] || return 0
+	[ -n "$E2E_INSTANCE" ] &&
+	    echo "===== instance $E2E_INSTANCE ($E2E_ADDR, $E2E_DIR) ====="
 	for f in "$E2E_DIR"/bounced.log "$E2E_DIR"/maillog \
 	    "$E2E_DIR"/postfix-start.log "$E2E_DIR"/miltertest.log \
 	    "$E2E_DIR"/follow-log.log "$E2E_DIR"/ingest-log.log; do
@@ -170,44 +186,186 @@ e2e_stop_bounced()
 	E2E_BOUNCED_PID=
 }
 
+# e2e_stop_postfix - postfix stop, bounded wait for its master, then SIGKILL
+e2e_stop_postfix()
+{
+	local i mpid
+
+	[ "$E2E_POSTFIX_UP" = 1 ] || return 0
+	mpid=$(head -n 1 "$E2E_DIR/spool/pid/master.pid" 2>/dev/null |
+	    tr -d ' ')
+	postfix -c "$E2E_DIR/etc" stop >/dev/null 2>&1
+	for i in $(seq 1 100); do
+		[ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$mpid" ] && kill -KILL "$mpid" 2>/dev/null
+	E2E_POSTFIX_UP=0
+}
+
+# e2e_term_bounced - SIGTERM to bounced, without waiting
+e2e_term_bounced()
+{
+	[ -n "$E2E_BOUNCED_PID" ] && kill -TERM "$E2E_BOUNCED_PID" 2>/dev/null
+	return 0
+}
+
+# e2e_remove_dir - the instance's folder (kept with E2E_KEEP=1)
+e2e_remove_dir()
+{
+	[ -n "$E2E_DIR" ] && [ -d "$E2E_DIR" ] || return 0
+	if [ "${E2E_KEEP:-0}" = 1 ]; then
+		e2e_log "kept $E2E_DIR"
+	else
+		rm -rf "$E2E_DIR"
+	fi
+}
+
 e2e_cleanup()
 {
-	local rc=$? p i mpid
+	local rc=$? p h
 
 	trap - EXIT INT TERM HUP
 	# bounced first: libmilter takes seconds to exit on SIGTERM, which
 	# overlaps with Postfix's stop; it is killed if still there after.
-	[ -n "$E2E_BOUNCED_PID" ] && kill -TERM "$E2E_BOUNCED_PID" 2>/dev/null
-	if [ "$E2E_POSTFIX_UP" = 1 ]; then
-		mpid=$(head -n 1 "$E2E_DIR/spool/pid/master.pid" 2>/dev/null |
-		    tr -d ' ')
-		postfix -c "$E2E_DIR/etc" stop >/dev/null 2>&1
-		for i in $(seq 1 100); do
-			[ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null || break
-			sleep 0.1
-		done
-		[ -n "$mpid" ] && kill -KILL "$mpid" 2>/dev/null
-		E2E_POSTFIX_UP=0
-	fi
-	e2e_stop_bounced 10
+	e2e_each e2e_term_bounced
+	e2e_each e2e_stop_postfix
+	e2e_each e2e_stop_bounced 10
 	for p in "${E2E_PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
 	for p in "${E2E_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
 	done
-	if [ -n "$E2E_DIR" ] && [ -d "$E2E_DIR" ]; then
-		if [ "${E2E_KEEP:-0}" = 1 ]; then
-			e2e_log "kept $E2E_DIR"
-		else
-			rm -rf "$E2E_DIR"
-		fi
-	fi
+	e2e_each e2e_remove_dir
+	# what the scenario started besides (a PostgreSQL server), last:
+	# bounced and Postfix are gone by now
+	for h in "${E2E_AT_EXIT[@]}"; do
+		eval "$h"
+	done
 	exit "$rc"
 }
 
-trap e2e_cleanup EXIT
-trap 'exit 99' INT TERM HUP
+# e2e_at_exit COMMAND - run COMMAND (eval) at the end of e2e_cleanup
+e2e_at_exit()
+{
+	E2E_AT_EXIT+=("$1")
+}
+
+# e2e_traps - (again) the harness's own traps; tests/pg/lib.sh's
+# pg_start sets its own, which e2e_pg_start replaces with these
+e2e_traps()
+{
+	trap e2e_cleanup EXIT
+	trap 'exit 99' INT TERM HUP
+}
+
+# --- several instances in one scenario ----------------------------------
+#
+# A scenario may run more than one relay (Postfix and bounced), e.g. a
+# fleet sharing one PostgreSQL database.  Every function of this file
+# works on the current instance, whose state is in the variables below;
+# e2e_instance NAME starts a new one (with an address of its own) and
+# e2e_use NAME switches between them.  The teardown stops them all.
+
+E2E_IVARS="E2E_ADDR E2E_DIR E2E_SOCK E2E_DB E2E_CONF E2E_MAILLOG
+E2E_BOUNCED_PID E2E_POSTFIX_UP P_SMTPD P_RETURN P_HARD P_SOFT P_BLOCK
+P_OK P_FLIP E2E_FOLLOW_PID E2E_LOCK_PID"
+E2E_INSTANCES=()
+E2E_INSTANCE=
+E2E_AT_EXIT=()
+declare -A E2E_IV=()
+
+# e2e_instance_addr N - the loopback address of the scenario's N-th
+# instance (N = 0, 1, 2): the same process id bits as E2E_ADDR under
+# another second octet (64-127 for the first, 128-191, 192-255), so no
+# instance of a concurrent scenario has it either
+e2e_instance_addr()
+{
+	printf '127.%d.%d.%d\n' $((64 * ($1 + 1) + ($$ >> 16 & 63))) \
+	    $(($$ >> 8 & 255)) $(($$ & 255))
+}
+
+# e2e_instance_save - keep the current instance's variables
+e2e_instance_save()
+{
+	local v
+
+	[ -n "$E2E_INSTANCE" ] || return 0
+	for v in $E2E_IVARS; do
+		E2E_IV[$E2E_INSTANCE:$v]=${!v}
+	done
+}
+
+# e2e_use NAME - make NAME (of e2e_instance) the current instance
+e2e_use()
+{
+	local v
+
+	[ "$1" = "$E2E_INSTANCE" ] && return 0
+	[ -n "${E2E_IV[$1:E2E_ADDR]+set}" ] ||
+	    e2e_error "e2e_use: no instance $1"
+	e2e_instance_save
+	for v in $E2E_IVARS; do
+		printf -v "$v" '%s' "${E2E_IV[$1:$v]}"
+	done
+	E2E_INSTANCE=$1
+}
+
+# e2e_instance NAME - a new instance, made current: nothing started yet
+# (e2e_up or e2e_mkdir next).  The first keeps E2E_ADDR (the first
+# instance's address), the others get e2e_instance_addr's.
+e2e_instance()
+{
+	local v
+
+	[ -z "${E2E_IV[$1:E2E_ADDR]+set}" ] ||
+	    e2e_error "e2e_instance: $1 exists"
+	[ ${#E2E_INSTANCES[@]} -lt 3 ] ||
+	    e2e_error "e2e_instance: three instances at most"
+	e2e_instance_save
+	if [ ${#E2E_INSTANCES[@]} -gt 0 ]; then
+		for v in $E2E_IVARS; do
+			printf -v "$v" '%s' ""
+		done
+		E2E_POSTFIX_UP=0
+		E2E_ADDR=$(e2e_instance_addr ${#E2E_INSTANCES[@]})
+	fi
+	E2E_INSTANCES+=("$1")
+	E2E_INSTANCE=$1
+	e2e_instance_save
+}
+
+# e2e_with NAME COMMAND [ARG]... - COMMAND on instance NAME, then back to
+# the current one
+e2e_with()
+{
+	local back=$E2E_INSTANCE rc
+
+	e2e_use "$1"
+	shift
+	"$@"
+	rc=$?
+	e2e_use "$back"
+	return $rc
+}
+
+# e2e_each COMMAND [ARG]... - COMMAND on every instance (on the only one
+# when the scenario made none with e2e_instance)
+e2e_each()
+{
+	local n
+
+	if [ ${#E2E_INSTANCES[@]} -eq 0 ]; then
+		"$@"
+		return 0
+	fi
+	for n in "${E2E_INSTANCES[@]}"; do
+		e2e_with "$n" "$@"
+	done
+}
+
+e2e_traps
 
 # --- prerequisites ------------------------------------------------------
 
@@ -229,6 +387,51 @@ e2e_need_postfix()
 	command -v smtp-sink >/dev/null || e2e_skip "smtp-sink not installed"
 	command -v postqueue >/dev/null || e2e_skip "postqueue not installed"
 	e2e_need_bounced
+}
+
+# e2e_pg_start - a private PostgreSQL server for the scenario
+# (tests/pg/lib.sh: on a unix socket in a folder of its own, no TCP
+# port), stopped by the teardown after bounced and Postfix; skips (77)
+# without the server binaries or psql.  Sets E2E_PG_DIR and
+# E2E_PG_CONNINFO (its "postgres" database).
+e2e_pg_start()
+{
+	command -v psql >/dev/null || e2e_skip "psql not installed"
+	. "$TOP_SRCDIR/tests/pg/lib.sh"
+	[ -n "$(pg_bindir)" ] || e2e_skip "no PostgreSQL server (postgresql)"
+	if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+		e2e_skip "no postgres user to run PostgreSQL as"
+	fi
+	E2E_PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/bounced-e2e-pg.XXXXXX") ||
+	    e2e_error "mktemp failed"
+	# pg_start exits 77 itself when the binaries are missing
+	pg_start "$E2E_PG_DIR" >"$E2E_PG_DIR.log" 2>&1 || {
+		cat "$E2E_PG_DIR.log"
+		rm -f "$E2E_PG_DIR.log"
+		e2e_error "PostgreSQL did not start"
+	}
+	rm -f "$E2E_PG_DIR.log"
+	e2e_traps
+	e2e_at_exit pg_stop
+	# bounced, dropped to another user, must reach the socket
+	chmod 0755 "$E2E_PG_DIR" "$E2E_PG_DIR/sock"
+	E2E_PG_CONNINFO=$PG_CONNINFO
+}
+
+# e2e_pg_createdb NAME - a new database on e2e_pg_start's server; prints
+# its conninfo (for Database, E2E_DATABASE, bouncectl --db)
+e2e_pg_createdb()
+{
+	psql -q -X -v ON_ERROR_STOP=1 "$E2E_PG_CONNINFO" \
+	    -c "CREATE DATABASE \"$1\"" >/dev/null ||
+	    e2e_error "could not create the database $1"
+	printf '%s\n' "${E2E_PG_CONNINFO/dbname=postgres/dbname=$1}"
+}
+
+# e2e_psql CONNINFO SQL - one query's rows, unaligned, "|" between fields
+e2e_psql()
+{
+	psql -X -A -t -v ON_ERROR_STOP=1 "$1" -c "$2"
 }
 
 # --- set-up -------------------------------------------------------------
@@ -547,6 +750,47 @@ with smtplib.SMTP(os.environ["E2E_ADDR"], int(port), timeout=30) as s:
 	s.sendmail(sender, [rcpt], data)
 EOF
 	e2e_error "could not send $3 over SMTP"
+}
+
+# e2e_send_concurrent - messages sent at the same moment, one thread and
+# SMTP session each, released together (a barrier), to any instance.
+# One message a line on stdin: "ADDR:PORT FROM RCPT WHAT", FROM "<>" for
+# the null sender, WHAT a subject, or file:PATH to send PATH as it is.
+# Fails (after all have been tried) if one could not be sent.
+e2e_send_concurrent()
+{
+	python3 -c '
+import os, smtplib, sys, threading, time
+jobs = [l.split(None, 3) for l in sys.stdin.read().splitlines() if l.strip()]
+gate = threading.Barrier(len(jobs))
+bad = []
+def send(n, dest, sender, rcpt, what):
+	host, port = dest.rsplit(":", 1)
+	if what.startswith("file:"):
+		msg = open(what[5:], "rb").read().replace(b"\r\n", b"\n")
+		msg = msg.replace(b"\n", b"\r\n")
+	else:
+		now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+		msg = ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\n"
+		    "Message-ID: <e2e-%d-%d-%d@sender.test>\r\n\r\n"
+		    "bounced end-to-end test message.\r\n") % (sender, rcpt,
+		    what, now, os.getpid(), n, time.time_ns())
+	try:
+		gate.wait(30)
+		with smtplib.SMTP(host, int(port), timeout=60) as s:
+			s.sendmail("" if sender == "<>" else sender, [rcpt], msg)
+	except Exception as e:
+		bad.append("%s %s: %s" % (dest, rcpt, e))
+threads = [threading.Thread(target=send, args=(n,) + tuple(j))
+    for n, j in enumerate(jobs)]
+for t in threads:
+	t.start()
+for t in threads:
+	t.join()
+for b in bad:
+	print("not sent: " + b)
+sys.exit(1 if bad else 0)
+'
 }
 
 # --- waiting ------------------------------------------------------------

@@ -7,6 +7,8 @@
 # caller when not root).  Source it, then:
 #   pg_start DIR      sets PG_CONNINFO ("host=DIR/sock dbname=postgres ...")
 #   pg_stop           stops the server (also on exit, through a trap)
+#   pg_halt           stops it as an outage would (clients disconnected),
+#   pg_resume         and starts it again on the same data (and socket)
 # Exits 77 (skipped) when the server binaries are missing.
 
 pg_bindir() {
@@ -43,10 +45,7 @@ pg_start() {
 	pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U "$PG_USER" \
 	    --auth=trust -E UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1 || {
 		cat "$PG_DIR/initdb.log" >&2; return 1; }
-	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" \
-	    -w -t 60 -o "-c listen_addresses='' -k $PG_DIR/sock \
-	    -c fsync=off" start >/dev/null || {
-		cat "$PG_DIR/server.log" >&2; return 1; }
+	pg_resume || return 1
 	trap pg_stop EXIT INT TERM
 	PG_CONNINFO="host=$PG_DIR/sock dbname=postgres user=$PG_USER"
 	export PG_CONNINFO
@@ -58,4 +57,17 @@ pg_stop() {
 	    >/dev/null 2>&1
 	[ -n "${PG_DIR:-}" ] && rm -rf "$PG_DIR"
 	PG_DIR=
+}
+
+pg_resume() {
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" \
+	    -w -t 60 -o "-c listen_addresses='' -k $PG_DIR/sock \
+	    -c fsync=off" start >/dev/null || {
+		cat "$PG_DIR/server.log" >&2; return 1; }
+}
+
+# pg_halt - "fast" shutdown: sessions are ended, the data stays
+pg_halt() {
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 60 stop \
+	    >/dev/null
 }
