@@ -552,6 +552,68 @@ START_TEST(test_rules_regex_prefilter_is_exact)
 }
 END_TEST
 
+/*
+ * The prefilter's automaton on a table too big for it to hold every
+ * byte of every literal: its depth is cut, and the literals longer than
+ * the depth are compared beyond it.  Each literal still finds its rule,
+ * and a text holding only the first bytes of a long literal none.
+ */
+#define DEEP_RULES	420
+#define DEEP_LEN	100
+
+START_TEST(test_rules_prefilter_deep_table)
+{
+	static char		 text[(DEEP_RULES + 8) * (DEEP_LEN + 40)];
+	char			 lit[DEEP_RULES][DEEP_LEN + 1], pre[128], t[512];
+	struct rules		*r;
+	struct rules_result	 res;
+	uint32_t		 x = 12345;
+	size_t			 k, j, o = 0;
+
+	for (k = 0; k < DEEP_RULES; k++) {
+		for (j = 0; j < DEEP_LEN; j++) {
+			x = x * 1103515245u + 12345u;
+			lit[k][j] = (char)('a' + (x >> 16) % 26);
+		}
+		lit[k][DEEP_LEN] = '\0';
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+		    "text \"%s\" filtered\n", lit[k]);
+	}
+	/* Two literals that differ only after 110 shared bytes. */
+	memset(pre, 'q', 110);
+	pre[110] = '\0';
+	o += (size_t)snprintf(text + o, sizeof(text) - o,
+	    "text \"%s x\" userunknown\ntext \"%s y\" mailboxfull\n"
+	    "text \"aab\" suspend\n", pre, pre);
+	r = parse_ok(text);
+	ck_assert_msg(r->dfa_depth < 110, "depth %zu: the table was not cut",
+	    r->dfa_depth);
+	for (k = 0; k < DEEP_RULES; k++) {
+		snprintf(t, sizeof(t), "550 %.*s here", DEEP_LEN, lit[k]);
+		res = match(r, t, none);
+		ck_assert_msg(res.win.reason != NULL &&
+		    res.win.line == k + 1, "literal %zu: got line %u", k,
+		    res.win.line);
+	}
+	snprintf(t, sizeof(t), "a %s y", pre);
+	res = match(r, t, none);
+	ck_assert_str_eq(won(&res), "mailboxfull");
+	snprintf(t, sizeof(t), "a %s x", pre);
+	res = match(r, t, none);
+	ck_assert_str_eq(won(&res), "userunknown");
+	snprintf(t, sizeof(t), "a %s z", pre);
+	res = match(r, t, none);
+	ck_assert_str_eq(won(&res), "(none)");
+	snprintf(t, sizeof(t), "a %s", pre);
+	res = match(r, t, none);
+	ck_assert_str_eq(won(&res), "(none)");
+	/* Overlapping text: "aab" after a failed "aa" start. */
+	res = match(r, "xaaab", none);
+	ck_assert_str_eq(won(&res), "suspend");
+	rules_unref(r);
+}
+END_TEST
+
 static const struct norm_case {
 	const char	*in;
 	const char	*out;
@@ -694,6 +756,7 @@ rules_suite(void)
 	tcase_add_test(tc, test_rules_default_none_runs_always);
 	TESTUTIL_LOOP(tc, test_rules_regex_prefilter_is_exact, re_cases);
 	tcase_add_test(tc, test_rules_hostile_regex_is_bounded);
+	tcase_add_test(tc, test_rules_prefilter_deep_table);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("normalize");

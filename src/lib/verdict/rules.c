@@ -685,8 +685,9 @@ rules_unref(struct rules *r)
 	}
 	pcre2_match_context_free(r->mctx);
 	free(r->needles);
-	free(r->bucket);
-	free(r->bucket_ids);
+	free(r->dfa);
+	free(r->dfa_out);
+	free(r->dfa_outs);
 	free(r->plain);
 	free(r->other);
 	free(r->skey);

@@ -100,10 +100,6 @@ rules_needle_add(struct parser *p, const char *s, size_t len, size_t rule)
 		/* The needle's own copy is the key: it never moves. */
 		g_hash_table_insert(p->needle_ix, nd->s,
 		    GSIZE_TO_POINTER(r->nneedles + 1));
-		nd->head = rules_load8((const unsigned char *)s, len);
-		nd->mask = len >= 8 ? ~(uint64_t)0 :
-		    rules_load8((const unsigned char *)
-		    "\xff\xff\xff\xff\xff\xff\xff\xff", len);
 		r->nneedles++;
 	}
 	nd = &r->needles[i];
@@ -767,6 +763,241 @@ status_index(struct parser *p)
 	return true;
 }
 
+/* Order of needles by their bytes. */
+static int
+needle_cmp(const void *a, const void *b)
+{
+	const struct needle *x = *(const struct needle *const *)a;
+	const struct needle *y = *(const struct needle *const *)b;
+	int	 c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+
+	return c != 0 ? c : x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Trie nodes of the needles, each cut to depth bytes (ord: sorted). */
+static size_t
+dfa_states(const struct rules *r, const struct needle **ord, size_t depth)
+{
+	size_t	 k, n = 1, l, lcp, pl = 0;
+	const struct needle *prev = NULL, *nd;
+
+	for (k = 0; k < r->nneedles; k++) {
+		nd = ord[k];
+		l = nd->len < depth ? nd->len : depth;
+		lcp = 0;
+		if (prev != NULL)
+			while (lcp < l && lcp < pl && nd->s[lcp] == prev->s[lcp])
+				lcp++;
+		n += l - lcp;
+		prev = nd;
+		pl = l;
+	}
+	return n;
+}
+
+/* The scratch space of dfa_build(), per state unless said. */
+struct dfa_work {
+	const struct needle **ord;	/* needles, sorted */
+	uint16_t	*fail;		/* longest proper suffix */
+	uint16_t	*queue;		/* states, breadth first */
+	uint16_t	*kid;		/* first child, 0: none */
+	uint16_t	*sib;		/* next child of the same parent */
+	uint8_t		*col;		/* column of the step into it */
+	int32_t		*own;		/* the needle it spells, or -1 */
+	int32_t		*lhead;		/* first long needle, or -1 */
+	int32_t		*lnext;		/* per needle: next long needle */
+	uint32_t	*cnt;		/* outputs */
+};
+
+static void
+dfa_work_free(struct dfa_work *w)
+{
+	free((void *)w->ord);
+	free(w->fail);
+	free(w->queue);
+	free(w->kid);
+	free(w->sib);
+	free(w->col);
+	free(w->own);
+	free(w->lhead);
+	free(w->lnext);
+	free(w->cnt);
+}
+
+/* Insert every needle into the trie (the rows of r->dfa, and each
+ * state's children in w); returns the number of states. */
+static size_t
+dfa_trie(struct rules *r, struct dfa_work *w)
+{
+	size_t		 k, j, l, ns = 1;
+	uint16_t	*cell;
+	unsigned	 s;
+	uint8_t		 c;
+
+	for (k = 0; k < r->nneedles; k++) {
+		const struct needle *nd = &r->needles[k];
+
+		l = nd->len < r->dfa_depth ? nd->len : r->dfa_depth;
+		s = 0;
+		for (j = 0; j < l; j++) {
+			c = r->dfa_cls[(unsigned char)nd->s[j]];
+			cell = &r->dfa[s * r->dfa_ncls + c];
+			if (*cell == 0) {
+				*cell = (uint16_t)ns;
+				w->col[ns] = c;
+				w->sib[ns] = w->kid[s];
+				w->kid[s] = (uint16_t)ns;
+				ns++;
+			}
+			s = *cell;
+		}
+		if (nd->len <= r->dfa_depth)
+			w->own[s] = (int32_t)k;
+		else {
+			w->lnext[k] = w->lhead[s];
+			w->lhead[s] = (int32_t)k;
+		}
+	}
+	return ns;
+}
+
+/* A state found (its failure link set): count its outputs, queue it and
+ * return the transition into it. */
+static uint16_t
+dfa_enter(struct dfa_work *w, unsigned u, size_t *tail)
+{
+	int32_t	 x;
+
+	w->cnt[u] = w->cnt[w->fail[u]] + (w->own[u] >= 0);
+	for (x = w->lhead[u]; x >= 0; x = w->lnext[x])
+		w->cnt[u]++;
+	w->queue[(*tail)++] = (uint16_t)u;
+	return (uint16_t)(u | (w->cnt[u] != 0 ? RULES_DFA_OUT : 0));
+}
+
+/*
+ * Breadth first: the failure link of each state, its row (that of its
+ * failure state, then the steps into its children), the transitions into
+ * states with outputs flagged; then the outputs of each state: its own
+ * needle, its long needles and those of its failure state.
+ */
+static bool
+dfa_links(struct parser *p, struct dfa_work *w, size_t ns)
+{
+	struct rules	*r = p->r;
+	size_t		 head = 0, tail = 0, K = r->dfa_ncls, k, total = 0;
+	uint16_t	*row, *frow;
+	unsigned	 s, u;
+	uint32_t	 o;
+	int32_t		 x;
+
+	for (u = w->kid[0]; u != 0; u = w->sib[u]) {
+		w->fail[u] = 0;
+		r->dfa[w->col[u]] = dfa_enter(w, u, &tail);
+	}
+	while (head < tail) {
+		s = w->queue[head++];
+		row = &r->dfa[s * K];
+		frow = &r->dfa[(size_t)w->fail[s] * K];
+		memcpy(row, frow, K * sizeof(*row));
+		for (u = w->kid[s]; u != 0; u = w->sib[u]) {
+			w->fail[u] = frow[w->col[u]] & ~RULES_DFA_OUT;
+			row[w->col[u]] = dfa_enter(w, u, &tail);
+		}
+	}
+	for (k = 0; k < ns; k++)
+		total += w->cnt[k];
+	if ((r->dfa_out = calloc(ns + 1, sizeof(*r->dfa_out))) == NULL ||
+	    (r->dfa_outs = calloc(total + 1, sizeof(*r->dfa_outs))) == NULL)
+		return rules_perr(p, "out of memory");
+	for (s = 0, o = 0; s < ns; s++) {
+		r->dfa_out[s] = o;
+		o += w->cnt[s];
+	}
+	r->dfa_out[ns] = o;
+	/* A state's failure state comes before it in the queue. */
+	for (k = 0; k < tail; k++) {
+		s = w->queue[k];
+		o = r->dfa_out[s];
+		if (w->own[s] >= 0)
+			r->dfa_outs[o++] = (uint32_t)w->own[s];
+		for (x = w->lhead[s]; x >= 0; x = w->lnext[x])
+			r->dfa_outs[o++] = (uint32_t)x | RULES_DFA_LONG;
+		memcpy(&r->dfa_outs[o], &r->dfa_outs[r->dfa_out[w->fail[s]]],
+		    w->cnt[w->fail[s]] * sizeof(*r->dfa_outs));
+	}
+	return true;
+}
+
+/*
+ * dfa_build - the prefilter's automaton: an Aho-Corasick automaton of the
+ * needles, as a full table (one step per byte, no failure chain to follow
+ * at match time), over the columns of the bytes the needles use.  A
+ * needle longer than the automaton's depth (only when the table would
+ * pass RULES_DFA_STATES states) is an output of the state of its first
+ * dfa_depth bytes, and rules_match() compares the rest.  The needles
+ * found are those a search of each in the text finds.
+ */
+static bool
+dfa_build(struct parser *p)
+{
+	struct rules	*r = p->r;
+	struct dfa_work	 w;
+	size_t		 k, j, ns, maxlen = 0;
+	bool		 ok = false;
+
+	memset(&w, 0, sizeof(w));
+	r->dfa_ncls = 1;
+	for (k = 0; k < r->nneedles; k++) {
+		for (j = 0; j < r->needles[k].len; j++) {
+			unsigned char b = (unsigned char)r->needles[k].s[j];
+
+			if (r->dfa_cls[b] == 0)
+				r->dfa_cls[b] = (uint8_t)r->dfa_ncls++;
+		}
+		if (r->needles[k].len > maxlen)
+			maxlen = r->needles[k].len;
+	}
+	if ((w.ord = calloc(r->nneedles + 1, sizeof(*w.ord))) == NULL)
+		return rules_perr(p, "out of memory");
+	for (k = 0; k < r->nneedles; k++)
+		w.ord[k] = &r->needles[k];
+	qsort(w.ord, r->nneedles, sizeof(*w.ord), needle_cmp);
+	/* At depth RULES_MIN_NEEDLE there are at most 3 * RULES_MAX_NEEDLES
+	 * + 1 states, fewer than RULES_DFA_STATES. */
+	r->dfa_depth = maxlen > RULES_MIN_NEEDLE ? maxlen : RULES_MIN_NEEDLE;
+	while ((ns = dfa_states(r, w.ord, r->dfa_depth)) > RULES_DFA_STATES &&
+	    r->dfa_depth > RULES_MIN_NEEDLE)
+		r->dfa_depth--;
+	r->dfa = calloc(ns * r->dfa_ncls, sizeof(*r->dfa));
+	w.fail = calloc(ns, sizeof(*w.fail));
+	w.queue = calloc(ns, sizeof(*w.queue));
+	w.kid = calloc(ns, sizeof(*w.kid));
+	w.sib = calloc(ns, sizeof(*w.sib));
+	w.col = calloc(ns, sizeof(*w.col));
+	w.own = malloc(ns * sizeof(*w.own));
+	w.lhead = malloc(ns * sizeof(*w.lhead));
+	w.lnext = malloc((r->nneedles + 1) * sizeof(*w.lnext));
+	w.cnt = calloc(ns, sizeof(*w.cnt));
+	if (r->dfa == NULL || w.fail == NULL || w.queue == NULL ||
+	    w.kid == NULL || w.sib == NULL || w.col == NULL ||
+	    w.own == NULL || w.lhead == NULL || w.lnext == NULL ||
+	    w.cnt == NULL) {
+		rules_perr(p, "out of memory");
+		goto done;
+	}
+	memset(w.own, 0xff, ns * sizeof(*w.own));
+	memset(w.lhead, 0xff, ns * sizeof(*w.lhead));
+	if (dfa_trie(r, &w) != ns) {
+		rules_perr(p, "prefilter automaton miscounted");
+		goto done;
+	}
+	ok = dfa_links(p, &w, ns);
+done:
+	dfa_work_free(&w);
+	return ok;
+}
+
 /*
  * rules_finish - build a read table's indexes
  *
@@ -774,33 +1005,22 @@ status_index(struct parser *p)
  *
  * Returns true, or false with the error in p->err (out of memory).
  * Notes: fills the lists of plain, always-run and other rules, the status
- * index, the prefilter's hash table and three-byte filter, and the PCRE2
+ * index, the prefilter's automaton (dfa_build()), and the PCRE2
  * match context with its limits; p->r is then ready for rules_match().
  */
 bool
 rules_finish(struct parser *p)
 {
 	struct rules	*r = p->r;
-	struct needle_ref *ref;
-	size_t		 i, j, k, nb = (size_t)1 << RULES_HASH_BITS;
-	uint32_t	*fill;
+	size_t		 i;
 
 	r->plain = calloc(r->n + 1, sizeof(*r->plain));
 	r->always = calloc(r->n + 1, sizeof(*r->always));
-	r->bucket = calloc(nb + 1, sizeof(*r->bucket));
-	r->bucket_ids = calloc(r->nneedles + 1, sizeof(*r->bucket_ids));
-	fill = calloc(nb, sizeof(*fill));
-	if (r->plain == NULL || r->always == NULL || r->bucket == NULL ||
-	    r->bucket_ids == NULL || fill == NULL) {
-		free(fill);
-		return rules_perr(p, "out of memory");
-	}
 	r->other = calloc(r->n + 1, sizeof(*r->other));
 	r->skey = calloc(RULES_SKEYS + 1, sizeof(*r->skey));
-	if (r->other == NULL || r->skey == NULL) {
-		free(fill);
+	if (r->plain == NULL || r->always == NULL || r->other == NULL ||
+	    r->skey == NULL)
 		return rules_perr(p, "out of memory");
-	}
 	for (i = 0; i < r->n; i++) {
 		if (r->v[i].sel != RULES_SEL_TEXT)
 			r->plain[r->nplain++] = i;
@@ -810,30 +1030,8 @@ rules_finish(struct parser *p)
 		    r->v[i].sel != RULES_SEL_STATUS)
 			r->other[r->nother++] = i;
 	}
-	if (!status_index(p)) {
-		free(fill);
+	if (!status_index(p) || !dfa_build(p))
 		return false;
-	}
-	for (i = 0; i < r->nneedles; i++) {
-		uint32_t h = rules_hash3(rules_gram((const unsigned char *)
-		    r->needles[i].s));
-		uint32_t g = h >> (32 - RULES_GRAM_BITS);
-
-		r->gram3[g >> 3] |= (uint8_t)(1u << (g & 7));
-		r->bucket[(h >> (32 - RULES_HASH_BITS)) + 1]++;
-	}
-	for (j = 0; j < nb; j++)
-		r->bucket[j + 1] += r->bucket[j];
-	for (i = 0; i < r->nneedles; i++) {
-		k = rules_hash3(rules_gram((const unsigned char *)
-		    r->needles[i].s)) >> (32 - RULES_HASH_BITS);
-		ref = &r->bucket_ids[r->bucket[k] + fill[k]++];
-		ref->head = r->needles[i].head;
-		ref->mask = r->needles[i].mask;
-		ref->id = (uint32_t)i;
-		ref->len = (uint32_t)r->needles[i].len;
-	}
-	free(fill);
 	if ((r->mctx = pcre2_match_context_create(NULL)) == NULL)
 		return rules_perr(p, "out of memory");
 	pcre2_set_match_limit(r->mctx, RULES_MATCH_LIMIT);

@@ -20,8 +20,11 @@
 #define RULES_MIN_NEEDLE	3	/* shortest literal the prefilter indexes */
 #define RULES_MAX_NEEDLES	8192	/* distinct literals per table (the
 					   per-call bitmap of rules_match()) */
-#define RULES_HASH_BITS		12	/* buckets of the needle table */
-#define RULES_GRAM_BITS		16	/* bits of the three-byte filter */
+#define RULES_DFA_STATES	32767	/* states of the prefilter automaton
+					   (bit 15 of a transition is a flag) */
+#define RULES_DFA_OUT		0x8000u	/* transition into a state with outputs */
+#define RULES_DFA_LONG		0x80000000u /* output: a needle longer than the
+					   automaton's depth, check the rest */
 #define RULES_MATCH_LIMIT	20000	/* pcre2 match() calls per subject */
 #define RULES_DEPTH_LIMIT	2000	/* pcre2 backtracking depth */
 #define RULES_HEAP_LIMIT	256	/* KiB of pcre2 backtracking heap */
@@ -96,19 +99,8 @@ struct rule {
 struct needle {
 	char		*s;
 	size_t		 len;
-	uint64_t	 head;		/* first (up to) eight bytes */
-	uint64_t	 mask;		/* of the bytes head holds */
 	size_t		*rules;		/* rule indexes, ascending */
 	size_t		 nrules;
-};
-
-/* A needle in its hash bucket: what the prefilter compares first, kept
- * together so that a bucket is one run of memory. */
-struct needle_ref {
-	uint64_t	 head;		/* = needles[id].head */
-	uint64_t	 mask;		/* = needles[id].mask */
-	uint32_t	 id;		/* index in needles */
-	uint32_t	 len;		/* = needles[id].len */
 };
 
 struct rules {
@@ -126,11 +118,21 @@ struct rules {
 	size_t		 nalways;
 	struct needle	*needles;
 	size_t		 nneedles;
-	uint32_t	*bucket;	/* 1 << RULES_HASH_BITS + 1 offsets */
-	struct needle_ref *bucket_ids;	/* the needles of each bucket */
-	uint8_t		 gram3[1u << (RULES_GRAM_BITS - 3)];
-					/* bit set: rules_hash3() of the first
-					   three bytes of a needle */
+	/*
+	 * The prefilter: an Aho-Corasick automaton of every needle, one
+	 * table step per byte of text.  States are trie nodes up to
+	 * dfa_depth bytes deep (all of a needle's bytes unless the table
+	 * would pass RULES_DFA_STATES).
+	 */
+	uint8_t		 dfa_cls[256];	/* byte -> column; 0: in no needle */
+	size_t		 dfa_ncls;	/* columns of a row */
+	size_t		 dfa_depth;	/* deepest state, in bytes */
+	uint16_t	*dfa;		/* state * dfa_ncls + column -> next
+					   state | RULES_DFA_OUT */
+	uint32_t	*dfa_out;	/* per state + 1: offsets into dfa_outs */
+	uint32_t	*dfa_outs;	/* needle ids found on entering a state
+					   (| RULES_DFA_LONG: only its first
+					   dfa_depth bytes are known) */
 	pcre2_match_context *mctx;
 };
 
@@ -146,34 +148,6 @@ rules_skey(int c, int s, int d)
 	if (ci < 0 || s < 0 || s >= 8 || d < 0 || d >= 32)
 		return -1;
 	return (ci * 8 + s) * 32 + d;
-}
-
-/* rules_load8 - up to eight bytes at p (n available) as a number */
-static inline uint64_t
-rules_load8(const unsigned char *p, size_t n)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, p, n < 8 ? n : 8);
-	return v;
-}
-
-/*
- * rules_hash3 - hash of the three bytes k holds (rules_gram()),
- * multiplicative: the top RULES_GRAM_BITS bits index the filter bit set,
- * the top RULES_HASH_BITS the needle buckets.
- */
-static inline uint32_t
-rules_hash3(uint32_t k)
-{
-	return k * 0x9e3779b1u;
-}
-
-/* rules_gram - the three bytes at p as a key for rules_hash3() */
-static inline uint32_t
-rules_gram(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
 }
 
 #endif

@@ -189,59 +189,77 @@ hit_set(struct rules_hit *h, const struct rule *ru)
 	h->advice = ru->advice;
 }
 
+/* A needle found: mark it and the text rules that use it. */
+static inline void
+needle_hit(const struct rules *r, uint32_t id, uint64_t *hits,
+    uint64_t *cand, size_t *top)
+{
+	const struct needle *nd = &r->needles[id];
+	size_t	 k, x;
+
+	hits[id >> 6] |= (uint64_t)1 << (id & 63);
+	for (k = 0; k < nd->nrules; k++) {
+		x = nd->rules[k];
+		cand[x >> 6] |= (uint64_t)1 << (x & 63);
+		if ((x >> 6) + 1 > *top)
+			*top = (x >> 6) + 1;
+	}
+}
+
+/* The needles that end at t[i], the automaton being in state s. */
+static void
+dfa_outputs(const struct rules *r, unsigned s, const unsigned char *t,
+    size_t i, size_t n, uint64_t *hits, uint64_t *cand, size_t *top)
+{
+	uint32_t k, id, e;
+
+	for (k = r->dfa_out[s]; k < r->dfa_out[s + 1]; k++) {
+		e = r->dfa_outs[k];
+		id = e & ~RULES_DFA_LONG;
+		if (hits[id >> 6] & ((uint64_t)1 << (id & 63)))
+			continue;
+		if (e & RULES_DFA_LONG) {
+			/* Only its first dfa_depth bytes end here. */
+			size_t at = i + 1 - r->dfa_depth;
+			const struct needle *nd = &r->needles[id];
+
+			if (nd->len > n - at || memcmp(t + at + r->dfa_depth,
+			    nd->s + r->dfa_depth, nd->len - r->dfa_depth) != 0)
+				continue;
+		}
+		needle_hit(r, id, hits, cand, top);
+	}
+}
+
 /*
  * One pass of the prefilter: mark the needles found in t (hits) and the
  * text rules that use them (cand, a bit per rule index, so that they
  * come out in file order, each once, however many of their literals
- * occur).  Returns the number of bitmap words in use (the highest word
- * with a bit set, plus one).
+ * occur).  One step of the automaton per byte; a step into a state where
+ * needles end is flagged.  Returns the number of bitmap words in use
+ * (the highest word with a bit set, plus one).
  */
 static size_t
 prefilter(const struct rules *r, const unsigned char *t, size_t n,
     uint64_t *hits, uint64_t *cand)
 {
-	size_t	 i, k, top = 0;
-	uint64_t head;
+	const uint16_t	*dfa = r->dfa;
+	const uint8_t	*cls = r->dfa_cls;
+	size_t		 i, k, top = 0, K = r->dfa_ncls;
+	unsigned	 s = 0, v;
 
 	for (k = 0; k < r->nalways; k++) {
 		cand[r->always[k] >> 6] |= (uint64_t)1 << (r->always[k] & 63);
 		if ((r->always[k] >> 6) + 1 > top)
 			top = (r->always[k] >> 6) + 1;
 	}
-	for (i = 0; i + RULES_MIN_NEEDLE <= n; i++) {
-		const struct needle_ref *ref, *end;
-		uint32_t h, g, b;
-
-		/* Each window on its own: no chain from one to the next. */
-		h = rules_hash3(rules_gram(t + i));
-		g = h >> (32 - RULES_GRAM_BITS);
-		if (!(r->gram3[g >> 3] & (1u << (g & 7))))
-			continue;
-		b = h >> (32 - RULES_HASH_BITS);
-		head = rules_load8(t + i, n - i);
-		ref = r->bucket_ids + r->bucket[b];
-		end = r->bucket_ids + r->bucket[b + 1];
-		for (; ref < end; ref++) {
-			const struct needle *nd;
-			uint32_t id = ref->id;
-
-			if ((head & ref->mask) != ref->head ||
-			    (hits[id >> 6] & ((uint64_t)1 << (id & 63))))
-				continue;
-			if (ref->len > 8 && (ref->len > n - i ||
-			    memcmp(r->needles[id].s + 8, t + i + 8,
-			    ref->len - 8) != 0))
-				continue;
-			hits[id >> 6] |= (uint64_t)1 << (id & 63);
-			nd = &r->needles[id];
-			for (k = 0; k < nd->nrules; k++) {
-				size_t x = nd->rules[k];
-
-				cand[x >> 6] |= (uint64_t)1 << (x & 63);
-				if ((x >> 6) + 1 > top)
-					top = (x >> 6) + 1;
-			}
-		}
+	if (dfa == NULL)
+		return top;
+	for (i = 0; i < n; i++) {
+		v = dfa[s * K + cls[t[i]]];
+		s = v & ~RULES_DFA_OUT;
+		if (v & RULES_DFA_OUT)
+			dfa_outputs(r, s, t, i, n, hits, cand, &top);
 	}
 	return top;
 }
