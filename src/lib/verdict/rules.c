@@ -676,9 +676,15 @@ rules_unref(struct rules *r)
 		free(r->v[i].cond.mtas);
 		free(r->v[i].cond.dtypes);
 		free(r->v[i].cond.remotes);
-		pcre2_code_free(r->v[i].re);
 		rules_branches_free(&r->v[i]);
 	}
+	for (i = 0; i < r->nres; i++) {
+		pcre2_code_free(r->res[i]->code);
+		pcre2_code_free(atomic_load_explicit(&r->res[i]->jit,
+		    memory_order_relaxed));
+		free(r->res[i]);
+	}
+	free(r->res);
 	for (i = 0; i < r->nneedles; i++) {
 		free(r->needles[i].s);
 		free(r->needles[i].rules);

@@ -504,6 +504,65 @@ branches_independent(const char *pat, size_t len)
 }
 
 /*
+ * The compiled expression of pat[0..len) under flags: the table's, when
+ * another rule or branch of it spells the same (compiled once), else
+ * compiled now and added.  NULL when it does not compile (*ec, *off say
+ * why) or out of memory (*ec is 0).
+ */
+static struct rules_re *
+re_get(struct parser *p, const char *pat, size_t len, uint32_t flags,
+    int *ec, PCRE2_SIZE *off)
+{
+	struct rules	*r = p->r;
+	struct rules_re	*re, **grown;
+	pcre2_code	*code;
+	char		*key;
+
+	*ec = 0;
+	if (p->re_ix == NULL && (p->re_ix = g_hash_table_new_full(g_str_hash,
+	    g_str_equal, free, NULL)) == NULL)
+		return NULL;
+	if ((key = malloc(len + 10)) == NULL)
+		return NULL;
+	snprintf(key, 10, "%08x:", (unsigned)flags);
+	memcpy(key + 9, pat, len);
+	key[len + 9] = '\0';
+	if ((re = g_hash_table_lookup(p->re_ix, key)) != NULL) {
+		free(key);
+		return re;
+	}
+	if (r->nres == p->rescap) {
+		size_t nc = p->rescap ? p->rescap * 2 : 64;
+
+		if ((grown = reallocarray(r->res, nc, sizeof(*grown))) ==
+		    NULL) {
+			free(key);
+			return NULL;
+		}
+		r->res = grown;
+		p->rescap = nc;
+	}
+	if ((code = pcre2_compile((PCRE2_SPTR)pat, len, flags, ec, off,
+	    NULL)) == NULL) {
+		free(key);
+		return NULL;
+	}
+	if ((re = calloc(1, sizeof(*re))) == NULL) {
+		pcre2_code_free(code);
+		free(key);
+		*ec = 0;
+		return NULL;
+	}
+	re->code = code;
+	atomic_init(&re->jit, NULL);
+	atomic_init(&re->runs, 0);
+	atomic_flag_clear(&re->jitting);
+	r->res[r->nres++] = re;
+	g_hash_table_insert(p->re_ix, key, re);
+	return re;
+}
+
+/*
  * rules_branches_free - release a rule's separately compiled branches
  *
  * Arguments: ru; its br and nbr are reset.  Nothing when it has none.
@@ -513,10 +572,8 @@ rules_branches_free(struct rule *ru)
 {
 	size_t	 k;
 
-	for (k = 0; k < ru->nbr; k++) {
-		pcre2_code_free(ru->br[k].re);
-		free(ru->br[k].needles);
-	}
+	for (k = 0; k < ru->nbr; k++)
+		free(ru->br[k].needles);	/* expressions: r->res */
 	free(ru->br);
 	ru->br = NULL;
 	ru->nbr = 0;
@@ -528,7 +585,8 @@ rules_branches_free(struct rule *ru)
  * compile on its own (then nothing is kept), -1 when out of memory.
  */
 static int
-branches_compile(struct rule *ru, const char *pat, uint32_t flags,
+branches_compile(struct parser *p, struct rule *ru, const char *pat,
+    uint32_t flags,
     const size_t *bstart, const size_t *blen, const struct litset *sets,
     const bool *lit, size_t nb)
 {
@@ -542,11 +600,11 @@ branches_compile(struct rule *ru, const char *pat, uint32_t flags,
 	for (k = 0; k < nb; k++) {
 		if (lit[k] && sets[k].flushes)
 			continue;	/* exact: a literal found is a match */
-		ru->br[k].re = pcre2_compile((PCRE2_SPTR)pat + bstart[k],
-		    blen[k], flags, &ec, &off, NULL);
+		ru->br[k].re = re_get(p, pat + bstart[k], blen[k], flags, &ec,
+		    &off);
 		if (ru->br[k].re == NULL) {
 			rules_branches_free(ru);
-			return 0;
+			return ec == 0 ? -1 : 0;
 		}
 	}
 	return 1;
@@ -649,8 +707,8 @@ regex_needles(struct parser *p, const char *pat, size_t len, size_t rule,
 		if (!sets[k].flushes)
 			ru->exact = false;
 	if (!ru->exact && nb > 1 && branches_independent(pat, len)) {
-		if ((rc = branches_compile(ru, pat, flags, bstart, blen, sets,
-		    lit, nb)) < 0) {
+		if ((rc = branches_compile(p, ru, pat, flags, bstart, blen,
+		    sets, lit, nb)) < 0) {
 			ok = rules_perr(p, "out of memory");
 			goto done;
 		}
@@ -694,8 +752,9 @@ rules_compile_regex(struct parser *p, struct rule *ru, const char *pat,
 			flags |= PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
 			break;
 		}
-	ru->re = pcre2_compile((PCRE2_SPTR)pat, len, flags, &ec, &off, NULL);
-	if (ru->re == NULL) {
+	if ((ru->re = re_get(p, pat, len, flags, &ec, &off)) == NULL) {
+		if (ec == 0)
+			return rules_perr(p, "out of memory");
 		pcre2_get_error_message(ec, msg, sizeof(msg));
 		return rules_perr(p, "bad regular expression at offset %zu: %s",
 		    (size_t)off, (char *)msg);
@@ -1051,4 +1110,7 @@ rules_parser_done(struct parser *p)
 	if (p->needle_ix != NULL)
 		g_hash_table_destroy(p->needle_ix);
 	p->needle_ix = NULL;
+	if (p->re_ix != NULL)
+		g_hash_table_destroy(p->re_ix);
+	p->re_ix = NULL;
 }

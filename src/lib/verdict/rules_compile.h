@@ -24,6 +24,9 @@ struct parser {
 	size_t		 needcap;
 	/* needle text -> index + 1, while reading: no quadratic dedupe */
 	struct _GHashTable *needle_ix;
+	/* flags and pattern -> struct rules_re *, while reading */
+	struct _GHashTable *re_ix;
+	size_t		 rescap;
 };
 
 /* rules_perr - "name:line: why" into p->err; always false */

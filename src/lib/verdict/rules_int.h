@@ -9,6 +9,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -58,12 +59,30 @@ struct rules_cond {
 };
 
 /*
+ * A compiled expression, one per distinct pattern and flags of the table
+ * (rules and branches that spell it the same way share it).  Interpreted
+ * at first; after RULES_JIT_AFTER runs one thread JIT-compiles a copy and
+ * publishes it, and later runs use that (the same matches, under the same
+ * match limit; PCRE2 JIT compilation costs more than a few hundred runs
+ * of the interpreter save, so what runs rarely is never compiled).
+ */
+struct rules_re {
+	pcre2_code	*code;		/* interpreted */
+	_Atomic(pcre2_code *) jit;	/* JIT-compiled copy, or NULL */
+	atomic_uint	 runs;		/* runs before jit (saturates) */
+	atomic_flag	 jitting;	/* set by the thread that compiles */
+};
+
+#define RULES_JIT_AFTER		32	/* interpreted runs before JIT */
+#define RULES_JIT_NEVER		UINT_MAX /* runs: JIT failed, never again */
+
+/*
  * One top-level branch of a text regex ("a|b|c"), matched on its own:
  * a text can match the expression only through a branch one of whose
  * literals it contains, so rules_match() runs just those branches.
  */
 struct rules_branch {
-	pcre2_code	*re;		/* NULL: exact, finding a literal is
+	struct rules_re	*re;		/* NULL: exact, finding a literal is
 					   a match */
 	uint32_t	*needles;	/* its literals' needle indexes */
 	size_t		 nneedles;	/* 0: no literal, run on every text */
@@ -86,7 +105,7 @@ struct rule {
 	struct rules_code code;		/* RULES_SEL_CODE */
 	char		*literal;	/* RULES_SEL_TEXT "..." (normalised) */
 	size_t		 litlen;
-	pcre2_code	*re;		/* RULES_SEL_TEXT /.../ */
+	struct rules_re	*re;		/* RULES_SEL_TEXT /.../ */
 	struct rules_branch *br;	/* re split at its top-level '|', */
 	size_t		 nbr;		/* or NULL and 0: run re whole */
 	bool		 always;	/* regex without a usable prefilter */
@@ -133,6 +152,8 @@ struct rules {
 	uint32_t	*dfa_outs;	/* needle ids found on entering a state
 					   (| RULES_DFA_LONG: only its first
 					   dfa_depth bytes are known) */
+	struct rules_re	**res;		/* the distinct expressions */
+	size_t		 nres;
 	pcre2_match_context *mctx;
 };
 

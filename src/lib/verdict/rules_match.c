@@ -330,20 +330,64 @@ any_hit(const uint32_t *ids, size_t n, const uint64_t *hits)
 	return false;
 }
 
+/*
+ * The JIT-compiled form of re once it has run RULES_JIT_AFTER times, made
+ * by the first thread to get there (the others keep interpreting until
+ * it is published); NULL until then, or when JIT is not available.
+ */
+static const pcre2_code *
+re_jit(struct rules_re *re)
+{
+	pcre2_code	*j;
+	unsigned	 runs;
+
+	if ((j = atomic_load_explicit(&re->jit, memory_order_acquire)) != NULL)
+		return j;
+	runs = atomic_load_explicit(&re->runs, memory_order_relaxed);
+	if (runs < RULES_JIT_AFTER) {
+		atomic_fetch_add_explicit(&re->runs, 1, memory_order_relaxed);
+		return NULL;
+	}
+	if (runs == RULES_JIT_NEVER)
+		return NULL;
+	if (atomic_flag_test_and_set_explicit(&re->jitting,
+	    memory_order_relaxed))
+		return NULL;	/* another thread's, or it failed */
+	/* A copy: re->code may be running in other threads meanwhile. */
+	if ((j = pcre2_code_copy(re->code)) != NULL &&
+	    pcre2_jit_compile(j, PCRE2_JIT_COMPLETE) != 0) {
+		pcre2_code_free(j);
+		j = NULL;
+	}
+	if (j == NULL) {
+		/* No JIT here (or no memory): interpreted for good. */
+		atomic_store_explicit(&re->runs, RULES_JIT_NEVER,
+		    memory_order_relaxed);
+		return NULL;
+	}
+	atomic_store_explicit(&re->jit, j, memory_order_release);
+	return j;
+}
+
 /* Run one expression on the text; counts runs in *nre. */
 static bool
-regex_run(const struct rules *r, const pcre2_code *re,
+regex_run(const struct rules *r, struct rules_re *re,
     const struct rules_query *q, pcre2_match_data **md, struct arena *ar,
     int *nre)
 {
+	const pcre2_code *code;
+
 	if (match_data(md, ar) == NULL) {
 		*nre = -1;
 		return false;
 	}
 	if (*nre >= 0)
 		(*nre)++;
-	/* A limit error (PCRE2_ERROR_MATCHLIMIT ...) counts as no match. */
-	return pcre2_match(re, (PCRE2_SPTR)q->text, q->textlen, 0, 0, *md,
+	if ((code = re_jit(re)) == NULL)
+		code = re->code;
+	/* A limit error (PCRE2_ERROR_MATCHLIMIT, PCRE2_ERROR_JIT_STACKLIMIT
+	 * ...) counts as no match. */
+	return pcre2_match(code, (PCRE2_SPTR)q->text, q->textlen, 0, 0, *md,
 	    r->mctx) >= 0;
 }
 
