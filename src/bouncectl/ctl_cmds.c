@@ -177,6 +177,25 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "\n"
 	  "Example:\n"
 	  "  bouncectl backup /var/backups/bounced-$(date +%F).db\n" },
+	{ "migrate", ctl_migrate, CTL_F_CSV | CTL_F_JSON,
+	  "--to TARGET",
+	  "copy the database into a new one (PostgreSQL)",
+	  "Copies the database (--db or -c, usually a relay's SQLite file)\n"
+	  "into TARGET, a PostgreSQL database (a postgresql:// URL or a libpq\n"
+	  "conninfo \"host=... dbname=...\") or a new SQLite file: events,\n"
+	  "states, manual suppressions, sends, log positions and the event\n"
+	  "stream, with their ids (an application's cursor stays valid), in\n"
+	  "one transaction.  TARGET must hold no data; its schema is created.\n"
+	  "The source is only read: stop bounced and the log follower first,\n"
+	  "or what they record meanwhile stays behind.  The rows of each table\n"
+	  "are then counted on both sides and shown; exit 2 when any differs.\n"
+	  "On a terminal, progress is shown on stderr.\n"
+	  "\n"
+	  "  --to TARGET   the database to fill\n"
+	  "\n"
+	  "Example:\n"
+	  "  bouncectl -c /etc/bounced.conf migrate --to "
+	  "postgresql://bounced@db1/bounced\n" },
 	{ "prune", ctl_prune, CTL_F_CSV | CTL_F_JSON,
 	  "--older-than DAYS [--dry-run]",
 	  "forget events older than DAYS days",

@@ -87,6 +87,8 @@ bool ctl_hook_deliver(struct ctl_hook *h, const char *line, size_t len,
 int ctl_metrics(const struct ctl_opts *o, int argc, char **argv);
 /* ctl_backup.c: SQLite's online backup of the live database */
 int ctl_backup(const struct ctl_opts *o, int argc, char **argv);
+/* ctl_migrate.c: copy the database into a new one (PostgreSQL) */
+int ctl_migrate(const struct ctl_opts *o, int argc, char **argv);
 /* ctl_rebuild.c: replay every state under the current policy */
 int ctl_rebuild(const struct ctl_opts *o, int argc, char **argv);
 

@@ -440,4 +440,26 @@ enum bd_status store_prune_sends(struct store *s, int64_t before,
  */
 enum bd_status store_metrics(struct store *s, FILE *fp, int64_t now);
 
+/* ---- store_copy.c: one database into another (bouncectl migrate) ---- */
+
+#define STORE_COPY_NTABLES	7
+/*
+ * The tables store_copy() copies, in its order (meta without the
+ * schema's version), NULL-terminated
+ */
+extern const char *const store_copy_tables[STORE_COPY_NTABLES + 1];
+/* Progress: done of total rows of table copied so far. */
+typedef void (*store_copy_cb)(void *arg, const char *table, int64_t done,
+    int64_t total);
+/*
+ * store_copy - every row of from (never changed) into to, which must be
+ * empty (BD_ECONFIG), ids kept, in one transaction of to; err says why
+ * it failed
+ */
+enum bd_status store_copy(struct store *from, struct store *to,
+    store_copy_cb cb, void *arg, char *err, size_t errlen);
+/* store_copy_count - the rows of each of store_copy_tables[] into n */
+enum bd_status store_copy_count(struct store *s,
+    int64_t n[STORE_COPY_NTABLES]);
+
 #endif
