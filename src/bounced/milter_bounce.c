@@ -395,6 +395,9 @@ judge(const struct bd_config *c, const struct msg_ctx *mc,
 			if ((s = store_send_match(h.store, &k,
 			    now - c->trust_max_age, &found)) != BD_OK)
 				return s;
+			if (found.how == TRUST_MATCH_NONE)
+				milter_send_match_pending(&k,
+				    now - c->trust_max_age, &found);
 			f.send = found.how;
 		}
 		evs[i].trusted = trust_decide(&f, &why);

@@ -176,6 +176,12 @@ bool milter_send_flush(struct store *st);
  * the writers' lock for MILTER_SEND_FLUSH_WAIT_MS */
 #define MILTER_SEND_FLUSH_WAIT_MS	200
 bool milter_send_flush_try(struct store *st);
+/*
+ * milter_send_match_pending - store_send_match() over the sends kept in
+ * memory, not yet written
+ */
+void milter_send_match_pending(const struct store_send_key *k,
+    int64_t since, struct store_send_found *out);
 /* milter_send_stop - write what is queued, end the writer (milter_fini) */
 void milter_send_stop(void);
 /* milter_send_sign - smfi_chgfrom() to the prvs= sender (end of message) */

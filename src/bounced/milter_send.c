@@ -270,6 +270,8 @@ static pthread_mutex_t	 g_wlock = PTHREAD_MUTEX_INITIALIZER;
 static struct pending	*g_queue;		/* oldest first */
 static size_t		 g_nqueue, g_qcap;
 static size_t		 g_dropped;		/* past MILTER_SEND_QUEUE */
+static const struct pending *g_inflight;	/* being written, g_qlock */
+static size_t		 g_ninflight;
 static bool		 g_writer;		/* the thread runs */
 static bool		 g_stop;		/* milter_send_stop() */
 static pthread_t	 g_writer_tid;
@@ -451,6 +453,96 @@ milter_send_flush_try(struct store *st)
 	return flush_locked(st);
 }
 
+/* A Message-ID without its angle brackets and blanks, into out. */
+static void
+bare_msgid(const char *m, char *out, size_t outlen)
+{
+	size_t	 n;
+
+	out[0] = '\0';
+	if (m == NULL)
+		return;
+	m += strspn(m, " \t<");
+	n = strcspn(m, ">");
+	while (n > 0 && (m[n - 1] == ' ' || m[n - 1] == '\t'))
+		n--;
+	(void)snprintf(out, outlen, "%.*s", (int)n, m);
+}
+
+/* How p matches k (store_send_match()'s order), TRUST_MATCH_NONE if not. */
+static enum trust_match
+pending_how(const struct pending *p, const struct store_send_key *k,
+    const char *rcpt, const char *orcpt, const char *mid)
+{
+	char	 key[ADDR_MAX + 1], pmid[STORE_TEXT_MAX + 1];
+	size_t	 i;
+
+	if (p->rcpt == NULL || !addr_normalize(p->rcpt, key, sizeof(key)) ||
+	    (strcmp(key, rcpt) != 0 && strcmp(key, orcpt) != 0))
+		return TRUST_MATCH_NONE;
+	for (i = 0; i < k->nqueue_ids && i < STORE_SEND_QIDS; i++)
+		if (p->qid != NULL && k->queue_ids[i] != NULL &&
+		    k->queue_ids[i][0] != '\0' &&
+		    strcmp(p->qid, k->queue_ids[i]) == 0)
+			return TRUST_MATCH_QUEUE_ID;
+	bare_msgid(p->msgid, pmid, sizeof(pmid));
+	if (mid[0] != '\0' && strcmp(pmid, mid) == 0)
+		return TRUST_MATCH_MESSAGE_ID;
+	if (p->envid != NULL && k->envelope_id != NULL &&
+	    k->envelope_id[0] != '\0' && strcmp(p->envid, k->envelope_id) == 0)
+		return TRUST_MATCH_ENVELOPE_ID;
+	return TRUST_MATCH_NONE;
+}
+
+/*
+ * milter_send_match_pending - store_send_match() over the sends still in
+ * memory (queued, or being written now)
+ *
+ * Arguments: k, since, out as store_send_match().
+ * Notes: after an outage the sends kept in memory are written while the
+ * MTA offers the bounces it kept; a bounce must not be held as
+ * untrusted because its send is a few milliseconds from the disk
+ * (e2e-tempfail failed so).
+ */
+void
+milter_send_match_pending(const struct store_send_key *k, int64_t since,
+    struct store_send_found *out)
+{
+	const struct pending	*set[2];
+	size_t			 nset[2], s, i;
+	enum trust_match	 how;
+	char			 rcpt[ADDR_MAX + 1], orcpt[ADDR_MAX + 1];
+	char			 mid[STORE_TEXT_MAX + 1];
+
+	memset(out, 0, sizeof(*out));
+	out->how = TRUST_MATCH_NONE;
+	if (k->recipient == NULL ||
+	    !addr_normalize(k->recipient, rcpt, sizeof(rcpt)))
+		return;
+	if (k->original_recipient == NULL || !addr_normalize(
+	    k->original_recipient, orcpt, sizeof(orcpt)))
+		orcpt[0] = '\0';
+	bare_msgid(k->message_id, mid, sizeof(mid));
+	pthread_mutex_lock(&g_qlock);
+	set[0] = g_queue;
+	nset[0] = g_nqueue;
+	set[1] = g_inflight;
+	nset[1] = g_ninflight;
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < nset[s]; i++) {
+			if (set[s][i].when < since)
+				continue;
+			how = pending_how(&set[s][i], k, rcpt, orcpt, mid);
+			if (how != TRUST_MATCH_NONE && (out->how ==
+			    TRUST_MATCH_NONE || how < out->how ||
+			    (how == out->how && set[s][i].when > out->when))) {
+				out->how = how;
+				out->when = set[s][i].when;
+			}
+		}
+	pthread_mutex_unlock(&g_qlock);
+}
+
 /* The rest of milter_send_flush(), g_wlock held; it gives it back. */
 static bool
 flush_locked(struct store *st)
@@ -467,14 +559,22 @@ flush_locked(struct store *st)
 		return empty;
 	}
 	b = queue_take(&n);
+	g_inflight = b;
+	g_ninflight = n;
 	dropped = g_dropped;
 	g_dropped = 0;
 	pthread_mutex_unlock(&g_qlock);
 	if (write_batch(st, b, n, dropped) == BD_OK) {
+		pthread_mutex_lock(&g_qlock);
+		g_inflight = NULL;
+		g_ninflight = 0;
+		pthread_mutex_unlock(&g_qlock);
 		pending_free(b, n);
 		empty = true;
 	} else {
 		pthread_mutex_lock(&g_qlock);
+		g_inflight = NULL;
+		g_ninflight = 0;
 		g_dropped += dropped;
 		queue_put_back(b, n);
 		pthread_mutex_unlock(&g_qlock);
