@@ -6,7 +6,10 @@
  * path that the queries and the maintenance reuse.
  *
  *	store.c		open, close, migrations, locking, transactions
- *	store_record.c	recording, operator actions, state application, rebuild
+ *	store_record.c	recording, operator actions, state application
+ *	store_rebuild.c	rebuild and checkpoints (the fold: store_fold.h)
+ *	store_msgkey.c	one message, one key
+ *	store_send.c	sends and their outcomes, the trust policy's match
  *	store_query.c	lookup, list, history, led-by, stats
  *	store_schema.c	the schema of both engines, its version, migrations
  *	store_cursor.c	the MTA log followers' positions
@@ -99,6 +102,10 @@ enum bd_status store_tx_commit(struct store *s);
 /* store.c: record pol as the states' policy (meta), in a transaction */
 enum bd_status store_meta_policy(struct store *s,
     const struct state_policy *pol);
+
+/* store_send.c: the send a recorded event is about, its outcome moved */
+enum bd_status store_note_send(struct store *s, const struct bd_event *ev,
+    const char *rcpt, const char *class, int64_t ts);
 
 /* store_record.c: one operator action, inside an open transaction */
 enum bd_status store_manual_one(struct store *s, const struct store_manual *m,

@@ -4,8 +4,9 @@
  *
  * store_record.c - recording events and applying them to recipient
  * state: store_record() (the milter, the log source), store_manual()
- * (an operator's suppress, unsuppress, import) and store_rebuild()
- * (replay every event after a rule or policy change).
+ * (an operator's suppress, unsuppress, import); the fold they share
+ * with store_rebuild() and the checkpoints (store_rebuild.c) is declared
+ * in store_fold.h.
  *
  * Recording is idempotent: every event has an identity (original queue
  * id, else Message-ID, else ENVID - else its date -, recipient, action,
@@ -48,21 +49,14 @@
 
 #include "verdict/state.h"
 #include "store/store_int.h"
+#include "store/store_fold.h"
 
 #define CLOCK_SKEW	300		/* seconds a report may be ahead of us */
 #define PLAUSIBLE_AGE	(30 * 86400)	/* without a soft window */
 
-/* A recipient's row as the rule needs it, plus the suppressing event. */
-struct rstate {
-	struct state	 st;
-	int64_t		 suppress_event;
-	char		 suppress_events[STORE_EVENTS_TEXT_MAX];
-	int64_t		 checkpoint_ts;	/* 0: none */
-	bool		 exists;
-};
 
-static enum bd_status
-load_state(struct store *s, const char *addr, struct rstate *rs)
+enum bd_status
+store_load_state(struct store *s, const char *addr, struct rstate *rs)
 {
 	struct db_stmt	*st;
 	enum bd_status	 r;
@@ -235,8 +229,8 @@ led_by(struct rstate *rs, int64_t ev_id)
  * suppression), ev_id is the suppressing event and the events that led
  * to it are named.
  */
-static void
-apply(struct rstate *rs, const struct state_input *in, int64_t ev_id,
+void
+store_fold_apply(struct rstate *rs, const struct state_input *in, int64_t ev_id,
     const struct state_policy *pol)
 {
 	enum state_reason	 r0 = rs->st.reason;
@@ -269,8 +263,8 @@ class_kind(const char *class)
 }
 
 /* The state input of a stored event. */
-static void
-row_input(const struct store_event_row *e, struct state_input *in)
+void
+store_row_input(const struct store_event_row *e, struct state_input *in)
 {
 	memset(in, 0, sizeof(*in));
 	in->when = e->when;
@@ -302,8 +296,8 @@ row_input(const struct store_event_row *e, struct state_input *in)
  * suppression older than every event kept, which cannot be judged
  * again, is kept and the events left are folded on top of it.
  */
-static enum bd_status
-fold_start(struct store *s, const char *addr, const struct rstate *old,
+enum bd_status
+store_fold_start(struct store *s, const char *addr, const struct rstate *old,
     struct rstate *rs, int64_t *from)
 {
 	struct state_input	 in;
@@ -362,9 +356,6 @@ fold_start(struct store *s, const char *addr, const struct rstate *old,
 	return BD_OK;
 }
 
-/* The order of the fold (state.c): date, rank, identity. */
-#define FOLD_ORDER	"ORDER BY ts, rank, identity"
-
 /*
  * fold_address - the state of addr, folded from its checkpoint and every
  * event kept (ts >= the checkpoint's), in FOLD_ORDER; old, the state
@@ -381,7 +372,7 @@ fold_address(struct store *s, const char *addr, const struct rstate *old,
 	int64_t			 from;
 	int			 rc;
 
-	if ((r = fold_start(s, addr, old, rs, &from)) != BD_OK)
+	if ((r = store_fold_start(s, addr, old, rs, &from)) != BD_OK)
 		return r;
 	if ((r = store_cached(s, "SELECT " STORE_EVENT_COLUMNS " FROM events "
 	    "WHERE recipient = ?1 AND ts >= ?2 AND "
@@ -391,8 +382,8 @@ fold_address(struct store *s, const char *addr, const struct rstate *old,
 	db_bind_int64(st, 2, from);
 	while ((rc = db_step(st)) == DB_ROW) {
 		store_fill_event(st, &e);
-		row_input(&e, &in);
-		apply(rs, &in, e.id, pol);
+		store_row_input(&e, &in);
+		store_fold_apply(rs, &in, e.id, pol);
 	}
 	store_release(s, st);
 	return rc == DB_DONE ? BD_OK : store_dberr(s, "fold");
@@ -434,14 +425,14 @@ note_lifted(struct store *s, const char *addr, const struct rstate *before,
  * refold - fold addr again from its events and save it; when that ends
  * a suppression (not an unsuppress: the facts changed), note why.
  */
-static enum bd_status
-refold(struct store *s, const char *addr, const struct state_policy *pol,
+enum bd_status
+store_refold(struct store *s, const char *addr, const struct state_policy *pol,
     const char *why, int64_t now)
 {
 	struct rstate	 old, rs;
 	enum bd_status	 r;
 
-	if ((r = load_state(s, addr, &old)) != BD_OK ||
+	if ((r = store_load_state(s, addr, &old)) != BD_OK ||
 	    (r = fold_address(s, addr, &old, pol, &rs)) != BD_OK ||
 	    (r = save_state(s, addr, &rs)) != BD_OK)
 		return r;
@@ -465,17 +456,17 @@ fold(struct store *s, const char *addr, const struct state_input *in,
 	enum bd_status	 r;
 	char		 why[160];
 
-	if ((r = load_state(s, addr, &rs)) != BD_OK)
+	if ((r = store_load_state(s, addr, &rs)) != BD_OK)
 		return r;
 	if (in->when > rs.st.newest || (!rs.exists && rs.st.nmarks == 0)) {
-		apply(&rs, in, ev_id, pol);
+		store_fold_apply(&rs, in, ev_id, pol);
 		return save_state(s, addr, &rs);
 	}
 	snprintf(why, sizeof(why), "event %" PRId64 " (%s dated %" PRId64
 	    ") came in after newer ones", ev_id, state_input_name(in->kind),
 	    in->when);
 	/* an operator's action is its own reason: no note */
-	return refold(s, addr, pol, in->manual ? NULL : why, now);
+	return store_refold(s, addr, pol, in->manual ? NULL : why, now);
 }
 static const char *
 event_identity(const struct bd_event *ev, const char *rcpt, const char *key,
@@ -643,243 +634,6 @@ replace_event(struct store *s, const struct bd_event *ev,
 }
 
 /*
- * Sends (schema v2): a delivery line of the log (sent, deferred, bounced)
- * is one send of the original message to the recipient; every event
- * about a known send, from the log or a DSN, moves its outcome when it
- * is at least as recent; a campaign value names every send of the
- * message.  Idempotent like the events: a line read twice adds nothing.
- * A message from the null sender (RFC 5321 section 4.5.5: the MTA's own
- * DSN, whatever producer reports it) is no send: counting it would
- * dilute the bounce rates of bouncectl stats.  A failure of our own
- * path (local) starts no send: the hand-off is retried, and the
- * message's real outcome comes later.
- */
-static enum bd_status
-note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
-    const char *class, int64_t ts)
-{
-	struct db_stmt	*st;
-	enum bd_status	 r;
-
-	if (ev->queue_id == NULL || ev->queue_id[0] == '\0')
-		return BD_OK;
-	if (event_sender_is_null(ev->sender, NULL))
-		return BD_OK;	/* a DSN the MTA sent: not a send of ours */
-	if (ev->source == EV_SRC_LOG && strcmp(class, "local") != 0 &&
-	    (ev->action == EV_ACT_FAILED || ev->action == EV_ACT_DELAYED ||
-	    ev->action == EV_ACT_DELIVERED)) {
-		if ((r = store_cached(s, "INSERT INTO sends "
-		    "(queue_id, recipient, message_id, ts, domain, sender, "
-		    "campaign) "
-		    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-		    &st)) != BD_OK)
-			return r;
-		store_bind_text(st, 1, ev->queue_id, STORE_TEXT_MAX);
-		store_bind_text(st, 2, rcpt, ADDR_MAX);
-		store_bind_text(st, 3, ev->message_id, STORE_TEXT_MAX);
-		db_bind_int64(st, 4, ts);
-		store_bind_text(st, 5, store_addr_domain(rcpt), ADDR_MAX);
-		store_bind_text(st, 6, ev->sender, STORE_TEXT_MAX);
-		store_bind_text(st, 7, ev->campaign != NULL &&
-		    ev->campaign[0] != '\0' ? ev->campaign : NULL,
-		    STORE_TEXT_MAX);
-		if ((r = store_step_done(s, st, "insert send")) != BD_OK)
-			return r;
-	}
-	if (strcmp(class, "delivered") == 0 || strcmp(class, "soft") == 0 ||
-	    strcmp(class, "deferred") == 0 || strcmp(class, "hard") == 0 ||
-	    strcmp(class, "sender") == 0) {
-		if ((r = store_cached(s, "UPDATE sends SET outcome = ?1, "
-		    "outcome_ts = ?2, reason = ?3 WHERE queue_id = ?4 AND "
-		    "recipient = ?5 AND outcome_ts <= ?2", &st)) != BD_OK)
-			return r;
-		/* a deferral is counted as a soft outcome until it settles */
-		db_bind_text(st, 1, strcmp(class, "deferred") == 0 ?
-		    "soft" : class, SIZE_MAX);
-		db_bind_int64(st, 2, ts);
-		store_bind_text(st, 3, ev->verdict.reason, 47);
-		store_bind_text(st, 4, ev->queue_id, STORE_TEXT_MAX);
-		store_bind_text(st, 5, rcpt, ADDR_MAX);
-		if ((r = store_step_done(s, st, "update send")) != BD_OK)
-			return r;
-	}
-	if (ev->campaign != NULL && ev->campaign[0] != '\0') {
-		if ((r = store_cached(s, "UPDATE sends SET campaign = ? WHERE "
-		    "queue_id = ? AND campaign IS NULL", &st)) != BD_OK)
-			return r;
-		store_bind_text(st, 1, ev->campaign, STORE_TEXT_MAX);
-		store_bind_text(st, 2, ev->queue_id, STORE_TEXT_MAX);
-		if ((r = store_step_done(s, st, "send campaign")) != BD_OK)
-			return r;
-	}
-	return BD_OK;
-}
-
-/* ---- one message, one key ------------------------------------------ */
-
-/* The canonical key of key (itself when not linked). */
-static enum bd_status
-canon_of(struct store *s, const char *key, char *out, size_t outlen,
-    bool *found)
-{
-	struct db_stmt	*st;
-	enum bd_status	 r;
-	int		 rc;
-
-	snprintf(out, outlen, "%s", key);
-	*found = false;
-	if (key[0] == '\0')
-		return BD_OK;
-	if ((r = store_cached(s, "SELECT canon FROM msgkeys WHERE key = ?",
-	    &st)) != BD_OK)
-		return r;
-	store_bind_text(st, 1, key, STATE_KEY_MAX - 1);
-	if ((rc = db_step(st)) == DB_ROW) {
-		store_copy_col(out, outlen, st, 0);
-		*found = true;
-	}
-	store_release(s, st);
-	return rc == DB_ROW || rc == DB_DONE ? BD_OK :
-	    store_dberr(s, "message key");
-}
-
-/* Addresses to fold again after keys were merged (a small set). */
-struct refolds {
-	char		**v;
-	size_t		 n, cap;
-};
-
-static void
-refolds_free(struct refolds *rf)
-{
-	size_t	 i;
-
-	for (i = 0; i < rf->n; i++)
-		free(rf->v[i]);
-	free(rf->v);
-	memset(rf, 0, sizeof(*rf));
-}
-
-static enum bd_status
-refolds_add(struct store *s, struct refolds *rf, const char *addr)
-{
-	char	**nv;
-	size_t	 i;
-
-	for (i = 0; i < rf->n; i++)
-		if (strcmp(rf->v[i], addr) == 0)
-			return BD_OK;
-	if (rf->n == rf->cap) {
-		if ((nv = reallocarray(rf->v, rf->cap ? rf->cap * 2 : 8,
-		    sizeof(*nv))) == NULL)
-			goto oom;
-		rf->v = nv;
-		rf->cap = rf->cap ? rf->cap * 2 : 8;
-	}
-	if ((rf->v[rf->n] = strdup(addr)) == NULL)
-		goto oom;
-	rf->n++;
-	return BD_OK;
-oom:
-	store_seterr(s, "out of memory");
-	return BD_ENOMEM;
-}
-
-/* Every key whose canon is from becomes target's; their events too. */
-static enum bd_status
-repoint(struct store *s, const char *from, const char *target, int64_t ts,
-    struct refolds *rf)
-{
-	struct db_stmt	*st;
-	enum bd_status	 r;
-	int		 rc;
-
-	if ((r = store_cached(s, "SELECT DISTINCT recipient FROM events "
-	    "WHERE msgkey = ?", &st)) != BD_OK)
-		return r;
-	store_bind_text(st, 1, from, STATE_KEY_MAX - 1);
-	r = BD_OK;
-	while (r == BD_OK && (rc = db_step(st)) == DB_ROW)
-		r = refolds_add(s, rf, store_col_text(st, 0));
-	store_release(s, st);
-	if (r != BD_OK)
-		return r;
-	if (rc != DB_DONE)
-		return store_dberr(s, "merge keys");
-	if ((r = store_cached(s, "UPDATE events SET msgkey = ?1 WHERE "
-	    "msgkey = ?2", &st)) != BD_OK)
-		return r;
-	store_bind_text(st, 1, target, STATE_KEY_MAX - 1);
-	store_bind_text(st, 2, from, STATE_KEY_MAX - 1);
-	if ((r = store_step_done(s, st, "merge keys")) != BD_OK)
-		return r;
-	if ((r = store_cached(s, "UPDATE msgkeys SET canon = ?1 WHERE "
-	    "canon = ?2", &st)) != BD_OK)
-		return r;
-	store_bind_text(st, 1, target, STATE_KEY_MAX - 1);
-	store_bind_text(st, 2, from, STATE_KEY_MAX - 1);
-	if ((r = store_step_done(s, st, "merge keys")) != BD_OK)
-		return r;
-	if ((r = store_cached(s, "INSERT INTO msgkeys (key, canon, "
-	    "ts) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", &st)) !=
-	    BD_OK)
-		return r;
-	store_bind_text(st, 1, from, STATE_KEY_MAX - 1);
-	store_bind_text(st, 2, target, STATE_KEY_MAX - 1);
-	db_bind_int64(st, 3, ts);
-	return store_step_done(s, st, "merge keys");
-}
-
-/*
- * The canonical key of a message named by keys[n] (each may be ""):
- * when link is true (a trusted event) the keys are linked for good and
- * the addresses whose events changed key are added to rf; else the
- * keys are only looked up.  out receives the best canonical key.
- */
-static enum bd_status
-message_key(struct store *s, const char *const *keys, size_t n, bool link,
-    int64_t ts, struct refolds *rf, char *out, size_t outlen)
-{
-	char		 canon[4][STATE_KEY_MAX];
-	struct db_stmt	*st;
-	enum bd_status	 r;
-	size_t		 i;
-	bool		 found[4];
-
-	out[0] = '\0';
-	if (n > 4)
-		n = 4;
-	for (i = 0; i < n; i++) {
-		if ((r = canon_of(s, keys[i], canon[i], sizeof(canon[i]),
-		    &found[i])) != BD_OK)
-			return r;
-		if (state_key_better(canon[i], out) &&
-		    strlen(canon[i]) < outlen)
-			memcpy(out, canon[i], strlen(canon[i]) + 1);
-	}
-	if (!link || out[0] == '\0')
-		return BD_OK;
-	for (i = 0; i < n; i++) {
-		if (canon[i][0] != '\0' && strcmp(canon[i], out) != 0 &&
-		    (r = repoint(s, canon[i], out, ts, rf)) != BD_OK)
-			return r;
-		/* a key already linked now points at out (repoint()) */
-		if (keys[i][0] == '\0' || found[i])
-			continue;
-		if ((r = store_cached(s, "INSERT INTO msgkeys (key, "
-		    "canon, ts) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-		    &st)) != BD_OK)
-			return r;
-		store_bind_text(st, 1, keys[i], STATE_KEY_MAX - 1);
-		store_bind_text(st, 2, out, STATE_KEY_MAX - 1);
-		db_bind_int64(st, 3, ts);
-		if ((r = store_step_done(s, st, "link keys")) != BD_OK)
-			return r;
-	}
-	return BD_OK;
-}
-
-/*
  * The date the rule uses for ev, learned at now: the report's own date
  * when it is plausible, else now.  Not in the future (a clock ahead, a
  * forged date); a report from outside (a DSN, a file) not older than the
@@ -942,7 +696,7 @@ record_one(struct store *s, const struct bd_event *ev,
 	keys[1] = k.m;
 	keys[2] = k.e;
 	keys[3] = next;
-	if ((r = message_key(s, keys, 4, ev->trusted && !event_held(ev),
+	if ((r = store_message_key(s, keys, 4, ev->trusted && !event_held(ev),
 	    in.when, &rf, canon,
 	    sizeof(canon))) != BD_OK)
 		goto out;
@@ -978,10 +732,10 @@ record_one(struct store *s, const struct bd_event *ev,
 	if (id == 0 && (r = replace_event(s, ev, &x, &replaced)) != BD_OK)
 		goto out;
 	/* also for a known event: the DSN may have come before the line */
-	if ((r = note_send(s, ev, rcpt, state_input_name(in.kind), in.when)) !=
+	if ((r = store_note_send(s, ev, rcpt, state_input_name(in.kind), in.when)) !=
 	    BD_OK)
 		goto out;
-	if (replaced != 0 && (r = refold(s, rcpt, pol, NULL, now)) != BD_OK)
+	if (replaced != 0 && (r = store_refold(s, rcpt, pol, NULL, now)) != BD_OK)
 		goto out;
 	if (id != 0) {
 		*isnew = true;
@@ -994,9 +748,9 @@ record_one(struct store *s, const struct bd_event *ev,
 	snprintf(why, sizeof(why), "%.100s names the same message as others",
 	    canon);
 	for (i = 0; i < rf.n && r == BD_OK; i++)
-		r = refold(s, rf.v[i], pol, why, now);
+		r = store_refold(s, rf.v[i], pol, why, now);
 out:
-	refolds_free(&rf);
+	store_refolds_free(&rf);
 	return r;
 }
 
@@ -1174,187 +928,6 @@ store_manual(struct store *s, const struct store_manual *ops, size_t n,
 		r = store_dberr(s, "COMMIT");
 		db_rollback(s->db);
 	}
-out:
-	pthread_mutex_unlock(&s->lock);
-	return r;
-}
-
-/* The policy a checkpoint is folded with: the database's, else defaults. */
-static const struct state_policy *
-db_policy(struct store *s)
-{
-	static const struct state_policy def = {
-		.soft_limit = 3, .soft_window = 30 * 86400,
-		.complaint_types = STATE_FB_BIT(STATE_FB_ABUSE) |
-		    STATE_FB_BIT(STATE_FB_OPT_OUT),
-	};
-
-	return s->have_pol ? &s->pol : &def;
-}
-
-/* Fold addr's events dated before `before` into its checkpoint. */
-static enum bd_status
-checkpoint_one(struct store *s, const char *addr, int64_t before)
-{
-	struct store_event_row	 e;
-	struct state_input	 in;
-	struct rstate		 old, rs;
-	struct db_stmt		*st;
-	enum bd_status		 r;
-	char			 text[STATE_TEXT_MAX];
-	int64_t			 from;
-	int			 rc;
-
-	if ((r = load_state(s, addr, &old)) != BD_OK ||
-	    (r = fold_start(s, addr, &old, &rs, &from)) != BD_OK)
-		return r;
-	if (from >= before)
-		return BD_OK;	/* an earlier prune went further */
-	if ((r = store_cached(s, "SELECT " STORE_EVENT_COLUMNS " FROM events "
-	    "WHERE recipient = ?1 AND ts >= ?2 AND ts < ?3 AND "
-	    "class NOT IN ('info', 'untrusted') " FOLD_ORDER, &st)) != BD_OK)
-		return r;
-	store_bind_text(st, 1, addr, ADDR_MAX);
-	db_bind_int64(st, 2, from);
-	db_bind_int64(st, 3, before);
-	while ((rc = db_step(st)) == DB_ROW) {
-		store_fill_event(st, &e);
-		row_input(&e, &in);
-		apply(&rs, &in, e.id, db_policy(s));
-	}
-	store_release(s, st);
-	if (rc != DB_DONE)
-		return store_dberr(s, "checkpoint");
-	state_encode(&rs.st, text, sizeof(text));
-	if ((r = store_cached(s, "UPDATE recipients SET checkpoint = ?1, "
-	    "checkpoint_ts = ?2 WHERE address = ?3", &st)) != BD_OK)
-		return r;
-	db_bind_text(st, 1, text, SIZE_MAX);
-	db_bind_int64(st, 2, before);
-	store_bind_text(st, 3, addr, ADDR_MAX);
-	return store_step_done(s, st, "checkpoint");
-}
-
-/*
- * store_checkpoint - keep what the events dated before `before` say
- *
- * Arguments: s, locked, in a transaction; before; after, the address
- * the previous batch stopped at ("" to start); max, addresses looked at
- * at most; last/lastlen, receives the address this batch stopped at;
- * *n, how many addresses were looked at.
- * Returns BD_OK or a failure.
- * Notes: each address with such events whose checkpoint is older gets
- * as checkpoint the fold of its previous checkpoint and those events
- * (under the database's policy); a fold then starts from it
- * (fold_start()).  Addresses are taken in order: call again from last
- * while *n == max (each batch costs its own addresses, not the table).
- */
-enum bd_status
-store_checkpoint(struct store *s, int64_t before, const char *after,
-    size_t max, char *last, size_t lastlen, int64_t *n)
-{
-	struct refolds	 rf = { NULL, 0, 0 };
-	struct db_stmt	*st;
-	enum bd_status	 r;
-	size_t		 i;
-	int		 rc;
-
-	*n = 0;
-	snprintf(last, lastlen, "%s", after);
-	if ((r = store_cached(s, "SELECT address FROM recipients WHERE "
-	    "address > ?1 AND checkpoint_ts < ?2 ORDER BY address LIMIT ?3",
-	    &st)) != BD_OK)
-		return r;
-	store_bind_text(st, 1, after, ADDR_MAX);
-	db_bind_int64(st, 2, before);
-	db_bind_int64(st, 3, (int64_t)max);
-	while (r == BD_OK && (rc = db_step(st)) == DB_ROW)
-		r = refolds_add(s, &rf, store_col_text(st, 0));
-	store_release(s, st);
-	if (r == BD_OK && rc != DB_DONE)
-		r = store_dberr(s, "checkpoint");
-	for (i = 0; i < rf.n && r == BD_OK; i++) {
-		if ((r = store_cached(s, "SELECT 1 FROM events WHERE "
-		    "recipient = ? AND ts < ? LIMIT 1", &st)) != BD_OK)
-			break;
-		store_bind_text(st, 1, rf.v[i], ADDR_MAX);
-		db_bind_int64(st, 2, before);
-		rc = db_step(st);
-		store_release(s, st);
-		if (rc == DB_ROW)
-			r = checkpoint_one(s, rf.v[i], before);
-		else if (rc != DB_DONE)
-			r = store_dberr(s, "checkpoint");
-	}
-	if (r == BD_OK && rf.n > 0)
-		snprintf(last, lastlen, "%s", rf.v[rf.n - 1]);
-	*n = (int64_t)rf.n;
-	refolds_free(&rf);
-	return r;
-}
-
-/* Rebuild one address: fold its events again (refold()). */
-static enum bd_status
-rebuild_one(struct store *s, const char *addr, const struct state_policy *pol)
-{
-	return refold(s, addr, pol, NULL, 0);
-}
-
-/*
- * store_rebuild - recompute every state from the events kept
- *
- * Arguments: s (read-write); pol, the policy to apply (soft limit and
- * window, the Feedback-Types that suppress).
- * Returns BD_OK or a failure (then nothing changed).
- * Notes: one transaction, or a savepoint inside an open batch
- * (store_batch_begin()), so that a caller can compare the states before
- * and after and still roll it all back (bouncectl rebuild --dry-run).
- * Operator actions are events too and are replayed in their place, so
- * a manual suppress or unsuppress survives.
- * Addresses whose events were all pruned keep their state; so does a
- * suppression whose suppressing events were pruned (rebuild_start()).
- * Events recorded before complaints suppressed (class "ignore") are
- * replayed from their stored Feedback-Type all the same.
- */
-enum bd_status
-store_rebuild(struct store *s, const struct state_policy *pol)
-{
-	struct db_stmt	*st;
-	enum bd_status	 r;
-	char		*addr;
-	int		 rc;
-
-	if (store_writable(s) != BD_OK)
-		return BD_EIO;
-	pthread_mutex_lock(&s->lock);
-	if ((r = store_tx_begin(s)) != BD_OK)
-		goto out;
-	if ((r = store_prepare(s, "SELECT address FROM recipients r WHERE "
-	    "checkpoint_ts <> 0 OR EXISTS (SELECT 1 FROM events e WHERE "
-	    "e.recipient = r.address) ORDER BY address", &st)) != BD_OK)
-		goto fail;
-	while ((rc = db_step(st)) == DB_ROW) {
-		if ((addr = strdup(store_col_text(st, 0))) == NULL) {
-			store_seterr(s, "out of memory");
-			r = BD_ENOMEM;
-			break;
-		}
-		r = rebuild_one(s, addr, pol);
-		free(addr);
-		if (r != BD_OK)
-			break;
-	}
-	if (r == BD_OK && rc != DB_DONE)
-		r = store_dberr(s, "rebuild");
-	db_finalize(st);
-	if (r == BD_OK && pol != NULL)
-		r = store_meta_policy(s, pol);
-	if (r == BD_OK) {
-		r = store_tx_commit(s);	/* rolled back on failure */
-		goto out;
-	}
-fail:
-	store_tx_rollback(s);
 out:
 	pthread_mutex_unlock(&s->lock);
 	return r;

@@ -323,3 +323,76 @@ store_untrusted(struct store *s, int64_t since, store_untrusted_cb cb,
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }
+
+/*
+ * Sends (schema v2): a delivery line of the log (sent, deferred, bounced)
+ * is one send of the original message to the recipient; every event
+ * about a known send, from the log or a DSN, moves its outcome when it
+ * is at least as recent; a campaign value names every send of the
+ * message.  Idempotent like the events: a line read twice adds nothing.
+ * A message from the null sender (RFC 5321 section 4.5.5: the MTA's own
+ * DSN, whatever producer reports it) is no send: counting it would
+ * dilute the bounce rates of bouncectl stats.  A failure of our own
+ * path (local) starts no send: the hand-off is retried, and the
+ * message's real outcome comes later.
+ */
+enum bd_status
+store_note_send(struct store *s, const struct bd_event *ev, const char *rcpt,
+    const char *class, int64_t ts)
+{
+	struct db_stmt	*st;
+	enum bd_status	 r;
+
+	if (ev->queue_id == NULL || ev->queue_id[0] == '\0')
+		return BD_OK;
+	if (event_sender_is_null(ev->sender, NULL))
+		return BD_OK;	/* a DSN the MTA sent: not a send of ours */
+	if (ev->source == EV_SRC_LOG && strcmp(class, "local") != 0 &&
+	    (ev->action == EV_ACT_FAILED || ev->action == EV_ACT_DELAYED ||
+	    ev->action == EV_ACT_DELIVERED)) {
+		if ((r = store_cached(s, "INSERT INTO sends "
+		    "(queue_id, recipient, message_id, ts, domain, sender, "
+		    "campaign) "
+		    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		    &st)) != BD_OK)
+			return r;
+		store_bind_text(st, 1, ev->queue_id, STORE_TEXT_MAX);
+		store_bind_text(st, 2, rcpt, ADDR_MAX);
+		store_bind_text(st, 3, ev->message_id, STORE_TEXT_MAX);
+		db_bind_int64(st, 4, ts);
+		store_bind_text(st, 5, store_addr_domain(rcpt), ADDR_MAX);
+		store_bind_text(st, 6, ev->sender, STORE_TEXT_MAX);
+		store_bind_text(st, 7, ev->campaign != NULL &&
+		    ev->campaign[0] != '\0' ? ev->campaign : NULL,
+		    STORE_TEXT_MAX);
+		if ((r = store_step_done(s, st, "insert send")) != BD_OK)
+			return r;
+	}
+	if (strcmp(class, "delivered") == 0 || strcmp(class, "soft") == 0 ||
+	    strcmp(class, "deferred") == 0 || strcmp(class, "hard") == 0 ||
+	    strcmp(class, "sender") == 0) {
+		if ((r = store_cached(s, "UPDATE sends SET outcome = ?1, "
+		    "outcome_ts = ?2, reason = ?3 WHERE queue_id = ?4 AND "
+		    "recipient = ?5 AND outcome_ts <= ?2", &st)) != BD_OK)
+			return r;
+		/* a deferral is counted as a soft outcome until it settles */
+		db_bind_text(st, 1, strcmp(class, "deferred") == 0 ?
+		    "soft" : class, SIZE_MAX);
+		db_bind_int64(st, 2, ts);
+		store_bind_text(st, 3, ev->verdict.reason, 47);
+		store_bind_text(st, 4, ev->queue_id, STORE_TEXT_MAX);
+		store_bind_text(st, 5, rcpt, ADDR_MAX);
+		if ((r = store_step_done(s, st, "update send")) != BD_OK)
+			return r;
+	}
+	if (ev->campaign != NULL && ev->campaign[0] != '\0') {
+		if ((r = store_cached(s, "UPDATE sends SET campaign = ? WHERE "
+		    "queue_id = ? AND campaign IS NULL", &st)) != BD_OK)
+			return r;
+		store_bind_text(st, 1, ev->campaign, STORE_TEXT_MAX);
+		store_bind_text(st, 2, ev->queue_id, STORE_TEXT_MAX);
+		if ((r = store_step_done(s, st, "send campaign")) != BD_OK)
+			return r;
+	}
+	return BD_OK;
+}
