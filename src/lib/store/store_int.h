@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store_int.h - what the files of the store share, and nothing else
- * includes: the handle, the SQLite helpers (errors, statements,
+ * includes: the handle, the database helpers (errors, statements,
  * transactions, bounded binding) and the few pieces of the recording
  * path that the queries and the maintenance reuse.
  *
- *	store.c		open, close, migrations, locking, transactions
+ *	store.c		open, close, locking, transactions
  *	store_record.c	recording, operator actions, state application
  *	store_rebuild.c	rebuild and checkpoints (the fold: store_fold.h)
  *	store_msgkey.c	one message, one key
