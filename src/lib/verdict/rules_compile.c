@@ -854,136 +854,162 @@ dfa_states(const struct rules *r, const struct needle **ord, size_t depth)
 	return n;
 }
 
-/* The scratch space of dfa_build(), per state unless said. */
+/* The scratch space of dfa_build(), per state (numbered as made) unless
+ * said. */
 struct dfa_work {
 	const struct needle **ord;	/* needles, sorted */
+	uint16_t	*path;		/* per depth: the last needle's states */
 	uint16_t	*fail;		/* longest proper suffix */
 	uint16_t	*queue;		/* states, breadth first */
 	uint16_t	*kid;		/* first child, 0: none */
 	uint16_t	*sib;		/* next child of the same parent */
 	uint8_t		*col;		/* column of the step into it */
+	uint16_t	*nid;		/* its number in the table */
+	uint16_t	*oid;		/* per number in the table: the state */
 	int32_t		*own;		/* the needle it spells, or -1 */
 	int32_t		*lhead;		/* first long needle, or -1 */
 	int32_t		*lnext;		/* per needle: next long needle */
 	uint32_t	*cnt;		/* outputs */
+	size_t		 lo, hi;	/* next numbers: without outputs (up),
+					   with outputs (down) */
 };
 
 static void
 dfa_work_free(struct dfa_work *w)
 {
 	free((void *)w->ord);
+	free(w->path);
 	free(w->fail);
 	free(w->queue);
 	free(w->kid);
 	free(w->sib);
 	free(w->col);
+	free(w->nid);
+	free(w->oid);
 	free(w->own);
 	free(w->lhead);
 	free(w->lnext);
 	free(w->cnt);
 }
 
-/* Insert every needle into the trie (the rows of r->dfa, and each
- * state's children in w); returns the number of states. */
+/*
+ * The trie of the needles, cut at r->dfa_depth bytes: in sorted order a
+ * needle shares its first lcp states with the one before it (w->path)
+ * and makes the rest.  Returns the number of states.
+ */
 static size_t
 dfa_trie(struct rules *r, struct dfa_work *w)
 {
-	size_t		 k, j, l, ns = 1;
-	uint16_t	*cell;
-	unsigned	 s;
-	uint8_t		 c;
+	const struct needle *nd, *prev = NULL;
+	size_t		 k, j, l, lcp, pl = 0, ns = 1;
+	unsigned	 s, u;
 
+	w->path[0] = 0;
 	for (k = 0; k < r->nneedles; k++) {
-		const struct needle *nd = &r->needles[k];
-
+		nd = w->ord[k];
 		l = nd->len < r->dfa_depth ? nd->len : r->dfa_depth;
-		s = 0;
-		for (j = 0; j < l; j++) {
-			c = r->dfa_cls[(unsigned char)nd->s[j]];
-			cell = &r->dfa[s * r->dfa_ncls + c];
-			if (*cell == 0) {
-				*cell = (uint16_t)ns;
-				w->col[ns] = c;
-				w->sib[ns] = w->kid[s];
-				w->kid[s] = (uint16_t)ns;
-				ns++;
-			}
-			s = *cell;
+		lcp = 0;
+		if (prev != NULL)
+			while (lcp < l && lcp < pl && nd->s[lcp] == prev->s[lcp])
+				lcp++;
+		for (j = lcp; j < l; j++) {
+			s = w->path[j];
+			u = (unsigned)ns++;
+			w->col[u] = r->dfa_cls[(unsigned char)nd->s[j]];
+			w->sib[u] = w->kid[s];
+			w->kid[s] = (uint16_t)u;
+			w->path[j + 1] = (uint16_t)u;
 		}
+		s = w->path[l];
 		if (nd->len <= r->dfa_depth)
-			w->own[s] = (int32_t)k;
+			w->own[s] = (int32_t)(nd - r->needles);
 		else {
-			w->lnext[k] = w->lhead[s];
-			w->lhead[s] = (int32_t)k;
+			w->lnext[nd - r->needles] = w->lhead[s];
+			w->lhead[s] = (int32_t)(nd - r->needles);
 		}
+		prev = nd;
+		pl = l;
 	}
 	return ns;
 }
 
-/* A state found (its failure link set): count its outputs, queue it and
- * return the transition into it. */
-static uint16_t
-dfa_enter(struct dfa_work *w, unsigned u, size_t *tail)
+/* A state found (its failure link set): count its outputs, number it
+ * (those with outputs last), queue it; returns its row's offset. */
+static uint32_t
+dfa_enter(struct rules *r, struct dfa_work *w, unsigned u, size_t *tail)
 {
 	int32_t	 x;
 
 	w->cnt[u] = w->cnt[w->fail[u]] + (w->own[u] >= 0);
 	for (x = w->lhead[u]; x >= 0; x = w->lnext[x])
 		w->cnt[u]++;
+	w->nid[u] = (uint16_t)(w->cnt[u] != 0 ? w->hi-- : w->lo++);
+	w->oid[w->nid[u]] = (uint16_t)u;
 	w->queue[(*tail)++] = (uint16_t)u;
-	return (uint16_t)(u | (w->cnt[u] != 0 ? RULES_DFA_OUT : 0));
+	return (uint32_t)(w->nid[u] * r->dfa_ncls);
 }
 
 /*
- * Breadth first: the failure link of each state, its row (that of its
- * failure state, then the steps into its children), the transitions into
- * states with outputs flagged; then the outputs of each state: its own
- * needle, its long needles and those of its failure state.
+ * Breadth first: the failure link of each state and its row (that of
+ * its failure state, then the steps into its children); then the
+ * outputs of each state: its own needle, its long needles and those of
+ * its failure state.
  */
 static bool
 dfa_links(struct parser *p, struct dfa_work *w, size_t ns)
 {
 	struct rules	*r = p->r;
 	size_t		 head = 0, tail = 0, K = r->dfa_ncls, k, total = 0;
-	uint16_t	*row, *frow;
-	unsigned	 s, u;
-	uint32_t	 o;
+	uint32_t	*row, *frow, o;
+	unsigned	 s, u, f;
 	int32_t		 x;
 
+	w->nid[0] = 0;
+	w->oid[0] = 0;
+	w->lo = 1;
+	w->hi = ns - 1;
 	for (u = w->kid[0]; u != 0; u = w->sib[u]) {
 		w->fail[u] = 0;
-		r->dfa[w->col[u]] = dfa_enter(w, u, &tail);
+		r->dfa[w->col[u]] = dfa_enter(r, w, u, &tail);
 	}
 	while (head < tail) {
 		s = w->queue[head++];
-		row = &r->dfa[s * K];
-		frow = &r->dfa[(size_t)w->fail[s] * K];
+		row = &r->dfa[(size_t)w->nid[s] * K];
+		frow = &r->dfa[(size_t)w->nid[w->fail[s]] * K];
 		memcpy(row, frow, K * sizeof(*row));
 		for (u = w->kid[s]; u != 0; u = w->sib[u]) {
-			w->fail[u] = frow[w->col[u]] & ~RULES_DFA_OUT;
-			row[w->col[u]] = dfa_enter(w, u, &tail);
+			w->fail[u] = w->oid[frow[w->col[u]] / K];
+			row[w->col[u]] = dfa_enter(r, w, u, &tail);
 		}
 	}
+	/* States w->lo.. have outputs: dfa_out[number - w->lo]. */
+	r->dfa_base = (uint32_t)(w->lo * K);
 	for (k = 0; k < ns; k++)
 		total += w->cnt[k];
-	if ((r->dfa_out = calloc(ns + 1, sizeof(*r->dfa_out))) == NULL ||
+	if ((r->dfa_out = calloc(ns - w->lo + 1, sizeof(*r->dfa_out))) ==
+	    NULL ||
 	    (r->dfa_outs = calloc(total + 1, sizeof(*r->dfa_outs))) == NULL)
 		return rules_perr(p, "out of memory");
-	for (s = 0, o = 0; s < ns; s++) {
-		r->dfa_out[s] = o;
-		o += w->cnt[s];
+	for (k = w->lo, o = 0; k < ns; k++) {
+		r->dfa_out[k - w->lo] = o;
+		o += w->cnt[w->oid[k]];
 	}
-	r->dfa_out[ns] = o;
+	r->dfa_out[ns - w->lo] = o;
 	/* A state's failure state comes before it in the queue. */
 	for (k = 0; k < tail; k++) {
 		s = w->queue[k];
-		o = r->dfa_out[s];
+		if (w->cnt[s] == 0)
+			continue;
+		o = r->dfa_out[w->nid[s] - w->lo];
 		if (w->own[s] >= 0)
 			r->dfa_outs[o++] = (uint32_t)w->own[s];
 		for (x = w->lhead[s]; x >= 0; x = w->lnext[x])
 			r->dfa_outs[o++] = (uint32_t)x | RULES_DFA_LONG;
-		memcpy(&r->dfa_outs[o], &r->dfa_outs[r->dfa_out[w->fail[s]]],
-		    w->cnt[w->fail[s]] * sizeof(*r->dfa_outs));
+		f = w->fail[s];
+		if (w->cnt[f] != 0)
+			memcpy(&r->dfa_outs[o],
+			    &r->dfa_outs[r->dfa_out[w->nid[f] - w->lo]],
+			    w->cnt[f] * sizeof(*r->dfa_outs));
 	}
 	return true;
 }
@@ -991,11 +1017,14 @@ dfa_links(struct parser *p, struct dfa_work *w, size_t ns)
 /*
  * dfa_build - the prefilter's automaton: an Aho-Corasick automaton of the
  * needles, as a full table (one step per byte, no failure chain to follow
- * at match time), over the columns of the bytes the needles use.  A
- * needle longer than the automaton's depth (only when the table would
- * pass RULES_DFA_STATES states) is an output of the state of its first
- * dfa_depth bytes, and rules_match() compares the rest.  The needles
- * found are those a search of each in the text finds.
+ * at match time), over the columns of the bytes the needles use.  A cell
+ * holds the offset of the next state's row, and the states where needles
+ * end come last (from r->dfa_base), so that a step is one load and the
+ * test for outputs one comparison.  A needle longer than the automaton's
+ * depth (only when the table would pass RULES_DFA_STATES states) is an
+ * output of the state of its first dfa_depth bytes, and rules_match()
+ * compares the rest.  The needles found are those a search of each in
+ * the text finds.
  */
 static bool
 dfa_build(struct parser *p)
@@ -1029,17 +1058,21 @@ dfa_build(struct parser *p)
 	    r->dfa_depth > RULES_MIN_NEEDLE)
 		r->dfa_depth--;
 	r->dfa = calloc(ns * r->dfa_ncls, sizeof(*r->dfa));
+	w.path = calloc(r->dfa_depth + 1, sizeof(*w.path));
 	w.fail = calloc(ns, sizeof(*w.fail));
 	w.queue = calloc(ns, sizeof(*w.queue));
 	w.kid = calloc(ns, sizeof(*w.kid));
 	w.sib = calloc(ns, sizeof(*w.sib));
 	w.col = calloc(ns, sizeof(*w.col));
+	w.nid = calloc(ns, sizeof(*w.nid));
+	w.oid = calloc(ns, sizeof(*w.oid));
 	w.own = malloc(ns * sizeof(*w.own));
 	w.lhead = malloc(ns * sizeof(*w.lhead));
 	w.lnext = malloc((r->nneedles + 1) * sizeof(*w.lnext));
 	w.cnt = calloc(ns, sizeof(*w.cnt));
-	if (r->dfa == NULL || w.fail == NULL || w.queue == NULL ||
-	    w.kid == NULL || w.sib == NULL || w.col == NULL ||
+	if (r->dfa == NULL || w.path == NULL || w.fail == NULL ||
+	    w.queue == NULL || w.kid == NULL || w.sib == NULL ||
+	    w.col == NULL || w.nid == NULL || w.oid == NULL ||
 	    w.own == NULL || w.lhead == NULL || w.lnext == NULL ||
 	    w.cnt == NULL) {
 		rules_perr(p, "out of memory");

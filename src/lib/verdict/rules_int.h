@@ -21,9 +21,7 @@
 #define RULES_MIN_NEEDLE	3	/* shortest literal the prefilter indexes */
 #define RULES_MAX_NEEDLES	8192	/* distinct literals per table (the
 					   per-call bitmap of rules_match()) */
-#define RULES_DFA_STATES	32767	/* states of the prefilter automaton
-					   (bit 15 of a transition is a flag) */
-#define RULES_DFA_OUT		0x8000u	/* transition into a state with outputs */
+#define RULES_DFA_STATES	32767	/* states of the prefilter automaton */
 #define RULES_DFA_LONG		0x80000000u /* output: a needle longer than the
 					   automaton's depth, check the rest */
 #define RULES_MATCH_LIMIT	20000	/* pcre2 match() calls per subject */
@@ -146,9 +144,13 @@ struct rules {
 	uint8_t		 dfa_cls[256];	/* byte -> column; 0: in no needle */
 	size_t		 dfa_ncls;	/* columns of a row */
 	size_t		 dfa_depth;	/* deepest state, in bytes */
-	uint16_t	*dfa;		/* state * dfa_ncls + column -> next
-					   state | RULES_DFA_OUT */
-	uint32_t	*dfa_out;	/* per state + 1: offsets into dfa_outs */
+	uint32_t	*dfa;		/* row offset + column -> the next
+					   state's row offset (state number *
+					   dfa_ncls; the start state is 0) */
+	uint32_t	 dfa_base;	/* row offsets from here: states where
+					   needles end */
+	uint32_t	*dfa_out;	/* per such state + 1: offsets into
+					   dfa_outs */
 	uint32_t	*dfa_outs;	/* needle ids found on entering a state
 					   (| RULES_DFA_LONG: only its first
 					   dfa_depth bytes are known) */

@@ -206,7 +206,8 @@ needle_hit(const struct rules *r, uint32_t id, uint64_t *hits,
 	}
 }
 
-/* The needles that end at t[i], the automaton being in state s. */
+/* The needles that end at t[i], the automaton being in output state s
+ * (0: the first, at r->dfa_base). */
 static void
 dfa_outputs(const struct rules *r, unsigned s, const unsigned char *t,
     size_t i, size_t n, uint64_t *hits, uint64_t *cand, size_t *top)
@@ -235,18 +236,18 @@ dfa_outputs(const struct rules *r, unsigned s, const unsigned char *t,
  * One pass of the prefilter: mark the needles found in t (hits) and the
  * text rules that use them (cand, a bit per rule index, so that they
  * come out in file order, each once, however many of their literals
- * occur).  One step of the automaton per byte; a step into a state where
- * needles end is flagged.  Returns the number of bitmap words in use
+ * occur).  One step of the automaton per byte, one load; the states
+ * where needles end are those from r->dfa_base.  Returns the number of bitmap words in use
  * (the highest word with a bit set, plus one).
  */
 static size_t
 prefilter(const struct rules *r, const unsigned char *t, size_t n,
     uint64_t *hits, uint64_t *cand)
 {
-	const uint16_t	*dfa = r->dfa;
+	const uint32_t	*dfa = r->dfa;
 	const uint8_t	*cls = r->dfa_cls;
-	size_t		 i, k, top = 0, K = r->dfa_ncls;
-	unsigned	 s = 0, v;
+	size_t		 i, k, top = 0;
+	uint32_t	 at = 0, base = r->dfa_base;
 
 	for (k = 0; k < r->nalways; k++) {
 		cand[r->always[k] >> 6] |= (uint64_t)1 << (r->always[k] & 63);
@@ -256,10 +257,10 @@ prefilter(const struct rules *r, const unsigned char *t, size_t n,
 	if (dfa == NULL)
 		return top;
 	for (i = 0; i < n; i++) {
-		v = dfa[s * K + cls[t[i]]];
-		s = v & ~RULES_DFA_OUT;
-		if (v & RULES_DFA_OUT)
-			dfa_outputs(r, s, t, i, n, hits, cand, &top);
+		at = dfa[at + cls[t[i]]];
+		if (at >= base)
+			dfa_outputs(r, (unsigned)((at - base) / r->dfa_ncls), t,
+			    i, n, hits, cand, &top);
 	}
 	return top;
 }
