@@ -58,12 +58,14 @@ status_copy(const char *s, size_t n, char *out, size_t outlen)
 static bool
 status_in_text(const char *t, size_t n, char *out, size_t outlen)
 {
-	size_t	 i;
+	const char	*d;
+	size_t		 i;
 
-	for (i = 0; i + 5 <= n; i++) {
+	/* From dot to dot (memchr): a code is a digit before one. */
+	for (d = n >= 5 ? memchr(t + 1, '.', n - 1) : NULL; d != NULL &&
+	    (i = (size_t)(d - t) - 1) + 5 <= n;
+	    d = memchr(d + 1, '.', n - (size_t)(d + 1 - t))) {
 		if (t[i] != '2' && t[i] != '4' && t[i] != '5')
-			continue;
-		if (t[i + 1] != '.')
 			continue;
 		if (i > 0 && (isalnum((unsigned char)t[i - 1]) ||
 		    t[i - 1] == '.' || t[i - 1] == '-'))

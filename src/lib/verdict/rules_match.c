@@ -114,11 +114,14 @@ cond_ok(const struct rule *ru, const struct rules_query *q, bool have_st,
 {
 	const struct rules_cond *c = &ru->cond;
 
-	if (c->mtas != NULL && !mta_in(c->mtas, q->mta))
+	/* A conjunction: the cheap integer tests first. */
+	if (c->action >= 0 && (int)q->action != c->action)
 		return false;
-	if (c->dtypes != NULL && !mta_in(c->dtypes, q->dtype))
+	if (c->kinds != 0 && ((unsigned)q->kind >= 32 ||
+	    !(c->kinds & (1u << q->kind))))
 		return false;
-	if (c->remotes != NULL && !domain_in(c->remotes, q->remote))
+	if (c->has_code && (q->reply_code < c->code.lo ||
+	    q->reply_code > c->code.hi))
 		return false;
 	if (c->nexit != 0) {
 		size_t k;
@@ -140,13 +143,11 @@ cond_ok(const struct rule *ru, const struct rules_query *q, bool have_st,
 		if (k == c->nstatus)
 			return false;
 	}
-	if (c->has_code && (q->reply_code < c->code.lo ||
-	    q->reply_code > c->code.hi))
+	if (c->mtas != NULL && !mta_in(c->mtas, q->mta))
 		return false;
-	if (c->action >= 0 && (int)q->action != c->action)
+	if (c->dtypes != NULL && !mta_in(c->dtypes, q->dtype))
 		return false;
-	if (c->kinds != 0 && ((unsigned)q->kind >= 32 ||
-	    !(c->kinds & (1u << q->kind))))
+	if (c->remotes != NULL && !domain_in(c->remotes, q->remote))
 		return false;
 	if (c->cmds != 0) {
 		int k = smtpcmd_index(q->command);
