@@ -559,12 +559,13 @@ END_TEST
 
 /*
  * The prefilter's automaton on a table too big for it to hold every
- * byte of every literal: its depth is cut, and the literals longer than
- * the depth are compared beyond it.  Each literal still finds its rule,
- * and a text holding only the first bytes of a long literal none.
+ * byte of every literal (and literals longer than RULES_DFA_DEPTH): the
+ * literals longer than its depth are compared beyond it.  Each literal
+ * still finds its rule, and a text holding only the first bytes of a
+ * long literal none.
  */
-#define DEEP_RULES	420
-#define DEEP_LEN	100
+#define DEEP_RULES	2600
+#define DEEP_LEN	20
 
 START_TEST(test_rules_prefilter_deep_table)
 {
@@ -591,8 +592,8 @@ START_TEST(test_rules_prefilter_deep_table)
 	    "text \"%s x\" userunknown\ntext \"%s y\" mailboxfull\n"
 	    "text \"aab\" suspend\n", pre, pre);
 	r = parse_ok(text);
-	ck_assert_msg(r->dfa_depth < 110, "depth %zu: the table was not cut",
-	    r->dfa_depth);
+	ck_assert_msg(r->dfa_depth < RULES_DFA_DEPTH, "depth %zu: the table "
+	    "was not cut", r->dfa_depth);
 	for (k = 0; k < DEEP_RULES; k++) {
 		snprintf(t, sizeof(t), "550 %.*s here", DEEP_LEN, lit[k]);
 		res = match(r, t, none);
@@ -612,6 +613,17 @@ START_TEST(test_rules_prefilter_deep_table)
 	snprintf(t, sizeof(t), "a %s", pre);
 	res = match(r, t, none);
 	ck_assert_str_eq(won(&res), "(none)");
+	/* A needle at every offset of a text scanned in two halves (and
+	 * a long one across the halves, above). */
+	for (k = 0; k + 3 <= 200; k++) {
+		memset(t, 'x', 200);
+		memcpy(t + k, "aab", 3);
+		t[200] = '\0';
+		res = match(r, t, none);
+		ck_assert_msg(res.win.reason != NULL &&
+		    strcmp(res.win.reason, "suspend") == 0,
+		    "\"aab\" at %zu of 200: got %s", k, won(&res));
+	}
 	/* Overlapping text: "aab" after a failed "aa" start. */
 	res = match(r, "xaaab", none);
 	ck_assert_str_eq(won(&res), "suspend");

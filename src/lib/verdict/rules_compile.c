@@ -1053,7 +1053,9 @@ dfa_build(struct parser *p)
 	qsort(w.ord, r->nneedles, sizeof(*w.ord), needle_cmp);
 	/* At depth RULES_MIN_NEEDLE there are at most 3 * RULES_MAX_NEEDLES
 	 * + 1 states, fewer than RULES_DFA_STATES. */
-	r->dfa_depth = maxlen > RULES_MIN_NEEDLE ? maxlen : RULES_MIN_NEEDLE;
+	r->dfa_depth = maxlen < RULES_DFA_DEPTH ? maxlen : RULES_DFA_DEPTH;
+	if (r->dfa_depth < RULES_MIN_NEEDLE)
+		r->dfa_depth = RULES_MIN_NEEDLE;
 	while ((ns = dfa_states(r, w.ord, r->dfa_depth)) > RULES_DFA_STATES &&
 	    r->dfa_depth > RULES_MIN_NEEDLE)
 		r->dfa_depth--;

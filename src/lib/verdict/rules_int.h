@@ -22,6 +22,10 @@
 #define RULES_MAX_NEEDLES	8192	/* distinct literals per table (the
 					   per-call bitmap of rules_match()) */
 #define RULES_DFA_STATES	32767	/* states of the prefilter automaton */
+#ifndef RULES_DFA_DEPTH
+#define RULES_DFA_DEPTH		16	/* its depth: longer needles are
+					   compared past it */
+#endif
 #define RULES_DFA_LONG		0x80000000u /* output: a needle longer than the
 					   automaton's depth, check the rest */
 #define RULES_MATCH_LIMIT	20000	/* pcre2 match() calls per subject */

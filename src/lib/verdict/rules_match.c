@@ -247,7 +247,7 @@ prefilter(const struct rules *r, const unsigned char *t, size_t n,
 {
 	const uint32_t	*dfa = r->dfa;
 	const uint8_t	*cls = r->dfa_cls;
-	size_t		 i, k, top = 0;
+	size_t		 i, k, d, top = 0;
 	uint32_t	 at = 0, base = r->dfa_base;
 
 	for (k = 0; k < r->nalways; k++) {
@@ -257,7 +257,36 @@ prefilter(const struct rules *r, const unsigned char *t, size_t n,
 	}
 	if (dfa == NULL)
 		return top;
-	for (i = 0; i < n; i++) {
+	/*
+	 * A step waits for the one before (a load from the table).  Two
+	 * halves of a longer text run side by side instead, two chains for
+	 * the processor to overlap: the second starts dfa_depth - 1 bytes
+	 * before its half, which is all the automaton remembers, and
+	 * reports from its half on; a needle is reported where its state is
+	 * reached, so once.
+	 */
+	d = r->dfa_depth - 1;
+	i = 0;
+	if (n >= 4 * (d + 1)) {
+		size_t	 mid = (n + d) / 2, m0 = mid - d;
+		uint32_t b = 0;
+
+		/* Both chains step mid times; one byte may be left. */
+		for (k = 0; k < mid; k++) {
+			at = dfa[at + cls[t[k]]];
+			b = dfa[b + cls[t[m0 + k]]];
+			if (at >= base)
+				dfa_outputs(r, (unsigned)((at - base) /
+				    r->dfa_ncls), t, k, n, hits, cand, &top);
+			if (b >= base && k >= d)
+				dfa_outputs(r, (unsigned)((b - base) /
+				    r->dfa_ncls), t, m0 + k, n, hits, cand,
+				    &top);
+		}
+		at = b;
+		i = m0 + mid;
+	}
+	for (; i < n; i++) {
 		at = dfa[at + cls[t[i]]];
 		if (at >= base)
 			dfa_outputs(r, (unsigned)((at - base) / r->dfa_ncls), t,
