@@ -32,6 +32,8 @@ struct parser {
 /* rules_perr - "name:line: why" into p->err; always false */
 bool rules_perr(struct parser *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* rules_dfa_build - the prefilter automaton of every needle (rules_dfa.c) */
+bool rules_dfa_build(struct parser *p);
 /* rules_needle_add - index of prefilter literal s of rule; -1: no memory */
 long rules_needle_add(struct parser *p, const char *s, size_t len,
     size_t rule);
