@@ -234,64 +234,115 @@ dfa_outputs(const struct rules *r, unsigned s, const unsigned char *t,
 }
 
 /*
+ * The automaton's walk over up to four parts of a text side by side
+ * (chains): from step *kp, every chain c takes one step on t[c][k] per
+ * k, until a step where some chain enters a state at or above base (a
+ * needle ends there) or len steps are done.  Returns that step (len when
+ * none); st[] holds the states reached, *kp the next step.
+ *
+ * A step waits for the load of the one before, so one chain runs at the
+ * speed of the cache, not of the processor: independent chains let it
+ * overlap them.  The loop is kept out of line, so that the states and
+ * the counter stay in registers instead of being spilled around the
+ * (rare) work done when a needle is found.
+ */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static size_t
+dfa_walk(const uint32_t *dfa, const uint8_t *cls, uint32_t base,
+    const unsigned char *const t[4], unsigned nch, size_t len,
+    uint32_t st[4], size_t *kp)
+{
+	const unsigned char *t0 = t[0], *t1 = t[1], *t2 = t[2], *t3 = t[3];
+	uint32_t	 s0 = st[0], s1 = st[1], s2 = st[2], s3 = st[3];
+	size_t		 k = *kp;
+
+	if (nch == 4) {
+		for (; k < len; k++) {
+			s0 = dfa[s0 + cls[t0[k]]];
+			s1 = dfa[s1 + cls[t1[k]]];
+			s2 = dfa[s2 + cls[t2[k]]];
+			s3 = dfa[s3 + cls[t3[k]]];
+			if ((s0 >= base) | (s1 >= base) | (s2 >= base) |
+			    (s3 >= base))
+				break;
+		}
+	} else {
+		for (; k < len; k++) {
+			s0 = dfa[s0 + cls[t0[k]]];
+			if (s0 >= base)
+				break;
+		}
+	}
+	st[0] = s0;
+	st[1] = s1;
+	st[2] = s2;
+	st[3] = s3;
+	*kp = k < len ? k + 1 : k;
+	return k;
+}
+
+/*
  * One pass of the prefilter: mark the needles found in t (hits) and the
  * text rules that use them (cand, a bit per rule index, so that they
  * come out in file order, each once, however many of their literals
  * occur).  One step of the automaton per byte, one load; the states
- * where needles end are those from r->dfa_base.  Returns the number of bitmap words in use
- * (the highest word with a bit set, plus one).
+ * where needles end are those from r->dfa_base.  Returns the number of
+ * bitmap words in use (the highest word with a bit set, plus one).
+ *
+ * A text of 4 * dfa_depth bytes or more is cut into four parts walked
+ * side by side (dfa_walk()): each part but the first starts
+ * d = dfa_depth - 1 bytes early, which is all the automaton remembers,
+ * and reports only from its own first byte on, so that a needle is
+ * reported once, where its state is reached.  The last part's chain
+ * then goes on alone over the bytes left.
  */
 static size_t
 prefilter(const struct rules *r, const unsigned char *t, size_t n,
     uint64_t *hits, uint64_t *cand)
 {
-	const uint32_t	*dfa = r->dfa;
-	const uint8_t	*cls = r->dfa_cls;
-	size_t		 i, k, d, top = 0;
-	uint32_t	 at = 0, base = r->dfa_base;
+	const unsigned char *part[4];
+	uint32_t	 st[4] = { 0, 0, 0, 0 };
+	size_t		 k, d, len, from, step, top = 0;
+	unsigned	 c;
 
 	for (k = 0; k < r->nalways; k++) {
 		cand[r->always[k] >> 6] |= (uint64_t)1 << (r->always[k] & 63);
 		if ((r->always[k] >> 6) + 1 > top)
 			top = (r->always[k] >> 6) + 1;
 	}
-	if (dfa == NULL)
+	if (r->dfa == NULL)
 		return top;
-	/*
-	 * A step waits for the one before (a load from the table).  Two
-	 * halves of a longer text run side by side instead, two chains for
-	 * the processor to overlap: the second starts dfa_depth - 1 bytes
-	 * before its half, which is all the automaton remembers, and
-	 * reports from its half on; a needle is reported where its state is
-	 * reached, so once.
-	 */
 	d = r->dfa_depth - 1;
-	i = 0;
+	from = 0;
 	if (n >= 4 * (d + 1)) {
-		size_t	 mid = (n + d) / 2, m0 = mid - d;
-		uint32_t b = 0;
-
-		/* Both chains step mid times; one byte may be left. */
-		for (k = 0; k < mid; k++) {
-			at = dfa[at + cls[t[k]]];
-			b = dfa[b + cls[t[m0 + k]]];
-			if (at >= base)
-				dfa_outputs(r, (unsigned)((at - base) /
-				    r->dfa_ncls), t, k, n, hits, cand, &top);
-			if (b >= base && k >= d)
-				dfa_outputs(r, (unsigned)((b - base) /
-				    r->dfa_ncls), t, m0 + k, n, hits, cand,
-				    &top);
+		len = (n + 3 * d) / 4;		/* > d: every part reports */
+		for (c = 0; c < 4; c++)
+			part[c] = t + c * (len - d);
+		k = 0;
+		while ((step = dfa_walk(r->dfa, r->dfa_cls, r->dfa_base, part,
+		    4, len, st, &k)) < len) {
+			for (c = 0; c < 4; c++) {
+				if (st[c] < r->dfa_base || (c > 0 && step < d))
+					continue;
+				dfa_outputs(r, (unsigned)((st[c] -
+				    r->dfa_base) / r->dfa_ncls), t,
+				    (size_t)(part[c] - t) + step, n, hits,
+				    cand, &top);
+			}
 		}
-		at = b;
-		i = m0 + mid;
+		st[0] = st[3];
+		from = (size_t)(part[3] - t) + len;
 	}
-	for (; i < n; i++) {
-		at = dfa[at + cls[t[i]]];
-		if (at >= base)
-			dfa_outputs(r, (unsigned)((at - base) / r->dfa_ncls), t,
-			    i, n, hits, cand, &top);
-	}
+	/* One chain over the rest (all of a short text). */
+	part[0] = t + from;
+	part[1] = part[2] = part[3] = part[0];
+	k = 0;
+	while ((step = dfa_walk(r->dfa, r->dfa_cls, r->dfa_base, part, 1,
+	    n - from, st, &k)) < n - from)
+		dfa_outputs(r, (unsigned)((st[0] - r->dfa_base) /
+		    r->dfa_ncls), t, from + step, n, hits, cand, &top);
 	return top;
 }
 
