@@ -268,6 +268,13 @@ dfa_walk(const uint32_t *dfa, const uint8_t *cls, uint32_t base,
 			    (s3 >= base))
 				break;
 		}
+	} else if (nch == 2) {
+		for (; k < len; k++) {
+			s0 = dfa[s0 + cls[t0[k]]];
+			s1 = dfa[s1 + cls[t1[k]]];
+			if ((s0 >= base) | (s1 >= base))
+				break;
+		}
 	} else {
 		for (; k < len; k++) {
 			s0 = dfa[s0 + cls[t0[k]]];
@@ -292,7 +299,8 @@ dfa_walk(const uint32_t *dfa, const uint8_t *cls, uint32_t base,
  * bitmap words in use (the highest word with a bit set, plus one).
  *
  * A text of 4 * dfa_depth bytes or more is cut into four parts walked
- * side by side (dfa_walk()): each part but the first starts
+ * side by side (dfa_walk()), one of 2 * dfa_depth or more into two: each
+ * part but the first starts
  * d = dfa_depth - 1 bytes early, which is all the automaton remembers,
  * and reports only from its own first byte on, so that a needle is
  * reported once, where its state is reached.  The last part's chain
@@ -305,7 +313,7 @@ prefilter(const struct rules *r, const unsigned char *t, size_t n,
 	const unsigned char *part[4];
 	uint32_t	 st[4] = { 0, 0, 0, 0 };
 	size_t		 k, d, len, from, step, top = 0;
-	unsigned	 c;
+	unsigned	 c, nch;
 
 	for (k = 0; k < r->nalways; k++) {
 		cand[r->always[k] >> 6] |= (uint64_t)1 << (r->always[k] & 63);
@@ -316,14 +324,15 @@ prefilter(const struct rules *r, const unsigned char *t, size_t n,
 		return top;
 	d = r->dfa_depth - 1;
 	from = 0;
-	if (n >= 4 * (d + 1)) {
-		len = (n + 3 * d) / 4;		/* > d: every part reports */
+	nch = n >= 4 * (d + 1) ? 4 : n >= 2 * (d + 1) ? 2 : 1;
+	if (nch > 1) {
+		len = (n + (nch - 1) * d) / nch;	/* > d: every part reports */
 		for (c = 0; c < 4; c++)
-			part[c] = t + c * (len - d);
+			part[c] = t + (c < nch ? c : 0) * (len - d);
 		k = 0;
 		while ((step = dfa_walk(r->dfa, r->dfa_cls, r->dfa_base, part,
-		    4, len, st, &k)) < len) {
-			for (c = 0; c < 4; c++) {
+		    nch, len, st, &k)) < len) {
+			for (c = 0; c < nch; c++) {
 				if (st[c] < r->dfa_base || (c > 0 && step < d))
 					continue;
 				dfa_outputs(r, (unsigned)((st[c] -
@@ -332,8 +341,8 @@ prefilter(const struct rules *r, const unsigned char *t, size_t n,
 				    cand, &top);
 			}
 		}
-		st[0] = st[3];
-		from = (size_t)(part[3] - t) + len;
+		st[0] = st[nch - 1];
+		from = (size_t)(part[nch - 1] - t) + len;
 	}
 	/* One chain over the rest (all of a short text). */
 	part[0] = t + from;
