@@ -613,16 +613,32 @@ START_TEST(test_rules_prefilter_deep_table)
 	snprintf(t, sizeof(t), "a %s", pre);
 	res = match(r, t, none);
 	ck_assert_str_eq(won(&res), "(none)");
-	/* A needle at every offset of a text scanned in two halves (and
-	 * a long one across the halves, above). */
-	for (k = 0; k + 3 <= 200; k++) {
-		memset(t, 'x', 200);
-		memcpy(t + k, "aab", 3);
-		t[200] = '\0';
+	/*
+	 * A needle at every offset of texts of every length the scan
+	 * treats differently: one chain, two and four parts side by side,
+	 * whose boundaries move with the length (and a literal longer than
+	 * the automaton's depth across them).
+	 */
+	for (j = 3; j <= 300; j += j < 70 ? 1 : 37) {
+		for (k = 0; k + 3 <= j; k++) {
+			memset(t, 'x', j);
+			memcpy(t + k, "aab", 3);
+			t[j] = '\0';
+			res = match(r, t, none);
+			ck_assert_msg(res.win.reason != NULL &&
+			    strcmp(res.win.reason, "suspend") == 0,
+			    "\"aab\" at %zu of %zu: got %s", k, j, won(&res));
+		}
+	}
+	for (k = 0; k + 112 <= 300; k++) {
+		memset(t, 'x', 300);
+		memcpy(t + k, pre, 110);
+		memcpy(t + k + 110, " y", 2);
+		t[300] = '\0';
 		res = match(r, t, none);
 		ck_assert_msg(res.win.reason != NULL &&
-		    strcmp(res.win.reason, "suspend") == 0,
-		    "\"aab\" at %zu of 200: got %s", k, won(&res));
+		    strcmp(res.win.reason, "mailboxfull") == 0,
+		    "long literal at %zu of 300: got %s", k, won(&res));
 	}
 	/* Overlapping text: "aab" after a failed "aa" start. */
 	res = match(r, "xaaab", none);
