@@ -177,4 +177,9 @@ rules_skey(int c, int s, int d)
 	return (ci * 8 + s) * 32 + d;
 }
 
+/* rules_normalize_how - rules_normalize() with (simd true) or without its
+ * sixteen-byte path (rules_normalize.c); for the tests, which compare */
+size_t rules_normalize_how(const char *in, char *out, size_t outlen,
+    bool simd);
+
 #endif
