@@ -57,6 +57,8 @@ check "status -: first answer" "$(printf '%s\n' "$out" | head -1 |
 check "status -: second answer" "$(printf '%s\n' "$out" | tail -1 |
     python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["address"], d["state"])')" \
     "new@x.test active"
+check "status -: an unknown address after a known one answers as alone" \
+    "$(printf '%s\n' "$out" | tail -1)" "$(c --json status new@x.test)"
 out2=$(c --json status -f "$t/ask.txt"); rc=$?
 check "status -f FILE: exit status" "$rc" 1
 check "status -f FILE answers as status -" "$out2" "$out"

@@ -188,15 +188,13 @@ status_one(struct store *s, const char *arg, struct store_recipient *r,
 	st = store_lookup(s, arg, r);
 	*known = st == BD_OK;
 	if (st == BD_ENOTFOUND) {
-		memset(r->address, 0, sizeof(r->address));
+		/*
+		 * Every field cleared: in a batch, r still holds the
+		 * previous answer (its display form and pending count
+		 * were once carried over to an unknown address).
+		 */
+		memset(r, 0, sizeof(*r));
 		addr_normalize(arg, r->address, sizeof(r->address));
-		r->state[0] = r->reason[0] = r->last_status[0] = '\0';
-		r->last_reason[0] = r->last_diagnostic[0] = '\0';
-		r->manual_by[0] = r->manual_why[0] = '\0';
-		r->suppress_events[0] = '\0';
-		r->soft_count = 0;
-		r->suppressed_since = r->first_bounce = r->last_bounce = 0;
-		r->manual_at = 0;
 		snprintf(r->state, sizeof(r->state), "active");
 	} else if (st != BD_OK) {
 		ctl_store_fail(s, arg);
