@@ -94,6 +94,9 @@ done
 "$ctl" status --help >/dev/null 2>"$t/err"; rc=$?
 check "status --help: exit status" "$rc" 0
 check "status --help is not taken for an address" "$(cat "$t/err")" ""
+check "help export: its output is CSV by default" \
+    "$("$ctl" help export | tail -1)" \
+    "Output: CSV (with or without --csv), or JSON Lines with --json."
 "$ctl" help no-such-command >/dev/null 2>&1; rc=$?
 check "help of an unknown command: exit status" "$rc" 2
 
@@ -158,6 +161,10 @@ check "prune --dry-run deletes nothing" "$(c --json history old@x.test | wc -l)"
 c prune --older-than 30 >/dev/null
 check "prune deletes the old event" "$(c --json history old@x.test | wc -l)" \
     "$((n - 1))"
+
+out=$(c rebuild --dry-run | sed -n 2p)
+check_has "rebuild without a configuration names the defaults" "$out" \
+    "(from the built-in defaults)"
 
 # --- backup -------------------------------------------------------------
 

@@ -33,6 +33,7 @@ struct ctl_opts {
 #define CTL_F_CSV	0x01	/* --csv honoured */
 #define CTL_F_JSON	0x02	/* --json: one document (a report) */
 #define CTL_F_JSONL	0x04	/* --json: JSON Lines (records) */
+#define CTL_F_CSVDEF	0x08	/* CSV without --csv too (export) */
 
 struct ctl_cmd {
 	const char	*name;

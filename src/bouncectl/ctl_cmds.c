@@ -138,7 +138,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "\n"
 	  "Example:\n"
 	  "  bouncectl unsuppress --reason \"mailbox fixed\" bob@example.com\n" },
-	{ "export", ctl_export, CTL_F_CSV | CTL_F_JSONL,
+	{ "export", ctl_export, CTL_F_CSV | CTL_F_JSONL | CTL_F_CSVDEF,
 	  "[--csv|--json]",
 	  "every recipient, in the form import reads back",
 	  "Writes every recipient with its state, reason, dates and notes: CSV\n"
@@ -333,9 +333,12 @@ ctl_help(FILE *fp, const char *name)
 	}
 	fprintf(fp, "usage: bouncectl %s %s\n\n%s: %s.\n\n%s\nOutput: %s%s.\n",
 	    c->name, c->args, c->name, c->summary, c->help,
+	    (c->flags & CTL_F_CSVDEF) ? "CSV (with or without --csv), or "
+	    "JSON Lines with --json" :
 	    (c->flags & CTL_F_JSONL) ? "a table, or JSON Lines with --json" :
 	    (c->flags & CTL_F_JSON) ? "text, or one JSON document with "
 	    "--json" : "text only",
-	    (c->flags & CTL_F_CSV) ? ", or CSV with --csv" : "");
+	    (c->flags & CTL_F_CSV) && !(c->flags & CTL_F_CSVDEF) ?
+	    ", or CSV with --csv" : "");
 	return CTL_EXIT_OK;
 }

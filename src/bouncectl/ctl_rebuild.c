@@ -457,8 +457,9 @@ ctl_rebuild(const struct ctl_opts *o, int argc, char **argv)
 		goto usage;
 	if (ctl_config_policy(o, &cfg, &pol) != CTL_EXIT_OK)
 		return CTL_EXIT_ERROR;
-	snprintf(from, sizeof(from), "%s", cfg->path != NULL ?
-	    cfg->path : "the built-in defaults");
+	/* config_load(NULL) names its configuration "(defaults)" */
+	snprintf(from, sizeof(from), "%s", cfg->path != NULL &&
+	    cfg->path[0] != '(' ? cfg->path : "the built-in defaults");
 	state_complaint_format(pol.complaint_types, fbtypes, sizeof(fbtypes));
 	if ((rc = ctl_store_open(o, STORE_NOCREATE, &s)) != CTL_EXIT_OK) {
 		config_free(cfg);
