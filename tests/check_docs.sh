@@ -3,8 +3,9 @@
 #
 # check_docs.sh - fail when a key of src/lib/conf/conf_tab.h is missing from
 # bounced.conf(5) or from the sample etc/bounced.conf (after Postfix's
-# check-postconf-undocumented), and when a man page is not lint-clean
-# under mandoc -Tlint.
+# check-postconf-undocumented), when a man page is not lint-clean
+# under mandoc -Tlint (style messages included) or lacks EXAMPLES, a
+# dated .TH or (section 8) ENVIRONMENT.
 set -eu
 
 top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -43,11 +44,25 @@ for k in $(awk '/^\.SH PARAMETERS/ { p = 1; next } /^\.SH/ { p = 0 }
 	}
 done
 
-# Every page lint-clean (mandoc is in setup.sh's packages: a missing
-# mandoc fails here rather than skip the check in silence).
+# Every page has EXAMPLES and a dated .TH; the programs' pages say what
+# they read from the environment.
+for p in "$top"/man/*.in; do
+	grep -q '^\.SH EXAMPLES' "$p" || {
+		echo "check_docs: $p has no EXAMPLES section" >&2; fail=1; }
+	grep -Eq '^\.TH [^ ]+ [0-9] [0-9]{4}-[0-9]{2}-[0-9]{2} ' "$p" || {
+		echo "check_docs: $p: .TH without a YYYY-MM-DD date" >&2; fail=1; }
+done
+for p in "$top"/man/*.8.in; do
+	grep -q '^\.SH ENVIRONMENT' "$p" || {
+		echo "check_docs: $p has no ENVIRONMENT section" >&2; fail=1; }
+done
+
+# Every page lint-clean under plain mandoc -Tlint, style messages
+# included (mandoc is in setup.sh's packages: a missing mandoc fails
+# here rather than skip the check in silence).
 if command -v mandoc >/dev/null 2>&1; then
 	for p in "$top"/man/*.in; do
-		mandoc -Tlint -W warning "$p" || fail=1
+		mandoc -Tlint "$p" || fail=1
 	done
 else
 	echo "check_docs: mandoc not installed (apt-get install mandoc)" >&2
