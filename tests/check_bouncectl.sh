@@ -5,7 +5,8 @@
 # it, on a database of its own (no bounced, no MTA): batch lookups
 # (status - and -f), help for every command, formats honoured or refused,
 # one "not an address" message, expire and prune --dry-run, backup, stats
-# by day within --since.  Each check says "got X, want Y".
+# by day within --since, progress on a terminal only.  Each check says
+# "got X, want Y".
 set -u
 
 build=${TOP_BUILDDIR:-$PWD}
@@ -262,6 +263,25 @@ printf '{"address":"x@y.test","state":"suppressed","reason":{"a":1}}\n' >"$t/bad
 out=$(c import "$t/bad2.jsonl" 2>&1); rc=$?
 check "import of nested JSON: refused" "$rc" 2
 check_has "import of nested JSON: says so" "$out" "nested JSON"
+
+# --- progress: on a terminal only ------------------------------------
+
+printf 'address\np1@x.test\np2@x.test\n' >"$t/p.csv"
+"$ctl" --db "$t/p1.db" --create import "$t/p.csv" >/dev/null 2>"$t/p.err"
+check "import with stderr not a terminal: no progress" "$(cat "$t/p.err")" ""
+if command -v script >/dev/null 2>&1; then
+	out=$(script -qec "'$ctl' --db '$t/p2.db' --create import '$t/p.csv'" \
+	    /dev/null)
+	check_has "import on a terminal: a progress line" "$out" \
+	    "import $t/p.csv: suppressing 2 addresses"
+	check_has "import on a terminal: the line erased, then the summary" \
+	    "$out" "$(printf '\r\033[Kimported 2 addresses')"
+	out=$(script -qec "'$ctl' --db '$t/p2.db' rebuild --dry-run" /dev/null)
+	check_has "rebuild on a terminal: a progress line" "$out" \
+	    "rebuild: replaying the events of 2 recipients"
+else
+	echo "skip: script(1) not installed: progress on a terminal not tried"
+fi
 
 # --- the event hook: exec and http, retries, a kept cursor --------------
 
