@@ -100,6 +100,19 @@ check "-n with an unwritable socket folder: exit status" "$rc" 78
 check_has "-n names the socket folder" "$out" \
     "Socket folder $t/run3: Permission denied as user $user"
 
+# a missing database folder: -n says so, and a start stops at once (the
+# lock file cannot be made there) rather than run without its lock
+printf 'Socket unix:%s/run/m.sock\nDatabase %s/gone/b.db\n%s\n' "$t" "$t" \
+    "$userline" >"$t/gone.conf"
+out=$("$bounced" -n -c "$t/gone.conf" 2>&1); rc=$?
+check "-n with a missing database folder: exit status" "$rc" 78
+check_has "-n names the missing folder" "$out" \
+    "Database folder $t/gone: No such file or directory"
+out=$(timeout 20 "$bounced" -f -c "$t/gone.conf" 2>&1); rc=$?
+check "a start with a missing database folder: exit status" "$rc" 69
+check_has "it names the lock file and the errno" "$out" \
+    "lock file $t/gone/b.db.lock: No such file or directory"
+
 printf 'status 5.1.1 userunknown\n' >"$t/rules"
 conf rules "$t/db" "$t/run" "RulesFile $t/rules"
 if [ "$(id -u)" = 0 ]; then chmod 600 "$t/rules"; fi
