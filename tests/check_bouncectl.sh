@@ -374,6 +374,13 @@ check "metrics: suppressed by hand" \
 check "metrics: the feed cursor is the last of events" \
     "$(printf '%s\n' "$m" | sed -n 's/^bounced_feed_cursor //p')" \
     "$(c --json events | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["cursor"])')"
+undoc=
+awk '/^\.SH METRICS/ { p = 1; next } /^\.SH/ { p = 0 } p' \
+    "$top/man/bouncectl.8.in" >"$t/metrics.man"
+for m in $(printf '%s\n' "$out" | sed -n 's/^# TYPE \([^ ]*\) .*/\1/p'); do
+	grep -qw -- "$m" "$t/metrics.man" || undoc="$undoc $m"
+done
+check "metrics: every metric documented in bouncectl(8), METRICS" "$undoc" ""
 c metrics --output "$t/bounced.prom"; rc=$?
 check "metrics --output: exit status" "$rc" 0
 check "metrics --output writes what metrics prints" "$(cat "$t/bounced.prom")" "$out"

@@ -193,6 +193,14 @@ check_has "MetricsFile: the bounce time histogram" "$mf" \
     'bounced_bounce_seconds_bucket{le="+Inf"} 0'
 check_has "MetricsFile: whether the database answered" "$mf" \
     "bounced_database_up "
+undoc=
+awk '/^\.SH METRICS/ { p = 1; next } /^\.SH/ { p = 0 } p' \
+    "$top/man/bouncectl.8.in" >"$t/metrics.man"
+for m in $(printf '%s\n' "$mf" | sed -n 's/^# TYPE \([^ ]*\) .*/\1/p'); do
+	grep -qw -- "$m" "$t/metrics.man" || undoc="$undoc $m"
+done
+check "MetricsFile: every metric documented in bouncectl(8), METRICS" \
+    "$undoc" ""
 kill "$mp"
 wait "$mp" 2>/dev/null
 
