@@ -205,6 +205,12 @@ second=$(printf '%s\n' "$out" | sed -n 2p | python3 -c 'import json,sys; print(j
 rest=$(c --json events --since "$second")
 check "events --since CURSOR gives what follows it" "$rest" \
     "$(printf '%s\n' "$out" | tail -n +3)"
+check "events --since DATE before every event gives them all" \
+    "$(c --json events --since 2000-01-01)" "$out"
+check "events --since DATE after every event gives none" \
+    "$(c --json events --since 2099-01-01)" ""
+c --json events --since 2026-02-30 >/dev/null 2>&1; rc=$?
+check "events --since a bad date: refused" "$rc" 2
 check "events --limit 1" "$(c --json events --limit 1)" \
     "$(printf '%s\n' "$out" | head -1)"
 last=$(printf '%s\n' "$out" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["cursor"])')
