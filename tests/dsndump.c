@@ -15,7 +15,7 @@
 
 #include "util/buf.h"
 #include "parse/dsn.h"
-#include "util/json.h"
+#include "bouncectl/ctl_json.h"
 
 static int
 slurp(const char *path, struct buf *b)
@@ -35,39 +35,29 @@ slurp(const char *path, struct buf *b)
 	return 0;
 }
 
-/* One "key":"value" member; value NULL is JSON null. */
-static void
-put(const char *key, const char *value, bool *first)
-{
-	json_key(stdout, key, first);
-	json_string(stdout, value);
-}
-
 static void
 dump(const char *path, const struct dsn_report *r)
 {
 	const struct dsn_rcpt	*rc;
 	size_t			 i;
-	bool			 first;
+	JsonObject		*o;
 
 	for (i = 0; i < r->nrcpts; i++) {
 		rc = &r->rcpts[i];
-		first = true;
-		fputc('{', stdout);
-		put("file", path, &first);
-		json_key(stdout, "index", &first);
-		printf("%zu", i + 1);
-		put("recipient", rc->final_recipient, &first);
-		put("original_recipient", rc->original_recipient, &first);
-		put("action", ev_action_name(rc->action), &first);
-		put("status", rc->status, &first);
-		json_key(stdout, "reply_code", &first);
-		printf("%d", rc->reply_code);
-		put("diagnostic", rc->diagnostic, &first);
-		put("remote_mta", rc->remote_mta, &first);
-		put("mta", r->mta, &first);
-		put("kind", dsn_kind_name(r->kind), &first);
-		fputs("}\n", stdout);
+		o = json_object_new();
+		ctl_json_set_str(o, "file", path);
+		json_object_set_int_member(o, "index", (gint64)i + 1);
+		ctl_json_set_str(o, "recipient", rc->final_recipient);
+		ctl_json_set_str(o, "original_recipient",
+		    rc->original_recipient);
+		ctl_json_set_str(o, "action", ev_action_name(rc->action));
+		ctl_json_set_str(o, "status", rc->status);
+		json_object_set_int_member(o, "reply_code", rc->reply_code);
+		ctl_json_set_str(o, "diagnostic", rc->diagnostic);
+		ctl_json_set_str(o, "remote_mta", rc->remote_mta);
+		ctl_json_set_str(o, "mta", r->mta);
+		ctl_json_set_str(o, "kind", dsn_kind_name(r->kind));
+		ctl_json_put(stdout, o);
 	}
 }
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "bouncectl/ctl_int.h"
-#include "util/json.h"
+#include "bouncectl/ctl_json.h"
 #include "store/store.h"
 
 /*
@@ -28,7 +28,6 @@ ctl_backup(const struct ctl_opts *o, int argc, char **argv)
 	struct store	*s;
 	int64_t		 pages = 0;
 	int		 rc;
-	bool		 first = true;
 
 	if (argc != 2 || argv[1][0] == '-') {
 		fprintf(stderr, "usage: bouncectl backup FILE\n");
@@ -39,11 +38,11 @@ ctl_backup(const struct ctl_opts *o, int argc, char **argv)
 	if (store_backup(s, argv[1], &pages) != BD_OK)
 		rc = ctl_store_fail(s, "backup");
 	else if (o->json) {
-		putchar('{');
-		json_key(stdout, "backup", &first);
-		json_string(stdout, argv[1]);
-		json_key(stdout, "pages", &first);
-		printf("%" PRId64 "}\n", pages);
+		JsonObject	*jo = json_object_new();
+
+		ctl_json_set_str(jo, "backup", argv[1]);
+		json_object_set_int_member(jo, "pages", pages);
+		ctl_json_put(stdout, jo);
 	} else
 		printf("backup %s: %" PRId64 " pages, checked\n", argv[1],
 		    pages);

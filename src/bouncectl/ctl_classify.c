@@ -21,7 +21,7 @@
 #include "verdict/classify.h"
 #include "conf/conf.h"
 #include "bouncectl/ctl.h"
-#include "util/json.h"
+#include "bouncectl/ctl_json.h"
 #include "verdict/rules.h"
 #include "parse/smtpcmd.h"
 
@@ -92,28 +92,21 @@ slurp(FILE *fp, size_t *lenp)
 	return buf != NULL ? buf : malloc(1);
 }
 
+/* An integer member; 0 is null when it means "none" (a reply code). */
 static void
-json_int(FILE *fp, const char *key, long v, bool null_if_zero, bool *first)
+json_int(JsonObject *o, const char *key, long v, bool null_if_zero)
 {
-	json_key(fp, key, first);
 	if (null_if_zero && v == 0)
-		fputs("null", fp);
+		json_object_set_null_member(o, key);
 	else
-		fprintf(fp, "%ld", v);
+		json_object_set_int_member(o, key, v);
 }
 
+/* A string member; NULL or "" is null. */
 static void
-json_str(FILE *fp, const char *key, const char *v, bool *first)
+json_str(JsonObject *o, const char *key, const char *v)
 {
-	json_key(fp, key, first);
-	json_string(fp, v != NULL && *v != '\0' ? v : NULL);
-}
-
-static void
-json_bool(FILE *fp, const char *key, bool v, bool *first)
-{
-	json_key(fp, key, first);
-	fputs(v ? "true" : "false", fp);
+	ctl_json_set_str(o, key, v != NULL && *v != '\0' ? v : NULL);
 }
 
 static void
@@ -121,33 +114,31 @@ print_json(const char *file, size_t idx, const struct bd_event *ev,
     const char *command, const char *mta)
 {
 	const struct verdict	*v = &ev->verdict;
-	bool			 first = true;
+	JsonObject		*o = json_object_new();
 
-	putchar('{');
-	json_str(stdout, "file", file, &first);
-	json_int(stdout, "index", (long)idx, false, &first);
-	json_str(stdout, "recipient", ev->recipient, &first);
-	json_str(stdout, "original_recipient", ev->original_recipient,
-	    &first);
-	json_str(stdout, "action", ev_action_name(ev->action), &first);
-	json_str(stdout, "status", ev->status, &first);
-	json_int(stdout, "reply_code", ev->reply_code, true, &first);
-	json_str(stdout, "diagnostic", ev->diagnostic, &first);
-	json_str(stdout, "remote_mta", ev->remote_mta, &first);
-	json_str(stdout, "command", command, &first);
-	json_str(stdout, "mta", mta, &first);
-	json_str(stdout, "reason", v->reason, &first);
-	json_bool(stdout, "hard", v->hard, &first);
-	json_str(stdout, "who", ev_who_name(v->who), &first);
-	json_str(stdout, "advice", ev_advice_name(v->advice), &first);
-	json_str(stdout, "rule", v->rule, &first);
-	json_bool(stdout, "conflict", v->conflict, &first);
-	json_str(stdout, "why", v->why, &first);
+	json_str(o, "file", file);
+	json_int(o, "index", (long)idx, false);
+	json_str(o, "recipient", ev->recipient);
+	json_str(o, "original_recipient", ev->original_recipient);
+	json_str(o, "action", ev_action_name(ev->action));
+	json_str(o, "status", ev->status);
+	json_int(o, "reply_code", ev->reply_code, true);
+	json_str(o, "diagnostic", ev->diagnostic);
+	json_str(o, "remote_mta", ev->remote_mta);
+	json_str(o, "command", command);
+	json_str(o, "mta", mta);
+	json_str(o, "reason", v->reason);
+	json_object_set_boolean_member(o, "hard", v->hard);
+	json_str(o, "who", ev_who_name(v->who));
+	json_str(o, "advice", ev_advice_name(v->advice));
+	json_str(o, "rule", v->rule);
+	json_object_set_boolean_member(o, "conflict", v->conflict);
+	json_str(o, "why", v->why);
 	if (ev->feedback_type != NULL)
-		json_str(stdout, "feedback_type", ev->feedback_type, &first);
-	json_str(stdout, "mail_kind", ev->mail_kind, &first);
-	json_str(stdout, "campaign", ev->campaign, &first);
-	fputs("}\n", stdout);
+		json_str(o, "feedback_type", ev->feedback_type);
+	json_str(o, "mail_kind", ev->mail_kind);
+	json_str(o, "campaign", ev->campaign);
+	ctl_json_put(stdout, o);
 }
 
 /* One line of the table, kept until every width is known. */
@@ -418,7 +409,7 @@ ctl_rules_test(const struct ctl_opts *o, int argc, char **argv)
 	const char		*rules_path = NULL, *src = NULL, *colon;
 	struct rules		*r;
 	char			*end;
-	bool			 json = o->json, first = true;
+	bool			 json = o->json;
 	long			 code;
 	int			 ch;
 
@@ -487,17 +478,18 @@ ctl_rules_test(const struct ctl_opts *o, int argc, char **argv)
 		    10));
 	rr = rules_reason_lookup(v.reason);
 	if (json) {
-		putchar('{');
-		json_str(stdout, "reason", v.reason, &first);
-		json_bool(stdout, "hard", v.hard, &first);
-		json_str(stdout, "who", ev_who_name(v.who), &first);
-		json_str(stdout, "advice", ev_advice_name(v.advice), &first);
-		json_str(stdout, "status", v.status, &first);
-		json_str(stdout, "rule", v.rule, &first);
-		json_str(stdout, "rule_text", src, &first);
-		json_bool(stdout, "conflict", v.conflict, &first);
-		json_str(stdout, "why", v.why, &first);
-		fputs("}\n", stdout);
+		JsonObject	*jo = json_object_new();
+
+		json_str(jo, "reason", v.reason);
+		json_object_set_boolean_member(jo, "hard", v.hard);
+		json_str(jo, "who", ev_who_name(v.who));
+		json_str(jo, "advice", ev_advice_name(v.advice));
+		json_str(jo, "status", v.status);
+		json_str(jo, "rule", v.rule);
+		json_str(jo, "rule_text", src);
+		json_object_set_boolean_member(jo, "conflict", v.conflict);
+		json_str(jo, "why", v.why);
+		ctl_json_put(stdout, jo);
 	} else {
 		printf("reason:   %s (%s)\n", v.reason,
 		    rr != NULL ? rr->meaning : "?");

@@ -12,9 +12,10 @@
  *
  * The hook runs in bouncectl, never in bounced: a receiver that hangs
  * costs this process its time (bounded: HOOK_TIMEOUT), never a mail.
- * The line is JSON we wrote (json_string() escapes every byte), so the
- * command sees no raw network text; the URL and the command come from
- * the configuration, which is root's.
+ * The line is JSON we wrote (json-glib escapes every control byte, and
+ * ctl_json.c makes text valid UTF-8 first), so the command sees no raw
+ * network text; the URL and the command come from the configuration,
+ * which is root's.
  */
 #include <sys/types.h>
 #include <sys/wait.h>

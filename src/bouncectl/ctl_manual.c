@@ -21,7 +21,7 @@
 
 #include "bouncectl/ctl_int.h"
 #include "bouncectl/ctl_out.h"
-#include "util/json.h"
+#include "bouncectl/ctl_json.h"
 #include "store/store.h"
 
 struct addrs {
@@ -125,16 +125,18 @@ manual_out(const struct ctl_opts *o, const char *cmd, bool suppress,
 	struct ctl_val	 v[2];
 	char		 norm[ADDR_MAX + 1];
 	size_t		 i;
-	bool		 first = true;
+	JsonBuilder	*jb = NULL;
 
 	if (o->csv)
 		ctl_out_init(&out, stdout, CTL_FMT_CSV, cols, 2, 0);
 	if (o->json) {
-		putchar('{');
-		json_key(stdout, "action", &first);
-		json_string(stdout, cmd);
-		json_key(stdout, "addresses", &first);
-		putchar('[');
+		/* the addresses are in memory already: one document */
+		jb = json_builder_new();
+		json_builder_begin_object(jb);
+		json_builder_set_member_name(jb, "action");
+		ctl_json_add_str(jb, cmd);
+		json_builder_set_member_name(jb, "addresses");
+		json_builder_begin_array(jb);
 	}
 	for (i = 0; i < a->n; i++) {
 		addr_normalize(a->v[i], norm, sizeof(norm));
@@ -143,18 +145,19 @@ manual_out(const struct ctl_opts *o, const char *cmd, bool suppress,
 			v[0].s = norm;
 			v[1].s = suppress ? "suppressed" : "active";
 			ctl_out_row(&out, v);
-		} else if (o->json) {
-			if (i > 0)
-				putchar(',');
-			json_string(stdout, norm);
-		} else
+		} else if (o->json)
+			ctl_json_add_str(jb, norm);
+		else
 			printf("%s: %s\n", norm, suppress ? "suppressed" :
 			    "active");
 	}
 	if (o->csv)
 		ctl_out_end(&out);
-	if (o->json)
-		fputs("]}\n", stdout);
+	if (o->json) {
+		json_builder_end_array(jb);
+		json_builder_end_object(jb);
+		ctl_json_print(stdout, jb);
+	}
 }
 
 /* Apply the actions on a's addresses; the exit status. */

@@ -20,8 +20,8 @@
 #include <getopt.h>
 
 #include "bouncectl/ctl_int.h"
+#include "bouncectl/ctl_json.h"
 #include "bouncectl/ctl_out.h"
-#include "util/json.h"
 #include "store/store.h"
 
 #define MIGRATE_BUSY_MS	5000	/* without --wait */
@@ -51,13 +51,13 @@ show_counts(const struct ctl_opts *o, const int64_t *src,
 	struct ctl_out	 out;
 	struct ctl_val	 v[3];
 	size_t		 i;
-	bool		 same = true, first = true;
+	bool		 same = true;
+	JsonObject	*jo;
 
 	if (o->json) {
-		putchar('{');
-		json_key(stdout, "command", &first);
-		json_string(stdout, "migrate");
-		json_key(stdout, "tables", &first);
+		jo = json_object_new();
+		json_object_set_string_member(jo, "command", "migrate");
+		ctl_json_open(stdout, jo, "tables");
 	}
 	ctl_out_init(&out, stdout, ctl_out_fmt(o), count_cols, 3,
 	    CTL_OUT_INNER);
@@ -70,8 +70,11 @@ show_counts(const struct ctl_opts *o, const int64_t *src,
 			same = false;
 	}
 	ctl_out_end(&out);
-	if (o->json)
-		printf(",\"verified\":%s}\n", same ? "true" : "false");
+	if (o->json) {
+		jo = json_object_new();
+		json_object_set_boolean_member(jo, "verified", same);
+		ctl_json_close(stdout, jo);
+	}
 	return same;
 }
 

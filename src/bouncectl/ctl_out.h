@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <json-glib/json-glib.h>
+
 #include "bouncectl/ctl.h"
 
 #define CTL_OUT_MAXCOLS	32	/* columns of one output */
@@ -56,6 +58,10 @@ struct ctl_out {
 	char			**cells;	/* table: nrows * ncols */
 	size_t			 nrows, cap, lines;
 	bool			 oom;
+	JsonGenerator		*gen;	/* JSON: one for all rows */
+	GString			*json;	/* JSON: a row's text, reused */
+	JsonObject		*obj;	/* JSON: the row object (gen's root) */
+	JsonNode		**jv;	/* JSON: its members, by column */
 };
 
 /* ctl_out_fmt - the format the global options ask for */

@@ -30,9 +30,9 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "bouncectl/ctl_json.h"
 #include "bouncectl/ctl_out.h"
 #include "bouncectl/ctl_int.h"
-#include "util/json.h"
 #include "verdict/state.h"
 #include "store/store.h"
 
@@ -234,60 +234,63 @@ window_text(int64_t secs, char *out, size_t outlen)
 		snprintf(out, outlen, "%" PRId64 "s", secs);
 }
 
+/* The transitions counted, or the recipients changed: in memory already. */
+static void
+json_list(JsonBuilder *jb, const struct rebuild *rb, bool changes)
+{
+	size_t	 i;
+
+	json_builder_begin_array(jb);
+	for (i = 0; i < (changes ? rb->nc : rb->nt); i++) {
+		json_builder_begin_object(jb);
+		if (changes) {
+			json_builder_set_member_name(jb, "address");
+			ctl_json_add_str(jb, rb->c[i].addr);
+		}
+		json_builder_set_member_name(jb, "from");
+		ctl_json_add_str(jb, changes ? rb->c[i].from : rb->t[i].from);
+		json_builder_set_member_name(jb, "to");
+		ctl_json_add_str(jb, changes ? rb->c[i].to : rb->t[i].to);
+		if (!changes) {
+			json_builder_set_member_name(jb, "count");
+			json_builder_add_int_value(jb, rb->t[i].count);
+		}
+		json_builder_end_object(jb);
+	}
+	json_builder_end_array(jb);
+}
+
 static void
 print_json(const struct rebuild *rb, const struct state_policy *pol,
     const char *fbtypes, const char *from, bool dry_run)
 {
-	size_t	 i;
-	bool	 first = true, tfirst;
+	JsonBuilder	*jb = json_builder_new();
 
-	putchar('{');
-	json_key(stdout, "dry_run", &first);
-	fputs(dry_run ? "true" : "false", stdout);
-	json_key(stdout, "soft_limit", &first);
-	printf("%u", pol->soft_limit);
-	json_key(stdout, "soft_window", &first);
-	printf("%" PRId64, pol->soft_window);
-	json_key(stdout, "complaint_suppress", &first);
-	json_string(stdout, fbtypes);
-	json_key(stdout, "policy_from", &first);
-	json_string(stdout, from);
-	json_key(stdout, "recipients", &first);
-	printf("%" PRId64, rb->recipients);
-	json_key(stdout, "changed", &first);
-	printf("%" PRId64, rb->changed);
-	json_key(stdout, "soft_count_changed", &first);
-	printf("%" PRId64, rb->recounted);
-	json_key(stdout, "transitions", &first);
-	putchar('[');
-	for (i = 0; i < rb->nt; i++) {
-		tfirst = true;
-		printf("%s{", i > 0 ? "," : "");
-		json_key(stdout, "from", &tfirst);
-		json_string(stdout, rb->t[i].from);
-		json_key(stdout, "to", &tfirst);
-		json_string(stdout, rb->t[i].to);
-		json_key(stdout, "count", &tfirst);
-		printf("%" PRId64 "}", rb->t[i].count);
-	}
-	putchar(']');
+	json_builder_begin_object(jb);
+	json_builder_set_member_name(jb, "dry_run");
+	json_builder_add_boolean_value(jb, dry_run);
+	json_builder_set_member_name(jb, "soft_limit");
+	json_builder_add_int_value(jb, pol->soft_limit);
+	json_builder_set_member_name(jb, "soft_window");
+	json_builder_add_int_value(jb, pol->soft_window);
+	json_builder_set_member_name(jb, "complaint_suppress");
+	ctl_json_add_str(jb, fbtypes);
+	json_builder_set_member_name(jb, "policy_from");
+	ctl_json_add_str(jb, from);
+	json_builder_set_member_name(jb, "recipients");
+	json_builder_add_int_value(jb, rb->recipients);
+	json_builder_set_member_name(jb, "changed");
+	json_builder_add_int_value(jb, rb->changed);
+	json_builder_set_member_name(jb, "soft_count_changed");
+	json_builder_add_int_value(jb, rb->recounted);
+	json_builder_set_member_name(jb, "transitions");
+	json_list(jb, rb, false);
 	if (rb->list) {
-		json_key(stdout, "addresses", &first);
-		putchar('[');
-		for (i = 0; i < rb->nc; i++) {
-			tfirst = true;
-			printf("%s{", i > 0 ? "," : "");
-			json_key(stdout, "address", &tfirst);
-			json_string(stdout, rb->c[i].addr);
-			json_key(stdout, "from", &tfirst);
-			json_string(stdout, rb->c[i].from);
-			json_key(stdout, "to", &tfirst);
-			json_string(stdout, rb->c[i].to);
-			putchar('}');
-		}
-		putchar(']');
+		json_builder_set_member_name(jb, "addresses");
+		json_list(jb, rb, true);
 	}
-	fputs("}\n", stdout);
+	json_builder_end_object(jb);
+	ctl_json_print(stdout, jb);
 }
 
 static const struct ctl_col trans_cols[] = {

@@ -20,11 +20,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bouncectl/ctl_json.h"
 #include "bouncectl/ctl_out.h"
 #include "bouncectl/ctl_int.h"
 #include "conf/conf.h"
 #include "store/store.h"
-#include "util/json.h"
 
 static const struct ctl_col stat_cols[] = {
 	{ "key", CTL_COL_STR, true, 0 },
@@ -236,31 +236,28 @@ stats_opt(int ch, const char *arg, struct stat_arg *a)
 static void
 stats_json_head(const struct stat_arg *a)
 {
-	char	 t[64];
-	bool	 first = true;
+	JsonObject	*o = json_object_new();
+	char		 t[64];
 
-	putchar('{');
-	json_key(stdout, "by", &first);
-	json_string(stdout, a->by);
-	json_key(stdout, "since", &first);
+	ctl_json_set_str(o, "by", a->by);
 	ctl_out_time(a->since, t, sizeof(t));
-	json_string(stdout, t[0] ? t : NULL);
-	json_key(stdout, "warn_total", &first);
-	printf("%" PRId64 ".%02" PRId64, a->warn_total / 100,
-	    a->warn_total % 100);
-	json_key(stdout, "warn_hard", &first);
-	printf("%" PRId64 ".%02" PRId64, a->warn_hard / 100,
-	    a->warn_hard % 100);
-	json_key(stdout, "min_sends", &first);
-	printf("%" PRId64, a->min_sends);
-	json_key(stdout, "groups", &first);
+	ctl_json_set_str(o, "since", t[0] ? t : NULL);
+	json_object_set_double_member(o, "warn_total",
+	    (double)a->warn_total / 100);
+	json_object_set_double_member(o, "warn_hard",
+	    (double)a->warn_hard / 100);
+	json_object_set_int_member(o, "min_sends", a->min_sends);
+	ctl_json_open(stdout, o, "groups");
 }
 
 /* ,"crossed":bool} */
 static void
 stats_json_tail(const struct stat_arg *a)
 {
-	printf(",\"crossed\":%s}\n", a->crossed ? "true" : "false");
+	JsonObject	*o = json_object_new();
+
+	json_object_set_boolean_member(o, "crossed", a->crossed);
+	ctl_json_close(stdout, o);
 }
 
 /*
@@ -389,15 +386,14 @@ upkeep_row(void *arg, const struct store_addr_row *r)
 static void
 upkeep_begin(struct upkeep *u)
 {
-	bool	 expire = strcmp(u->cmd, "expire") == 0, first = true;
+	bool		 expire = strcmp(u->cmd, "expire") == 0;
+	JsonObject	*o;
 
 	if (u->o->json) {
-		putchar('{');
-		json_key(stdout, "command", &first);
-		json_string(stdout, u->cmd);
-		json_key(stdout, "dry_run", &first);
-		fputs(u->dry ? "true" : "false", stdout);
-		json_key(stdout, "addresses", &first);
+		o = json_object_new();
+		ctl_json_set_str(o, "command", u->cmd);
+		json_object_set_boolean_member(o, "dry_run", u->dry);
+		ctl_json_open(stdout, o, "addresses");
 	}
 	ctl_out_init(&u->out, stdout, ctl_out_fmt(u->o), expire ?
 	    expire_cols : prune_cols, expire ? 3 : 4, CTL_OUT_INNER);
@@ -407,14 +403,17 @@ upkeep_begin(struct upkeep *u)
 static void
 upkeep_end(struct upkeep *u, int64_t n, bool ok)
 {
-	bool	 expire = strcmp(u->cmd, "expire") == 0;
+	bool		 expire = strcmp(u->cmd, "expire") == 0;
+	JsonObject	*o;
 
 	if (u->out.fmt == CTL_FMT_TABLE && u->out.nrows == 0)
 		u->out.flags |= CTL_OUT_NOHEAD;
 	ctl_out_end(&u->out);
 	if (u->o->json) {
-		printf(",\"%s\":%" PRId64 "}\n", expire ? "expired" : "pruned",
+		o = json_object_new();
+		json_object_set_int_member(o, expire ? "expired" : "pruned",
 		    ok ? n : 0);
+		ctl_json_close(stdout, o);
 		return;
 	}
 	if (!ok || u->o->csv)

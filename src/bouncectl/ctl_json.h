@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ctl_json.h - bouncectl's JSON output through json-glib (ctl_json.c):
+ * strings made valid UTF-8 first, documents written to a FILE.
+ */
+#ifndef BD_CTL_JSON_H
+#define BD_CTL_JSON_H
+
+#include <stdio.h>
+
+#include <json-glib/json-glib.h>
+
+/* ctl_json_utf8 - s as valid UTF-8: s itself, or a copy in *tmp (U+FFFD
+ * for each invalid byte) that the caller g_free()s */
+const char *ctl_json_utf8(const char *s, char **tmp);
+/* ctl_json_mend - escape the raw U+001F json-glib 1.6 leaves in buf */
+void ctl_json_mend(GString *buf);
+/* ctl_json_set_str - member name of o: s (NULL -> null), made valid */
+void ctl_json_set_str(JsonObject *o, const char *name, const char *s);
+/* ctl_json_add_str - a string value (NULL -> null) to b, made valid */
+void ctl_json_add_str(JsonBuilder *b, const char *s);
+/* ctl_json_print - b's document and a newline to fp; b is unref'd */
+void ctl_json_print(FILE *fp, JsonBuilder *b);
+
+/* ctl_json_put - o and a newline to fp; o is unref'd */
+void ctl_json_put(FILE *fp, JsonObject *o);
+/* ctl_json_open - o's members as the start of an object left open, then
+ * the name of the member whose value the caller streams ({"a":1,"rows":);
+ * o is unref'd */
+void ctl_json_open(FILE *fp, JsonObject *o, const char *inner);
+/* ctl_json_close - o's members after the streamed value, the object's
+ * end and a newline (,"n":2}); o is unref'd */
+void ctl_json_close(FILE *fp, JsonObject *o);
+
+#endif
