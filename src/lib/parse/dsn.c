@@ -27,6 +27,7 @@
 
 #include "util/buf.h"
 #include "parse/dsn_int.h"
+#include "util/strci.h"
 
 /*
  * dsn_init - initialise the parser (GMime) once per process
@@ -241,7 +242,7 @@ read_feedback(struct dsn_ctx *c)
 		    strcmp(d->parts[i].type, "message/feedback-report") == 0)
 			arf = true;
 	if (!arf && r->subject != NULL &&
-	    dsn_ci_find(r->subject, strlen(r->subject),
+	    strci_find(r->subject, strlen(r->subject),
 	    "complaint about message") != NULL) {
 		for (i = 0; i < d->nparts && !arf; i++)
 			if (d->parts[i].message)

@@ -49,9 +49,6 @@ char *dsn_clean_addr(struct dsn_ctx *c, const char *s, size_t n);
 /* dsn_has_rcpt - is addr already a recipient of the report */
 bool dsn_has_rcpt(const struct dsn_report *r, const char *addr);
 
-/* dsn_ci_find - case-insensitive literal search in hay[0..n), or NULL */
-bool dsn_ci_has(const char *hay, size_t n, const char *needle);
-const char *dsn_ci_find(const char *hay, size_t n, const char *needle);
 
 /* dsn_text_scan - non-standard bounce: fill recipients from text */
 /*

@@ -13,34 +13,9 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "util/buf.h"
 #include "parse/dsn_int.h"
-
-/*
- * dsn_ci_find - case-insensitive search of a literal in hay[0..n)
- *
- * Returns: the first match or NULL.  Linear in n for short needles.
- */
-const char *
-dsn_ci_find(const char *hay, size_t n, const char *needle)
-{
-	size_t	 nl = strlen(needle), i;
-	char	 f0, f1;
-
-	if (hay == NULL || nl == 0 || nl > n)
-		return NULL;
-	f0 = tolower((unsigned char)needle[0]);
-	f1 = toupper((unsigned char)needle[0]);
-	for (i = 0; i + nl <= n; i++) {
-		if (hay[i] != f0 && hay[i] != f1)
-			continue;
-		if (strncasecmp(hay + i, needle, nl) == 0)
-			return hay + i;
-	}
-	return NULL;
-}
 
 bool
 dsn_status_at(const char *s, const char *end, size_t *len)
@@ -212,11 +187,3 @@ dsn_status_from_text(struct dsn_rcpt *rc, const char *text)
 	rc->status = n;
 }
 
-/*
- * dsn_ci_has - whether hay[0..n) holds needle, without regard to case
- */
-bool
-dsn_ci_has(const char *hay, size_t n, const char *needle)
-{
-	return dsn_ci_find(hay, n, needle) != NULL;
-}

@@ -27,6 +27,7 @@
 
 #include "util/buf.h"
 #include "parse/dsn_int.h"
+#include "util/strci.h"
 #include "parse/smtpcmd.h"
 
 #define MAX_ANCHORS	64
@@ -242,10 +243,10 @@ rcpt_context(const char *t, const char *p)
 	while (s > t && s[-1] != '\n' && p - s < 80)
 		s--;
 	n = p - s;
-	return dsn_ci_find(s, n, " to") != NULL ||
-	    dsn_ci_find(s, n, "recipient") != NULL ||
-	    dsn_ci_find(s, n, "address") != NULL ||
-	    dsn_ci_find(s, n, "user") != NULL;
+	return strci_find(s, n, " to") != NULL ||
+	    strci_find(s, n, "recipient") != NULL ||
+	    strci_find(s, n, "address") != NULL ||
+	    strci_find(s, n, "user") != NULL;
 }
 
 /*
@@ -285,7 +286,7 @@ find_any_anchor(struct dsn_ctx *c, const char *t, size_t n,
 		memcpy(tmp, p, len);
 		tmp[len] = '\0';
 		if (!is_daemon_addr(p, len) && (pass == 0 || !boring_addr(tmp)) &&
-		    (to == NULL || dsn_ci_find(to, strlen(to), tmp) == NULL)) {
+		    (to == NULL || strci_find(to, strlen(to), tmp) == NULL)) {
 			a->addr = p - t;
 			a->alen = len;
 			a->body = p + len - t;
@@ -616,7 +617,7 @@ failed_recipients_header(struct dsn_ctx *c, struct anchor *a, size_t *na,
 				break;
 		if (i < *na)
 			tmp[nt++] = a[i];
-		else if ((q = dsn_ci_find(t, n, p)) != NULL && len < ADDR_MAX) {
+		else if ((q = strci_find(t, n, p)) != NULL && len < ADDR_MAX) {
 			tmp[nt].addr = q - t;
 			tmp[nt].alen = len;
 			tmp[nt].body = q - t + len;
@@ -744,7 +745,7 @@ dsn_text_enrich(struct dsn_ctx *c)
 				anchor_block(c, rc, t, cut, a, na, k, false);
 				dsn_status_from_text(rc, rc->diagnostic);
 			} else if (rc->final_recipient[0] == '/' &&
-			    (p = dsn_ci_find(t, cut,
+			    (p = strci_find(t, cut,
 			    rc->final_recipient)) != NULL) {
 				/* Exim's "save to /path": a file delivery. */
 				p += strlen(rc->final_recipient);
@@ -836,7 +837,7 @@ dsn_autoreply(struct dsn_ctx *c)
 	    strncasecmp(v, "auto_reply", 10) == 0)
 		yes = true;
 	for (i = 0; s != NULL && subj[i] != NULL && !yes; i++)
-		if (dsn_ci_has(s, strlen(s), subj[i]))
+		if (strci_has(s, strlen(s), subj[i]))
 			yes = true;
 	if (!yes)
 		return false;

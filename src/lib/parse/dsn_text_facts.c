@@ -20,6 +20,7 @@
 
 #include "util/buf.h"
 #include "parse/dsn_int.h"
+#include "util/strci.h"
 #include "parse/smtpcmd.h"
 
 #define SIG_WINDOW	4096		/* bytes searched for MTA signatures */
@@ -96,7 +97,7 @@ subject_bounce(const char *s)
 		return false;
 	n = strlen(s);
 	for (i = 0; words[i] != NULL; i++)
-		if (dsn_ci_has(s, n, words[i]))
+		if (strci_has(s, n, words[i]))
 			return true;
 	return false;
 }
@@ -109,13 +110,13 @@ from_daemon(const char *f)
 	if (f == NULL)
 		return false;
 	n = strlen(f);
-	return dsn_ci_has(f, n, "mailer-daemon") ||
-	    dsn_ci_has(f, n, "postmaster") ||
-	    dsn_ci_has(f, n, "mail delivery") ||
-	    dsn_ci_has(f, n, "mail-daemon") ||
-	    dsn_ci_has(f, n, "mailer_daemon") ||
-	    dsn_ci_has(f, n, "mail daemon") ||
-	    dsn_ci_has(f, n, "post_master");
+	return strci_has(f, n, "mailer-daemon") ||
+	    strci_has(f, n, "postmaster") ||
+	    strci_has(f, n, "mail delivery") ||
+	    strci_has(f, n, "mail-daemon") ||
+	    strci_has(f, n, "mailer_daemon") ||
+	    strci_has(f, n, "mail daemon") ||
+	    strci_has(f, n, "post_master");
 }
 
 bool
@@ -171,7 +172,7 @@ dsn_text_mta(struct dsn_ctx *c, const char *text)
 	if (f != NULL) {
 		n = strlen(f);
 		for (i = 0; hdr_sigs[i].needle != NULL; i++)
-			if (dsn_ci_has(f, n, hdr_sigs[i].needle))
+			if (strci_has(f, n, hdr_sigs[i].needle))
 				return hdr_sigs[i].mta;
 	}
 	if (mime_header(&c->doc, "X-Failed-Recipients") != NULL)

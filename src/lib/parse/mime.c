@@ -38,6 +38,7 @@
 #include "util/datetime.h"
 #include "parse/mime.h"
 #include "parse/mime_int.h"
+#include "util/strci.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -845,7 +846,7 @@ mime_expand(struct mime_doc *doc, unsigned depth, const char *needle)
 			continue;
 		mp->expanded = true;
 		if (mp->raw == NULL || (needle != NULL &&
-		    !mime_ci_has(mp->raw, mp->rawlen, needle)))
+		    !strci_has(mp->raw, mp->rawlen, needle)))
 			continue;
 		expand_one(doc, mp->raw, mp->rawlen, depth);
 	}

@@ -24,38 +24,6 @@
 #include "parse/mime.h"
 #include "parse/mime_int.h"
 
-/*
- * mime_ci_has - case-insensitive literal search in s[0..n); memchr for
- * its first byte
- */
-bool
-mime_ci_has(const char *s, size_t n, const char *needle)
-{
-	const char	*end, *a, *b, *p;
-	size_t		 nl = strlen(needle);
-	char		 lo, up;
-
-	if (nl == 0)
-		return true;
-	if (n < nl)
-		return false;
-	end = s + n - nl + 1;		/* one past the last start */
-	lo = g_ascii_tolower(needle[0]);
-	up = g_ascii_toupper(needle[0]);
-	a = memchr(s, lo, end - s);
-	b = lo == up ? NULL : memchr(s, up, end - s);
-	while (a != NULL || b != NULL) {
-		p = b == NULL || (a != NULL && a < b) ? a : b;
-		if (g_ascii_strncasecmp(p, needle, nl) == 0)
-			return true;
-		if (p == a)
-			a = memchr(a + 1, lo, end - a - 1);
-		else
-			b = memchr(b + 1, up, end - b - 1);
-	}
-	return false;
-}
-
 /* Keep a copy of g (a GMime string, freed here) until mime_close. */
 static const char *
 keep(struct mime_doc *doc, char *g)

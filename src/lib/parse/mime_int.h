@@ -21,8 +21,6 @@ struct mime_str {
 
 /* mime_parser_options - GMime options made by mime_init() */
 GMimeParserOptions *mime_parser_options(void);
-/* mime_ci_has - case-insensitive literal search in s[0..n) */
-bool mime_ci_has(const char *s, size_t n, const char *needle);
 
 /*
  * mime_next_field - the next field of the header block at *p (before

@@ -30,6 +30,7 @@
 #include <strings.h>
 
 #include "parse/smtpcmd.h"
+#include "util/strci.h"
 
 #define MAX_MARKS	SMTPCMD_MAX_MARKS
 #define NEAR		1024	/* bytes after a recipient a mention counts */
@@ -173,20 +174,15 @@ line_end(const char *t, size_t i, size_t n)
 	return e != NULL ? (size_t)(e - t) : n;
 }
 
-/* Case-insensitive search for s (length sl) in t[from..to). */
+/* The first match of s in t[from..to), ignoring case, or (size_t)-1. */
 static size_t
-ci_find(const char *t, size_t from, size_t to, const char *s, size_t sl)
+ci_find(const char *t, size_t from, size_t to, const char *s)
 {
-	size_t	 i;
+	const char	*p;
 
-	if (sl == 0 || to < sl)
+	if (from > to || (p = strci_find(t + from, to - from, s)) == NULL)
 		return (size_t)-1;
-	for (i = from; i + sl <= to; i++)
-		if (tolower((unsigned char)t[i]) ==
-		    tolower((unsigned char)s[0]) &&
-		    strncasecmp(t + i, s, sl) == 0)
-			return i;
-	return (size_t)-1;
+	return (size_t)(p - t);
 }
 
 /* qmail-remote's sentences (the command is implied). */
@@ -436,12 +432,12 @@ smtpcmd_pick(const char *text, size_t n, const struct smtpcmd_marks *ms,
 	if (rcpt == NULL || (rl = strlen(rcpt)) < 3)
 		return NULL;
 	for (k = 0; k < nm; k++)
-		if (m[k].transcript && ci_find(text, m[k].from, m[k].to, rcpt,
-		    rl) != (size_t)-1)
+		if (m[k].transcript && ci_find(text, m[k].from, m[k].to,
+		    rcpt) != (size_t)-1)
 			return m[k].cmd;
 	/* The first mention that follows a mention of rcpt. */
-	for (p = ci_find(text, 0, n, rcpt, rl); p != (size_t)-1;
-	    p = ci_find(text, p + rl, n, rcpt, rl)) {
+	for (p = ci_find(text, 0, n, rcpt); p != (size_t)-1;
+	    p = ci_find(text, p + rl, n, rcpt)) {
 		ls = line_start(text, p);
 		for (k = 0; k < nm; k++)
 			if (m[k].pos >= ls && m[k].pos < p + rl + NEAR)
