@@ -340,6 +340,42 @@ static const struct parse_case cases[] = {
 	  NOW, 0, INT64_C(1835395200), NULL, 0),
 	IGNORED("bad ISO zone",
 	  "2026-11-23T18:35:18+2x:00 mx1 postfix/qmgr[1]: ABCDEF12: removed"),
+	/* malformed stamps the library parsers must not be let to take */
+#define QMGR_REMOVED	" mx1 postfix/qmgr[1]: ABCDEF12: removed"
+	IGNORED("classic: day glued to the month", "Nov23 18:35:18" QMGR_REMOVED),
+	IGNORED("classic: one-digit hour", "Nov 23 8:35:18" QMGR_REMOVED),
+	IGNORED("classic: space-padded hour", "Nov 23  8:35:18" QMGR_REMOVED),
+	IGNORED("classic: full month name", "November 23 18:35:18"
+	    QMGR_REMOVED),
+	IGNORED("classic: day 32", "Nov 32 18:35:18" QMGR_REMOVED),
+	IGNORED("classic: day 0", "Nov 00 18:35:18" QMGR_REMOVED),
+	IGNORED("classic: 30 February", "Feb 30 12:00:00" QMGR_REMOVED),
+	IGNORED("classic: minute 60", "Nov 23 18:60:18" QMGR_REMOVED),
+	IGNORED("classic: second 61", "Nov 23 18:35:61" QMGR_REMOVED),
+	IGNORED("classic: a letter in the seconds", "Nov 23 18:35:1x"
+	    QMGR_REMOVED),
+	IGNORED("classic: a sign for the day", "Nov +3 18:35:18" QMGR_REMOVED),
+	IGNORED("ISO: no seconds", "2026-11-23T18:35Z" QMGR_REMOVED),
+	IGNORED("ISO: month 13", "2026-13-01T00:00:00Z" QMGR_REMOVED),
+	IGNORED("ISO: hour 24", "2026-11-23T24:00:00Z" QMGR_REMOVED),
+	IGNORED("ISO: before 1970", "1969-12-31T23:59:59Z" QMGR_REMOVED),
+	IGNORED("ISO: a dot and no fraction", "2026-11-23T18:35:18.Z"
+	    QMGR_REMOVED),
+	IGNORED("ISO: a zone cut short", "2026-11-23T18:35:18+05:"
+	    QMGR_REMOVED),
+	IGNORED("ISO: week date (ISO 8601, not RFC 3339)",
+	    "2026-W48-1T18:35:18Z" QMGR_REMOVED),
+	IGNORED("ISO: basic format (ISO 8601, not RFC 3339)",
+	    "20261123T183518Z" QMGR_REMOVED),
+	IGNORED("ISO: one-digit hour", "2026-11-23T8:35:18Z" QMGR_REMOVED),
+	IGNORED("ISO: overlong", "2026-11-23T18:35:18.123456789012345678901Z"
+	    QMGR_REMOVED),
+	IGNORED("ISO: garbage after the zone", "2026-11-23T18:35:18Zjunk"
+	    QMGR_REMOVED),
+	IGNORED("ISO: cut by a space", "2026-11-23T18:35:1 8Z" QMGR_REMOVED),
+	IGNORED("ISO: a NUL in the stamp", "2026-11-23T18:3\0:18Z"
+	    QMGR_REMOVED),
+#undef QMGR_REMOVED
 	IGNORED("smtpd connect",
 	  PFX "postfix/smtpd[10073]: connect from localhost[127.0.0.1]"),
 	IGNORED("smtpd NOQUEUE reject",

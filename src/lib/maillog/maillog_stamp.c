@@ -8,12 +8,23 @@
  * stamp ("2026-11-23T18:10:58.123456+00:00", journalctl -o short-iso,
  * rsyslog's RSYSLOG_FileFormat).
  *
+ * The fields are read by library parsers: strptime(3) for the classic
+ * stamp (in the C locale: nothing here calls setlocale, so "%b" is the
+ * English month), GLib's g_date_time_new_from_iso8601() for RFC 3339.
+ * What is ours: finding where the stamp ends (the parsers want a string
+ * and the line is bytes), the fixed separators that keep both parsers to
+ * the forms logs write, the fraction strptime cannot read, and the year
+ * a classic stamp does not give.
+ *
  * Pure: no clock (the caller passes now and the zone offset), no I/O,
  * no logging; the calendar is util/datetime.c's.
  */
+#define _GNU_SOURCE		/* strptime */
 #include <ctype.h>
 #include <string.h>
-#include <strings.h>
+#include <time.h>
+
+#include <glib.h>
 
 #include "util/bd.h"
 #include "util/datetime.h"
@@ -22,20 +33,8 @@
 /* A stamp this far ahead of now is still "now": clocks disagree. */
 #define SLACK		86400
 
-/* "hh:mm:ss" at p; false unless it is a valid clock time. */
-static bool
-parse_hms(const char *p, unsigned *h, unsigned *mi, unsigned *s)
-{
-	if (p[2] != ':' || p[5] != ':')
-		return false;
-	if (!bd_digits(p, 2, h) || !bd_digits(p + 3, 2, mi) || !bd_digits(p + 6, 2, s))
-		return false;
-	if (*h > 23 || *mi > 59 || *s > 60)
-		return false;
-	if (*s == 60)		/* a leap second: 59 will do */
-		*s = 59;
-	return true;
-}
+/* The longest RFC 3339 stamp read: 19, a fraction of 12 digits, +hh:mm. */
+#define ISO_MAX		(19 + 13 + 6)
 
 /*
  * "Mmm dd hh:mm:ss" (RFC 3164 section 4.1.2), or with the fraction that
@@ -48,26 +47,31 @@ static size_t
 parse_classic(const char *p, size_t len, int64_t now, long gmtoff,
     int64_t *when)
 {
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	unsigned	 mon, day, h, mi, s, i;
+	static const unsigned char digit_at[] = { 5, 7, 8, 10, 11, 13, 14 };
+	char		 buf[16];
+	const char	*e;
+	struct tm	 tm;
+	unsigned	 mon, day, i;
 	int64_t		 y, yy, t, local;
 	size_t		 n = 15;
 
-	if (len < 15 || p[3] != ' ' || p[6] != ' ')
+	/* fixed columns: strptime alone takes "Nov23  8: 5:1" too */
+	if (len < 15 || p[3] != ' ' || p[6] != ' ' || p[9] != ':' ||
+	    p[12] != ':')
 		return 0;
-	for (mon = 0; mon < 12; mon++)
-		if (strncasecmp(p, months + 3 * mon, 3) == 0)
-			break;
-	if (mon == 12)
-		return 0;
-	mon++;
-	if (p[4] == ' ') {
-		if (!bd_digits(p + 5, 1, &day))
+	for (i = 0; i < sizeof(digit_at); i++)
+		if (!isdigit((unsigned char)p[digit_at[i]]))
 			return 0;
-	} else if (!bd_digits(p + 4, 2, &day))
+	memcpy(buf, p, 15);
+	buf[15] = '\0';
+	memset(&tm, 0, sizeof(tm));
+	if ((e = strptime(buf, "%b %e %H:%M:%S", &tm)) == NULL || *e != '\0' ||
+	    tm.tm_sec > 60)
 		return 0;
-	if (day < 1 || day > 31 || !parse_hms(p + 7, &h, &mi, &s))
-		return 0;
+	if (tm.tm_sec == 60)	/* a leap second: 59 will do */
+		tm.tm_sec = 59;
+	mon = (unsigned)tm.tm_mon + 1;
+	day = (unsigned)tm.tm_mday;
 	if (n < len && p[n] == '.') {
 		while (++n < len && n < 15 + 13 && isdigit((unsigned char)p[n]))
 			;
@@ -82,7 +86,8 @@ parse_classic(const char *p, size_t len, int64_t now, long gmtoff,
 		if (day > datetime_month_days(yy, mon))
 			continue;
 		t = datetime_days_from_civil(yy, mon, day) * 86400 +
-		    (int64_t)(h * 3600 + mi * 60 + s) - gmtoff;
+		    (int64_t)(tm.tm_hour * 3600 + tm.tm_min * 60 +
+		    tm.tm_sec) - gmtoff;
 		if (t <= now + SLACK) {
 			*when = t;
 			return n;
@@ -92,62 +97,68 @@ parse_classic(const char *p, size_t len, int64_t now, long gmtoff,
 }
 
 /*
+ * The RFC 3339 stamp at p (its separators checked) copied into buf as
+ * GLib reads it: 'T' between date and time (a space or 't' in the log),
+ * 'Z' upper case.  Returns its length in the line, 0 if none; *zone
+ * tells whether it names its zone.
+ */
+static size_t
+iso_copy(const char *p, size_t len, char *buf, bool *zone)
+{
+	size_t	 n;
+
+	if (len < 19 || p[4] != '-' || p[7] != '-' || p[13] != ':' ||
+	    p[16] != ':' || (p[10] != 'T' && p[10] != 't' && p[10] != ' '))
+		return 0;
+	for (n = 11; n < len && n <= ISO_MAX && p[n] != ' ' && p[n] != '\t';
+	    n++)
+		;
+	if (n < 19 || n > ISO_MAX)
+		return 0;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	buf[10] = 'T';
+	if (buf[n - 1] == 'z')
+		buf[n - 1] = 'Z';
+	*zone = buf[n - 1] == 'Z' || strpbrk(buf + 19, "+-") != NULL;
+	return n;
+}
+
+/*
  * "YYYY-MM-DD[T ]hh:mm:ss[.frac][Z|+hh:mm|+hhmm]" (RFC 3339 section 5.6,
  * plus the space and no-zone forms some syslog daemons write; without a
- * zone the stamp is local time).
+ * zone the stamp is local time).  GLib also takes "+hh" and a comma
+ * before the fraction (ISO 8601).
  */
 static size_t
 parse_iso(const char *p, size_t len, long gmtoff, int64_t *when,
     unsigned *defects)
 {
-	unsigned	 y, mon, day, h, mi, s, zh = 0, zm = 0;
-	size_t		 i;
-	int64_t		 t, off;
+	char		 buf[ISO_MAX + 1];
+	GTimeZone	*tz = NULL;
+	GDateTime	*dt;
+	size_t		 n;
+	bool		 zone;
 
-	if (len < 19 || p[4] != '-' || p[7] != '-' ||
-	    (p[10] != 'T' && p[10] != 't' && p[10] != ' '))
+	if ((n = iso_copy(p, len, buf, &zone)) == 0)
 		return 0;
-	if (!bd_digits(p, 4, &y) || !bd_digits(p + 5, 2, &mon) ||
-	    !bd_digits(p + 8, 2, &day))
+	/* a zone of our own only when the stamp has none (it costs) */
+	if (!zone)
+		tz = g_time_zone_new_offset((gint32)gmtoff);
+	dt = g_date_time_new_from_iso8601(buf, tz);
+	if (tz != NULL)
+		g_time_zone_unref(tz);
+	if (dt == NULL)
 		return 0;
-	if (y < 1970 || mon < 1 || mon > 12 || day < 1 ||
-	    day > datetime_month_days(y, mon) || !parse_hms(p + 11, &h, &mi, &s))
+	if (g_date_time_get_year(dt) < 1970) {
+		g_date_time_unref(dt);
 		return 0;
-	i = 19;
-	if (i < len && (p[i] == '.' || p[i] == ',')) {
-		size_t start = ++i;
-		while (i < len && i - start < 12 &&
-		    isdigit((unsigned char)p[i]))
-			i++;
-		if (i == start)
-			return 0;
 	}
-	t = datetime_days_from_civil(y, mon, day) * 86400 +
-	    (int64_t)(h * 3600 + mi * 60 + s);
-	if (i < len && (p[i] == 'Z' || p[i] == 'z')) {
-		i++;
-		off = 0;
-	} else if (i < len && (p[i] == '+' || p[i] == '-')) {
-		if (i + 6 <= len && p[i + 3] == ':' &&
-		    bd_digits(p + i + 1, 2, &zh) && bd_digits(p + i + 4, 2, &zm)) {
-			off = (int64_t)(zh * 3600 + zm * 60);
-			off = p[i] == '-' ? -off : off;
-			i += 6;
-		} else if (i + 5 <= len && bd_digits(p + i + 1, 2, &zh) &&
-		    bd_digits(p + i + 3, 2, &zm)) {
-			off = (int64_t)(zh * 3600 + zm * 60);
-			off = p[i] == '-' ? -off : off;
-			i += 5;
-		} else
-			return 0;
-		if (zh > 23 || zm > 59)
-			return 0;
-	} else {
-		off = gmtoff;
+	*when = g_date_time_to_unix(dt);
+	g_date_time_unref(dt);
+	if (!zone)
 		*defects |= ML_DEF_NO_ZONE;
-	}
-	*when = t - off;
-	return i;
+	return n;
 }
 
 /*
