@@ -6,12 +6,11 @@
  * messages (RFC 5322 section 2.2: name, colon, folded value), looked up
  * by name without regard to case, unfolded and RFC 2047-decoded by
  * GMime when first asked for; the Message-ID of an enclosed original;
- * and the Date field (RFC 5322 section 3.3), read by a fast path for
- * the usual form and by GMime's lenient parser otherwise.
+ * and the Date field (RFC 5322 section 3.3), read by GMime's lenient
+ * parser (obsolete zones, two-digit years and all).
  *
  * It must not: log, do I/O, or trust any byte of input.
  */
-#include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,7 +19,6 @@
 
 #include <gmime/gmime.h>
 
-#include "util/datetime.h"
 #include "parse/mime.h"
 #include "parse/mime_int.h"
 
@@ -233,85 +231,14 @@ mime_header(struct mime_doc *doc, const char *name)
 	return NULL;
 }
 
-static const char *
-num(const char *p, int min, int max, int *out)
-{
-	int	 v = 0, n = 0;
-
-	while (*p >= '0' && *p <= '9' && n < max) {
-		v = v * 10 + (*p++ - '0');
-		n++;
-	}
-	if (n < min || (*p >= '0' && *p <= '9'))
-		return NULL;
-	*out = v;
-	return p;
-}
-
 /*
- * The canonical RFC 5322 section 3.3 date-time only: "[Www, ]D Mon YYYY
- * HH:MM[:SS] +HHMM" with nothing after it but a comment.  Returns false
- * for anything else (obsolete zones, two-digit years, an impossible day),
- * which GMime's lenient parser then reads.
- */
-static bool
-fast_date(const char *s, int64_t *out)
-{
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	const char	*p = s;
-	int		 d, mon, y, hh, mm, ss = 0, zh, zm, sign;
-	int64_t		 t;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (g_ascii_isalpha(p[0])) {
-		if (!g_ascii_isalpha(p[1]) || !g_ascii_isalpha(p[2]) ||
-		    p[3] != ',')
-			return false;
-		p += 4;
-		while (*p == ' ')
-			p++;
-	}
-	if ((p = num(p, 1, 2, &d)) == NULL || *p++ != ' ')
-		return false;
-	for (mon = 0; mon < 12; mon++)
-		if (strncmp(p, months + 3 * mon, 3) == 0)
-			break;
-	if (mon == 12 || p[3] != ' ')
-		return false;
-	p += 4;
-	if ((p = num(p, 4, 4, &y)) == NULL || *p++ != ' ' || y < 1970)
-		return false;
-	if ((p = num(p, 2, 2, &hh)) == NULL || *p++ != ':' ||
-	    (p = num(p, 2, 2, &mm)) == NULL)
-		return false;
-	if (*p == ':' && (p = num(p + 1, 2, 2, &ss)) == NULL)
-		return false;
-	if (*p++ != ' ' || (*p != '+' && *p != '-'))
-		return false;
-	sign = *p++ == '-' ? -1 : 1;
-	if ((p = num(p, 4, 4, &zh)) == NULL)
-		return false;
-	zm = zh % 100;
-	zh /= 100;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != '\0' && *p != '(')
-		return false;
-	if (d < 1 || (unsigned)d > datetime_month_days(y, mon + 1) || hh > 23 ||
-	    mm > 59 || ss > 59 || zh > 23 || zm > 59)
-		return false;
-	t = datetime_days_from_civil(y, mon + 1, d) * 86400 + hh * 3600 +
-	    mm * 60 + ss - sign * (zh * 3600 + zm * 60);
-	*out = t;
-	return true;
-}
-
-/*
- * mime_date - parse an RFC 5322 section 3.3 date (GMime for all but the
- * canonical form, which is read here)
+ * mime_date - parse an RFC 5322 section 3.3 date
  *
  * Returns: unix seconds, or 0 when s is NULL or not a date.
+ * Notes: GMime only.  A fast path of our own for the canonical form
+ * saved ~7,500 instructions a date (770 against 8,300), about 3% of
+ * make bench (27,000 emails/s at load 3.4 without it, target 20,000),
+ * and GMime reads the 962 canonical dates of the corpus alike.
  */
 int64_t
 mime_date(const char *s)
@@ -321,8 +248,6 @@ mime_date(const char *s)
 
 	if (s == NULL || *s == '\0')
 		return 0;
-	if (fast_date(s, &t))
-		return t < 0 ? 0 : t;
 	if ((dt = g_mime_utils_header_decode_date(s)) == NULL)
 		return 0;
 	t = g_date_time_to_unix(dt);
