@@ -50,6 +50,11 @@ src=$dir/relay.db
     fail "suppress"
 "$ctl" --db "$src" unsuppress --by ops --reason "fixed" \
     dave@example.net >/dev/null || fail "unsuppress"
+# a reason with control bytes (U+001F among them): the batch's JSON must
+# still be valid for PostgreSQL
+"$ctl" --db "$src" suppress --by ops \
+    --reason "$(printf 'by phone\037\001 "quoted" \\ \033[1m')" \
+    frank@example.org >/dev/null || fail "suppress (control bytes)"
 printf 'address,reason\nerin@example.org,imported\n' >"$dir/imp.csv"
 "$ctl" --db "$src" import "$dir/imp.csv" >/dev/null || fail "import"
 
@@ -94,7 +99,7 @@ grep -q '"verified":true}$' "$dir/json" || fail "migrate --json verified"
 	sqlite3 "$src" "SELECT address FROM recipients ORDER BY address"
 } | awk 'NR % 97 == 1' >"$dir/sample"
 printf '%s\n' carol@example.com dave@example.net user7@d7.example \
-    erin@example.org nobody@example.com >>"$dir/sample"
+    erin@example.org frank@example.org nobody@example.com >>"$dir/sample"
 [ "$(wc -l <"$dir/sample")" -ge 200 ] || fail "sample too small"
 "$ctl" --db "$src" --json status -f "$dir/sample" >"$dir/st.sqlite"
 rc1=$?
@@ -107,6 +112,8 @@ grep -q '"address":"carol@example.com","state":"suppressed","reason":"manual"' \
     "$dir/st.pg" || fail "carol's manual suppression"
 grep -q '"address":"dave@example.net","state":"active"' "$dir/st.pg" ||
     fail "dave's lifted suppression"
+grep -q '"manual_why":"by phone\\u001f\\u0001 \\"quoted\\" \\\\ \\u001b\[1m"' \
+    "$dir/st.pg" || fail "frank's reason, control bytes and all"
 "$ctl" --db "$src" --json events --since 0 >"$dir/ev.sqlite" ||
     fail "events on SQLite"
 "$ctl" --db "$pg" --json events --since 0 >"$dir/ev.pg" ||

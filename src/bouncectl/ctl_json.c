@@ -8,9 +8,9 @@
  * json-glib escapes controls, quotes and backslashes but copies other
  * bytes as they are, assuming UTF-8.  So every string passes through
  * ctl_json_utf8() first: bytes that are not UTF-8 become U+FFFD and the
- * output is always valid JSON (RFC 8259 section 8.1).  json-glib 1.6
- * leaves U+001F raw (it escapes below 0x1f only), which RFC 8259 section
- * 7 forbids: ctl_json_mend() mends the generated text.
+ * output is always valid JSON (RFC 8259 section 8.1).  The generated
+ * text passes through util/jsontext.c, for the U+001F json-glib 1.6
+ * leaves raw.
  *
  * Nothing here logs; output goes to the FILE given.
  */
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bouncectl/ctl_json.h"
+#include "util/jsontext.h"
 
 /*
  * ctl_json_utf8 - text json-glib can take
@@ -34,26 +35,6 @@ ctl_json_utf8(const char *s, char **tmp)
 		return s;
 	*tmp = g_utf8_make_valid(s, -1);
 	return *tmp;
-}
-
-/*
- * ctl_json_mend - the generated text of buf with each raw U+001F escaped
- *
- * Notes: a raw control byte can only be inside a string (the generator
- * writes no other), so every one found is a character of a string.
- */
-void
-ctl_json_mend(GString *buf)
-{
-	const char	*p;
-	gsize		 from = 0;
-
-	while ((p = memchr(buf->str + from, 0x1f, buf->len - from)) != NULL) {
-		from = (gsize)(p - buf->str);
-		g_string_erase(buf, from, 1);
-		g_string_insert(buf, from, "\\u001f");
-		from += 6;
-	}
 }
 
 /* ctl_json_set_str - see ctl_json.h */
@@ -91,9 +72,7 @@ json_write(FILE *fp, JsonNode *root)
 	JsonGenerator	*gen = json_generator_new();
 	GString		*buf = g_string_new(NULL);
 
-	json_generator_set_root(gen, root);
-	json_generator_to_gstring(gen, buf);
-	ctl_json_mend(buf);
+	jsontext_append(gen, root, buf);
 	g_string_append_c(buf, '\n');
 	fwrite(buf->str, 1, buf->len, fp);
 	g_string_free(buf, TRUE);
@@ -125,9 +104,7 @@ object_text(JsonObject *o, GString *buf)
 	JsonNode	*node = json_node_new(JSON_NODE_OBJECT);
 
 	json_node_take_object(node, o);
-	json_generator_set_root(gen, node);
-	json_generator_to_gstring(gen, buf);
-	ctl_json_mend(buf);
+	jsontext_append(gen, node, buf);
 	json_node_unref(node);
 	g_object_unref(gen);
 }
@@ -167,8 +144,7 @@ ctl_json_open(FILE *fp, JsonObject *o, const char *inner)
 	g_string_truncate(buf, buf->len - 1);		/* the final '}' */
 	if (buf->len > 1)
 		g_string_append_c(buf, ',');
-	json_generator_set_root(gen, name);
-	json_generator_to_gstring(gen, buf);
+	jsontext_append(gen, name, buf);
 	g_string_append_c(buf, ':');
 	fwrite(buf->str, 1, buf->len, fp);
 	json_node_unref(name);

@@ -13,8 +13,6 @@
 /* ctl_json_utf8 - s as valid UTF-8: s itself, or a copy in *tmp (U+FFFD
  * for each invalid byte) that the caller g_free()s */
 const char *ctl_json_utf8(const char *s, char **tmp);
-/* ctl_json_mend - escape the raw U+001F json-glib 1.6 leaves in buf */
-void ctl_json_mend(GString *buf);
 /* ctl_json_set_str - member name of o: s (NULL -> null), made valid */
 void ctl_json_set_str(JsonObject *o, const char *name, const char *s);
 /* ctl_json_add_str - a string value (NULL -> null) to b, made valid */

@@ -35,6 +35,7 @@
 
 #include "bouncectl/ctl_out.h"
 #include "bouncectl/ctl_json.h"
+#include "util/jsontext.h"
 
 /*
  * ctl_out_time - a date for output
@@ -304,7 +305,7 @@ json_put(struct ctl_out *out, const char *end)
 {
 	g_string_truncate(out->json, 0);
 	json_generator_to_gstring(out->gen, out->json);
-	ctl_json_mend(out->json);
+	jsontext_mend(out->json, 0);
 	g_string_append(out->json, end);
 	fwrite(out->json->str, 1, out->json->len, out->fp);
 }
