@@ -346,6 +346,33 @@ kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
 out=$(h events --hook="ftp://x" 2>&1); rc=$?
 check "events --hook with a bad target: refused" "$rc" 2
 
+# prune spares the events a hook has not handed on (their feed rows would
+# go with them, and the hook would skip them)
+pdb=$t/prunehook.db
+p() { "$ctl" --db "$pdb" "$@"; }
+p --create suppress now@p.test >/dev/null
+p events --hook="exec:cat >>'$t/p.out'" 2>/dev/null
+printf 'address,state,reason,date\nlate@p.test,suppressed,hard,2020-01-01\n' \
+    >"$t/late.csv"
+p import "$t/late.csv" >/dev/null
+out=$(p prune --older-than 30 2>&1 >/dev/null)
+check_has "prune names the hook that is behind" "$out" \
+    "hook:hook has not handed on 1 event older than 30 days"
+check "prune keeps the event the hook has not handed on" \
+    "$(p --json history late@p.test | wc -l)" 1
+p events --hook="exec:cat >>'$t/p.out'" 2>/dev/null
+check_has "the hook then hands it on" "$(cat "$t/p.out")" \
+    '"recipient":"late@p.test"'
+out=$(p prune --older-than 30 2>&1 >/dev/null)
+check "once handed on, prune says nothing of hooks" "$out" ""
+check "and deletes it" "$(p --json history late@p.test | wc -l)" 0
+printf 'address,state,reason,date\nlater@p.test,suppressed,hard,2020-01-01\n' \
+    >"$t/later.csv"
+p import "$t/later.csv" >/dev/null
+p prune --older-than 30 --ignore-hooks >/dev/null 2>&1
+check "prune --ignore-hooks deletes it all the same" \
+    "$(p --json history later@p.test | wc -l)" 0
+
 # --- metrics in the Prometheus text format ------------------------------
 
 # promcheck: every sample line is NAME{LABELS} VALUE of a metric with

@@ -944,6 +944,54 @@ START_TEST(test_store_prune_in_batches)
 END_TEST
 
 /*
+ * An event hook's cursor ("hook:NAME") holds a prune back: the events
+ * dated before the prune's date whose feed rows come after the cursor
+ * are named (the oldest date, how many), those before it are not; a
+ * cursor of another kind (a log follower's) holds nothing.
+ */
+START_TEST(test_store_prune_hold_by_hooks)
+{
+	struct bd_event		 ev;
+	struct store_cursor	 cur;
+	struct store_hold	 h;
+	int64_t			 seen;
+	bool			 held = true;
+
+	ev = mkev("a@x.example", "A1", EV_ACT_DELAYED, "4.2.2",
+	    "mailboxfull", false, 100);
+	record(&ev, 100);
+	/* no hook: nothing held */
+	ck_assert_int_eq(store_prune_hold(st, 1000, &held, &h), BD_OK);
+	ck_assert(!held);
+	/* a hook that has seen everything so far */
+	ck_assert_int_eq(store_feed_last(st, &seen), BD_OK);
+	memset(&cur, 0, sizeof(cur));
+	cur.off = (uint64_t)seen;
+	ck_assert_int_eq(store_cursor_set(st, "hook:app", &cur, 1), BD_OK);
+	ck_assert_int_eq(store_cursor_set(st, "/var/log/mail.log", &cur, 1),
+	    BD_OK);
+	ck_assert_int_eq(store_prune_hold(st, 1000, &held, &h), BD_OK);
+	ck_assert(!held);
+	/* two events it has not seen: one old, one newer than the date */
+	ev = mkev("b@x.example", "B1", EV_ACT_DELAYED, "4.2.2",
+	    "mailboxfull", false, 300);
+	record(&ev, 300);
+	ev = mkev("c@x.example", "C1", EV_ACT_DELAYED, "4.2.2",
+	    "mailboxfull", false, 2000);
+	record(&ev, 2000);
+	ck_assert_int_eq(store_prune_hold(st, 1000, &held, &h), BD_OK);
+	ck_assert(held);
+	ck_assert_str_eq(h.hook, "hook:app");
+	ck_assert_int_eq(h.cursor, seen);
+	ck_assert_int_eq(h.oldest, 300);
+	ck_assert_int_eq(h.events, 1);
+	/* a prune before the event it has not seen leaves it */
+	ck_assert_int_eq(store_prune_hold(st, 300, &held, &h), BD_OK);
+	ck_assert(!held);
+}
+END_TEST
+
+/*
  * A suppression whose events were pruned cannot be judged again: a
  * rebuild keeps it (hard, manual) and folds the events left on top; one
  * whose events are kept is judged again under the new policy.
@@ -1918,6 +1966,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_rebuild_in_batch_rolls_back);
 	tcase_add_test(tc, test_store_rebuild_keeps_pruned_suppression);
 	tcase_add_test(tc, test_store_prune_in_batches);
+	tcase_add_test(tc, test_store_prune_hold_by_hooks);
 	tcase_add_test(tc, test_store_soft_limit_names_events);
 	tcase_add_test(tc, test_store_expiry_parse);
 	tcase_add_test(tc, test_store_expire_by_reason);

@@ -197,11 +197,13 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "  bouncectl -c /etc/bounced.conf migrate --to "
 	  "postgresql://bounced@db1/bounced\n" },
 	{ "prune", ctl_prune, CTL_F_CSV | CTL_F_JSON,
-	  "--older-than DAYS [--dry-run]",
+	  "--older-than DAYS [--dry-run] [--ignore-hooks]",
 	  "forget events older than DAYS days",
 	  "Deletes events dated more than DAYS days ago; recipients' states\n"
 	  "are kept.  --dry-run deletes nothing and lists the addresses whose\n"
-	  "events would go, with how many each.\n"
+	  "events would go, with how many each.  Events an event hook\n"
+	  "(events --hook) has not handed on yet are kept, and the hook named;\n"
+	  "--ignore-hooks deletes them too (the hook then skips them).\n"
 	  "\n"
 	  "Example:\n"
 	  "  bouncectl prune --older-than 400 --dry-run\n" },

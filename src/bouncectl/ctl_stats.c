@@ -463,6 +463,37 @@ upkeep_close(struct upkeep *u, struct store *s, bool ok)
 }
 
 /*
+ * An event hook (events --hook, its cursor "hook:NAME") that has not
+ * handed on every event older than the prune's date would skip those a
+ * prune deletes (their feed rows go with them): *before is brought back
+ * to the oldest such event, so that they stay, and the operator is told
+ * which hook is behind and what to do.  false on a database failure.
+ */
+static bool
+prune_spare_hooks(struct store *s, int64_t days, int64_t *before)
+{
+	struct store_hold	 h;
+	char			 since[32];
+	bool			 held;
+
+	if (store_prune_hold(s, *before, &held, &h) != BD_OK) {
+		ctl_store_fail(s, "prune");
+		return false;
+	}
+	if (!held)
+		return true;
+	ctl_out_time(h.oldest, since, sizeof(since));
+	fprintf(stderr, "bouncectl: prune: %s has not handed on %" PRId64
+	    " event%s older than %" PRId64 " days yet (its cursor is at %"
+	    PRId64 "): events since %s are kept; let its `bouncectl events "
+	    "--hook` catch up, or prune with --ignore-hooks to delete them "
+	    "anyway (the hook then skips them)\n", h.hook, h.events,
+	    h.events == 1 ? "" : "s", days, h.cursor, since);
+	*before = h.oldest;
+	return true;
+}
+
+/*
  * ctl_prune - bouncectl prune --older-than DAYS [--dry-run]: delete
  * events older than DAYS days (recipient states are kept), listing the
  * addresses whose events go
@@ -476,6 +507,7 @@ ctl_prune(const struct ctl_opts *o, int argc, char **argv)
 	static const struct option lo[] = {
 		{ "older-than", required_argument, NULL, 'o' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "ignore-hooks", no_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct upkeep		 u;
@@ -484,7 +516,7 @@ ctl_prune(const struct ctl_opts *o, int argc, char **argv)
 	struct state_policy	 pol;
 	int64_t			 days = -1, n = 0, before;
 	int			 ch, rc;
-	bool			 ok;
+	bool			 ok, ignore_hooks = false;
 
 	memset(&u, 0, sizeof(u));
 	u.o = o;
@@ -492,21 +524,28 @@ ctl_prune(const struct ctl_opts *o, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch == 'n')
 			u.dry = true;
+		else if (ch == 'i')
+			ignore_hooks = true;
 		else if (ch != 'o' || !ctl_parse_i64(optarg, 1, 1000000,
 		    &days)) {
 			fprintf(stderr, "usage: bouncectl prune --older-than "
-			    "DAYS (a whole number, at least 1) [--dry-run]\n");
+			    "DAYS (a whole number, at least 1) [--dry-run] "
+			    "[--ignore-hooks]\n");
 			return CTL_EXIT_ERROR;
 		}
 	}
 	if (days < 1 || optind != argc) {
 		fprintf(stderr, "usage: bouncectl prune --older-than DAYS "
-		    "[--dry-run]\n");
+		    "[--dry-run] [--ignore-hooks]\n");
 		return CTL_EXIT_ERROR;
 	}
 	if ((rc = upkeep_open(&u, &s)) != CTL_EXIT_OK)
 		return rc;
 	before = (int64_t)time(NULL) - days * 86400;
+	if (!ignore_hooks && !prune_spare_hooks(s, days, &before)) {
+		store_close(s);
+		return CTL_EXIT_ERROR;
+	}
 	/* the checkpoints a prune keeps are folded under the states' policy */
 	if ((rc = ctl_config_policy(o, &cfg, &pol)) != CTL_EXIT_OK) {
 		store_close(s);

@@ -339,6 +339,18 @@ enum bd_status store_expire_list(struct store *s, int64_t now,
 enum bd_status store_prune_list(struct store *s, int64_t before,
     store_addr_cb cb, void *arg);
 
+/* The event hook furthest behind, for a prune (store_prune_hold()). */
+struct store_hold {
+	char		 hook[128];	/* its cursor's name, "hook:NAME" */
+	int64_t		 cursor;	/* where it is */
+	int64_t		 oldest;	/* the oldest date it has not handed on */
+	int64_t		 events;	/* events before `before` it has not */
+};
+/* store_prune_hold - may a prune before `before` delete events an event
+ * hook has not handed on yet?  *held (when true) says which and what */
+enum bd_status store_prune_hold(struct store *s, int64_t before,
+    bool *held, struct store_hold *out);
+
 /*
  * A row of the feed (schema v4): a recorded event, or a change of a
  * recipient's state or reason, in the order they happened.  Strings are

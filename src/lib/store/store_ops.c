@@ -231,6 +231,55 @@ store_prune_list(struct store *s, int64_t before, store_addr_cb cb,
 	return r;
 }
 
+/*
+ * store_prune_hold - the events a prune would take from an event hook
+ *
+ * Arguments: s; before, the prune's date; *held receives whether some
+ * event dated before it has not been handed to a hook yet (its feed row
+ * is after the hook's cursor, "hook:NAME" in cursors); out, the hook
+ * that is furthest behind: its cursor, the oldest date of the events it
+ * still has to hand on and how many of them are dated before `before`.
+ * Returns BD_OK or a database failure.  Changes nothing.
+ * Notes: a pruned event takes its feed row with it (the feed_event_del
+ * trigger), so a hook behind its cursor would skip it: the caller prunes
+ * only before out->oldest, which keeps every such event, and says so.
+ */
+enum bd_status
+store_prune_hold(struct store *s, int64_t before, bool *held,
+    struct store_hold *out)
+{
+	struct db_stmt	*st;
+	enum bd_status	 r;
+	int		 rc;
+
+	*held = false;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	if ((r = store_prepare(s, "SELECT c.source, c.\"offset\", MIN(e.ts), "
+	    "COUNT(e.id) FROM cursors c JOIN feed f ON f.id > c.\"offset\" "
+	    "AND f.kind = 'event' JOIN events e ON e.id = f.event_id "
+	    "WHERE c.source LIKE 'hook:%' AND e.ts < ? "
+	    "GROUP BY c.source, c.\"offset\" ORDER BY 3, 1 LIMIT 1",
+	    &st)) != BD_OK) {
+		pthread_mutex_unlock(&s->lock);
+		return r;
+	}
+	db_bind_int64(st, 1, before);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*held = true;
+		snprintf(out->hook, sizeof(out->hook), "%s",
+		    store_col_text(st, 0) != NULL ? store_col_text(st, 0) : "");
+		out->cursor = db_column_int64(st, 1);
+		out->oldest = db_column_int64(st, 2);
+		out->events = db_column_int64(st, 3);
+	} else if (rc != DB_DONE)
+		r = store_dberr(s, "prune: hooks");
+	db_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
 /* ---- the feed (schema v4): events and state changes, by cursor ---- */
 
 struct feed_walk {
