@@ -27,6 +27,7 @@
 #include "parse/dsn.h"
 #include "fake_smfi.h"
 #include "log/log.h"
+#include "bounced/metrics.h"
 #include "bounced/milter.h"
 #include "bounced/rcache.h"
 #include "store/store.h"
@@ -632,12 +633,38 @@ START_TEST(test_milter_never_rejects_a_bounce)
 }
 END_TEST
 
+/*
+ * The value of one sample line of bounced's process metrics ("name" or
+ * "name{label=\"v\"}", exactly as written), read from what
+ * metrics_write_process() writes; -1 if absent.
+ */
+static double
+metric(const char *sample)
+{
+	char	*text = NULL, *line, *save = NULL;
+	size_t	 len = 0, n = strlen(sample);
+	double	 v = -1;
+	FILE	*fp;
+
+	fp = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(fp);
+	metrics_write_process(fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, sample, n) == 0 && line[n] == ' ')
+			v = strtod(line + n + 1, NULL);
+	free(text);
+	return v;
+}
+
 START_TEST(test_milter_suppressed_recipient_rejected)
 {
 	SMFICTX		 ctx;
 	struct run	 r;
 	static const char *const rcpts[] = { "carol@else.test",
 	    "<bob@remote.test>", NULL };
+	double		 ord, rej, act, lk;
 
 	use_conf("SuppressedRecipients reject\n");
 	record_fixture("postfix-failed-5xx.eml");
@@ -645,10 +672,23 @@ START_TEST(test_milter_suppressed_recipient_rejected)
 
 	log_set_debug(true);
 	n_logged = 0;
+	ord = metric("bounced_ordinary_messages_total");
+	rej = metric("bounced_rcpt_lookups_total{answer=\"rejected\"}");
+	act = metric("bounced_rcpt_lookups_total{answer=\"active\"}");
+	lk = metric("bounced_rcpt_lookup_seconds_count");
 	conn_open(&ctx, &r);
 	drive(&ctx, &r, "<alice@sender.test>", rcpts, "X: y\r\n\r\nhi\r\n",
 	    13);
 	log_set_debug(false);
+	/* the metrics count the message and each recipient's answer */
+	ck_assert(metric("bounced_ordinary_messages_total") == ord + 1);
+	ck_assert(metric("bounced_rcpt_lookups_total{answer=\"rejected\"}") ==
+	    rej + 1);
+	ck_assert(metric("bounced_rcpt_lookups_total{answer=\"active\"}") ==
+	    act + 1);
+	ck_assert(metric("bounced_rcpt_lookup_seconds_count") == lk + 2);
+	ck_assert(metric("bounced_rcpt_lookup_seconds_bucket{le=\"+Inf\"}") ==
+	    lk + 2);
 	ck_assert_msg(r.rcpt[0] == SMFIS_CONTINUE, "RCPT 1: got %d, want "
 	    "CONTINUE", r.rcpt[0]);
 	ck_assert_msg(r.rcpt[1] == SMFIS_REJECT, "RCPT 2: got %d, want "
@@ -673,13 +713,20 @@ START_TEST(test_milter_suppressed_recipient_tagged)
 	struct run	 r;
 	static const char *const rcpts[] = { "<bob@REMOTE.test>", NULL };
 	const char	*v;
+	double		 ord, tag;
 
 	use_conf("SuppressedRecipients tag\n");
 	record_fixture("postfix-failed-5xx.eml");
 
+	ord = metric("bounced_ordinary_messages_total");
+	tag = metric("bounced_rcpt_lookups_total{answer=\"tagged\"}");
 	conn_open(&ctx, &r);
 	drive(&ctx, &r, "<alice@sender.test>", rcpts, "X: y\r\n\r\nhi\r\n",
 	    13);
+	/* accepted at end of message (its header added): counted once */
+	ck_assert(metric("bounced_ordinary_messages_total") == ord + 1);
+	ck_assert(metric("bounced_rcpt_lookups_total{answer=\"tagged\"}") ==
+	    tag + 1);
 	ck_assert_int_eq(r.rcpt[0], SMFIS_CONTINUE);
 	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
 	v = fake_header(&ctx, "X-Bounce-Suppressed", 0);

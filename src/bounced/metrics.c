@@ -50,12 +50,27 @@ static const char *const error_name[] = { "busy", "nomem", "limit",
 #define NOUTCOME	(sizeof(outcome_name) / sizeof(outcome_name[0]))
 #define NERROR		(sizeof(error_name) / sizeof(error_name[0]))
 
+/* RCPT TO of ordinary mail under SuppressedRecipients (metrics_rcpt()). */
+static const char *const rcpt_name[] = { "active", "rejected", "tagged",
+    "unknown" };
+#define NRCPT		(sizeof(rcpt_name) / sizeof(rcpt_name[0]))
+/* The upper bounds of the lookup time histogram, in microseconds: a
+ * cached answer takes about one, a database read tens. */
+static const int64_t	 lookup_us[] = {
+	10, 100, 1000, 10000, 100000, 1000000,
+};
+#define NLOOKUP	(sizeof(lookup_us) / sizeof(lookup_us[0]))
+
 static struct {
 	uint64_t	 outcome[NOUTCOME];
 	uint64_t	 error[NERROR];
 	uint64_t	 rcpts, events_new, untrusted;
 	uint64_t	 bucket[NBUCKET + 1];	/* the last: +Inf */
 	uint64_t	 sum_us;
+	uint64_t	 ordinary;
+	uint64_t	 rcpt[NRCPT];
+	uint64_t	 lookup[NLOOKUP + 1];	/* the last: +Inf */
+	uint64_t	 lookup_sum_us;
 	int64_t		 started;
 } m;
 
@@ -112,6 +127,51 @@ metrics_bounce(int outcome, const char *error, size_t rcpts,
 	bump(&m.sum_us, us > 0 ? (uint64_t)us : 0);
 }
 
+/* metrics_ordinary - count one ordinary message (not a bounce) answered */
+void
+metrics_ordinary(void)
+{
+	bump(&m.ordinary, 1);
+}
+
+/*
+ * metrics_rcpt - count one recipient of ordinary mail looked up for
+ * SuppressedRecipients
+ *
+ * Arguments: answer, METRICS_RCPT_*; us, the time the lookup took.
+ */
+void
+metrics_rcpt(int answer, int64_t us)
+{
+	size_t	 i;
+
+	if (answer >= 0 && (size_t)answer < NRCPT)
+		bump(&m.rcpt[answer], 1);
+	for (i = 0; i < NLOOKUP && us > lookup_us[i]; i++)
+		;
+	bump(&m.lookup[i], 1);
+	bump(&m.lookup_sum_us, us > 0 ? (uint64_t)us : 0);
+}
+
+/* One histogram, its buckets cumulative as the format wants. */
+static void
+histogram(FILE *fp, const char *name, const int64_t *le, size_t nle,
+    const uint64_t *bucket, uint64_t sum_us)
+{
+	uint64_t	 cum = 0;
+	size_t		 i;
+
+	for (i = 0; i <= nle; i++) {
+		cum += get(&bucket[i]);
+		if (i < nle)
+			fprintf(fp, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name,
+			    (double)le[i] / 1e6, cum);
+	}
+	fprintf(fp, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n%s_sum %.6f\n"
+	    "%s_count %" PRIu64 "\n", name, cum, name, (double)sum_us / 1e6,
+	    name, cum);
+}
+
 /*
  * metrics_write_process - the process counters in the Prometheus text
  * format (the histogram's buckets cumulative, as the format wants)
@@ -119,7 +179,6 @@ metrics_bounce(int outcome, const char *error, size_t rcpts,
 void
 metrics_write_process(FILE *fp)
 {
-	uint64_t	 cum = 0, n = 0;
 	size_t		 i;
 
 	fputs("# HELP bounced_bounces_total Bounces seen at end of message, "
@@ -151,16 +210,26 @@ metrics_write_process(FILE *fp)
 	fputs("# HELP bounced_bounce_seconds Time from end of message to the "
 	    "milter's answer for a bounce (parse, classify, record).\n"
 	    "# TYPE bounced_bounce_seconds histogram\n", fp);
-	for (i = 0; i <= NBUCKET; i++) {
-		cum += get(&m.bucket[i]);
-		if (i < NBUCKET)
-			fprintf(fp, "bounced_bounce_seconds_bucket{le=\"%g\"} %"
-			    PRIu64 "\n", (double)bucket_us[i] / 1e6, cum);
-	}
-	n = cum;
-	fprintf(fp, "bounced_bounce_seconds_bucket{le=\"+Inf\"} %" PRIu64
-	    "\nbounced_bounce_seconds_sum %.6f\nbounced_bounce_seconds_count %"
-	    PRIu64 "\n", n, (double)get(&m.sum_us) / 1e6, n);
+	histogram(fp, "bounced_bounce_seconds", bucket_us, NBUCKET, m.bucket,
+	    get(&m.sum_us));
+	fprintf(fp, "# HELP bounced_ordinary_messages_total Ordinary messages "
+	    "(not bounces) the milter answered; it accepts them all.\n"
+	    "# TYPE bounced_ordinary_messages_total counter\n"
+	    "bounced_ordinary_messages_total %" PRIu64 "\n",
+	    get(&m.ordinary));
+	fputs("# HELP bounced_rcpt_lookups_total Recipients of ordinary mail "
+	    "looked up at RCPT TO (SuppressedRecipients), by answer (active: "
+	    "let through; rejected; tagged; unknown: the database did not "
+	    "answer, let through).\n# TYPE bounced_rcpt_lookups_total "
+	    "counter\n", fp);
+	for (i = 0; i < NRCPT; i++)
+		fprintf(fp, "bounced_rcpt_lookups_total{answer=\"%s\"} %"
+		    PRIu64 "\n", rcpt_name[i], get(&m.rcpt[i]));
+	fputs("# HELP bounced_rcpt_lookup_seconds Time a recipient lookup at "
+	    "RCPT TO took (the cache, else the database).\n"
+	    "# TYPE bounced_rcpt_lookup_seconds histogram\n", fp);
+	histogram(fp, "bounced_rcpt_lookup_seconds", lookup_us, NLOOKUP,
+	    m.lookup, get(&m.lookup_sum_us));
 	fprintf(fp, "# HELP bounced_start_time_seconds When this bounced "
 	    "started.\n# TYPE bounced_start_time_seconds gauge\n"
 	    "bounced_start_time_seconds %" PRId64 "\n", m.started);

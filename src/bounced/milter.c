@@ -36,6 +36,7 @@
 #include <strings.h>
 
 #include "log/log.h"
+#include "bounced/metrics.h"
 #include "bounced/milter.h"
 #include "bounced/milter_int.h"
 
@@ -120,6 +121,7 @@ decide(const struct conn_ctx *cc, enum outcome o, unsigned long nr_flag)
 
 	switch (o) {
 	case OUT_ORDINARY:
+		metrics_ordinary();
 		return SMFIS_ACCEPT;
 	case OUT_MORE:
 		return (nr_flag != 0 && (cc->pflags & nr_flag) != 0) ?
@@ -406,6 +408,7 @@ mlfi_eom(SMFICTX *ctx)
 	if (mc->bounce)
 		o = milter_bounce_eom(ctx, cc, mc);
 	else {
+		metrics_ordinary();	/* accepted with what it was given */
 		(void)milter_send_record(cc, mc);
 		milter_send_sign(ctx, cc, mc);
 		if (mc->tag.len > 0 && (cc->aflags & SMFIF_ADDHDRS))

@@ -20,11 +20,12 @@
 #include <string.h>
 
 #include "log/log.h"
+#include "bounced/metrics.h"
 #include "bounced/milter_int.h"
 
 /* Is rcpt suppressed?  reason gets why; never fails the mail. */
-static bool
-suppressed(const struct msg_ctx *mc, const char *rcpt, char *reason,
+static enum rcache_answer
+lookup(const struct msg_ctx *mc, const char *rcpt, char *reason,
     size_t reasonlen)
 {
 	struct milter_handles	 h;
@@ -35,7 +36,7 @@ suppressed(const struct msg_ctx *mc, const char *rcpt, char *reason,
 
 	milter_shared(&h);
 	if (h.rcache == NULL)
-		return false;
+		return RCACHE_FAILED;
 	a = rcache_lookup_msg(h.rcache, h.lookup, rcpt, milter_now(), reason,
 	    reasonlen, &inc, &err, msg, sizeof(msg));
 	if (inc == RCACHE_STARTED)
@@ -45,7 +46,7 @@ suppressed(const struct msg_ctx *mc, const char *rcpt, char *reason,
 		    log_sanitize(msg, san, sizeof(san)) : "no detail");
 	else if (inc == RCACHE_RECOVERED)
 		log_info("%s: recipient lookups work again", milter_qid(mc));
-	return a == RCACHE_SUPPRESSED;
+	return a;
 }
 
 /*
@@ -91,9 +92,18 @@ milter_rcpt_check(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc,
 	char			 reason[32], code[4], xcode[16];
 	char			 addr[ADDR_MAX + 1], san[LOG_SANITIZE_BUF];
 	const char		*text;
+	enum rcache_answer	 a;
+	int64_t			 t0;
 
-	if (mc->bounce || c->suppressed_rcpt == RCPT_OFF ||
-	    !suppressed(mc, rcpt, reason, sizeof(reason)))
+	if (mc->bounce || c->suppressed_rcpt == RCPT_OFF)
+		return OUT_MORE;
+	t0 = metrics_now_us();
+	a = lookup(mc, rcpt, reason, sizeof(reason));
+	metrics_rcpt(a == RCACHE_ACTIVE ? METRICS_RCPT_ACTIVE :
+	    a == RCACHE_FAILED ? METRICS_RCPT_UNKNOWN :
+	    c->suppressed_rcpt == RCPT_REJECT ? METRICS_RCPT_REJECTED :
+	    METRICS_RCPT_TAGGED, metrics_now_us() - t0);
+	if (a != RCACHE_SUPPRESSED)
 		return OUT_MORE;
 	/*
 	 * The MTA's RCPT argument keeps its angle brackets (RFC 5321
