@@ -36,6 +36,28 @@ for f in sbin/bounced sbin/bouncectl man8/bounced.8 man8/bouncectl.8 \
 	check "make install puts .../$f in place" "$r" yes
 done
 
+# bounced-events.service: skipped (ExecCondition) without an EventHook,
+# so that it is not failed and restarted every 5 s for ever; its
+# condition run on configurations with and without one
+evunit=$(found /systemd/system/bounced-events.service)
+cond=$(sed -n 's/^ExecCondition=//p' "$evunit")
+check "bounced-events.service has a condition" "${cond:+yes}" yes
+etc=$(sed -n 's|^ExecStart=.* -c \([^ ]*\)/bounced.conf .*|\1|p' "$evunit")
+mkdir -p "$t/etc"
+cond_on() {
+	printf '%s\n' "$1" >"$t/etc/bounced.conf"
+	# the command as systemd runs it: sh -c '...', with our folder
+	eval "${cond//$etc/$t/etc}" && echo run || echo skipped
+}
+check "with EventHook exec:...: started" \
+    "$(cond_on 'EventHook exec:/usr/local/bin/on-bounce')" run
+check "with an indented eventhook https://...: started" \
+    "$(cond_on '  eventhook https://app.example/bounces')" run
+check "without an EventHook: skipped" "$(cond_on 'Socket inet:8895@127.0.0.1')" skipped
+check "with EventHook commented out: skipped" \
+    "$(cond_on '# EventHook exec:/bin/true')" skipped
+check "with an empty EventHook: skipped" "$(cond_on 'EventHook')" skipped
+
 unit=$(found /systemd/system/bounced.service)
 sbin=$(dirname "$(found /sbin/bounced)")
 sbin=${sbin#"$root"}
