@@ -47,6 +47,18 @@ static const char ses_noemail[] = HDR
     "[{\"emailAddress\":\"gone@example.net\"}],\"timestamp\":"
     "\"2024-02-29T23:59:59Z\"},\"mail\":{\"source\":\"s@example.org\"}}\r\n";
 
+/* The same moment written with a zone offset, and a date that is not one. */
+static const char ses_offset[] = HDR
+    "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":"
+    "\"Permanent\",\"bounceSubType\":\"NoEmail\",\"bouncedRecipients\":"
+    "[{\"emailAddress\":\"gone@example.net\"}],\"timestamp\":"
+    "\"2024-03-01T08:59:59+09:00\"},\"mail\":{\"source\":\"s@example.org\"}}\r\n";
+static const char ses_baddate[] = HDR
+    "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":"
+    "\"Permanent\",\"bounceSubType\":\"NoEmail\",\"bouncedRecipients\":"
+    "[{\"emailAddress\":\"gone@example.net\"}],\"timestamp\":"
+    "\"2023-02-29T23:59:59Z\"},\"mail\":{\"source\":\"s@example.org\"}}\r\n";
+
 static const char ses_full[] = HDR
     "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":"
     "\"Transient\",\"bounceSubType\":\"MailboxFull\",\"bouncedRecipients\":"
@@ -133,6 +145,15 @@ START_TEST(test_dsn_json_bounce_subtypes)
 	ck_assert_ptr_null(r->rcpts[0].diagnostic);
 	/* a leap day */
 	ck_assert_int_eq(r->rcpts[0].last_attempt, 1709251199);
+	dsn_report_free(r);
+	/* a zone offset is applied (the moment is the same) */
+	r = parse(ses_offset);
+	ck_assert_int_eq(r->rcpts[0].last_attempt, 1709251199);
+	dsn_report_free(r);
+	/* 29 February of a common year is no date: none kept */
+	r = parse(ses_baddate);
+	ck_assert_uint_eq(r->nrcpts, 1);
+	ck_assert_int_eq(r->rcpts[0].last_attempt, 0);
 	dsn_report_free(r);
 
 	r = parse(ses_full);

@@ -34,7 +34,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util/datetime.h"
 #include "maillog/maillog.h"
 
 struct span {

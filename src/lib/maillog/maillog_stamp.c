@@ -17,7 +17,8 @@
  * a classic stamp does not give.
  *
  * Pure: no clock (the caller passes now and the zone offset), no I/O,
- * no logging; the calendar is util/datetime.c's.
+ * no logging; the calendar is GLib's GDate (on the stack: no allocation
+ * per line).
  */
 #define _GNU_SOURCE		/* strptime */
 #include <ctype.h>
@@ -27,11 +28,41 @@
 #include <glib.h>
 
 #include "util/bd.h"
-#include "util/datetime.h"
 #include "maillog/maillog.h"
 
 /* A stamp this far ahead of now is still "now": clocks disagree. */
 #define SLACK		86400
+
+/* GDate's Julian day (1 January of year 1 is day 1) of 1970-01-01. */
+#define JULIAN_EPOCH	719163
+
+/* The year of the day count from 1970-01-01 (0 if GDate cannot hold it). */
+static int64_t
+year_of_days(int64_t days)
+{
+	GDate	 d;
+
+	if (days <= -JULIAN_EPOCH || days > (int64_t)G_MAXUINT32 - JULIAN_EPOCH)
+		return 0;
+	g_date_clear(&d, 1);
+	g_date_set_julian(&d, (guint32)(days + JULIAN_EPOCH));
+	return g_date_get_year(&d);
+}
+
+/* Seconds since the epoch of a valid date at midnight UTC, or false. */
+static bool
+midnight_of(int64_t y, unsigned mon, unsigned day, int64_t *t)
+{
+	GDate	 d;
+
+	if (y < 1 || y > G_MAXUINT16 || !g_date_valid_dmy((GDateDay)day,
+	    (GDateMonth)mon, (GDateYear)y))
+		return false;
+	g_date_clear(&d, 1);
+	g_date_set_dmy(&d, (GDateDay)day, (GDateMonth)mon, (GDateYear)y);
+	*t = ((int64_t)g_date_get_julian(&d) - JULIAN_EPOCH) * 86400;
+	return true;
+}
 
 /* The longest RFC 3339 stamp read: 19, a fraction of 12 digits, +hh:mm. */
 #define ISO_MAX		(19 + 13 + 6)
@@ -79,14 +110,13 @@ parse_classic(const char *p, size_t len, int64_t now, long gmtoff,
 			return 0;
 	}
 	local = now + gmtoff;
-	y = datetime_year_from_days(local / 86400 - (local % 86400 < 0));
+	y = year_of_days(local / 86400 - (local % 86400 < 0));
 	/* Try next year, this year, then back to the last leap year. */
-	for (i = 0; i < 6; i++) {
+	for (i = 0; y > 0 && i < 6; i++) {
 		yy = y + 1 - (int64_t)i;
-		if (day > datetime_month_days(yy, mon))
-			continue;
-		t = datetime_days_from_civil(yy, mon, day) * 86400 +
-		    (int64_t)(tm.tm_hour * 3600 + tm.tm_min * 60 +
+		if (!midnight_of(yy, mon, day, &t))
+			continue;	/* 29 February of a common year */
+		t += (int64_t)(tm.tm_hour * 3600 + tm.tm_min * 60 +
 		    tm.tm_sec) - gmtoff;
 		if (t <= now + SLACK) {
 			*when = t;

@@ -31,7 +31,6 @@
 #include <json-glib/json-glib.h>
 
 #include "parse/dsn_int.h"
-#include "util/datetime.h"
 
 #define DSN_JSON_MAX	(1u << 20)	/* bytes of JSON parsed */
 #define DSN_JSON_DEPTH	32		/* nesting of arrays and objects */
@@ -119,34 +118,26 @@ member_array(JsonObject *o, const char *name)
 }
 
 /*
- * Unix seconds of an ISO 8601 / RFC 3339 UTC time stamp as SES writes it
- * ("2016-10-21T06:58:02.245Z"), 0 if it is not one.
+ * Unix seconds of an ISO 8601 / RFC 3339 time stamp as SES writes it
+ * ("2016-10-21T06:58:02.245Z"; GLib's parser, UTC when the stamp names
+ * no zone), 0 if it is not one.
  */
 static int64_t
 iso_time(const char *s)
 {
-	int	 v[6] = { 0 }, i, k;
-	static const char sep[] = "--T::";
+	GTimeZone	*utc;
+	GDateTime	*dt;
+	int64_t		 t = 0;
 
-	if (s == NULL)
+	if (s == NULL || !isdigit((unsigned char)s[0]))
 		return 0;
-	for (i = 0; i < 6; i++) {
-		int want = i == 0 ? 4 : 2;
-
-		for (k = 0; k < want; k++, s++) {
-			if (!isdigit((unsigned char)*s))
-				return 0;
-			v[i] = v[i] * 10 + (*s - '0');
-		}
-		if (i < 5 && *s++ != sep[i])
-			return 0;
+	utc = g_time_zone_new_utc();
+	if ((dt = g_date_time_new_from_iso8601(s, utc)) != NULL) {
+		t = g_date_time_to_unix(dt);
+		g_date_time_unref(dt);
 	}
-	if (v[1] < 1 || v[1] > 12 || v[2] < 1 ||
-	    (unsigned)v[2] > datetime_month_days(v[0], (unsigned)v[1]) ||
-	    v[3] > 23 || v[4] > 59 || v[5] > 60)
-		return 0;
-	return datetime_days_from_civil(v[0], (unsigned)v[1],
-	    (unsigned)v[2]) * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
+	g_time_zone_unref(utc);
+	return t;
 }
 
 /* s without an RFC 3464 "type;" prefix; the type into type[]. */

@@ -35,7 +35,6 @@
 
 #include <gmime/gmime.h>
 
-#include "util/datetime.h"
 #include "parse/mime.h"
 #include "parse/mime_int.h"
 #include "util/strci.h"
