@@ -66,7 +66,29 @@ struct dfa_work {
 	uint32_t	*cnt;		/* outputs */
 	size_t		 lo, hi;	/* next numbers: without outputs (up),
 					   with outputs (down) */
+	size_t		 ns;		/* states */
+	uint32_t	 base;		/* r->dfa_base */
 };
+
+/*
+ * The row offset of the state numbered nid: those without outputs from
+ * 0, those with outputs (numbered down from ns - 1) from base, a power of
+ * two above every other row, so that "some chain is in an output state"
+ * is one OR and one AND (rules_match.c, dfa_walk()).
+ */
+static uint32_t
+row_of(const struct dfa_work *w, size_t K, size_t nid, bool out)
+{
+	return out ? w->base + (uint32_t)((w->ns - 1 - nid) * K) :
+	    (uint32_t)(nid * K);
+}
+
+/* The state number of a row offset: row_of() backwards. */
+static size_t
+nid_of(const struct dfa_work *w, size_t K, uint32_t off)
+{
+	return off < w->base ? off / K : w->ns - 1 - (off - w->base) / K;
+}
 
 static void
 dfa_work_free(struct dfa_work *w)
@@ -140,7 +162,7 @@ dfa_enter(struct rules *r, struct dfa_work *w, unsigned u, size_t *tail)
 	w->nid[u] = (uint16_t)(w->cnt[u] != 0 ? w->hi-- : w->lo++);
 	w->oid[w->nid[u]] = (uint16_t)u;
 	w->queue[(*tail)++] = (uint16_t)u;
-	return (uint32_t)(w->nid[u] * r->dfa_ncls);
+	return row_of(w, r->dfa_ncls, w->nid[u], w->cnt[u] != 0);
 }
 
 /*
@@ -168,25 +190,27 @@ dfa_links(struct parser *p, struct dfa_work *w, size_t ns)
 	}
 	while (head < tail) {
 		s = w->queue[head++];
-		row = &r->dfa[(size_t)w->nid[s] * K];
-		frow = &r->dfa[(size_t)w->nid[w->fail[s]] * K];
+		f = w->fail[s];
+		row = &r->dfa[row_of(w, K, w->nid[s], w->cnt[s] != 0)];
+		frow = &r->dfa[row_of(w, K, w->nid[f], w->cnt[f] != 0)];
 		memcpy(row, frow, K * sizeof(*row));
 		for (u = w->kid[s]; u != 0; u = w->sib[u]) {
-			w->fail[u] = w->oid[frow[w->col[u]] / K];
+			w->fail[u] = w->oid[nid_of(w, K, frow[w->col[u]])];
 			row[w->col[u]] = dfa_enter(r, w, u, &tail);
 		}
 	}
-	/* States w->lo.. have outputs: dfa_out[number - w->lo]. */
-	r->dfa_base = (uint32_t)(w->lo * K);
+	/* The states with outputs, numbered ns - 1 down to w->lo, have
+	 * dfa_out[ns - 1 - number] (their row's rank from base). */
+	r->dfa_base = w->base;
 	for (k = 0; k < ns; k++)
 		total += w->cnt[k];
 	if ((r->dfa_out = calloc(ns - w->lo + 1, sizeof(*r->dfa_out))) ==
 	    NULL ||
 	    (r->dfa_outs = calloc(total + 1, sizeof(*r->dfa_outs))) == NULL)
 		return rules_perr(p, "out of memory");
-	for (k = w->lo, o = 0; k < ns; k++) {
-		r->dfa_out[k - w->lo] = o;
-		o += w->cnt[w->oid[k]];
+	for (k = 0, o = 0; k < ns - w->lo; k++) {
+		r->dfa_out[k] = o;
+		o += w->cnt[w->oid[ns - 1 - k]];
 	}
 	r->dfa_out[ns - w->lo] = o;
 	/* A state's failure state comes before it in the queue. */
@@ -194,7 +218,7 @@ dfa_links(struct parser *p, struct dfa_work *w, size_t ns)
 		s = w->queue[k];
 		if (w->cnt[s] == 0)
 			continue;
-		o = r->dfa_out[w->nid[s] - w->lo];
+		o = r->dfa_out[ns - 1 - w->nid[s]];
 		if (w->own[s] >= 0)
 			r->dfa_outs[o++] = (uint32_t)w->own[s];
 		for (x = w->lhead[s]; x >= 0; x = w->lnext[x])
@@ -202,7 +226,7 @@ dfa_links(struct parser *p, struct dfa_work *w, size_t ns)
 		f = w->fail[s];
 		if (w->cnt[f] != 0)
 			memcpy(&r->dfa_outs[o],
-			    &r->dfa_outs[r->dfa_out[w->nid[f] - w->lo]],
+			    &r->dfa_outs[r->dfa_out[ns - 1 - w->nid[f]]],
 			    w->cnt[f] * sizeof(*r->dfa_outs));
 	}
 	return true;
@@ -253,7 +277,13 @@ rules_dfa_build(struct parser *p)
 	while ((ns = dfa_states(r, w.ord, r->dfa_depth)) > RULES_DFA_STATES &&
 	    r->dfa_depth > RULES_MIN_NEEDLE)
 		r->dfa_depth--;
-	r->dfa = calloc(ns * r->dfa_ncls, sizeof(*r->dfa));
+	/* Rows without outputs below base, a power of two above all of
+	 * them; those with outputs from it (row_of()).  The rows between
+	 * the last of the first kind and base are never touched. */
+	for (w.base = 1; w.base < ns * r->dfa_ncls; w.base <<= 1)
+		;
+	w.ns = ns;
+	r->dfa = calloc(w.base + ns * r->dfa_ncls, sizeof(*r->dfa));
 	w.path = calloc(r->dfa_depth + 1, sizeof(*w.path));
 	w.fail = calloc(ns, sizeof(*w.fail));
 	w.queue = calloc(ns, sizeof(*w.queue));

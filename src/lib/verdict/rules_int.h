@@ -149,11 +149,14 @@ struct rules {
 	size_t		 dfa_ncls;	/* columns of a row */
 	size_t		 dfa_depth;	/* deepest state, in bytes */
 	uint32_t	*dfa;		/* row offset + column -> the next
-					   state's row offset (state number *
+					   state's row offset (a multiple of
 					   dfa_ncls; the start state is 0) */
-	uint32_t	 dfa_base;	/* row offsets from here: states where
-					   needles end */
-	uint32_t	*dfa_out;	/* per such state + 1: offsets into
+	uint32_t	 dfa_base;	/* a power of two: the rows of the
+					   states where needles end start
+					   here, all others are below it, and
+					   every row is below 2 * dfa_base */
+	uint32_t	*dfa_out;	/* per such state (its row's rank
+					   from dfa_base) + 1: offsets into
 					   dfa_outs */
 	uint32_t	*dfa_outs;	/* needle ids found on entering a state
 					   (| RULES_DFA_LONG: only its first

@@ -108,7 +108,12 @@ domain_in(const char *list, const char *host)
 	return false;
 }
 
-static bool
+/* Inlined: called for most rules a query meets, where a call's saving
+ * and restoring of registers cost as much as its tests. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline bool
 cond_ok(const struct rule *ru, const struct rules_query *q, bool have_st,
     const struct rules_status *st)
 {
@@ -264,15 +269,16 @@ dfa_walk(const uint32_t *dfa, const uint8_t *cls, uint32_t base,
 			s1 = dfa[s1 + cls[t1[k]]];
 			s2 = dfa[s2 + cls[t2[k]]];
 			s3 = dfa[s3 + cls[t3[k]]];
-			if ((s0 >= base) | (s1 >= base) | (s2 >= base) |
-			    (s3 >= base))
+			/* base is a power of two above every row without
+			 * outputs, and every row is below twice it */
+			if (((s0 | s1 | s2 | s3) & base) != 0)
 				break;
 		}
 	} else if (nch == 2) {
 		for (; k < len; k++) {
 			s0 = dfa[s0 + cls[t0[k]]];
 			s1 = dfa[s1 + cls[t1[k]]];
-			if ((s0 >= base) | (s1 >= base))
+			if (((s0 | s1) & base) != 0)
 				break;
 		}
 	} else {
@@ -526,7 +532,7 @@ int
 rules_match(const struct rules *r, const struct rules_query *q,
     struct rules_result *res)
 {
-	struct rules_status	 st;
+	struct rules_status	 st = { 0, 0, 0 };
 	uint64_t		 hits[RULES_MAX_NEEDLES / 64];
 	uint64_t		 cand[CAND_WORDS];
 	size_t			 ncw = 0, i, k;
