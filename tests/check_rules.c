@@ -10,6 +10,7 @@
  * justify it, and its pattern matches each reply it cites.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,6 +477,110 @@ END_TEST
  * in each of its alternatives, so that none runs on every text (one
  * that did would cost a regular expression run per classify() call).
  */
+/*
+ * The built-in table compiles its expressions at their first run: each
+ * must compile, which parsing the same text the eager way (as a file is)
+ * shows here; and threads that race to the first run of the same
+ * expressions all get the answers one thread gets.
+ */
+START_TEST(test_rules_default_every_regex_compiles)
+{
+	struct rules	*r = NULL;
+	char		 err[256];
+
+	ck_assert_msg(rules_parse("bounced.rules", rules_default_text,
+	    rules_default_len, &r, err, sizeof(err)) == BD_OK,
+	    "the built-in rules, compiled eagerly: %s", err);
+	rules_unref(r);
+}
+END_TEST
+
+#define RACE_THREADS	8
+
+static const char *const race_texts[] = {
+	"550 5.1.1 <a@b.example>: Recipient address rejected: User unknown",
+	"552 5.2.2 mailbox full, quota exceeded",
+	"554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked "
+	    "using zen.spamhaus.org",
+	"421 4.7.0 Try again later, closing connection. (EHLO) too many "
+	    "connections",
+	"550 5.7.26 This message does not pass authentication checks "
+	    "(SPF and DKIM both do not pass).",
+	"Host or domain name not found. Name service error for name=x.example",
+	"451 4.3.0 Temporary lookup failure",
+	"550 Requested action not taken: mailbox unavailable",
+};
+#define NRACE	(sizeof(race_texts) / sizeof(race_texts[0]))
+
+struct race {
+	const struct rules	*r;
+	pthread_barrier_t	*go;
+	const char		*got[NRACE];
+	int			 nre;		/* expressions run */
+};
+
+static void *
+race_run(void *arg)
+{
+	struct race		*w = arg;
+	struct rules_result	 res;
+	struct rules_query	 q;
+	char			 norm[RULES_TEXT_MAX + 1];	/* match()'s is
+								   shared */
+	size_t			 k;
+
+	pthread_barrier_wait(w->go);
+	for (k = 0; k < NRACE; k++) {
+		memset(&q, 0, sizeof(q));
+		q.textlen = rules_normalize(race_texts[k], norm, sizeof(norm));
+		q.text = norm;
+		q.action = EV_ACT_FAILED;
+		q.kind = DSN_KIND_REPORT;
+		w->nre += rules_match(w->r, &q, &res);
+		w->got[k] = res.win.reason;
+	}
+	return NULL;
+}
+
+START_TEST(test_rules_default_lazy_race)
+{
+	struct rules		*one = NULL, *shared = NULL;
+	struct race		 w[RACE_THREADS];
+	pthread_t		 t[RACE_THREADS];
+	pthread_barrier_t	 go;
+	struct rules_result	 res;
+	char			 err[256];
+	size_t			 i, k;
+
+	ck_assert_int_eq(rules_default(&one, err, sizeof(err)), BD_OK);
+	ck_assert_int_eq(rules_default(&shared, err, sizeof(err)), BD_OK);
+	ck_assert_int_eq(pthread_barrier_init(&go, NULL, RACE_THREADS), 0);
+	for (i = 0; i < RACE_THREADS; i++) {
+		w[i].r = shared;
+		w[i].go = &go;
+		w[i].nre = 0;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race_run, &w[i]),
+		    0);
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	pthread_barrier_destroy(&go);
+	/* the race is on compiling: expressions did run */
+	ck_assert_msg(w[0].nre >= 3, "expressions run: got %d, want >= 3",
+	    w[0].nre);
+	for (k = 0; k < NRACE; k++) {
+		res = match(one, race_texts[k], none);
+		for (i = 0; i < RACE_THREADS; i++)
+			ck_assert_msg(res.win.reason == w[i].got[k],
+			    "text %zu, thread %zu: got %s, want %s", k, i,
+			    w[i].got[k] ? w[i].got[k] : "(none)",
+			    res.win.reason ? res.win.reason : "(none)");
+	}
+	rules_unref(one);
+	rules_unref(shared);
+}
+END_TEST
+
 START_TEST(test_rules_default_none_runs_always)
 {
 	struct rules	*r = NULL;
@@ -833,6 +938,8 @@ rules_suite(void)
 	tcase_add_test(tc, test_rules_conflict_no_is_generic);
 	tcase_add_test(tc, test_rules_kind_and_cite);
 	tcase_add_test(tc, test_rules_default_none_runs_always);
+	tcase_add_test(tc, test_rules_default_every_regex_compiles);
+	tcase_add_test(tc, test_rules_default_lazy_race);
 	TESTUTIL_LOOP(tc, test_rules_regex_prefilter_is_exact, re_cases);
 	tcase_add_test(tc, test_rules_hostile_regex_is_bounded);
 	tcase_add_test(tc, test_rules_prefilter_deep_table);

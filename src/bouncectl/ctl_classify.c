@@ -92,53 +92,55 @@ slurp(FILE *fp, size_t *lenp)
 	return buf != NULL ? buf : malloc(1);
 }
 
-/* An integer member; 0 is null when it means "none" (a reply code). */
-static void
-json_int(JsonObject *o, const char *key, long v, bool null_if_zero)
-{
-	if (null_if_zero && v == 0)
-		json_object_set_null_member(o, key);
-	else
-		json_object_set_int_member(o, key, v);
-}
-
 /* A string member; NULL or "" is null. */
 static void
-json_str(JsonObject *o, const char *key, const char *v)
+json_str(struct ctl_jline *jl, const char *key, const char *v)
 {
-	ctl_json_set_str(o, key, v != NULL && *v != '\0' ? v : NULL);
+	ctl_jline_str(jl, key, v != NULL && *v != '\0' ? v : NULL);
 }
 
+/*
+ * One recipient as a JSON line.  feedback_type is there only for a
+ * complaint: when that changes from one line to the next, the object is
+ * made again, so that the members keep their order.
+ */
 static void
-print_json(const char *file, size_t idx, const struct bd_event *ev,
-    const char *command, const char *mta)
+print_json(struct ctl_jline *jl, bool *with_fb, const char *file,
+    size_t idx, const struct bd_event *ev, const char *command,
+    const char *mta)
 {
 	const struct verdict	*v = &ev->verdict;
-	JsonObject		*o = json_object_new();
 
-	json_str(o, "file", file);
-	json_int(o, "index", (long)idx, false);
-	json_str(o, "recipient", ev->recipient);
-	json_str(o, "original_recipient", ev->original_recipient);
-	json_str(o, "action", ev_action_name(ev->action));
-	json_str(o, "status", ev->status);
-	json_int(o, "reply_code", ev->reply_code, true);
-	json_str(o, "diagnostic", ev->diagnostic);
-	json_str(o, "remote_mta", ev->remote_mta);
-	json_str(o, "command", command);
-	json_str(o, "mta", mta);
-	json_str(o, "reason", v->reason);
-	json_object_set_boolean_member(o, "hard", v->hard);
-	json_str(o, "who", ev_who_name(v->who));
-	json_str(o, "advice", ev_advice_name(v->advice));
-	json_str(o, "rule", v->rule);
-	json_object_set_boolean_member(o, "conflict", v->conflict);
-	json_str(o, "why", v->why);
+	if ((ev->feedback_type != NULL) != *with_fb) {
+		ctl_jline_reset(jl);
+		*with_fb = ev->feedback_type != NULL;
+	}
+	json_str(jl, "file", file);
+	ctl_jline_int(jl, "index", (gint64)idx);
+	json_str(jl, "recipient", ev->recipient);
+	json_str(jl, "original_recipient", ev->original_recipient);
+	json_str(jl, "action", ev_action_name(ev->action));
+	json_str(jl, "status", ev->status);
+	if (ev->reply_code != 0)
+		ctl_jline_int(jl, "reply_code", ev->reply_code);
+	else
+		ctl_jline_null(jl, "reply_code");
+	json_str(jl, "diagnostic", ev->diagnostic);
+	json_str(jl, "remote_mta", ev->remote_mta);
+	json_str(jl, "command", command);
+	json_str(jl, "mta", mta);
+	json_str(jl, "reason", v->reason);
+	ctl_jline_bool(jl, "hard", v->hard);
+	json_str(jl, "who", ev_who_name(v->who));
+	json_str(jl, "advice", ev_advice_name(v->advice));
+	json_str(jl, "rule", v->rule);
+	ctl_jline_bool(jl, "conflict", v->conflict);
+	json_str(jl, "why", v->why);
 	if (ev->feedback_type != NULL)
-		json_str(o, "feedback_type", ev->feedback_type);
-	json_str(o, "mail_kind", ev->mail_kind);
-	json_str(o, "campaign", ev->campaign);
-	ctl_json_put(stdout, o);
+		json_str(jl, "feedback_type", ev->feedback_type);
+	json_str(jl, "mail_kind", ev->mail_kind);
+	json_str(jl, "campaign", ev->campaign);
+	ctl_jline_put(jl, stdout);
 }
 
 /* One line of the table, kept until every width is known. */
@@ -269,7 +271,8 @@ table_free(struct table *t)
 
 /* Classify one file; CTL_EXIT_ERROR after a message if unreadable. */
 static int
-classify_file(const struct rules *r, const char *path, struct table *tab)
+classify_file(const struct rules *r, const char *path, struct table *tab,
+    struct ctl_jline *jl, bool *with_fb)
 {
 	struct dsn_options	 opt = DSN_OPTIONS_DEFAULT;
 	struct analysis		*a;
@@ -304,7 +307,8 @@ classify_file(const struct rules *r, const char *path, struct table *tab)
 
 		analysis_event(a, i, EV_SRC_CLI, 0, &ev);
 		if (tab == NULL)
-			print_json(path, i + 1, &ev, cmd, a->report->mta);
+			print_json(jl, with_fb, path, i + 1, &ev, cmd,
+			    a->report->mta);
 		else if (!table_add(tab, path, i + 1, &ev, cmd)) {
 			fprintf(stderr, "bouncectl: %s: %s\n", path,
 			    bd_strerror(BD_ENOMEM));
@@ -338,7 +342,8 @@ ctl_classify(const struct ctl_opts *o, int argc, char **argv)
 	const char	*rules_path = NULL;
 	struct rules	*r;
 	struct table	 tab;
-	bool		 json = o->json;
+	struct ctl_jline *jl = NULL;
+	bool		 json = o->json, with_fb = false;
 	int		 ch, i, rc = CTL_EXIT_OK;
 
 	memset(&tab, 0, sizeof(tab));
@@ -360,10 +365,13 @@ ctl_classify(const struct ctl_opts *o, int argc, char **argv)
 	if ((r = ctl_rules(o, rules_path)) == NULL)
 		return CTL_EXIT_ERROR;
 	dsn_init();
+	if (json)
+		jl = ctl_jline_new();
 	for (i = optind; i < argc; i++)
-		if (classify_file(r, argv[i], json ? NULL : &tab) !=
-		    CTL_EXIT_OK)
+		if (classify_file(r, argv[i], json ? NULL : &tab, jl,
+		    &with_fb) != CTL_EXIT_OK)
 			rc = CTL_EXIT_ERROR;
+	ctl_jline_free(jl);
 	dsn_shutdown();
 	if (!json)
 		table_print(&tab);
@@ -478,18 +486,19 @@ ctl_rules_test(const struct ctl_opts *o, int argc, char **argv)
 		    10));
 	rr = rules_reason_lookup(v.reason);
 	if (json) {
-		JsonObject	*jo = json_object_new();
+		struct ctl_jline *jl = ctl_jline_new();
 
-		json_str(jo, "reason", v.reason);
-		json_object_set_boolean_member(jo, "hard", v.hard);
-		json_str(jo, "who", ev_who_name(v.who));
-		json_str(jo, "advice", ev_advice_name(v.advice));
-		json_str(jo, "status", v.status);
-		json_str(jo, "rule", v.rule);
-		json_str(jo, "rule_text", src);
-		json_object_set_boolean_member(jo, "conflict", v.conflict);
-		json_str(jo, "why", v.why);
-		ctl_json_put(stdout, jo);
+		json_str(jl, "reason", v.reason);
+		ctl_jline_bool(jl, "hard", v.hard);
+		json_str(jl, "who", ev_who_name(v.who));
+		json_str(jl, "advice", ev_advice_name(v.advice));
+		json_str(jl, "status", v.status);
+		json_str(jl, "rule", v.rule);
+		json_str(jl, "rule_text", src);
+		ctl_jline_bool(jl, "conflict", v.conflict);
+		json_str(jl, "why", v.why);
+		ctl_jline_put(jl, stdout);
+		ctl_jline_free(jl);
 	} else {
 		printf("reason:   %s (%s)\n", v.reason,
 		    rr != NULL ? rr->meaning : "?");

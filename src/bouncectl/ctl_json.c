@@ -171,3 +171,130 @@ ctl_json_close(FILE *fp, JsonObject *o)
 	fwrite(buf->str, 1, buf->len, fp);
 	g_string_free(buf, TRUE);
 }
+
+/* ---- a stream of objects of one shape ---- */
+
+struct ctl_jline {
+	JsonObject	*o;
+	JsonNode	*root;
+	JsonGenerator	*gen;
+	GString		*buf;
+};
+
+/* ctl_jline_new - an empty line writer (aborts without memory, as GLib) */
+struct ctl_jline *
+ctl_jline_new(void)
+{
+	struct ctl_jline *jl = g_new0(struct ctl_jline, 1);
+
+	jl->gen = json_generator_new();
+	jl->buf = g_string_new(NULL);
+	ctl_jline_reset(jl);
+	return jl;
+}
+
+/* ctl_jline_reset - start again from an object without members */
+void
+ctl_jline_reset(struct ctl_jline *jl)
+{
+	if (jl->root != NULL)
+		json_node_unref(jl->root);
+	jl->o = json_object_new();
+	jl->root = json_node_init_object(json_node_alloc(), jl->o);
+	json_object_unref(jl->o);	/* the root holds it */
+}
+
+/*
+ * The value node of member name, to set in place; NULL when the member
+ * is missing or null, and the caller gives it a new node.  json-glib 1.6
+ * frees a node's value in json_node_init_*() without forgetting it, so a
+ * node is never initialised twice: a value is set in place or the node
+ * replaced (json_object_set_member() keeps the member's place).
+ */
+static JsonNode *
+jline_value(struct ctl_jline *jl, const char *name)
+{
+	JsonNode	*n = json_object_get_member(jl->o, name);
+
+	return n != NULL && JSON_NODE_TYPE(n) == JSON_NODE_VALUE ? n : NULL;
+}
+
+/* ctl_jline_null - member name: null */
+void
+ctl_jline_null(struct ctl_jline *jl, const char *name)
+{
+	JsonNode	*n = json_object_get_member(jl->o, name);
+
+	if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_NULL)
+		json_object_set_member(jl->o, name,
+		    json_node_init_null(json_node_alloc()));
+}
+
+/* ctl_jline_str - member name: s as a string (UTF-8 made valid), NULL null */
+void
+ctl_jline_str(struct ctl_jline *jl, const char *name, const char *s)
+{
+	JsonNode	*n;
+	const char	*v;
+	char		*tmp;
+
+	if (s == NULL) {
+		ctl_jline_null(jl, name);
+		return;
+	}
+	v = ctl_json_utf8(s, &tmp);
+	if ((n = jline_value(jl, name)) != NULL)
+		json_node_set_string(n, v);	/* only the text is copied */
+	else
+		json_object_set_member(jl->o, name,
+		    json_node_init_string(json_node_alloc(), v));
+	g_free(tmp);
+}
+
+/* ctl_jline_int - member name: v */
+void
+ctl_jline_int(struct ctl_jline *jl, const char *name, gint64 v)
+{
+	JsonNode	*n;
+
+	if ((n = jline_value(jl, name)) != NULL)
+		json_node_set_int(n, v);
+	else
+		json_object_set_member(jl->o, name,
+		    json_node_init_int(json_node_alloc(), v));
+}
+
+/* ctl_jline_bool - member name: v */
+void
+ctl_jline_bool(struct ctl_jline *jl, const char *name, bool v)
+{
+	JsonNode	*n;
+
+	if ((n = jline_value(jl, name)) != NULL)
+		json_node_set_boolean(n, v);
+	else
+		json_object_set_member(jl->o, name,
+		    json_node_init_boolean(json_node_alloc(), v));
+}
+
+/* ctl_jline_put - the object as one line to fp */
+void
+ctl_jline_put(struct ctl_jline *jl, FILE *fp)
+{
+	g_string_truncate(jl->buf, 0);
+	jsontext_append(jl->gen, jl->root, jl->buf);
+	g_string_append_c(jl->buf, '\n');
+	fwrite(jl->buf->str, 1, jl->buf->len, fp);
+}
+
+/* ctl_jline_free - the writer and what it holds */
+void
+ctl_jline_free(struct ctl_jline *jl)
+{
+	if (jl == NULL)
+		return;
+	json_node_unref(jl->root);
+	g_object_unref(jl->gen);
+	g_string_free(jl->buf, TRUE);
+	g_free(jl);
+}

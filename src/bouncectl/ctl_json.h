@@ -6,6 +6,7 @@
 #ifndef BD_CTL_JSON_H
 #define BD_CTL_JSON_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <json-glib/json-glib.h>
@@ -29,5 +30,23 @@ void ctl_json_open(FILE *fp, JsonObject *o, const char *inner);
 /* ctl_json_close - o's members after the streamed value, the object's
  * end and a newline (,"n":2}); o is unref'd */
 void ctl_json_close(FILE *fp, JsonObject *o);
+
+/*
+ * A line writer for a stream of objects of one shape (classify --json):
+ * the object, its member nodes, the generator and the buffer are made
+ * once and reused, each row only setting values, so that a row costs
+ * the generating and no allocation of nodes (json_object_set_*_member()
+ * makes a node, copies the name and rehashes it for every member).
+ * Members are created in the order first set after ctl_jline_reset().
+ */
+struct ctl_jline;
+struct ctl_jline *ctl_jline_new(void);
+void ctl_jline_reset(struct ctl_jline *jl);
+void ctl_jline_str(struct ctl_jline *jl, const char *name, const char *s);
+void ctl_jline_int(struct ctl_jline *jl, const char *name, gint64 v);
+void ctl_jline_bool(struct ctl_jline *jl, const char *name, bool v);
+void ctl_jline_null(struct ctl_jline *jl, const char *name);
+void ctl_jline_put(struct ctl_jline *jl, FILE *fp);
+void ctl_jline_free(struct ctl_jline *jl);
 
 #endif

@@ -542,18 +542,29 @@ re_get(struct parser *p, const char *pat, size_t len, uint32_t flags,
 		r->res = grown;
 		p->rescap = nc;
 	}
-	if ((code = pcre2_compile((PCRE2_SPTR)pat, len, flags, ec, off,
-	    NULL)) == NULL) {
+	/* The built-in table is compiled at first use (its expressions
+	 * are tested by the suite); a file's now, to name a bad one. */
+	code = NULL;
+	if (!p->lazy && (code = pcre2_compile((PCRE2_SPTR)pat, len, flags,
+	    ec, off, NULL)) == NULL) {
 		free(key);
 		return NULL;
 	}
-	if ((re = calloc(1, sizeof(*re))) == NULL) {
+	if ((re = calloc(1, sizeof(*re))) == NULL ||
+	    (p->lazy && (re->pat = malloc(len + 1)) == NULL)) {
+		free(re);
 		pcre2_code_free(code);
 		free(key);
 		*ec = 0;
 		return NULL;
 	}
-	re->code = code;
+	if (p->lazy) {
+		memcpy(re->pat, pat, len);
+		re->pat[len] = '\0';
+		re->len = len;
+		re->flags = flags;
+	}
+	atomic_init(&re->code, code);
 	atomic_init(&re->jit, NULL);
 	atomic_init(&re->runs, 0);
 	atomic_flag_clear(&re->jitting);

@@ -27,6 +27,7 @@ struct parser {
 	/* flags and pattern -> struct rules_re *, while reading */
 	struct _GHashTable *re_ix;
 	size_t		 rescap;
+	bool		 lazy;		/* compile expressions at first use */
 };
 
 /* rules_perr - "name:line: why" into p->err; always false */

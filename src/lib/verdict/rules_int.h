@@ -69,7 +69,11 @@ struct rules_cond {
  * of the interpreter save, so what runs rarely is never compiled).
  */
 struct rules_re {
-	pcre2_code	*code;		/* interpreted */
+	_Atomic(pcre2_code *) code;	/* interpreted; NULL until the first
+					   run for a lazy table (pat) */
+	char		*pat;		/* lazy: the pattern, flags */
+	size_t		 len;
+	uint32_t	 flags;
 	_Atomic(pcre2_code *) jit;	/* JIT-compiled copy, or NULL */
 	atomic_uint	 runs;		/* runs before jit (saturates) */
 	atomic_flag	 jitting;	/* set by the thread that compiles */

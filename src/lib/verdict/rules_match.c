@@ -428,6 +428,34 @@ any_hit(const uint32_t *ids, size_t n, const uint64_t *hits)
 }
 
 /*
+ * The compiled form of re: made at the first run for a lazy table (the
+ * built-in one) by the first thread there, published atomically (a
+ * thread that loses the race frees its own); NULL if it does not
+ * compile, which the suite rules out for the built-in table.
+ */
+static pcre2_code *
+re_code(struct rules_re *re)
+{
+	pcre2_code	*c, *mine;
+	PCRE2_SIZE	 off;
+	int		 ec;
+
+	if ((c = atomic_load_explicit(&re->code, memory_order_acquire)) !=
+	    NULL || re->pat == NULL)
+		return c;
+	if ((mine = pcre2_compile((PCRE2_SPTR)re->pat, re->len, re->flags,
+	    &ec, &off, NULL)) == NULL)
+		return NULL;
+	c = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&re->code, &c, mine,
+	    memory_order_acq_rel, memory_order_acquire)) {
+		pcre2_code_free(mine);
+		return c;
+	}
+	return mine;
+}
+
+/*
  * The JIT-compiled form of re once it has run RULES_JIT_AFTER times, made
  * by the first thread to get there (the others keep interpreting until
  * it is published); NULL until then, or when JIT is not available.
@@ -451,7 +479,7 @@ re_jit(struct rules_re *re)
 	    memory_order_relaxed))
 		return NULL;	/* another thread's, or it failed */
 	/* A copy: re->code may be running in other threads meanwhile. */
-	if ((j = pcre2_code_copy(re->code)) != NULL &&
+	if ((j = pcre2_code_copy(re_code(re))) != NULL &&
 	    pcre2_jit_compile(j, PCRE2_JIT_COMPLETE) != 0) {
 		pcre2_code_free(j);
 		j = NULL;
@@ -480,8 +508,8 @@ regex_run(const struct rules *r, struct rules_re *re,
 	}
 	if (*nre >= 0)
 		(*nre)++;
-	if ((code = re_jit(re)) == NULL)
-		code = re->code;
+	if ((code = re_jit(re)) == NULL && (code = re_code(re)) == NULL)
+		return false;	/* cannot be compiled: no match */
 	/* A limit error (PCRE2_ERROR_MATCHLIMIT, PCRE2_ERROR_JIT_STACKLIMIT
 	 * ...) counts as no match. */
 	return pcre2_match(code, (PCRE2_SPTR)q->text, q->textlen, 0, 0, *md,
