@@ -4,8 +4,14 @@
  * dbpool.c - the database connections of bounced(8).
  *
  * One read-write connection per libmilter worker thread (and one
- * read-only one for RCPT TO lookups), opened on the thread's first use
- * and closed when the thread ends (a pthread key's destructor).  So a
+ * read-only one for RCPT TO lookups), taken on the thread's first use
+ * and given back when the thread ends (a pthread key's destructor).
+ * Given back, not closed: libmilter starts and ends threads as its
+ * connections come and go (about one thread per five bounces in make
+ * bench-milter), and opening a connection (reading the schema, the
+ * PRAGMAs, the statements prepared again) cost more than the bounce
+ * recorded on it.  Up to DBPOOL_IDLE_MAX of each kind wait for the next
+ * thread; more are closed.  So a
  * lock held elsewhere (bouncectl rebuild, a backup) is waited for inside
  * SQLite by every thread at once, each on its own connection, and no
  * mutex of ours is held across the busy wait: with one shared handle,
@@ -66,6 +72,10 @@ static struct {
 	bool		 keeper;	/* the keeper thread runs */
 	pthread_t	 keeper_tid;
 	struct store	*main;
+	struct store	*recorder;	/* the group commit's, see below */
+	struct store	*idle_rw[DBPOOL_IDLE_MAX];	/* ended threads' */
+	struct store	*idle_ro[DBPOOL_IDLE_MAX];
+	size_t		 n_idle_rw, n_idle_ro;
 	bool		 worker_failing;	/* a worker open incident */
 } g = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -76,6 +86,31 @@ static pthread_key_t	 g_key;
 static pthread_once_t	 g_once = PTHREAD_ONCE_INIT;
 static bool		 g_key_ok;
 
+/* Keep s for another thread (g.lock held), or close it. */
+static void
+give_back(struct store *s, struct store **idle, size_t *n)
+{
+	if (s == NULL)
+		return;
+	if (!g.stopping && *n < DBPOOL_IDLE_MAX)
+		idle[(*n)++] = s;
+	else
+		store_close(s);
+}
+
+/* An ended thread's connection, or NULL: the caller opens one. */
+static struct store *
+take_idle(struct store **idle, size_t *n)
+{
+	struct store	*s = NULL;
+
+	pthread_mutex_lock(&g.lock);
+	if (*n > 0 && !g.stopping)
+		s = idle[--*n];
+	pthread_mutex_unlock(&g.lock);
+	return s;
+}
+
 static void
 tls_free(void *p)
 {
@@ -83,8 +118,10 @@ tls_free(void *p)
 
 	if (t == NULL)
 		return;
-	store_close(t->ro);
-	store_close(t->rw);
+	pthread_mutex_lock(&g.lock);
+	give_back(t->ro, g.idle_ro, &g.n_idle_ro);
+	give_back(t->rw, g.idle_rw, &g.n_idle_rw);
+	pthread_mutex_unlock(&g.lock);
 	free(t);
 }
 
@@ -284,6 +321,8 @@ dbpool_worker(void)
 		return NULL;
 	if (t->rw != NULL)
 		return t->rw;
+	if ((t->rw = take_idle(g.idle_rw, &g.n_idle_rw)) != NULL)
+		return t->rw;
 	if (store_open(g.path, STORE_NOCREATE, g.busy_ms, &t->rw, err,
 	    sizeof(err)) != BD_OK) {
 		if (!__atomic_exchange_n(&g.worker_failing, true,
@@ -296,6 +335,38 @@ dbpool_worker(void)
 	if (__atomic_exchange_n(&g.worker_failing, false, __ATOMIC_ACQ_REL))
 		log_info("database %s: connections open again", g.shown);
 	return t->rw;
+}
+
+/*
+ * dbpool_recorder - the connection every group commit is recorded on
+ *
+ * Returns it (opened at the first call), or NULL when it cannot be
+ * opened (the leader then records on its own connection).
+ * Notes: only the group commit's leader uses it, and there is one
+ * leader at a time (milter_commit.c), so it is never contended.  Why
+ * one connection for all groups, not the leader's own: SQLite drops a
+ * connection's whole page cache when another connection has written
+ * since its last transaction, so with the leaders taking turns every
+ * group began by reading its pages again from the file; the same
+ * connection for every group keeps them (make bench-milter: a third
+ * of the CPU per bounce).
+ */
+struct store *
+dbpool_recorder(void)
+{
+	struct store	*s;
+	char		 err[1024];
+
+	if (!dbpool_ready() || g.shared)
+		return NULL;
+	pthread_mutex_lock(&g.lock);
+	if (g.recorder == NULL && !g.stopping && store_open(g.path,
+	    STORE_NOCREATE, g.busy_ms, &g.recorder, err, sizeof(err)) ==
+	    BD_OK)
+		(void)store_set_cache(g.recorder, DBPOOL_WORKER_CACHE_KIB);
+	s = g.recorder;
+	pthread_mutex_unlock(&g.lock);
+	return s;
 }
 
 /*
@@ -339,6 +410,8 @@ dbpool_lookup(void)
 		return NULL;
 	if (t->ro != NULL)
 		return t->ro;
+	if ((t->ro = take_idle(g.idle_ro, &g.n_idle_ro)) != NULL)
+		return t->ro;
 	if (!t->ro_failed && store_open(g.path, STORE_RDONLY, g.lookup_ms,
 	    &t->ro, err, sizeof(err)) == BD_OK) {
 		(void)store_set_cache(t->ro, DBPOOL_WORKER_CACHE_KIB);
@@ -351,7 +424,8 @@ dbpool_lookup(void)
 /*
  * dbpool_stop - stop the keeper thread and close the main connection
  *
- * Notes: the workers' connections are closed as their threads end.
+ * Notes: the workers' connections are closed as their threads end
+ * after this (the idle ones here).
  */
 void
 dbpool_stop(void)
@@ -373,5 +447,11 @@ dbpool_stop(void)
 	pthread_mutex_unlock(&g.lock);
 	store_close(g.lookup);
 	g.lookup = NULL;
+	store_close(g.recorder);
+	g.recorder = NULL;
+	while (g.n_idle_rw > 0)
+		store_close(g.idle_rw[--g.n_idle_rw]);
+	while (g.n_idle_ro > 0)
+		store_close(g.idle_ro[--g.n_idle_ro]);
 	store_close(s);
 }

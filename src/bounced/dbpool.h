@@ -20,6 +20,8 @@
 #define DBPOOL_START_BUSY_MS	1000
 /* Page cache of a worker's connection (KiB): 64 threads stay small. */
 #define DBPOOL_WORKER_CACHE_KIB	2048
+/* Connections of ended threads kept for the next ones, of each kind. */
+#define DBPOOL_IDLE_MAX		16
 
 /*
  * dbpool_start - open the main connection now, or start the keeper
@@ -40,6 +42,8 @@ bool dbpool_shared(void);
 struct store *dbpool_main(void);
 /* dbpool_worker - the calling thread's recording connection, or NULL */
 struct store *dbpool_worker(void);
+/* dbpool_recorder - the group commit's connection (its leader's), or NULL */
+struct store *dbpool_recorder(void);
 /* dbpool_lookup - the calling thread's read-only connection, or NULL */
 struct store *dbpool_lookup(void);
 /* dbpool_stop - stop the keeper and close the main connection */

@@ -115,6 +115,7 @@ milter_commit_record(struct store *st, const struct bd_event *evs, size_t n,
     size_t errlen)
 {
 	struct gc_req	 me, *g, *r;
+	struct store	*rec;
 	enum bd_status	 s;
 
 	if (dbpool_shared()) {
@@ -143,7 +144,9 @@ milter_commit_record(struct store *st, const struct bd_event *evs, size_t n,
 		gc_leading = true;
 		g = take_group();
 		pthread_mutex_unlock(&gc_lock);
-		record_group(st, g);
+		if ((rec = dbpool_recorder()) == NULL)
+			rec = st;
+		record_group(rec, g);
 		pthread_mutex_lock(&gc_lock);
 		for (r = g; r != NULL; r = g) {
 			g = r->next;

@@ -7,6 +7,7 @@
  *
  * No logging; failures are kept in the handle (db_fail()).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,13 +37,28 @@ fail(struct db *db, int rc)
 	    sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
 }
 
+/*
+ * SQLite keeps memory statistics by default, and every allocation then
+ * takes one process-wide mutex: with eight milter threads recording at
+ * once that mutex was contended on each of the hundreds of allocations
+ * a bounce makes.  Nothing here reads those statistics.  It must be set
+ * before SQLite initialises itself, hence once, before the first open.
+ */
+static void
+configure_once(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* db_sqlite_open - open (and create) the file at path */
 enum bd_status
 db_sqlite_open(struct db *db, const char *path)
 {
 	sqlite3	*h = NULL;
+	static pthread_once_t	 once = PTHREAD_ONCE_INIT;
 	int	 rc, oflags = SQLITE_OPEN_FULLMUTEX;
 
+	(void)pthread_once(&once, configure_once);
 	if ((db->flags & DB_RDONLY) != 0)
 		oflags |= SQLITE_OPEN_READONLY;
 	else if ((db->flags & DB_NOCREATE) != 0)
