@@ -339,6 +339,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn_ctx	*cc = smfi_getpriv(ctx);
 	struct msg_ctx	*mc;
+	enum bd_status	 s;
 
 	if (cc == NULL)
 		return SMFIS_CONTINUE;
@@ -348,9 +349,20 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 		return decide(cc, OUT_MORE, SMFIP_NR_HDR);
 	if (strncasecmp(name, "X-Bounce-", 9) == 0)
 		milter_note_forged(mc, name);
-	/* With SMFIP_HDR_LEADSPC the value keeps its leading space. */
-	note_append(mc, buf_printf(&mc->msg, "%s:%s%s\r\n", name,
-	    (cc->pflags & SMFIP_HDR_LEADSPC) ? "" : " ", value));
+	/*
+	 * With SMFIP_HDR_LEADSPC the value keeps its leading space.  Pieces,
+	 * not a printf: a bounce has a dozen headers and more, and this ran
+	 * for each.
+	 */
+	s = buf_puts(&mc->msg, name);
+	if (s == BD_OK)
+		s = buf_puts(&mc->msg, (cc->pflags & SMFIP_HDR_LEADSPC) ?
+		    ":" : ": ");
+	if (s == BD_OK)
+		s = buf_puts(&mc->msg, value);
+	if (s == BD_OK)
+		s = buf_append(&mc->msg, "\r\n", 2);
+	note_append(mc, s);
 	return decide(cc, OUT_MORE, SMFIP_NR_HDR);
 }
 

@@ -8,6 +8,9 @@
 
 #include "store/db.h"
 
+/* Transaction statements kept compiled (BEGIN, COMMIT, SAVEPOINT ...). */
+#define DB_TX_CACHE	8
+
 struct db {
 	enum db_kind	 kind;
 	int		 busy_ms;
@@ -24,6 +27,11 @@ struct db {
 	bool		 in_tx;		/* between db_begin() and its end */
 	enum bd_status	 last;		/* the last failure, BD_OK if none */
 	char		 err[DB_ERR_MAX];
+	/* SQLite: the transaction statements, compiled once (db_sqlite.c) */
+	struct {
+		char		*sql;	/* sqlite3_malloc()ed */
+		void		*h;	/* sqlite3_stmt * */
+	}		 tx[DB_TX_CACHE];
 };
 
 struct db_stmt {
