@@ -10,7 +10,7 @@
 # FAULT_N (1000) bounces per scenario: `make check-faults FAULT_N=200`
 # for a quicker run.
 
-. "$(dirname "$0")/../e2e/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 
 FAULT_N=${FAULT_N:-1000}
 FAULT_DOMAIN=bulk.test
