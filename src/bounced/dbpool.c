@@ -430,7 +430,7 @@ dbpool_lookup(void)
 void
 dbpool_stop(void)
 {
-	struct store	*s;
+	struct store	*s, *rec;
 
 	pthread_mutex_lock(&g.lock);
 	g.stopping = true;
@@ -444,14 +444,16 @@ dbpool_stop(void)
 	s = g.main;
 	g.main = NULL;
 	g.ready = false;
-	pthread_mutex_unlock(&g.lock);
-	store_close(g.lookup);
-	g.lookup = NULL;
-	store_close(g.recorder);
+	rec = g.recorder;
 	g.recorder = NULL;
+	/* threads ending from now on close their own (g.stopping) */
 	while (g.n_idle_rw > 0)
 		store_close(g.idle_rw[--g.n_idle_rw]);
 	while (g.n_idle_ro > 0)
 		store_close(g.idle_ro[--g.n_idle_ro]);
+	pthread_mutex_unlock(&g.lock);
+	store_close(g.lookup);
+	g.lookup = NULL;
+	store_close(rec);
 	store_close(s);
 }
