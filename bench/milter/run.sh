@@ -7,7 +7,9 @@
 # protocol, one line of figures per run:
 #   1. new bounces (a new recipient each), BENCH_N of them, BENCH_C at once
 #   2. ordinary mail (accepted at MAIL FROM), BENCH_N messages
-#   3. hostile bounces (bench/milter/hostile.py), BENCH_HOSTILE_C at once,
+#   3. the same bounces and ordinary mail through noop_milter, a milter
+#      that does nothing (bench/postfix/noop_milter.c): libmilter's floor
+#   4. hostile bounces (bench/milter/hostile.py), BENCH_HOSTILE_C at once,
 #      with the milter's peak memory (a fresh bounced)
 # Environment: TOP_BUILDDIR, BENCH_N (10000), BENCH_C (8), BENCH_HOSTILE_C
 # (64), BENCH_SYNC (empty: the default; FULL or NORMAL to compare).
@@ -56,6 +58,16 @@ echo "new bounces: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid"
 echo "ordinary mail: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -m ordinary)"
 echo "ordinary mail, 1 at a time: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n 2000 -c 1 -m ordinary)"
 echo "bounces, 1 at a time: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n 2000 -c 1 -t "s$$")"
+stop
+# The floor: a milter that does nothing (bench/postfix/noop_milter.c), the
+# same messages; what libmilter and the round trips cost before any work.
+rm -f "$dir/sock"
+"$b/bench/postfix/noop_milter" "unix:$dir/sock" >>"$dir/noop.log" 2>&1 &
+pid=$!
+i=0
+while [ ! -S "$dir/sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+echo "noop milter, bounces: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -t "n$$")"
+echo "noop milter, ordinary mail: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -m ordinary)"
 stop
 python3 "$here/hostile.py" "$dir"
 for f in parts deep msgchain rcpts headers; do
