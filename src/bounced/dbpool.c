@@ -354,18 +354,29 @@ dbpool_worker(void)
 struct store *
 dbpool_recorder(void)
 {
-	struct store	*s;
+	struct store	*s, *mine = NULL;
 	char		 err[1024];
 
 	if (!dbpool_ready() || g.shared)
 		return NULL;
 	pthread_mutex_lock(&g.lock);
-	if (g.recorder == NULL && !g.stopping && store_open(g.path,
-	    STORE_NOCREATE, g.busy_ms, &g.recorder, err, sizeof(err)) ==
-	    BD_OK)
-		(void)store_set_cache(g.recorder, DBPOOL_WORKER_CACHE_KIB);
 	s = g.recorder;
 	pthread_mutex_unlock(&g.lock);
+	if (s != NULL)
+		return s;
+	/* opened without g.lock: an open may wait (a lock, a slow disk) */
+	if (store_open(g.path, STORE_NOCREATE, g.busy_ms, &mine, err,
+	    sizeof(err)) != BD_OK)
+		return NULL;
+	(void)store_set_cache(mine, DBPOOL_WORKER_CACHE_KIB);
+	pthread_mutex_lock(&g.lock);
+	if (g.recorder == NULL && !g.stopping) {
+		g.recorder = mine;
+		mine = NULL;
+	}
+	s = g.recorder;
+	pthread_mutex_unlock(&g.lock);
+	store_close(mine);	/* another thread's came first, or stopping */
 	return s;
 }
 

@@ -67,8 +67,11 @@ take_group(void)
 	return g;
 }
 
-/* Record a group in one transaction on st; every request gets a result. */
-static void
+/*
+ * Record a group in one transaction on st; every request gets a result.
+ * Returns the transaction's failure (BD_OK when it committed).
+ */
+static enum bd_status
 record_group(struct store *st, struct gc_req *g)
 {
 	struct gc_req	*r;
@@ -80,7 +83,7 @@ record_group(struct store *st, struct gc_req *g)
 			(void)snprintf(r->err, sizeof(r->err), "%s",
 			    store_errmsg(st));
 		}
-		return;
+		return s;
 	}
 	for (r = g; r != NULL; r = r->next) {
 		r->status = store_record(st, r->evs, r->n, r->pol, r->now,
@@ -98,6 +101,32 @@ record_group(struct store *st, struct gc_req *g)
 			    store_errmsg(st));
 		}
 	}
+	return s;
+}
+
+/*
+ * The group before waited out the busy timeout (gc_lock held): the
+ * requests queued meanwhile fail with it rather than wait as long again
+ * as the next group, and again after it.  Each waited for part of that
+ * timeout already, and the MTA's milter timeouts must not go off: with
+ * the database locked for 25 s, a bounce that waited for two or three
+ * groups in turn (3 s each) went past Postfix's milter_content_timeout
+ * of 10 s (make check-faults, f-locked).  The MTA tries them again.
+ */
+static void
+fail_queued(const struct gc_req *failed)
+{
+	struct gc_req	*r;
+
+	for (r = gc_head; r != NULL; r = r->next) {
+		r->status = failed->status;
+		r->n_new = 0;
+		(void)snprintf(r->err, sizeof(r->err), "%.200s (given up "
+		    "with the group before)", failed->err);
+		r->done = true;
+	}
+	gc_head = NULL;
+	gc_tail = &gc_head;
 }
 
 /*
@@ -146,8 +175,10 @@ milter_commit_record(struct store *st, const struct bd_event *evs, size_t n,
 		pthread_mutex_unlock(&gc_lock);
 		if ((rec = dbpool_recorder()) == NULL)
 			rec = st;
-		record_group(rec, g);
+		s = record_group(rec, g);
 		pthread_mutex_lock(&gc_lock);
+		if (s == BD_EBUSY)
+			fail_queued(g);
 		for (r = g; r != NULL; r = g) {
 			g = r->next;
 			r->done = true;
