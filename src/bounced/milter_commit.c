@@ -9,13 +9,17 @@
  * with eight bounces at once each waited for the others' commits one
  * after the other (p99 26 ms, make bench-milter).  Here a thread that
  * finds no leader leads: it takes every request queued so far (its own
- * among them), records them in one transaction on its own connection
- * (each in a savepoint, so one failure undoes only its own bounce),
+ * among them), records them in one transaction on the recorder
+ * connection (dbpool_recorder(): the same for every group, so that its
+ * pages stay in memory; the leader's own when that cannot be opened),
+ * each in a savepoint, so one failure undoes only its own bounce,
  * commits once and hands each thread its own result; a thread still
  * waiting then leads the next group.  The others sleep until their
- * request is done.  No bounce is answered before the
- * commit that holds it, so durability is as before; a failed commit
- * fails every request of the group, which the callers then TEMPFAIL.
+ * request is done.  No bounce is answered before the commit that holds
+ * it, so durability is as before; a failed commit fails every request
+ * of the group, which the callers then TEMPFAIL, and a group that
+ * waited out the busy timeout takes the queued requests with it
+ * (fail_queued()).
  *
  * On PostgreSQL (dbpool.c: the threads share one handle) the group is
  * not used: the server orders the writers, and a shared handle's batch
@@ -132,9 +136,9 @@ fail_queued(const struct gc_req *failed)
 /*
  * milter_commit_record - store_record() in the next group commit
  *
- * Arguments: st, the calling thread's connection (it leads with it);
- * evs/n, pol, now, n_new as store_record(); err/errlen, the store's text
- * on failure.
+ * Arguments: st, the calling thread's connection (a leader records on
+ * it only when dbpool_recorder() has none); evs/n, pol, now, n_new as
+ * store_record(); err/errlen, the store's text on failure.
  * Returns store_record()'s status for this bounce, or the group's commit
  * failure.
  */
