@@ -706,6 +706,78 @@ START_TEST(test_ctl_out_json_glib_reads_back)
 }
 END_TEST
 
+/*
+ * The line writer (classify --json) escapes by itself: a string of every
+ * byte 0x01-0xff, a line without members, a member reset away, integers
+ * at the ends of their range, and one name after another.  json-glib's
+ * parser reads each line back to the same values, the string with U+FFFD
+ * for each byte that is not UTF-8, as g_utf8_make_valid() makes it.
+ */
+START_TEST(test_ctl_jline_glib_reads_back)
+{
+	struct ctl_jline *jl = ctl_jline_new();
+	char		 all[256], *want, *text;
+	JsonParser	*p;
+	JsonObject	*o;
+	GError		*err = NULL;
+	FILE		*fp;
+	size_t		 i;
+	const char	*line;
+
+	for (i = 1; i < 256; i++)
+		all[i - 1] = (char)i;
+	all[255] = '\0';
+	want = g_utf8_make_valid(all, -1);
+	fp = mem_open();
+	ctl_jline_str(jl, "gone", "reset away");
+	ctl_jline_reset(jl);
+	ctl_jline_str(jl, "s", all);
+	ctl_jline_str(jl, "none", NULL);
+	ctl_jline_int(jl, "min", G_MININT64);
+	ctl_jline_int(jl, "max", G_MAXINT64);
+	ctl_jline_bool(jl, "t", true);
+	ctl_jline_bool(jl, "f", false);
+	ctl_jline_null(jl, "n");
+	ctl_jline_put(jl, fp);
+	ctl_jline_put(jl, fp);
+	ctl_jline_free(jl);
+	text = g_strdup(mem_close(fp));
+	line = strtok(text, "\n");
+	ck_assert_ptr_nonnull(line);
+	/* RFC 8259 section 7: no raw control character (json-glib's parser
+	 * would take some). */
+	for (i = 0; line[i] != '\0'; i++)
+		ck_assert_msg((unsigned char)line[i] >= 0x20,
+		    "raw byte 0x%02x at %zu of \"%s\"", (unsigned char)line[i],
+		    i, line);
+	ck_assert_ptr_nonnull(strstr(line,
+	    "\"s\":\"\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007"
+	    "\\b\\t\\n\\u000b\\f\\r\\u000e"));
+	ck_assert_ptr_nonnull(strstr(line, "\\u001f !\\\"#"));
+	ck_assert_ptr_nonnull(strstr(line, "[\\\\]"));
+	p = json_parser_new();
+	ck_assert_msg(json_parser_load_from_data(p, line, -1, &err),
+	    "got \"%s\", which json-glib refuses: %s", line,
+	    err != NULL ? err->message : "?");
+	o = json_node_get_object(json_parser_get_root(p));
+	ck_assert_uint_eq(json_object_get_size(o), 7);
+	ck_assert(!json_object_has_member(o, "gone"));
+	ck_assert_str_eq(json_object_get_string_member(o, "s"), want);
+	ck_assert(json_object_get_null_member(o, "none"));
+	ck_assert(json_object_get_int_member(o, "min") == G_MININT64);
+	ck_assert(json_object_get_int_member(o, "max") == G_MAXINT64);
+	ck_assert(json_object_get_boolean_member(o, "t"));
+	ck_assert(!json_object_get_boolean_member(o, "f"));
+	ck_assert(json_object_get_null_member(o, "n"));
+	g_object_unref(p);
+	/* The second line, with nothing written since the first. */
+	ck_assert_str_eq(strtok(NULL, "\n"), "{}");
+	ck_assert_ptr_null(strtok(NULL, "\n"));
+	g_free(text);
+	g_free(want);
+}
+END_TEST
+
 /* ---- bouncectl never creates a database by accident ---- */
 
 static char	 ctl_path[512], tdir[256];
@@ -1089,6 +1161,7 @@ ctl_suite(void)
 	tcase_add_test(tc, test_ctl_out_json_hostile_bytes);
 	tcase_add_test(tc, test_ctl_out_object_and_empty);
 	tcase_add_test(tc, test_ctl_out_json_glib_reads_back);
+	tcase_add_test(tc, test_ctl_jline_glib_reads_back);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("create");

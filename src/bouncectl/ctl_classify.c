@@ -61,7 +61,7 @@ static char *
 slurp(FILE *fp, size_t *lenp)
 {
 	char	*buf = NULL, *nb;
-	size_t	 len = 0, cap = 0, n;
+	size_t	 len = 0, cap = 0, n, want;
 
 	for (;;) {
 		if (len == cap) {
@@ -79,9 +79,12 @@ slurp(FILE *fp, size_t *lenp)
 			}
 			buf = nb;
 		}
-		n = fread(buf + len, 1, cap - len, fp);
+		want = cap - len;
+		n = fread(buf + len, 1, want, fp);
 		len += n;
-		if (n == 0)
+		/* Short: end of file or an error (ferror() below); asking
+		 * again would cost another read(2) per file that returns 0. */
+		if (n < want)
 			break;
 	}
 	if (ferror(fp)) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * ctl_json.h - bouncectl's JSON output through json-glib (ctl_json.c):
- * strings made valid UTF-8 first, documents written to a FILE.
+ * ctl_json.h - bouncectl's JSON output (ctl_json.c): documents through
+ * json-glib, rows of one shape by a line writer; strings made valid
+ * UTF-8 first; written to a FILE.
  */
 #ifndef BD_CTL_JSON_H
 #define BD_CTL_JSON_H
@@ -32,12 +33,11 @@ void ctl_json_open(FILE *fp, JsonObject *o, const char *inner);
 void ctl_json_close(FILE *fp, JsonObject *o);
 
 /*
- * A line writer for a stream of objects of one shape (classify --json):
- * the object, its member nodes, the generator and the buffer are made
- * once and reused, each row only setting values, so that a row costs
- * the generating and no allocation of nodes (json_object_set_*_member()
- * makes a node, copies the name and rehashes it for every member).
- * Members are created in the order first set after ctl_jline_reset().
+ * A line writer for a stream of flat objects (classify --json): each
+ * call appends one member, in the order called, and ctl_jline_put()
+ * ends the object.  It writes the text itself (RFC 8259 escaping, UTF-8
+ * made valid as above) rather than through json-glib's nodes and
+ * generator, which cost more than the classifying (ctl_json.c).
  */
 struct ctl_jline;
 struct ctl_jline *ctl_jline_new(void);
