@@ -116,17 +116,17 @@ pstr(const char *k, const char *v)
 
 /* Every field of a report on one line per recipient (plus a header). */
 static void
-digest(const char *path, const struct dsn_report *r)
+digest(const char *path, struct dsn_report *r)
 {
-	const struct dsn_rcpt	*rc;
+	struct dsn_rcpt	*rc;
 	size_t			 i;
 
 	printf("%s kind=%s defects=%#x nrcpts=%zu", path,
 	    dsn_kind_name(r->kind), r->defects, r->nrcpts);
 	pstr("mta", r->mta);
 	pstr("reporting_mta", r->reporting_mta);
-	printf(" arrival=%" PRId64 " date=%" PRId64, r->arrival_date,
-	    r->date);
+	printf(" arrival=%" PRId64 " date=%" PRId64,
+	    dsn_date_get(&r->arrival_date), dsn_date_get(&r->date));
 	pstr("queue_id", r->queue_id);
 	pstr("envid", r->envelope_id);
 	pstr("sender", r->sender);
@@ -148,7 +148,8 @@ digest(const char *path, const struct dsn_report *r)
 		pstr("diag", rc->diagnostic);
 		pstr("remote", rc->remote_mta);
 		printf(" last=%" PRId64 " retry=%" PRId64 "\n",
-		    rc->last_attempt, rc->will_retry_until);
+		    dsn_date_get(&rc->last_attempt),
+		    dsn_date_get(&rc->will_retry_until));
 	}
 }
 

@@ -93,7 +93,7 @@ START_TEST(test_dsn_postfix_fixtures)
 	ck_assert_msg(r->nrcpts == f->nrcpts, "%s: nrcpts got %zu, want %zu",
 	    f->file, r->nrcpts, f->nrcpts);
 	for (i = 0; i < r->nrcpts; i++) {
-		const struct dsn_rcpt *rc = &r->rcpts[i];
+		struct dsn_rcpt *rc = &r->rcpts[i];
 
 		STR_EQ(rc->final_recipient, i == 0 ? "bob@remote.test" :
 		    f->rcpt2);
@@ -108,9 +108,10 @@ START_TEST(test_dsn_postfix_fixtures)
 		STR_EQ(rc->diagnostic_type, "smtp");
 		STR_EQ(rc->diagnostic, f->diag);
 		STR_EQ(rc->remote_mta, "127.0.0.1");
-		ck_assert_msg(rc->last_attempt == 0 ||
-		    rc->last_attempt > 1700000000, "last_attempt got %lld",
-		    (long long)rc->last_attempt);
+		ck_assert_msg(dsn_date_get(&rc->last_attempt) == 0 ||
+		    dsn_date_get(&rc->last_attempt) > 1700000000,
+		    "last_attempt got %lld",
+		    (long long)dsn_date_get(&rc->last_attempt));
 	}
 	STR_EQ(r->reporting_mta, "e2e-mta.test");
 	STR_EQ(r->queue_id, f->queue_id);
@@ -118,10 +119,10 @@ START_TEST(test_dsn_postfix_fixtures)
 	STR_EQ(r->orig_message_id, f->msgid);
 	STR_EQ(r->envelope_id, f->envid);
 	STR_EQ(r->mta, "postfix");
-	ck_assert_msg(r->arrival_date > 1700000000, "arrival_date got %lld",
-	    (long long)r->arrival_date);
-	ck_assert_msg(r->date > 1700000000, "date got %lld",
-	    (long long)r->date);
+	ck_assert_msg(dsn_date_get(&r->arrival_date) > 1700000000,
+	    "arrival_date got %lld", (long long)dsn_date_get(&r->arrival_date));
+	ck_assert_msg(dsn_date_get(&r->date) > 1700000000, "date got %lld",
+	    (long long)dsn_date_get(&r->date));
 	dsn_report_free(r);
 }
 END_TEST
@@ -212,10 +213,11 @@ START_TEST(test_dsn_multi_recipient_folded)
 
 	r = parse_file(datadir, "001-multi-folded.eml", NULL);
 	ck_assert_msg(r->nrcpts == 3, "nrcpts got %zu, want 3", r->nrcpts);
-	ck_assert_int_eq(r->rcpts[0].last_attempt, 1772532000);
+	ck_assert_int_eq(dsn_date_get(&r->rcpts[0].last_attempt), 1772532000);
 	ck_assert_int_eq(r->rcpts[1].reply_code, 452);
 	ck_assert(r->rcpts[1].action == EV_ACT_DELAYED);
-	ck_assert_int_eq(r->rcpts[1].will_retry_until, 1772791200);
+	ck_assert_int_eq(dsn_date_get(&r->rcpts[1].will_retry_until),
+	    1772791200);
 	ck_assert_int_eq(r->rcpts[2].reply_code, 0);
 	dsn_report_free(r);
 }

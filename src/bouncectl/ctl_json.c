@@ -31,8 +31,13 @@
 const char *
 ctl_json_utf8(const char *s, char **tmp)
 {
+	const unsigned char *p = (const unsigned char *)s;
+
 	*tmp = NULL;
-	if (g_utf8_validate(s, -1, NULL))
+	/* ASCII, nearly every string, is UTF-8: only the rest is checked. */
+	while (*p != '\0' && *p < 0x80)
+		p++;
+	if (*p == '\0' || g_utf8_validate((const char *)p, -1, NULL))
 		return s;
 	*tmp = g_utf8_make_valid(s, -1);
 	return *tmp;

@@ -319,7 +319,8 @@ parse_doc(struct dsn_ctx *c)
 		dsn_set(c, &r->subject, v, strlen(v), c->opt->max_field);
 	if ((v = mime_header(d, "From")) != NULL)
 		dsn_set(c, &r->from, v, strlen(v), c->opt->max_field);
-	r->date = mime_date(mime_header(d, "Date"));
+	if ((v = mime_header(d, "Date")) != NULL)
+		dsn_set(c, &r->date.raw, v, strlen(v), c->opt->max_field);
 	find_original(c);
 	if (read_feedback(c))
 		return;

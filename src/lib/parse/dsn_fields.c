@@ -96,10 +96,13 @@ struct ds_state {
 	bool		 feedback;	/* ARF field set */
 };
 
+/* Is field name want (any case)?  A field is tried against a dozen
+ * names: the first letter turns most of them away without a call. */
 static bool
 name_is(const char *name, const char *want)
 {
-	return strcasecmp(name, want) == 0;
+	return (name[0] | 0x20) == (want[0] | 0x20) &&
+	    strcasecmp(name, want) == 0;
 }
 
 static struct dsn_rcpt *
@@ -124,8 +127,8 @@ message_field(struct dsn_ctx *c, struct ds_state *st, const char *name,
 		v = after_type(v, NULL, 0);
 		dsn_set(c, &r->reporting_mta, v, strlen(v), maxf);
 	} else if (name_is(name, "Arrival-Date")) {
-		if (r->arrival_date == 0)
-			r->arrival_date = mime_date(v);
+		if (r->arrival_date.raw == NULL)
+			dsn_set(c, &r->arrival_date.raw, v, strlen(v), maxf);
 	} else if (name_is(name, "Original-Envelope-Id"))
 		dsn_set(c, &r->envelope_id, v, vl, maxf);
 	else if (name_is(name, "X-Postfix-Queue-ID"))
@@ -209,9 +212,11 @@ recipient_field(struct dsn_ctx *c, struct ds_state *st, const char *name,
 	} else if (name_is(name, "Diagnostic-Code"))
 		set_diagnostic(c, rc, v);
 	else if (name_is(name, "Last-Attempt-Date"))
-		rc->last_attempt = mime_date(v);
+		dsn_set(c, &rc->last_attempt.raw, v, strlen(v),
+		    c->opt->max_field);
 	else
-		rc->will_retry_until = mime_date(v);
+		dsn_set(c, &rc->will_retry_until.raw, v, strlen(v),
+		    c->opt->max_field);
 }
 
 /* One unfolded field of a delivery-status or feedback-report part. */

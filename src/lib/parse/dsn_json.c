@@ -237,7 +237,8 @@ add_recipient(struct dsn_ctx *c, JsonNode *entry, enum ev_action act,
 	if (remote != NULL)
 		dsn_set(c, &rc->remote_mta, remote, strlen(remote),
 		    c->opt->max_field);
-	rc->last_attempt = when;
+	rc->last_attempt.t = when;
+	rc->last_attempt.read = true;
 }
 
 /* Every entry of list as a recipient. */

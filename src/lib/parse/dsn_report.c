@@ -51,6 +51,26 @@ dsn_rcpt_free(struct dsn_rcpt *rc)
 	free(rc->diagnostic);
 	free(rc->remote_mta);
 	free(rc->status_comment);
+	free(rc->last_attempt.raw);
+	free(rc->will_retry_until.raw);
+}
+
+/*
+ * dsn_date_get - the time of a date field
+ *
+ * Arguments: d, a date of a report (not read at parse time).
+ * Returns: unix seconds, 0 when the field is absent or not a date.
+ * Notes: read once (mime_date()); not thread-safe for one report, like
+ * the rest of a report.
+ */
+int64_t
+dsn_date_get(struct dsn_date *d)
+{
+	if (!d->read) {
+		d->t = mime_date(d->raw);
+		d->read = true;
+	}
+	return d->t;
 }
 
 /*
@@ -68,6 +88,8 @@ dsn_report_free(struct dsn_report *r)
 	for (i = 0; i < r->nrcpts; i++)
 		dsn_rcpt_free(&r->rcpts[i]);
 	free(r->rcpts);
+	free(r->arrival_date.raw);
+	free(r->date.raw);
 	free(r->mta);
 	free(r->reporting_mta);
 	free(r->queue_id);

@@ -867,6 +867,7 @@ mime_close(struct mime_doc *doc)
 	for (i = 0; i < doc->nparts; i++) {
 		free(doc->parts[i].text);
 		free(doc->parts[i].rawbuf);
+		free(doc->parts[i].fields);
 	}
 	while ((ms = doc->strs) != NULL) {
 		doc->strs = ms->next;

@@ -27,6 +27,8 @@
 #define MIME_DEFECT_8BIT	0x20
 #define MIME_DEFECT_PARTS	0x40	/* cut at MIME_MAX_DELIMS */
 
+struct mime_field;
+
 struct mime_part {
 	char		 type[MIME_TYPE_MAX];	/* "text/plain", lower-case */
 	char		*text;		/* decoded content, NUL-terminated;
@@ -51,6 +53,10 @@ struct mime_part {
 	const char	*hcs;
 	bool		 expandable;	/* a message whose body may be walked */
 	bool		 expanded;	/* its body parts are in the doc */
+	struct mime_field *fields;	/* raw's header block, indexed at the
+					   first mime_part_header() */
+	size_t		 nfields;	/* at most MIME_MAX_FIELDS */
+	bool		 indexed;
 };
 
 #define MIME_MAX_FIELDS	256	/* header fields of the top message indexed */

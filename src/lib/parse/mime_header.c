@@ -84,22 +84,58 @@ mime_next_field(const char **pp, const char *end, struct mime_field *f)
 }
 
 /*
- * Field name of the header block p[0..n): the first occurrence, or the
- * last when last is set.  True with *out filled if found.
+ * The fields of enclosed message mp's header block, indexed once: the
+ * original's header is asked for four or five fields (List-*,
+ * Precedence, Message-ID, the campaign header), and a scan of the block
+ * for each cost more than the rest of reading it.  Like the top
+ * message's, fields past MIME_MAX_FIELDS are not seen.  False only when
+ * out of memory (nothing is kept; the next call tries again).
  */
 static bool
-block_field(const char *p, size_t n, const char *name, bool last,
+part_fields(struct mime_part *mp)
+{
+	struct mime_field	 f, *grown;
+	const char		*p = mp->raw, *end = mp->raw + mp->rawlen;
+	size_t			 cap = 0;
+
+	if (mp->indexed)
+		return true;
+	while (mp->nfields < MIME_MAX_FIELDS && mime_next_field(&p, end, &f)) {
+		if (mp->nfields == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((grown = reallocarray(mp->fields, cap,
+			    sizeof(*grown))) == NULL) {
+				free(mp->fields);
+				mp->fields = NULL;
+				mp->nfields = 0;
+				return false;
+			}
+			mp->fields = grown;
+		}
+		mp->fields[mp->nfields++] = f;
+	}
+	mp->indexed = true;
+	return true;
+}
+
+/*
+ * Field name of enclosed message mp: the first occurrence, or the last
+ * when last is set.  True with *out filled if found.
+ */
+static bool
+block_field(struct mime_part *mp, const char *name, bool last,
     struct mime_field *out)
 {
-	struct mime_field	 f;
-	const char		*end = p + n;
-	size_t			 nl = strlen(name);
-	bool			 found = false;
+	size_t	 nl = strlen(name), i;
+	bool	 found = false;
 
-	while (mime_next_field(&p, end, &f)) {
-		if (f.nlen != nl || g_ascii_strncasecmp(f.name, name, nl) != 0)
+	if (!part_fields(mp))
+		return false;
+	for (i = 0; i < mp->nfields; i++) {
+		if (mp->fields[i].nlen != nl ||
+		    g_ascii_strncasecmp(mp->fields[i].name, name, nl) != 0)
 			continue;
-		*out = f;
+		*out = mp->fields[i];
 		found = true;
 		if (!last)
 			break;
@@ -174,7 +210,7 @@ mime_part_header(struct mime_doc *doc, size_t i, const char *name)
 	if (i >= doc->nparts || !(mp = &doc->parts[i])->message ||
 	    mp->raw == NULL)
 		return NULL;
-	if (!block_field(mp->raw, mp->rawlen, name, false, &f))
+	if (!block_field(mp, name, false, &f))
 		return NULL;
 	return keep_value(doc, f.val, f.end - f.val);
 }
@@ -196,7 +232,7 @@ mime_part_message_id(struct mime_doc *doc, size_t i)
 	if (i >= doc->nparts || !(mp = &doc->parts[i])->message ||
 	    mp->raw == NULL)
 		return NULL;
-	if (!block_field(mp->raw, mp->rawlen, "Message-ID", true, &f))
+	if (!block_field(mp, "Message-ID", true, &f))
 		return NULL;
 	raw = g_strndup(f.val, f.end - f.val);
 	id = g_mime_utils_decode_message_id(raw);

@@ -102,17 +102,19 @@ void
 analysis_event(const struct analysis *a, size_t i, enum ev_source src,
     int64_t now, struct bd_event *ev)
 {
-	const struct dsn_report	*r = a->report;
-	const struct dsn_rcpt	*rc = &r->rcpts[i];
+	struct dsn_report	*r = a->report;	/* its dates read here */
+	struct dsn_rcpt		*rc = &r->rcpts[i];
+	int64_t			 t;
 
 	memset(ev, 0, sizeof(*ev));
+	/* Each date is read only when the one before it is missing. */
 	if (r->feedback_type != NULL && r->feedback_type[0] != '\0')
-		ev->when = r->arrival_date ? r->arrival_date :
-		    r->date ? r->date : now;
+		ev->when = (t = dsn_date_get(&r->arrival_date)) != 0 ? t :
+		    (t = dsn_date_get(&r->date)) != 0 ? t : now;
 	else
-		ev->when = rc->last_attempt ? rc->last_attempt :
-		    r->date ? r->date :
-		    r->arrival_date ? r->arrival_date : now;
+		ev->when = (t = dsn_date_get(&rc->last_attempt)) != 0 ? t :
+		    (t = dsn_date_get(&r->date)) != 0 ? t :
+		    (t = dsn_date_get(&r->arrival_date)) != 0 ? t : now;
 	ev->recipient = a->recipients[i];
 	ev->original_recipient = rc->original_recipient;
 	ev->action = rc->action;

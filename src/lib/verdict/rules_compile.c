@@ -782,7 +782,10 @@ spart(int pat, int v)
 
 /*
  * For each status key, the status rules that match it, in file order:
- * rules_match() then looks at a handful of rules instead of all.
+ * rules_match() then looks at a handful of rules instead of all.  The
+ * rules are narrowed by class, then subject, then detail, so that each
+ * of the 768 keys is matched against the few rules of its class and
+ * subject rather than against every status rule.
  */
 static bool
 status_index(struct parser *p)
@@ -790,36 +793,43 @@ status_index(struct parser *p)
 	static const int classes[] = { 2, 4, 5 };
 	struct rules	*r = p->r;
 	const struct rule *ru;
-	size_t		 pass, i, k, n = 0, nst = 0, *st;
-	int		 c, sd, key;
+	size_t		 pass, i, n = 0, nst = 0, ncl, nsu, *st, *cl, *su;
+	int		 ci, sj, d, key;
 
-	/* The status rules first: the keys are then matched against a few
-	 * dozen rules, not against every rule of the table. */
 	for (i = 0; i < r->n; i++)
 		if (r->v[i].sel == RULES_SEL_STATUS)
 			nst++;
-	if ((st = calloc(nst + 1, sizeof(*st))) == NULL)
+	st = calloc(3 * (nst + 1), sizeof(*st));
+	if (st == NULL)
 		return rules_perr(p, "out of memory");
-	for (i = 0, k = 0; i < r->n; i++)
+	cl = st + nst + 1;
+	su = cl + nst + 1;
+	for (i = 0, nst = 0; i < r->n; i++)
 		if (r->v[i].sel == RULES_SEL_STATUS)
-			st[k++] = i;
+			st[nst++] = i;
 	for (pass = 0; pass < 2; pass++) {
 		n = 0;
-		for (key = 0; key < RULES_SKEYS; key++) {
-			c = classes[key / 256];
-			sd = key % 256;	/* subject * 32 + detail */
-			if (pass == 1)
-				r->skey[key] = (uint32_t)n;
-			for (k = 0; k < nst; k++) {
-				i = st[k];
-				ru = &r->v[i];
-				if (!spart(ru->status.c, c) ||
-				    !spart(ru->status.s, sd / 32) ||
-				    !spart(ru->status.d, sd % 32))
-					continue;
-				if (pass == 1)
-					r->sids[n] = i;
-				n++;
+		for (ci = 0; ci < 3; ci++) {
+			for (i = 0, ncl = 0; i < nst; i++)
+				if (spart(r->v[st[i]].status.c, classes[ci]))
+					cl[ncl++] = st[i];
+			for (sj = 0; sj < 8; sj++) {
+				for (i = 0, nsu = 0; i < ncl; i++)
+					if (spart(r->v[cl[i]].status.s, sj))
+						su[nsu++] = cl[i];
+				for (d = 0; d < 32; d++) {
+					key = (ci * 8 + sj) * 32 + d;
+					if (pass == 1)
+						r->skey[key] = (uint32_t)n;
+					for (i = 0; i < nsu; i++) {
+						ru = &r->v[su[i]];
+						if (!spart(ru->status.d, d))
+							continue;
+						if (pass == 1)
+							r->sids[n] = su[i];
+						n++;
+					}
+				}
 			}
 		}
 		if (pass == 0 &&
