@@ -495,6 +495,170 @@ START_TEST(test_rules_default_every_regex_compiles)
 }
 END_TEST
 
+/* Two strings, either NULL. */
+static void
+same_str(const char *a, const char *b, const char *what, size_t i)
+{
+	ck_assert_msg((a == NULL) == (b == NULL) && (a == NULL ||
+	    strcmp(a, b) == 0), "%s of %zu: built-in \"%s\", text \"%s\"",
+	    what, i, a != NULL ? a : "(null)", b != NULL ? b : "(null)");
+}
+
+/* The index of re in r's expressions, or -1 for NULL. */
+static long
+re_at(const struct rules *r, const struct rules_re *re)
+{
+	size_t	 i;
+
+	if (re == NULL)
+		return -1;
+	for (i = 0; i < r->nres; i++)
+		if (r->res[i] == re)
+			return (long)i;
+	ck_abort_msg("an expression outside its table");
+	return -2;
+}
+
+#define SAME(f)	ck_assert_msg(b->f == t->f, #f ": built-in %lld, text %lld", \
+	(long long)b->f, (long long)t->f)
+#define SAME_ARRAY(f, n) ck_assert_msg((n) == 0 || memcmp(b->f, t->f, \
+	(n) * sizeof(*b->f)) == 0, #f ": the built-in table differs")
+
+/*
+ * The table rules_default() hands out was compiled at build time
+ * (src/tools/rules_gen.c): it is, field by field, the table the text
+ * compiles to now; its expressions, kept as text, compile under the
+ * same options to code of the same size as the text's.
+ */
+START_TEST(test_rules_builtin_is_the_text)
+{
+	struct rules	*b = NULL, *t = NULL;
+	const struct rule *x, *y;
+	char		 err[256];
+	size_t		 i, k;
+
+	ck_assert_int_eq(rules_default(&b, err, sizeof(err)), BD_OK);
+	ck_assert_msg(rules_parse(RULES_DEFAULT_NAME, rules_default_text,
+	    rules_default_len, &t, err, sizeof(err)) == BD_OK, "%s", err);
+	ck_assert(b->builtin && !t->builtin);
+	ck_assert_ptr_nonnull(b->mctx);
+	SAME(n);
+	SAME(nplain);
+	SAME(nother);
+	SAME(nalways);
+	SAME(nneedles);
+	SAME(nres);
+	SAME(dfa_ncls);
+	SAME(dfa_depth);
+	SAME(dfa_base);
+	SAME(dfa_len);
+	SAME(dfa_nout);
+	SAME(dfa_nouts);
+	SAME_ARRAY(plain, b->nplain);
+	SAME_ARRAY(other, b->nother);
+	SAME_ARRAY(always, b->nalways);
+	SAME_ARRAY(skey, RULES_SKEYS + 1);
+	SAME_ARRAY(sids, b->skey[RULES_SKEYS]);
+	SAME_ARRAY(dfa_cls, 256);
+	SAME_ARRAY(dfa, b->dfa_len);
+	SAME_ARRAY(dfa_out, b->dfa_nout);
+	SAME_ARRAY(dfa_outs, b->dfa_nouts);
+	same_str(b->name, t->name, "name", 0);
+	for (i = 0; i < b->nneedles; i++) {
+		ck_assert_uint_eq(b->needles[i].len, t->needles[i].len);
+		ck_assert(memcmp(b->needles[i].s, t->needles[i].s,
+		    b->needles[i].len) == 0);
+		ck_assert_uint_eq(b->needles[i].nrules, t->needles[i].nrules);
+		ck_assert(memcmp(b->needles[i].rules, t->needles[i].rules,
+		    b->needles[i].nrules * sizeof(size_t)) == 0);
+	}
+	/* Each kept pattern compiles, under the text's options, to code of
+	 * the size the text's compiled to. */
+	for (i = 0; i < b->nres; i++) {
+		uint32_t	 opts = 0;
+		size_t		 tsize = 0, bsize = 0;
+		pcre2_code	*tc = atomic_load(&t->res[i]->code), *bc;
+		PCRE2_SIZE	 off;
+		int		 ec;
+
+		ck_assert_ptr_nonnull(tc);
+		ck_assert_int_eq(pcre2_pattern_info(tc,
+		    PCRE2_INFO_ARGOPTIONS, &opts), 0);
+		ck_assert_uint_eq(b->res[i]->flags, opts);
+		bc = pcre2_compile((PCRE2_SPTR)b->res[i]->pat, b->res[i]->len,
+		    b->res[i]->flags, &ec, &off, NULL);
+		ck_assert_msg(bc != NULL, "built-in expression %zu: %s", i,
+		    b->res[i]->pat);
+		ck_assert_int_eq(pcre2_pattern_info(tc, PCRE2_INFO_SIZE,
+		    &tsize), 0);
+		ck_assert_int_eq(pcre2_pattern_info(bc, PCRE2_INFO_SIZE,
+		    &bsize), 0);
+		ck_assert_uint_eq(bsize, tsize);
+		pcre2_code_free(bc);
+	}
+	for (i = 0; i < b->n; i++) {
+		x = &b->v[i];
+		y = &t->v[i];
+		ck_assert_int_eq(x->sel, y->sel);
+		/* the vocabulary's own word: classify.c compares pointers */
+		ck_assert_ptr_eq(x->reason, y->reason);
+		ck_assert_uint_eq(x->line, y->line);
+		same_str(x->src, y->src, "src", i);
+		same_str(x->cite, y->cite, "cite", i);
+		same_str(x->cond.mtas, y->cond.mtas, "mtas", i);
+		same_str(x->cond.dtypes, y->cond.dtypes, "dtypes", i);
+		same_str(x->cond.remotes, y->cond.remotes, "remotes", i);
+		ck_assert_uint_eq(x->cond.nstatus, y->cond.nstatus);
+		ck_assert(memcmp(x->cond.status, y->cond.status,
+		    sizeof(x->cond.status)) == 0);
+		ck_assert_int_eq(x->cond.has_code, y->cond.has_code);
+		ck_assert(memcmp(&x->cond.code, &y->cond.code,
+		    sizeof(x->cond.code)) == 0);
+		ck_assert_int_eq(x->cond.action, y->cond.action);
+		ck_assert_uint_eq(x->cond.kinds, y->cond.kinds);
+		ck_assert_uint_eq(x->cond.cmds, y->cond.cmds);
+		ck_assert_uint_eq(x->cond.nexit, y->cond.nexit);
+		ck_assert(memcmp(x->cond.exits, y->cond.exits,
+		    sizeof(x->cond.exits)) == 0);
+		ck_assert_int_eq(x->action, y->action);
+		ck_assert_int_eq(x->kind, y->kind);
+		ck_assert(memcmp(&x->status, &y->status,
+		    sizeof(x->status)) == 0);
+		ck_assert(memcmp(&x->code, &y->code, sizeof(x->code)) == 0);
+		ck_assert_uint_eq(x->litlen, y->litlen);
+		ck_assert((x->literal == NULL) == (y->literal == NULL));
+		ck_assert(x->literal == NULL ||
+		    memcmp(x->literal, y->literal, x->litlen) == 0);
+		ck_assert_int_eq(re_at(b, x->re), re_at(t, y->re));
+		ck_assert_uint_eq(x->nbr, y->nbr);
+		for (k = 0; k < x->nbr; k++) {
+			ck_assert_int_eq(re_at(b, x->br[k].re),
+			    re_at(t, y->br[k].re));
+			ck_assert_uint_eq(x->br[k].nneedles,
+			    y->br[k].nneedles);
+			ck_assert(x->br[k].nneedles == 0 ||
+			    memcmp(x->br[k].needles, y->br[k].needles,
+			    x->br[k].nneedles * sizeof(uint32_t)) == 0);
+		}
+		ck_assert_int_eq(x->always, y->always);
+		ck_assert_int_eq(x->exact, y->exact);
+		ck_assert_int_eq(x->generic, y->generic);
+		ck_assert_int_eq(x->advice, y->advice);
+	}
+	/* Shared, never freed: every caller gets the same table. */
+	rules_unref(b);
+	ck_assert_int_eq(rules_default(&b, err, sizeof(err)), BD_OK);
+	ck_assert_ptr_eq(b, &rules_builtin_table);
+	ck_assert_ptr_eq(rules_ref(b), b);
+	rules_unref(b);
+	rules_unref(b);
+	rules_unref(t);
+}
+END_TEST
+
+#undef SAME
+#undef SAME_ARRAY
+
 #define RACE_THREADS	8
 
 static const char *const race_texts[] = {
@@ -939,6 +1103,7 @@ rules_suite(void)
 	tcase_add_test(tc, test_rules_kind_and_cite);
 	tcase_add_test(tc, test_rules_default_none_runs_always);
 	tcase_add_test(tc, test_rules_default_every_regex_compiles);
+	tcase_add_test(tc, test_rules_builtin_is_the_text);
 	tcase_add_test(tc, test_rules_default_lazy_race);
 	TESTUTIL_LOOP(tc, test_rules_regex_prefilter_is_exact, re_cases);
 	tcase_add_test(tc, test_rules_hostile_regex_is_bounded);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <strings.h>
 #include <sys/stat.h>
 
@@ -638,22 +639,66 @@ rules_load(const char *path, struct rules **out, char *err, size_t errlen)
 }
 
 /*
- * rules_default - compile the built-in rules
+ * rules_default - the built-in rules
  *
  * Arguments: as rules_parse().
  * Returns as rules_parse(); the rules are named "bounced.rules".
- * Notes: the text is etc/bounced.rules as it was at build time.  Its
- * regular expressions are compiled at their first run, not here: a
- * bouncectl command that classifies one file ran a few of 300, and
- * compiling them all was a sixth of its work.  The suite compiles them
- * all (check_rules), so none fails at run time.
+ * Notes: the text is etc/bounced.rules as it was at build time, compiled
+ * then by rules_gen into rules_builtin_table (src/tools/rules_gen.c says
+ * why); this only finishes it once (the reasons made the vocabulary's
+ * words, the match limits), and every caller shares it.  Its regular
+ * expressions are compiled at their first run: a bouncectl command
+ * that classifies one file ran a few of 300, and compiling them all was
+ * a sixth of its work.  The suite compiles them all (check_rules), so
+ * none fails at run time, and compares the table with the text's.
+ * rules_gen itself (RULES_GENERATOR) compiles the text here.
  */
+#ifndef RULES_GENERATOR
+static pthread_once_t	 builtin_once = PTHREAD_ONCE_INIT;
+static bool		 builtin_ok;
+
+static void
+builtin_finish(void)
+{
+	struct rules		*r = &rules_builtin_table;
+	const struct rules_reason *rr;
+	size_t			 i;
+
+	for (i = 0; i < r->n; i++) {
+		if ((rr = rules_reason_lookup(r->v[i].reason)) == NULL)
+			return;		/* a table out of step: refused */
+		r->v[i].reason = rr->word;
+	}
+	if ((r->mctx = pcre2_match_context_create(NULL)) == NULL)
+		return;
+	pcre2_set_match_limit(r->mctx, RULES_MATCH_LIMIT);
+	pcre2_set_depth_limit(r->mctx, RULES_DEPTH_LIMIT);
+	pcre2_set_heap_limit(r->mctx, RULES_HEAP_LIMIT);
+	builtin_ok = true;
+}
+
+enum bd_status
+rules_default(struct rules **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (pthread_once(&builtin_once, builtin_finish) != 0 || !builtin_ok) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: the built-in table could "
+			    "not be set up (out of memory?)",
+			    RULES_DEFAULT_NAME);
+		return BD_ENOMEM;
+	}
+	*out = &rules_builtin_table;
+	return BD_OK;
+}
+#else
 enum bd_status
 rules_default(struct rules **out, char *err, size_t errlen)
 {
 	return parse_how(RULES_DEFAULT_NAME, rules_default_text,
 	    rules_default_len, true, out, err, errlen);
 }
+#endif
 
 /*
  * rules_ref - take another reference to r
@@ -663,7 +708,7 @@ rules_default(struct rules **out, char *err, size_t errlen)
 struct rules *
 rules_ref(struct rules *r)
 {
-	if (r != NULL)
+	if (r != NULL && !r->builtin)
 		atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
 	return r;
 }
@@ -680,8 +725,8 @@ rules_unref(struct rules *r)
 {
 	size_t	 i;
 
-	if (r == NULL)
-		return;
+	if (r == NULL || r->builtin)
+		return;		/* static data */
 	if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_release) != 1)
 		return;
 	atomic_thread_fence(memory_order_acquire);

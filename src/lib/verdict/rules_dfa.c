@@ -204,9 +204,11 @@ dfa_links(struct parser *p, struct dfa_work *w, size_t ns)
 	r->dfa_base = w->base;
 	for (k = 0; k < ns; k++)
 		total += w->cnt[k];
-	if ((r->dfa_out = calloc(ns - w->lo + 1, sizeof(*r->dfa_out))) ==
+	r->dfa_nout = ns - w->lo + 1;
+	r->dfa_nouts = total + 1;
+	if ((r->dfa_out = calloc(r->dfa_nout, sizeof(*r->dfa_out))) ==
 	    NULL ||
-	    (r->dfa_outs = calloc(total + 1, sizeof(*r->dfa_outs))) == NULL)
+	    (r->dfa_outs = calloc(r->dfa_nouts, sizeof(*r->dfa_outs))) == NULL)
 		return rules_perr(p, "out of memory");
 	for (k = 0, o = 0; k < ns - w->lo; k++) {
 		r->dfa_out[k] = o;
@@ -283,7 +285,8 @@ rules_dfa_build(struct parser *p)
 	for (w.base = 1; w.base < ns * r->dfa_ncls; w.base <<= 1)
 		;
 	w.ns = ns;
-	r->dfa = calloc(w.base + ns * r->dfa_ncls, sizeof(*r->dfa));
+	r->dfa_len = w.base + ns * r->dfa_ncls;
+	r->dfa = calloc(r->dfa_len, sizeof(*r->dfa));
 	w.path = calloc(r->dfa_depth + 1, sizeof(*w.path));
 	w.fail = calloc(ns, sizeof(*w.fail));
 	w.queue = calloc(ns, sizeof(*w.queue));

@@ -130,6 +130,8 @@ struct needle {
 
 struct rules {
 	atomic_uint	 refs;
+	bool		 builtin;	/* rules_builtin_table: static data,
+					   never freed, refs not counted */
 	char		*name;
 	struct rule	*v;
 	size_t		 n;
@@ -165,10 +167,15 @@ struct rules {
 	uint32_t	*dfa_outs;	/* needle ids found on entering a state
 					   (| RULES_DFA_LONG: only its first
 					   dfa_depth bytes are known) */
+	size_t		 dfa_len, dfa_nout, dfa_nouts; /* their entries */
 	struct rules_re	**res;		/* the distinct expressions */
 	size_t		 nres;
 	pcre2_match_context *mctx;
 };
+
+/* The built-in rules compiled at build time (src/tools/rules_gen.c
+ * writes it into rules_table.c): rules_default() hands it out. */
+extern struct rules rules_builtin_table;
 
 /* Status keys indexed directly: class 2/4/5, subject < 8, detail < 32. */
 #define RULES_SKEYS	(3 * 8 * 32)
