@@ -5,7 +5,8 @@
 # against Sisimai (Debian's libsisimai-perl, `Sisimai->make($path)` per
 # file in one perl process, one line printed per result) on the same
 # files (issue 8: >= 20x less CPU).  The in-process figures of `make
-# bench` leave out start-up (compiling the rules, loading libraries).
+# bench` leave out start-up (loading libraries; the built-in rules are
+# compiled at build time, src/tools/rules_gen.c).
 #
 # Two figures each:
 #  - CPU time (user + system), the median of BENCH_RUNS (default 5) runs,
