@@ -11,7 +11,8 @@
  * output is always valid JSON (RFC 8259 section 8.1).  The generated
  * text passes through util/jsontext.c, for the U+001F json-glib 1.6
  * leaves raw.  Rows of one shape, many of them (classify --json), go
- * through the line writer at the end instead, which escapes by itself.
+ * through the line writer at the end instead: the same text, without
+ * building nodes.
  *
  * Nothing here logs; output goes to the FILE given.
  */
@@ -181,31 +182,35 @@ ctl_json_close(FILE *fp, JsonObject *o)
 /* ---- a stream of objects of one shape ---- */
 
 /*
- * The line writer writes its text itself instead of building nodes for
- * json-glib's generator: for `classify --json` over many files the
- * nodes, their hash table and the generator cost 15% of the whole
- * process's instructions (callgrind, 613 bounces).  Only flat objects
- * of strings, integers, booleans and null are written, and a string's
- * escaping is RFC 8259 section 7's: the quotation mark, the reverse
- * solidus and every control character below U+0020 are escaped, all
- * else is copied.  Strings are made valid UTF-8 first (ctl_json_utf8()),
- * exactly as for the documents json-glib writes.
+ * The line writer (classify --json) builds no nodes: for `classify
+ * --json` over many files, a JsonObject per line (its members' nodes,
+ * their hash table) and the generator walking it cost 15% of the whole
+ * process's instructions (callgrind, 613 bounces).  It writes what
+ * json-glib's generator writes for the same flat object, byte for byte
+ * (check_ctl compares them): the punctuation and the literals (true,
+ * false, null, integers) itself; a string that holds nothing to escape
+ * (no quotation mark, reverse solidus, or byte below 0x20 or 0x7f, as
+ * json-glib 1.6 escapes them) as it is, between quotation marks; any
+ * other string through json-glib, one string node, and util/jsontext.c.
+ * Strings are made valid UTF-8 first (ctl_json_utf8()).
  */
 struct ctl_jline {
 	char		*buf;		/* the line so far, from its '{' */
 	size_t		 len, cap;
+	JsonGenerator	*gen;		/* for strings with escapes */
+	JsonNode	*str;
+	GString		*tmp;
 };
 
-/* Bytes a JSON string cannot hold raw: 1, or the letter of the short
- * escape ("\\n"). */
-static const char jescape[256] = {
+/* Bytes json-glib's generator escapes in a string. */
+static const bool jescape[256] = {
 	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1,
-	[0x05] = 1, [0x06] = 1, [0x07] = 1, ['\b'] = 'b', ['\t'] = 't',
-	['\n'] = 'n', [0x0b] = 1, ['\f'] = 'f', ['\r'] = 'r', [0x0e] = 1,
+	[0x05] = 1, [0x06] = 1, [0x07] = 1, [0x08] = 1, [0x09] = 1,
+	[0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1, [0x0e] = 1,
 	[0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1,
 	[0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1,
 	[0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1,
-	[0x1e] = 1, [0x1f] = 1, ['"'] = '"', ['\\'] = '\\',
+	[0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1,
 };
 
 /* Room for n more bytes (aborts without memory, as GLib). */
@@ -228,55 +233,50 @@ jraw(struct ctl_jline *jl, const char *p, size_t n)
 	jl->len += n;
 }
 
-/* s, valid UTF-8, as a JSON string (quotes included): an escape takes at
- * most six bytes ("\\u001f") for one. */
+/* s, valid UTF-8, as a JSON string. */
 static void
 jstring(struct ctl_jline *jl, const char *s)
 {
-	size_t		 n = strlen(s);
-	const unsigned char *p = (const unsigned char *)s, *e = p + n;
-	char		*o = jroom(jl, 6 * n + 2), *o0 = o;
-	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t		 n;
+	char		*o;
 
-	*o++ = '"';
-	for (; p < e; p++) {
-		if (jescape[*p] == 0)
-			*o++ = (char)*p;
-		else if (jescape[*p] > 1) {
-			*o++ = '\\';
-			*o++ = jescape[*p];
-		} else {
-			memcpy(o, "\\u00", 4);
-			o[4] = hex[*p >> 4];
-			o[5] = hex[*p & 0xf];
-			o += 6;
-		}
+	while (*p != '\0' && !jescape[*p])
+		p++;
+	if (*p == '\0') {
+		n = (size_t)(p - (const unsigned char *)s);
+		o = jroom(jl, n + 2);
+		o[0] = '"';
+		memcpy(o + 1, s, n);
+		o[n + 1] = '"';
+		jl->len += n + 2;
+		return;
 	}
-	*o++ = '"';
-	jl->len += (size_t)(o - o0);
+	json_node_set_string(jl->str, s);
+	g_string_truncate(jl->tmp, 0);
+	jsontext_append(jl->gen, jl->str, jl->tmp);
+	jraw(jl, jl->tmp->str, jl->tmp->len);
 }
 
-/* The separator and name of the next member: names are the callers'
- * literals, plain ASCII, and written as they are. */
+/* The separator and name of the next member. */
 static void
 jname(struct ctl_jline *jl, const char *name)
 {
-	size_t	 n = strlen(name);
-	char	*o = jroom(jl, n + 4);
-
-	o[0] = jl->len == 0 ? '{' : ',';
-	o[1] = '"';
-	memcpy(o + 2, name, n);
-	o[n + 2] = '"';
-	o[n + 3] = ':';
-	jl->len += n + 4;
+	jraw(jl, jl->len == 0 ? "{" : ",", 1);
+	jstring(jl, name);
+	jraw(jl, ":", 1);
 }
 
 /* ctl_jline_new - an empty line writer (aborts without memory, as GLib) */
 struct ctl_jline *
 ctl_jline_new(void)
 {
-	return g_new0(struct ctl_jline, 1);
+	struct ctl_jline *jl = g_new0(struct ctl_jline, 1);
+
+	jl->gen = json_generator_new();
+	jl->str = json_node_init_string(json_node_alloc(), "");
+	jl->tmp = g_string_new(NULL);
+	return jl;
 }
 
 /* ctl_jline_reset - drop the members written since the last line */
@@ -309,12 +309,12 @@ ctl_jline_str(struct ctl_jline *jl, const char *name, const char *s)
 	g_free(tmp);
 }
 
-/* ctl_jline_int - member name: v */
+/* ctl_jline_int - member name: v, in json-glib's format */
 void
 ctl_jline_int(struct ctl_jline *jl, const char *name, gint64 v)
 {
 	char	 num[24];
-	int	 n = snprintf(num, sizeof(num), "%" G_GINT64_FORMAT, v);
+	int	 n = g_snprintf(num, sizeof(num), "%" G_GINT64_FORMAT, v);
 
 	jname(jl, name);
 	jraw(jl, num, (size_t)n);
@@ -350,5 +350,8 @@ ctl_jline_free(struct ctl_jline *jl)
 	if (jl == NULL)
 		return;
 	g_free(jl->buf);
+	json_node_unref(jl->str);
+	g_object_unref(jl->gen);
+	g_string_free(jl->tmp, TRUE);
 	g_free(jl);
 }

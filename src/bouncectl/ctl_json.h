@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * ctl_json.h - bouncectl's JSON output (ctl_json.c): documents through
- * json-glib, rows of one shape by a line writer; strings made valid
- * UTF-8 first; written to a FILE.
+ * ctl_json.h - bouncectl's JSON output through json-glib (ctl_json.c):
+ * strings made valid UTF-8 first, documents written to a FILE.
  */
 #ifndef BD_CTL_JSON_H
 #define BD_CTL_JSON_H
@@ -35,9 +34,9 @@ void ctl_json_close(FILE *fp, JsonObject *o);
 /*
  * A line writer for a stream of flat objects (classify --json): each
  * call appends one member, in the order called, and ctl_jline_put()
- * ends the object.  It writes the text itself (RFC 8259 escaping, UTF-8
- * made valid as above) rather than through json-glib's nodes and
- * generator, which cost more than the classifying (ctl_json.c).
+ * ends the object.  The line is the text json-glib's generator makes of
+ * the same object, without the nodes that cost more than the
+ * classifying (ctl_json.c).
  */
 struct ctl_jline;
 struct ctl_jline *ctl_jline_new(void);
