@@ -195,11 +195,9 @@ ctl_json_close(FILE *fp, JsonObject *o)
  * Strings are made valid UTF-8 first (ctl_json_utf8()).
  */
 struct ctl_jline {
-	char		*buf;		/* the line so far, from its '{' */
-	size_t		 len, cap;
+	GString		*buf;		/* the line so far, from its '{' */
 	JsonGenerator	*gen;		/* for strings with escapes */
 	JsonNode	*str;
-	GString		*tmp;
 };
 
 /* Bytes json-glib's generator escapes in a string. */
@@ -213,58 +211,32 @@ static const bool jescape[256] = {
 	[0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1,
 };
 
-/* Room for n more bytes (aborts without memory, as GLib). */
-static char *
-jroom(struct ctl_jline *jl, size_t n)
-{
-	if (jl->cap - jl->len < n) {
-		while (jl->cap - jl->len < n)
-			jl->cap = jl->cap ? jl->cap * 2 : 1024;
-		jl->buf = g_realloc(jl->buf, jl->cap);
-	}
-	return jl->buf + jl->len;
-}
-
-/* n bytes of p, as they are. */
-static void
-jraw(struct ctl_jline *jl, const char *p, size_t n)
-{
-	memcpy(jroom(jl, n), p, n);
-	jl->len += n;
-}
-
 /* s, valid UTF-8, as a JSON string. */
 static void
 jstring(struct ctl_jline *jl, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t		 n;
-	char		*o;
 
 	while (*p != '\0' && !jescape[*p])
 		p++;
 	if (*p == '\0') {
-		n = (size_t)(p - (const unsigned char *)s);
-		o = jroom(jl, n + 2);
-		o[0] = '"';
-		memcpy(o + 1, s, n);
-		o[n + 1] = '"';
-		jl->len += n + 2;
+		g_string_append_c(jl->buf, '"');
+		g_string_append_len(jl->buf, s,
+		    (gssize)(p - (const unsigned char *)s));
+		g_string_append_c(jl->buf, '"');
 		return;
 	}
 	json_node_set_string(jl->str, s);
-	g_string_truncate(jl->tmp, 0);
-	jsontext_append(jl->gen, jl->str, jl->tmp);
-	jraw(jl, jl->tmp->str, jl->tmp->len);
+	jsontext_append(jl->gen, jl->str, jl->buf);
 }
 
 /* The separator and name of the next member. */
 static void
 jname(struct ctl_jline *jl, const char *name)
 {
-	jraw(jl, jl->len == 0 ? "{" : ",", 1);
+	g_string_append_c(jl->buf, jl->buf->len == 0 ? '{' : ',');
 	jstring(jl, name);
-	jraw(jl, ":", 1);
+	g_string_append_c(jl->buf, ':');
 }
 
 /* ctl_jline_new - an empty line writer (aborts without memory, as GLib) */
@@ -273,9 +245,9 @@ ctl_jline_new(void)
 {
 	struct ctl_jline *jl = g_new0(struct ctl_jline, 1);
 
+	jl->buf = g_string_new(NULL);
 	jl->gen = json_generator_new();
 	jl->str = json_node_init_string(json_node_alloc(), "");
-	jl->tmp = g_string_new(NULL);
 	return jl;
 }
 
@@ -283,7 +255,7 @@ ctl_jline_new(void)
 void
 ctl_jline_reset(struct ctl_jline *jl)
 {
-	jl->len = 0;
+	g_string_truncate(jl->buf, 0);
 }
 
 /* ctl_jline_null - member name: null */
@@ -291,7 +263,7 @@ void
 ctl_jline_null(struct ctl_jline *jl, const char *name)
 {
 	jname(jl, name);
-	jraw(jl, "null", 4);
+	g_string_append(jl->buf, "null");
 }
 
 /* ctl_jline_str - member name: s as a string (UTF-8 made valid), NULL null */
@@ -313,11 +285,8 @@ ctl_jline_str(struct ctl_jline *jl, const char *name, const char *s)
 void
 ctl_jline_int(struct ctl_jline *jl, const char *name, gint64 v)
 {
-	char	 num[24];
-	int	 n = g_snprintf(num, sizeof(num), "%" G_GINT64_FORMAT, v);
-
 	jname(jl, name);
-	jraw(jl, num, (size_t)n);
+	g_string_append_printf(jl->buf, "%" G_GINT64_FORMAT, v);
 }
 
 /* ctl_jline_bool - member name: v */
@@ -325,10 +294,7 @@ void
 ctl_jline_bool(struct ctl_jline *jl, const char *name, bool v)
 {
 	jname(jl, name);
-	if (v)
-		jraw(jl, "true", 4);
-	else
-		jraw(jl, "false", 5);
+	g_string_append(jl->buf, v ? "true" : "false");
 }
 
 /* ctl_jline_put - the members written since the last line, as one object
@@ -336,11 +302,11 @@ ctl_jline_bool(struct ctl_jline *jl, const char *name, bool v)
 void
 ctl_jline_put(struct ctl_jline *jl, FILE *fp)
 {
-	if (jl->len == 0)
-		jraw(jl, "{", 1);
-	jraw(jl, "}\n", 2);
-	fwrite(jl->buf, 1, jl->len, fp);
-	jl->len = 0;
+	if (jl->buf->len == 0)
+		g_string_append_c(jl->buf, '{');
+	g_string_append(jl->buf, "}\n");
+	fwrite(jl->buf->str, 1, jl->buf->len, fp);
+	g_string_truncate(jl->buf, 0);
 }
 
 /* ctl_jline_free - the writer and what it holds */
@@ -349,9 +315,8 @@ ctl_jline_free(struct ctl_jline *jl)
 {
 	if (jl == NULL)
 		return;
-	g_free(jl->buf);
+	g_string_free(jl->buf, TRUE);
 	json_node_unref(jl->str);
 	g_object_unref(jl->gen);
-	g_string_free(jl->tmp, TRUE);
 	g_free(jl);
 }
