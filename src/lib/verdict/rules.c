@@ -19,11 +19,11 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <strings.h>
 #include <sys/stat.h>
 
@@ -661,20 +661,12 @@ static void
 builtin_finish(void)
 {
 	struct rules		*r = &rules_builtin_table;
-	const struct rules_reason *rr;
 	size_t			 i;
 
-	for (i = 0; i < r->n; i++) {
-		if ((rr = rules_reason_lookup(r->v[i].reason)) == NULL)
-			return;		/* a table out of step: refused */
-		r->v[i].reason = rr->word;
-	}
-	if ((r->mctx = pcre2_match_context_create(NULL)) == NULL)
-		return;
-	pcre2_set_match_limit(r->mctx, RULES_MATCH_LIMIT);
-	pcre2_set_depth_limit(r->mctx, RULES_DEPTH_LIMIT);
-	pcre2_set_heap_limit(r->mctx, RULES_HEAP_LIMIT);
-	builtin_ok = true;
+	/* rules_gen checked every reason against the vocabulary. */
+	for (i = 0; i < r->n; i++)
+		r->v[i].reason = rules_reason_lookup(r->v[i].reason)->word;
+	builtin_ok = rules_match_limits(r);
 }
 
 enum bd_status
@@ -683,8 +675,7 @@ rules_default(struct rules **out, char *err, size_t errlen)
 	*out = NULL;
 	if (pthread_once(&builtin_once, builtin_finish) != 0 || !builtin_ok) {
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: the built-in table could "
-			    "not be set up (out of memory?)",
+			snprintf(err, errlen, "%s: out of memory",
 			    RULES_DEFAULT_NAME);
 		return BD_ENOMEM;
 	}

@@ -877,8 +877,22 @@ rules_finish(struct parser *p)
 	}
 	if (!status_index(p) || !rules_dfa_build(p))
 		return false;
-	if ((r->mctx = pcre2_match_context_create(NULL)) == NULL)
+	if (!rules_match_limits(r))
 		return rules_perr(p, "out of memory");
+	return true;
+}
+
+/*
+ * rules_match_limits - the match context every expression of r runs
+ * under: its limits bound a hostile text's backtracking
+ *
+ * Returns false when out of memory.
+ */
+bool
+rules_match_limits(struct rules *r)
+{
+	if ((r->mctx = pcre2_match_context_create(NULL)) == NULL)
+		return false;
 	pcre2_set_match_limit(r->mctx, RULES_MATCH_LIMIT);
 	pcre2_set_depth_limit(r->mctx, RULES_DEPTH_LIMIT);
 	pcre2_set_heap_limit(r->mctx, RULES_HEAP_LIMIT);

@@ -35,6 +35,8 @@ bool rules_perr(struct parser *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* rules_dfa_build - the prefilter automaton of every needle (rules_dfa.c) */
 bool rules_dfa_build(struct parser *p);
+/* rules_match_limits - r->mctx with the match limits; false: no memory */
+bool rules_match_limits(struct rules *r);
 /* rules_needle_add - index of prefilter literal s of rule; -1: no memory */
 long rules_needle_add(struct parser *p, const char *s, size_t len,
     size_t rule);
