@@ -87,7 +87,9 @@ e2e_check "events for frank@remote.test once bounced stopped" \
 
 e2e_log "2. the database read-only at start"
 rm -f "$E2E_DB" "$E2E_DB-wal" "$E2E_DB-shm"
+: >"$E2E_DIR/bounced.log"	# e2e_wait_bounced_started reads it
 e2e_start_bounced	# makes a new database, then goes
+e2e_wait_bounced_started
 e2e_stop_bounced
 [ -s "$E2E_DB" ] || e2e_error "bounced made no database $E2E_DB"
 chmod 0444 "$E2E_DB"

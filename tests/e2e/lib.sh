@@ -541,6 +541,22 @@ e2e_start_bounced()
 	e2e_error "bounced made no socket $E2E_SOCK within 10 s"
 }
 
+# e2e_wait_bounced_started - until bounced.log holds bounced's start line
+# (10 s at most; empty the log first when it holds an earlier one):
+# bounced makes its database after its socket, and a scenario that stops
+# it to change that file must not stop it before
+e2e_wait_bounced_started()
+{
+	local i
+
+	for i in $(seq 1 100); do
+		grep -q 'starting bounced' "$E2E_DIR/bounced.log" 2>/dev/null &&
+		    return 0
+		sleep 0.1
+	done
+	e2e_error "bounced did not log its start within 10 s"
+}
+
 # e2e_start_sink NAME PORT [smtp-sink options] - one fake remote MTA
 e2e_start_sink()
 {

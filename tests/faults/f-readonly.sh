@@ -16,12 +16,7 @@ e2e_need_postfix
 e2e_mkdir
 e2e_write_bounced_conf
 e2e_start_bounced
-# It makes the database after its socket: stopped as soon as the socket
-# is there, it may not have made it yet (a CI run saw chmod find none).
-for i in $(seq 1 100); do
-	[ "$(f_bounced_log_count 'starting bounced')" -ge 1 ] && break
-	sleep 0.1
-done
+e2e_wait_bounced_started	# the database is made after the socket
 e2e_stop_bounced
 [ -f "$E2E_DB" ] || e2e_error "bounced made no database at $E2E_DB"
 chmod 0444 "$E2E_DB"
