@@ -365,6 +365,26 @@ START_TEST(test_store_send_match)
 	/* the remote reports another final recipient: the original counts */
 	ck_assert_int_eq(match("robert@remote.test", "Bob@remote.test",
 	    NULL, "m1@sender.test", NULL, 0, NULL), TRUST_MATCH_MESSAGE_ID);
+	/* among sends of one kind the newest; a better kind even if older */
+	send_one("CCC333", "bob@remote.test", "<m1@sender.test>", "env-1",
+	    NOW - 3 * DAY);
+	send_one("DDD444", "bob@remote.test", "<m1@sender.test>", "env-1",
+	    NOW - 2 * 3600);
+	ck_assert_int_eq(match("Bob@remote.test", NULL, NULL,
+	    "m1@sender.test", NULL, 0, &when), TRUST_MATCH_MESSAGE_ID);
+	ck_assert(when == NOW - 2 * 3600);
+	ck_assert_int_eq(match("Bob@remote.test", NULL, "CCC333",
+	    "m1@sender.test", "env-1", 0, &when), TRUST_MATCH_QUEUE_ID);
+	ck_assert(when == NOW - 3 * DAY);
+	ck_assert_int_eq(match("Bob@remote.test", NULL, NULL, NULL, "env-1",
+	    NOW - 2 * DAY, &when), TRUST_MATCH_ENVELOPE_ID);
+	ck_assert(when == NOW - 2 * 3600);
+	/* either recipient form: the newest send of the two */
+	send_one("EEE555", "robert@remote.test", "<m1@sender.test>", "env-1",
+	    NOW - 60);
+	ck_assert_int_eq(match("robert@remote.test", "Bob@remote.test",
+	    NULL, "m1@sender.test", NULL, 0, &when), TRUST_MATCH_MESSAGE_ID);
+	ck_assert(when == NOW - 60);
 	/* garbage never matches, never fails */
 	ck_assert_int_eq(match("not an address", NULL, "AAA111", NULL, NULL,
 	    0, NULL), TRUST_MATCH_NONE);
