@@ -5,7 +5,10 @@
  * milter_commit.c) on a real SQLite file: bounces recorded at once from
  * many threads are all recorded, and with the database locked by another
  * process a bounce waits at most about one busy timeout, never one per
- * group in turn (the MTA's milter timeouts would go off).
+ * group in turn (the MTA's milter timeouts would go off).  More threads
+ * than a group holds, each recording again as soon as answered: every
+ * thread is woken when its bounce is done or when it is to lead (a lost
+ * wake-up hangs the test until its timeout).
  */
 #include <check.h>
 #include <pthread.h>
@@ -25,6 +28,8 @@
 #define NOW		1795478400
 #define NTHREADS	8
 #define BUSY_MS		1000
+#define CROWD		100	/* threads: more than GC_GROUP_MAX (64) */
+#define ROUNDS		5	/* bounces each, one after the other */
 
 static char			 tmpdir[256], dbpath[300];
 static struct store		*setup_st;
@@ -111,6 +116,68 @@ run_jobs(struct job *jobs, size_t n)
 		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
 }
 
+/* One thread of the crowd: ROUNDS bounces, each once the last is answered. */
+struct crowd_job {
+	int		 id;
+	int		 ok;		/* answered BD_OK with one new event */
+};
+
+static void *
+record_rounds(void *arg)
+{
+	struct crowd_job *j = arg;
+	struct store	*st = NULL;
+	struct bd_event	 ev;
+	char		 err[256], rcpt[64];
+	size_t		 n_new;
+	int		 k;
+
+	ck_assert_int_eq(store_open(dbpath, STORE_NOCREATE, BUSY_MS, &st,
+	    err, sizeof(err)), BD_OK);
+	for (k = 0; k < ROUNDS; k++) {
+		(void)snprintf(rcpt, sizeof(rcpt), "c%d-%d@example.test",
+		    j->id, k);
+		memset(&ev, 0, sizeof(ev));
+		ev.when = NOW;
+		ev.recipient = rcpt;
+		ev.action = EV_ACT_FAILED;
+		ev.status = "4.2.2";
+		ev.diagnostic = "smtp; 452 4.2.2 mailbox full";
+		ev.verdict.reason = "mailboxfull";
+		ev.verdict.who = EV_WHO_RECIPIENT;
+		ev.source = EV_SRC_DSN_INTERNAL;
+		ev.trusted = true;
+		n_new = 0;
+		if (milter_commit_record(st, &ev, 1, &pol, NOW, &n_new, err,
+		    sizeof(err)) == BD_OK && n_new == 1)
+			j->ok++;
+	}
+	store_close(st);
+	return NULL;
+}
+
+START_TEST(test_commit_crowd_all_answered)
+{
+	static struct crowd_job	 jobs[CROWD];
+	pthread_t		 t[CROWD];
+	int			 i;
+
+	memset(jobs, 0, sizeof(jobs));
+	for (i = 0; i < CROWD; i++) {
+		jobs[i].id = i;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, record_rounds,
+		    &jobs[i]), 0);
+	}
+	for (i = 0; i < CROWD; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	for (i = 0; i < CROWD; i++)
+		ck_assert_msg(jobs[i].ok == ROUNDS, "thread %d: %d of %d "
+		    "recorded", i, jobs[i].ok, ROUNDS);
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events"), CROWD * ROUNDS);
+}
+END_TEST
+
 START_TEST(test_commit_all_recorded)
 {
 	struct job	 jobs[NTHREADS];
@@ -178,6 +245,7 @@ commit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_commit_all_recorded);
 	tcase_add_test(tc, test_commit_locked_waits_one_timeout);
+	tcase_add_test(tc, test_commit_crowd_all_answered);
 	suite_add_tcase(s, tc);
 	return s;
 }

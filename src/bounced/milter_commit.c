@@ -15,7 +15,10 @@
  * each in a savepoint, so one failure undoes only its own bounce,
  * commits once and hands each thread its own result; a thread still
  * waiting then leads the next group.  The others sleep until their
- * request is done.  No bounce is answered before the commit that holds
+ * request is done, each on its own condition variable: the leader wakes
+ * the threads it answered and the one that leads next, not every thread
+ * waiting (a broadcast woke the threads queued for the next group too,
+ * only for them to sleep again: two context switches each).  No bounce is answered before the commit that holds
  * it, so durability is as before; a failed commit fails every request
  * of the group, which the callers then TEMPFAIL, and a group that
  * waited out the busy timeout takes the queued requests with it
@@ -42,6 +45,7 @@ struct gc_req {
 	enum bd_status			 status;	/* out */
 	char				 err[256];	/* out, on failure */
 	bool				 done;
+	pthread_cond_t			 wake;		/* done, or lead */
 	struct gc_req			*next;
 };
 
@@ -49,7 +53,6 @@ struct gc_req {
 #define GC_GROUP_MAX	64
 
 static pthread_mutex_t	 gc_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 gc_done = PTHREAD_COND_INITIALIZER;
 static struct gc_req	*gc_head, **gc_tail = &gc_head;
 static bool		 gc_leading;
 
@@ -128,6 +131,7 @@ fail_queued(const struct gc_req *failed)
 		(void)snprintf(r->err, sizeof(r->err), "%.200s (given up "
 		    "with the group before)", failed->err);
 		r->done = true;
+		pthread_cond_signal(&r->wake);
 	}
 	gc_head = NULL;
 	gc_tail = &gc_head;
@@ -161,12 +165,13 @@ milter_commit_record(struct store *st, const struct bd_event *evs, size_t n,
 	me.n = n;
 	me.pol = pol;
 	me.now = now;
+	pthread_cond_init(&me.wake, NULL);
 	pthread_mutex_lock(&gc_lock);
 	*gc_tail = &me;
 	gc_tail = &me.next;
 	while (!me.done) {
 		if (gc_leading) {
-			pthread_cond_wait(&gc_done, &gc_lock);
+			pthread_cond_wait(&me.wake, &gc_lock);
 			continue;
 		}
 		/*
@@ -186,11 +191,16 @@ milter_commit_record(struct store *st, const struct bd_event *evs, size_t n,
 		for (r = g; r != NULL; r = g) {
 			g = r->next;
 			r->done = true;
+			if (r != &me)
+				pthread_cond_signal(&r->wake);
 		}
 		gc_leading = false;
-		pthread_cond_broadcast(&gc_done);
+		/* the first still queued leads the next group */
+		if (gc_head != NULL)
+			pthread_cond_signal(&gc_head->wake);
 	}
 	pthread_mutex_unlock(&gc_lock);
+	pthread_cond_destroy(&me.wake);
 	*n_new = me.n_new;
 	if (me.status != BD_OK)
 		(void)snprintf(err, errlen, "%s", me.err);

@@ -91,6 +91,13 @@ enum bd_status db_prepare(struct db *db, const char *sql,
     struct db_stmt **out);
 /* db_bind_text - parameter i (1-based) = the first max bytes of s; NULL: NULL */
 void db_bind_text(struct db_stmt *st, int i, const char *s, size_t max);
+/*
+ * db_bind_text_ref - as db_bind_text, without a copy on SQLite: s must
+ * stay as it is until db_unbind() (PostgreSQL copies it anyway)
+ */
+void db_bind_text_ref(struct db_stmt *st, int i, const char *s, size_t max);
+/* db_unbind - every parameter NULL again: no reference to the caller's text */
+void db_unbind(struct db_stmt *st);
 /* db_bind_int64 - parameter i (1-based) = v */
 void db_bind_int64(struct db_stmt *st, int i, int64_t v);
 /* db_bind_null - parameter i (1-based) = NULL */

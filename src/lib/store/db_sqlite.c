@@ -209,6 +209,22 @@ db_sqlite_bind_text(struct db_stmt *st, int i, const char *s, size_t n)
 		    SQLITE_TRANSIENT);
 }
 
+/* The text is the caller's until db_sqlite_unbind(): not copied. */
+void
+db_sqlite_bind_text_ref(struct db_stmt *st, int i, const char *s, size_t n)
+{
+	if (s == NULL)
+		(void)sqlite3_bind_null(st->h, i);
+	else
+		(void)sqlite3_bind_text(st->h, i, s, (int)n, SQLITE_STATIC);
+}
+
+void
+db_sqlite_unbind(struct db_stmt *st)
+{
+	(void)sqlite3_clear_bindings(st->h);
+}
+
 void
 db_sqlite_bind_int64(struct db_stmt *st, int i, int64_t v)
 {

@@ -348,6 +348,20 @@ store_tx_commit(struct store *s)
 	return r;
 }
 
+/* The length of v cut to max bytes, back to a UTF-8 character's start. */
+static size_t
+utf8_cut(const char *v, size_t max)
+{
+	size_t	 n;
+
+	if ((n = strnlen(v, max + 1)) > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return n;
+}
+
 /*
  * store_bind_text - bind text cut to max bytes, never inside a UTF-8
  * sequence; NULL binds NULL
@@ -356,18 +370,19 @@ store_tx_commit(struct store *s)
 void
 store_bind_text(struct db_stmt *st, int i, const char *v, size_t max)
 {
-	size_t	 n;
-
-	if (v == NULL) {
+	if (v == NULL)
 		db_bind_null(st, i);
-		return;
-	}
-	if ((n = strnlen(v, max + 1)) > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
-			n--;
-	}
-	db_bind_text(st, i, v, n);
+	else
+		db_bind_text(st, i, v, utf8_cut(v, max));
+}
+
+void
+store_bind_text_ref(struct db_stmt *st, int i, const char *v, size_t max)
+{
+	if (v == NULL)
+		db_bind_null(st, i);
+	else
+		db_bind_text_ref(st, i, v, utf8_cut(v, max));
 }
 
 /* SQL bd_addr_key(a): addr_normalize(a), or a itself if not an address. */

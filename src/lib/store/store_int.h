@@ -93,6 +93,9 @@ enum bd_status store_each_row(struct store *s, struct db_stmt *st,
     const char *what, store_row_fn fn, void *arg);
 /* store_bind_text - bind v cut to max bytes on a UTF-8 boundary (NULL: NULL) */
 void store_bind_text(struct db_stmt *st, int i, const char *v, size_t max);
+/* store_bind_text_ref - the same, v used in place until db_unbind() */
+void store_bind_text_ref(struct db_stmt *st, int i, const char *v,
+    size_t max);
 
 /* store.c: a transaction, or a savepoint inside an open batch */
 enum bd_status store_tx_begin(struct store *s);

@@ -507,7 +507,9 @@ struct ev_row {
 
 /*
  * Insert one event row.  *id is its rowid, or 0 when the identity was
- * already known.
+ * already known.  The text is bound in place (db_bind_text_ref()): ev
+ * and x outlive the statement's run, and db_unbind() drops the
+ * references before the statement goes back to the cache.
  */
 static enum bd_status
 insert_event(struct store *s, const struct bd_event *ev,
@@ -521,44 +523,45 @@ insert_event(struct store *s, const struct bd_event *ev,
 	if ((r = store_cached(s, insert_event_sql, &st)) != BD_OK)
 		return r;
 	db_bind_int64(st, 1, x->ts);
-	store_bind_text(st, 2, x->rcpt, ADDR_MAX);
-	store_bind_text(st, 3, store_addr_domain(x->rcpt), ADDR_MAX);
-	store_bind_text(st, 4, ev->original_recipient, STORE_TEXT_MAX);
-	store_bind_text(st, 5, x->action, 32);
-	store_bind_text(st, 6, ev->status, VERDICT_STATUS_MAX - 1);
+	store_bind_text_ref(st, 2, x->rcpt, ADDR_MAX);
+	store_bind_text_ref(st, 3, store_addr_domain(x->rcpt), ADDR_MAX);
+	store_bind_text_ref(st, 4, ev->original_recipient, STORE_TEXT_MAX);
+	store_bind_text_ref(st, 5, x->action, 32);
+	store_bind_text_ref(st, 6, ev->status, VERDICT_STATUS_MAX - 1);
 	db_bind_int64(st, 7, ev->reply_code);
-	store_bind_text(st, 8, ev->verdict.reason, 47);
+	store_bind_text_ref(st, 8, ev->verdict.reason, 47);
 	db_bind_int64(st, 9, ev->verdict.hard ? 1 : 0);
-	store_bind_text(st, 10, ev_who_name(x->kind == STATE_IN_LOCAL ?
+	store_bind_text_ref(st, 10, ev_who_name(x->kind == STATE_IN_LOCAL ?
 	    EV_WHO_LOCAL : ev->verdict.who), 32);
-	store_bind_text(st, 11, ev_advice_name(ev->verdict.advice), 32);
-	store_bind_text(st, 12, ev->verdict.rule[0] ? ev->verdict.rule : NULL,
+	store_bind_text_ref(st, 11, ev_advice_name(ev->verdict.advice), 32);
+	store_bind_text_ref(st, 12, ev->verdict.rule[0] ? ev->verdict.rule : NULL,
 	    VERDICT_RULE_MAX - 1);
-	store_bind_text(st, 13, ev->diagnostic, STORE_DIAG_MAX);
-	store_bind_text(st, 14, ev->remote_mta, STORE_TEXT_MAX);
-	store_bind_text(st, 15, ev->reporting_mta, STORE_TEXT_MAX);
-	store_bind_text(st, 16, ev->queue_id, STORE_TEXT_MAX);
-	store_bind_text(st, 17, ev->message_id, STORE_TEXT_MAX);
-	store_bind_text(st, 18, ev->envelope_id, STORE_TEXT_MAX);
-	store_bind_text(st, 19, ev->sender, STORE_TEXT_MAX);
-	store_bind_text(st, 20, ev->campaign, STORE_TEXT_MAX);
-	store_bind_text(st, 21, ev->feedback_type, STORE_TEXT_MAX);
-	store_bind_text(st, 22, ev_source_name(ev->source), 32);
+	store_bind_text_ref(st, 13, ev->diagnostic, STORE_DIAG_MAX);
+	store_bind_text_ref(st, 14, ev->remote_mta, STORE_TEXT_MAX);
+	store_bind_text_ref(st, 15, ev->reporting_mta, STORE_TEXT_MAX);
+	store_bind_text_ref(st, 16, ev->queue_id, STORE_TEXT_MAX);
+	store_bind_text_ref(st, 17, ev->message_id, STORE_TEXT_MAX);
+	store_bind_text_ref(st, 18, ev->envelope_id, STORE_TEXT_MAX);
+	store_bind_text_ref(st, 19, ev->sender, STORE_TEXT_MAX);
+	store_bind_text_ref(st, 20, ev->campaign, STORE_TEXT_MAX);
+	store_bind_text_ref(st, 21, ev->feedback_type, STORE_TEXT_MAX);
+	store_bind_text_ref(st, 22, ev_source_name(ev->source), 32);
 	db_bind_int64(st, 23, ev->trusted ? 1 : 0);
-	store_bind_text(st, 24, x->class != NULL ? x->class :
+	store_bind_text_ref(st, 24, x->class != NULL ? x->class :
 	    state_input_name(x->kind), 32);
 	db_bind_int64(st, 25, x->now);
-	db_bind_text(st, 26, x->identity, SIZE_MAX);
-	store_bind_text(st, 27, ev->mail_kind, 16);
-	store_bind_text(st, 28, ev->trust_why, 64);
-	store_bind_text(st, 29, ev->client_addr, 64);
-	db_bind_text(st, 30, x->msgkey, SIZE_MAX);
+	db_bind_text_ref(st, 26, x->identity, SIZE_MAX);
+	store_bind_text_ref(st, 27, ev->mail_kind, 16);
+	store_bind_text_ref(st, 28, ev->trust_why, 64);
+	store_bind_text_ref(st, 29, ev->client_addr, 64);
+	db_bind_text_ref(st, 30, x->msgkey, SIZE_MAX);
 	db_bind_int64(st, 31, ev->when);
 	db_bind_int64(st, 32, x->class != NULL ? 0 :
 	    state_input_rank(x->kind));
 	/* RETURNING: a row when inserted, none when the identity was known */
 	if ((rc = db_step(st)) == DB_ROW)
 		*id = db_column_int64(st, 0);
+	db_unbind(st);		/* the event's text was bound in place */
 	store_release(s, st);
 	if (rc == DB_ERROR)
 		return store_dberr(s, "insert event");
