@@ -38,6 +38,9 @@ e2e_check_match "bounces answered TEMPFAIL during the 25 s lock" \
 wait "$F_SEND_PID" || e2e_error "sending failed"
 f_wait_recorded l "$n" 180
 f_check_exactly_once l "$n"
+# on failure, which timeouts: the tails printed below are of the end
+grep -E -m 5 -- 'milter.*(timeout|timed out)' "$E2E_MAILLOG" 2>/dev/null |
+    sed 's/^/f-locked: timeout line: /' || true
 e2e_check "mail log lines about milter timeouts" \
     "$(e2e_count_log 'milter.*(timeout|timed out)')" 0
 e2e_finish
