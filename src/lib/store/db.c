@@ -322,6 +322,18 @@ pg_param(struct db_stmt *st, int i, const char *s, size_t n)
 	st->param[i - 1] = s != NULL ? strndup(s, n) : NULL;
 }
 
+/* At most max bytes of s; SQLite copies them or not, PostgreSQL always. */
+static void
+bind_text(struct db_stmt *st, int i, const char *s, size_t max, bool copy)
+{
+	size_t	 n = s != NULL ? strnlen(s, max) : 0;
+
+	if (st->db->kind == DB_SQLITE)
+		db_sqlite_bind_text(st, i, s, n, copy);
+	else
+		pg_param(st, i, s, n);
+}
+
 /*
  * db_bind_text - set parameter i (1-based) to at most max bytes of s
  *
@@ -331,12 +343,7 @@ pg_param(struct db_stmt *st, int i, const char *s, size_t n)
 void
 db_bind_text(struct db_stmt *st, int i, const char *s, size_t max)
 {
-	size_t	 n = s != NULL ? strnlen(s, max) : 0;
-
-	if (st->db->kind == DB_SQLITE)
-		db_sqlite_bind_text(st, i, s, n);
-	else
-		pg_param(st, i, s, n);
+	bind_text(st, i, s, max, true);
 }
 
 /*
@@ -351,12 +358,7 @@ db_bind_text(struct db_stmt *st, int i, const char *s, size_t max)
 void
 db_bind_text_ref(struct db_stmt *st, int i, const char *s, size_t max)
 {
-	size_t	 n = s != NULL ? strnlen(s, max) : 0;
-
-	if (st->db->kind == DB_SQLITE)
-		db_sqlite_bind_text_ref(st, i, s, n);
-	else
-		pg_param(st, i, s, n);
+	bind_text(st, i, s, max, false);
 }
 
 /* db_unbind - set every parameter to NULL, dropping db_bind_text_ref()'s */

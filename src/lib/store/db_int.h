@@ -58,9 +58,9 @@ int db_sqlite_column_count(struct db_stmt *st);
 void db_sqlite_close(struct db *db);
 enum bd_status db_sqlite_exec(struct db *db, const char *sql);
 enum bd_status db_sqlite_prepare(struct db_stmt *st, const char *sql);
-void db_sqlite_bind_text(struct db_stmt *st, int i, const char *s, size_t n);
-void db_sqlite_bind_text_ref(struct db_stmt *st, int i, const char *s,
-    size_t n);
+/* copy false: s is the caller's until db_sqlite_unbind() (SQLITE_STATIC) */
+void db_sqlite_bind_text(struct db_stmt *st, int i, const char *s, size_t n,
+    bool copy);
 void db_sqlite_unbind(struct db_stmt *st);
 void db_sqlite_bind_int64(struct db_stmt *st, int i, int64_t v);
 void db_sqlite_bind_null(struct db_stmt *st, int i);

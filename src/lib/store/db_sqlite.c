@@ -200,23 +200,14 @@ db_sqlite_prepare(struct db_stmt *st, const char *sql)
 }
 
 void
-db_sqlite_bind_text(struct db_stmt *st, int i, const char *s, size_t n)
+db_sqlite_bind_text(struct db_stmt *st, int i, const char *s, size_t n,
+    bool copy)
 {
 	if (s == NULL)
 		(void)sqlite3_bind_null(st->h, i);
 	else
-		(void)sqlite3_bind_text(st->h, i, s, (int)n,
-		    SQLITE_TRANSIENT);
-}
-
-/* The text is the caller's until db_sqlite_unbind(): not copied. */
-void
-db_sqlite_bind_text_ref(struct db_stmt *st, int i, const char *s, size_t n)
-{
-	if (s == NULL)
-		(void)sqlite3_bind_null(st->h, i);
-	else
-		(void)sqlite3_bind_text(st->h, i, s, (int)n, SQLITE_STATIC);
+		(void)sqlite3_bind_text(st->h, i, s, (int)n, copy ?
+		    SQLITE_TRANSIENT : SQLITE_STATIC);
 }
 
 void
