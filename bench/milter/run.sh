@@ -11,8 +11,13 @@
 #      that does nothing (bench/postfix/noop_milter.c): libmilter's floor
 #   4. hostile bounces (bench/milter/hostile.py), BENCH_HOSTILE_C at once,
 #      with the milter's peak memory (a fresh bounced)
+#   5. with BENCH_ROUNDS=R: R rounds of new bounces, bounced then the
+#      no-op milter each round, and the median and least CPU per bounce
+#      of each: a shared host's speed drifts by tens of percent from one
+#      minute to the next, and alternating puts both under the same drift
 # Environment: TOP_BUILDDIR, BENCH_N (10000), BENCH_C (8), BENCH_HOSTILE_C
-# (64), BENCH_SYNC (empty: the default; FULL or NORMAL to compare).
+# (64), BENCH_SYNC (empty: the default; FULL or NORMAL to compare),
+# BENCH_ROUNDS (0).
 set -eu
 b=${TOP_BUILDDIR:-.}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,6 +57,14 @@ stop() {
 	pid=
 }
 
+start_noop() {
+	rm -f "$dir/sock"
+	"$b/bench/postfix/noop_milter" "unix:$dir/sock" >>"$dir/noop.log" 2>&1 &
+	pid=$!
+	i=0
+	while [ ! -S "$dir/sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
 start
 echo "warm-up: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -n 200 -c "$c" -t warm)"
 echo "new bounces: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -t "r$$")"
@@ -61,11 +74,7 @@ echo "bounces, 1 at a time: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" 
 stop
 # The floor: a milter that does nothing (bench/postfix/noop_milter.c), the
 # same messages; what libmilter and the round trips cost before any work.
-rm -f "$dir/sock"
-"$b/bench/postfix/noop_milter" "unix:$dir/sock" >>"$dir/noop.log" 2>&1 &
-pid=$!
-i=0
-while [ ! -S "$dir/sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+start_noop
 echo "noop milter, bounces: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -t "n$$")"
 echo "noop milter, ordinary mail: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -m ordinary)"
 stop
@@ -74,4 +83,26 @@ for f in parts deep msgchain rcpts headers; do
 	start
 	echo "hostile $f x$hc: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$hc" -c "$hc" -f "$dir/$f.eml" || true)"
 	stop
+done
+
+rounds=${BENCH_ROUNDS:-0}
+[ "$rounds" -gt 0 ] || exit 0
+: >"$dir/rounds"
+for r in $(seq 1 "$rounds"); do
+	start
+	"$b/bench/milter/milterbench" -s "unix:$dir/sock" -n 200 -c "$c" -t "w$r" >/dev/null
+	echo "bounced $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -t "a$r$$")" >>"$dir/rounds"
+	stop
+	start_noop
+	echo "noop $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -t "z$r$$")" >>"$dir/rounds"
+	stop
+done
+# one line each: the CPU per bounce of every round, then median and least
+for m in bounced noop; do
+	sed -n "s/^$m .*cpu_ms_per_msg=\([0-9.]*\).*/\1/p" "$dir/rounds" | sort -n |
+	    awk -v m="$m" '{ v[NR] = $1; all = all " " $1 }
+		END { if (NR == 0) exit; med = NR % 2 ? v[(NR + 1) / 2] :
+		    (v[NR / 2] + v[NR / 2 + 1]) / 2
+		    printf "%s, %d rounds: ms CPU per bounce%s; median %.3f, least %.3f\n",
+		    m, NR, all, med, v[1] }'
 done

@@ -18,11 +18,11 @@
  * request is done, each on its own condition variable: the leader wakes
  * the threads it answered and the one that leads next, not every thread
  * waiting (a broadcast woke the threads queued for the next group too,
- * only for them to sleep again: two context switches each).  No bounce is answered before the commit that holds
- * it, so durability is as before; a failed commit fails every request
- * of the group, which the callers then TEMPFAIL, and a group that
- * waited out the busy timeout takes the queued requests with it
- * (fail_queued()).
+ * only for them to sleep again: two context switches each).  No bounce
+ * is answered before the commit that holds it, so durability is as
+ * before; a failed commit fails every request of the group, which the
+ * callers then TEMPFAIL, and a group that waited out the busy timeout
+ * takes the queued requests with it (fail_queued()).
  *
  * On PostgreSQL (dbpool.c: the threads share one handle) the group is
  * not used: the server orders the writers, and a shared handle's batch
