@@ -99,10 +99,15 @@ for r in $(seq 1 "$rounds"); do
 done
 # one line each: the CPU per bounce of every round, then median and least
 for m in bounced noop; do
-	sed -n "s/^$m .*cpu_ms_per_msg=\([0-9.]*\).*/\1/p" "$dir/rounds" | sort -n |
-	    awk -v m="$m" '{ v[NR] = $1; all = all " " $1 }
-		END { if (NR == 0) exit; med = NR % 2 ? v[(NR + 1) / 2] :
-		    (v[NR / 2] + v[NR / 2 + 1]) / 2
-		    printf "%s, %d rounds: ms CPU per bounce%s; median %.3f, least %.3f\n",
-		    m, NR, all, med, v[1] }'
+	sed -n "s/^$m .*cpu_ms_per_msg=\([0-9.]*\).*/\1/p" "$dir/rounds" |
+	    sort -n | awk -v m="$m" '
+		{ v[NR] = $1; all = all " " $1 }
+		END {
+			if (NR == 0)
+				exit
+			med = v[int((NR + 1) / 2)]
+			if (NR % 2 == 0)
+				med = (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%s, %d rounds: ms CPU per bounce%s; median %.3f, least %.3f\n", m, NR, all, med, v[1]
+		}'
 done
