@@ -8,7 +8,7 @@
  * and memory (from /proc/PID when -p is given).  Not a test; see
  * `make bench-milter`.
  *
- *   milterbench -s unix:/path/sock [-p PID] [-c CONNS] [-n MSGS] [-m MODE]
+ *   milterbench -s unix:/path/sock|inet:PORT@ADDR [-p PID] [-c CONNS] [-n MSGS] [-m MODE]
  *       [-f FILE] [-t TAG] [-q]
  *
  * MODE: bounce (default) - a Postfix DSN (bare "" sender, as on the
@@ -197,29 +197,64 @@ final_reply(struct conn *c)
 	}
 }
 
+/*
+ * A connected socket to the milter: "unix:/path" (or "local:", or a bare
+ * path), or "inet:PORT@ADDRESS" as in libmilter and Postfix (an IPv4
+ * address; `./setup.sh run` listens on inet:8895@127.0.0.1).
+ */
+static int
+milter_connect(const char *spec)
+{
+	struct sockaddr_un	 su;
+	struct sockaddr_in	 si;
+	const char		*at;
+	char			*end;
+	long			 port;
+	int			 fd;
+
+	if (strncmp(spec, "inet:", 5) == 0) {
+		port = strtol(spec + 5, &end, 10);
+		at = strchr(spec, '@');
+		memset(&si, 0, sizeof(si));
+		si.sin_family = AF_INET;
+		if (port < 1 || port > 65535 || end != at || at == NULL ||
+		    inet_pton(AF_INET, at + 1, &si.sin_addr) != 1)
+			return -1;
+		si.sin_port = htons((uint16_t)port);
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+			return -1;
+		if (connect(fd, (struct sockaddr *)&si, sizeof(si)) != 0) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	if (strncmp(spec, "unix:", 5) == 0)
+		spec += 5;
+	else if (strncmp(spec, "local:", 6) == 0)
+		spec += 6;
+	memset(&su, 0, sizeof(su));
+	su.sun_family = AF_UNIX;
+	if (strlen(spec) >= sizeof(su.sun_path))
+		return -1;
+	memcpy(su.sun_path, spec, strlen(spec));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&su, sizeof(su)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static bool
 conn_open(struct conn *c)
 {
-	struct sockaddr_un	 sa;
 	uint32_t		 v[3];
-	const char		*path = o_sock;
 
-	if (strncmp(path, "unix:", 5) == 0)
-		path += 5;
-	else if (strncmp(path, "local:", 6) == 0)
-		path += 6;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return false;
-	memcpy(sa.sun_path, path, strlen(path));
-	if ((c->fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+	if ((c->fd = milter_connect(o_sock)) < 0)
 		return false;
 	c->olen = 0;
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(c->fd);
-		return false;
-	}
 	v[0] = htonl(SMFI_VERSION);
 	v[1] = htonl(ACTS_OFFERED);
 	v[2] = htonl(PROT_OFFERED);
