@@ -337,6 +337,49 @@ START_TEST(test_db_numbered_params)
 END_TEST
 
 /*
+ * db_bind_text_ref: the text is read where it lies (cut to max bytes) when
+ * the statement runs; db_unbind() leaves every parameter NULL, so a run
+ * without new bindings can never read the caller's text again.
+ */
+START_TEST(test_db_bind_ref_and_unbind)
+{
+	struct db	*db;
+	struct db_stmt	*st;
+	char		*buf;
+
+	if (!engine(_i))
+		return;
+	db = open_fresh(1000);
+	ck_assert_msg(db_prepare(db, "INSERT INTO t (id, addr, n) VALUES "
+	    "(?, ?, ?)", &st) == BD_OK, "prepare: %s", db_errmsg(db));
+	buf = strdup("ref@example.test");
+	ck_assert_ptr_nonnull(buf);
+	db_bind_int64(st, 1, 1);
+	db_bind_text_ref(st, 2, buf, 7);		/* "ref@exa" */
+	db_bind_int64(st, 3, 10);
+	ck_assert_msg(db_step(st) == DB_DONE, "insert: %s", db_errmsg(db));
+	db_unbind(st);
+	memset(buf, 'X', strlen(buf));
+	free(buf);
+	db_reset(st);
+	/* a new id and n, but no text: addr is NULL, which NOT NULL refuses */
+	db_bind_int64(st, 1, 2);
+	db_bind_int64(st, 3, 20);
+	ck_assert_int_eq(db_step(st), DB_ERROR);
+	db_finalize(st);
+	ck_assert_int_eq(db_prepare(db, "SELECT addr, n FROM t WHERE id = 1",
+	    &st), BD_OK);
+	ck_assert_int_eq(db_step(st), DB_ROW);
+	ck_assert_str_eq(db_column_text(st, 0), "ref@exa");
+	ck_assert_int_eq(db_column_int64(st, 1), 10);
+	db_finalize(st);
+	ck_assert_int_eq(count(db), 1);
+	db_close(db);
+	done();
+}
+END_TEST
+
+/*
  * PostgreSQL: a connection the server ends (a restart, a fail-over) is
  * made again at the next statement, which prepares itself again; never
  * in the middle of a transaction.
@@ -437,6 +480,7 @@ db_suite(void)
 	tcase_add_loop_test(tc, test_db_bad_target, 0, 2);
 	tcase_add_test(tc, test_db_target_redact);
 	tcase_add_loop_test(tc, test_db_numbered_params, 0, 2);
+	tcase_add_loop_test(tc, test_db_bind_ref_and_unbind, 0, 2);
 	tcase_add_loop_test(tc, test_db_reconnect, 0, 2);
 	tcase_add_loop_test(tc, test_db_listen_notify, 0, 2);
 	suite_add_tcase(s, tc);
