@@ -207,6 +207,8 @@ milter_connect(const char *spec)
 {
 	struct sockaddr_un	 su;
 	struct sockaddr_in	 si;
+	struct sockaddr		*sa = (struct sockaddr *)&su;
+	socklen_t		 salen = sizeof(su);
 	const char		*at;
 	char			*end;
 	long			 port;
@@ -221,26 +223,22 @@ milter_connect(const char *spec)
 		    inet_pton(AF_INET, at + 1, &si.sin_addr) != 1)
 			return -1;
 		si.sin_port = htons((uint16_t)port);
-		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		sa = (struct sockaddr *)&si;
+		salen = sizeof(si);
+	} else {
+		if (strncmp(spec, "unix:", 5) == 0)
+			spec += 5;
+		else if (strncmp(spec, "local:", 6) == 0)
+			spec += 6;
+		memset(&su, 0, sizeof(su));
+		su.sun_family = AF_UNIX;
+		if (strlen(spec) >= sizeof(su.sun_path))
 			return -1;
-		if (connect(fd, (struct sockaddr *)&si, sizeof(si)) != 0) {
-			close(fd);
-			return -1;
-		}
-		return fd;
+		memcpy(su.sun_path, spec, strlen(spec));
 	}
-	if (strncmp(spec, "unix:", 5) == 0)
-		spec += 5;
-	else if (strncmp(spec, "local:", 6) == 0)
-		spec += 6;
-	memset(&su, 0, sizeof(su));
-	su.sun_family = AF_UNIX;
-	if (strlen(spec) >= sizeof(su.sun_path))
+	if ((fd = socket(sa->sa_family, SOCK_STREAM, 0)) < 0)
 		return -1;
-	memcpy(su.sun_path, spec, strlen(spec));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&su, sizeof(su)) != 0) {
+	if (connect(fd, sa, salen) != 0) {
 		close(fd);
 		return -1;
 	}
