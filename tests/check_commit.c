@@ -26,7 +26,7 @@
 #include "testutil.h"
 
 #define NOW		1795478400
-#define NTHREADS	8
+#define NTHREADS	8	/* at most, in run_jobs() */
 #define BUSY_MS		1000
 #define CROWD		100	/* threads: more than GC_GROUP_MAX (64) */
 #define ROUNDS		5	/* bounces each, one after the other */
@@ -68,6 +68,7 @@ struct job {
 	enum bd_status	 status;
 	size_t		 n_new;
 	int64_t		 waited_ms;	/* inside milter_commit_record() */
+	bool		*ticket;	/* from milter_commit_coming() */
 };
 
 static void *
@@ -96,7 +97,7 @@ record_one(void *arg)
 		(void)usleep((useconds_t)j->delay_ms * 1000);
 	t0 = now_ms();
 	j->status = milter_commit_record(st, &ev, 1, &pol, NOW, &j->n_new,
-	    err, sizeof(err));
+	    err, sizeof(err), j->ticket);
 	j->waited_ms = now_ms() - t0;
 	store_close(st);
 	return NULL;
@@ -131,6 +132,7 @@ record_rounds(void *arg)
 	char		 err[256], rcpt[64];
 	size_t		 n_new;
 	int		 k;
+	bool		 coming = false, gone = false;
 
 	ck_assert_int_eq(store_open(dbpath, STORE_NOCREATE, BUSY_MS, &st,
 	    err, sizeof(err)), BD_OK);
@@ -148,9 +150,17 @@ record_rounds(void *arg)
 		ev.source = EV_SRC_DSN_INTERNAL;
 		ev.trusted = true;
 		n_new = 0;
+		/* announced, as the milter does: leaders wait for them */
+		milter_commit_coming(&coming);
+		if (k % 2 == 1) {
+			/* and one that turns out to have nothing to record */
+			milter_commit_coming(&gone);
+			milter_commit_gone(&gone);
+		}
 		if (milter_commit_record(st, &ev, 1, &pol, NOW, &n_new, err,
-		    sizeof(err)) == BD_OK && n_new == 1)
+		    sizeof(err), &coming) == BD_OK && n_new == 1)
 			j->ok++;
+		ck_assert(!coming);
 	}
 	store_close(st);
 	return NULL;
@@ -235,6 +245,139 @@ START_TEST(test_commit_locked_waits_one_timeout)
 }
 END_TEST
 
+/*
+ * A leader waits for a bounce announced as coming (commit delay): one
+ * group, one commit, for the two.  The delay here is long (LONG_DELAY),
+ * so that the test does not depend on the scheduler: the leader must
+ * stop waiting when the bounce arrives, not when the delay runs out.
+ */
+#define LONG_DELAY_US	(20L * 1000000)
+#define ARRIVES_MS	300
+
+START_TEST(test_commit_leader_waits_for_coming)
+{
+	struct job	 jobs[2];
+	pthread_t	 t[2];
+	bool		 ticket = false;
+	unsigned long	 g0;
+
+	g0 = milter_commit_set_delay(LONG_DELAY_US);
+	memset(jobs, 0, sizeof(jobs));
+	(void)snprintf(jobs[0].rcpt, sizeof(jobs[0].rcpt), "lead@example.test");
+	(void)snprintf(jobs[1].rcpt, sizeof(jobs[1].rcpt), "late@example.test");
+	milter_commit_coming(&ticket);	/* job 1's, being parsed */
+	jobs[1].ticket = &ticket;
+	jobs[1].delay_ms = ARRIVES_MS;
+	ck_assert_int_eq(pthread_create(&t[0], NULL, record_one, &jobs[0]), 0);
+	ck_assert_int_eq(pthread_create(&t[1], NULL, record_one, &jobs[1]), 0);
+	ck_assert_int_eq(pthread_join(t[0], NULL), 0);
+	ck_assert_int_eq(pthread_join(t[1], NULL), 0);
+	ck_assert_int_eq(jobs[0].status, BD_OK);
+	ck_assert_int_eq(jobs[1].status, BD_OK);
+	ck_assert_uint_eq(jobs[0].n_new, 1);
+	ck_assert_uint_eq(jobs[1].n_new, 1);
+	ck_assert(!ticket);
+	/* the leader waited for job 1, and no longer */
+	ck_assert_msg(jobs[0].waited_ms >= ARRIVES_MS / 2 &&
+	    jobs[0].waited_ms < LONG_DELAY_US / 1000 / 2, "leader waited "
+	    "%lld ms", (long long)jobs[0].waited_ms);
+	ck_assert_uint_eq(milter_commit_set_delay(LONG_DELAY_US) - g0, 1);
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events"), 2);
+}
+END_TEST
+
+/* A bounce that will not come after all lets the leader go at once. */
+START_TEST(test_commit_gone_releases_leader)
+{
+	struct job	 job;
+	pthread_t	 t;
+	bool		 ticket = false;
+	unsigned long	 g0;
+
+	g0 = milter_commit_set_delay(LONG_DELAY_US);
+	memset(&job, 0, sizeof(job));
+	(void)snprintf(job.rcpt, sizeof(job.rcpt), "lead@example.test");
+	milter_commit_coming(&ticket);
+	ck_assert_int_eq(pthread_create(&t, NULL, record_one, &job), 0);
+	(void)usleep(ARRIVES_MS * 1000);
+	milter_commit_gone(&ticket);
+	ck_assert(!ticket);
+	milter_commit_gone(&ticket);	/* twice: nothing more */
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(job.status, BD_OK);
+	ck_assert_uint_eq(job.n_new, 1);
+	ck_assert_msg(job.waited_ms < LONG_DELAY_US / 1000 / 2, "leader "
+	    "waited %lld ms", (long long)job.waited_ms);
+	ck_assert_uint_eq(milter_commit_set_delay(LONG_DELAY_US) - g0, 1);
+}
+END_TEST
+
+/* With none coming, a bounce alone does not wait at all. */
+START_TEST(test_commit_alone_does_not_wait)
+{
+	struct job	 job;
+
+	(void)milter_commit_set_delay(LONG_DELAY_US);
+	memset(&job, 0, sizeof(job));
+	(void)snprintf(job.rcpt, sizeof(job.rcpt), "alone@example.test");
+	run_jobs(&job, 1);
+	ck_assert_int_eq(job.status, BD_OK);
+	ck_assert_msg(job.waited_ms < LONG_DELAY_US / 1000 / 2, "waited %lld "
+	    "ms", (long long)job.waited_ms);
+}
+END_TEST
+
+/*
+ * One bounce of a group fails (a trigger refuses its recipient): it alone
+ * fails, the others of the group are recorded.  The group is first
+ * recorded whole, without savepoints, then again one by one: one group.
+ */
+#define GROUP		4
+
+START_TEST(test_commit_one_failure_alone)
+{
+	struct job	 jobs[GROUP];
+	bool		 tickets[GROUP];
+	sqlite3		*db;
+	unsigned long	 g0;
+	size_t		 i;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "CREATE TRIGGER refuse BEFORE "
+	    "INSERT ON events WHEN NEW.recipient = 'bad@example.test' "
+	    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	g0 = milter_commit_set_delay(LONG_DELAY_US);
+	memset(jobs, 0, sizeof(jobs));
+	for (i = 0; i < GROUP; i++) {
+		(void)snprintf(jobs[i].rcpt, sizeof(jobs[i].rcpt),
+		    i == 1 ? "bad@example.test" : "g%zu@example.test", i);
+		/* all announced: the first to arrive waits for the others */
+		tickets[i] = false;
+		milter_commit_coming(&tickets[i]);
+		jobs[i].ticket = &tickets[i];
+	}
+	run_jobs(jobs, GROUP);
+	ck_assert_uint_eq(milter_commit_set_delay(LONG_DELAY_US) - g0, 1);
+	for (i = 0; i < GROUP; i++) {
+		ck_assert(!tickets[i]);
+		if (i == 1) {
+			ck_assert_int_ne(jobs[i].status, BD_OK);
+			ck_assert_uint_eq(jobs[i].n_new, 0);
+			continue;
+		}
+		ck_assert_int_eq(jobs[i].status, BD_OK);
+		ck_assert_uint_eq(jobs[i].n_new, 1);
+		testutil_assert_state(setup_st, jobs[i].rcpt, "suppressed",
+		    "hard", 0);
+	}
+	ck_assert_int_eq(testutil_count_rows(dbpath,
+	    "SELECT COUNT(*) FROM events"), GROUP - 1);
+}
+END_TEST
+
 static Suite *
 commit_suite(void)
 {
@@ -246,6 +389,10 @@ commit_suite(void)
 	tcase_add_test(tc, test_commit_all_recorded);
 	tcase_add_test(tc, test_commit_locked_waits_one_timeout);
 	tcase_add_test(tc, test_commit_crowd_all_answered);
+	tcase_add_test(tc, test_commit_leader_waits_for_coming);
+	tcase_add_test(tc, test_commit_gone_releases_leader);
+	tcase_add_test(tc, test_commit_alone_does_not_wait);
+	tcase_add_test(tc, test_commit_one_failure_alone);
 	suite_add_tcase(s, tc);
 	return s;
 }

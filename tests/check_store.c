@@ -909,6 +909,58 @@ START_TEST(test_store_rebuild_in_batch_rolls_back)
 END_TEST
 
 /*
+ * A batch made whole (store_batch_whole(): the group commit's first try)
+ * takes no savepoints: one call failing half way (here a trigger refuses
+ * the second event of a call) spoils it, and store_batch_end() keeps
+ * nothing of it, not even the calls before.  An ordinary batch keeps the
+ * calls that succeeded and undoes the failed one whole.
+ */
+START_TEST(test_store_batch_whole_all_or_nothing)
+{
+	struct bd_event	 evs[2], ev;
+	sqlite3		*db;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "CREATE TRIGGER refuse BEFORE "
+	    "INSERT ON events WHEN NEW.recipient = 'bad@x.example' "
+	    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ev = mkev("one@x.example", "W1", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 100);
+	evs[0] = mkev("two@x.example", "W2", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 100);
+	evs[1] = mkev("bad@x.example", "W2", EV_ACT_FAILED, "5.1.1",
+	    "userunknown", true, 100);
+
+	ck_assert_int_eq(store_batch_begin(st), BD_OK);
+	store_batch_whole(st);
+	ck_assert_uint_eq(record(&ev, 100), 1);
+	ck_assert_int_ne(store_record(st, evs, 2, &pol, 100, NULL), BD_OK);
+	ck_assert_int_eq(store_batch_end(st, true), BD_EIO);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 0);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM recipients"), 0);
+
+	/* the next batch is an ordinary one again */
+	ck_assert_int_eq(store_batch_begin(st), BD_OK);
+	ck_assert_uint_eq(record(&ev, 100), 1);
+	ck_assert_int_ne(store_record(st, evs, 2, &pol, 100, NULL), BD_OK);
+	ck_assert_int_eq(store_batch_end(st, true), BD_OK);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events"), 1);
+	assert_state("one@x.example", "suppressed", "hard", 0);
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM events WHERE "
+	    "recipient = 'two@x.example'"), 0);
+
+	/* and a whole batch that nothing spoils is kept */
+	ck_assert_int_eq(store_batch_begin(st), BD_OK);
+	store_batch_whole(st);
+	ck_assert_uint_eq(record(&evs[0], 100), 1);
+	ck_assert_int_eq(store_batch_end(st, true), BD_OK);
+	assert_state("two@x.example", "suppressed", "hard", 0);
+}
+END_TEST
+
+/*
  * Prune works in batches of STORE_PRUNE_BATCH events (each its own
  * transaction, so that recording never waits for a whole prune): more
  * than two batches go, the newer events stay, the count is the total.
@@ -1964,6 +2016,7 @@ store_suite(void)
 	tcase_add_test(tc, test_store_rebuild_matches_incremental);
 	tcase_add_test(tc, test_store_same_second_soft_after_delivery);
 	tcase_add_test(tc, test_store_rebuild_in_batch_rolls_back);
+	tcase_add_test(tc, test_store_batch_whole_all_or_nothing);
 	tcase_add_test(tc, test_store_rebuild_keeps_pruned_suppression);
 	tcase_add_test(tc, test_store_prune_in_batches);
 	tcase_add_test(tc, test_store_prune_hold_by_hooks);

@@ -67,6 +67,7 @@ msg_free(struct msg_ctx *mc)
 {
 	if (mc == NULL)
 		return;
+	milter_commit_gone(&mc->commit_ticket);	/* not recorded */
 	buf_free(&mc->msg);
 	buf_free(&mc->tag);
 	milter_send_free(mc);
@@ -277,6 +278,8 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	 * (127.0.0.1) on the internal path too once a milter asks for it.
 	 */
 	mc->internal = isnull && bare;
+	if (isnull)	/* a group commit's leader waits for it */
+		milter_commit_coming(&mc->commit_ticket);
 	copy_qid(ctx, mc);
 	milter_send_client(ctx, mc);
 	if (!isnull)
@@ -298,8 +301,10 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 		return decide(cc, OUT_MORE, SMFIP_NR_RCPT);
 	mc->nrcpt++;
 	if (config_is_bounce_address(cc->conf, argv[0])) {
-		if (!mc->bounce)
+		if (!mc->bounce) {
 			mc->internal = false;
+			milter_commit_coming(&mc->commit_ticket);
+		}
 		mc->bounce = mc->by_address = true;
 	}
 	if (mc->bounce || cc->conf->suppressed_rcpt == RCPT_OFF) {

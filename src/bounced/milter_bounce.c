@@ -272,7 +272,7 @@ on_error_name(const struct bd_config *c)
 /* Record the events; the store-failure incident is logged once. */
 static enum bd_status
 record(const struct bd_config *c, const struct msg_ctx *mc,
-    const struct bd_event *evs, size_t n, size_t *n_new)
+    const struct bd_event *evs, size_t n, size_t *n_new, bool *ticket)
 {
 	struct state_policy	 pol;
 	struct milter_handles	 h;
@@ -285,7 +285,7 @@ record(const struct bd_config *c, const struct msg_ctx *mc,
 		return BD_EIO;
 	config_policy(c, &pol);
 	s = milter_commit_record(st, evs, n, &pol, milter_now(), n_new, err,
-	    sizeof(err));
+	    sizeof(err), ticket);
 	if (s != BD_OK) {
 		if (!__atomic_exchange_n(&g_store_failing, true,
 		    __ATOMIC_ACQ_REL))
@@ -471,7 +471,8 @@ milter_bounce_eom(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc)
 		sum.why = "no-recipient";
 		o = OUT_PASS;
 	} else if ((s = judge(c, mc, a, evs, sum.n, &sum.held)) != BD_OK ||
-	    record(c, mc, evs, sum.n, &sum.recorded) != BD_OK) {
+	    record(c, mc, evs, sum.n, &sum.recorded,
+	    &mc->commit_ticket) != BD_OK) {
 		/* record() logs its own incident; a lookup failure is ours */
 		sum.ours = s != BD_OK;
 		sum.action = on_error_name(c);
@@ -486,6 +487,7 @@ milter_bounce_eom(SMFICTX *ctx, struct conn_ctx *cc, struct msg_ctx *mc)
 		sum.action = action_name(c);
 		o = OUT_RECORDED;
 	}
+	milter_commit_gone(&mc->commit_ticket);	/* when not recorded */
 	log_summary(&sum);
 	for (i = 0; evs != NULL && i < sum.n; i++)
 		untrusted += !evs[i].trusted;

@@ -92,6 +92,7 @@ struct msg_ctx {
 	struct send_ctx	 send;		/* ordinary mail: milter_send.c */
 	enum prvs_result signature;	/* bounce: its recipients' prvs= tags */
 	char		 client_addr[MILTER_ADDR_MAX];	/* {client_addr} */
+	bool		 commit_ticket;	/* bounce: milter_commit_coming() */
 };
 
 /* What every connection shares (milter_shared()). */
@@ -132,7 +133,13 @@ void milter_parse_end(void);
  */
 enum bd_status milter_commit_record(struct store *st,
     const struct bd_event *evs, size_t n, const struct state_policy *pol,
-    int64_t now, size_t *n_new, char *err, size_t errlen);
+    int64_t now, size_t *n_new, char *err, size_t errlen, bool *ticket);
+/* milter_commit_coming - a bounce on its way: a leader waits for it */
+void milter_commit_coming(bool *ticket);
+/* milter_commit_gone - it will not come (no-op once recorded) */
+void milter_commit_gone(bool *ticket);
+/* milter_commit_set_delay - a leader's wait, us (tests); groups so far */
+unsigned long milter_commit_set_delay(long us);
 
 /* milter_rcpt.c */
 /* milter_rcpt_check - SuppressedRecipients for one RCPT TO of mc */

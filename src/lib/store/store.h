@@ -263,6 +263,12 @@ enum bd_status store_cursor_set(struct store *s, const char *source,
  */
 enum bd_status store_batch_begin(struct store *s);
 enum bd_status store_batch_end(struct store *s, bool commit);
+/*
+ * store_batch_whole - the open batch is all or nothing: its calls take no
+ * savepoint, and one that fails spoils the batch (store_batch_end() then
+ * rolls it back and says so); for a caller that can do it again
+ */
+void store_batch_whole(struct store *s);
 
 /* A sender-side failure count of the last hour: see store_sender_spikes(). */
 struct store_rate_row {

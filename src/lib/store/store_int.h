@@ -38,6 +38,8 @@ struct store {
 	pthread_mutex_t	 lock;
 	bool		 rdonly;
 	bool		 batch;		/* store_batch_begin() is open */
+	bool		 batch_whole;	/* store_batch_whole(): no savepoints */
+	bool		 batch_spoiled;	/* ... and a call of it failed */
 	bool		 gated;		/* holds the writer gate (store.c) */
 	int		 busy_ms;	/* how long a lock is waited for */
 	struct timespec	 busy_t0;	/* when the current wait began */
