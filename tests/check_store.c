@@ -918,14 +918,27 @@ END_TEST
 START_TEST(test_store_batch_whole_all_or_nothing)
 {
 	struct bd_event	 evs[2], ev;
-	sqlite3		*db;
+	struct db	*db;
+	char		 err[256];
 
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "CREATE TRIGGER refuse BEFORE "
-	    "INSERT ON events WHEN NEW.recipient = 'bad@x.example' "
-	    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END", NULL,
-	    NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	ck_assert_msg(db_open(dbpath, 0, 1000, &db, err, sizeof(err)) ==
+	    BD_OK, "open %s: %s", dbpath, err);
+	if (testutil_pg() == NULL) {
+		ck_assert_int_eq(db_exec(db, "CREATE TRIGGER refuse BEFORE "
+		    "INSERT ON events WHEN NEW.recipient = 'bad@x.example' "
+		    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"),
+		    BD_OK);
+	} else {
+		ck_assert_int_eq(db_exec(db, "CREATE FUNCTION refuse() "
+		    "RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+		    "IF NEW.recipient = 'bad@x.example' THEN "
+		    "RAISE EXCEPTION 'refused by the test'; END IF; "
+		    "RETURN NEW; END $$"), BD_OK);
+		ck_assert_int_eq(db_exec(db, "CREATE TRIGGER refuse BEFORE "
+		    "INSERT ON events FOR EACH ROW EXECUTE FUNCTION "
+		    "refuse()"), BD_OK);
+	}
+	db_close(db);
 	ev = mkev("one@x.example", "W1", EV_ACT_FAILED, "5.1.1",
 	    "userunknown", true, 100);
 	evs[0] = mkev("two@x.example", "W2", EV_ACT_FAILED, "5.1.1",
