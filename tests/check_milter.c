@@ -222,6 +222,9 @@ feed_message(SMFICTX *ctx, struct run *r, const char *msg, size_t len)
 		r->rejected |= s == SMFIS_REJECT;
 		ck_assert_msg(s != SMFIS_NOREPLY || (r->pf1 & SMFIP_NR_BODY),
 		    "NOREPLY without SMFIP_NR_BODY");
+		/* a reply the MTA does not wait for would answer EOM */
+		ck_assert_msg(!(r->pf1 & SMFIP_NR_BODY) || s == SMFIS_NOREPLY,
+		    "BODY: got %d with SMFIP_NR_BODY, want NOREPLY", s);
 		if (s == SMFIS_SKIP) {
 			ck_assert_msg(r->pf1 & SMFIP_SKIP,
 			    "SKIP not negotiated");
@@ -588,8 +591,23 @@ START_TEST(test_milter_big_message_skipped_and_parsed)
 	ck_assert_int_eq(buf_append(&b, msg, len), BD_OK);
 	for (i = 0; i < 200; i++)	/* 200 kB of junk after the DSN */
 		ck_assert_int_eq(buf_printf(&b, "%01000d\r\n", 0), BD_OK);
+	/*
+	 * By default the body chunks need no reply (SMFIP_NR_BODY: one
+	 * round trip less a bounce), so nothing can be skipped: the rest
+	 * comes and is ignored.
+	 */
 	use_conf("MaxMessageBytes 8k\n");
 	conn_open(&ctx, &r);
+	ck_assert(r.pf1 & SMFIP_NR_BODY);
+	drive(&ctx, &r, "", rcpts, b.data, b.len);
+	ck_assert_msg(r.skips == 0, "got %d SKIPs, want 0", r.skips);
+	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
+	want_state("bob@remote.test", "suppressed");
+	conn_end(&ctx);
+	/* SuppressedRecipients tag reads ordinary mail's bodies: SKIP */
+	use_conf("MaxMessageBytes 8k\nSuppressedRecipients tag\n");
+	conn_open(&ctx, &r);
+	ck_assert(!(r.pf1 & SMFIP_NR_BODY));
 	drive(&ctx, &r, "", rcpts, b.data, b.len);
 	ck_assert_msg(r.skips == 1, "got %d SKIPs, want 1", r.skips);
 	ck_assert_int_eq(r.eom, SMFIS_CONTINUE);
