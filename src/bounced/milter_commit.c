@@ -12,8 +12,10 @@
  * among them), records them in one transaction on the recorder
  * connection (dbpool_recorder(): the same for every group, so that its
  * pages stay in memory; the leader's own when that cannot be opened),
- * each in a savepoint, so one failure undoes only its own bounce,
- * commits once and hands each thread its own result; a thread still
+ * commits once and hands each thread its own result (a group is first
+ * recorded whole; only when one request fails is it recorded again,
+ * each in a savepoint, so that one failure undoes only its own bounce:
+ * record_group()); a thread still
  * waiting then leads the next group.  The others sleep until their
  * request is done, each on its own condition variable: the leader wakes
  * the threads it answered and the one that leads next, not every thread
