@@ -65,6 +65,7 @@ static enum mode	 o_mode = M_BOUNCE;
 static char		*o_file;
 static size_t		 o_filelen;
 static const char	*o_tag = "b";
+static const char	*o_path;	/* -f: the message sent */
 static long		 g_next;		/* next message number */
 static long		 g_unexpected;
 static long		 g_tempfail;
@@ -587,12 +588,13 @@ main(int argc, char *argv[])
 	long long	 cpu0 = -1, cpu1 = -1;
 	double		 t0, secs;
 	int		 ch, i;
+	bool		 tagged = false;	/* -t given */
 	FILE		*fp;
 
 	while ((ch = getopt(argc, argv, "c:f:m:n:p:s:t:")) != -1) {
 		switch (ch) {
 		case 'c': o_conns = atoi(optarg); break;
-		case 'f': o_mode = M_FILE; o_tag = optarg; break;
+		case 'f': o_mode = M_FILE; o_path = optarg; break;
 		case 'm':
 			o_mode = strcmp(optarg, "ordinary") == 0 ? M_ORDINARY :
 			    strcmp(optarg, "file") == 0 ? M_FILE : M_BOUNCE;
@@ -600,15 +602,17 @@ main(int argc, char *argv[])
 		case 'n': o_msgs = atol(optarg); break;
 		case 'p': pid = atol(optarg); break;
 		case 's': o_sock = optarg; break;
-		case 't': o_tag = optarg; break;
+		case 't': o_tag = optarg; tagged = true; break;
 		default: usage();
 		}
 	}
 	if (o_sock == NULL || o_conns < 1 || o_msgs < 1)
 		usage();
 	if (o_mode == M_FILE) {
-		if ((fp = fopen(o_tag, "rb")) == NULL) {
-			perror(o_tag);
+		if (o_path == NULL)
+			usage();
+		if ((fp = fopen(o_path, "rb")) == NULL) {
+			perror(o_path);
 			return 66;
 		}
 		fseek(fp, 0, SEEK_END);
@@ -616,11 +620,12 @@ main(int argc, char *argv[])
 		rewind(fp);
 		if ((o_file = malloc(o_filelen + 1)) == NULL ||
 		    fread(o_file, 1, o_filelen, fp) != o_filelen) {
-			fprintf(stderr, "cannot read %s\n", o_tag);
+			fprintf(stderr, "cannot read %s\n", o_path);
 			return 66;
 		}
 		fclose(fp);
-		o_tag = "f";
+		if (!tagged)
+			o_tag = "f";
 	}
 	if ((g_lat = calloc((size_t)o_msgs, sizeof(*g_lat))) == NULL ||
 	    (tids = calloc((size_t)o_conns, sizeof(*tids))) == NULL)
