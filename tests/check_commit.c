@@ -277,11 +277,15 @@ START_TEST(test_commit_leader_waits_for_coming)
 	ck_assert_uint_eq(jobs[0].n_new, 1);
 	ck_assert_uint_eq(jobs[1].n_new, 1);
 	ck_assert(!ticket);
-	/* the leader waited for job 1, and no longer */
-	ck_assert_msg(jobs[0].waited_ms >= ARRIVES_MS / 2 &&
-	    jobs[0].waited_ms < LONG_DELAY_US / 1000 / 2, "leader waited "
-	    "%lld ms", (long long)jobs[0].waited_ms);
+	/*
+	 * The leader waited for job 1 (one group: without the wait, job 1
+	 * would come 300 ms after the first commit and make a second), and
+	 * no longer than it took.  No lower bound on the wait: on a busy
+	 * host the leader's thread may itself start late.
+	 */
 	ck_assert_uint_eq(milter_commit_set_delay(LONG_DELAY_US) - g0, 1);
+	ck_assert_msg(jobs[0].waited_ms < LONG_DELAY_US / 1000 / 2, "leader "
+	    "waited %lld ms", (long long)jobs[0].waited_ms);
 	ck_assert_int_eq(testutil_count_rows(dbpath,
 	    "SELECT COUNT(*) FROM events"), 2);
 }
