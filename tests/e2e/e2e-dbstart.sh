@@ -97,6 +97,7 @@ chmod 0444 "$E2E_DB"
 "$BOUNCED" -c "$E2E_CONF" -n >/dev/null 2>&1
 e2e_check "bounced -n on a read-only database: a problem found" "$?" 78
 E2E_NO_PRECHECK=1 e2e_start_bounced
+e2e_wait_bounced_log 'unavailable' 10
 e2e_check_match "bounced says the database is unavailable" \
     "$(grep -i 'unavailable' "$E2E_DIR/bounced.log")" \
     'database .* unavailable: .*bounces are deferred'

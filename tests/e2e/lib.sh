@@ -547,14 +547,23 @@ e2e_start_bounced()
 # it to change that file must not stop it before
 e2e_wait_bounced_started()
 {
+	e2e_wait_bounced_log 'starting bounced' 10 ||
+	    e2e_error "bounced did not log its start within 10 s"
+}
+
+# e2e_wait_bounced_log ERE SECONDS - until bounced.log holds a line that
+# matches ERE (case-insensitive); 1 when none came in time.  bounced logs
+# its database's state after it made its socket: a check of that line
+# right after e2e_start_bounced would race it.
+e2e_wait_bounced_log()
+{
 	local i
 
-	for i in $(seq 1 100); do
-		grep -q 'starting bounced' "$E2E_DIR/bounced.log" 2>/dev/null &&
-		    return 0
+	for i in $(seq 1 $(($2 * 10))); do
+		grep -Eqi -- "$1" "$E2E_DIR/bounced.log" 2>/dev/null && return 0
 		sleep 0.1
 	done
-	e2e_error "bounced did not log its start within 10 s"
+	return 1
 }
 
 # e2e_start_sink NAME PORT [smtp-sink options] - one fake remote MTA
