@@ -8,8 +8,8 @@
  * ready (the sd_notify(3) datagram protocol, without libsystemd), and run
  * the signal thread: reload on SIGUSR1, periodic duties in between.
  *
- * libmilter owns SIGHUP, SIGTERM and SIGINT (its own signal thread), so
- * reload is SIGUSR1, blocked in every thread and taken with sigwait(3).
+ * SIGHUP, SIGTERM and SIGINT stop the milter (smfi_main() takes them,
+ * in engine.c as in libmilter), so reload is SIGUSR1, blocked in every thread and taken with sigwait(3).
  * Everything here runs before smfi_main() except the signal thread and
  * daemon_pidfile_remove(); failures before smfi_main() are fatal with a
  * sysexits(3) code.  Must not touch the MTA or the store.
@@ -319,7 +319,7 @@ daemon_notify(const char *state)
  * daemon_block_signals - the signal mask every thread inherits
  *
  * Notes: blocks SIGUSR1 (taken by the signal thread) and SIGHUP,
- * SIGTERM, SIGINT, which libmilter's own signal thread takes with
+ * SIGTERM, SIGINT, which smfi_main() (engine.c or libmilter) takes with
  * sigwait(3) once smfi_main() runs: a thread started earlier with them
  * unblocked would let SIGTERM kill the process instead of stopping it
  * cleanly.  Ignores SIGPIPE (a peer closing the milter socket).  Call

@@ -3,12 +3,12 @@
 /*
  * dbpool.c - the database connections of bounced(8).
  *
- * One read-write connection per libmilter worker thread (and one
+ * One read-write connection per milter worker thread (and one
  * read-only one for RCPT TO lookups), taken on the thread's first use
  * and given back when the thread ends (a pthread key's destructor).
- * Given back, not closed: libmilter starts and ends threads as its
- * connections come and go (about one thread per five bounces in make
- * bench-milter), and opening a connection (reading the schema, the
+ * Given back, not closed: the engine's pool of workers grows and
+ * shrinks with the load (libmilter, with --with-libmilter, starts a
+ * thread per connection), and opening a connection (reading the schema, the
  * PRAGMAs, the statements prepared again) cost more than the bounce
  * recorded on it.  Up to DBPOOL_IDLE_MAX of each kind wait for the next
  * thread; more are closed.  So a

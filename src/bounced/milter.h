@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * milter.h - the libmilter glue of bounced(8) (libbdmilter.a: milter.c,
- * milter_state.c, milter_rcpt.c, milter_bounce.c, the only files that
- * include <libmilter/mfapi.h>); the rest of the daemon talks to
- * libmilter through these functions.
+ * milter.h - the milter callbacks of bounced(8) (milter.c,
+ * milter_state.c, milter_rcpt.c, milter_bounce.c, milter_send.c,
+ * milter_commit.c: with engine.c, the only files that include
+ * <libmilter/mfapi.h>); the rest of the daemon talks to the milter
+ * engine through these functions.
  */
 #ifndef BD_MILTER_H
 #define BD_MILTER_H

@@ -328,10 +328,10 @@ analyse(const struct bd_config *c, const struct msg_ctx *mc,
 	    c->campaign_header : NULL;
 	/*
 	 * classify() keeps about 28 KiB on the stack (the PCRE2 arena of
-	 * rules_match.c).  We run in a libmilter worker thread, which
-	 * libmilter starts with default attributes (libmilter/libmilter.h:
-	 * thread_create() is pthread_create(ptid, NULL, wr, arg)).  The
-	 * default is ample: glibc takes RLIMIT_STACK (8 MiB unless changed;
+	 * rules_match.c).  We run in a worker thread of the milter engine,
+	 * started with default attributes (engine.c's spawn_worker(); and
+	 * libmilter's thread_create() is pthread_create(ptid, NULL, wr,
+	 * arg)).  The default is ample: glibc takes RLIMIT_STACK (8 MiB unless changed;
 	 * 2 MiB on x86_64 when unlimited), FreeBSD 2 MiB on 64-bit, musl
 	 * 128 KiB.  Analysis and recording run one after the other, never
 	 * nested.  XXX a LimitSTACK= below ~256k would be the admin's doing.

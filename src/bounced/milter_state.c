@@ -280,7 +280,7 @@ milter_listen(const char *conn, char *err, size_t errlen)
 }
 
 /*
- * milter_run - hand control to libmilter until SIGTERM/SIGHUP
+ * milter_run - hand control to the milter engine until SIGTERM/SIGHUP
  *
  * Returns 0 on a clean stop, -1 otherwise.
  */
