@@ -8,11 +8,12 @@
 #   1. new bounces (a new recipient each), BENCH_N of them, BENCH_C at once
 #   2. ordinary mail (accepted at MAIL FROM), BENCH_N messages
 #   3. the same bounces and ordinary mail through noop_milter, a milter
-#      that does nothing (bench/postfix/noop_milter.c): libmilter's floor
+#      that does nothing (bench/postfix/noop_milter.c): libmilter's floor;
+#      and the same milter on bounced's engine (noop_engine): its floor
 #   4. hostile bounces (bench/milter/hostile.py), BENCH_HOSTILE_C at once,
 #      with the milter's peak memory (a fresh bounced)
 #   5. with BENCH_ROUNDS=R: R rounds of new bounces, bounced then the
-#      no-op milter each round, and the median and least CPU per bounce
+#      no-op milter on libmilter and on the engine each round, and the median and least CPU per bounce
 #      of each: a shared host's speed drifts by tens of percent from one
 #      minute to the next, and alternating puts both under the same drift
 # Environment: TOP_BUILDDIR, BENCH_N (10000), BENCH_C (8), BENCH_HOSTILE_C
@@ -59,7 +60,7 @@ stop() {
 
 start_noop() {
 	rm -f "$dir/sock"
-	"$b/bench/postfix/noop_milter" "unix:$dir/sock" >>"$dir/noop.log" 2>&1 &
+	"$b/bench/${1:-postfix/noop_milter}" "unix:$dir/sock" >>"$dir/noop.log" 2>&1 &
 	pid=$!
 	i=0
 	while [ ! -S "$dir/sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -77,6 +78,9 @@ stop
 start_noop
 echo "noop milter, bounces: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -t "n$$")"
 echo "noop milter, ordinary mail: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -m ordinary)"
+stop
+start_noop milter/noop_engine
+echo "noop milter on bounced's engine, bounces: $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -t "e$$")"
 stop
 python3 "$here/hostile.py" "$dir"
 for f in parts deep msgchain rcpts headers; do
@@ -96,9 +100,12 @@ for r in $(seq 1 "$rounds"); do
 	start_noop
 	echo "noop $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -t "z$r$$")" >>"$dir/rounds"
 	stop
+	start_noop milter/noop_engine
+	echo "noop_engine $("$b/bench/milter/milterbench" -s "unix:$dir/sock" -p "$pid" -n "$n" -c "$c" -t "y$r$$")" >>"$dir/rounds"
+	stop
 done
 # one line each: the CPU per bounce of every round, then median and least
-for m in bounced noop; do
+for m in bounced noop noop_engine; do
 	sed -n "s/^$m .*cpu_ms_per_msg=\([0-9.]*\).*/\1/p" "$dir/rounds" |
 	    sort -n | awk -v m="$m" '
 		{ v[NR] = $1; all = all " " $1 }

@@ -28,7 +28,7 @@
  * the packet layouts, macro slots and lookup, NR_* replies, setreply's
  * "rcode xcode text" reply, modifications only at end of message and
  * only when negotiated, SIGHUP/SIGTERM/SIGINT stop smfi_main(), a 7210 s
- * read timeout, packets up to 1 MiB.  Not implemented (bounced does not
+ * read timeout.  Packets up to 256 KiB (libmilter: 64 KiB).  Not implemented (bounced does not
  * use them): smfi_insheader, recipients, body replacement, quarantine,
  * progress, multi-line replies, smfi_setdbg.
  *
@@ -62,7 +62,11 @@
 #define ENGINE_MAX_WORKERS	4096	/* connections served at once */
 #define ENGINE_IDLE_KEEP	16	/* waiting workers kept */
 #define ENGINE_FIRST_WORKERS	4
-#define ENGINE_MAX_PACKET	(1024 * 1024 + 16)
+/*
+ * libmilter refuses packets over 64 KiB; Postfix sends a header field
+ * whole in one, up to its header_size_limit (100 KiB): taken here.
+ */
+#define ENGINE_MAX_PACKET	(256 * 1024)
 #define ENGINE_STOP_WAIT_S	30	/* for sessions, at smfi_main's end */
 #define NSLOTS			(SMFIM_LAST + 1)
 
@@ -946,9 +950,9 @@ worker(void *arg)
 		if (fd < 0) {
 			if (g_stopping)
 				break;
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				/* out of descriptors: let sessions end */
+			if (errno != EINTR && errno != ECONNABORTED &&
+			    errno != EAGAIN) {
+				/* out of descriptors (or worse): a pause */
 				pthread_mutex_unlock(&g_lock);
 				(void)usleep(100000);
 				pthread_mutex_lock(&g_lock);
