@@ -11,7 +11,8 @@
 # reproducer is printed and kept in $FUZZ_OUT), 77 clang or its fuzzer
 # runtime missing, 99 the harness failed (build error).
 #
-# Environment: FUZZ_SECONDS (30) per target, FUZZ_TARGETS ("dsn maillog"),
+# Environment: FUZZ_SECONDS (30) per target, FUZZ_TARGETS ("dsn maillog
+# engine"),
 # FUZZ_OUT (a fresh folder under TMPDIR), MAKE, FUZZ_CC, TOP_SRCDIR.
 set -u
 top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -36,7 +37,7 @@ if ! "$cc" -fsanitize=fuzzer,address,undefined -o "$probe/p" "$probe/p.c" \
 fi
 rm -rf "$probe"
 
-targets=${FUZZ_TARGETS:-dsn maillog}
+targets=${FUZZ_TARGETS:-dsn maillog engine}
 for t in $targets; do
 	$make -s "fuzz_$t" || { say "ERROR: make fuzz_$t failed"; exit 99; }
 done
@@ -49,7 +50,7 @@ for t in $targets; do
 	mkdir -p "$out/$t/corpus" "$out/$t/crash"
 	cp "$seeds"/* "$out/$t/corpus/"
 	case $t in
-	dsn)	maxlen=65536 ;;
+	dsn|engine)	maxlen=65536 ;;
 	*)	maxlen=16384 ;;
 	esac
 	# -timeout: one input taking 10 s is a hang; -rss_limit_mb: the
