@@ -424,6 +424,20 @@ START_TEST(test_db_reconnect)
 	    "(9, 'z@x')"), BD_OK);
 	db_rollback(db);
 	ck_assert_int_eq(count(db), 1);
+	/*
+	 * a session ended while idle: the next transaction starts on a
+	 * new one at its first try (BEGIN is where it is found out)
+	 */
+	ck_assert_int_eq(db_exec(admin, "SELECT pg_terminate_backend(pid) "
+	    "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+	    "datname = current_database() AND backend_type = "
+	    "'client backend'"), BD_OK);
+	ck_assert_msg(db_begin(db, true) == BD_OK, "BEGIN after the session "
+	    "ended: %s", db_errmsg(db));
+	ck_assert_int_eq(db_exec(db, "INSERT INTO t (id, addr) VALUES "
+	    "(9, 'z@x')"), BD_OK);
+	ck_assert_int_eq(db_commit(db), BD_OK);
+	ck_assert_int_eq(count(db), 2);
 	db_close(admin);
 	db_close(db);
 }

@@ -501,10 +501,21 @@ db_begin(struct db *db, bool write)
 	 * id and must never skip a row committed late under a lower id)
 	 * and a recipient's state is folded by one relay at a time.
 	 */
-	else if ((s = db_exec(db, "BEGIN")) == BD_OK && write &&
-	    (s = db_exec(db, "SELECT pg_advisory_xact_lock("
-	    DB_PG_WRITE_LOCK ")")) != BD_OK)
-		db_rollback(db);
+	else {
+		/*
+		 * A session the server ended while it was idle (a restart)
+		 * is found out by its next statement, BEGIN: nothing has
+		 * started, so BEGIN once more, on a session made again.
+		 * Otherwise the first transaction after every restart would
+		 * fail (a bounce TEMPFAILed with the server back up).
+		 */
+		if ((s = db_exec(db, "BEGIN")) != BD_OK && db_pg_lost(db))
+			s = db_exec(db, "BEGIN");
+		if (s == BD_OK && write && (s = db_exec(db,
+		    "SELECT pg_advisory_xact_lock(" DB_PG_WRITE_LOCK ")")) !=
+		    BD_OK)
+			db_rollback(db);
+	}
 	if (s == BD_OK)
 		db->in_tx = true;
 	return s;

@@ -74,6 +74,7 @@ void db_sqlite_finalize(struct db_stmt *st);
 enum bd_status db_pg_open(struct db *db, const char *conninfo);
 void db_pg_close(struct db *db);
 enum bd_status db_pg_exec(struct db *db, const char *sql);
+bool db_pg_lost(struct db *db);
 enum bd_status db_pg_prepare(struct db_stmt *st, const char *sql);
 enum db_step db_pg_step(struct db_stmt *st);
 bool db_pg_in_transaction(struct db *db);

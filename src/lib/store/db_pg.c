@@ -201,6 +201,13 @@ alive(struct db *db)
 	return session_setup(db);
 }
 
+/* db_pg_lost - whether the session is gone (its last command found out) */
+bool
+db_pg_lost(struct db *db)
+{
+	return db->h == NULL || pq.PQstatus(db->h) != CONNECTION_OK;
+}
+
 void
 db_pg_close(struct db *db)
 {
