@@ -5,7 +5,7 @@
  * (src/bounced/engine.c) serving one connection whose bytes are the
  * input: packets of any length and letter, macros, negotiation, the
  * commands in any order.  The engine is included whole so that its
- * static serve() runs on one end of a socketpair; a thread drains the
+ * engine_serve() runs on one end of a socketpair; a thread drains the
  * answers.  The callbacks use what bounced uses (macros, priv, replies,
  * modifications at the end of the message); a private datum set at MAIL
  * and freed at close makes a missed close a leak that ASan reports.
@@ -174,7 +174,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (off < size && (w = write(sv[1], data + off, size - off)) > 0)
 		off += (size_t)w;
 	(void)shutdown(sv[1], SHUT_WR);
-	serve(sv[0]);
+	engine_serve(sv[0]);
 	(void)close(sv[0]);
 	pthread_join(t, NULL);
 	(void)close(sv[1]);
