@@ -58,6 +58,7 @@
 #include <libmilter/mfdef.h>
 
 #include "bounced/engine.h"
+
 /*
  * libmilter refuses packets over 64 KiB; Postfix sends a header field
  * whole in one, up to its header_size_limit (100 KiB): taken here.
@@ -101,6 +102,7 @@ smfi_settimeout(int seconds)
 	g_timeout = seconds > 0 ? seconds : 7210;
 	return MI_SUCCESS;
 }
+
 /* engine_registered - whether smfi_register() was given callbacks */
 int
 engine_registered(void)
@@ -733,6 +735,7 @@ dispatch(SMFICTX *ctx, char cmd, char *data, size_t len)
 		return false;
 	}
 }
+
 /*
  * engine_serve - one connection of the MTA, to its end (the descriptor
  * stays open: the caller closes it)

@@ -37,6 +37,7 @@
 #include <libmilter/mfdef.h>
 
 #include "bounced/engine.h"
+
 #define ENGINE_MAX_WORKERS	4096	/* connections served at once */
 #define ENGINE_IDLE_KEEP	16	/* waiting workers kept */
 #define ENGINE_FIRST_WORKERS	4
@@ -179,6 +180,7 @@ smfi_opensocket(bool rmsocket)
 	g_listen = fd;
 	return MI_SUCCESS;
 }
+
 int
 smfi_setbacklog(int n)
 {
@@ -187,6 +189,7 @@ smfi_setbacklog(int n)
 	g_backlog = n;
 	return MI_SUCCESS;
 }
+
 /* ---- the pool of workers ---- */
 
 static void *worker(void *);
