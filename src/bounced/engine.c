@@ -509,15 +509,74 @@ close_session(SMFICTX *ctx)
 	ctx->closed = true;
 }
 
+/* The steps whose callback is missing, of those the MTA offers to skip. */
+static unsigned long
+steps_unused(unsigned long offered)
+{
+	unsigned long	 p = 0;
+
+	if (g_desc.xxfi_connect == NULL)
+		p |= SMFIP_NOCONNECT;
+	if (g_desc.xxfi_helo == NULL)
+		p |= SMFIP_NOHELO;
+	if (g_desc.xxfi_envfrom == NULL)
+		p |= SMFIP_NOMAIL;
+	if (g_desc.xxfi_envrcpt == NULL)
+		p |= SMFIP_NORCPT;
+	if (g_desc.xxfi_header == NULL)
+		p |= SMFIP_NOHDRS;
+	if (g_desc.xxfi_eoh == NULL)
+		p |= SMFIP_NOEOH;
+	if (g_desc.xxfi_body == NULL)
+		p |= SMFIP_NOBODY;
+	if (g_desc.xxfi_data == NULL)
+		p |= SMFIP_NODATA;
+	if (g_desc.xxfi_unknown == NULL)
+		p |= SMFIP_NOUNKNOWN;
+	return p & offered;
+}
+
+/*
+ * The answer to 'O': version, actions and steps (out), then the macro
+ * lists of smfi_setsymlist, each its stage (uint32) and the list,
+ * NUL-ended (the MTA offered SMFIF_SETSYMLIST if the callback asked).
+ */
+static bool
+optneg_reply(SMFICTX *ctx, const uint32_t out[3])
+{
+	size_t		 n = 3 * sizeof(uint32_t), k;
+	uint32_t	 stage;
+	char		*b, *q;
+	bool		 ok;
+	int		 i;
+
+	for (i = 0; i < NSLOTS; i++)
+		if (ctx->symlist[i] != NULL)
+			n += sizeof(stage) + strlen(ctx->symlist[i]) + 1;
+	if ((b = malloc(n)) == NULL)
+		return false;
+	memcpy(b, out, 3 * sizeof(uint32_t));
+	q = b + 3 * sizeof(uint32_t);
+	for (i = 0; i < NSLOTS; i++) {
+		if (ctx->symlist[i] == NULL)
+			continue;
+		stage = htonl((uint32_t)i);
+		memcpy(q, &stage, sizeof(stage));
+		k = strlen(ctx->symlist[i]) + 1;
+		memcpy(q + sizeof(stage), ctx->symlist[i], k);
+		q += sizeof(stage) + k;
+	}
+	ok = send_packet(ctx, SMFIC_OPTNEG, b, n, NULL, 0, NULL, 0);
+	free(b);
+	return ok;
+}
+
 static bool
 optneg(SMFICTX *ctx, const char *data, size_t len)
 {
 	uint32_t	 v[3], out[3];
 	unsigned long	 f0, f1, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
 	sfsistat	 st = SMFIS_ALL_OPTS;
-	int		 i;
-	bool		 ok;
-	char		 stage[4];
 
 	if (len < sizeof(v))
 		return false;
@@ -536,16 +595,7 @@ optneg(SMFICTX *ctx, const char *data, size_t len)
 	if (st == SMFIS_ALL_OPTS) {
 		/* what the callbacks given need, and no more */
 		p0 = g_desc.xxfi_flags & f0;
-		p1 = 0;
-		if (g_desc.xxfi_connect == NULL) p1 |= SMFIP_NOCONNECT & f1;
-		if (g_desc.xxfi_helo == NULL) p1 |= SMFIP_NOHELO & f1;
-		if (g_desc.xxfi_envfrom == NULL) p1 |= SMFIP_NOMAIL & f1;
-		if (g_desc.xxfi_envrcpt == NULL) p1 |= SMFIP_NORCPT & f1;
-		if (g_desc.xxfi_header == NULL) p1 |= SMFIP_NOHDRS & f1;
-		if (g_desc.xxfi_eoh == NULL) p1 |= SMFIP_NOEOH & f1;
-		if (g_desc.xxfi_body == NULL) p1 |= SMFIP_NOBODY & f1;
-		if (g_desc.xxfi_data == NULL) p1 |= SMFIP_NODATA & f1;
-		if (g_desc.xxfi_unknown == NULL) p1 |= SMFIP_NOUNKNOWN & f1;
+		p1 = steps_unused(f1);
 	} else if (st != SMFIS_CONTINUE || (p0 & ~f0) != 0 ||
 	    (p1 & ~f1) != 0)
 		return false;	/* asks what the MTA does not offer */
@@ -555,36 +605,7 @@ optneg(SMFICTX *ctx, const char *data, size_t len)
 	    SMFI_PROT_VERSION);
 	out[1] = htonl((uint32_t)p0);
 	out[2] = htonl((uint32_t)p1);
-	/*
-	 * Then the macro lists of smfi_setsymlist: the stage (uint32) and
-	 * the list, NUL-ended; the MTA offered SMFIF_SETSYMLIST if the
-	 * callback asked for it (p0 checked above).
-	 */
-	{
-		size_t	 n = sizeof(out), k;
-		char	*b, *q;
-
-		for (i = 0; i < NSLOTS; i++)
-			if (ctx->symlist[i] != NULL)
-				n += 4 + strlen(ctx->symlist[i]) + 1;
-		if ((b = malloc(n)) == NULL)
-			return false;
-		memcpy(b, out, sizeof(out));
-		q = b + sizeof(out);
-		for (i = 0; i < NSLOTS; i++) {
-			if (ctx->symlist[i] == NULL)
-				continue;
-			v[0] = htonl((uint32_t)i);
-			memcpy(stage, v, 4);
-			memcpy(q, stage, 4);
-			k = strlen(ctx->symlist[i]) + 1;
-			memcpy(q + 4, ctx->symlist[i], k);
-			q += 4 + k;
-		}
-		ok = send_packet(ctx, SMFIC_OPTNEG, b, n, NULL, 0, NULL, 0);
-		free(b);
-	}
-	return ok;
+	return optneg_reply(ctx, out);
 }
 
 static bool
